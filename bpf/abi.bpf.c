@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Puts every ABI type into this object's BTF, so tools/gen-abi.ts can read
+ * the layouts as clang computed them. It holds no program. */
+#include "include/sluice_abi.h"
+
+struct sl_abi_types {
+	enum sl_map_id map_id;
+	enum sl_limits limits;
+	enum sl_scope scope;
+	enum sl_svc_kind kind;
+	enum sl_svc_flag svc_flag;
+	enum sl_be_flag be_flag;
+	struct svc_key svc_key;
+	struct svc_val svc_val;
+	struct be_key be_key;
+	struct be_val be_val;
+	struct maglev_key maglev_key;
+	struct maglev_val maglev_val;
+	struct srcrange_key srcrange_key;
+	struct srcrange_val srcrange_val;
+	struct svcname_key svcname_key;
+	struct svcname_val svcname_val;
+};
+
+struct sl_abi_types sl_abi_types __attribute__((section(".abi"), used));
+
+char LICENSE[] __attribute__((section("license"), used)) = "Dual BSD/GPL";

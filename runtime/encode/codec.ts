@@ -1,0 +1,133 @@
+// Little combinators that write and read the record ABI (compiler/abi/records.ts).
+// One description of each layout serves both directions, so the encoder and
+// the decoder used by replay and tests cannot drift apart.
+import type { Cidr, Ip } from './ip.ts';
+
+export class Writer {
+  private buf = new Uint8Array(4096);
+  private view = new DataView(this.buf.buffer);
+  length = 0;
+
+  private reserve(n: number): number {
+    if (this.length + n > this.buf.length) {
+      const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+      this.view = new DataView(next.buffer);
+    }
+    const at = this.length;
+    this.length += n;
+    return at;
+  }
+
+  u8(v: number): void { this.view.setUint8(this.reserve(1), v); }
+  u16(v: number): void { this.view.setUint16(this.reserve(2), v, true); }
+  u32(v: number): void { this.view.setUint32(this.reserve(4), v, true); }
+  bytes(b: Uint8Array): void { this.buf.set(b, this.reserve(b.length)); }
+  patchU32(at: number, v: number): void { this.view.setUint32(at, v, true); }
+  finish(): Uint8Array { return this.buf.slice(0, this.length); }
+}
+
+export class Reader {
+  private readonly buf: Uint8Array;
+  private readonly view: DataView;
+  offset: number;
+
+  constructor(buf: Uint8Array, offset = 0) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.offset = offset;
+  }
+
+  private take(n: number): number {
+    if (this.offset + n > this.buf.length) throw new RangeError(`record truncated at byte ${this.offset}`);
+    const at = this.offset;
+    this.offset += n;
+    return at;
+  }
+
+  u8(): number { return this.view.getUint8(this.take(1)); }
+  u16(): number { return this.view.getUint16(this.take(2), true); }
+  u32(): number { return this.view.getUint32(this.take(4), true); }
+  bytes(n: number): Uint8Array { const at = this.take(n); return this.buf.slice(at, at + n); }
+}
+
+export interface Codec<T> {
+  write(w: Writer, v: T): void;
+  read(r: Reader): T;
+}
+
+export const u8: Codec<number> = { write: (w, v) => w.u8(v), read: (r) => r.u8() };
+export const u16: Codec<number> = { write: (w, v) => w.u16(v), read: (r) => r.u16() };
+export const u32: Codec<number> = { write: (w, v) => w.u32(v), read: (r) => r.u32() };
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export const str: Codec<string> = {
+  write(w, v) {
+    const b = utf8.encode(v);
+    if (b.length > 0xffff) throw new RangeError(`string of ${b.length} bytes exceeds the record ABI's 65535`);
+    w.u16(b.length);
+    w.bytes(b);
+  },
+  read: (r) => fromUtf8.decode(r.bytes(r.u16())),
+};
+
+export const ip: Codec<Ip> = {
+  write(w, v) { w.u8(v.family); w.bytes(v.bytes); },
+  read(r) {
+    const family = r.u8();
+    if (family !== 4 && family !== 6) throw new RangeError(`bad address family ${family}`);
+    return { family, bytes: r.bytes(family === 4 ? 4 : 16) };
+  },
+};
+
+export const cidr: Codec<Cidr> = {
+  write(w, v) { ip.write(w, v.ip); w.u8(v.prefix); },
+  read: (r) => ({ ip: ip.read(r), prefix: r.u8() }),
+};
+
+export function list<T>(item: Codec<T>): Codec<T[]> {
+  return {
+    write(w, v) {
+      if (v.length > 0xffff) throw new RangeError(`list of ${v.length} items exceeds the record ABI's 65535`);
+      w.u16(v.length);
+      for (const x of v) item.write(w, x);
+    },
+    read(r) {
+      const n = r.u16();
+      return Array.from({ length: n }, () => item.read(r));
+    },
+  };
+}
+
+/** Fields are laid out in the order the description lists them. */
+export function struct<T extends object>(fields: { [K in keyof T]: Codec<T[K]> }): Codec<T> {
+  const entries = Object.entries(fields) as [keyof T, Codec<unknown>][];
+  return {
+    write(w, v) { for (const [k, c] of entries) c.write(w, v[k]); },
+    read(r) {
+      const out = {} as T;
+      for (const [k, c] of entries) out[k] = c.read(r) as T[keyof T];
+      return out;
+    },
+  };
+}
+
+/** Optional parts announced by bits of a leading u8 flags byte. */
+export function flagged<T extends object>(parts: { [K in keyof T]-?: [bit: number, codec: Codec<NonNullable<T[K]>>] }): Codec<T> {
+  const entries = Object.entries(parts) as [keyof T, [number, Codec<unknown>]][];
+  return {
+    write(w, v) {
+      w.u8(entries.reduce((f, [k, [bit]]) => (v[k] === undefined ? f : f | bit), 0));
+      for (const [k, [, c]] of entries) if (v[k] !== undefined) c.write(w, v[k]);
+    },
+    read(r) {
+      const flags = r.u8();
+      const out = {} as T;
+      for (const [k, [bit, c]] of entries) if (flags & bit) out[k] = c.read(r) as T[keyof T];
+      return out;
+    },
+  };
+}
