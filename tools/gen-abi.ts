@@ -30,6 +30,10 @@ function asModule(l: Layouts): string {
     out.push(`\n// enum ${name}`);
     for (const [k, v] of values) out.push(`export const ${k}: i32 = ${v};`);
   }
+  const maps = mapStructs(l);
+  maps.forEach((m, i) => { if (m.id !== i + 1) throw new Error(`map ids must be 1..N in order; ${m.name} is ${m.id}`); });
+  out.push('\n// (map id, key size, value size) for every map, by id');
+  out.push(`export const MAPS_LAYOUT: StaticArray<i32> = [${maps.map((m) => `${m.id}, ${m.key.size}, ${m.value.size}`).join(', ')}];`);
   for (const s of l.structs.values()) {
     const up = s.name.toUpperCase();
     out.push(`\n// struct ${s.name}`);

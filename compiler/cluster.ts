@@ -1,0 +1,84 @@
+// The cluster as the records of past batches left it: the latest state of
+// every object the service compiler reads, plus the index from a Service to
+// its EndpointSlices. Applying a batch reports which Services it touched.
+import {
+  KIND_ENDPOINT_SLICE, KIND_NODE, KIND_SERVICE, OP_DELETE, OP_UPSERT, RECORD_HEADER_SIZE,
+} from './abi/records';
+import { readNodeAddresses, readService, readSlice, Service, Slice } from './model';
+import { Reader } from './reader';
+
+export class Cluster {
+  node: string = '';
+  nodeAddrs: u32[] = [];
+  services: Map<string, Service> = new Map();
+  slices: Map<string, Slice> = new Map();
+  slicesOf: Map<string, Set<string>> = new Map(); // "ns/service" -> slice keys
+
+  /** Applies the records in [ptr, ptr + len); adds touched Service keys to dirty. */
+  apply(ptr: usize, len: usize, dirty: Set<string>): void {
+    const end = ptr + len;
+    let nodeChanged = false;
+    while (ptr < end) {
+      const size = <usize>load<u32>(ptr);
+      if (size < <usize>RECORD_HEADER_SIZE || ptr + size > end) throw new Error('bad record size');
+      const kind = load<u8>(ptr, 4);
+      const op = load<u8>(ptr, 5);
+      if (op != OP_UPSERT && op != OP_DELETE) throw new Error('bad record op');
+      const r = new Reader(ptr + RECORD_HEADER_SIZE, ptr + size);
+      const ns = r.str();
+      const name = r.str();
+      const upsert = op == OP_UPSERT;
+      if (kind == KIND_SERVICE) this.applyService(r, ns + '/' + name, upsert, dirty);
+      else if (kind == KIND_ENDPOINT_SLICE) this.applySlice(r, ns, ns + '/' + name, upsert, dirty);
+      else if (kind == KIND_NODE && name == this.node) nodeChanged = this.applyNode(r, upsert) || nodeChanged;
+      else r.at = r.end; // kinds the service compiler does not read
+      if (r.at != r.end) throw new Error('record longer than its body');
+      ptr += size;
+    }
+    if (nodeChanged) this.addNodePortServices(dirty);
+  }
+
+  private applyService(r: Reader, key: string, upsert: bool, dirty: Set<string>): void {
+    if (upsert) this.services.set(key, readService(r, key));
+    else if (this.services.has(key)) this.services.delete(key);
+    dirty.add(key);
+  }
+
+  private applySlice(r: Reader, ns: string, key: string, upsert: bool, dirty: Set<string>): void {
+    if (this.slices.has(key)) {
+      const old = this.slices.get(key);
+      this.slicesOf.get(old.service).delete(key);
+      if (this.slicesOf.get(old.service).size == 0) this.slicesOf.delete(old.service);
+      this.slices.delete(key);
+      dirty.add(old.service);
+    }
+    if (!upsert) return;
+    const s = readSlice(r, ns, key);
+    this.slices.set(key, s);
+    if (!this.slicesOf.has(s.service)) this.slicesOf.set(s.service, new Set<string>());
+    this.slicesOf.get(s.service).add(key);
+    dirty.add(s.service);
+  }
+
+  /** Returns whether the addresses NodePorts listen on changed. */
+  private applyNode(r: Reader, upsert: bool): bool {
+    const addrs = upsert ? readNodeAddresses(r) : new Array<u32>();
+    if (upsert) {
+      r.at = r.end; // podCIDRs and labels: not used by the service compiler
+    }
+    let same = addrs.length == this.nodeAddrs.length;
+    for (let i = 0; same && i < addrs.length; i++) same = addrs[i] == this.nodeAddrs[i];
+    this.nodeAddrs = addrs;
+    return !same;
+  }
+
+  private addNodePortServices(dirty: Set<string>): void {
+    const all = this.services.values();
+    for (let i = 0; i < all.length; i++) {
+      const ports = all[i].ports;
+      for (let j = 0; j < ports.length; j++) {
+        if (ports[j].nodePort != 0) { dirty.add(all[i].key); break; }
+      }
+    }
+  }
+}

@@ -1,0 +1,184 @@
+// The incremental compiler. It keeps the cluster, each Service's compiled
+// frontends and backend sets, and what the maps hold; a batch recompiles
+// only the Services it touched, then diffs the entries those Services
+// (and any backend set whose id moved) had before against what they have now.
+import { Backend } from './backends';
+import { Cluster } from './cluster';
+import { MapSet, writeDiff } from './diff';
+import { BsetState, emitBset, emitFront, FrontState } from './emit';
+import { NameIds } from './ids';
+import { tableSize } from './maglev';
+import { Problem, writeProblems } from './problems';
+import { BsetSpec, bsetOwner, compileService, Compiled, describeKey, Front } from './services';
+
+function sameBackends(a: Backend[], b: Backend[]): bool {
+  if (a.length != b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].id != b[i].id || a[i].ip != b[i].ip || a[i].port != b[i].port || a[i].flags != b[i].flags) return false;
+  }
+  return true;
+}
+
+/** What one batch changed, gathered before anything is emitted. */
+class Touched {
+  bsets: Map<string, BsetState | null> = new Map(); // state before the batch; null: did not exist
+  buckets: Set<u32> = new Set();
+  fronts: Set<u64> = new Set();
+}
+
+export class Engine {
+  cluster: Cluster = new Cluster();
+  compiled: Map<string, Compiled> = new Map();
+  bsets: Map<string, BsetSpec> = new Map();
+  ids: NameIds = new NameIds();
+  claims: Map<u64, Front[]> = new Map(); // frontend key -> claimants, by owner name
+  emitted: Map<u64, FrontState> = new Map();
+
+  batch(ptr: usize, len: usize): usize {
+    const dirty = new Set<string>();
+    this.cluster.apply(ptr, len, dirty);
+    const t = new Touched();
+    const svcs = dirty.values();
+    svcs.sort();
+    for (let i = 0; i < svcs.length; i++) this.recompile(svcs[i], t);
+    this.renumber(t);
+    const before = new MapSet(), after = new MapSet();
+    this.emitBsets(t, before, after);
+    this.emitFronts(t, before, after);
+    return writeDiff(before, after);
+  }
+
+  rebuild(): usize {
+    const after = new MapSet();
+    const names = this.bsets.keys();
+    for (let i = 0; i < names.length; i++) emitBset(after, this.state(names[i]));
+    const keys = this.emitted.keys();
+    for (let i = 0; i < keys.length; i++) emitFront(after, keys[i], this.emitted.get(keys[i]));
+    return writeDiff(new MapSet(), after);
+  }
+
+  problems(): usize {
+    const ps: Problem[] = [];
+    const cs = this.compiled.values();
+    for (let i = 0; i < cs.length; i++) for (let j = 0; j < cs[i].problems.length; j++) ps.push(cs[i].problems[j]);
+    const claims = this.claims.values();
+    for (let i = 0; i < claims.length; i++) {
+      const fs = claims[i];
+      for (let j = 1; j < fs.length; j++) {
+        ps.push(new Problem('Service ' + fs[j].owner, fs[j].field, 'frontend ' + describeKey(fs[j].key) +
+          ' is also claimed by Service ' + fs[0].owner + ', which keeps it (first by name)'));
+      }
+    }
+    const names = this.bsets.keys();
+    for (let i = 0; i < names.length; i++) {
+      if (this.ids.get(names[i]) != 0) continue;
+      ps.push(new Problem('Service ' + bsetOwner(names[i]), 'spec.ports', 'backend set ' + names[i] +
+        ' got no id (its id bucket is full): its frontends reject'));
+    }
+    return writeProblems(ps);
+  }
+
+  private state(name: string): BsetState {
+    return new BsetState(this.ids.get(name), bsetOwner(name), this.bsets.get(name).backends);
+  }
+
+  /** Records a backend set's state before the batch first changes it. */
+  private snapshot(name: string, t: Touched): void {
+    if (t.bsets.has(name)) return;
+    t.bsets.set(name, this.bsets.has(name) ? this.state(name) : null);
+  }
+
+  private recompile(key: string, t: Touched): void {
+    const old = this.compiled.has(key) ? this.compiled.get(key) : new Compiled();
+    const neu = this.cluster.services.has(key) ? compileService(this.cluster, this.cluster.services.get(key)) : new Compiled();
+    const keep = new Set<string>();
+    for (let i = 0; i < neu.bsets.length; i++) keep.add(neu.bsets[i].name);
+    for (let i = 0; i < old.bsets.length; i++) {
+      const name = old.bsets[i].name;
+      if (keep.has(name)) continue;
+      this.snapshot(name, t);
+      this.bsets.delete(name);
+      t.buckets.add(this.ids.remove(name));
+    }
+    for (let i = 0; i < neu.bsets.length; i++) {
+      const spec = neu.bsets[i];
+      if (!this.bsets.has(spec.name)) {
+        this.snapshot(spec.name, t);
+        t.buckets.add(this.ids.add(spec.name));
+      } else if (!sameBackends(this.bsets.get(spec.name).backends, spec.backends)) {
+        this.snapshot(spec.name, t);
+      }
+      this.bsets.set(spec.name, spec);
+    }
+    for (let i = 0; i < old.fronts.length; i++) this.unclaim(old.fronts[i], t);
+    for (let i = 0; i < neu.fronts.length; i++) this.claim(neu.fronts[i], t);
+    if (neu.fronts.length + neu.bsets.length + neu.problems.length > 0) this.compiled.set(key, neu);
+    else if (this.compiled.has(key)) this.compiled.delete(key);
+  }
+
+  /** Gives new ids in every bucket that gained or lost a name. */
+  private renumber(t: Touched): void {
+    const buckets = t.buckets.values();
+    for (let i = 0; i < buckets.length; i++) {
+      const names = this.ids.names(buckets[i]);
+      for (let j = 0; j < names.length; j++) this.snapshot(names[j], t);
+      this.ids.renumber(buckets[i]);
+    }
+  }
+
+  private emitBsets(t: Touched, before: MapSet, after: MapSet): void {
+    const names = t.bsets.keys();
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const old = t.bsets.get(name);
+      if (old) emitBset(before, old);
+      if (this.bsets.has(name)) emitBset(after, this.state(name));
+      // The values of its frontends carry the set's id and size.
+      const owner = bsetOwner(name);
+      if (!this.compiled.has(owner)) continue;
+      const fronts = this.compiled.get(owner).fronts;
+      for (let j = 0; j < fronts.length; j++) t.fronts.add(fronts[j].key);
+    }
+  }
+
+  private emitFronts(t: Touched, before: MapSet, after: MapSet): void {
+    const keys = t.fronts.values();
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (this.emitted.has(k)) emitFront(before, k, this.emitted.get(k));
+      if (!this.claims.has(k)) {
+        if (this.emitted.has(k)) this.emitted.delete(k);
+        continue;
+      }
+      const f = this.frontState(this.claims.get(k)[0]);
+      emitFront(after, k, f);
+      this.emitted.set(k, f);
+    }
+  }
+
+  private frontState(f: Front): FrontState {
+    const id = this.ids.get(f.bset);
+    const n = id == 0 ? 0 : this.bsets.get(f.bset).backends.length;
+    return new FrontState(id, tableSize(n), f.affinity, <u16>n, f.kind, f.flags, f.ranges);
+  }
+
+  private claim(f: Front, t: Touched): void {
+    t.fronts.add(f.key);
+    if (!this.claims.has(f.key)) this.claims.set(f.key, []);
+    const fs = this.claims.get(f.key);
+    fs.push(f);
+    for (let i = fs.length - 1; i > 0 && fs[i - 1].owner > f.owner; i--) {
+      fs[i] = fs[i - 1];
+      fs[i - 1] = f;
+    }
+  }
+
+  private unclaim(f: Front, t: Touched): void {
+    t.fronts.add(f.key);
+    const fs = this.claims.get(f.key);
+    for (let i = 0; i < fs.length; i++) {
+      if (fs[i].owner == f.owner) { fs.splice(i, 1); break; }
+    }
+    if (fs.length == 0) this.claims.delete(f.key);
+  }
+}

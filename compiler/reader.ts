@@ -1,0 +1,40 @@
+// Reads the record ABI of abi/records.ts out of linear memory. The runtime's
+// encoder is the only writer, so a malformed record is a bug there: it traps
+// with the offset rather than compiling something half-read.
+import { FAMILY_IPV4, FAMILY_IPV6 } from './abi/records';
+
+export const NOT_IPV4: i64 = -1;
+
+export class Reader {
+  constructor(public at: usize, public end: usize) {}
+
+  private need(n: usize): usize {
+    const p = this.at;
+    if (p + n > this.end) throw new Error('record truncated');
+    this.at = p + n;
+    return p;
+  }
+
+  u8(): u8 { return load<u8>(this.need(1)); }
+  u16(): u16 { return load<u16>(this.need(2)); }
+  u32(): u32 { return load<u32>(this.need(4)); }
+
+  str(): string {
+    const n = <usize>this.u16();
+    return String.UTF8.decodeUnsafe(this.need(n), n);
+  }
+
+  skipStr(): void { this.need(<usize>this.u16()); }
+
+  /** An IPv4 address as maps store it: network-order bytes loaded as a
+   * little-endian u32 (store<u32> writes the same bytes back). An IPv6
+   * address is read past and gives NOT_IPV4: the compiler is IPv4-only yet. */
+  ip(): i64 {
+    const family = this.u8();
+    if (family == FAMILY_IPV4) return <i64>load<u32>(this.need(4));
+    if (family == FAMILY_IPV6) { this.need(16); return NOT_IPV4; }
+    throw new Error('bad address family');
+  }
+
+  count(): i32 { return <i32>this.u16(); }
+}
