@@ -19,11 +19,19 @@ export class Backend {
 
 class Candidate {
   constructor(public ip: u32, public port: u16, public conds: u8, public local: bool) {}
+
+  @inline get addr(): u64 { return ((<u64>bswap<u32>(this.ip)) << 16) | <u64>this.port; }
 }
 
-function candidates(cluster: Cluster, svc: Service, sp: ServicePort): Map<u64, Candidate> {
-  const out = new Map<u64, Candidate>();
-  if (!cluster.slicesOf.has(svc.key)) return out;
+function byAddr(a: Candidate, b: Candidate): i32 {
+  return i32(a.addr > b.addr) - i32(a.addr < b.addr);
+}
+
+/** Every endpoint of the port, by address; one listed twice is merged into
+ * the union of its slices' claims, whatever their order. */
+function candidates(cluster: Cluster, svc: Service, sp: ServicePort): Candidate[] {
+  const all: Candidate[] = [];
+  if (!cluster.slicesOf.has(svc.key)) return all;
   const keys = cluster.slicesOf.get(svc.key).values();
   for (let i = 0; i < keys.length; i++) {
     const s = cluster.slices.get(keys[i]);
@@ -35,22 +43,26 @@ function candidates(cluster: Cluster, svc: Service, sp: ServicePort): Map<u64, C
     if (port == 0) continue;
     for (let j = 0; j < s.endpoints.length; j++) {
       const e = s.endpoints[j];
-      const local = e.nodeName.length > 0 && e.nodeName == cluster.node;
-      const k = ((<u64>bswap<u32>(e.ip)) << 16) | <u64>port;
-      if (!out.has(k)) { out.set(k, new Candidate(e.ip, port, e.conds, local)); continue; }
-      // Listed twice: the union of its slices' claims, whatever their order.
-      const c = out.get(k);
-      const term = c.conds & e.conds & COND_TERMINATING;
-      c.conds = <u8>(((c.conds | e.conds) & (COND_READY | COND_SERVING)) | term);
-      c.local = c.local || local;
+      all.push(new Candidate(e.ip, port, e.conds, e.nodeName.length > 0 && e.nodeName == cluster.node));
     }
   }
-  return out;
+  all.sort(byAddr);
+  let n = 0;
+  for (let i = 0; i < all.length; i++) {
+    const e = all[i];
+    if (n == 0 || all[n - 1].addr != e.addr) { all[n++] = e; continue; }
+    const c = all[n - 1];
+    const term = c.conds & e.conds & COND_TERMINATING;
+    c.conds = <u8>(((c.conds | e.conds) & (COND_READY | COND_SERVING)) | term);
+    c.local = c.local || e.local;
+  }
+  all.length = n;
+  return all;
 }
 
 /** The backends of one service port, sorted by address and port. */
 export function selectBackends(cluster: Cluster, svc: Service, sp: ServicePort, localOnly: bool): Backend[] {
-  const all = candidates(cluster, svc, sp).values();
+  const all = candidates(cluster, svc, sp);
   let ready = 0;
   for (let i = 0; i < all.length; i++) {
     if ((!localOnly || all[i].local) && (all[i].conds & COND_READY)) ready++;
@@ -64,6 +76,5 @@ export function selectBackends(cluster: Cluster, svc: Service, sp: ServicePort, 
     const flags = (c.local ? SL_BE_LOCAL : 0) | (fallback ? SL_BE_TERMINATING : 0);
     out.push(new Backend(c.ip, c.port, <u8>flags));
   }
-  out.sort((a: Backend, b: Backend): i32 => i32(a.addr > b.addr) - i32(a.addr < b.addr));
   return out;
 }

@@ -16,48 +16,72 @@ export class MapSet {
   }
 
   @inline get(map: i32): Entries { return unchecked(this.maps[map - 1]); }
+
+  clear(): void { for (let i = 0; i < this.maps.length; i++) this.maps[i].clear(); }
 }
 
 const SECTION_HEADER: i32 = 20;
 
+/** The ops of one map: indices of upserts (into after) and deletes (into before). */
+class Section {
+  upd: i32[] = [];
+  del: i32[] = [];
+  constructor(public before: Entries, public after: Entries) {}
+
+  get bytes(): i32 {
+    const ks = this.before.keySize;
+    return SECTION_HEADER + this.upd.length * (ks + this.before.valSize) + this.del.length * ks;
+  }
+}
+
 /** Writes the diff that turns `before` into `after`; returns its address. */
 export function writeDiff(before: MapSet, after: MapSet): usize {
-  out.begin();
-  out.putU32(0); // total length, set by finish()
-  const countAt = out.reserve(4);
-  let sections: u32 = 0;
+  const sections: Section[] = [];
+  let total = 8;
   for (let m = 0; m < before.maps.length; m++) {
-    if (writeSection(unchecked(before.maps[m]), unchecked(after.maps[m]))) sections++;
+    const s = merge(unchecked(before.maps[m]), unchecked(after.maps[m]));
+    if (s.upd.length + s.del.length == 0) continue;
+    sections.push(s);
+    total += s.bytes;
   }
-  out.putU32At(countAt, sections);
+  out.begin();
+  out.reserve(total); // once: the diff of a full compile runs to megabytes
+  out.putU32At(4, sections.length);
+  let at = 8;
+  for (let i = 0; i < sections.length; i++) at = write(sections[i], at);
   return out.finish();
 }
 
-function writeSection(a: Entries, b: Entries): bool {
+function merge(a: Entries, b: Entries): Section {
+  const s = new Section(a, b);
   const oa = a.order(), ob = b.order();
   checkUnique(a, oa);
   checkUnique(b, ob);
-  const upd: i32[] = [], del: i32[] = [];
   let i = 0, j = 0;
   while (i < a.n || j < b.n) {
     const x = i < a.n ? unchecked(oa[i]) : -1, y = j < b.n ? unchecked(ob[j]) : -1;
-    if (y < 0 || (x >= 0 && a.lessThan(x, b, y))) { del.push(x); i++; continue; }
-    if (x < 0 || !a.sameKey(x, b, y)) { upd.push(y); j++; continue; }
-    if (memory.compare(a.valueAt(x), b.valueAt(y), <usize>a.valSize) != 0) upd.push(y);
+    if (y < 0 || (x >= 0 && a.lessThan(x, b, y))) { s.del.push(x); i++; continue; }
+    if (x < 0 || !a.sameKey(x, b, y)) { s.upd.push(y); j++; continue; }
+    if (memory.compare(a.valueAt(x), b.valueAt(y), <usize>a.valSize) != 0) s.upd.push(y);
     i++; j++;
   }
-  if (upd.length == 0 && del.length == 0) return false;
+  return s;
+}
+
+function write(s: Section, at: i32): i32 {
+  const a = s.before, b = s.after;
   const ks = a.keySize, vs = a.valSize;
-  const h = out.reserve(SECTION_HEADER);
-  store<u32>(out.at(h), a.map);
-  store<u32>(out.at(h), ks, 4);
-  store<u32>(out.at(h), vs, 8);
-  store<u32>(out.at(h), upd.length, 12);
-  store<u32>(out.at(h), del.length, 16);
-  for (let k = 0; k < upd.length; k++) b.writeKey(upd[k], out.at(out.reserve(ks)));
-  for (let k = 0; k < upd.length; k++) memory.copy(out.at(out.reserve(vs)), b.valueAt(upd[k]), <usize>vs);
-  for (let k = 0; k < del.length; k++) a.writeKey(del[k], out.at(out.reserve(ks)));
-  return true;
+  const h = out.at(at);
+  store<u32>(h, a.map);
+  store<u32>(h, ks, 4);
+  store<u32>(h, vs, 8);
+  store<u32>(h, s.upd.length, 12);
+  store<u32>(h, s.del.length, 16);
+  let p = h + SECTION_HEADER;
+  for (let k = 0; k < s.upd.length; k++, p += ks) b.writeKey(unchecked(s.upd[k]), p);
+  for (let k = 0; k < s.upd.length; k++, p += vs) memory.copy(p, b.valueAt(unchecked(s.upd[k])), <usize>vs);
+  for (let k = 0; k < s.del.length; k++, p += ks) a.writeKey(unchecked(s.del[k]), p);
+  return at + s.bytes;
 }
 
 /** Two entries with one key would make the diff ambiguous: a compiler bug. */

@@ -33,12 +33,12 @@ export function emitBset(set: MapSet, s: BsetState): void {
     for (let c: u32 = 0; c * SL_MAGLEV_CHUNK < m; c++) {
       const v = mg.push(top | <u64>c, 0);
       const n = min(<u32>SL_MAGLEV_CHUNK, m - c * SL_MAGLEV_CHUNK);
-      memory.copy(v, t.dataStart + <usize>(c * SL_MAGLEV_CHUNK * 4), <usize>(n * 4));
+      memory.copy(v, t + <usize>(c * SL_MAGLEV_CHUNK * 4), <usize>(n * 4));
     }
   }
-  const name = String.UTF8.encode(s.owner);
+  // Kubernetes names make "namespace/name" at most 127 bytes, so it fits with its NUL.
   const v = set.get(SL_MAP_SVCNAME).push(top, 0);
-  memory.copy(v, changetype<usize>(name), <usize>min(name.byteLength, SL_SVCNAME_LEN - 1));
+  if (String.UTF8.byteLength(s.owner) < SL_SVCNAME_LEN) String.UTF8.encodeUnsafe(changetype<usize>(s.owner), s.owner.length, v);
 }
 
 /** A frontend's value, resolved against its backend set's id and size. */

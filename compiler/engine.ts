@@ -19,6 +19,11 @@ function sameBackends(a: Backend[], b: Backend[]): bool {
   return true;
 }
 
+function hasBset(c: Compiled, name: string): bool {
+  for (let i = 0; i < c.bsets.length; i++) if (c.bsets[i].name == name) return true;
+  return false;
+}
+
 /** What one batch changed, gathered before anything is emitted. */
 class Touched {
   bsets: Map<string, BsetState | null> = new Map(); // state before the batch; null: did not exist
@@ -33,6 +38,9 @@ export class Engine {
   ids: NameIds = new NameIds();
   claims: Map<u64, Front[]> = new Map(); // frontend key -> claimants, by owner name
   emitted: Map<u64, FrontState> = new Map();
+  // Reused by every call: a full compile grows them to megabytes once.
+  private before: MapSet = new MapSet();
+  private after: MapSet = new MapSet();
 
   batch(ptr: usize, len: usize): usize {
     const dirty = new Set<string>();
@@ -42,19 +50,23 @@ export class Engine {
     svcs.sort();
     for (let i = 0; i < svcs.length; i++) this.recompile(svcs[i], t);
     this.renumber(t);
-    const before = new MapSet(), after = new MapSet();
+    const before = this.before, after = this.after;
+    before.clear();
+    after.clear();
     this.emitBsets(t, before, after);
     this.emitFronts(t, before, after);
     return writeDiff(before, after);
   }
 
   rebuild(): usize {
-    const after = new MapSet();
+    const before = this.before, after = this.after;
+    before.clear();
+    after.clear();
     const names = this.bsets.keys();
     for (let i = 0; i < names.length; i++) emitBset(after, this.state(names[i]));
     const keys = this.emitted.keys();
     for (let i = 0; i < keys.length; i++) emitFront(after, keys[i], this.emitted.get(keys[i]));
-    return writeDiff(new MapSet(), after);
+    return writeDiff(before, after);
   }
 
   problems(): usize {
@@ -91,11 +103,9 @@ export class Engine {
   private recompile(key: string, t: Touched): void {
     const old = this.compiled.has(key) ? this.compiled.get(key) : new Compiled();
     const neu = this.cluster.services.has(key) ? compileService(this.cluster, this.cluster.services.get(key)) : new Compiled();
-    const keep = new Set<string>();
-    for (let i = 0; i < neu.bsets.length; i++) keep.add(neu.bsets[i].name);
     for (let i = 0; i < old.bsets.length; i++) {
       const name = old.bsets[i].name;
-      if (keep.has(name)) continue;
+      if (hasBset(neu, name)) continue;
       this.snapshot(name, t);
       this.bsets.delete(name);
       t.buckets.add(this.ids.remove(name));

@@ -2,40 +2,33 @@
 // order is the order of the key's bytes (the first 8 bytes big-endian in hi,
 // the rest in lo), so sorting numbers sorts keys as the diff order demands.
 // Values are raw bytes, written in place by the caller.
+import { RawBuf } from './rawbuf';
 
 export class Entries {
   n: i32 = 0;
-  hi: Uint64Array = new Uint64Array(64);
-  lo: Uint64Array = new Uint64Array(64);
-  vals: Uint8Array;
+  private hi: RawBuf = new RawBuf(); // u64 per entry
+  private lo: RawBuf = new RawBuf();
+  private vals: RawBuf = new RawBuf();
 
-  constructor(public map: i32, public keySize: i32, public valSize: i32) {
-    this.vals = new Uint8Array(64 * valSize);
-  }
+  constructor(public map: i32, public keySize: i32, public valSize: i32) {}
+
+  clear(): void { this.n = 0; }
 
   /** Adds a key; returns the address of its zeroed value, valid until the next push. */
   push(hi: u64, lo: u64): usize {
-    if (this.n == this.hi.length) this.grow();
-    unchecked(this.hi[this.n] = hi);
-    unchecked(this.lo[this.n] = lo);
-    const v = this.vals.dataStart + <usize>(this.n * this.valSize);
-    memory.fill(v, 0, <usize>this.valSize);
+    const i = <usize>this.n;
+    store<u64>(this.hi.ensure((i + 1) << 3) + (i << 3), hi);
+    store<u64>(this.lo.ensure((i + 1) << 3) + (i << 3), lo);
+    const vs = <usize>this.valSize;
+    const v = this.vals.ensure((i + 1) * vs) + i * vs;
+    memory.fill(v, 0, vs);
     this.n++;
     return v;
   }
 
-  valueAt(i: i32): usize { return this.vals.dataStart + <usize>(i * this.valSize); }
-
-  private grow(): void {
-    const cap = this.hi.length * 2;
-    const hi = new Uint64Array(cap), lo = new Uint64Array(cap), vals = new Uint8Array(cap * this.valSize);
-    hi.set(this.hi);
-    lo.set(this.lo);
-    vals.set(this.vals);
-    this.hi = hi;
-    this.lo = lo;
-    this.vals = vals;
-  }
+  @inline hiAt(i: i32): u64 { return load<u64>(this.hi.ptr + (<usize>i << 3)); }
+  @inline loAt(i: i32): u64 { return load<u64>(this.lo.ptr + (<usize>i << 3)); }
+  @inline valueAt(i: i32): usize { return this.vals.ptr + <usize>i * <usize>this.valSize; }
 
   /** Indices of the entries in key order (a stable bottom-up merge sort). */
   order(): Int32Array {
@@ -61,17 +54,17 @@ export class Entries {
   @inline less(x: i32, y: i32): bool { return this.lessThan(x, this, y); }
 
   @inline lessThan(x: i32, other: Entries, y: i32): bool {
-    const hx = unchecked(this.hi[x]), hy = unchecked(other.hi[y]);
-    return hx < hy || (hx == hy && unchecked(this.lo[x]) < unchecked(other.lo[y]));
+    const hx = this.hiAt(x), hy = other.hiAt(y);
+    return hx < hy || (hx == hy && this.loAt(x) < other.loAt(y));
   }
 
   @inline sameKey(x: i32, other: Entries, y: i32): bool {
-    return unchecked(this.hi[x]) == unchecked(other.hi[y]) && unchecked(this.lo[x]) == unchecked(other.lo[y]);
+    return this.hiAt(x) == other.hiAt(y) && this.loAt(x) == other.loAt(y);
   }
 
   /** Writes key i's bytes at dst. */
   writeKey(i: i32, dst: usize): void {
-    const hi = unchecked(this.hi[i]), lo = unchecked(this.lo[i]);
+    const hi = this.hiAt(i), lo = this.loAt(i);
     const ks = this.keySize;
     if (ks >= 8) store<u64>(dst, bswap<u64>(hi));
     if (ks == 16) { store<u64>(dst, bswap<u64>(lo), 8); return; }

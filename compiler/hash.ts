@@ -23,9 +23,14 @@ export function hashBytes(ptr: usize, len: usize, seed: u64): u64 {
   return fmix64(h);
 }
 
+let scratch = new ArrayBuffer(256);
+
+/** Hash of a string's UTF-8 bytes. */
 export function hashString(s: string, seed: u64): u64 {
-  const b = String.UTF8.encode(s);
-  return hashBytes(changetype<usize>(b), <usize>b.byteLength, seed);
+  const n = String.UTF8.byteLength(s);
+  if (n > scratch.byteLength) scratch = new ArrayBuffer(n);
+  String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, changetype<usize>(scratch));
+  return hashBytes(changetype<usize>(scratch), <usize>n, seed);
 }
 
 /** Hash of an IPv4 address (network-order bytes as loaded) and a port. */

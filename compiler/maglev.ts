@@ -36,28 +36,29 @@ let table = new Uint32Array(0);
 let cursor = new Uint32Array(0);
 let skip = new Uint32Array(0);
 
-/** Fills a table of m slots with backend ids. The result is a shared
- * buffer, valid until the next call. */
-export function populate(bs: Backend[], m: u32): Uint32Array {
+/** Fills a table of m slots with backend ids; returns the address of the
+ * m u32 ids, in a buffer the next call reuses. */
+export function populate(bs: Backend[], m: u32): usize {
   const n = bs.length;
   if (<u32>table.length < m) table = new Uint32Array(m);
   if (cursor.length < n) { cursor = new Uint32Array(n); skip = new Uint32Array(n); }
-  const t = table.subarray(0, m);
-  t.fill(0); // ids are never 0
+  const t = table.dataStart, cur = cursor.dataStart, sk = skip.dataStart;
+  memory.fill(t, 0, <usize>m << 2); // ids are never 0
   for (let i = 0; i < n; i++) {
     const h = hashAddr(bs[i].ip, bs[i].port, SEED_MAGLEV);
-    unchecked(cursor[i] = <u32>((h >> 32) % <u64>m));
-    unchecked(skip[i] = <u32>((h & 0xffffffff) % <u64>(m - 1)) + 1);
+    store<u32>(cur + (<usize>i << 2), <u32>((h >> 32) % <u64>m));
+    store<u32>(sk + (<usize>i << 2), <u32>((h & 0xffffffff) % <u64>(m - 1)) + 1);
   }
   let filled: u32 = 0;
   while (filled < m) {
     for (let i = 0; i < n && filled < m; i++) {
-      let c = unchecked(cursor[i]);
-      const s = unchecked(skip[i]);
-      while (unchecked(t[c]) != 0) { c += s; if (c >= m) c -= m; }
-      unchecked(t[c] = bs[i].id);
+      const ci = cur + (<usize>i << 2);
+      const s = load<u32>(sk + (<usize>i << 2));
+      let c = load<u32>(ci);
+      while (load<u32>(t + (<usize>c << 2)) != 0) { c += s; if (c >= m) c -= m; }
+      store<u32>(t + (<usize>c << 2), bs[i].id);
       c += s; if (c >= m) c -= m;
-      unchecked(cursor[i] = c);
+      store<u32>(ci, c);
       filled++;
     }
   }

@@ -54,7 +54,6 @@ export function bsetOwner(name: string): string {
 
 class Builder {
   c: Compiled = new Compiled();
-  keys: Set<u64> = new Set();
   cluster: Cluster;
   svc: Service;
   object: string;
@@ -68,7 +67,7 @@ class Builder {
   /** The backend set of port i, cluster-wide or node-local, made on first use. */
   bset(i: i32, local: bool): string {
     const p = this.svc.ports[i];
-    const name = this.svc.key + '|' + p.name + '|' + p.port.toString() + '|' + protoString(p.proto) + (local ? '|local' : '|cluster');
+    const name = `${this.svc.key}|${p.name}|${p.port}|${protoString(p.proto)}|${local ? 'local' : 'cluster'}`;
     for (let j = 0; j < this.c.bsets.length; j++) if (this.c.bsets[j].name == name) return name;
     let bs = selectBackends(this.cluster, this.svc, p, local);
     if (bs.length > MAX_BACKENDS) {
@@ -95,11 +94,11 @@ class Builder {
   }
 
   private add(key: u64, kind: i32, flags: i32, bset: string, ranges: Cidr[], field: string): void {
-    if (this.keys.has(key)) {
+    for (let i = 0; i < this.c.fronts.length; i++) {
+      if (this.c.fronts[i].key != key) continue;
       this.problem(field, 'frontend ' + describeKey(key) + ' is listed twice; the first is used');
       return;
     }
-    this.keys.add(key);
     this.c.fronts.push(new Front(key, this.svc.key, <u8>kind, <u8>flags, bset, this.svc.affinity, ranges, field));
   }
 

@@ -8,7 +8,7 @@ export const SL_MAP_SRCRANGE: i32 = 4;
 export const SL_MAP_SVCNAME: i32 = 5;
 
 // enum sl_limits
-export const SL_MAGLEV_CHUNK: i32 = 16;
+export const SL_MAGLEV_CHUNK: i32 = 64;
 export const SL_SVCNAME_LEN: i32 = 128;
 export const SL_MAGLEV_MIN: i32 = 100;
 
@@ -33,7 +33,7 @@ export const SL_BE_LOCAL: i32 = 1;
 export const SL_BE_TERMINATING: i32 = 2;
 
 // (map id, key size, value size) for every map, by id
-export const MAPS_LAYOUT: StaticArray<i32> = [1, 8, 16, 2, 8, 8, 3, 8, 64, 4, 16, 4, 5, 4, 128];
+export const MAPS_LAYOUT: StaticArray<i32> = [1, 8, 16, 2, 8, 8, 3, 8, 256, 4, 16, 4, 5, 4, 128];
 
 // struct svc_key
 export const SVC_KEY_SIZE: i32 = 8;
@@ -69,7 +69,7 @@ export const MAGLEV_KEY_BSET: i32 = 0;
 export const MAGLEV_KEY_CHUNK: i32 = 4;
 
 // struct maglev_val
-export const MAGLEV_VAL_SIZE: i32 = 64;
+export const MAGLEV_VAL_SIZE: i32 = 256;
 export const MAGLEV_VAL_ID: i32 = 0;
 
 // struct srcrange_key

@@ -1,5 +1,6 @@
 // A MapDiff as the compiler emits it: per map, sorted upserts and sorted
 // deletes, keys and values packed back to back the way BPF_MAP_*_BATCH wants.
+import { MAPS } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
 
 export interface MapOps {
@@ -24,4 +25,30 @@ export function deleteCount(ops: MapOps): number {
 
 export function opCount(diff: MapDiff): number {
   return diff.sections.reduce((n, s) => n + upsertCount(s) + deleteCount(s), 0);
+}
+
+/** Reads the compiler's MapDiff encoding (see compiler/index.ts); the result views bytes. */
+export function parseDiff(bytes: Uint8Array): MapDiff {
+  const d = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sections: MapOps[] = [];
+  let p = 8;
+  for (let i = d.getUint32(4, true); i > 0; i--) {
+    const id = d.getUint32(p, true), ks = d.getUint32(p + 4, true), vs = d.getUint32(p + 8, true);
+    const nu = d.getUint32(p + 12, true), nd = d.getUint32(p + 16, true);
+    const map = MAPS.find((m) => m.id === id);
+    if (!map || map.key.size !== ks || map.value.size !== vs) {
+      throw new Error(`compiler.wasm and runtime/abi disagree on map ${id} (key ${ks}, value ${vs}): rebuild both`);
+    }
+    p += 20;
+    const upsertKeys = bytes.subarray(p, (p += nu * ks));
+    const upsertValues = bytes.subarray(p, (p += nu * vs));
+    const deleteKeys = bytes.subarray(p, (p += nd * ks));
+    sections.push({ map, upsertKeys, upsertValues, deleteKeys });
+  }
+  return { sections, bytes };
+}
+
+/** A diff that outlives the next call on the Compiler that made it. */
+export function copyDiff(d: MapDiff): MapDiff {
+  return parseDiff(d.bytes.slice());
 }
