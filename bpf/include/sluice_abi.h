@@ -26,7 +26,7 @@ enum sl_map_id {
 };
 
 enum sl_limits {
-	SL_MAGLEV_CHUNK = 16,		/* backend ids per sl_maglev value */
+	SL_MAGLEV_CHUNK = 64,		/* backend ids per sl_maglev value */
 	SL_SVCNAME_LEN = 128,		/* "namespace/name", NUL padded */
 	SL_MAGLEV_MIN = 100,		/* table slots per backend, at least */
 };
@@ -89,7 +89,7 @@ struct be_val {
 	__u8 pad;
 };
 
-/* (backend set, chunk) -> Maglev slots [chunk * 16, chunk * 16 + 16);
+/* (backend set, chunk) -> Maglev slots [chunk * 64, chunk * 64 + 64);
  * slot = flow hash % svc_val.slots. Written by the applier only. */
 struct maglev_key {
 	__be32 bset;

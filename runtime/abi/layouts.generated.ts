@@ -10,7 +10,7 @@ export const SL_MAP_SRCRANGE = 4;
 export const SL_MAP_SVCNAME = 5;
 
 // enum sl_limits
-export const SL_MAGLEV_CHUNK = 16;
+export const SL_MAGLEV_CHUNK = 64;
 export const SL_SVCNAME_LEN = 128;
 export const SL_MAGLEV_MIN = 100;
 
@@ -222,12 +222,12 @@ export const MAPS: readonly MapLayout[] = [
     },
     "value": {
       "name": "maglev_val",
-      "size": 64,
+      "size": 256,
       "fields": [
         {
           "name": "id",
           "offset": 0,
-          "size": 64,
+          "size": 256,
           "elemSize": 4,
           "bigEndian": false,
           "signed": false
