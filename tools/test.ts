@@ -1,0 +1,25 @@
+// Runs every test file under property-tests/ (*.test.ts, *.prop.ts) with uvu
+// and ends with the line CI reads: "N passed, N failed". A file that crashes
+// before uvu can count it fails the run too.
+import { spawn } from 'node:child_process';
+
+const pattern = process.argv[2] ?? '';
+const args = ['node_modules/uvu/bin.js', '--no-color', 'property-tests', `${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*\\.(test|prop)\\.ts$`];
+const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+let out = '';
+child.stdout.on('data', (b: Buffer) => {
+  process.stdout.write(b);
+  out += b.toString();
+});
+child.on('close', (code) => {
+  const num = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(out.replace(/\x1b\[[0-9;]*m/g, ''))?.[1] ?? NaN);
+  const total = num('Total'), passed = num('Passed'), skipped = num('Skipped');
+  if (Number.isNaN(total)) {
+    console.log(`test run crashed (exit ${code}) before uvu reported totals`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+  const failed = total - passed - skipped + (code !== 0 && total === passed + skipped ? 1 : 0);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  process.exit(failed > 0 || code !== 0 ? 1 : 0);
+});
