@@ -43,7 +43,7 @@ function candidates(cluster: Cluster, svc: Service, sp: ServicePort): Candidate[
     if (port == 0) continue;
     for (let j = 0; j < s.endpoints.length; j++) {
       const e = s.endpoints[j];
-      all.push(new Candidate(e.ip, port, e.conds, e.nodeName.length > 0 && e.nodeName == cluster.node));
+      all.push(new Candidate(e.ip, port, e.conds, e.local));
     }
   }
   all.sort(byAddr);

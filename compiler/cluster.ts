@@ -9,6 +9,7 @@ import { Reader } from './reader';
 
 export class Cluster {
   node: string = '';
+  nodeBytes: ArrayBuffer = new ArrayBuffer(0); // node, UTF-8
   nodeAddrs: u32[] = [];
   services: Map<string, Service> = new Map();
   slices: Map<string, Slice> = new Map();
@@ -53,7 +54,7 @@ export class Cluster {
       dirty.add(old.service);
     }
     if (!upsert) return;
-    const s = readSlice(r, ns, key);
+    const s = readSlice(r, ns, key, this.nodeBytes);
     this.slices.set(key, s);
     if (!this.slicesOf.has(s.service)) this.slicesOf.set(s.service, new Set<string>());
     this.slicesOf.get(s.service).add(key);

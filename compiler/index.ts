@@ -21,6 +21,7 @@ export function configure(nodeLen: u32, idBits: u32): void {
   setHashBits(idBits);
   engine = new Engine();
   engine.cluster.node = String.UTF8.decodeUnsafe(inbuf.dataStart, <usize>nodeLen);
+  engine.cluster.nodeBytes = String.UTF8.encode(engine.cluster.node);
 }
 
 /** Applies the first len input bytes as a batch; returns the diff. */

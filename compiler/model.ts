@@ -63,7 +63,7 @@ export class SlicePort {
 }
 
 export class Endpoint {
-  constructor(public ip: u32, public conds: u8, public nodeName: string) {}
+  constructor(public ip: u32, public conds: u8, public local: bool) {}
 }
 
 export class Slice {
@@ -74,7 +74,8 @@ export class Slice {
   endpoints: Endpoint[] = [];
 }
 
-export function readSlice(r: Reader, ns: string, key: string): Slice {
+/** Reads an EndpointSlice; node is this node's name, which makes an endpoint local. */
+export function readSlice(r: Reader, ns: string, key: string, node: ArrayBuffer): Slice {
   const s = new Slice();
   s.key = key;
   s.service = ns + '/' + r.str();
@@ -87,10 +88,10 @@ export function readSlice(r: Reader, ns: string, key: string): Slice {
   for (let n = r.count(); n > 0; n--) {
     const ip = r.ip();
     const conds = r.u8();
-    const nodeName = r.str();
+    const local = r.strIs(node);
     r.skipStr(); // zone
     for (let z = r.count(); z > 0; z--) r.skipStr(); // hinted zones
-    if (ip != NOT_IPV4) s.endpoints.push(new Endpoint(<u32>ip, conds, nodeName));
+    if (ip != NOT_IPV4) s.endpoints.push(new Endpoint(<u32>ip, conds, local));
   }
   return s;
 }

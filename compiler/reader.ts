@@ -26,6 +26,13 @@ export class Reader {
 
   skipStr(): void { this.need(<usize>this.u16()); }
 
+  /** Reads a string and says whether it equals these non-empty UTF-8 bytes, without decoding it. */
+  strIs(bytes: ArrayBuffer): bool {
+    const n = <usize>this.u16();
+    const p = this.need(n);
+    return n > 0 && n == <usize>bytes.byteLength && memory.compare(p, changetype<usize>(bytes), n) == 0;
+  }
+
   /** An IPv4 address as maps store it: network-order bytes loaded as a
    * little-endian u32 (store<u32> writes the same bytes back). An IPv6
    * address is read past and gives NOT_IPV4: the compiler is IPv4-only yet. */

@@ -1,0 +1,55 @@
+// The record codec and the IP text functions invert each other.
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { formatCidr, formatIp, parseCidr, parseIp } from '../../runtime/encode/ip.ts';
+import { decodeRecords, encodeRecords } from '../../runtime/encode/schema.ts';
+import { cidr } from '../arb/cidr.ts';
+import { ip } from '../arb/ip.ts';
+import { record } from '../arb/record.ts';
+import { check } from '../seed.ts';
+
+test('decodeRecords(encodeRecords(records)) gives the records back', () => {
+  check(fc.property(fc.array(record(), { maxLength: 8 }), (recs) => {
+    assert.equal(decodeRecords(encodeRecords(recs)), recs);
+  }));
+});
+
+test('an IPv4 dotted quad is canonical: format(parse(x)) == x', () => {
+  check(fc.property(fc.array(fc.nat({ max: 255 }), { minLength: 4, maxLength: 4 }), (octets) => {
+    const text = octets.join('.');
+    const parsed = parseIp(text);
+    assert.equal(parsed, { family: 4, bytes: Uint8Array.from(octets) });
+    assert.is(formatIp(parsed!), text);
+  }));
+});
+
+// Zeros are likely, so runs of them (the :: cases) come up often.
+const word = () => fc.oneof(fc.constant(0), fc.constant(0), fc.constant(1), fc.nat({ max: 0xffff }));
+
+test('canonical IPv6 text (as the WHATWG URL parser writes it) round-trips', () => {
+  check(fc.property(fc.array(word(), { minLength: 8, maxLength: 8 }), (words) => {
+    const full = words.map((w) => w.toString(16)).join(':');
+    const canonical = new URL(`http://[${full}]/`).hostname.slice(1, -1);
+    const bytes = Uint8Array.from(words.flatMap((w) => [w >> 8, w & 0xff]));
+    assert.equal(parseIp(full), { family: 6, bytes });
+    assert.equal(parseIp(canonical), { family: 6, bytes });
+    assert.is(formatIp({ family: 6, bytes }), canonical);
+  }));
+});
+
+test('any address: parse(format(bytes)) gives the bytes back', () => {
+  check(fc.property(ip(), (a) => {
+    assert.equal(parseIp(formatIp(a)), a);
+  }));
+});
+
+test('a CIDR with zero host bits round-trips through text', () => {
+  check(fc.property(cidr(), (c) => {
+    const bytes = c.ip.bytes.map((b, i) => b & (0xff00 >> Math.min(8, Math.max(0, c.prefix - 8 * i))));
+    const network = { ip: { family: c.ip.family, bytes }, prefix: c.prefix };
+    assert.equal(parseCidr(formatCidr(network)), network);
+  }));
+});
+
+test.run();

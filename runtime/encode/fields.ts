@@ -1,0 +1,82 @@
+// Strict readers for the fields of a Kubernetes object. Each takes a value and
+// its path ("spec.ports[1].port") and throws Invalid naming that path, so a bad
+// object is rejected whole with one precise message instead of half-compiled.
+// "Absent" means missing or null: kubectl prints both for an unset field.
+
+export class Invalid extends Error {
+  readonly field: string;
+  readonly reason: string;
+  constructor(field: string, reason: string) {
+    super(`${field}: ${reason}`);
+    this.field = field;
+    this.reason = reason;
+  }
+}
+
+export type Obj = { readonly [key: string]: unknown };
+
+/** How a bad value reads in a reason: strings quoted, containers by kind. */
+export function shown(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v !== null && typeof v === 'object') return 'an object';
+  return JSON.stringify(v) ?? String(v);
+}
+
+export function absent(v: unknown): v is null | undefined {
+  return v === undefined || v === null;
+}
+
+/** An object, or {} when absent. */
+export function object(v: unknown, field: string): Obj {
+  if (absent(v)) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new Invalid(field, `${shown(v)} is not an object`);
+  return v as Obj;
+}
+
+/** A list, or [] when absent. Holes of a sparse array read as absent items, not skipped ones. */
+export function list(v: unknown, field: string): readonly unknown[] {
+  if (absent(v)) return [];
+  if (!Array.isArray(v)) throw new Invalid(field, `${shown(v)} is not a list`);
+  return Array.from(v);
+}
+
+/** A string, or dflt when absent. */
+export function string(v: unknown, field: string, dflt = ''): string {
+  if (absent(v)) return dflt;
+  if (typeof v !== 'string') throw new Invalid(field, `${shown(v)} is not a string`);
+  return v;
+}
+
+/** A non-empty string; the API server refuses an empty one wherever this is used. */
+export function requiredString(v: unknown, field: string): string {
+  const s = string(v, field);
+  if (s === '') throw new Invalid(field, 'missing');
+  return s;
+}
+
+export function boolean(v: unknown, field: string, dflt: boolean): boolean {
+  if (absent(v)) return dflt;
+  if (typeof v !== 'boolean') throw new Invalid(field, `${shown(v)} is not true or false`);
+  return v;
+}
+
+/** An integer in [min, max], or undefined when absent. */
+export function integer(v: unknown, field: string, min: number, max: number): number | undefined {
+  if (absent(v)) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new Invalid(field, `${shown(v)} is not an integer`);
+  if (v < min || v > max) throw new Invalid(field, `${v} is out of range ${min}-${max}`);
+  return v;
+}
+
+export function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[], dflt: T): T {
+  const s = string(v, field, dflt);
+  if (!(allowed as readonly string[]).includes(s)) {
+    throw new Invalid(field, `${shown(s)} is not one of ${allowed.join(', ')}`);
+  }
+  return s as T;
+}
+
+/** Path of a map entry: metadata.labels["app"]. */
+export function keyPath(field: string, key: string): string {
+  return `${field}[${JSON.stringify(key)}]`;
+}

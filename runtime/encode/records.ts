@@ -1,0 +1,102 @@
+// Kubernetes objects -> normalized records (schema.ts). This module and the
+// normalize*.ts files beside it are the one place that knows both the
+// Kubernetes object and the record ABI. An object is taken whole or rejected
+// whole, with one Rejection naming the exact field; nothing is half-compiled.
+import * as R from '../../compiler/abi/records.ts';
+import type { Noter } from './addresses.ts';
+import { Invalid, object, requiredString, shown, string, type Obj } from './fields.ts';
+import { normalizeEndpointSlice } from './normalizeEndpointSlice.ts';
+import { normalizeNetworkPolicy } from './normalizeNetworkPolicy.ts';
+import { normalizeNode } from './normalizeNode.ts';
+import { normalizePod } from './normalizePod.ts';
+import { normalizeService } from './normalizeService.ts';
+import type { Kind, Upsert } from './schema.ts';
+import { labels } from './selectors.ts';
+
+export interface Rejection { object: string; field: string; reason: string }
+export interface Note { object: string; field: string; note: string }
+
+export interface Normalized {
+  /** "Kind ns/name": whom the rejections and notes are about. */
+  object: string;
+  record?: Upsert;
+  rejected: Rejection[];
+  notes: Note[];
+}
+
+/** "Service default/web", or "Node n1" for a cluster-scoped object. */
+export function objectName(kind: string, namespace: string, name: string): string {
+  return namespace === '' ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
+}
+
+interface KindSpec {
+  kind: Kind;
+  apiVersion: string;
+  namespaced: boolean;
+  /** undefined: valid, but nothing the datapath can use (the body noted why). */
+  body(o: Obj, note: Noter): object | undefined;
+}
+
+const KINDS: { readonly [kind: string]: KindSpec } = {
+  Service: { kind: R.KIND_SERVICE, apiVersion: 'v1', namespaced: true, body: normalizeService },
+  EndpointSlice: { kind: R.KIND_ENDPOINT_SLICE, apiVersion: 'discovery.k8s.io/v1', namespaced: true, body: normalizeEndpointSlice },
+  Node: { kind: R.KIND_NODE, apiVersion: 'v1', namespaced: false, body: normalizeNode },
+  Pod: { kind: R.KIND_POD, apiVersion: 'v1', namespaced: true, body: normalizePod },
+  Namespace: { kind: R.KIND_NAMESPACE, apiVersion: 'v1', namespaced: false, body: (o) => ({ labels: labels(object(o.metadata, 'metadata').labels, 'metadata.labels') }) },
+  NetworkPolicy: { kind: R.KIND_NETWORK_POLICY, apiVersion: 'networking.k8s.io/v1', namespaced: true, body: normalizeNetworkPolicy },
+};
+
+const group = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+
+/**
+ * The spec for an object's kind; undefined for kinds sluice does not read
+ * (Deployment, ConfigMap, a CRD that happens to be called Service, ...).
+ * A missing apiVersion is taken to be the one we read.
+ */
+function specOf(o: Obj): KindSpec | undefined {
+  const spec = typeof o.kind === 'string' && Object.hasOwn(KINDS, o.kind) ? KINDS[o.kind] : undefined;
+  if (!spec || typeof o.apiVersion !== 'string') return spec;
+  return group(o.apiVersion) === group(spec.apiVersion) ? spec : undefined;
+}
+
+/** Whether obj is a well-formed object of a kind sluice has no use for. */
+export function isIgnored(obj: unknown): boolean {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return false;
+  const o = obj as Obj;
+  return typeof o.kind === 'string' && o.kind !== '' && specOf(o) === undefined;
+}
+
+export function normalize(obj: unknown): Normalized {
+  const isObject = obj !== null && typeof obj === 'object' && !Array.isArray(obj);
+  const o = isObject ? (obj as Obj) : {};
+  const kindName = typeof o.kind === 'string' && o.kind !== '' ? o.kind : 'Object';
+  const meta = o.metadata !== null && typeof o.metadata === 'object' ? (o.metadata as Obj) : {};
+  const spec = specOf(o);
+  const namespace = !spec?.namespaced ? '' : typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default';
+  const name = typeof meta.name === 'string' && meta.name !== '' ? meta.name : '?';
+  const object = objectName(kindName, namespace, name);
+  const notes: Note[] = [];
+  try {
+    if (!isObject) throw new Invalid('', `${shown(obj)} is not a Kubernetes object`);
+    if (kindName === 'Object') throw new Invalid('kind', 'missing');
+    if (!spec) return { object, rejected: [], notes };
+    checkHeader(o, spec);
+    const body = spec.body(o, (field, note) => notes.push({ object, field, note }));
+    if (!body) return { object, rejected: [], notes };
+    return { object, record: { kind: spec.kind, namespace, name, op: 'upsert', body } as Upsert, rejected: [], notes };
+  } catch (e) {
+    if (!(e instanceof Invalid)) throw e;
+    return { object, rejected: [{ object, field: e.field, reason: e.reason }], notes: [] };
+  }
+}
+
+function checkHeader(o: Obj, spec: KindSpec): void {
+  if (typeof o.apiVersion === 'string' && o.apiVersion !== spec.apiVersion) {
+    throw new Invalid('apiVersion', `${shown(o.apiVersion)} is not supported; sluice reads ${spec.apiVersion}`);
+  }
+  string(o.apiVersion, 'apiVersion');
+  const meta = object(o.metadata, 'metadata');
+  requiredString(meta.name, 'metadata.name');
+  if (spec.namespaced) string(meta.namespace, 'metadata.namespace');
+  labels(meta.labels, 'metadata.labels'); // checked for every kind: the API server refuses bad labels on any
+}

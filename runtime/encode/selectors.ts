@@ -1,0 +1,36 @@
+// Labels and label selectors. The record ABI wants labels sorted by key bytes,
+// so the compiler can hash and compare them without sorting again.
+import * as R from '../../compiler/abi/records.ts';
+import { compareUtf8 } from './compareUtf8.ts';
+import { Invalid, keyPath, list, object, oneOf, requiredString, shown, string } from './fields.ts';
+import type { Labels, Selector } from './schema.ts';
+
+/** A string-to-string map, sorted by key. */
+export function labels(v: unknown, field: string): Labels {
+  const o = object(v, field);
+  return Object.keys(o).sort(compareUtf8).map((k) => {
+    const value = o[k];
+    if (typeof value !== 'string') throw new Invalid(keyPath(field, k), `${shown(value)} is not a string`);
+    return [k, value];
+  });
+}
+
+const OPERATORS = { In: R.SEL_IN, NotIn: R.SEL_NOT_IN, Exists: R.SEL_EXISTS, DoesNotExist: R.SEL_DOES_NOT_EXIST } as const;
+const OPERATOR_NAMES = Object.keys(OPERATORS) as (keyof typeof OPERATORS)[];
+
+/** A metav1.LabelSelector; absent is the empty selector, which selects everything. */
+export function selector(v: unknown, field: string): Selector {
+  const o = object(v, field);
+  const matchExpressions = list(o.matchExpressions, `${field}.matchExpressions`).map((e, i) => {
+    const at = `${field}.matchExpressions[${i}]`;
+    const x = object(e, at);
+    const key = requiredString(x.key, `${at}.key`);
+    const name = oneOf(requiredString(x.operator, `${at}.operator`), `${at}.operator`, OPERATOR_NAMES, 'In');
+    const values = list(x.values, `${at}.values`).map((s, j) => string(s, `${at}.values[${j}]`));
+    const wantsValues = name === 'In' || name === 'NotIn';
+    if (wantsValues && values.length === 0) throw new Invalid(`${at}.values`, `${name} needs at least one value`);
+    if (!wantsValues && values.length > 0) throw new Invalid(`${at}.values`, `${name} takes no values`);
+    return { key, op: OPERATORS[name], values };
+  });
+  return { matchLabels: labels(o.matchLabels, `${field}.matchLabels`), matchExpressions };
+}
