@@ -55,7 +55,14 @@ function tsModule(l: Layouts): string {
   return out.join('\n') + '\n';
 }
 
-compileAbiObject();
-const layouts = readLayouts(OBJ);
-writeFileSync('compiler/abi/layouts.ts', asModule(layouts));
-writeFileSync('runtime/abi/layouts.generated.ts', tsModule(layouts));
+/** Path -> contents of every generated file, from a fresh build of the header. */
+export function generate(): Map<string, string> {
+  compileAbiObject();
+  const layouts = readLayouts(OBJ);
+  return new Map([
+    ['compiler/abi/layouts.ts', asModule(layouts)],
+    ['runtime/abi/layouts.generated.ts', tsModule(layouts)],
+  ]);
+}
+
+if (import.meta.main) for (const [path, text] of generate()) writeFileSync(path, text);

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need, when they are missing: clang and
+# bpftool build and read BPF objects, libbpf-dev has bpf_helpers.h, iproute2
+# makes the network namespaces. Needs root (as CI is) to install anything.
+set -euo pipefail
+
+need=()
+command -v clang >/dev/null || need+=(clang)
+command -v bpftool >/dev/null || need+=(bpftool)
+[ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
+command -v ip >/dev/null || need+=(iproute2)
+
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "tests need these Debian packages: ${need[*]}; install them as root (apt-get install ${need[*]})" >&2
+  exit 1
+fi
+echo "installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
