@@ -5,6 +5,12 @@
 
 struct sl_abi_types {
 	enum sl_map_id map_id;
+	enum sl_state_map state_map;
+	enum sl_ct_flag ct_flag;
+	enum sl_ct_state ct_state;
+	enum sl_stat stat;
+	enum sl_cfg_flag cfg_flag;
+	struct sl_config config;
 	enum sl_limits limits;
 	enum sl_scope scope;
 	enum sl_svc_kind kind;
@@ -20,6 +26,12 @@ struct sl_abi_types {
 	struct srcrange_val srcrange_val;
 	struct svcname_key svcname_key;
 	struct svcname_val svcname_val;
+	struct ct_key ct_key;
+	struct ct_val ct_val;
+	struct affinity_key affinity_key;
+	struct affinity_val affinity_val;
+	struct stats_key stats_key;
+	struct stats_val stats_val;
 };
 
 struct sl_abi_types sl_abi_types __attribute__((section(".abi"), used));

@@ -17,7 +17,9 @@ export interface Struct {
   fields: Field[];
 }
 
-/** Enums, and the map key and value structs (named *_key and *_val). */
+const ABI_STRUCT = /_(key|val)$|^sl_config$/;
+
+/** Enums, the map key and value structs (named *_key and *_val), and sl_config. */
 export interface Layouts {
   enums: Map<string, Map<string, number>>;
   structs: Map<string, Struct>;
@@ -44,7 +46,7 @@ export function readLayouts(objPath: string): Layouts {
   for (const t of types.values()) {
     if (t.kind === 'ENUM' && t.name !== '(anon)') {
       enums.set(t.name, new Map(t.values!.map((v) => [v.name, v.val])));
-    } else if (t.kind === 'STRUCT' && /_(key|val)$/.test(t.name)) {
+    } else if (t.kind === 'STRUCT' && ABI_STRUCT.test(t.name)) {
       structs.set(t.name, { name: t.name, size: t.size!, fields: t.members!.map((m) => field(types, m)) });
     }
   }

@@ -14,10 +14,11 @@ function compileAbiObject(): void {
     '-c', 'bpf/abi.bpf.c', '-o', OBJ], { stdio: 'inherit' });
 }
 
-/** Map ids pair with their key and value structs by name: SL_MAP_FOO -> foo_key, foo_val. */
-export function mapStructs(l: Layouts): { id: number; name: string; key: Struct; value: Struct }[] {
-  return [...l.enums.get('sl_map_id')!].map(([en, id]) => {
-    const base = en.replace(/^SL_MAP_/, '').toLowerCase();
+/** Map ids pair with their key and value structs by name: SL_MAP_FOO (or
+ * SL_STATE_FOO) -> foo_key, foo_val, pinned as sl_foo. */
+export function mapStructs(l: Layouts, idEnum = 'sl_map_id'): { id: number; name: string; key: Struct; value: Struct }[] {
+  return [...l.enums.get(idEnum)!].map(([en, id]) => {
+    const base = en.replace(/^SL_(MAP|STATE)_/, '').toLowerCase();
     const key = l.structs.get(`${base}_key`), value = l.structs.get(`${base}_val`);
     if (!key || !value) throw new Error(`${en}: struct ${base}_key or ${base}_val missing from the header`);
     return { id, name: `sl_${base}`, key, value };
@@ -44,14 +45,18 @@ function asModule(l: Layouts): string {
 }
 
 function tsModule(l: Layouts): string {
-  const out = [HEADER, "import type { MapLayout } from './mapLayout.ts';\n"];
+  const out = [HEADER, "import type { MapLayout, StructLayout } from './mapLayout.ts';\n"];
   for (const [name, values] of l.enums) {
     out.push(`// enum ${name}`);
     for (const [k, v] of values) out.push(`export const ${k} = ${v};`);
     out.push('');
   }
-  const maps = mapStructs(l).map((m) => ({ id: m.id, name: m.name, key: m.key, value: m.value }));
-  out.push(`export const MAPS: readonly MapLayout[] = ${JSON.stringify(maps, null, 2)};`);
+  out.push('// Maps the compiler writes, by id: the order of a MapDiff.');
+  out.push(`export const MAPS: readonly MapLayout[] = ${JSON.stringify(mapStructs(l), null, 2)};\n`);
+  out.push('// Maps the datapath owns: read by `sluice maps`, never written by the applier.');
+  out.push(`export const STATE_MAPS: readonly MapLayout[] = ${JSON.stringify(mapStructs(l, 'sl_state_map'), null, 2)};\n`);
+  out.push('// The load-time settings of the datapath programs.');
+  out.push(`export const CONFIG: StructLayout = ${JSON.stringify(l.structs.get('sl_config'), null, 2)};`);
   return out.join('\n') + '\n';
 }
 

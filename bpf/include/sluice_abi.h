@@ -25,6 +25,14 @@ enum sl_map_id {
 	SL_MAP_SVCNAME = 5,
 };
 
+/* Maps the datapath owns and the applier never writes: SL_STATE_FOO is the
+ * pinned map "sl_foo" with foo_key and foo_val, as for enum sl_map_id. */
+enum sl_state_map {
+	SL_STATE_CT = 1,
+	SL_STATE_AFFINITY = 2,
+	SL_STATE_STATS = 3,
+};
+
 enum sl_limits {
 	SL_MAGLEV_CHUNK = 64,		/* backend ids per sl_maglev value */
 	SL_SVCNAME_LEN = 128,		/* "namespace/name", NUL padded */
@@ -123,6 +131,101 @@ struct svcname_key {
 
 struct svcname_val {
 	char name[SL_SVCNAME_LEN];
+};
+
+/* Connection tracking. One entry per direction of a translated flow, keyed
+ * by the packet's tuple as it arrives, valued by the tuple to rewrite it to:
+ * the client's entry turns client->VIP into client->backend (or
+ * node->backend with SNAT), the reply entry turns the backend's answer back
+ * into VIP->client. LRU: the kernel evicts the least recently used when full. */
+struct ct_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;		/* ICMP echo: the identifier; otherwise 0 if portless */
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+enum sl_ct_flag {
+	SL_CT_REPLY = 1,	/* this entry is the reply direction */
+	SL_CT_SNAT = 2,		/* the source was rewritten too (hairpin, remote NodePort) */
+	SL_CT_EXTERNAL = 4,	/* the flow entered through the node's interface */
+};
+
+enum sl_ct_state {
+	SL_CT_NEW = 0,		/* client sent, no answer yet (TCP: SYN seen) */
+	SL_CT_ESTABLISHED = 1,	/* the other side answered */
+	SL_CT_CLOSING = 2,	/* TCP FIN seen */
+	SL_CT_CLOSED = 3,	/* TCP RST seen, or both FINs */
+};
+
+struct ct_val {
+	__u64 expires;		/* bpf_ktime_get_ns() after which the entry is void */
+	__be32 saddr;		/* the tuple to write into matching packets */
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+	__be32 bset;		/* client entries: backend set and backend, so a flow */
+	__be32 backend;		/* whose backend left can be noticed (UDP, SCTP) */
+	__u8 state;		/* enum sl_ct_state */
+	__u8 flags;		/* enum sl_ct_flag */
+	__u8 pad[6];
+};
+
+/* sessionAffinity ClientIP: (backend set, client) -> backend */
+struct affinity_key {
+	__be32 bset;
+	__be32 client;
+};
+
+struct affinity_val {
+	__u64 used;		/* bpf_ktime_get_ns() of the last new flow */
+	__be32 backend;
+	__u32 pad;
+};
+
+/* Per-CPU packet counters by what happened to the packet. Drop reasons are
+ * the SL_DROP_* values; the rest count events that are not drops. */
+enum sl_stat {
+	SL_STAT_TRANSLATED = 0,	/* a new flow got a backend */
+	SL_STAT_CT_HIT = 1,	/* a packet of a tracked flow was rewritten */
+	SL_STAT_REJECTED = 2,	/* answered with TCP RST or ICMP unreachable */
+	SL_STAT_REPICKED = 3,	/* a UDP/SCTP flow left a removed backend */
+	SL_STAT_ICMP_ERROR = 4,	/* an ICMP error about a tracked flow was translated */
+	SL_DROP_NO_BACKEND = 5,	/* no backend, and no reject could be sent */
+	SL_DROP_SRC_RANGE = 6,	/* client outside loadBalancerSourceRanges */
+	SL_DROP_CT_FULL = 7,	/* conntrack update failed */
+	SL_DROP_MALFORMED = 8,	/* headers shorter than they claim */
+	SL_DROP_NAT_PORTS = 9,	/* no free SNAT port */
+	SL_STAT_MAX = 10,
+};
+
+struct stats_key {
+	__u32 stat;		/* enum sl_stat */
+};
+
+struct stats_val {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Load-time settings: the loader writes them into the object's read-only
+ * data (const volatile struct sl_config sl_cfg) before the verifier sees it. */
+enum sl_cfg_flag {
+	SL_CFG_DSR = 1,		/* remote backends answer external clients directly */
+};
+
+struct sl_config {
+	__be32 node_ip;		/* source address of SNAT toward remote backends */
+	__be32 hairpin_ip;	/* source address of a pod's flow to itself */
+	__u32 flags;		/* enum sl_cfg_flag */
+	__u32 ct_syn_s;		/* conntrack lifetimes, seconds: TCP before an answer */
+	__u32 ct_est_s;		/* TCP established */
+	__u32 ct_fin_s;		/* TCP after a FIN */
+	__u32 ct_rst_s;		/* TCP after a RST */
+	__u32 ct_udp_s;		/* UDP */
+	__u32 ct_other_s;	/* anything else */
 };
 
 #endif /* SLUICE_ABI_H */

@@ -7,6 +7,38 @@ export const SL_MAP_MAGLEV: i32 = 3;
 export const SL_MAP_SRCRANGE: i32 = 4;
 export const SL_MAP_SVCNAME: i32 = 5;
 
+// enum sl_state_map
+export const SL_STATE_CT: i32 = 1;
+export const SL_STATE_AFFINITY: i32 = 2;
+export const SL_STATE_STATS: i32 = 3;
+
+// enum sl_ct_flag
+export const SL_CT_REPLY: i32 = 1;
+export const SL_CT_SNAT: i32 = 2;
+export const SL_CT_EXTERNAL: i32 = 4;
+
+// enum sl_ct_state
+export const SL_CT_NEW: i32 = 0;
+export const SL_CT_ESTABLISHED: i32 = 1;
+export const SL_CT_CLOSING: i32 = 2;
+export const SL_CT_CLOSED: i32 = 3;
+
+// enum sl_stat
+export const SL_STAT_TRANSLATED: i32 = 0;
+export const SL_STAT_CT_HIT: i32 = 1;
+export const SL_STAT_REJECTED: i32 = 2;
+export const SL_STAT_REPICKED: i32 = 3;
+export const SL_STAT_ICMP_ERROR: i32 = 4;
+export const SL_DROP_NO_BACKEND: i32 = 5;
+export const SL_DROP_SRC_RANGE: i32 = 6;
+export const SL_DROP_CT_FULL: i32 = 7;
+export const SL_DROP_MALFORMED: i32 = 8;
+export const SL_DROP_NAT_PORTS: i32 = 9;
+export const SL_STAT_MAX: i32 = 10;
+
+// enum sl_cfg_flag
+export const SL_CFG_DSR: i32 = 1;
+
 // enum sl_limits
 export const SL_MAGLEV_CHUNK: i32 = 64;
 export const SL_SVCNAME_LEN: i32 = 128;
@@ -34,6 +66,18 @@ export const SL_BE_TERMINATING: i32 = 2;
 
 // (map id, key size, value size) for every map, by id
 export const MAPS_LAYOUT: StaticArray<i32> = [1, 8, 16, 2, 8, 8, 3, 8, 256, 4, 16, 4, 5, 4, 128];
+
+// struct sl_config
+export const SL_CONFIG_SIZE: i32 = 36;
+export const SL_CONFIG_NODE_IP: i32 = 0;
+export const SL_CONFIG_HAIRPIN_IP: i32 = 4;
+export const SL_CONFIG_FLAGS: i32 = 8;
+export const SL_CONFIG_CT_SYN_S: i32 = 12;
+export const SL_CONFIG_CT_EST_S: i32 = 16;
+export const SL_CONFIG_CT_FIN_S: i32 = 20;
+export const SL_CONFIG_CT_RST_S: i32 = 24;
+export const SL_CONFIG_CT_UDP_S: i32 = 28;
+export const SL_CONFIG_CT_OTHER_S: i32 = 32;
 
 // struct svc_key
 export const SVC_KEY_SIZE: i32 = 8;
@@ -92,3 +136,45 @@ export const SVCNAME_KEY_BSET: i32 = 0;
 // struct svcname_val
 export const SVCNAME_VAL_SIZE: i32 = 128;
 export const SVCNAME_VAL_NAME: i32 = 0;
+
+// struct ct_key
+export const CT_KEY_SIZE: i32 = 16;
+export const CT_KEY_SADDR: i32 = 0;
+export const CT_KEY_DADDR: i32 = 4;
+export const CT_KEY_SPORT: i32 = 8;
+export const CT_KEY_DPORT: i32 = 10;
+export const CT_KEY_PROTO: i32 = 12;
+export const CT_KEY_PAD: i32 = 13;
+
+// struct ct_val
+export const CT_VAL_SIZE: i32 = 40;
+export const CT_VAL_EXPIRES: i32 = 0;
+export const CT_VAL_SADDR: i32 = 8;
+export const CT_VAL_DADDR: i32 = 12;
+export const CT_VAL_SPORT: i32 = 16;
+export const CT_VAL_DPORT: i32 = 18;
+export const CT_VAL_BSET: i32 = 20;
+export const CT_VAL_BACKEND: i32 = 24;
+export const CT_VAL_STATE: i32 = 28;
+export const CT_VAL_FLAGS: i32 = 29;
+export const CT_VAL_PAD: i32 = 30;
+
+// struct affinity_key
+export const AFFINITY_KEY_SIZE: i32 = 8;
+export const AFFINITY_KEY_BSET: i32 = 0;
+export const AFFINITY_KEY_CLIENT: i32 = 4;
+
+// struct affinity_val
+export const AFFINITY_VAL_SIZE: i32 = 16;
+export const AFFINITY_VAL_USED: i32 = 0;
+export const AFFINITY_VAL_BACKEND: i32 = 8;
+export const AFFINITY_VAL_PAD: i32 = 12;
+
+// struct stats_key
+export const STATS_KEY_SIZE: i32 = 4;
+export const STATS_KEY_STAT: i32 = 0;
+
+// struct stats_val
+export const STATS_VAL_SIZE: i32 = 16;
+export const STATS_VAL_PACKETS: i32 = 0;
+export const STATS_VAL_BYTES: i32 = 8;

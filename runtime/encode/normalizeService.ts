@@ -37,7 +37,7 @@ export function normalizeService(o: Obj, note: Noter): ServiceBody {
     // kube-proxy trims whitespace around each range before parsing it; so do we.
     sourceRanges: present(list(spec.loadBalancerSourceRanges, 'spec.loadBalancerSourceRanges').map((v, i) =>
       cidrv4(typeof v === 'string' ? v.trim() : v, `spec.loadBalancerSourceRanges[${i}]`, note))),
-    ports: list(spec.ports, 'spec.ports').map((p, i) => servicePort(p, `spec.ports[${i}]`)),
+    ports: uniquelyNamed(list(spec.ports, 'spec.ports').map((p, i) => servicePort(p, `spec.ports[${i}]`))),
   };
 }
 
@@ -77,6 +77,18 @@ function ingressIPs(status: unknown, note: Noter): Ip[] {
     // kube-proxy leaves that IP alone and lets packets reach the node.
     return mode === 'Proxy' ? undefined : ip;
   }));
+}
+
+/** EndpointSlices match service ports by name, so, as the API server demands,
+ * several ports must each have a name, and no two the same. */
+function uniquelyNamed(ports: ServicePort[]): ServicePort[] {
+  const seen = new Set<string>();
+  ports.forEach((p, i) => {
+    if (ports.length > 1 && p.name === '') throw new Invalid(`spec.ports[${i}].name`, 'a Service with several ports must name each one');
+    if (seen.has(p.name)) throw new Invalid(`spec.ports[${i}].name`, `"${p.name}" names another port too`);
+    seen.add(p.name);
+  });
+  return ports;
 }
 
 function servicePort(v: unknown, at: string): ServicePort {

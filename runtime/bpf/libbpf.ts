@@ -1,0 +1,166 @@
+// libbpf.so.1 through koffi: open, configure and load a BPF object, find its
+// programs and maps, attach programs to tc hooks. libbpf rather than our own
+// ELF loader: it does relocations, BTF fix-ups and map pinning the way every
+// other tool on the machine does, and it is one shared library away.
+import koffi from 'koffi';
+
+const lib = koffi.load('libbpf.so.1');
+koffi.opaque('bpf_object');
+koffi.opaque('bpf_program');
+koffi.opaque('bpf_map');
+koffi.struct('sl_bpf_tc_hook', { sz: 'size_t', ifindex: 'int', attach_point: 'int', parent: 'uint32' });
+koffi.struct('sl_bpf_tc_opts', { sz: 'size_t', prog_fd: 'int', flags: 'uint32', prog_id: 'uint32', handle: 'uint32', priority: 'uint32' });
+// libbpf_print_fn_t takes a printf format and a va_list, which is a pointer on x86_64.
+const printFn = koffi.proto('int sl_libbpf_print_fn(int level, const char *format, void *args)');
+const vsnprintf = koffi.load('libc.so.6').func('int vsnprintf(_Out_ uint8_t *buf, size_t size, const char *format, void *args)');
+
+const api = {
+  open: lib.func('bpf_object *bpf_object__open_file(const char *path, const void *opts)'),
+  load: lib.func('int bpf_object__load(bpf_object *obj)'),
+  close: lib.func('void bpf_object__close(bpf_object *obj)'),
+  findProgram: lib.func('bpf_program *bpf_object__find_program_by_name(bpf_object *obj, const char *name)'),
+  programFd: lib.func('int bpf_program__fd(bpf_program *prog)'),
+  findMap: lib.func('bpf_map *bpf_object__find_map_by_name(bpf_object *obj, const char *name)'),
+  mapFd: lib.func('int bpf_map__fd(bpf_map *map)'),
+  setMaxEntries: lib.func('int bpf_map__set_max_entries(bpf_map *map, uint32 n)'),
+  initialValue: lib.func('void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *size)'),
+  hookCreate: lib.func('int bpf_tc_hook_create(sl_bpf_tc_hook *hook)'),
+  hookDestroy: lib.func('int bpf_tc_hook_destroy(sl_bpf_tc_hook *hook)'),
+  attach: lib.func('int bpf_tc_attach(const sl_bpf_tc_hook *hook, _Inout_ sl_bpf_tc_opts *opts)'),
+  detach: lib.func('int bpf_tc_detach(const sl_bpf_tc_hook *hook, const sl_bpf_tc_opts *opts)'),
+  query: lib.func('int bpf_tc_query(const sl_bpf_tc_hook *hook, _Inout_ sl_bpf_tc_opts *opts)'),
+  setPrint: lib.func('void *libbpf_set_print(sl_libbpf_print_fn *fn)'),
+  strerror: lib.func('int libbpf_strerror(int err, _Out_ char *buf, size_t size)'),
+};
+
+// libbpf reports verifier logs and load failures through its print callback;
+// keep the last messages so an error can quote the verifier's own words.
+let log: string[] = [];
+const line = Buffer.alloc(4096);
+const printer = koffi.register((level: number, format: string, args: unknown) => {
+  if (level > 1) return 0; // WARN and INFO; DEBUG is too chatty
+  const n = vsnprintf(line, line.length, format, args);
+  log.push(line.toString('utf8', 0, Math.min(Math.max(n, 0), line.length - 1)));
+  return 0;
+}, koffi.pointer(printFn));
+api.setPrint(printer);
+
+export class LibbpfError extends Error {
+  readonly errno: number;
+  readonly log: string;
+  constructor(what: string, err: number, logText: string) {
+    const buf = Buffer.alloc(256);
+    api.strerror(err, buf, buf.length);
+    super(`${what}: ${buf.toString('latin1').replace(/\0.*$/s, '')}${logText ? `\n${logText}` : ''}`);
+    this.errno = Math.abs(err);
+    this.log = logText;
+  }
+}
+
+function check(what: string, r: number): number {
+  if (r < 0) throw new LibbpfError(what, r, takeLog());
+  return r;
+}
+
+function takeLog(): string {
+  const text = log.join('').trimEnd();
+  log = [];
+  return text;
+}
+
+export const TC_INGRESS = 1;
+export const TC_EGRESS = 2;
+
+/** An opened BPF object file: configure it, then load() it into the kernel. */
+export class BpfObject {
+  private obj: unknown;
+  readonly path: string;
+
+  /** Maps marked LIBBPF_PIN_BY_NAME are pinned (or reused) under pinRoot. */
+  constructor(path: string, pinRoot: string) {
+    this.path = path;
+    log = [];
+    // struct bpf_object_open_opts (libbpf 1.1): sz at 0, pin_root_path at 24, 80 bytes in all.
+    const root = Buffer.from(`${pinRoot}\0`);
+    const opts = Buffer.alloc(80);
+    opts.writeBigUInt64LE(80n, 0);
+    opts.writeBigUInt64LE(koffi.address(root), 24);
+    this.obj = api.open(path, opts);
+    if (!this.obj) throw new LibbpfError(`open ${path}`, -koffi.errno(), takeLog());
+  }
+
+  private map(name: string): unknown {
+    const m = api.findMap(this.obj, name);
+    if (!m) throw new Error(`${this.path} has no map ${name}`);
+    return m;
+  }
+
+  setMaxEntries(map: string, n: number): void {
+    check(`set max_entries of ${map} to ${n}`, api.setMaxEntries(this.map(map), n));
+  }
+
+  /** Overwrites the start of a data section's initial value (e.g. ".rodata") before load. */
+  setInitialBytes(section: string, at: number, bytes: Uint8Array): void {
+    const size = [0];
+    const p = api.initialValue(this.map(section), size);
+    if (!p || at + bytes.length > size[0]) throw new Error(`${this.path}: ${section} holds ${size[0]} bytes, not ${at + bytes.length}`);
+    koffi.encode(p, at, 'uint8_t', Array.from(bytes), bytes.length);
+  }
+
+  /** Loads every program and creates or reuses every map; the error quotes the verifier. */
+  load(): void {
+    log = [];
+    check(`load ${this.path}`, api.load(this.obj));
+  }
+
+  programFd(name: string): number {
+    const p = api.findProgram(this.obj, name);
+    if (!p) throw new Error(`${this.path} has no program ${name}`);
+    return check(`fd of program ${name}`, api.programFd(p));
+  }
+
+  mapFd(name: string): number {
+    return check(`fd of map ${name}`, api.mapFd(this.map(name)));
+  }
+
+  /** Frees libbpf's object; program and map fds close, pinned maps and attached programs stay. */
+  close(): void {
+    if (this.obj) api.close(this.obj);
+    this.obj = null;
+  }
+}
+
+const hook = (ifindex: number, point: number) => ({ sz: 24, ifindex, attach_point: point, parent: 0 });
+
+/** Creates the clsact qdisc if missing. */
+export function tcHookCreate(ifindex: number): void {
+  const r = api.hookCreate(hook(ifindex, TC_INGRESS));
+  if (r < 0 && r !== -17) check(`create clsact on ifindex ${ifindex}`, r); // EEXIST: already there
+}
+
+/** Removes the clsact qdisc and everything attached to it. */
+export function tcHookDestroy(ifindex: number): void {
+  api.hookDestroy(hook(ifindex, TC_INGRESS | TC_EGRESS));
+}
+
+/** Attaches (or replaces, at the same handle and priority) a program; returns its id. */
+export function tcAttach(ifindex: number, point: number, progFd: number, handle: number, priority: number): number {
+  const opts = { sz: 32, prog_fd: progFd, flags: 1 /* BPF_TC_F_REPLACE */, prog_id: 0, handle, priority };
+  check(`attach to ifindex ${ifindex} ${point === TC_INGRESS ? 'ingress' : 'egress'}`, api.attach(hook(ifindex, point), opts));
+  return opts.prog_id;
+}
+
+/** The id of the program at (handle, priority), or 0 when none. */
+export function tcQuery(ifindex: number, point: number, handle: number, priority: number): number {
+  const opts = { sz: 32, prog_fd: 0, flags: 0, prog_id: 0, handle, priority };
+  const r = api.query(hook(ifindex, point), opts);
+  if (r === -2) return 0; // ENOENT
+  check(`query ifindex ${ifindex}`, r);
+  return opts.prog_id;
+}
+
+export function tcDetach(ifindex: number, point: number, handle: number, priority: number): void {
+  const opts = { sz: 32, prog_fd: 0, flags: 0, prog_id: 0, handle, priority };
+  const r = api.detach(hook(ifindex, point), opts);
+  if (r < 0 && r !== -2) check(`detach from ifindex ${ifindex}`, r);
+}

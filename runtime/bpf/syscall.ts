@@ -1,0 +1,200 @@
+// bpf(2) through koffi: one function per command this project uses. The only
+// module that imports koffi. Attr layouts follow union bpf_attr in
+// linux/bpf.h (offsets checked against the kernel headers, see TOOLCHAIN.md).
+import koffi from 'koffi';
+import { constants } from 'node:os';
+
+const NR_BPF = 321; // x86_64
+const ATTR_SIZE = 144;
+
+const CMD = {
+  MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4,
+  OBJ_PIN: 6, OBJ_GET: 7, PROG_TEST_RUN: 10, OBJ_GET_INFO_BY_FD: 15,
+  MAP_LOOKUP_BATCH: 24, MAP_UPDATE_BATCH: 26, MAP_DELETE_BATCH: 27,
+} as const;
+type Command = keyof typeof CMD;
+
+export const BPF_ANY = 0;
+export const BPF_NOEXIST = 1;
+export const BPF_EXIST = 2;
+
+const libc = koffi.load('libc.so.6');
+// glibc's syscall() moves integer registers in asm: a fixed prototype is ABI-safe and faster than a variadic one.
+const syscall = libc.func('long syscall(long nr, int cmd, void *attr, uint32 size)');
+const closeFd = libc.func('int close(int fd)');
+
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+export class BpfError extends Error {
+  readonly op: string;
+  readonly errno: number;
+  /** Entries a batch command handled before it failed. */
+  readonly count: number;
+  constructor(op: string, errno: number, count = 0, detail = '') {
+    super(`${op}: ${errnoNames.get(errno) ?? `errno ${errno}`}${detail ? ` (${detail})` : ''}`);
+    this.op = op;
+    this.errno = errno;
+    this.count = count;
+  }
+}
+
+export const errno = constants.errno;
+
+/** Runs one command; returns its result or -errno (read before any other FFI call). */
+function bpf(cmd: Command, attr: Buffer): number {
+  const r = Number(syscall(NR_BPF, CMD[cmd], attr, ATTR_SIZE));
+  return r < 0 ? -koffi.errno() : r;
+}
+
+function must(cmd: Command, attr: Buffer, what = ''): number {
+  const r = bpf(cmd, attr);
+  if (r < 0) throw new BpfError(what ? `${cmd} ${what}` : cmd, -r);
+  return r;
+}
+
+const addr = (b: Uint8Array | null) => (b ? koffi.address(b) : 0n);
+
+export function close(fd: number): void {
+  closeFd(fd);
+}
+
+export function mapCreate(type: number, keySize: number, valueSize: number, maxEntries: number, flags: number, name: string): number {
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(type, 0);
+  a.writeUInt32LE(keySize, 4);
+  a.writeUInt32LE(valueSize, 8);
+  a.writeUInt32LE(maxEntries, 12);
+  a.writeUInt32LE(flags, 16);
+  a.write(name.slice(0, 15), 28, 'latin1');
+  return must('MAP_CREATE', a, name);
+}
+
+function elemAttr(fd: number, key: Uint8Array | null, value: Uint8Array | null, flags: number): Buffer {
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(fd, 0);
+  a.writeBigUInt64LE(addr(key), 8);
+  a.writeBigUInt64LE(addr(value), 16);
+  a.writeBigUInt64LE(BigInt(flags), 24);
+  return a;
+}
+
+/** Fills value and returns true, or returns false when the key is absent. */
+export function mapLookup(fd: number, key: Uint8Array, value: Uint8Array): boolean {
+  const r = bpf('MAP_LOOKUP_ELEM', elemAttr(fd, key, value, 0));
+  if (r === -errno.ENOENT) return false;
+  if (r < 0) throw new BpfError('MAP_LOOKUP_ELEM', -r);
+  return true;
+}
+
+export function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
+  must('MAP_UPDATE_ELEM', elemAttr(fd, key, value, flags));
+}
+
+/** Returns false when the key was absent. */
+export function mapDelete(fd: number, key: Uint8Array): boolean {
+  const r = bpf('MAP_DELETE_ELEM', elemAttr(fd, key, null, 0));
+  if (r === -errno.ENOENT) return false;
+  if (r < 0) throw new BpfError('MAP_DELETE_ELEM', -r);
+  return true;
+}
+
+/** Writes the key after `key` (the first key when null) into next; false at the end. */
+export function mapNextKey(fd: number, key: Uint8Array | null, next: Uint8Array): boolean {
+  const r = bpf('MAP_GET_NEXT_KEY', elemAttr(fd, key, next, 0));
+  if (r === -errno.ENOENT) return false;
+  if (r < 0) throw new BpfError('MAP_GET_NEXT_KEY', -r);
+  return true;
+}
+
+function batchAttr(fd: number, inBatch: Uint8Array | null, outBatch: Uint8Array | null, keys: Uint8Array, values: Uint8Array | null, count: number): Buffer {
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeBigUInt64LE(addr(inBatch), 0);
+  a.writeBigUInt64LE(addr(outBatch), 8);
+  a.writeBigUInt64LE(addr(keys), 16);
+  a.writeBigUInt64LE(addr(values), 24);
+  a.writeUInt32LE(count, 32);
+  a.writeUInt32LE(fd, 36);
+  return a;
+}
+
+/** One BPF_MAP_UPDATE_BATCH of count packed keys and values. */
+export function mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number): void {
+  const a = batchAttr(fd, null, null, keys, values, count);
+  const r = bpf('MAP_UPDATE_BATCH', a);
+  if (r < 0) throw new BpfError('MAP_UPDATE_BATCH', -r, a.readUInt32LE(32));
+}
+
+/** One BPF_MAP_DELETE_BATCH; every key must exist (ENOENT otherwise). */
+export function mapDeleteBatch(fd: number, keys: Uint8Array, count: number): void {
+  const a = batchAttr(fd, null, null, keys, null, count);
+  const r = bpf('MAP_DELETE_BATCH', a);
+  if (r < 0) throw new BpfError('MAP_DELETE_BATCH', -r, a.readUInt32LE(32));
+}
+
+/** BPF_MAP_LOOKUP_BATCH over a hash map: calls back with each chunk of packed
+ * keys and values, until the map is read through. */
+export function mapLookupAll(fd: number, keySize: number, valueSize: number, each: (keys: Uint8Array, values: Uint8Array, n: number) => void, chunk = 4096): void {
+  const keys = new Uint8Array(chunk * keySize), values = new Uint8Array(chunk * valueSize);
+  const tokenIn = new Uint8Array(8), tokenOut = new Uint8Array(8);
+  let first = true;
+  for (;;) {
+    const a = batchAttr(fd, first ? null : tokenIn, tokenOut, keys, values, chunk);
+    const r = bpf('MAP_LOOKUP_BATCH', a);
+    const n = a.readUInt32LE(32);
+    if (r < 0 && r !== -errno.ENOENT) throw new BpfError('MAP_LOOKUP_BATCH', -r, n);
+    if (n > 0) each(keys, values, n);
+    if (r === -errno.ENOENT) return;
+    tokenIn.set(tokenOut);
+    first = false;
+  }
+}
+
+export function objPin(fd: number, path: string): void {
+  const p = Buffer.from(`${path}\0`);
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeBigUInt64LE(koffi.address(p), 0);
+  a.writeUInt32LE(fd, 8);
+  must('OBJ_PIN', a, path);
+}
+
+/** Opens a pinned object; returns -ENOENT's absence as null. */
+export function objGet(path: string): number | null {
+  const p = Buffer.from(`${path}\0`);
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeBigUInt64LE(koffi.address(p), 0);
+  const r = bpf('OBJ_GET', a);
+  if (r === -errno.ENOENT) return null;
+  if (r < 0) throw new BpfError(`OBJ_GET ${path}`, -r);
+  return r;
+}
+
+export interface MapInfo { type: number; id: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string }
+
+export function mapInfo(fd: number): MapInfo {
+  const info = Buffer.alloc(88);
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(fd, 0);
+  a.writeUInt32LE(info.length, 4);
+  a.writeBigUInt64LE(koffi.address(info), 8);
+  must('OBJ_GET_INFO_BY_FD', a);
+  return {
+    type: info.readUInt32LE(0), id: info.readUInt32LE(4), keySize: info.readUInt32LE(8), valueSize: info.readUInt32LE(12),
+    maxEntries: info.readUInt32LE(16), flags: info.readUInt32LE(20), name: info.toString('latin1', 24, 40).replace(/\0.*$/, ''),
+  };
+}
+
+export interface TestRun { retval: number; data: Uint8Array; durationNs: number }
+
+/** BPF_PROG_TEST_RUN: runs a program on a packet, returns its verdict and the packet it left. */
+export function progTestRun(progFd: number, packet: Uint8Array, repeat = 1, outSize = packet.length + 256): TestRun {
+  const out = new Uint8Array(outSize);
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(progFd, 0);
+  a.writeUInt32LE(packet.length, 8);
+  a.writeUInt32LE(out.length, 12);
+  a.writeBigUInt64LE(koffi.address(packet), 16);
+  a.writeBigUInt64LE(koffi.address(out), 24);
+  a.writeUInt32LE(repeat, 32);
+  must('PROG_TEST_RUN', a);
+  return { retval: a.readUInt32LE(4), data: out.slice(0, a.readUInt32LE(12)), durationNs: a.readUInt32LE(36) };
+}
