@@ -1,0 +1,35 @@
+// struct sl_config as bytes, laid out by the generated CONFIG layout: what
+// the loader writes into the datapath object's .rodata before load.
+import { CONFIG } from '../abi/layouts.generated.ts';
+
+export interface DatapathConfig {
+  nodeIp: Uint8Array; // 4 bytes, network order: SNAT source toward remote backends
+  hairpinIp: Uint8Array; // 4 bytes: source of a pod's flows to itself through a service
+  flags: number; // SL_CFG_*
+  ctSynS: number;
+  ctEstS: number;
+  ctFinS: number;
+  ctRstS: number;
+  ctUdpS: number;
+  ctOtherS: number;
+}
+
+/** Calico's conntrack lifetimes. */
+export const DEFAULT_TIMEOUTS = { ctSynS: 20, ctEstS: 3600, ctFinS: 30, ctRstS: 40, ctUdpS: 60, ctOtherS: 600 };
+
+const FIELDS: Record<string, keyof DatapathConfig> = {
+  node_ip: 'nodeIp', hairpin_ip: 'hairpinIp', flags: 'flags', ct_syn_s: 'ctSynS', ct_est_s: 'ctEstS',
+  ct_fin_s: 'ctFinS', ct_rst_s: 'ctRstS', ct_udp_s: 'ctUdpS', ct_other_s: 'ctOtherS',
+};
+
+export function encodeConfig(c: DatapathConfig): Uint8Array {
+  const out = new Uint8Array(CONFIG.size);
+  const v = new DataView(out.buffer);
+  for (const f of CONFIG.fields) {
+    const value = c[FIELDS[f.name] ?? (() => { throw new Error(`sl_config.${f.name} has no setting`); })()];
+    if (value instanceof Uint8Array) out.set(value, f.offset);
+    else if (f.size === 4) v.setUint32(f.offset, value, true);
+    else throw new Error(`sl_config.${f.name}: unexpected size ${f.size}`);
+  }
+  return out;
+}
