@@ -16,7 +16,7 @@
 //    under 1%.
 import { SL_MAGLEV_MIN } from './abi/layouts';
 import { Backend } from './backends';
-import { hashAddr } from './hash';
+import { fmix64, hashAddr } from './hash';
 
 const SEED: u64 = 0x4d41474c4556;
 const RENDEZVOUS_MAX: i32 = 128;
@@ -30,10 +30,14 @@ function isPrime(n: u32): bool {
   return n >= 2;
 }
 
+@inline function step(n: i32): i32 {
+  return n == 1 ? 0 : 32 - clz<u32>(<u32>(n - 1));
+}
+
 /** Table size for n backends: 0 for none. */
 export function tableSize(n: i32): u32 {
   if (n <= 0) return 0;
-  const k = n == 1 ? 0 : 32 - clz<u32>(<u32>(n - 1));
+  const k = step(n);
   if (k > MAX_STEP) throw new Error('too many backends for one table');
   if (ladder[k] == 0) {
     let p = (n <= RENDEZVOUS_MAX ? <u32>SL_MAGLEV_MIN : MAGLEV_RATIO) << k;
@@ -44,6 +48,8 @@ export function tableSize(n: i32): u32 {
 }
 
 let table = new Uint32Array(0);
+// hash(slot) for each slot of each ladder size: the same for every table of that size.
+const slotHashes = new StaticArray<Uint64Array | null>(MAX_STEP + 1);
 let scratchA = new Uint64Array(0);
 let scratchB = new Uint32Array(0);
 
@@ -58,17 +64,20 @@ export function populate(bs: Backend[], m: u32): usize {
   return table.dataStart;
 }
 
-@inline function fmix64(h: u64): u64 {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccd;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53;
-  h ^= h >> 33;
-  return h;
+function slotHashesOf(n: i32, m: u32): usize {
+  const k = step(n);
+  let h = slotHashes[k];
+  if (h == null) {
+    h = new Uint64Array(m);
+    for (let s: u32 = 0; s < m; s++) unchecked(h[s] = fmix64(<u64>s ^ SEED));
+    slotHashes[k] = h;
+  }
+  return h.dataStart;
 }
 
 function rendezvous(bs: Backend[], m: u32, t: usize): void {
   const n = bs.length;
+  const hashes = slotHashesOf(n, m);
   const key = scratchA.dataStart, used = scratchB.dataStart;
   for (let i = 0; i < n; i++) {
     store<u64>(key + (<usize>i << 3), hashAddr(bs[i].ip, bs[i].port, SEED));
@@ -76,7 +85,7 @@ function rendezvous(bs: Backend[], m: u32, t: usize): void {
   }
   const cap = <u32>((<u64>m * 110 + <u64>n * 100 - 1) / (<u64>n * 100)); // ceil(1.1 m / n)
   for (let s: u32 = 0; s < m; s++) {
-    const hs = fmix64(<u64>s ^ SEED);
+    const hs = load<u64>(hashes + (<usize>s << 3));
     let best = 0, top: u64 = 0, found = false;
     for (let i = 0; i < n; i++) {
       if (load<u32>(used + (<usize>i << 2)) >= cap) continue;

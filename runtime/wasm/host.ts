@@ -48,6 +48,7 @@ export class Compiler {
   private readonly x: Exports;
   /** Garbage collections run so far, and their time: for metrics and benchmarks. */
   readonly gc = { runs: 0, ms: 0 };
+  private grew = false;
 
   constructor(opts: CompilerOptions) {
     let x: Exports | undefined;
@@ -65,19 +66,25 @@ export class Compiler {
    * the new state. The diff views the compiler's memory: it is valid until the
    * next call on this Compiler (copyDiff keeps one longer). */
   batch(records: Uint8Array): MapDiff {
+    // The minimal runtime collects only when asked. Asking once after the heap
+    // had to grow keeps memory near twice the live state at a cost amortized over
+    // the batches that made the garbage; asking at the start of the next batch
+    // keeps it off the batch that grew (a full sync). Diffs live outside the heap.
+    if (this.grew) this.collect();
     this.write(records);
     const size = this.memoryBytes();
     const at = this.x.batch(records.length);
-    // The minimal runtime collects only when asked. Asking when the heap had
-    // to grow keeps memory near twice the live state at a cost amortized over
-    // the batches that made the garbage. The diff is outside the collected heap.
-    if (this.memoryBytes() > size) {
-      const t = performance.now();
-      this.x.__collect();
-      this.gc.runs++;
-      this.gc.ms += performance.now() - t;
-    }
+    this.grew = this.memoryBytes() > size;
     return this.diffAt(at);
+  }
+
+  /** Collects the compiler's garbage now rather than before the next batch. */
+  collect(): void {
+    const t = performance.now();
+    this.x.__collect();
+    this.gc.runs++;
+    this.gc.ms += performance.now() - t;
+    this.grew = false;
   }
 
   /** The whole current state, as upserts into empty maps. */
