@@ -151,6 +151,7 @@ enum sl_ct_flag {
 	SL_CT_REPLY = 1,	/* this entry is the reply direction */
 	SL_CT_SNAT = 2,		/* the source was rewritten too (hairpin, remote NodePort) */
 	SL_CT_EXTERNAL = 4,	/* the flow entered through the node's interface */
+	SL_CT_FIN = 8,		/* this entry's direction sent a FIN: both set -> CLOSED */
 };
 
 enum sl_ct_state {
@@ -170,7 +171,9 @@ struct ct_val {
 	__be32 backend;		/* whose backend left can be noticed (UDP, SCTP) */
 	__u8 state;		/* enum sl_ct_state */
 	__u8 flags;		/* enum sl_ct_flag */
-	__u8 pad[6];
+	__u8 peer_mac[6];	/* reply entries of SNATed external flows: the L2
+				 * source of the client's packets, where the
+				 * answers go back to; zero otherwise */
 };
 
 /* sessionAffinity ClientIP: (backend set, client) -> backend */
@@ -198,7 +201,8 @@ enum sl_stat {
 	SL_DROP_CT_FULL = 7,	/* conntrack update failed */
 	SL_DROP_MALFORMED = 8,	/* headers shorter than they claim */
 	SL_DROP_NAT_PORTS = 9,	/* no free SNAT port */
-	SL_STAT_MAX = 10,
+	SL_DROP_REWRITE = 10,	/* a helper failed to rewrite the packet (no memory) */
+	SL_STAT_MAX = 11,
 };
 
 struct stats_key {

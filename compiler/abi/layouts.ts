@@ -16,6 +16,7 @@ export const SL_STATE_STATS: i32 = 3;
 export const SL_CT_REPLY: i32 = 1;
 export const SL_CT_SNAT: i32 = 2;
 export const SL_CT_EXTERNAL: i32 = 4;
+export const SL_CT_FIN: i32 = 8;
 
 // enum sl_ct_state
 export const SL_CT_NEW: i32 = 0;
@@ -34,7 +35,8 @@ export const SL_DROP_SRC_RANGE: i32 = 6;
 export const SL_DROP_CT_FULL: i32 = 7;
 export const SL_DROP_MALFORMED: i32 = 8;
 export const SL_DROP_NAT_PORTS: i32 = 9;
-export const SL_STAT_MAX: i32 = 10;
+export const SL_DROP_REWRITE: i32 = 10;
+export const SL_STAT_MAX: i32 = 11;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR: i32 = 1;
@@ -157,7 +159,7 @@ export const CT_VAL_BSET: i32 = 20;
 export const CT_VAL_BACKEND: i32 = 24;
 export const CT_VAL_STATE: i32 = 28;
 export const CT_VAL_FLAGS: i32 = 29;
-export const CT_VAL_PAD: i32 = 30;
+export const CT_VAL_PEER_MAC: i32 = 30;
 
 // struct affinity_key
 export const AFFINITY_KEY_SIZE: i32 = 8;

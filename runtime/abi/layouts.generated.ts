@@ -18,6 +18,7 @@ export const SL_STATE_STATS = 3;
 export const SL_CT_REPLY = 1;
 export const SL_CT_SNAT = 2;
 export const SL_CT_EXTERNAL = 4;
+export const SL_CT_FIN = 8;
 
 // enum sl_ct_state
 export const SL_CT_NEW = 0;
@@ -36,7 +37,8 @@ export const SL_DROP_SRC_RANGE = 6;
 export const SL_DROP_CT_FULL = 7;
 export const SL_DROP_MALFORMED = 8;
 export const SL_DROP_NAT_PORTS = 9;
-export const SL_STAT_MAX = 10;
+export const SL_DROP_REWRITE = 10;
+export const SL_STAT_MAX = 11;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR = 1;
@@ -510,7 +512,7 @@ export const STATE_MAPS: readonly MapLayout[] = [
           "signed": false
         },
         {
-          "name": "pad",
+          "name": "peer_mac",
           "offset": 30,
           "size": 6,
           "elemSize": 1,

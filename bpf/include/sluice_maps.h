@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The pinned maps of the datapath. Each is LIBBPF_PIN_BY_NAME, so every
+ * program object of one agent shares them under its pin root, and a new
+ * object loaded over a running one reuses them (established flows survive an
+ * upgrade). Names are sl_<x> for SL_MAP_<X> / SL_STATE_<X> of sluice_abi.h.
+ * max_entries are defaults; the loader may change them before load.
+ *
+ * Included by exactly one object (sluice.bpf.c): a map defined here in two
+ * objects would still be one pinned map, but one definition is easier to read.
+ */
+#ifndef SLUICE_MAPS_H
+#define SLUICE_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sluice_abi.h"
+
+#define SL_SVC_MAX		65536
+#define SL_BE_MAX		262144
+#define SL_MAGLEV_MAX		1048576
+#define SL_SRCRANGE_MAX		16384
+#define SL_SVCNAME_MAX		131072
+#define SL_CT_MAX		524288
+#define SL_AFFINITY_MAX		65536
+
+/* frontend (vip, port, proto, scope) -> service; written by the applier
+ * only. Preallocated: it is read by the first packet of every flow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct svc_key);
+	__type(value, struct svc_val);
+	__uint(max_entries, SL_SVC_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_svc SEC(".maps");
+
+/* (backend set, backend id) -> backend address; written by the applier only.
+ * Also read per packet of UDP flows, to notice a backend that left. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct be_key);
+	__type(value, struct be_val);
+	__uint(max_entries, SL_BE_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_be SEC(".maps");
+
+/* (backend set, chunk) -> 64 Maglev slots; written by the applier only.
+ * Not preallocated: at 264 bytes a value, a full table would cost 270 MB. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct maglev_key);
+	__type(value, struct maglev_val);
+	__uint(max_entries, SL_MAGLEV_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_maglev SEC(".maps");
+
+/* loadBalancerSourceRanges: (frontend, client prefix) -> allowed; written by
+ * the applier only. LPM tries must not be preallocated. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct srcrange_key);
+	__type(value, struct srcrange_val);
+	__uint(max_entries, SL_SRCRANGE_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_srcrange SEC(".maps");
+
+/* backend set -> "namespace/name"; written by the applier, read by
+ * `sluice maps`, never by a program. Defined here so the loader creates it
+ * with the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct svcname_key);
+	__type(value, struct svcname_val);
+	__uint(max_entries, SL_SVCNAME_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_svcname SEC(".maps");
+
+/* Connection tracking, two entries per translated flow (see struct ct_key);
+ * written by the programs only. LRU: when full, the least recently used flow
+ * goes, rather than new flows being refused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct ct_key);
+	__type(value, struct ct_val);
+	__uint(max_entries, SL_CT_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_ct SEC(".maps");
+
+/* sessionAffinity ClientIP: (backend set, client) -> backend; written by the
+ * programs only, on each new flow of an affine service. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct affinity_key);
+	__type(value, struct affinity_val);
+	__uint(max_entries, SL_AFFINITY_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_affinity SEC(".maps");
+
+/* Per-CPU packet and byte counters by enum sl_stat; written by the programs,
+ * summed over CPUs by the agent. The key is struct stats_key, declared as
+ * __u32 because the kernel wants an integer key type for arrays. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct stats_val);
+	__uint(max_entries, SL_STAT_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_stats SEC(".maps");
+
+#endif /* SLUICE_MAPS_H */

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * A TCP or UDP packet's way through a service: the conntrack fast path for
+ * packets of tracked flows, and for a flow's first packet the frontend,
+ * source ranges, reject, backend pick, NAT addresses and conntrack entries.
+ * The entry programs share it; hook (a constant) selects their differences.
+ */
+#ifndef SLUICE_LIB_FLOW_H
+#define SLUICE_LIB_FLOW_H
+
+#include "common.h"
+#include "config.h"
+#include "ct.h"
+#include "lb.h"
+#include "nat.h"
+#include "parse.h"
+#include "reject.h"
+#include "snat.h"
+#include "stats.h"
+
+#define FLOW_SNAT_SEED 0x534e4154ULL	/* separates SNAT port hashes from backend picks */
+
+/* A reply entry whose answers must go back out of the node's interface to
+ * an external client: the backend was remote, so they came in by it. */
+static __always_inline bool flow_returns_external(const struct ct_val *v)
+{
+	const __u8 all = SL_CT_REPLY | SL_CT_SNAT | SL_CT_EXTERNAL;
+
+	return (v->flags & all) == all;
+}
+
+/* Sends an answer back toward the hop the client's packets came from
+ * (v->peer_mac), from the MAC it was sent to (ours). */
+static __always_inline int flow_return_external(struct __sk_buff *skb, const struct ct_val *v)
+{
+	__u8 macs[2 * ETH_ALEN];
+
+	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)) < 0)
+		return stats_drop(skb, SL_DROP_REWRITE);
+	__builtin_memcpy(macs + ETH_ALEN, macs, ETH_ALEN);
+	__builtin_memcpy(macs, v->peer_mac, ETH_ALEN);
+	if (bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0) < 0)
+		return stats_drop(skb, SL_DROP_REWRITE);
+	return bpf_redirect(skb->ifindex, 0);
+}
+
+/* Sends a packet back to the pod it came from: the pod drops a frame not
+ * addressed to its own MAC, so the addresses swap, as for any answer. */
+static __always_inline int flow_bounce(struct __sk_buff *skb)
+{
+	__u8 macs[2 * ETH_ALEN], swapped[2 * ETH_ALEN];
+
+	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)) < 0)
+		return stats_drop(skb, SL_DROP_REWRITE);
+	__builtin_memcpy(swapped, macs + ETH_ALEN, ETH_ALEN);
+	__builtin_memcpy(swapped + ETH_ALEN, macs, ETH_ALEN);
+	if (bpf_skb_store_bytes(skb, 0, swapped, sizeof(swapped), 0) < 0)
+		return stats_drop(skb, SL_DROP_REWRITE);
+	return bpf_redirect(skb->ifindex, 0);
+}
+
+/* Where a rewritten packet goes. sender: its source before the rewrite. */
+static __always_inline int flow_forward(struct __sk_buff *skb, enum sl_hook hook, const struct pkt *p,
+					__be32 sender, const struct ct_val *v)
+{
+	/* hairpin: the packet is for the pod that sent it, which is behind
+	 * the interface it came in on, so it goes back out of it */
+	if (hook == SL_HOOK_FROM_POD && p->daddr == sender)
+		return flow_bounce(skb);
+	if (hook == SL_HOOK_FROM_NETDEV && flow_returns_external(v))
+		return flow_return_external(skb, v);
+	return TC_ACT_OK;
+}
+
+/* kube-proxy deletes the conntrack entries of UDP flows whose backend left,
+ * so that clients (DNS above all) move on to a live one. TCP flows are left
+ * to end: their client sees the connection fail and reconnects. */
+static __always_inline bool flow_backend_gone(const struct ct_val *v, const struct pkt *p)
+{
+	return !ct_is_reply(v) && !pkt_is_tcp(p) && !lb_backend(v->bset, v->backend);
+}
+
+/* A SYN on the tuple of a closed connection starts a new one. */
+static __always_inline bool flow_tuple_reused(const struct ct_val *v, const struct pkt *p)
+{
+	return !ct_is_reply(v) && pkt_is_tcp(p) &&
+	       (p->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN && v->state >= SL_CT_CLOSING;
+}
+
+/* The conntrack fast path. Returns a verdict, or SL_NEXT when the packet
+ * starts a new flow (no live entry, or one that must give way). */
+static __always_inline int flow_tracked(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook, __u64 now)
+{
+	__be32 sender = p->saddr;
+	struct ct_val *v;
+	struct ct_key k;
+
+	ct_key_of(&k, p);
+	v = ct_lookup(&k, now);
+	if (!v)
+		return SL_NEXT;
+	/* toward a pod, only answers to its own flows are ours */
+	if (hook == SL_HOOK_TO_POD && !ct_is_reply(v))
+		return SL_NEXT;
+	if (flow_backend_gone(v, p) || flow_tuple_reused(v, p)) {
+		if (!pkt_is_tcp(p))
+			stats_count(skb, SL_STAT_REPICKED);
+		ct_delete_flow(&k, v);
+		return SL_NEXT;
+	}
+	ct_refresh(v, p, now);
+	if (nat_rewrite(skb, p, v->saddr, v->daddr, v->sport, v->dport) < 0)
+		return stats_drop(skb, SL_DROP_REWRITE);
+	stats_count(skb, SL_STAT_CT_HIT);
+	return flow_forward(skb, hook, p, sender, v);
+}
+
+/* The conntrack flags of a new flow to backend be. */
+static __always_inline __u8 flow_new_flags(enum sl_hook hook, const struct pkt *p, const struct be_val *be)
+{
+	if (hook == SL_HOOK_FROM_POD)
+		/* hairpin: the pod must not see a packet from itself */
+		return be->ip == p->saddr ? SL_CT_SNAT : 0;
+	/* A local backend answers through sl_from_pod, which restores the
+	 * frontend: DNAT alone keeps the client's address. With DSR a remote
+	 * backend's node would have to restore the frontend as the source of
+	 * its answers, and so would need the original frontend (Cilium carries
+	 * it in an IP option); that part is not built, so the packet leaves
+	 * DNATed only. */
+	if (be_is_local(be) || cfg_is_dsr())
+		return SL_CT_EXTERNAL;
+	return SL_CT_EXTERNAL | SL_CT_SNAT;
+}
+
+/* Inserts the entries of a flow SNATed to node_ip: the reply entry at a
+ * free port (kept in rk and cv), then the client entry. Returns SL_NEXT, or
+ * a drop. */
+static __always_inline int flow_create_snat(struct __sk_buff *skb, const struct pkt *p, const struct ct_key *k,
+					    struct ct_val *cv, struct ct_key *rk, struct ct_val *rv, __u64 now)
+{
+	__be16 port;
+
+	/* the client's packets came from this hop: answers go back to it */
+	if (bpf_skb_load_bytes(skb, ETH_ALEN, rv->peer_mac, ETH_ALEN) < 0)
+		return stats_drop(skb, SL_DROP_MALFORMED);
+	port = snat_reserve(rk, rv, lb_flow_hash(p, FLOW_SNAT_SEED), now);
+	if (!port)
+		return stats_drop(skb, SL_DROP_NAT_PORTS);
+	cv->sport = port;
+	if (bpf_map_update_elem(&sl_ct, k, cv, BPF_ANY) < 0) {
+		bpf_map_delete_elem(&sl_ct, rk);
+		return stats_drop(skb, SL_DROP_CT_FULL);
+	}
+	return SL_NEXT;
+}
+
+/* Tracks and translates the first packet of a flow to backend pick. */
+static __always_inline int flow_start(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook,
+				      const struct lb_pick *pick, __u64 now)
+{
+	__u8 flags = flow_new_flags(hook, p, &pick->be);
+	__be32 sender = p->saddr, saddr = p->saddr;
+	struct ct_key k, rk;
+	struct ct_val cv, rv;
+	int r;
+
+	if (flags & SL_CT_SNAT)
+		saddr = hook == SL_HOOK_FROM_POD ? sl_cfg.hairpin_ip : sl_cfg.node_ip;
+	ct_key_of(&k, p);
+	ct_client_val(&cv, saddr, pick->be.ip, p->sport, pick->be.port, pick->bset, pick->id, flags);
+	cv.expires = now + ct_lifetime_ns(p->proto, SL_CT_NEW);
+	ct_reply_val(&rv, &k, &cv);
+	ct_peer_key(&rk, &cv, p->proto);
+	if (hook == SL_HOOK_FROM_NETDEV && (flags & SL_CT_SNAT)) {
+		r = flow_create_snat(skb, p, &k, &cv, &rk, &rv, now);
+		if (r != SL_NEXT)
+			return r;
+	} else if (ct_create(&k, &cv, &rk, &rv) < 0) {
+		return stats_drop(skb, SL_DROP_CT_FULL);
+	}
+	if (nat_rewrite(skb, p, cv.saddr, cv.daddr, cv.sport, cv.dport) < 0)
+		return stats_drop(skb, SL_DROP_REWRITE);
+	stats_count(skb, SL_STAT_TRANSLATED);
+	return flow_forward(skb, hook, p, sender, &cv);
+}
+
+/* The first packet of a flow: not a service -> untouched; then source
+ * ranges, reject when the service has no backend, backend pick. */
+static __always_inline int flow_new(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook, __u64 now)
+{
+	const struct svc_val *s = lb_frontend(p, hook == SL_HOOK_FROM_POD);
+	struct lb_pick pick;
+
+	if (!s)
+		return TC_ACT_OK;
+	if (svc_has_src_ranges(s) && !lb_src_allowed(p))
+		return stats_drop(skb, SL_DROP_SRC_RANGE);
+	if (s->count == 0)
+		return reject(skb, p);
+	if (!lb_pick(s, p, now, &pick))
+		return stats_drop(skb, SL_DROP_NO_BACKEND);
+	return flow_start(skb, p, hook, &pick, now);
+}
+
+#endif /* SLUICE_LIB_FLOW_H */

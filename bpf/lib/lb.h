@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Load balancing: the frontend a packet is addressed to (sl_svc), whether its
+ * client may use it (sl_srcrange), and which backend a new flow gets (session
+ * affinity, else the Maglev table in sl_maglev, then sl_be).
+ *
+ * Byte order: the compiler writes svc_val.bset and the Maglev ids in host
+ * order, and every key field (be_key, maglev_key, affinity_key) and
+ * ct_val.bset/backend in network order; this file converts once, so callers
+ * hold bset and backend ids as __be32, the way keys want them.
+ */
+#ifndef SLUICE_LIB_LB_H
+#define SLUICE_LIB_LB_H
+
+#include "common.h"
+#include "parse.h"
+#include "sluice_maps.h"
+
+/* Slots tried after the flow's own when its backend is missing from sl_be,
+ * which happens for a moment while the applier updates a set. */
+#define LB_PROBE_SLOTS 8
+
+/* A backend chosen for a new flow. */
+struct lb_pick {
+	__be32 bset;
+	__be32 id;
+	struct be_val be;
+};
+
+static __always_inline bool svc_has_internal(const struct svc_val *s)
+{
+	return s->flags & SL_SVC_HAS_INTERNAL;
+}
+
+static __always_inline bool svc_has_src_ranges(const struct svc_val *s)
+{
+	return s->flags & SL_SVC_SRC_RANGES;
+}
+
+static __always_inline bool svc_has_affinity(const struct svc_val *s)
+{
+	return s->flags & SL_SVC_AFFINITY;
+}
+
+static __always_inline bool be_is_local(const struct be_val *b)
+{
+	return b->flags & SL_BE_LOCAL;
+}
+
+/* The service the packet is addressed to, or NULL. in_cluster: the client is
+ * a pod, which an externalTrafficPolicy=Local frontend serves from every
+ * backend (its SCOPE_INTERNAL twin), as kube-proxy does. */
+static __always_inline const struct svc_val *lb_frontend(const struct pkt *p, bool in_cluster)
+{
+	struct svc_key k = { .vip = p->daddr, .port = p->dport, .proto = p->proto, .scope = SL_SCOPE_ALL };
+	const struct svc_val *s = bpf_map_lookup_elem(&sl_svc, &k);
+	const struct svc_val *internal;
+
+	if (!s || !in_cluster || !svc_has_internal(s))
+		return s;
+	k.scope = SL_SCOPE_INTERNAL;
+	internal = bpf_map_lookup_elem(&sl_svc, &k);
+	return internal ? internal : s;
+}
+
+/* loadBalancerSourceRanges: true when the client is inside one of the
+ * frontend's prefixes. The prefix counts the 64 frontend bits, then all 32
+ * client bits: the trie finds the longest match. */
+static __always_inline bool lb_src_allowed(const struct pkt *p)
+{
+	struct srcrange_key k;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	k.prefixlen = 96;
+	k.vip = p->daddr;
+	k.port = p->dport;
+	k.proto = p->proto;
+	k.client = p->saddr;
+	return bpf_map_lookup_elem(&sl_srcrange, &k) != NULL;
+}
+
+/* The backend (bset, id), both network order, or NULL. */
+static __always_inline const struct be_val *lb_backend(__be32 bset, __be32 id)
+{
+	struct be_key k = { .bset = bset, .id = id };
+
+	return bpf_map_lookup_elem(&sl_be, &k);
+}
+
+static __always_inline __u64 lb_mix64(__u64 h)
+{
+	/* MurmurHash3's finalizer: every input bit reaches every output bit */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Hash of the flow's 5-tuple; seed separates uses (backend pick, SNAT port). */
+static __always_inline __u32 lb_flow_hash(const struct pkt *p, __u64 seed)
+{
+	__u64 addrs = ((__u64)p->saddr << 32) | p->daddr;
+	__u64 rest = ((__u64)p->sport << 32) | ((__u64)p->dport << 16) | p->proto;
+
+	return lb_mix64(lb_mix64(addrs ^ seed) ^ rest);
+}
+
+/* The backend id (network order) in Maglev slot `slot` of bset, 0 if none. */
+static __always_inline __be32 lb_slot_id(__be32 bset, __u32 slot)
+{
+	struct maglev_key k = { .bset = bset, .chunk = bpf_htonl(slot / SL_MAGLEV_CHUNK) };
+	const struct maglev_val *v = bpf_map_lookup_elem(&sl_maglev, &k);
+
+	if (!v)
+		return 0;
+	return bpf_htonl(v->id[slot % SL_MAGLEV_CHUNK]);
+}
+
+/* Fills out from the Maglev table: the flow's slot, or the next slot whose
+ * backend exists. Returns false when none of them does. */
+static __always_inline bool lb_pick_maglev(const struct svc_val *s, __be32 bset, __u32 hash, struct lb_pick *out)
+{
+	__u32 slots = s->slots;
+	__u32 slot;
+
+	if (slots == 0)
+		return false;
+	slot = hash % slots;
+	for (int i = 0; i <= LB_PROBE_SLOTS; i++) {
+		__be32 id = lb_slot_id(bset, slot);
+		const struct be_val *b = id ? lb_backend(bset, id) : NULL;
+
+		if (b) {
+			out->id = id;
+			out->be = *b;
+			return true;
+		}
+		slot = slot + 1 < slots ? slot + 1 : 0;
+	}
+	return false;
+}
+
+/* sessionAffinity: the client's previous backend, if it was used within
+ * the timeout and still exists. */
+static __always_inline bool lb_pick_affine(const struct svc_val *s, __be32 bset, __be32 client, __u64 now,
+					   struct lb_pick *out)
+{
+	struct affinity_key k = { .bset = bset, .client = client };
+	const struct affinity_val *a = bpf_map_lookup_elem(&sl_affinity, &k);
+	const struct be_val *b;
+
+	if (!a || now - a->used >= (__u64)s->affinity * NSEC_PER_SEC)
+		return false;
+	b = lb_backend(bset, a->backend);
+	if (!b)
+		return false;
+	out->id = a->backend;
+	out->be = *b;
+	return true;
+}
+
+/* The timeout counts from the client's last new flow, as kube-proxy's
+ * `recent` match does. */
+static __always_inline void lb_affinity_record(__be32 bset, __be32 client, __be32 backend, __u64 now)
+{
+	struct affinity_key k = { .bset = bset, .client = client };
+	struct affinity_val v = { .used = now, .backend = backend, .pad = 0 };
+
+	bpf_map_update_elem(&sl_affinity, &k, &v, BPF_ANY);
+}
+
+/* Chooses the backend of a new flow to service s. Returns false when there
+ * is none (caller: SL_DROP_NO_BACKEND). */
+static __always_inline bool lb_pick(const struct svc_val *s, const struct pkt *p, __u64 now, struct lb_pick *out)
+{
+	__be32 bset = bpf_htonl(s->bset);
+	bool affine = svc_has_affinity(s);
+
+	out->bset = bset;
+	if (!(affine && lb_pick_affine(s, bset, p->saddr, now, out)) &&
+	    !lb_pick_maglev(s, bset, lb_flow_hash(p, 0), out))
+		return false;
+	if (affine)
+		lb_affinity_record(bset, p->saddr, out->id, now);
+	return true;
+}
+
+#endif /* SLUICE_LIB_LB_H */

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The datapath: three tc programs that translate Kubernetes Service traffic
+ * in place of kube-proxy. Each is a thin dispatcher; the work is in lib/.
+ * Every program returns TC_ACT_OK, untouched, for traffic that is not a
+ * service's: the kernel's own stack decides about it.
+ */
+#include "lib/common.h"
+#include "lib/config.h"
+#include "lib/flow.h"
+#include "lib/icmp.h"
+#include "lib/parse.h"
+#include "lib/stats.h"
+#include "sluice_maps.h"
+
+/* Verdict for a packet pkt_parse did not accept. */
+static __always_inline int parse_verdict(struct __sk_buff *skb, int parsed)
+{
+	if (parsed == PARSE_MALFORMED)
+		return stats_drop(skb, SL_DROP_MALFORMED);
+	return TC_ACT_OK;
+}
+
+/* tc ingress of a local pod's host-side veth: what the pod sends. The pod
+ * is a client (its flows to services are translated here) or a local
+ * backend (its answers hit the reply entries here). */
+SEC("tc")
+int sl_from_pod(struct __sk_buff *skb)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct pkt p;
+	int r = pkt_parse(skb, &p);
+
+	if (r != PARSE_OK)
+		return parse_verdict(skb, r);
+	if (!pkt_has_ports(&p))
+		return icmp_error_translate(skb, &p);
+	r = flow_tracked(skb, &p, SL_HOOK_FROM_POD, now);
+	if (r != SL_NEXT)
+		return r;
+	return flow_new(skb, &p, SL_HOOK_FROM_POD, now);
+}
+
+/* tc egress of a local pod's host-side veth: what reaches the pod. Answers
+ * of remote backends to the pod's flows (when the interface they came in by
+ * has no sl_from_netdev), and ICMP errors about the pod's flows. */
+SEC("tc")
+int sl_to_pod(struct __sk_buff *skb)
+{
+	struct pkt p;
+	int r = pkt_parse(skb, &p);
+
+	if (r != PARSE_OK)
+		return parse_verdict(skb, r);
+	if (!pkt_has_ports(&p))
+		return icmp_error_translate(skb, &p);
+	r = flow_tracked(skb, &p, SL_HOOK_TO_POD, bpf_ktime_get_ns());
+	return r == SL_NEXT ? TC_ACT_OK : r;
+}
+
+/* tc ingress of the node's own interface: traffic from outside. Clients of
+ * NodePort, ExternalIP and LoadBalancer frontends (only SCOPE_ALL: they are
+ * not in the cluster), and answers of remote backends. */
+SEC("tc")
+int sl_from_netdev(struct __sk_buff *skb)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct pkt p;
+	int r = pkt_parse(skb, &p);
+
+	if (r != PARSE_OK)
+		return parse_verdict(skb, r);
+	if (!pkt_has_ports(&p))
+		return icmp_error_translate(skb, &p);
+	r = flow_tracked(skb, &p, SL_HOOK_FROM_NETDEV, now);
+	if (r != SL_NEXT)
+		return r;
+	return flow_new(skb, &p, SL_HOOK_FROM_NETDEV, now);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,304 @@
+// Runs the datapath programs of build/bpf/sluice.o on the real kernel with
+// BPF_PROG_TEST_RUN. Each Datapath is one load of the object under a fresh
+// pin root, with the compiler-owned maps filled by the real compiler: the
+// cluster's objects go through normalize, encode and compiler.wasm, and its
+// diff goes into the pinned maps with the batch calls, so the tests check
+// that the compiler and the datapath read the maps the same way.
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import * as A from '../../runtime/abi/layouts.generated.ts';
+import { DEFAULT_TIMEOUTS, encodeConfig, type DatapathConfig } from '../../runtime/bpf/config.ts';
+import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
+import { encodeRecords, type Record } from '../../runtime/encode/schema.ts';
+import type { MapDiff } from '../../runtime/maps/mapDiff.ts';
+import { bytesReader, u64Reader, uintReader } from '../../runtime/view/fieldReader.ts';
+import { Compiler } from '../../runtime/wasm/host.ts';
+import { ipBytes, ipText } from '../model/packet.ts';
+import type { BpfObject } from '../../runtime/bpf/libbpf.ts';
+import { libbpf, OBJECT, sys } from './gate.ts';
+
+export { bpfTest, bpfUnavailableReason, OBJECT } from './gate.ts';
+
+export const PROGRAMS = ['sl_from_pod', 'sl_to_pod', 'sl_from_netdev'] as const;
+export type Program = (typeof PROGRAMS)[number];
+
+export { ETH_HLEN } from '../model/packet.ts';
+export const TC_ACT = { OK: 0, SHOT: 2, REDIRECT: 7 } as const;
+export const VERDICT_NAMES: { [v: number]: string } = { 0: 'TC_ACT_OK', 2: 'TC_ACT_SHOT', 7: 'TC_ACT_REDIRECT' };
+
+export const CONFIG: DatapathConfig = {
+  nodeIp: ipBytes('192.168.1.10'),
+  hairpinIp: ipBytes('169.254.42.1'),
+  flags: 0,
+  ...DEFAULT_TIMEOUTS,
+};
+
+export interface DatapathOptions {
+  objects: unknown[]; // Kubernetes objects, as `kubectl get -o json` prints them
+  node: string; // the node whose maps to compile
+  config?: Partial<DatapathConfig>;
+}
+
+/** Small maps: every load of a test preallocates them. */
+const TEST_MAX_ENTRIES: { [map: string]: number } = { sl_svc: 1024, sl_be: 4096, sl_ct: 4096, sl_affinity: 1024 };
+
+export interface RunResult { verdict: number; frame: Uint8Array }
+
+export interface CtEntry {
+  key: { saddr: string; daddr: string; sport: number; dport: number; proto: number };
+  expires: bigint;
+  saddr: string;
+  daddr: string;
+  sport: number;
+  dport: number;
+  bset: number;
+  backend: number;
+  state: number;
+  flags: number;
+  peerMac: string;
+}
+
+const CT = A.STATE_MAPS.find((m) => m.name === 'sl_ct')!;
+const ctKey = {
+  saddr: bytesReader(CT.key, 'saddr'), daddr: bytesReader(CT.key, 'daddr'),
+  sport: uintReader(CT.key, 'sport'), dport: uintReader(CT.key, 'dport'), proto: uintReader(CT.key, 'proto'),
+};
+const ctVal = {
+  expires: u64Reader(CT.value, 'expires'), saddr: bytesReader(CT.value, 'saddr'), daddr: bytesReader(CT.value, 'daddr'),
+  sport: uintReader(CT.value, 'sport'), dport: uintReader(CT.value, 'dport'), bset: uintReader(CT.value, 'bset'),
+  backend: uintReader(CT.value, 'backend'), state: uintReader(CT.value, 'state'), flags: uintReader(CT.value, 'flags'),
+  peerMac: bytesReader(CT.value, 'peer_mac'),
+};
+
+export class Datapath {
+  readonly pinRoot: string;
+  private obj: BpfObject | null = null;
+  private compiler!: Compiler;
+  private readonly progFds = new Map<string, number>();
+  private readonly mapFds = new Map<string, number>();
+
+  /** Loads the object under a new pin root and compiles objects into its maps.
+   * Call close() (withDatapath does) even when this throws. */
+  constructor(opts: DatapathOptions) {
+    this.pinRoot = `/sys/fs/bpf/sluice-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+    mkdirSync(this.pinRoot); // not recursive: on a non-bpffs /sys/fs/bpf that can loop
+    openRoots.add(this.pinRoot);
+    try {
+      this.compiler = new Compiler({ node: opts.node });
+      this.obj = new libbpf.BpfObject(OBJECT, this.pinRoot);
+      for (const [map, n] of Object.entries(TEST_MAX_ENTRIES)) this.obj.setMaxEntries(map, n);
+      this.obj.setInitialBytes('.rodata', 0, encodeConfig({ ...CONFIG, ...opts.config }));
+      this.obj.load();
+      for (const p of PROGRAMS) this.progFds.set(p, this.obj.programFd(p));
+      for (const m of [...A.MAPS, ...A.STATE_MAPS]) this.mapFds.set(m.name, this.obj.mapFd(m.name));
+      this.applyRecords(normalizeAll(opts.objects).records);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  programFd(p: Program): number {
+    return this.progFds.get(p)!;
+  }
+
+  mapFd(name: string): number {
+    const fd = this.mapFds.get(name);
+    if (fd === undefined) throw new Error(`no map ${name}`);
+    return fd;
+  }
+
+  /** Feeds records to this datapath's compiler and applies its diff. */
+  applyRecords(records: Record[]): number {
+    const diff = this.compiler.batch(encodeRecords(records));
+    const problems = this.compiler.problems();
+    if (problems.length) throw new Error(`compiler rejected: ${JSON.stringify(problems)}`);
+    return this.applyDiff(diff);
+  }
+
+  /** Applies a MapDiff as the applier does: one batch call per map and op. */
+  private applyDiff(diff: MapDiff): number {
+    let n = 0;
+    for (const s of diff.sections) {
+      const fd = this.mapFd(s.map.name);
+      const ks = s.map.key.size, vs = s.map.value.size;
+      const ups = s.upsertKeys.length / ks, dels = s.deleteKeys.length / ks;
+      if (ups) this.batchOr(() => sys.mapUpdateBatch(fd, s.upsertKeys.slice(), s.upsertValues.slice(), ups), () => {
+        for (let i = 0; i < ups; i++) sys.mapUpdate(fd, s.upsertKeys.slice(i * ks, i * ks + ks), s.upsertValues.slice(i * vs, i * vs + vs));
+      });
+      if (dels) this.batchOr(() => sys.mapDeleteBatch(fd, s.deleteKeys.slice(), dels), () => {
+        for (let i = 0; i < dels; i++) sys.mapDelete(fd, s.deleteKeys.slice(i * ks, i * ks + ks));
+      });
+      n += ups + dels;
+    }
+    return n;
+  }
+
+  /** LPM tries have no batch ops on every kernel: one by one then. */
+  private batchOr(batch: () => void, oneByOne: () => void): void {
+    try {
+      batch();
+    } catch (e) {
+      const errno = (e as { errno?: number }).errno;
+      if (errno !== sys.errno.EINVAL && errno !== 524 /* ENOTSUPP */ && errno !== sys.errno.EOPNOTSUPP) throw e;
+      oneByOne();
+    }
+  }
+
+  /** Runs program p on frame; returns the verdict and the frame it left. */
+  run(p: Program, frame: Uint8Array): RunResult {
+    const r = sys.progTestRun(this.programFd(p), frame);
+    return { verdict: r.retval, frame: r.data };
+  }
+
+  /** Every sl_ct entry, decoded. */
+  ct(): CtEntry[] {
+    const fd = this.mapFd('sl_ct');
+    const out: CtEntry[] = [];
+    const key = new Uint8Array(CT.key.size), next = new Uint8Array(CT.key.size), val = new Uint8Array(CT.value.size);
+    for (let at: Uint8Array | null = null; sys.mapNextKey(fd, at, next); at = key) {
+      key.set(next);
+      if (!sys.mapLookup(fd, key, val)) continue;
+      out.push({
+        key: { saddr: ipText(ctKey.saddr(key)), daddr: ipText(ctKey.daddr(key)), sport: ctKey.sport(key), dport: ctKey.dport(key), proto: ctKey.proto(key) },
+        expires: ctVal.expires(val), saddr: ipText(ctVal.saddr(val)), daddr: ipText(ctVal.daddr(val)),
+        sport: ctVal.sport(val), dport: ctVal.dport(val), bset: ctVal.bset(val), backend: ctVal.backend(val),
+        state: ctVal.state(val), flags: ctVal.flags(val),
+        peerMac: [...ctVal.peerMac(val)].map((b) => b.toString(16).padStart(2, '0')).join(':'),
+      });
+    }
+    return out;
+  }
+
+  /** Packets per enum sl_stat, summed over CPUs. */
+  stats(): number[] {
+    const fd = this.mapFd('sl_stats');
+    const cpus = possibleCpus(), stride = 16; // struct stats_val, already a multiple of 8
+    const key = new Uint8Array(4), val = new Uint8Array(stride * cpus);
+    const dv = new DataView(val.buffer);
+    return Array.from({ length: A.SL_STAT_MAX }, (_, stat) => {
+      new DataView(key.buffer).setUint32(0, stat, true);
+      if (!sys.mapLookup(fd, key, val)) return 0;
+      let n = 0n;
+      for (let c = 0; c < cpus; c++) n += dv.getBigUint64(c * stride, true);
+      return Number(n);
+    });
+  }
+
+  /** Raw lookup in a map; undefined when absent. */
+  lookup(map: string, key: Uint8Array, valueSize: number): Uint8Array | undefined {
+    const val = new Uint8Array(valueSize);
+    return sys.mapLookup(this.mapFd(map), key, val) ? val : undefined;
+  }
+
+  /** Back to a just-loaded state: conntrack and affinity emptied, counters
+   * zeroed, and the compiler-owned maps holding objects again (a scenario
+   * may have changed them). Cheaper than a new load, which runs the verifier. */
+  reset(objects: unknown[]): void {
+    this.clearState();
+    this.applyRecords(normalizeAll(objects).records);
+    this.syncToCompiler();
+  }
+
+  /** Makes the compiler-owned maps equal the compiler's whole image, undoing
+   * any entry a test wrote or deleted behind the compiler's back. */
+  private syncToCompiler(): void {
+    const image = this.compiler.rebuild();
+    for (const m of A.MAPS) {
+      const s = image.sections.find((x) => x.map.id === m.id);
+      const want = new Set<string>();
+      const ks = m.key.size, vs = m.value.size, fd = this.mapFd(m.name);
+      for (let i = 0; s && i * ks < s.upsertKeys.length; i++) {
+        const k = s.upsertKeys.slice(i * ks, i * ks + ks);
+        want.add(Buffer.from(k).toString('hex'));
+        sys.mapUpdate(fd, k, s.upsertValues.slice(i * vs, i * vs + vs));
+      }
+      for (const k of this.keys(m.name, ks)) if (!want.has(Buffer.from(k).toString('hex'))) sys.mapDelete(fd, k);
+    }
+  }
+
+  private keys(map: string, size: number): Uint8Array[] {
+    const fd = this.mapFd(map), keys: Uint8Array[] = [];
+    for (let at: Uint8Array | null = null, next = new Uint8Array(size); sys.mapNextKey(fd, at, next); at = keys.at(-1)!) {
+      keys.push(next.slice());
+    }
+    return keys;
+  }
+
+  /** Empties the maps the datapath owns: conntrack, affinity, counters. */
+  clearState(): void {
+    for (const m of ['sl_ct', 'sl_affinity']) this.clear(m);
+    const fd = this.mapFd('sl_stats'), zero = new Uint8Array(16 * possibleCpus()), key = new Uint8Array(4);
+    for (let stat = 0; stat < A.SL_STAT_MAX; stat++) {
+      new DataView(key.buffer).setUint32(0, stat, true);
+      sys.mapUpdate(fd, key, zero);
+    }
+  }
+
+  private clear(map: string): void {
+    const fd = this.mapFd(map);
+    for (const k of this.keys(map, A.STATE_MAPS.find((m) => m.name === map)!.key.size)) sys.mapDelete(fd, k);
+  }
+
+  /** Writes one entry, as another flow (or a test) would have left it. */
+  update(map: string, key: Uint8Array, value: Uint8Array): void {
+    sys.mapUpdate(this.mapFd(map), key, value);
+  }
+
+  /** Deletes one entry; false when it was not there. */
+  delete(map: string, key: Uint8Array): boolean {
+    return sys.mapDelete(this.mapFd(map), key);
+  }
+
+  /** Frees the object and removes every pin and the pin root. */
+  close(): void {
+    this.obj?.close();
+    this.obj = null;
+    removePinRoot(this.pinRoot);
+    openRoots.delete(this.pinRoot);
+  }
+}
+
+// A test run that dies between a load and its close() must not leave pins
+// behind either: whatever is still open goes at exit.
+const openRoots = new Set<string>();
+process.on('exit', () => {
+  for (const root of openRoots) removePinRoot(root);
+});
+
+function removePinRoot(dir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) unlinkSync(`${dir}/${n}`);
+  rmdirSync(dir);
+}
+
+let cpuCount = 0;
+function possibleCpus(): number {
+  if (!cpuCount) {
+    // "0-3" or "0,2-5": the kernel sizes per-CPU values by possible CPUs
+    const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
+    cpuCount = Math.max(...text.split(',').map((r) => Number(r.split('-').at(-1)))) + 1;
+  }
+  return cpuCount;
+}
+
+/** Runs fn on a fresh Datapath and removes it afterwards, even on failure. */
+export function withDatapath<T>(opts: DatapathOptions, fn: (dp: Datapath) => T): T {
+  const dp = new Datapath(opts);
+  try {
+    return fn(dp);
+  } finally {
+    dp.close();
+  }
+}
+
+/** The names of enum sl_stat, by value. */
+export const STAT_NAMES: string[] = Object.entries(A)
+  .filter(([k, v]) => /^SL_(STAT|DROP)_/.test(k) && k !== 'SL_STAT_MAX' && typeof v === 'number')
+  .sort((a, b) => (a[1] as number) - (b[1] as number))
+  .map(([k]) => k);

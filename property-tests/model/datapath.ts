@@ -1,0 +1,115 @@
+// A reference model of the datapath's frontend lookup and backend pick
+// (bpf/lib/lb.h), over map contents: the pinned maps of a loaded datapath
+// or the compiler's MemoryStore alike. Written from the C source's contract,
+// so a test that compares the kernel's choice with this one checks the hash,
+// the slot, chunk and id arithmetic and every byte order in between.
+import * as A from '../../runtime/abi/layouts.generated.ts';
+import type { StructLayout } from '../../runtime/abi/mapLayout.ts';
+import { layoutOf } from '../../runtime/maps/store.ts';
+import { fieldOf, uintReader } from '../../runtime/view/fieldReader.ts';
+import { ipBytes, ipText } from './packet.ts';
+
+/** A map lookup: the value bytes, or undefined when the key is absent. */
+export type Lookup = (map: string, key: Uint8Array) => Uint8Array | undefined;
+
+export interface Tuple { saddr: string; daddr: string; sport: number; dport: number; proto: number }
+
+/** Packs named integer fields into a struct's bytes, by the generated layout. */
+export function pack(s: StructLayout, values: { [field: string]: number | Uint8Array }): Uint8Array {
+  const out = new Uint8Array(s.size);
+  for (const [name, v] of Object.entries(values)) {
+    const f = fieldOf(s, name);
+    if (v instanceof Uint8Array) {
+      out.set(v, f.offset);
+      continue;
+    }
+    for (let i = 0; i < f.size; i++) {
+      const byte = Math.floor(v / 256 ** i) & 255; // i-th least significant byte
+      out[f.offset + (f.bigEndian ? f.size - 1 - i : i)] = byte;
+    }
+  }
+  return out;
+}
+
+const M64 = (1n << 64n) - 1n;
+
+function mix64(h: bigint): bigint {
+  h ^= h >> 33n;
+  h = (h * 0xff51afd7ed558ccdn) & M64;
+  h ^= h >> 33n;
+  h = (h * 0xc4ceb9fe1a85ec53n) & M64;
+  h ^= h >> 33n;
+  return h;
+}
+
+/** A __be32/__be16 as the C code holds it in a register on a little-endian CPU. */
+const asLoaded32 = (ip: string) => BigInt(new DataView(ipBytes(ip).buffer).getUint32(0, true));
+const asLoaded16 = (port: number) => BigInt(((port & 255) << 8) | (port >> 8));
+
+/** lb_flow_hash. */
+export function flowHash(t: Tuple, seed = 0n): number {
+  const addrs = (asLoaded32(t.saddr) << 32n) | asLoaded32(t.daddr);
+  const rest = (asLoaded16(t.sport) << 32n) | (asLoaded16(t.dport) << 16n) | BigInt(t.proto);
+  return Number(mix64(mix64(addrs ^ seed) ^ rest) & 0xffffffffn);
+}
+
+export interface Service { bset: number; slots: number; affinity: number; count: number; kind: number; flags: number }
+
+const svcLayout = layoutOf('sl_svc');
+const svcFields = ['bset', 'slots', 'affinity', 'count', 'kind', 'flags'] as const;
+const svcReaders = svcFields.map((f) => uintReader(svcLayout.value, f));
+
+function svcAt(lookup: Lookup, t: Tuple, scope: number): Service | undefined {
+  const v = lookup('sl_svc', pack(svcLayout.key, { vip: ipBytes(t.daddr), port: t.dport, proto: t.proto, scope }));
+  if (!v) return undefined;
+  const [bset, slots, affinity, count, kind, flags] = svcReaders.map((r) => r(v));
+  return { bset, slots, affinity, count, kind, flags };
+}
+
+/** lb_frontend: the service t is addressed to; inCluster selects a SCOPE_INTERNAL twin. */
+export function frontendOf(lookup: Lookup, t: Tuple, inCluster: boolean): Service | undefined {
+  const all = svcAt(lookup, t, A.SL_SCOPE_ALL);
+  if (!all || !inCluster || !(all.flags & A.SL_SVC_HAS_INTERNAL)) return all;
+  return svcAt(lookup, t, A.SL_SCOPE_INTERNAL) ?? all;
+}
+
+const PROBE_SLOTS = 8; // LB_PROBE_SLOTS
+const beLayout = layoutOf('sl_be'), mgLayout = layoutOf('sl_maglev');
+const beIp = (v: Uint8Array) => ipText(v.subarray(fieldOf(beLayout.value, 'ip').offset));
+const bePort = uintReader(beLayout.value, 'port');
+const beFlags = uintReader(beLayout.value, 'flags');
+
+export interface Backend { id: number; ip: string; port: number; flags: number }
+
+/** sl_be (bset, id). */
+export function backendOf(lookup: Lookup, bset: number, id: number): Backend | undefined {
+  const v = lookup('sl_be', pack(beLayout.key, { bset, id }));
+  return v && { id, ip: beIp(v), port: bePort(v), flags: beFlags(v) };
+}
+
+function slotId(lookup: Lookup, bset: number, slot: number): number {
+  const v = lookup('sl_maglev', pack(mgLayout.key, { bset, chunk: Math.floor(slot / A.SL_MAGLEV_CHUNK) }));
+  if (!v) return 0;
+  const id = fieldOf(mgLayout.value, 'id');
+  return new DataView(v.buffer, v.byteOffset).getUint32(id.offset + (slot % A.SL_MAGLEV_CHUNK) * id.elemSize, true);
+}
+
+/** lb_pick_maglev: the backend of a new flow (without affinity), or undefined. */
+export function maglevPick(lookup: Lookup, s: Service, t: Tuple): Backend | undefined {
+  if (s.slots === 0) return undefined;
+  let slot = flowHash(t) % s.slots;
+  for (let i = 0; i <= PROBE_SLOTS; i++) {
+    const id = slotId(lookup, s.bset, slot);
+    const be = id ? backendOf(lookup, s.bset, id) : undefined;
+    if (be) return be;
+    slot = slot + 1 < s.slots ? slot + 1 : 0;
+  }
+  return undefined;
+}
+
+/** Every backend of a service, by id. */
+export function backendsOf(lookup: Lookup, s: Service): Backend[] {
+  const ids = new Set<number>();
+  for (let slot = 0; slot < s.slots; slot++) ids.add(slotId(lookup, s.bset, slot));
+  return [...ids].flatMap((id) => backendOf(lookup, s.bset, id) ?? []).sort((a, b) => a.id - b.id);
+}
