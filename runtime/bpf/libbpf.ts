@@ -23,6 +23,15 @@ const api = {
   findMap: lib.func('bpf_map *bpf_object__find_map_by_name(bpf_object *obj, const char *name)'),
   mapFd: lib.func('int bpf_map__fd(bpf_map *map)'),
   setMaxEntries: lib.func('int bpf_map__set_max_entries(bpf_map *map, uint32 n)'),
+  nextMap: lib.func('bpf_map *bpf_object__next_map(bpf_object *obj, bpf_map *prev)'),
+  mapName: lib.func('const char *bpf_map__name(bpf_map *map)'),
+  mapType: lib.func('int bpf_map__type(bpf_map *map)'),
+  mapKeySize: lib.func('uint32 bpf_map__key_size(bpf_map *map)'),
+  mapValueSize: lib.func('uint32 bpf_map__value_size(bpf_map *map)'),
+  mapMaxEntries: lib.func('uint32 bpf_map__max_entries(bpf_map *map)'),
+  mapFlags: lib.func('uint32 bpf_map__map_flags(bpf_map *map)'),
+  mapPinPath: lib.func('const char *bpf_map__pin_path(bpf_map *map)'),
+  mapIsInternal: lib.func('bool bpf_map__is_internal(bpf_map *map)'),
   initialValue: lib.func('void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *size)'),
   hookCreate: lib.func('int bpf_tc_hook_create(sl_bpf_tc_hook *hook)'),
   hookDestroy: lib.func('int bpf_tc_hook_destroy(sl_bpf_tc_hook *hook)'),
@@ -99,6 +108,18 @@ export class BpfObject {
     check(`set max_entries of ${map} to ${n}`, api.setMaxEntries(this.map(map), n));
   }
 
+  /** Every map of the object, in section order. */
+  maps(): MapDef[] {
+    const out: MapDef[] = [];
+    for (let m = api.nextMap(this.obj, null); m; m = api.nextMap(this.obj, m)) {
+      out.push({
+        name: api.mapName(m), type: api.mapType(m), keySize: api.mapKeySize(m), valueSize: api.mapValueSize(m),
+        maxEntries: api.mapMaxEntries(m), flags: api.mapFlags(m), pinPath: api.mapPinPath(m) ?? null, internal: api.mapIsInternal(m),
+      });
+    }
+    return out;
+  }
+
   /** Overwrites the start of a data section's initial value (e.g. ".rodata") before load. */
   setInitialBytes(section: string, at: number, bytes: Uint8Array): void {
     const size = [0];
@@ -130,6 +151,18 @@ export class BpfObject {
   }
 }
 
+/** A map as the object defines it (after setMaxEntries), before load. */
+export interface MapDef {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  pinPath: string | null; // LIBBPF_PIN_BY_NAME maps: <pin root>/<name>
+  internal: boolean; // .rodata, .data, .bss, .kconfig
+}
+
 const hook = (ifindex: number, point: number) => ({ sz: 24, ifindex, attach_point: point, parent: 0 });
 
 /** Creates the clsact qdisc if missing. */
@@ -154,7 +187,11 @@ export function tcAttach(ifindex: number, point: number, progFd: number, handle:
 export function tcQuery(ifindex: number, point: number, handle: number, priority: number): number {
   const opts = { sz: 32, prog_fd: 0, flags: 0, prog_id: 0, handle, priority };
   const r = api.query(hook(ifindex, point), opts);
-  if (r === -2) return 0; // ENOENT
+  // ENOENT: no such filter; EINVAL: no filter chain at that priority, or no clsact.
+  if (r === -2 || r === -22) {
+    takeLog();
+    return 0;
+  }
   check(`query ifindex ${ifindex}`, r);
   return opts.prog_id;
 }

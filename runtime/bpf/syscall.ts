@@ -9,7 +9,7 @@ const ATTR_SIZE = 144;
 
 const CMD = {
   MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4,
-  OBJ_PIN: 6, OBJ_GET: 7, PROG_TEST_RUN: 10, OBJ_GET_INFO_BY_FD: 15,
+  OBJ_PIN: 6, OBJ_GET: 7, PROG_TEST_RUN: 10, PROG_GET_FD_BY_ID: 13, MAP_GET_FD_BY_ID: 14, OBJ_GET_INFO_BY_FD: 15,
   MAP_LOOKUP_BATCH: 24, MAP_UPDATE_BATCH: 26, MAP_DELETE_BATCH: 27,
 } as const;
 type Command = keyof typeof CMD;
@@ -23,7 +23,10 @@ const libc = koffi.load('libc.so.6');
 const syscall = libc.func('long syscall(long nr, int cmd, void *attr, uint32 size)');
 const closeFd = libc.func('int close(int fd)');
 
-const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+const errnoNames = new Map<number, string>([...Object.entries(constants.errno).map(([name, n]) => [n, name] as const), [524, 'ENOTSUPP']]);
+
+/** "ENOENT" for 2; "errno N" for a number without a name. */
+export const errnoName = (n: number) => errnoNames.get(n) ?? `errno ${n}`;
 
 export class BpfError extends Error {
   readonly op: string;
@@ -31,7 +34,7 @@ export class BpfError extends Error {
   /** Entries a batch command handled before it failed. */
   readonly count: number;
   constructor(op: string, errno: number, count = 0, detail = '') {
-    super(`${op}: ${errnoNames.get(errno) ?? `errno ${errno}`}${detail ? ` (${detail})` : ''}`);
+    super(`${op}: ${errnoName(errno)}${detail ? ` (${detail})` : ''}`);
     this.op = op;
     this.errno = errno;
     this.count = count;
@@ -39,6 +42,9 @@ export class BpfError extends Error {
 }
 
 export const errno = constants.errno;
+
+/** The kernel's ENOTSUPP (524, not a userspace errno): a map type without batch ops says so. */
+export const ENOTSUPP = 524;
 
 /** Runs one command; returns its result or -errno (read before any other FFI call). */
 function bpf(cmd: Command, attr: Buffer): number {
@@ -182,6 +188,44 @@ export function mapInfo(fd: number): MapInfo {
     maxEntries: info.readUInt32LE(16), flags: info.readUInt32LE(20), name: info.toString('latin1', 24, 40).replace(/\0.*$/, ''),
   };
 }
+
+export const BPF_MAP_TYPE = {
+  HASH: 1, ARRAY: 2, PERCPU_HASH: 5, PERCPU_ARRAY: 6, LRU_HASH: 9, LRU_PERCPU_HASH: 10, LPM_TRIE: 11,
+} as const;
+
+export interface ProgInfo { type: number; id: number; tag: string; name: string; mapIds: number[] }
+
+/** struct bpf_prog_info: type@0 id@4 tag[8]@8 nr_map_ids@52 map_ids@56 name[16]@64. */
+export function progInfo(fd: number): ProgInfo {
+  const ids = new Uint32Array(64);
+  const info = Buffer.alloc(80);
+  info.writeUInt32LE(ids.length, 52);
+  info.writeBigUInt64LE(koffi.address(ids), 56);
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(fd, 0);
+  a.writeUInt32LE(info.length, 4);
+  a.writeBigUInt64LE(koffi.address(info), 8);
+  must('OBJ_GET_INFO_BY_FD', a, 'program');
+  const n = Math.min(info.readUInt32LE(52), ids.length);
+  return {
+    type: info.readUInt32LE(0), id: info.readUInt32LE(4), tag: info.toString('hex', 8, 16),
+    name: info.toString('latin1', 64, 80).replace(/\0.*$/, ''), mapIds: [...ids.subarray(0, n)],
+  };
+}
+
+function fdById(cmd: 'PROG_GET_FD_BY_ID' | 'MAP_GET_FD_BY_ID', id: number): number | null {
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(id, 0);
+  const r = bpf(cmd, a);
+  if (r === -errno.ENOENT) return null;
+  if (r < 0) throw new BpfError(`${cmd} ${id}`, -r);
+  return r;
+}
+
+/** An fd of the program with this id, or null when it is gone. */
+export const progFdById = (id: number) => fdById('PROG_GET_FD_BY_ID', id);
+/** An fd of the map with this id, or null when it is gone. */
+export const mapFdById = (id: number) => fdById('MAP_GET_FD_BY_ID', id);
 
 export interface TestRun { retval: number; data: Uint8Array; durationNs: number }
 

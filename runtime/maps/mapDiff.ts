@@ -52,3 +52,23 @@ export function parseDiff(bytes: Uint8Array): MapDiff {
 export function copyDiff(d: MapDiff): MapDiff {
   return parseDiff(d.bytes.slice());
 }
+
+/** A diff in the compiler's encoding, from sections already sorted the way parseDiff returns them. */
+export function encodeDiff(sections: readonly MapOps[]): MapDiff {
+  const kept = sections.filter((s) => s.upsertKeys.length + s.deleteKeys.length > 0).sort((a, b) => a.map.id - b.map.id);
+  const size = kept.reduce((n, s) => n + 20 + s.upsertKeys.length + s.upsertValues.length + s.deleteKeys.length, 8);
+  const bytes = new Uint8Array(size);
+  const d = new DataView(bytes.buffer);
+  d.setUint32(0, size, true);
+  d.setUint32(4, kept.length, true);
+  let p = 8;
+  for (const s of kept) {
+    [s.map.id, s.map.key.size, s.map.value.size, upsertCount(s), deleteCount(s)].forEach((v, i) => d.setUint32(p + 4 * i, v, true));
+    p += 20;
+    for (const part of [s.upsertKeys, s.upsertValues, s.deleteKeys]) {
+      bytes.set(part, p);
+      p += part.length;
+    }
+  }
+  return parseDiff(bytes);
+}

@@ -28,3 +28,13 @@ export function bytesReader(s: StructLayout, name: string): (bytes: Uint8Array) 
   const { offset, size } = fieldOf(s, name);
   return (b) => b.subarray(offset, offset + size);
 }
+
+/** An unsigned 64-bit field (counters, ktime stamps), as a bigint. */
+export function u64Reader(s: StructLayout, name: string): (bytes: Uint8Array, at?: number) => bigint {
+  const f = fieldOf(s, name);
+  if (f.size !== 8 || f.elemSize !== 8) throw new Error(`struct ${s.name} field ${name} is ${f.size} bytes, not a 64-bit integer`);
+  return (b, at = 0) => {
+    const v = new DataView(b.buffer, b.byteOffset + at + f.offset, 8);
+    return f.bigEndian ? v.getBigUint64(0) : v.getBigUint64(0, true);
+  };
+}

@@ -1,0 +1,151 @@
+// sluice apply, maps and detach end to end, as root, on a node made of
+// network namespaces: apply twice changes nothing the second time, the live
+// view equals the compiled one, detach takes everything away.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SL_CT_ESTABLISHED, SL_CT_REPLY, SL_DROP_NO_BACKEND } from '../../runtime/abi/layouts.generated.ts';
+import { possibleCpus } from '../../runtime/bpf/maps.ts';
+import * as S from '../../runtime/bpf/syscall.ts';
+import type { LiveView } from '../../runtime/view/live.ts';
+import { dropNetns, dropPinRoot, fixtureObject, ipIn, kernelTest, MAIN, REAL_OBJECT, scratchNetns, scratchPinRoot, tcIn } from './env.ts';
+
+const it = kernelTest({ netns: true });
+const CLUSTER = new URL('../../examples/cluster.yaml', import.meta.url).pathname;
+const sluice = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+
+/**
+ * node-a as a namespace: slh0 is the host side of web-a1's veth (its IP
+ * routed there), sln0 holds the Node's InternalIP. Removed after.
+ */
+function withNode(body: (ns: string, root: string) => void): void {
+  const ns = scratchNetns('node'), pod = scratchNetns('pod');
+  const root = scratchPinRoot();
+  try {
+    ipIn(ns, 'link', 'add', 'slh0', 'type', 'veth', 'peer', 'name', 'slp0', 'netns', pod);
+    ipIn(ns, 'link', 'add', 'sln0', 'type', 'veth', 'peer', 'name', 'slx0');
+    ipIn(ns, 'addr', 'add', '192.168.50.10/24', 'dev', 'sln0');
+    for (const l of ['slh0', 'sln0']) ipIn(ns, 'link', 'set', l, 'up');
+    ipIn(pod, 'addr', 'add', '10.244.1.11/32', 'dev', 'slp0');
+    ipIn(ns, 'route', 'add', '10.244.1.11/32', 'dev', 'slh0');
+    body(ns, root);
+  } finally {
+    dropNetns(pod);
+    dropNetns(ns);
+    dropPinRoot(root);
+  }
+}
+
+function run(...args: string[]): string {
+  const r = sluice(...args);
+  assert.is(r.status, 0, `sluice ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The apply, maps and detach scenario against one datapath object. */
+function scenario(object: string): void {
+  withNode((ns, root) => {
+    const apply = () => run('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', object);
+    const first = apply();
+    assert.match(first, /^node node-a: .*\nmaps: sl_svc \+16 -0, sl_be \+\d+ -0, .* \(\d+ ops, 5 syscalls\)\n/);
+    assert.match(first, '\nsln0 (holds 192.168.50.10): sl_from_netdev ingress attached\n');
+    assert.match(first, '\nslh0 (pod shop/web-7c5d9f8b6-a1 10.244.1.11): sl_from_pod ingress attached, sl_to_pod egress attached\n');
+    assert.match(first, '\nskipped pod kube-system/coredns-5d78c9869d-4xk2p 10.244.1.20: no route; not a local pod interface');
+    assert.match(tcIn(ns, 'filter', 'show', 'dev', 'slh0', 'egress'), 'sl_to_pod');
+    assert.match(tcIn(ns, 'filter', 'show', 'dev', 'sln0', 'ingress'), 'sl_from_netdev');
+
+    const second = apply();
+    assert.match(second, '\nmaps: no change\n');
+    assert.not.match(second, /attached|replaced/);
+    assert.match(second, 'slh0 (pod shop/web-7c5d9f8b6-a1 10.244.1.11): sl_from_pod ingress unchanged, sl_to_pod egress unchanged');
+
+    const compiled = JSON.parse(run('compile', CLUSTER, '--node', 'node-a', '--format', 'json'));
+    const live = JSON.parse(run('maps', '--pin-root', root, '--format', 'json', '--node', 'node-a')) as LiveView;
+    assert.equal(live.frontends, compiled.frontends);
+    assert.equal(live.maps, compiled.maps);
+    assert.equal(Object.keys(live), [...Object.keys(compiled), 'stats', 'conntrack'], 'compile keys first, unrenamed');
+    assert.is(run('maps', '--pin-root', root, '--format', 'maps', '--node', 'node-a'), run('compile', CLUSTER, '--node', 'node-a', '--format', 'maps'));
+    assert.match(run('maps', '--pin-root', root), /^node \(none\): 15 frontends, 0 rejections, 0 notes\n/);
+
+    assert.is(run('detach', '--netns', ns, '--pin-root', root), 'slh0: detached from ingress and egress\nsln0: detached from ingress\n');
+    assert.not.match(tcIn(ns, 'qdisc', 'show'), 'clsact');
+    assert.match(run('detach', '--netns', ns, '--pin-root', root, '--pins'), `no interface had sluice programs\nremoved ${root}: sl_affinity, sl_be,`);
+    assert.not.ok(existsSync(root));
+    const gone = sluice('maps', '--pin-root', root);
+    assert.equal([gone.status, gone.stderr], [1, `sluice maps: no maps pinned at ${root}: run \`sluice apply\` first (or check --pin-root)\n`]);
+  });
+}
+
+it('apply twice (the second changes nothing), maps equal to compile, detach (fixture datapath)', () => scenario(fixtureObject()));
+
+if (existsSync(REAL_OBJECT)) {
+  it('the same with build/bpf/sluice.o', () => scenario(REAL_OBJECT));
+} else {
+  console.log(`# SKIP the scenario with ${REAL_OBJECT}: not built (npm run build:bpf)`);
+}
+
+it('maps: counters summed over CPUs by sl_stat name, conntrack as tuple => rewrite', () => {
+  withNode((ns, root) => {
+    run('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject());
+    const stats = S.objGet(`${root}/sl_stats`)!, ct = S.objGet(`${root}/sl_ct`)!;
+    try {
+      const perCpu = new DataView(new ArrayBuffer(16 * possibleCpus()));
+      for (let cpu = 0; cpu < possibleCpus(); cpu++) {
+        perCpu.setBigUint64(16 * cpu, BigInt(cpu + 1), true);
+        perCpu.setBigUint64(16 * cpu + 8, 100n, true);
+      }
+      S.mapUpdate(stats, new Uint8Array(new Uint32Array([SL_DROP_NO_BACKEND]).buffer), new Uint8Array(perCpu.buffer));
+      const key = Uint8Array.from([10, 96, 10, 10, 10, 244, 1, 11, 0, 80, 0x9c, 0x40, 6, 0, 0, 0]); // VIP:80 -> pod:40000, the reply direction
+      const value = new Uint8Array(40);
+      const v = new DataView(value.buffer);
+      v.setBigUint64(0, process.hrtime.bigint() + 1_000_000_000_000n, true);
+      value.set([10, 244, 2, 12, 10, 244, 1, 11, 0x1f, 0x90, 0x9c, 0x40], 8);
+      value[28] = SL_CT_ESTABLISHED;
+      value[29] = SL_CT_REPLY;
+      S.mapUpdate(ct, key, value);
+    } finally {
+      S.close(stats);
+      S.close(ct);
+    }
+    const live = JSON.parse(run('maps', '--pin-root', root, '--format', 'json')) as LiveView;
+    const n = possibleCpus();
+    assert.equal(live.stats.SL_DROP_NO_BACKEND, { packets: (n * (n + 1)) / 2, bytes: 100 * n });
+    assert.equal(live.conntrack.map((e) => ({ ...e, secondsLeft: e.secondsLeft > 900 && e.secondsLeft <= 1000 })), [{
+      protocol: 'TCP', tuple: { saddr: '10.96.10.10', sport: 80, daddr: '10.244.1.11', dport: 40000 },
+      rewrite: { saddr: '10.244.2.12', sport: 8080, daddr: '10.244.1.11', dport: 40000 },
+      state: 'ESTABLISHED', flags: ['REPLY'], bset: 0, backend: 0, secondsLeft: true,
+    }]);
+    const table = run('maps', '--pin-root', root);
+    assert.match(table, `\n  SL_DROP_NO_BACKEND ${(n * (n + 1)) / 2} packets, ${100 * n} bytes\n`);
+    assert.match(table, /\nconntrack: 1 entry\n  TCP 10\.96\.10\.10:80 -> 10\.244\.1\.11:40000 => 10\.244\.2\.12:8080 -> 10\.244\.1\.11:40000  ESTABLISHED REPLY  (9\d\d|1000)s left\n$/);
+    run('detach', '--netns', ns, '--pin-root', root, '--pins');
+  });
+});
+
+it('failures: exit 1 and one line naming what and why', () => {
+  withNode((ns, root) => {
+    const r = sluice('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject(), '--be-max', '3');
+    assert.equal([r.status, r.stderr], [1, 'sluice apply: update sl_be: map full (max_entries 3); raise --be-max\n']);
+    const ghost = sluice('apply', CLUSTER, '--node', 'node-z', '--netns', ns, '--pin-root', root, '--object', fixtureObject());
+    assert.equal([ghost.status, ghost.stderr], [1, 'sluice apply: no Node node-z in the snapshot: pass --node-ip, or include the Node\n']);
+    const iface = sluice('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject(), '--pod-ifaces', 'nope0');
+    assert.equal([iface.status, iface.stderr], [1, 'sluice apply: --pod-ifaces: no interface named nope0\n']);
+    const broken = sluice('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject('SL_MINI_BROKEN'), '--verbose');
+    assert.is(broken.status, 1);
+    assert.match(broken.stderr, /^sluice apply: load sl_to_pod: the verifier rejected it: R0 invalid mem access 'map_value_or_null' .*\n.*-- BEGIN PROG LOAD LOG --/s);
+  });
+});
+
+test('usage errors exit 2', () => {
+  for (const args of [['apply', CLUSTER], ['apply', '--node', 'a'], ['apply', CLUSTER, '--node', 'a', '--svc-max', 'lots'],
+    ['apply', CLUSTER, '--node', 'a', '--pod-ifaces', 'x', '--pod-iface-prefix', 'y'], ['apply', CLUSTER, '--node', 'a', '--node-ip', '::1'],
+    ['maps', '--format', 'xml'], ['maps', 'extra'], ['detach', '--bogus']]) {
+    const r = sluice(...args);
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^sluice \w+: [^\n]+\nusage: sluice /);
+  }
+  for (const c of ['apply', 'maps', 'detach']) assert.match(run(c, '--help'), `usage: sluice ${c}`);
+});
+
+test.run();

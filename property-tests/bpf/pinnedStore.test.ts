@@ -1,0 +1,181 @@
+// PinnedStore on real pinned maps (made by loading the fixture datapath):
+// a compiled image goes in and comes back byte for byte, a diff costs one
+// batch call per map and op kind, adoption of live maps touches only what
+// differs, and failures say which map, which op and what to do.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DEFAULT_TIMEOUTS } from '../../runtime/bpf/config.ts';
+import { loadDatapath } from '../../runtime/bpf/loader.ts';
+import { PinnedStore } from '../../runtime/bpf/maps.ts';
+import * as S from '../../runtime/bpf/syscall.ts';
+import type { Sizes } from '../../runtime/bpf/sizes.ts';
+import { MAPS } from '../../runtime/abi/layouts.generated.ts';
+import { compileObjects } from '../../runtime/cli/compile.ts';
+import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
+import { encodeRecords } from '../../runtime/encode/schema.ts';
+import { deleteCount, encodeDiff, opCount, upsertCount, type MapDiff } from '../../runtime/maps/mapDiff.ts';
+import { reconcile } from '../../runtime/maps/reconcile.ts';
+import { StoreError, type MapStore } from '../../runtime/maps/store.ts';
+import { loadSnapshot } from '../../runtime/sources/snapshot.ts';
+import { Compiler } from '../../runtime/wasm/host.ts';
+import { dropPinRoot, fixtureObject, kernelTest, scratchPinRoot } from './env.ts';
+
+const it = kernelTest({ netns: false });
+const NODE = 'node-a';
+const CONFIG = { nodeIp: new Uint8Array([192, 168, 50, 10]), hairpinIp: new Uint8Array([169, 254, 42, 1]), flags: 0, ...DEFAULT_TIMEOUTS };
+const objects = () => loadSnapshot([new URL('../../examples/cluster.yaml', import.meta.url).pathname]).objects as { [k: string]: any }[];
+const desiredOf = (objs: unknown[]) => compileObjects(objs, NODE)[0].store;
+
+/** Runs body with the fixture's maps pinned under a fresh root, and removes them after. */
+function withPinned(body: (store: PinnedStore, root: string) => void, sizes: Sizes = {}): void {
+  const root = scratchPinRoot();
+  try {
+    const dp = loadDatapath({ object: fixtureObject(), pinRoot: root, config: CONFIG, sizes });
+    dp.close();
+    const store = PinnedStore.open(root);
+    try {
+      body(store, root);
+    } finally {
+      store.close();
+    }
+  } finally {
+    dropPinRoot(root);
+  }
+}
+
+/** One UPDATE_BATCH per section with upserts, one DELETE_BATCH per section with deletes: the fewest there can be. */
+const batchCalls = (diff: MapDiff) => diff.sections.reduce((n, s) => n + Number(upsertCount(s) > 0) + Number(deleteCount(s) > 0), 0);
+
+function assertSameMaps(a: MapStore, b: MapStore): void {
+  for (const m of MAPS) {
+    const hex = (s: MapStore) => s.entries(m.name).map(([k, v]) => `${Buffer.from(k).toString('hex')} ${Buffer.from(v).toString('hex')}`);
+    assert.equal(hex(a), hex(b), m.name);
+  }
+}
+
+/** The web service loses its last endpoint; returns the new objects and the changed slice alone. */
+function webLosesAnEndpoint(): { objects: unknown[]; changed: unknown } {
+  const objs = objects();
+  const i = objs.findIndex((o) => o.kind === 'EndpointSlice' && o.metadata.name === 'web-8kq2z');
+  const changed = structuredClone(objs[i]);
+  changed.endpoints = changed.endpoints.slice(0, -1);
+  objs[i] = changed;
+  return { objects: objs, changed };
+}
+
+it('the compiler\'s diff goes in with one batch call per map and op kind, and reads back as the compiled image', () => {
+  withPinned((store) => {
+    const records = normalizeAll(objects()).records;
+    const diff = new Compiler({ node: NODE }).batch(encodeRecords(records));
+    assert.equal(store.apply(diff), { applied: opCount(diff), syscalls: batchCalls(diff) });
+    assertSameMaps(store, desiredOf(objects()));
+    assert.is(opCount(reconcile(store, desiredOf(objects()))), 0, 'reconciling an identical image is an empty diff');
+    assert.is(store.count('sl_svc'), desiredOf(objects()).entries('sl_svc').length);
+  });
+});
+
+it('adoption: one service changed gives exactly the compiler\'s incremental ops for it, nothing else', () => {
+  withPinned((store) => {
+    store.apply(reconcile(store, desiredOf(objects())));
+    const { objects: after, changed } = webLosesAnEndpoint();
+    const compiler = new Compiler({ node: NODE });
+    compiler.batch(encodeRecords(normalizeAll(objects()).records));
+    const incremental = compiler.batch(encodeRecords(normalizeAll([changed]).records));
+    const adopted = reconcile(store, desiredOf(after));
+    assert.ok(opCount(adopted) > 0);
+    assert.equal(Buffer.from(adopted.bytes).toString('hex'), Buffer.from(incremental.bytes).toString('hex'));
+    // Every sl_svc op is one of web's frontends (ClusterIP 10.96.10.10).
+    const svc = adopted.sections.find((s) => s.map.name === 'sl_svc');
+    for (let i = 0; svc && i < upsertCount(svc); i++) assert.equal([...svc.upsertKeys.subarray(i * 8, i * 8 + 4)], [10, 96, 10, 10]);
+    assert.equal(store.apply(adopted), { applied: opCount(adopted), syscalls: batchCalls(adopted) });
+    assertSameMaps(store, desiredOf(after));
+  });
+});
+
+it('without batch ops (as for a map type the kernel has none for): one syscall per entry, the same maps', () => {
+  withPinned((batched, root) => {
+    const slow = PinnedStore.open(root, { batch: false });
+    try {
+      const diff = reconcile(slow, desiredOf(objects()));
+      assert.equal(slow.apply(diff), { applied: opCount(diff), syscalls: opCount(diff) });
+      assertSameMaps(slow, desiredOf(objects()));
+      assertSameMaps(batched, slow);
+      const { objects: after } = webLosesAnEndpoint();
+      const next = reconcile(slow, desiredOf(after));
+      assert.equal(slow.apply(next), { applied: opCount(next), syscalls: opCount(next) });
+      assertSameMaps(slow, desiredOf(after));
+    } finally {
+      slow.close();
+    }
+  });
+});
+
+it('a full map: "update sl_be: map full (max_entries 4); raise --be-max", with the ops that went through', () => {
+  withPinned((store) => {
+    const diff = reconcile(store, desiredOf(objects()));
+    try {
+      store.apply(diff);
+      assert.unreachable('applied into a 4-entry sl_be');
+    } catch (e) {
+      assert.instance(e, StoreError);
+      assert.is((e as Error).message, 'update sl_be: map full (max_entries 4); raise --be-max');
+      assert.is((e as StoreError).applied, 4, 'sl_be is written first, and four entries fit');
+      assert.is(store.count('sl_be'), 4);
+    }
+  }, { 'be-max': 4 });
+});
+
+it('a map sized to the entry: its deletes make room for its upserts', () => {
+  const exact = desiredOf(objects()).entries('sl_be').length;
+  withPinned((store) => {
+    store.apply(reconcile(store, desiredOf(objects())));
+    // One of web's endpoints moves to another address: one sl_be key out, one in, no room to spare.
+    const objs = objects();
+    const web = objs.find((o) => o.kind === 'EndpointSlice' && o.metadata.name === 'web-8kq2z')!;
+    web.endpoints.at(-1).addresses = ['10.244.2.99'];
+    const diff = reconcile(store, desiredOf(objs));
+    const be = diff.sections.find((s) => s.map.name === 'sl_be')!;
+    assert.equal([upsertCount(be), deleteCount(be)], [1, 1]);
+    const r = store.apply(diff);
+    assert.is(r.applied, opCount(diff));
+    assert.is(r.syscalls, batchCalls(diff) + 1, 'sl_be: the update that found the map full, the deletes, the update again');
+    assertSameMaps(store, desiredOf(objs));
+  }, { 'be-max': exact });
+});
+
+it('deleting a key that is not there fails naming the map and key, with .applied', () => {
+  withPinned((store) => {
+    const be = MAPS.find((m) => m.name === 'sl_be')!;
+    const key = new Uint8Array(8).fill(7);
+    const diff = encodeDiff([{ map: be, upsertKeys: new Uint8Array(0), upsertValues: new Uint8Array(0), deleteKeys: key }]);
+    assert.throws(() => store.apply(diff), (e: unknown) => e instanceof StoreError && e.applied === 0 &&
+      e.message === 'delete sl_be: key 0707070707070707 not present: something else changed the map; apply again');
+  });
+});
+
+it('the datapath\'s maps are never written: sl_ct entries survive any apply', () => {
+  withPinned((store, root) => {
+    const fd = S.objGet(`${root}/sl_ct`)!;
+    const key = new Uint8Array(16).fill(1), value = new Uint8Array(40).fill(2);
+    S.mapUpdate(fd, key, value);
+    store.apply(reconcile(store, desiredOf(objects())));
+    store.apply(reconcile(store, desiredOf(webLosesAnEndpoint().objects)));
+    const ct = store.stateMap('sl_ct')!.entries();
+    S.close(fd);
+    assert.equal(ct.map(([k, v]) => [[...k], [...v]]), [[[...key], [...value]]]);
+  });
+});
+
+it('lookup: a value, or undefined for an absent key; LPM trie entries read back in key order', () => {
+  withPinned((store) => {
+    store.apply(reconcile(store, desiredOf(objects())));
+    const [k, v] = desiredOf(objects()).entries('sl_svc')[0];
+    assert.equal(store.lookup('sl_svc', k), v);
+    assert.is(store.lookup('sl_svc', new Uint8Array(8)), undefined);
+    const ranges = store.entries('sl_srcrange');
+    assert.is(ranges.length, 2);
+    assert.ok(Buffer.compare(ranges[0][0], ranges[1][0]) < 0);
+  });
+});
+
+test.run();

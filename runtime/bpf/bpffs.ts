@@ -1,0 +1,105 @@
+// The pin root on bpffs: check that it is one, mount /sys/fs/bpf when a fresh
+// machine lacks it, create the root one level at a time. Node's recursive
+// mkdirSync spins forever under a /sys/fs/bpf that is not bpffs, so nothing
+// here creates a directory before statfs has said where it is.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statfsSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export const DEFAULT_PIN_ROOT = '/sys/fs/bpf/sluice';
+const BPF_FS_MAGIC = 0xcafe4a11;
+const BPFFS_MOUNT = '/sys/fs/bpf';
+
+export const isBpffs = (path: string) => statfsSync(path).type === BPF_FS_MAGIC;
+
+/** The deepest existing directory on the way to path. */
+function existingAncestor(path: string): string {
+  let p = path;
+  while (!existsSync(p)) {
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  return p;
+}
+
+/**
+ * Makes root an existing directory on bpffs, mounting /sys/fs/bpf first when
+ * root lies under it and it is not mounted (root only). Throws a message that
+ * says what to do otherwise.
+ */
+export function ensurePinRoot(root: string): void {
+  let base = existingAncestor(root);
+  if (!isBpffs(base)) {
+    const under = root === BPFFS_MOUNT || root.startsWith(`${BPFFS_MOUNT}/`);
+    if (!under || !existsSync(BPFFS_MOUNT)) {
+      throw new Error(`pin root ${root} is not on a bpf filesystem (${base} is not bpffs); choose a --pin-root under a bpffs mount`);
+    }
+    if (process.geteuid?.() !== 0) {
+      throw new Error(`${BPFFS_MOUNT} is not mounted as bpffs; as root run: mount -t bpf bpf ${BPFFS_MOUNT}`);
+    }
+    try {
+      execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS_MOUNT], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      throw new Error(`mount -t bpf bpf ${BPFFS_MOUNT} failed: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
+    }
+    base = existingAncestor(root);
+    if (!isBpffs(base)) throw new Error(`${base} is still not bpffs after mounting ${BPFFS_MOUNT}`);
+  }
+  // One level at a time, now that every new level is known to be on bpffs.
+  const missing: string[] = [];
+  for (let p = root; p !== base; p = dirname(p)) missing.unshift(p);
+  for (const dir of missing) mkdirSync(dir, { mode: 0o700 });
+}
+
+/** Whether root is an existing directory on bpffs (read-only commands never mount). */
+export function pinRootExists(root: string): boolean {
+  return existsSync(root) && isBpffs(root);
+}
+
+/** Where --replace-maps keeps old pins until the new programs are attached. bpffs refuses names with a dot. */
+export const asideDir = (root: string) => join(root, 'replaced');
+
+/** Unlinks every pin under root (and its replaced/ directory), then root itself; returns the names removed. */
+export function removePinRoot(root: string): string[] {
+  if (!pinRootExists(root)) return [];
+  const removed: string[] = [];
+  for (const dir of [asideDir(root), root]) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (path === asideDir(root)) continue;
+      unlinkSync(path);
+      removed.push(dir === root ? name : `replaced/${name}`);
+    }
+    rmdirSync(dir);
+  }
+  return removed;
+}
+
+/** Moves a pin into root's replaced/ directory (rename(2) within one bpffs); returns where it went. */
+export function movePinAside(root: string, path: string): string {
+  const dir = asideDir(root);
+  if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700 });
+  const to = join(dir, basename(path));
+  if (existsSync(to)) unlinkSync(to); // left by an apply that died before it finished
+  renameSync(path, to);
+  return to;
+}
+
+/** Puts a pin moved aside back in place of whatever is there now. */
+export function movePinBack(aside: string, path: string): void {
+  if (existsSync(path)) unlinkSync(path);
+  renameSync(aside, path);
+  removeAsideDirIfEmpty(dirname(aside));
+}
+
+/** Drops pins moved aside, and replaced/ once empty. */
+export function dropAside(aside: string): void {
+  unlinkSync(aside);
+  removeAsideDirIfEmpty(dirname(aside));
+}
+
+function removeAsideDirIfEmpty(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
+}

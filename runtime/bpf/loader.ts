@@ -1,0 +1,170 @@
+// Loads the datapath object: pinned maps reused (or created) under the pin
+// root, max_entries from the size flags, struct sl_config written into
+// .rodata, then the verifier. A pin that does not fit this build stops the
+// load with an error naming it and the way out, before libbpf is asked to
+// reuse it; --replace-maps moves such pins aside instead and drops them once
+// the new programs are attached.
+import { existsSync } from 'node:fs';
+import { CONFIG, MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
+import { encodeConfig, type DatapathConfig } from './config.ts';
+import { BpfObject, LibbpfError, type MapDef } from './libbpf.ts';
+import { STALE_PIN_HINT, typeName } from './maps.ts';
+import { dropAside, ensurePinRoot, movePinAside, movePinBack } from './bpffs.ts';
+import { maxEntriesOf, sizeFlagOf, type Sizes } from './sizes.ts';
+import * as S from './syscall.ts';
+
+export const DEFAULT_OBJECT = new URL('../../build/bpf/sluice.o', import.meta.url).pathname;
+export const PROGRAMS = ['sl_from_pod', 'sl_to_pod', 'sl_from_netdev'] as const;
+export type ProgramName = (typeof PROGRAMS)[number];
+
+export interface LoadOptions {
+  object?: string;
+  pinRoot: string;
+  sizes?: Sizes;
+  config: DatapathConfig;
+  /** Move pins that do not fit this build aside instead of failing. */
+  replaceMaps?: boolean;
+}
+
+/** A load failure: message is one line naming the map or program and the way out; log is libbpf's full text. */
+export class LoadError extends Error {
+  readonly log: string;
+  constructor(message: string, log = '') {
+    super(message);
+    this.log = log;
+  }
+}
+
+export interface Datapath {
+  readonly programs: ReadonlyMap<ProgramName, number>; // program fds, valid until close()
+  readonly replaced: readonly string[]; // maps whose old pins were moved aside
+  /** Drops the moved-aside pins: the new programs are attached and nothing needs the old maps. */
+  commit(): void;
+  /** Undoes --replace-maps (new pins removed, old ones back): a later step failed. */
+  rollback(): void;
+  /** Closes libbpf's object; pinned maps and attached programs stay. */
+  close(): void;
+}
+
+/** One line per way a pinned map differs from the object's definition of it. */
+function mismatches(def: MapDef, pin: S.MapInfo): string[] {
+  const out: string[] = [];
+  if (pin.type !== def.type) out.push(`type ${typeName(pin.type)}, this build ${typeName(def.type)}`);
+  if (pin.keySize !== def.keySize) out.push(`key ${pin.keySize} B, this build ${def.keySize} B`);
+  if (pin.valueSize !== def.valueSize) out.push(`value ${pin.valueSize} B, this build ${def.valueSize} B`);
+  if (pin.flags !== def.flags) out.push(`flags 0x${pin.flags.toString(16)}, this build 0x${def.flags.toString(16)}`);
+  return out;
+}
+
+function pinnedInfo(path: string): S.MapInfo | null {
+  const fd = S.objGet(path);
+  if (fd === null) return null;
+  try {
+    return S.mapInfo(fd);
+  } finally {
+    S.close(fd);
+  }
+}
+
+export function loadDatapath(opts: LoadOptions): Datapath {
+  const objectPath = opts.object ?? DEFAULT_OBJECT;
+  if (!existsSync(objectPath)) throw new LoadError(`load: ${objectPath} does not exist; build it with \`npm run build:bpf\``);
+  ensurePinRoot(opts.pinRoot);
+  let obj: BpfObject;
+  try {
+    obj = new BpfObject(objectPath, opts.pinRoot);
+  } catch (e) {
+    throw new LoadError(`open ${objectPath}: ${(e as Error).message.split('\n')[0]}`, (e as LibbpfError).log);
+  }
+  const moved: { path: string; aside: string }[] = [];
+  const restore = () => {
+    for (const { path, aside } of moved.splice(0)) movePinBack(aside, path);
+  };
+  try {
+    checkAbi(obj.maps(), objectPath);
+    const asked = maxEntriesOf(opts.sizes ?? {});
+    const stale: string[] = [];
+    for (const def of obj.maps().filter((m) => m.pinPath !== null)) {
+      const pin = pinnedInfo(def.pinPath!);
+      // A size flag sets max_entries; without one, a pinned map keeps its size. Maps
+      // no flag sizes (sl_stats: one slot per enum sl_stat) keep the object's.
+      const flag = sizeFlagOf(def.name), resize = asked.get(def.name);
+      const want = resize ?? (flag && pin ? pin.maxEntries : def.maxEntries);
+      if (want !== def.maxEntries) obj.setMaxEntries(def.name, want);
+      if (!pin) continue;
+      const diff = mismatches(def, pin);
+      if (pin.maxEntries !== want) diff.push(`max_entries ${pin.maxEntries}, ${resize !== undefined ? `${flag} asks` : 'this build'} ${want}`);
+      if (diff.length === 0) continue;
+      if (!opts.replaceMaps) {
+        const resizeOnly = diff.length === 1 && resize !== undefined && pin.maxEntries !== want;
+        throw new LoadError(`map ${def.name} pinned at ${def.pinPath}: ${diff.join('; ')}; ${resizeOnly
+          ? `a map cannot be resized in place: apply with --replace-maps (it is rebuilt${def.name === 'sl_ct' ? ', and tracked connections are lost' : ''}) or without ${flag}`
+          : STALE_PIN_HINT}`);
+      }
+      stale.push(def.pinPath!);
+    }
+    for (const path of stale) moved.push({ path, aside: movePinAside(opts.pinRoot, path) });
+    const cfg = encodeConfig(opts.config);
+    if (cfg.length !== CONFIG.size) throw new LoadError(`sl_config encodes to ${cfg.length} bytes, not ${CONFIG.size}`);
+    obj.setInitialBytes('.rodata', 0, cfg);
+    try {
+      obj.load();
+    } catch (e) {
+      if (!(e instanceof LibbpfError)) throw e;
+      throw new LoadError(explainLoadFailure(e, objectPath), e.log);
+    }
+    const programs = new Map(PROGRAMS.map((p) => [p, obj.programFd(p)] as const));
+    const replaced = moved.map((m) => m.path.slice(m.path.lastIndexOf('/') + 1));
+    return {
+      programs,
+      replaced,
+      commit: () => {
+        for (const { aside } of moved.splice(0)) dropAside(aside);
+      },
+      rollback: restore,
+      close: () => obj.close(),
+    };
+  } catch (e) {
+    restore();
+    obj.close();
+    throw e;
+  }
+}
+
+/** The object's maps must have the layouts this runtime (and the compiler) were generated from. */
+function checkAbi(defs: readonly MapDef[], object: string): void {
+  for (const l of [...MAPS, ...STATE_MAPS]) {
+    const def = defs.find((d) => d.name === l.name);
+    if (!def) throw new LoadError(`load: ${object} has no map ${l.name}: it is not a sluice datapath of this version; rebuild it (npm run build:bpf)`);
+    if (def.keySize !== l.key.size || def.valueSize !== l.value.size) {
+      throw new LoadError(`load: ${object} defines ${l.name} with key ${def.keySize} B and value ${def.valueSize} B, this runtime ` +
+        `expects ${l.key.size} B and ${l.value.size} B: rebuild both from one tree (npm run gen, npm run build:bpf)`);
+    }
+    if (def.pinPath === null) throw new LoadError(`load: ${object} does not pin ${l.name} (LIBBPF_PIN_BY_NAME): the agent could not find it`);
+  }
+}
+
+/** libbpf's warnings -> one line: which program or map, the verifier's own words, what to do. */
+export function explainLoadFailure(e: LibbpfError, object: string): string {
+  const log = e.log;
+  const prog = /prog '([^']+)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/.exec(log);
+  if (prog) {
+    const lines = prog[2].split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
+    const tail = lines.filter((l) => !/^(processed \d+ insns|verification time|stack depth|\d+: )/.test(l) && !l.startsWith(';'));
+    const reason = tail.at(-1) ?? 'no reason logged';
+    const insn = lines.findLast((l) => /^\d+: /.test(l))?.split(':')[0];
+    const source = lines.findLast((l) => l.startsWith(';'))?.replace(/^;\s*/, '');
+    return `load ${prog[1]}: the verifier rejected it: ${reason}${insn ? ` (insn ${insn}${source ? `: ${source}` : ''})` : ''}; ` +
+      `${object} does not pass this kernel's verifier: rebuild it from a matching source, or report the full log (--verbose)`;
+  }
+  const failed = /prog '([^']+)': BPF program load failed: (.*)/.exec(log);
+  const pin = /couldn't reuse pinned map at '([^']+)'/.exec(log);
+  if (pin) return `map pinned at ${pin[1]} does not fit ${object}; ${STALE_PIN_HINT}`;
+  if (e.errno === S.errno.EPERM || e.errno === S.errno.EACCES) {
+    return `load ${failed?.[1] ?? object}: permission denied: run as root (CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN)`;
+  }
+  if (failed) return `load ${failed[1]}: ${failed[2]}`;
+  const map = /map '([^']+)': (.*)/.exec(log);
+  if (map) return `create map ${map[1]}: ${map[2]}`;
+  return `load ${object}: ${e.message.split('\n')[0]}`;
+}

@@ -1,0 +1,288 @@
+// Pinned maps through bpf(2). PinnedMap is one open map (the handle);
+// PinnedStore is the MapStore over the compiler-owned ones, so the views,
+// reconcile and the tests treat live maps and MemoryStore alike. A MapDiff is
+// applied with one UPDATE_BATCH and one DELETE_BATCH per map section; a map
+// type without batch ops falls back to one syscall per entry.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAPS, SL_MAP_SVC, STATE_MAPS } from '../abi/layouts.generated.ts';
+import type { MapLayout } from '../abi/mapLayout.ts';
+import { deleteCount, upsertCount, type MapDiff, type MapOps } from '../maps/mapDiff.ts';
+import { StoreError, type MapStore } from '../maps/store.ts';
+import { sizeFlagOf } from './sizes.ts';
+import * as S from './syscall.ts';
+
+const T = S.BPF_MAP_TYPE;
+const TYPE_NAMES: { [type: number]: string } = Object.fromEntries(Object.entries(T).map(([k, v]) => [v, k.toLowerCase()]));
+export const typeName = (type: number) => TYPE_NAMES[type] ?? `type ${type}`;
+
+/** Map types the datapath may give each map; the store reads and writes these. */
+const TYPES: { readonly [map: string]: readonly number[] } = {
+  sl_svc: [T.HASH], sl_be: [T.HASH], sl_maglev: [T.HASH], sl_srcrange: [T.LPM_TRIE], sl_svcname: [T.HASH],
+  sl_ct: [T.LRU_HASH, T.HASH], sl_affinity: [T.LRU_HASH, T.HASH], sl_stats: [T.PERCPU_ARRAY, T.ARRAY],
+};
+const PERCPU = new Set<number>([T.PERCPU_ARRAY, T.PERCPU_HASH, T.LRU_PERCPU_HASH]);
+const NO_BATCH = new Set<number>([S.ENOTSUPP, S.errno.EOPNOTSUPP]);
+
+/** The way out when a pin does not fit this build. */
+export const STALE_PIN_HINT = 'it was pinned by another version of sluice: run `sluice detach --pins` and apply again, or apply with --replace-maps';
+
+let cpus: number | undefined;
+/** Possible CPUs ("0-3,5"): per-CPU values come in one slot per possible CPU. */
+export function possibleCpus(): number {
+  cpus ??= readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',')
+    .reduce((n, r) => { const [a, b = a] = r.split('-').map(Number); return n + b - a + 1; }, 0);
+  return cpus;
+}
+
+/** One pinned map, opened by its path and checked against the layout this build expects. */
+export class PinnedMap {
+  readonly layout: MapLayout;
+  readonly path: string;
+  readonly info: S.MapInfo;
+  /** Bytes per value as bpf(2) moves them: per-CPU maps carry one 8-aligned slot per possible CPU. */
+  readonly valueBytes: number;
+  /** bpf(2) calls made by write() so far: tests check that a diff costs one per map and op kind. */
+  syscalls = 0;
+  private fd: number;
+  /** undefined until a batch call tells whether this map type has batch ops. */
+  private batch: boolean | undefined;
+
+  private constructor(layout: MapLayout, path: string, fd: number) {
+    this.layout = layout;
+    this.path = path;
+    this.fd = fd;
+    this.info = S.mapInfo(fd);
+    const percpu = PERCPU.has(this.info.type);
+    this.valueBytes = percpu ? Math.ceil(this.info.valueSize / 8) * 8 * possibleCpus() : this.info.valueSize;
+  }
+
+  /**
+   * Opens root/<name>; null when nothing is pinned there; throws when the pin
+   * does not fit the layout. batch: false makes every op one syscall per
+   * entry, as on a kernel without batch ops for the type (tests use it).
+   */
+  static open(root: string, layout: MapLayout, batch?: false): PinnedMap | null {
+    const path = join(root, layout.name);
+    let fd: number | null;
+    try {
+      fd = S.objGet(path);
+    } catch (e) {
+      throw new Error(`open ${layout.name}: ${(e as Error).message}${(e as S.BpfError).errno === S.errno.EACCES || (e as S.BpfError).errno === S.errno.EPERM ? ': needs root (CAP_BPF and read access to the pin)' : ''}`);
+    }
+    if (fd === null) return null;
+    const m = new PinnedMap(layout, path, fd);
+    m.batch = batch;
+    const want = TYPES[layout.name] ?? [m.info.type];
+    const { type, keySize, valueSize } = m.info;
+    if (!want.includes(type) || keySize !== layout.key.size || valueSize !== layout.value.size) {
+      m.close();
+      throw new Error(`open ${layout.name}: ${path} is a ${typeName(type)} map with key ${keySize} B and value ${valueSize} B, ` +
+        `this build needs ${want.map(typeName).join(' or ')} with key ${layout.key.size} B and value ${layout.value.size} B; ${STALE_PIN_HINT}`);
+    }
+    return m;
+  }
+
+  get name(): string {
+    return this.layout.name;
+  }
+
+  lookup(key: Uint8Array): Uint8Array | undefined {
+    const value = new Uint8Array(this.valueBytes);
+    return S.mapLookup(this.fd, key, value) ? value : undefined;
+  }
+
+  /** Every entry, sorted by key bytes: LOOKUP_BATCH, or GET_NEXT_KEY + LOOKUP where the type lacks it. */
+  entries(): [Uint8Array, Uint8Array][] {
+    const ks = this.info.keySize, vs = this.valueBytes;
+    let out: [Uint8Array, Uint8Array][] = [];
+    try {
+      if (this.batch === false) throw new S.BpfError('MAP_LOOKUP_BATCH', S.ENOTSUPP);
+      S.mapLookupAll(this.fd, ks, vs, (keys, values, n) => {
+        for (let i = 0; i < n; i++) out.push([keys.slice(i * ks, (i + 1) * ks), values.slice(i * vs, (i + 1) * vs)]);
+      });
+    } catch (e) {
+      if (!(e instanceof S.BpfError) || !this.lacksBatch(e)) throw new Error(`read ${this.name}: ${(e as Error).message}`);
+      this.batch = false;
+      out = [];
+      const key = new Uint8Array(ks);
+      for (let prev: Uint8Array | null = null; S.mapNextKey(this.fd, prev, key); prev = key.slice()) {
+        const v = this.lookup(key);
+        if (v) out.push([key.slice(), v]); // deleted between the two calls: skip it
+      }
+    }
+    return out.sort(([a], [b]) => Buffer.compare(a, b));
+  }
+
+  /**
+   * Writes n packed entries (values null: deletes them). Returns how many went
+   * through and the errno that stopped the rest (0 when none did).
+   */
+  write(keys: Uint8Array, values: Uint8Array | null, n: number): { done: number; errno: number } {
+    if (n === 0) return { done: 0, errno: 0 };
+    if (this.batch !== false) {
+      this.syscalls++;
+      try {
+        if (values) S.mapUpdateBatch(this.fd, keys, values, n);
+        else S.mapDeleteBatch(this.fd, keys, n);
+        this.batch = true;
+        return { done: n, errno: 0 };
+      } catch (e) {
+        if (!(e instanceof S.BpfError)) throw e;
+        if (!this.lacksBatch(e)) return { done: e.count, errno: e.errno };
+        this.batch = false;
+      }
+    }
+    const ks = this.info.keySize, vs = this.info.valueSize;
+    for (let i = 0; i < n; i++) {
+      this.syscalls++;
+      const key = keys.subarray(i * ks, (i + 1) * ks);
+      try {
+        if (values) S.mapUpdate(this.fd, key, values.subarray(i * vs, (i + 1) * vs));
+        else if (!S.mapDelete(this.fd, key)) return { done: i, errno: S.errno.ENOENT };
+      } catch (e) {
+        if (e instanceof S.BpfError) return { done: i, errno: e.errno };
+        throw e;
+      }
+    }
+    return { done: n, errno: 0 };
+  }
+
+  /**
+   * Whether a batch call failed because this kernel has no batch ops for the
+   * map type: ENOTSUPP/EOPNOTSUPP, or EINVAL from a kernel older than the
+   * batch commands (5.6) as long as no batch call has worked on this map. The
+   * per-entry ops that follow report any other cause precisely.
+   */
+  private lacksBatch(e: S.BpfError): boolean {
+    return e.count === 0 && (NO_BATCH.has(e.errno) || (e.errno === S.errno.EINVAL && this.batch === undefined));
+  }
+
+  /** Why a write stopped, in words a user can act on. */
+  describe(op: 'update' | 'delete', errno: number, key: Uint8Array | undefined): string {
+    const what = `${op} ${this.name}`;
+    if (op === 'update' && (errno === S.errno.E2BIG || errno === S.errno.ENOSPC)) {
+      const flag = sizeFlagOf(this.name);
+      return `${what}: map full (max_entries ${this.info.maxEntries})${flag ? `; raise ${flag}` : ''}`;
+    }
+    if (op === 'delete' && errno === S.errno.ENOENT) {
+      return `${what}: key ${key ? Buffer.from(key).toString('hex') : '?'} not present: something else changed the map; apply again`;
+    }
+    if (errno === S.errno.EPERM || errno === S.errno.EACCES) return `${what}: ${S.errnoName(errno)}: needs root (CAP_BPF)`;
+    return `${what}: ${S.errnoName(errno)}`;
+  }
+
+  close(): void {
+    if (this.fd >= 0) S.close(this.fd);
+    this.fd = -1;
+  }
+}
+
+/**
+ * Upserts first, the maps sl_svc points into before sl_svc itself, so a
+ * frontend never points at a backend set that is not there yet; deletes
+ * after, sl_svc first, so nothing still points at what goes away.
+ */
+function upsertOrder(sections: readonly MapOps[]): MapOps[] {
+  return [...sections].sort((a, b) => Number(a.map.id === SL_MAP_SVC) - Number(b.map.id === SL_MAP_SVC) || a.map.id - b.map.id);
+}
+
+export interface ApplyResult { applied: number; syscalls: number }
+
+/** The compiler-owned maps under a pin root, and read access to the datapath-owned ones. */
+export class PinnedStore implements MapStore {
+  readonly root: string;
+  private readonly maps: Map<string, PinnedMap>;
+  private readonly state: Map<string, PinnedMap>;
+
+  private constructor(root: string, maps: Map<string, PinnedMap>, state: Map<string, PinnedMap>) {
+    this.root = root;
+    this.maps = maps;
+    this.state = state;
+  }
+
+  /** Opens every pinned map; throws when a compiler-owned map is missing or any pin has the wrong layout. */
+  static open(root: string, opts: { batch?: false } = {}): PinnedStore {
+    const maps = new Map<string, PinnedMap>(), state = new Map<string, PinnedMap>();
+    try {
+      for (const l of MAPS) {
+        const m = PinnedMap.open(root, l, opts.batch);
+        if (!m) throw new Error(`open ${l.name}: no map pinned at ${join(root, l.name)}; run \`sluice apply\` first (or check --pin-root)`);
+        maps.set(l.name, m);
+      }
+      for (const l of STATE_MAPS) {
+        const m = PinnedMap.open(root, l, opts.batch);
+        if (m) state.set(l.name, m);
+      }
+    } catch (e) {
+      for (const m of [...maps.values(), ...state.values()]) m.close();
+      throw e;
+    }
+    return new PinnedStore(root, maps, state);
+  }
+
+  private map(name: string): PinnedMap {
+    const m = this.maps.get(name);
+    if (!m) throw new Error(`no map named ${name}`);
+    return m;
+  }
+
+  /** Applies every op; a failure throws StoreError naming the map and the op, with .applied set. */
+  apply(diff: MapDiff): ApplyResult {
+    let applied = 0;
+    const syscalls0 = this.syscalls();
+    const deleted = new Set<MapOps>();
+    const del = (s: MapOps) => {
+      deleted.add(s);
+      const m = this.map(s.map.name), n = deleteCount(s);
+      const r = m.write(s.deleteKeys, null, n);
+      applied += r.done;
+      if (r.errno) {
+        const ks = s.map.key.size;
+        throw new StoreError(m.describe('delete', r.errno, s.deleteKeys.subarray(r.done * ks, (r.done + 1) * ks)), applied);
+      }
+    };
+    for (const s of upsertOrder(diff.sections)) {
+      const m = this.map(s.map.name), n = upsertCount(s), ks = s.map.key.size, vs = s.map.value.size;
+      let done = 0;
+      while (done < n) {
+        const r = m.write(s.upsertKeys.subarray(done * ks), s.upsertValues.subarray(done * vs), n - done);
+        done += r.done;
+        applied += r.done;
+        if (!r.errno) break;
+        const full = r.errno === S.errno.E2BIG || r.errno === S.errno.ENOSPC;
+        // Sized to the entry: this map's deletes make the room its upserts need.
+        if (full && deleteCount(s) > 0 && !deleted.has(s)) del(s);
+        else throw new StoreError(m.describe('update', r.errno, undefined), applied);
+      }
+    }
+    for (const s of diff.sections) if (!deleted.has(s)) del(s);
+    return { applied, syscalls: this.syscalls() - syscalls0 };
+  }
+
+  lookup(map: string, key: Uint8Array): Uint8Array | undefined {
+    return this.map(map).lookup(key);
+  }
+
+  entries(map: string): [Uint8Array, Uint8Array][] {
+    return this.map(map).entries();
+  }
+
+  count(map: string): number {
+    return this.entries(map).length;
+  }
+
+  /** A datapath-owned map (sl_ct, sl_affinity, sl_stats), or undefined when the datapath pins none by that name. */
+  stateMap(name: string): PinnedMap | undefined {
+    return this.state.get(name);
+  }
+
+  /** bpf(2) calls made by this store's writes so far. */
+  syscalls(): number {
+    return [...this.maps.values()].reduce((n, m) => n + m.syscalls, 0);
+  }
+
+  close(): void {
+    for (const m of [...this.maps.values(), ...this.state.values()]) m.close();
+  }
+}

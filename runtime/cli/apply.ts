@@ -1,0 +1,169 @@
+// sluice apply: a snapshot -> this node's datapath. Compiles the snapshot for
+// the node, loads the datapath object (maps pinned, reused when they fit),
+// moves the pinned maps to the compiled image with only the ops that differ,
+// then attaches the programs. Maps are filled before any program is attached,
+// so a program never sees half of them; sl_ct is never written, so tracked
+// connections survive a re-apply or an upgrade.
+import { DEFAULT_PIN_ROOT } from '../bpf/bpffs.ts';
+import { DEFAULT_TIMEOUTS, type DatapathConfig } from '../bpf/config.ts';
+import { readLinks, routesTo } from '../bpf/ifaces.ts';
+import { DEFAULT_OBJECT, loadDatapath, type Datapath, type ProgramName } from '../bpf/loader.ts';
+import { PinnedStore } from '../bpf/maps.ts';
+import { inNetns } from '../bpf/netns.ts';
+import { pickInterfaces, type Choice, type Chosen } from '../bpf/pickInterfaces.ts';
+import { attachProgram, type AttachResult, type Hook } from '../bpf/tc.ts';
+import { SL_CFG_DSR } from '../abi/layouts.generated.ts';
+import { parseIp } from '../encode/ip.ts';
+import { nodeFacts } from '../encode/nodeFacts.ts';
+import { normalizeAll } from '../encode/normalizeAll.ts';
+import { deleteCount, opCount, upsertCount } from '../maps/mapDiff.ts';
+import { reconcile } from '../maps/reconcile.ts';
+import { loadSnapshot } from '../sources/snapshot.ts';
+import { failed, listOf, NETNS_USAGE, parse, PIN_ROOT_USAGE, SIZE_OPTIONS, sizesOf } from './bpfArgs.ts';
+import { compileObjects } from './compile.ts';
+import { UsageError, type Io } from './io.ts';
+
+export const DEFAULT_HAIRPIN_IP = '169.254.42.1';
+
+export const APPLY_USAGE = `usage: sluice apply <file>... --node NAME [options]
+
+Compiles a cluster snapshot for NAME, loads the datapath, brings its pinned
+maps to the compiled state (only the entries that differ), and attaches
+sl_from_pod/sl_to_pod to the host side of each local pod's interface and
+sl_from_netdev to each interface holding one of the node's addresses. Run as
+root. Applying the same snapshot again changes nothing.
+
+  --node NAME            the node to program (required)
+${PIN_ROOT_USAGE}
+${NETNS_USAGE}
+  --pod-ifaces A,B       pod programs on exactly these interfaces
+  --pod-iface-prefix P   pod programs on every interface named P...
+                         (default: where the node routes each local pod's IP)
+  --node-ifaces A,B      sl_from_netdev on exactly these interfaces
+                         (default: the interfaces holding the Node's addresses)
+  --node-ip IP           SNAT source toward other nodes (default: the Node's InternalIP)
+  --hairpin-ip IP        source of a pod's flow back to itself (default ${DEFAULT_HAIRPIN_IP})
+  --dsr                  backends on other nodes answer external clients directly
+  --svc-max N            max_entries of sl_svc and sl_svcname; likewise --be-max,
+                         --maglev-max, --srcrange-max, --ct-max, --affinity-max
+                         (default: as pinned, else as the object says)
+  --replace-maps         move aside pinned maps that do not fit this build (another
+                         version, or a new size) and start them afresh; a
+                         replaced sl_ct forgets tracked connections
+  --object FILE          the datapath object (default ${DEFAULT_OBJECT})
+  --verbose              print libbpf's log after a load error
+  -h, --help             print this text
+
+Exit status: 0 done (rejected objects are listed on stderr and left out),
+1 failed (one line says what and why), 2 usage error.
+`;
+
+interface ApplyArgs {
+  files: string[];
+  node: string;
+  pinRoot: string;
+  netns?: string;
+  object?: string;
+  nodeIp?: string;
+  hairpinIp: string;
+  dsr: boolean;
+  replaceMaps: boolean;
+  verbose: boolean;
+  sizes: ReturnType<typeof sizesOf>;
+  ifaces: { podIfaces?: string[]; podIfacePrefix?: string; nodeIfaces?: string[] };
+}
+
+/** Returns undefined for --help. */
+export function parseApplyArgs(args: readonly string[]): ApplyArgs | undefined {
+  const p = parse(args, {
+    node: { type: 'string' }, 'pin-root': { type: 'string' }, netns: { type: 'string' }, object: { type: 'string' },
+    'pod-ifaces': { type: 'string' }, 'pod-iface-prefix': { type: 'string' }, 'node-ifaces': { type: 'string' },
+    'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' },
+    'replace-maps': { type: 'boolean' }, verbose: { type: 'boolean' }, ...SIZE_OPTIONS,
+  });
+  if (!p) return undefined;
+  const v = p.values;
+  if (p.positionals.length === 0) throw new UsageError('no input files');
+  if (v.node === undefined) throw new UsageError('--node is required: the node whose datapath this is');
+  if (v['pod-ifaces'] !== undefined && v['pod-iface-prefix'] !== undefined) throw new UsageError('give --pod-ifaces or --pod-iface-prefix, not both');
+  for (const flag of ['node-ip', 'hairpin-ip'] as const) {
+    if (v[flag] !== undefined && parseIp(v[flag] as string)?.family !== 4) throw new UsageError(`--${flag} must be an IPv4 address, not "${v[flag]}"`);
+  }
+  return {
+    files: p.positionals, node: v.node as string, pinRoot: (v['pin-root'] as string) ?? DEFAULT_PIN_ROOT,
+    netns: v.netns as string | undefined, object: v.object as string | undefined, nodeIp: v['node-ip'] as string | undefined,
+    hairpinIp: (v['hairpin-ip'] as string) ?? DEFAULT_HAIRPIN_IP, dsr: v.dsr === true, replaceMaps: v['replace-maps'] === true,
+    verbose: v.verbose === true, sizes: sizesOf(v),
+    ifaces: { podIfaces: listOf(v['pod-ifaces']), podIfacePrefix: v['pod-iface-prefix'] as string | undefined, nodeIfaces: listOf(v['node-ifaces']) },
+  };
+}
+
+export function applyCommand(args: readonly string[], io: Io): number {
+  const a = parseApplyArgs(args);
+  if (!a) {
+    io.out(APPLY_USAGE);
+    return 0;
+  }
+  try {
+    return apply(a, io);
+  } catch (e) {
+    return failed('apply', e, io, a.verbose);
+  }
+}
+
+const PROGRAMS_OF: { pod: [ProgramName, Hook][]; node: [ProgramName, Hook][] } = {
+  pod: [['sl_from_pod', 'ingress'], ['sl_to_pod', 'egress']],
+  node: [['sl_from_netdev', 'ingress']],
+};
+
+function apply(a: ApplyArgs, io: Io): number {
+  const snapshot = loadSnapshot(a.files);
+  const [compiled] = compileObjects(snapshot.objects, a.node, snapshot.rejected, snapshot.ignored);
+  for (const r of compiled.view.rejected) io.err(`sluice apply: rejected ${r.object}${r.field ? ` ${r.field}` : ''}: ${r.reason}\n`);
+  const facts = nodeFacts(normalizeAll(snapshot.objects).records, a.node);
+  const nodeIp = a.nodeIp ?? facts?.internalIp;
+  if (!nodeIp) {
+    throw new Error(facts ? `Node ${a.node} has no IPv4 InternalIP: pass --node-ip` : `no Node ${a.node} in the snapshot: pass --node-ip, or include the Node`);
+  }
+  const config: DatapathConfig = {
+    nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes, flags: a.dsr ? SL_CFG_DSR : 0, ...DEFAULT_TIMEOUTS,
+  };
+  // Which interfaces, before anything is loaded: a wrong --pod-ifaces fails with nothing changed.
+  const choice: Choice = inNetns(a.netns, () => {
+    const want = { nodeAddresses: facts?.addresses ?? [nodeIp], pods: facts?.pods ?? [] };
+    const routes = a.ifaces.podIfaces || a.ifaces.podIfacePrefix ? [] : routesTo(want.pods.map((p) => p.ip));
+    return pickInterfaces(readLinks(), routes, want, a.ifaces);
+  });
+  const dp = loadDatapath({ object: a.object, pinRoot: a.pinRoot, sizes: a.sizes, config, replaceMaps: a.replaceMaps });
+  const lines: string[] = [];
+  try {
+    const store = PinnedStore.open(a.pinRoot);
+    try {
+      const diff = reconcile(store, compiled.store);
+      const { syscalls } = store.apply(diff);
+      const changed = diff.sections.map((s) => `${s.map.name} +${upsertCount(s)} -${deleteCount(s)}`);
+      lines.push(changed.length === 0 ? 'maps: no change' : `maps: ${changed.join(', ')} (${opCount(diff)} ops, ${syscalls} syscalls)`);
+      if (dp.replaced.length > 0) lines.push(`maps replaced (old pins dropped): ${dp.replaced.join(', ')}`);
+    } finally {
+      store.close();
+    }
+    lines.push(...inNetns(a.netns, () => [
+      ...choice.node.map((i) => attachLine(dp, i, PROGRAMS_OF.node)),
+      ...choice.pod.map((i) => attachLine(dp, i, PROGRAMS_OF.pod)),
+    ]));
+    dp.commit();
+  } catch (e) {
+    dp.rollback();
+    throw e;
+  } finally {
+    dp.close();
+  }
+  for (const s of choice.skipped) lines.push(`skipped ${s}`);
+  io.out(`node ${a.node}: ${a.pinRoot}\n${lines.join('\n')}\n`);
+  return 0;
+}
+
+function attachLine(dp: Datapath, i: Chosen, programs: [ProgramName, Hook][]): string {
+  const done = programs.map(([p, hook]) => `${p} ${hook} ${attachProgram(i.ifindex, hook, dp.programs.get(p)!) satisfies AttachResult}`);
+  return `${i.ifname} (${i.why}): ${done.join(', ')}`;
+}

@@ -1,0 +1,55 @@
+// sluice detach: takes our programs off tc hooks (and clsact, when nothing
+// else is on it), and with --pins removes the pinned maps and their directory.
+import { DEFAULT_PIN_ROOT, removePinRoot } from '../bpf/bpffs.ts';
+import { readLinks } from '../bpf/ifaces.ts';
+import { inNetns } from '../bpf/netns.ts';
+import { detachInterface, interfacesWithPrograms } from '../bpf/tc.ts';
+import { failed, NETNS_USAGE, parse, PIN_ROOT_USAGE } from './bpfArgs.ts';
+import type { Io } from './io.ts';
+
+export const DETACH_USAGE = `usage: sluice detach [IFACE...] [--pins] [--pin-root DIR] [--netns NS]
+
+Detaches sluice's programs from the named interfaces (default: every
+interface that has one), removing the clsact qdisc when nothing else is on it.
+
+  --pins           also remove the pinned maps and the pin directory (tracked
+                   connections are forgotten); the way out of a pinned map that
+                   does not fit this version
+${PIN_ROOT_USAGE}
+${NETNS_USAGE}
+  -h, --help       print this text
+
+Exit status: 0, 1 failed (one line says what and why), 2 usage error.
+`;
+
+export function detachCommand(args: readonly string[], io: Io): number {
+  const p = parse(args, { pins: { type: 'boolean' }, 'pin-root': { type: 'string' }, netns: { type: 'string' } });
+  if (!p) {
+    io.out(DETACH_USAGE);
+    return 0;
+  }
+  const root = (p.values['pin-root'] as string | undefined) ?? DEFAULT_PIN_ROOT;
+  try {
+    const lines = inNetns(p.values.netns as string | undefined, () => {
+      const links = readLinks();
+      const targets = p.positionals.length === 0 ? interfacesWithPrograms() : p.positionals.map((name) => {
+        const l = links.find((x) => x.ifname === name);
+        if (!l) throw new Error(`detach ${name}: no interface of that name`);
+        return l;
+      });
+      return targets.map((l) => {
+        const freed = detachInterface(l.ifindex, l.ifname);
+        return `${l.ifname}: ${freed.length === 0 ? 'nothing attached' : `detached from ${freed.join(' and ')}`}`;
+      });
+    });
+    if (lines.length === 0) lines.push('no interface had sluice programs');
+    if (p.values.pins) {
+      const removed = removePinRoot(root);
+      lines.push(removed.length === 0 ? `no pins at ${root}` : `removed ${root}: ${removed.join(', ')}`);
+    }
+    io.out(lines.join('\n') + '\n');
+    return 0;
+  } catch (e) {
+    return failed('detach', e, io, false);
+  }
+}
