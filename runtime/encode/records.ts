@@ -10,7 +10,7 @@ import { normalizeNetworkPolicy } from './normalizeNetworkPolicy.ts';
 import { normalizeNode } from './normalizeNode.ts';
 import { normalizePod } from './normalizePod.ts';
 import { normalizeService } from './normalizeService.ts';
-import type { Kind, Upsert } from './schema.ts';
+import type { Kind, Ref, Upsert } from './schema.ts';
 import { labels } from './selectors.ts';
 
 export interface Rejection { object: string; field: string; reason: string }
@@ -59,6 +59,27 @@ function specOf(o: Obj): KindSpec | undefined {
   return group(o.apiVersion) === group(spec.apiVersion) ? spec : undefined;
 }
 
+/**
+ * The identity of an object of a kind sluice reads, as normalize would name
+ * it (a namespaced object without a namespace is in "default"); undefined for
+ * other kinds and for objects without a name. A Delete of this ref removes
+ * whatever record the object had.
+ */
+export function refOf(obj: unknown): Ref | undefined {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
+  const o = obj as Obj;
+  const spec = specOf(o);
+  const meta = o.metadata !== null && typeof o.metadata === 'object' ? (o.metadata as Obj) : {};
+  if (!spec || typeof meta.name !== 'string' || meta.name === '') return undefined;
+  return { kind: spec.kind, namespace: namespaceOf(spec, meta), name: meta.name };
+}
+
+/** "" for cluster-scoped kinds; a namespaced object without one is in "default". */
+function namespaceOf(spec: KindSpec | undefined, meta: Obj): string {
+  if (!spec?.namespaced) return '';
+  return typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default';
+}
+
 /** Whether obj is a well-formed object of a kind sluice has no use for. */
 export function isIgnored(obj: unknown): boolean {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return false;
@@ -72,7 +93,7 @@ export function normalize(obj: unknown): Normalized {
   const kindName = typeof o.kind === 'string' && o.kind !== '' ? o.kind : 'Object';
   const meta = o.metadata !== null && typeof o.metadata === 'object' ? (o.metadata as Obj) : {};
   const spec = specOf(o);
-  const namespace = !spec?.namespaced ? '' : typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default';
+  const namespace = namespaceOf(spec, meta);
   const name = typeof meta.name === 'string' && meta.name !== '' ? meta.name : '?';
   const object = objectName(kindName, namespace, name);
   const notes: Note[] = [];
