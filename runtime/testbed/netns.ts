@@ -1,0 +1,86 @@
+// Network namespaces, links, routes and sysctls through ip(8), nsenter(1) and
+// sysctl(8). Synchronous: a testbed is made step by step, and a failed step
+// throws an error that names the command and what it printed.
+//
+// Everything enters a namespace with `nsenter --net=/run/netns/NAME`, never
+// `ip netns exec`: the latter remounts /sys, which hides /sys/fs/bpf.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+
+const NETNS_DIR = '/run/netns';
+
+/** Runs a command; returns its stdout. Throws "CMD ARGS: STDERR" on a non-zero exit. */
+export function run(cmd: string, args: readonly string[], input?: string): string {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 });
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  if (r.status !== 0) {
+    const why = (r.stderr || r.stdout).trim().split('\n').slice(-3).join('; ') || `exit ${r.status ?? r.signal}`;
+    throw new Error(`${cmd} ${args.join(' ')}: ${why}`);
+  }
+  return r.stdout;
+}
+
+/** argv that runs argv inside netns, with the host's mounts (bpffs stays visible). */
+export const nsenter = (netns: string, argv: readonly string[]) => ['nsenter', `--net=${NETNS_DIR}/${netns}`, '--', ...argv];
+
+/** Runs `ip` commands in netns, one per line, as one `ip -batch`: fast, and stops at the first that fails. */
+export function ipBatch(netns: string, lines: readonly string[]): void {
+  if (lines.length === 0) return;
+  try {
+    run('ip', ['-n', netns, '-batch', '-'], lines.join('\n') + '\n');
+  } catch (e) {
+    // ip names the failing line as "Command failed -:N"
+    const n = /Command failed -:(\d+)/.exec((e as Error).message)?.[1];
+    throw new Error(`in ${netns}: ${n ? `ip ${lines[Number(n) - 1]}: ` : ''}${(e as Error).message}`);
+  }
+}
+
+/** Sets sysctls in netns (/proc/sys/net is per namespace). */
+export function sysctl(netns: string, settings: { readonly [key: string]: string | number }): void {
+  const args = Object.entries(settings).map(([k, v]) => `${k}=${v}`);
+  const [cmd, ...rest] = nsenter(netns, ['sysctl', '-qw', ...args]);
+  run(cmd, rest);
+}
+
+export const netnsExists = (name: string) => existsSync(`${NETNS_DIR}/${name}`);
+
+export function listNetns(): string[] {
+  return existsSync(NETNS_DIR) ? readdirSync(NETNS_DIR).sort() : [];
+}
+
+export function addNetns(name: string): void {
+  run('ip', ['netns', 'add', name]);
+}
+
+/** Deletes netns if it exists. */
+export function deleteNetns(name: string): void {
+  if (netnsExists(name)) run('ip', ['netns', 'delete', name]);
+}
+
+/** Pids of the processes inside netns. */
+export function pidsIn(netns: string): number[] {
+  if (!netnsExists(netns)) return [];
+  return run('ip', ['netns', 'pids', netns]).split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+}
+
+/** Names of the links in netns. */
+export function linksIn(netns: string): string[] {
+  const out = run('ip', ['-n', netns, '-o', 'link', 'show']);
+  return out.split('\n').flatMap((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? []);
+}
+
+/** Why network namespaces cannot be used here, or null. Makes and removes one namespace to find out. */
+export function netnsUnavailableReason(): string | null {
+  if (process.platform !== 'linux') return `not Linux (${process.platform})`;
+  if (process.geteuid?.() !== 0) return 'not root (network namespaces and veths need CAP_SYS_ADMIN and CAP_NET_ADMIN)';
+  const probe = `slprobe${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', probe], { stdio: 'pipe' });
+    execFileSync('ip', ['-n', probe, 'link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1'], { stdio: 'pipe' });
+    return null;
+  } catch (e) {
+    return `cannot make a network namespace with a veth: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`;
+  } finally {
+    spawnSync('ip', ['netns', 'delete', probe], { stdio: 'ignore' });
+  }
+}

@@ -1,0 +1,134 @@
+// A client for the testbed's echo servers, run inside a namespace:
+//   node probe.ts tcp|udp IP PORT [--count N] [--timeout MS] [--source IP] [--sport PORT]
+// Makes N attempts one after another (TCP: a connection each; UDP: a
+// datagram each, from a fresh port unless --sport) and prints one line per
+// attempt: the server's answer ("<namespace>/<pod> <ip>:<port>"), or
+// "error <reason>" (timeout, ECONNREFUSED, a reply from another address...).
+// Exit status: 0 every attempt answered, 1 some did not, 2 usage error.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { parseArgs } from 'node:util';
+
+export interface ProbeOptions {
+  proto: 'tcp' | 'udp';
+  ip: string;
+  port: number;
+  count: number; // at most MAX_COUNT
+  timeoutMs: number; // per attempt, at most MAX_TIMEOUT_MS
+  source?: string; // bind to this address
+  sport?: number; // and this port
+}
+
+export type Answer = { ok: true; line: string } | { ok: false; error: string };
+
+export const MAX_COUNT = 10_000;
+export const MAX_TIMEOUT_MS = 60_000;
+
+const firstLine = (b: string) => b.slice(0, b.indexOf('\n'));
+
+function tcpOnce(o: ProbeOptions): Promise<Answer> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const s = net.connect({ host: o.ip, port: o.port, localAddress: o.source, localPort: o.sport });
+    const done = (a: Answer) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(a);
+    };
+    const timer = setTimeout(() => done({ ok: false, error: 'timeout' }), o.timeoutMs);
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      buf += d;
+      if (buf.includes('\n')) done({ ok: true, line: firstLine(buf) });
+    });
+    s.on('end', () => done({ ok: false, error: `closed without an answer${buf ? ` (got "${buf}")` : ''}` }));
+    s.on('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: e.code ?? e.message }));
+  });
+}
+
+function udpOnce(o: ProbeOptions, sock: dgram.Socket): Promise<Answer> {
+  return new Promise((resolve) => {
+    const done = (a: Answer) => {
+      clearTimeout(timer);
+      sock.removeListener('message', onMessage);
+      resolve(a);
+    };
+    // Unconnected, so a reply from the wrong address (a missed reverse NAT) is seen and named, not filtered.
+    const onMessage = (msg: Buffer, from: dgram.RemoteInfo) => {
+      if (from.address === o.ip && from.port === o.port) done({ ok: true, line: firstLine(`${msg.toString('utf8')}\n`) });
+      else done({ ok: false, error: `reply from ${from.address}:${from.port}, not ${o.ip}:${o.port}: ${firstLine(`${msg}\n`)}` });
+    };
+    const timer = setTimeout(() => done({ ok: false, error: 'timeout' }), o.timeoutMs);
+    sock.on('message', onMessage);
+    sock.send('probe\n', o.port, o.ip, (e) => e && done({ ok: false, error: (e as NodeJS.ErrnoException).code ?? e.message }));
+  });
+}
+
+function udpSocket(o: ProbeOptions): Promise<dgram.Socket> {
+  const sock = dgram.createSocket({ type: 'udp4', reuseAddr: o.sport !== undefined });
+  return new Promise((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind({ address: o.source, port: o.sport ?? 0 }, () => resolve(sock));
+  });
+}
+
+/** Every attempt's answer, in order. */
+export async function probe(o: ProbeOptions): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  const shared = o.proto === 'udp' && o.sport !== undefined ? await udpSocket(o) : undefined;
+  try {
+    for (let i = 0; i < Math.min(o.count, MAX_COUNT); i++) {
+      if (o.proto === 'tcp') answers.push(await tcpOnce(o));
+      else {
+        const sock = shared ?? await udpSocket(o);
+        try {
+          answers.push(await udpOnce(o, sock));
+        } finally {
+          if (!shared) sock.close();
+        }
+      }
+    }
+  } finally {
+    shared?.close();
+  }
+  return answers;
+}
+
+const USAGE = 'usage: probe.ts tcp|udp IP PORT [--count N] [--timeout MS] [--source IP] [--sport PORT]\n';
+
+/** The options, or what is wrong with argv. */
+export function parseProbeArgs(argv: readonly string[]): ProbeOptions | string {
+  let p;
+  try {
+    p = parseArgs({
+      args: [...argv], allowPositionals: true,
+      options: { count: { type: 'string', short: 'n', default: '1' }, timeout: { type: 'string', default: '1000' }, source: { type: 'string' }, sport: { type: 'string' } },
+    });
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+  const [proto, ip, portText] = p.positionals;
+  const int = (t: string | undefined, min: number, max: number) => (t !== undefined && /^\d+$/.test(t) && +t >= min && +t <= max ? +t : undefined);
+  const port = int(portText, 1, 65535), count = int(p.values.count, 1, MAX_COUNT), timeoutMs = int(p.values.timeout, 1, MAX_TIMEOUT_MS);
+  const sport = p.values.sport === undefined ? undefined : int(p.values.sport, 1, 65535);
+  if (proto !== 'tcp' && proto !== 'udp') return 'the protocol is tcp or udp';
+  if (net.isIPv4(ip ?? '') === false) return 'IP must be an IPv4 address';
+  if (port === undefined || p.positionals.length !== 3) return 'PORT must be 1-65535, and nothing may follow it';
+  if (count === undefined) return `--count must be 1-${MAX_COUNT}`;
+  if (timeoutMs === undefined) return `--timeout must be 1-${MAX_TIMEOUT_MS} ms`;
+  if (p.values.sport !== undefined && sport === undefined) return '--sport must be 1-65535';
+  if (p.values.source !== undefined && !net.isIPv4(p.values.source)) return '--source must be an IPv4 address';
+  return { proto, ip, port, count, timeoutMs, source: p.values.source, sport };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const o = parseProbeArgs(process.argv.slice(2));
+  if (typeof o === 'string') {
+    process.stderr.write(`probe: ${o}\n${USAGE}`);
+    process.exitCode = 2;
+  } else {
+    const answers = await probe(o);
+    process.stdout.write(answers.map((a) => (a.ok ? a.line : `error ${a.error}`)).join('\n') + '\n');
+    process.exitCode = answers.every((a) => a.ok) ? 0 : 1;
+  }
+}
