@@ -32,6 +32,8 @@ struct sl_abi_types {
 	struct affinity_val affinity_val;
 	struct stats_key stats_key;
 	struct stats_val stats_val;
+	enum sl_dsr dsr;
+	struct dsr_opt dsr_opt;
 };
 
 struct sl_abi_types sl_abi_types __attribute__((section(".abi"), used));

@@ -7,6 +7,7 @@
  */
 #include "lib/common.h"
 #include "lib/config.h"
+#include "lib/dsr.h"
 #include "lib/flow.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
@@ -60,11 +61,13 @@ int sl_to_pod(struct __sk_buff *skb)
 
 /* tc ingress of the node's own interface: traffic from outside. Clients of
  * NodePort, ExternalIP and LoadBalancer frontends (only SCOPE_ALL: they are
- * not in the cluster), and answers of remote backends. */
+ * not in the cluster), answers of remote backends, and with DSR the
+ * clients' packets that another node's frontend sent to a local backend. */
 SEC("tc")
 int sl_from_netdev(struct __sk_buff *skb)
 {
 	__u64 now = bpf_ktime_get_ns();
+	struct dsr_opt opt;
 	struct pkt p;
 	int r = pkt_parse(skb, &p);
 
@@ -72,6 +75,13 @@ int sl_from_netdev(struct __sk_buff *skb)
 		return parse_verdict(skb, r);
 	if (!pkt_has_ports(&p))
 		return icmp_error_translate(skb, &p);
+	if (cfg_is_dsr() && dsr_opt_read(skb, &p, &opt)) {
+		/* for a local backend, tracked by now: never a new flow here */
+		r = dsr_receive(skb, &p, &opt, now);
+		if (r == SL_NEXT)
+			r = flow_tracked(skb, &p, SL_HOOK_FROM_NETDEV, now);
+		return r == SL_NEXT ? TC_ACT_OK : r;
+	}
 	r = flow_tracked(skb, &p, SL_HOOK_FROM_NETDEV, now);
 	if (r != SL_NEXT)
 		return r;

@@ -152,6 +152,13 @@ enum sl_ct_flag {
 	SL_CT_SNAT = 2,		/* the source was rewritten too (hairpin, remote NodePort) */
 	SL_CT_EXTERNAL = 4,	/* the flow entered through the node's interface */
 	SL_CT_FIN = 8,		/* this entry's direction sent a FIN: both set -> CLOSED */
+	SL_CT_DSR = 16,		/* frontend's node: the remote backend answers the client
+				 * directly; the client's packets carry the frontend to
+				 * its node in the DSR option (struct dsr_opt) */
+	SL_CT_DSR_BACKEND = 32,	/* backend's node: made from a DSR option; the reply
+				 * entry restores the frontend. The client entry
+				 * rewrites nothing, and the reply entry's peer is the
+				 * reverse of its own key, not of its value */
 };
 
 enum sl_ct_state {
@@ -202,7 +209,12 @@ enum sl_stat {
 	SL_DROP_MALFORMED = 8,	/* headers shorter than they claim */
 	SL_DROP_NAT_PORTS = 9,	/* no free SNAT port */
 	SL_DROP_REWRITE = 10,	/* a helper failed to rewrite the packet (no memory) */
-	SL_STAT_MAX = 11,
+	SL_STAT_DSR_SENT = 11,	/* left for a remote backend with the DSR option */
+	SL_STAT_DSR_RECEIVED = 12,	/* arrived with the DSR option, taken off here */
+	SL_STAT_DSR_NO_ROOM = 13,	/* the option would pass the MTU or the 60-byte
+				 * header: a new flow SNATed instead, a packet
+				 * of a DSR flow sent without it */
+	SL_STAT_MAX = 14,
 };
 
 struct stats_key {
@@ -217,7 +229,41 @@ struct stats_val {
 /* Load-time settings: the loader writes them into the object's read-only
  * data (const volatile struct sl_config sl_cfg) before the verifier sees it. */
 enum sl_cfg_flag {
-	SL_CFG_DSR = 1,		/* remote backends answer external clients directly */
+	SL_CFG_DSR = 1,		/* remote backends answer external clients directly
+				 * (NodePort, ExternalIP, LoadBalancer), told the
+				 * frontend by the DSR option */
+};
+
+/* The DSR option: an IPv4 option by which the node that takes an external
+ * client's packet for a remote backend (the frontend's node) tells the
+ * backend's node which frontend the client addressed, so that the backend's
+ * answers can leave that node with the frontend as their source and go to
+ * the client directly. The frontend's node puts it first, right after the
+ * fixed 20-byte header (bpf_skb_adjust_room, BPF_ADJ_ROOM_NET), and fixes
+ * ihl, tot_len and the header checksum; the backend's node looks for it
+ * there only, and takes it off before the packet reaches the pod.
+ *
+ *   0        8        16                31
+ *   +--------+--------+-----------------+
+ *   | 0x9e   | 8      | frontend port   |
+ *   +--------+--------+-----------------+
+ *   | frontend address (VIP)            |
+ *   +-----------------------------------+
+ *
+ * Type 0x9e is option number 30 with the copied flag, class 0: RFC 4727's
+ * value for RFC 3692-style experiments (IANA "EXP"), so it collides with no
+ * assigned option (Cilium's DSR uses 0x9a). Copied: a fragment would carry
+ * it too. All fields big-endian. */
+enum sl_dsr {
+	SL_DSR_OPT_TYPE = 0x9e,
+	SL_DSR_OPT_LEN = 8,	/* the whole option, as its length byte says */
+};
+
+struct dsr_opt {
+	__u8 type;		/* SL_DSR_OPT_TYPE */
+	__u8 len;		/* SL_DSR_OPT_LEN */
+	__be16 port;		/* frontend port: service port, nodePort */
+	__be32 vip;		/* frontend address: node, external or LoadBalancer IP */
 };
 
 struct sl_config {

@@ -4,8 +4,9 @@
  * by a tuple as packets arrive and valued by the tuple to rewrite them to:
  * the client entry (client -> VIP becomes client -> backend) and the reply
  * entry (backend -> client becomes VIP -> client). Each entry's key is the
- * reverse of the other's value tuple, so from either one the other is found.
- * The flow's state and deadline are kept equal in both.
+ * reverse of the other's value tuple, so from either one the other is found
+ * (ct_pair_key: one exception, the backend's node of a DSR flow). The
+ * flow's state and deadline are kept equal in both.
  */
 #ifndef SLUICE_LIB_CT_H
 #define SLUICE_LIB_CT_H
@@ -40,6 +41,37 @@ static __always_inline void ct_peer_key(struct ct_key *k, const struct ct_val *v
 static __always_inline bool ct_is_reply(const struct ct_val *v)
 {
 	return v->flags & SL_CT_REPLY;
+}
+
+/* The frontend's node's client entry of a DSR flow: its packets carry the
+ * DSR option, and the answers bypass this node. */
+static __always_inline bool ct_is_dsr_client(const struct ct_val *v)
+{
+	return (v->flags & (SL_CT_DSR | SL_CT_REPLY)) == SL_CT_DSR;
+}
+
+/* Made on the backend's node from a DSR option. */
+static __always_inline bool ct_is_dsr_backend(const struct ct_val *v)
+{
+	return v->flags & SL_CT_DSR_BACKEND;
+}
+
+/* The key of the other entry of the flow whose entry k has value v. On the
+ * backend's node of a DSR flow the reply entry rewrites to a frontend that
+ * is another node's, and its pair is the reverse of its own key; the client
+ * entry there rewrites nothing, so both rules agree for it. */
+static __always_inline void ct_pair_key(struct ct_key *pk, const struct ct_key *k, const struct ct_val *v)
+{
+	if (!ct_is_dsr_backend(v)) {
+		ct_peer_key(pk, v, k->proto);
+		return;
+	}
+	__builtin_memset(pk, 0, sizeof(*pk));
+	pk->saddr = k->daddr;
+	pk->daddr = k->saddr;
+	pk->sport = k->dport;
+	pk->dport = k->sport;
+	pk->proto = k->proto;
 }
 
 /* The entry for k, or NULL when there is none or it has expired. */
@@ -80,6 +112,11 @@ static __always_inline __u8 ct_next_state(const struct ct_val *v, const struct p
 			return SL_CT_CLOSED;
 		if (p->tcp_flags & SL_TCP_FIN)
 			return v->state > SL_CT_CLOSING ? v->state : SL_CT_CLOSING;
+		/* DSR: the answers bypass this node, so the client's ACK
+		 * without SYN (it had the SYN-ACK) shows the flow established */
+		if (ct_is_dsr_client(v) && v->state == SL_CT_NEW &&
+		    (p->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_ACK)
+			return SL_CT_ESTABLISHED;
 	}
 	/* the first packet the other side sends makes the flow established */
 	if (ct_is_reply(v) && v->state == SL_CT_NEW)
@@ -94,10 +131,11 @@ static __always_inline __u8 ct_next_flags(const struct ct_val *v, const struct p
 	return v->flags;
 }
 
-/* Advances the flow's state and deadline for a packet matching v. Writes
- * (v and its peer) only when the state changes or the deadline would move
- * by more than a second: a packet of a busy flow costs no map write. */
-static __always_inline void ct_refresh(struct ct_val *v, const struct pkt *p, __u64 now)
+/* Advances the flow's state and deadline for a packet matching entry k,
+ * value v. Writes (v and its peer) only when the state changes or the
+ * deadline would move by more than a second: a packet of a busy flow costs
+ * no map write. */
+static __always_inline void ct_refresh(const struct ct_key *k, struct ct_val *v, const struct pkt *p, __u64 now)
 {
 	__u8 state = ct_next_state(v, p), flags = ct_next_flags(v, p);
 	__u64 expires = now + ct_lifetime_ns(p->proto, state);
@@ -106,7 +144,7 @@ static __always_inline void ct_refresh(struct ct_val *v, const struct pkt *p, __
 
 	if (state == v->state && flags == v->flags && expires < v->expires + NSEC_PER_SEC)
 		return;
-	ct_peer_key(&pk, v, p->proto);
+	ct_pair_key(&pk, k, v);
 	peer = bpf_map_lookup_elem(&sl_ct, &pk);
 	if (peer) {
 		if (state == SL_CT_CLOSING && (flags & SL_CT_FIN) && (peer->flags & SL_CT_FIN)) {
@@ -126,7 +164,7 @@ static __always_inline void ct_delete_flow(const struct ct_key *k, const struct 
 {
 	struct ct_key pk;
 
-	ct_peer_key(&pk, v, k->proto);
+	ct_pair_key(&pk, k, v);
 	bpf_map_delete_elem(&sl_ct, &pk);
 	bpf_map_delete_elem(&sl_ct, k);
 }
@@ -147,7 +185,7 @@ static __always_inline void ct_client_val(struct ct_val *v, __be32 saddr, __be32
 }
 
 /* The reply entry of client entry (k, cv): rewrites answers back to the
- * reverse of the client's own tuple. */
+ * reverse of the client's own tuple (k as the client sent it). */
 static __always_inline void ct_reply_val(struct ct_val *rv, const struct ct_key *k, const struct ct_val *cv)
 {
 	__builtin_memset(rv, 0, sizeof(*rv));

@@ -11,6 +11,7 @@
 #include "common.h"
 #include "config.h"
 #include "ct.h"
+#include "dsr.h"
 #include "lb.h"
 #include "nat.h"
 #include "parse.h"
@@ -77,7 +78,9 @@ static __always_inline int flow_forward(struct __sk_buff *skb, enum sl_hook hook
  * to end: their client sees the connection fail and reconnects. */
 static __always_inline bool flow_backend_gone(const struct ct_val *v, const struct pkt *p)
 {
-	return !ct_is_reply(v) && !pkt_is_tcp(p) && !lb_backend(v->bset, v->backend);
+	/* the backend's node of a DSR flow knows no backend set: the
+	 * frontend's node repicks, and its next packet brings the new backend */
+	return !ct_is_reply(v) && !pkt_is_tcp(p) && !ct_is_dsr_backend(v) && !lb_backend(v->bset, v->backend);
 }
 
 /* A SYN on the tuple of a closed connection starts a new one. */
@@ -85,6 +88,28 @@ static __always_inline bool flow_tuple_reused(const struct ct_val *v, const stru
 {
 	return !ct_is_reply(v) && pkt_is_tcp(p) &&
 	       (p->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN && v->state >= SL_CT_CLOSING;
+}
+
+/* Whether a packet of a tracked flow (entry v, refreshed) carries the DSR
+ * option: see lib/dsr.h. */
+static __always_inline bool flow_dsr_wants_opt(const struct ct_val *v, const struct pkt *p)
+{
+	return ct_is_dsr_client(v) && (!pkt_is_tcp(p) || v->state == SL_CT_NEW);
+}
+
+/* Adds the DSR option (the frontend vip, port) to a packet of a tracked
+ * flow that wants it; one that it does not fit goes without. Returns SL_NEXT,
+ * or a drop. */
+static __always_inline int flow_dsr_opt(struct __sk_buff *skb, struct pkt *p, __be32 vip, __be16 port)
+{
+	if (!dsr_opt_fits(skb, p)) {
+		stats_count(skb, SL_STAT_DSR_NO_ROOM);
+		return SL_NEXT;
+	}
+	if (dsr_opt_add(skb, p, vip, port) < 0)
+		return stats_drop(skb, SL_DROP_REWRITE);
+	stats_count(skb, SL_STAT_DSR_SENT);
+	return SL_NEXT;
 }
 
 /* The conntrack fast path. Returns a verdict, or SL_NEXT when the packet
@@ -108,27 +133,40 @@ static __always_inline int flow_tracked(struct __sk_buff *skb, struct pkt *p, en
 		ct_delete_flow(&k, v);
 		return SL_NEXT;
 	}
-	ct_refresh(v, p, now);
+	ct_refresh(&k, v, p, now);
 	if (nat_rewrite(skb, p, v->saddr, v->daddr, v->sport, v->dport) < 0)
 		return stats_drop(skb, SL_DROP_REWRITE);
 	stats_count(skb, SL_STAT_CT_HIT);
+	if (hook == SL_HOOK_FROM_NETDEV && flow_dsr_wants_opt(v, p)) {
+		/* k is the tuple as the client sent it: to the frontend */
+		int r = flow_dsr_opt(skb, p, k.daddr, k.dport);
+
+		if (r != SL_NEXT)
+			return r;
+	}
 	return flow_forward(skb, hook, p, sender, v);
 }
 
-/* The conntrack flags of a new flow to backend be. */
-static __always_inline __u8 flow_new_flags(enum sl_hook hook, const struct pkt *p, const struct be_val *be)
+/* The conntrack flags of a new flow of service s to backend be. */
+static __always_inline __u8 flow_new_flags(struct __sk_buff *skb, enum sl_hook hook, const struct pkt *p,
+					   const struct svc_val *s, const struct be_val *be)
 {
 	if (hook == SL_HOOK_FROM_POD)
 		/* hairpin: the pod must not see a packet from itself */
 		return be->ip == p->saddr ? SL_CT_SNAT : 0;
 	/* A local backend answers through sl_from_pod, which restores the
-	 * frontend: DNAT alone keeps the client's address. With DSR a remote
-	 * backend's node would have to restore the frontend as the source of
-	 * its answers, and so would need the original frontend (Cilium carries
-	 * it in an IP option); that part is not built, so the packet leaves
-	 * DNATed only. */
-	if (be_is_local(be) || cfg_is_dsr())
+	 * frontend: DNAT alone keeps the client's address. A remote one
+	 * answers through its own node: SNAT to this node brings the answers
+	 * back here, or, with DSR, the DSR option tells that node the frontend
+	 * to restore (lib/dsr.h). A ClusterIP reached from outside stays
+	 * SNATed: it is the cluster's own address, not one to answer from. */
+	if (be_is_local(be))
 		return SL_CT_EXTERNAL;
+	if (cfg_is_dsr() && !svc_is_cluster_ip(s)) {
+		if (dsr_opt_fits(skb, p))
+			return SL_CT_EXTERNAL | SL_CT_DSR;
+		stats_count(skb, SL_STAT_DSR_NO_ROOM);
+	}
 	return SL_CT_EXTERNAL | SL_CT_SNAT;
 }
 
@@ -154,11 +192,12 @@ static __always_inline int flow_create_snat(struct __sk_buff *skb, const struct 
 	return SL_NEXT;
 }
 
-/* Tracks and translates the first packet of a flow to backend pick. */
+/* Tracks and translates the first packet of a flow of service s to backend
+ * pick. */
 static __always_inline int flow_start(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook,
-				      const struct lb_pick *pick, __u64 now)
+				      const struct svc_val *s, const struct lb_pick *pick, __u64 now)
 {
-	__u8 flags = flow_new_flags(hook, p, &pick->be);
+	__u8 flags = flow_new_flags(skb, hook, p, s, &pick->be);
 	__be32 sender = p->saddr, saddr = p->saddr;
 	struct ct_key k, rk;
 	struct ct_val cv, rv;
@@ -181,6 +220,12 @@ static __always_inline int flow_start(struct __sk_buff *skb, struct pkt *p, enum
 	if (nat_rewrite(skb, p, cv.saddr, cv.daddr, cv.sport, cv.dport) < 0)
 		return stats_drop(skb, SL_DROP_REWRITE);
 	stats_count(skb, SL_STAT_TRANSLATED);
+	if (hook == SL_HOOK_FROM_NETDEV && (flags & SL_CT_DSR)) {
+		/* the frontend, as the client addressed it: k */
+		if (dsr_opt_add(skb, p, k.daddr, k.dport) < 0)
+			return stats_drop(skb, SL_DROP_REWRITE);
+		stats_count(skb, SL_STAT_DSR_SENT);
+	}
 	return flow_forward(skb, hook, p, sender, &cv);
 }
 
@@ -199,7 +244,7 @@ static __always_inline int flow_new(struct __sk_buff *skb, struct pkt *p, enum s
 		return reject(skb, p);
 	if (!lb_pick(s, p, now, &pick))
 		return stats_drop(skb, SL_DROP_NO_BACKEND);
-	return flow_start(skb, p, hook, &pick, now);
+	return flow_start(skb, p, hook, s, &pick, now);
 }
 
 #endif /* SLUICE_LIB_FLOW_H */

@@ -27,6 +27,11 @@ struct lb_pick {
 	struct be_val be;
 };
 
+static __always_inline bool svc_is_cluster_ip(const struct svc_val *s)
+{
+	return s->kind == SL_KIND_CLUSTER_IP;
+}
+
 static __always_inline bool svc_has_internal(const struct svc_val *s)
 {
 	return s->flags & SL_SVC_HAS_INTERNAL;

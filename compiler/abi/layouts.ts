@@ -17,6 +17,8 @@ export const SL_CT_REPLY: i32 = 1;
 export const SL_CT_SNAT: i32 = 2;
 export const SL_CT_EXTERNAL: i32 = 4;
 export const SL_CT_FIN: i32 = 8;
+export const SL_CT_DSR: i32 = 16;
+export const SL_CT_DSR_BACKEND: i32 = 32;
 
 // enum sl_ct_state
 export const SL_CT_NEW: i32 = 0;
@@ -36,7 +38,10 @@ export const SL_DROP_CT_FULL: i32 = 7;
 export const SL_DROP_MALFORMED: i32 = 8;
 export const SL_DROP_NAT_PORTS: i32 = 9;
 export const SL_DROP_REWRITE: i32 = 10;
-export const SL_STAT_MAX: i32 = 11;
+export const SL_STAT_DSR_SENT: i32 = 11;
+export const SL_STAT_DSR_RECEIVED: i32 = 12;
+export const SL_STAT_DSR_NO_ROOM: i32 = 13;
+export const SL_STAT_MAX: i32 = 14;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR: i32 = 1;
@@ -65,6 +70,10 @@ export const SL_SVC_HAS_INTERNAL: i32 = 8;
 // enum sl_be_flag
 export const SL_BE_LOCAL: i32 = 1;
 export const SL_BE_TERMINATING: i32 = 2;
+
+// enum sl_dsr
+export const SL_DSR_OPT_TYPE: i32 = 158;
+export const SL_DSR_OPT_LEN: i32 = 8;
 
 // (map id, key size, value size) for every map, by id
 export const MAPS_LAYOUT: StaticArray<i32> = [1, 8, 16, 2, 8, 8, 3, 8, 256, 4, 16, 4, 5, 4, 128];

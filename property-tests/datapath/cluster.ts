@@ -7,6 +7,7 @@ import { CONFIG } from './harness.ts';
 
 export const NODE = 'n1';
 export const NODE_IP = ipText(CONFIG.nodeIp); // n1's InternalIP, and sl_cfg.node_ip
+export const N2_IP = '192.168.1.11'; // n2's InternalIP: where REMOTE_BE live
 export const HAIRPIN_IP = ipText(CONFIG.hairpinIp); // sl_cfg.hairpin_ip
 
 export const CLIENT_POD = '10.244.1.9'; // a pod on n1
@@ -16,7 +17,7 @@ export const EXTERNAL = '192.0.2.50'; // a client outside the cluster
 export const IN_RANGE = '198.51.100.7'; // a client inside lb's loadBalancerSourceRanges
 export const ROUTER = '10.0.0.1'; // sends ICMP errors
 
-export const MAC = { pod: '02:00:00:00:01:09', host: '02:00:00:00:01:01', router: '02:00:00:00:00:aa', node: '02:00:00:00:00:10' };
+export const MAC = { pod: '02:00:00:00:01:09', host: '02:00:00:00:01:01', router: '02:00:00:00:00:aa', node: '02:00:00:00:00:10', n2: '02:00:00:00:00:22' };
 
 /** A ClusterIP (or other) Service with one port per [name, proto, port, targetPort, nodePort?]. */
 const service = (name: string, clusterIP: string, ports: [string, string, number, number, number?][], more: Json = {}, status?: Json) =>
@@ -41,15 +42,16 @@ export const VIP = {
   self: '10.96.0.70', // TCP 80 -> CLIENT_POD:8080 (hairpin)
   moving: '10.96.0.80', // UDP 53 and TCP 53 -> 5353 on both REMOTE_BE
   etp: '10.96.0.90', // NodePort 30090 with externalTrafficPolicy Local, backend on n2 only
+  udpRemote: '10.96.0.100', // NodePort UDP 53 -> 5353 (nodePort 30053) -> REMOTE_BE[1]
 };
 
-export const NODE_PORT = { lb: 30443, local: 30080, remote: 30081, etp: 30090 };
+export const NODE_PORT = { lb: 30443, local: 30080, remote: 30081, etp: 30090, udpRemote: 30053 };
 
 export const MOVING_PORTS: [string, string, number][] = [['dns', 'UDP', 5353], ['dns-tcp', 'TCP', 5353]];
 
 export const OBJECTS: Json[] = [
   node(NODE, NODE_IP),
-  node('n2', '192.168.1.11'),
+  node('n2', N2_IP),
   service('web', VIP.web, [['http', 'TCP', 80, 8080], ['dns', 'UDP', 53, 5353]]),
   endpoints('web', [['http', 'TCP', 8080], ['dns', 'UDP', 5353]], web),
   service('empty', VIP.empty, [['http', 'TCP', 80, 8080], ['dns', 'UDP', 53, 5353]]),
@@ -68,6 +70,8 @@ export const OBJECTS: Json[] = [
   endpoints('moving', MOVING_PORTS, REMOTE_BE.map((ip) => ep(ip, 'n2'))),
   service('etp', VIP.etp, [['http', 'TCP', 80, 8080, NODE_PORT.etp]], { type: 'NodePort', externalTrafficPolicy: 'Local' }),
   endpoints('etp', [['http', 'TCP', 8080]], [ep(REMOTE_BE[1], 'n2')]),
+  service('udp-remote', VIP.udpRemote, [['dns', 'UDP', 53, 5353, NODE_PORT.udpRemote]], { type: 'NodePort' }),
+  endpoints('udp-remote', [['dns', 'UDP', 5353]], [ep(REMOTE_BE[1], 'n2')]),
 ];
 
 /** The EndpointSlice of `moving` with only these endpoints left. */

@@ -1,10 +1,10 @@
 // Clients outside the cluster, through sl_from_netdev on the real kernel
 // (BPF_PROG_TEST_RUN): NodePort and LoadBalancer frontends with local and
 // remote backends, SNAT to the node's address and its port choice, the
-// answers' way back, source ranges, DSR and externalTrafficPolicy Local.
+// answers' way back, source ranges and externalTrafficPolicy Local. DSR is
+// in dsr.test.ts.
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
-import { SL_CFG_DSR } from '../../runtime/abi/layouts.generated.ts';
 import { flowHash, pack } from '../model/datapath.ts';
 import { ipBytes, TCP_FLAGS } from '../model/packet.ts';
 import { CLIENT_POD, EXTERNAL, IN_RANGE, LOCAL_BE, MAC, NODE_IP, NODE_PORT, podFrame, REMOTE_BE, tcp, VIP, wireFrame } from './cluster.ts';
@@ -81,15 +81,6 @@ const SCENARIOS: Scenario[] = [
       } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50041, NODE_PORT.remote)),
         expect: { verdict: 'TC_ACT_SHOT', stats: { SL_DROP_NAT_PORTS: 1 } } },
-    ],
-  },
-  {
-    name: 'DSR: a remote backend gets the packet DNATed only (the client\'s address kept)',
-    config: { flags: SL_CFG_DSR },
-    steps: [
-      { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50050, NODE_PORT.remote)),
-        expect: { verdict: 'TC_ACT_OK', src: EXTERNAL, sport: 50050, dst: REMOTE_BE[0], dport: 8080,
-          check: (_o, c) => assert.is(ctEntry(c, tuple(EXTERNAL, NODE_IP, 50050, NODE_PORT.remote))!.flags, A.SL_CT_EXTERNAL) } },
     ],
   },
   {

@@ -53,6 +53,8 @@ export type Step = Send | Act;
 
 export interface Scenario {
   name: string;
+  /** The node whose maps the datapath holds (default NODE, n1). */
+  node?: string;
   config?: Partial<DatapathConfig>;
   steps: Step[];
 }
@@ -78,18 +80,18 @@ function checkOut(e: Expect, out: Parsed, sent: Uint8Array, result: Uint8Array, 
   e.check?.(out, c);
 }
 
-// One loaded datapath per config, reset between scenarios: a load costs the
-// verifier's time for every program, a reset a few map operations.
+// One loaded datapath per node and config, reset between scenarios: a load
+// costs the verifier's time for every program, a reset a few map operations.
 const loaded = new Map<string, Datapath>();
 
-function datapathFor(config: Partial<DatapathConfig> | undefined): Datapath {
-  const key = JSON.stringify(config ?? {});
+function datapathFor(node: string, config: Partial<DatapathConfig> | undefined): Datapath {
+  const key = JSON.stringify([node, config ?? {}]);
   const dp = loaded.get(key);
   if (dp) {
     dp.reset(OBJECTS);
     return dp;
   }
-  const fresh = new Datapath({ objects: OBJECTS, node: NODE, config });
+  const fresh = new Datapath({ objects: OBJECTS, node, config });
   loaded.set(key, fresh);
   return fresh;
 }
@@ -100,9 +102,14 @@ export function closeDatapaths(): void {
   loaded.clear();
 }
 
+export interface RunOptions {
+  /** Runs each program run inside it (say, in another network namespace). */
+  around?: <T>(fn: () => T) => T;
+}
+
 /** Runs a scenario on a datapath holding the test cluster's maps and nothing else. */
-export function runScenario(s: Scenario): void {
-  const dp = datapathFor(s.config);
+export function runScenario(s: Scenario, o: RunOptions = {}): void {
+  const dp = datapathFor(s.node ?? NODE, s.config);
   const c: Ctx = { dp, outs: [], raw: [], sent: [], memo: {}, lookup: (map, key) => dp.lookup(map, key, layoutOf(map).value.size) };
   s.steps.forEach((step, i) => {
     if ('act' in step) {
@@ -113,7 +120,7 @@ export function runScenario(s: Scenario): void {
     const f = typeof step.frame === 'function' ? step.frame(c) : step.frame;
     const bytes = f instanceof Uint8Array ? f : buildFrame(f);
     const where = `step ${i + 1} (${prog})`;
-    const r = dp.run(prog, bytes);
+    const r = o.around ? o.around(() => dp.run(prog, bytes)) : dp.run(prog, bytes);
     assert.is(VERDICT_NAMES[r.verdict] ?? `verdict ${r.verdict}`, step.expect.verdict, `${where}: verdict`);
     let out: Parsed;
     try {

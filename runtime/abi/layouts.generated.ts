@@ -19,6 +19,8 @@ export const SL_CT_REPLY = 1;
 export const SL_CT_SNAT = 2;
 export const SL_CT_EXTERNAL = 4;
 export const SL_CT_FIN = 8;
+export const SL_CT_DSR = 16;
+export const SL_CT_DSR_BACKEND = 32;
 
 // enum sl_ct_state
 export const SL_CT_NEW = 0;
@@ -38,7 +40,10 @@ export const SL_DROP_CT_FULL = 7;
 export const SL_DROP_MALFORMED = 8;
 export const SL_DROP_NAT_PORTS = 9;
 export const SL_DROP_REWRITE = 10;
-export const SL_STAT_MAX = 11;
+export const SL_STAT_DSR_SENT = 11;
+export const SL_STAT_DSR_RECEIVED = 12;
+export const SL_STAT_DSR_NO_ROOM = 13;
+export const SL_STAT_MAX = 14;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR = 1;
@@ -67,6 +72,10 @@ export const SL_SVC_HAS_INTERNAL = 8;
 // enum sl_be_flag
 export const SL_BE_LOCAL = 1;
 export const SL_BE_TERMINATING = 2;
+
+// enum sl_dsr
+export const SL_DSR_OPT_TYPE = 158;
+export const SL_DSR_OPT_LEN = 8;
 
 // Maps the compiler writes, by id: the order of a MapDiff.
 export const MAPS: readonly MapLayout[] = [

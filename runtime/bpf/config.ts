@@ -5,7 +5,7 @@ import { CONFIG } from '../abi/layouts.generated.ts';
 export interface DatapathConfig {
   nodeIp: Uint8Array; // 4 bytes, network order: SNAT source toward remote backends
   hairpinIp: Uint8Array; // 4 bytes: source of a pod's flows to itself through a service
-  flags: number; // SL_CFG_*
+  flags: number; // SL_CFG_*: SL_CFG_DSR for --dsr (bpf/lib/dsr.h)
   ctSynS: number;
   ctEstS: number;
   ctFinS: number;
