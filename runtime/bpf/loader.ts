@@ -160,6 +160,11 @@ export function explainLoadFailure(e: LibbpfError, object: string): string {
   const failed = /prog '([^']+)': BPF program load failed: (.*)/.exec(log);
   const pin = /couldn't reuse pinned map at '([^']+)'/.exec(log);
   if (pin) return `map pinned at ${pin[1]} does not fit ${object}; ${STALE_PIN_HINT}`;
+  // As root, EACCES is the verifier refusing the program without a log it could quote.
+  if (e.errno === S.errno.EACCES && process.getuid?.() === 0) {
+    return `load ${failed?.[1] ?? object}: the kernel refused it (EACCES, the verifier's answer, with no log); ` +
+      `${object} does not pass this kernel's verifier: rebuild it from a matching source, or report the output of --verbose`;
+  }
   if (e.errno === S.errno.EPERM || e.errno === S.errno.EACCES) {
     return `load ${failed?.[1] ?? object}: permission denied: run as root (CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN)`;
   }
