@@ -19,6 +19,7 @@
 //   as an HTTP 410 with a Status body (expire() chooses);
 // - an expired or unknown continue token gets an HTTP 410 as well.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 
 export const RESOURCES = {
@@ -86,6 +87,13 @@ export class FakeApiServer {
     });
     self = new FakeApiServer(server);
     return self;
+  }
+
+  /** Writes a kubeconfig file whose current context is this server (plain HTTP, a dummy token); returns its path. */
+  writeKubeconfig(path: string): string {
+    writeFileSync(path, `apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: "${this.url}", insecure-skip-tls-verify: true}}]\n` +
+      'users: [{name: u, user: {token: t0k3n}}]\ncontexts: [{name: c, context: {cluster: fake, user: u}}]\ncurrent-context: c\n');
+    return path;
   }
 
   /** Stops everything: open watches end, connections close. */

@@ -272,6 +272,11 @@ export class PinnedStore implements MapStore {
     return this.entries(map).length;
   }
 
+  /** The map's max_entries, as pinned. */
+  maxEntries(map: string): number {
+    return this.map(map).info.maxEntries;
+  }
+
   /** A datapath-owned map (sl_ct, sl_affinity, sl_stats), or undefined when the datapath pins none by that name. */
   stateMap(name: string): PinnedMap | undefined {
     return this.state.get(name);

@@ -14,7 +14,7 @@ import { pickInterfaces, type Choice, type Chosen } from '../bpf/pickInterfaces.
 import { attachProgram, type AttachResult, type Hook } from '../bpf/tc.ts';
 import { SL_CFG_DSR } from '../abi/layouts.generated.ts';
 import { parseIp } from '../encode/ip.ts';
-import { nodeFacts } from '../encode/nodeFacts.ts';
+import { nodeFacts, type NodeFacts } from '../encode/nodeFacts.ts';
 import { normalizeAll } from '../encode/normalizeAll.ts';
 import { deleteCount, opCount, upsertCount } from '../maps/mapDiff.ts';
 import { reconcile } from '../maps/reconcile.ts';
@@ -25,16 +25,8 @@ import { UsageError, type Io } from './io.ts';
 
 export const DEFAULT_HAIRPIN_IP = '169.254.42.1';
 
-export const APPLY_USAGE = `usage: sluice apply <file>... --node NAME [options]
-
-Compiles a cluster snapshot for NAME, loads the datapath, brings its pinned
-maps to the compiled state (only the entries that differ), and attaches
-sl_from_pod/sl_to_pod to the host side of each local pod's interface and
-sl_from_netdev to each interface holding one of the node's addresses. Run as
-root. Applying the same snapshot again changes nothing.
-
-  --node NAME            the node to program (required)
-${PIN_ROOT_USAGE}
+/** The options `apply` and `run` share: where the maps are, which interfaces, sizes. */
+export const DATAPATH_USAGE = `${PIN_ROOT_USAGE}
 ${NETNS_USAGE}
   --pod-ifaces A,B       pod programs on exactly these interfaces
   --pod-iface-prefix P   pod programs on every interface named P...
@@ -52,15 +44,25 @@ ${NETNS_USAGE}
                          replaced sl_ct forgets tracked connections
   --object FILE          the datapath object (default ${DEFAULT_OBJECT})
   --verbose              print libbpf's log after a load error
-  -h, --help             print this text
+`;
+
+export const APPLY_USAGE = `usage: sluice apply <file>... --node NAME [options]
+
+Compiles a cluster snapshot for NAME, loads the datapath, brings its pinned
+maps to the compiled state (only the entries that differ), and attaches
+sl_from_pod/sl_to_pod to the host side of each local pod's interface and
+sl_from_netdev to each interface holding one of the node's addresses. Run as
+root. Applying the same snapshot again changes nothing.
+
+  --node NAME            the node to program (required)
+${DATAPATH_USAGE}  -h, --help             print this text
 
 Exit status: 0 done (rejected objects are listed on stderr and left out),
 1 failed (one line says what and why), 2 usage error.
 `;
 
-interface ApplyArgs {
-  files: string[];
-  node: string;
+/** What `apply` and `run` share: where the maps are pinned, how the datapath is loaded and attached. */
+export interface DatapathArgs {
   pinRoot: string;
   netns?: string;
   object?: string;
@@ -73,29 +75,40 @@ interface ApplyArgs {
   ifaces: { podIfaces?: string[]; podIfacePrefix?: string; nodeIfaces?: string[] };
 }
 
-/** Returns undefined for --help. */
-export function parseApplyArgs(args: readonly string[]): ApplyArgs | undefined {
-  const p = parse(args, {
-    node: { type: 'string' }, 'pin-root': { type: 'string' }, netns: { type: 'string' }, object: { type: 'string' },
-    'pod-ifaces': { type: 'string' }, 'pod-iface-prefix': { type: 'string' }, 'node-ifaces': { type: 'string' },
-    'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' },
-    'replace-maps': { type: 'boolean' }, verbose: { type: 'boolean' }, ...SIZE_OPTIONS,
-  });
-  if (!p) return undefined;
-  const v = p.values;
-  if (p.positionals.length === 0) throw new UsageError('no input files');
-  if (v.node === undefined) throw new UsageError('--node is required: the node whose datapath this is');
+interface ApplyArgs extends DatapathArgs {
+  files: string[];
+  node: string;
+}
+
+export const DATAPATH_OPTIONS = {
+  'pin-root': { type: 'string' }, netns: { type: 'string' }, object: { type: 'string' },
+  'pod-ifaces': { type: 'string' }, 'pod-iface-prefix': { type: 'string' }, 'node-ifaces': { type: 'string' },
+  'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' },
+  'replace-maps': { type: 'boolean' }, verbose: { type: 'boolean' }, ...SIZE_OPTIONS,
+} as const;
+
+/** DATAPATH_OPTIONS' values, checked; throws UsageError. */
+export function datapathArgsOf(v: { [k: string]: string | boolean | undefined }): DatapathArgs {
   if (v['pod-ifaces'] !== undefined && v['pod-iface-prefix'] !== undefined) throw new UsageError('give --pod-ifaces or --pod-iface-prefix, not both');
   for (const flag of ['node-ip', 'hairpin-ip'] as const) {
     if (v[flag] !== undefined && parseIp(v[flag] as string)?.family !== 4) throw new UsageError(`--${flag} must be an IPv4 address, not "${v[flag]}"`);
   }
   return {
-    files: p.positionals, node: v.node as string, pinRoot: (v['pin-root'] as string) ?? DEFAULT_PIN_ROOT,
+    pinRoot: (v['pin-root'] as string) ?? DEFAULT_PIN_ROOT,
     netns: v.netns as string | undefined, object: v.object as string | undefined, nodeIp: v['node-ip'] as string | undefined,
     hairpinIp: (v['hairpin-ip'] as string) ?? DEFAULT_HAIRPIN_IP, dsr: v.dsr === true, replaceMaps: v['replace-maps'] === true,
     verbose: v.verbose === true, sizes: sizesOf(v),
     ifaces: { podIfaces: listOf(v['pod-ifaces']), podIfacePrefix: v['pod-iface-prefix'] as string | undefined, nodeIfaces: listOf(v['node-ifaces']) },
   };
+}
+
+/** Returns undefined for --help. */
+export function parseApplyArgs(args: readonly string[]): ApplyArgs | undefined {
+  const p = parse(args, { node: { type: 'string' }, ...DATAPATH_OPTIONS });
+  if (!p) return undefined;
+  if (p.positionals.length === 0) throw new UsageError('no input files');
+  if (p.values.node === undefined) throw new UsageError('--node is required: the node whose datapath this is');
+  return { files: p.positionals, node: p.values.node as string, ...datapathArgsOf(p.values) };
 }
 
 export function applyCommand(args: readonly string[], io: Io): number {
@@ -111,7 +124,7 @@ export function applyCommand(args: readonly string[], io: Io): number {
   }
 }
 
-const PROGRAMS_OF: { pod: [ProgramName, Hook][]; node: [ProgramName, Hook][] } = {
+export const PROGRAMS_OF: { pod: [ProgramName, Hook][]; node: [ProgramName, Hook][] } = {
   pod: [['sl_from_pod', 'ingress'], ['sl_to_pod', 'egress']],
   node: [['sl_from_netdev', 'ingress']],
 };
@@ -125,15 +138,9 @@ function apply(a: ApplyArgs, io: Io): number {
   if (!nodeIp) {
     throw new Error(facts ? `Node ${a.node} has no IPv4 InternalIP: pass --node-ip` : `no Node ${a.node} in the snapshot: pass --node-ip, or include the Node`);
   }
-  const config: DatapathConfig = {
-    nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes, flags: a.dsr ? SL_CFG_DSR : 0, ...DEFAULT_TIMEOUTS,
-  };
+  const config = datapathConfig(nodeIp, a);
   // Which interfaces, before anything is loaded: a wrong --pod-ifaces fails with nothing changed.
-  const choice: Choice = inNetns(a.netns, () => {
-    const want = { nodeAddresses: facts?.addresses ?? [nodeIp], pods: facts?.pods ?? [] };
-    const routes = a.ifaces.podIfaces || a.ifaces.podIfacePrefix ? [] : routesTo(want.pods.map((p) => p.ip));
-    return pickInterfaces(readLinks(), routes, want, a.ifaces);
-  });
+  const choice = chooseInterfaces(facts, nodeIp, a);
   const dp = loadDatapath({ object: a.object, pinRoot: a.pinRoot, sizes: a.sizes, config, replaceMaps: a.replaceMaps });
   const lines: string[] = [];
   try {
@@ -163,7 +170,22 @@ function apply(a: ApplyArgs, io: Io): number {
   return 0;
 }
 
-function attachLine(dp: Datapath, i: Chosen, programs: [ProgramName, Hook][]): string {
+/** sl_config for a node: its IP, the hairpin source, DSR or not. */
+export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp' | 'dsr'>): DatapathConfig {
+  return { nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes, flags: a.dsr ? SL_CFG_DSR : 0, ...DEFAULT_TIMEOUTS };
+}
+
+/** The interfaces to attach to, as the kernel (inside --netns) and the node's records say; runs `ip`. */
+export function chooseInterfaces(facts: NodeFacts | undefined, nodeIp: string, a: Pick<DatapathArgs, 'netns' | 'ifaces'>): Choice {
+  return inNetns(a.netns, () => {
+    const want = { nodeAddresses: facts?.addresses ?? [nodeIp], pods: facts?.pods ?? [] };
+    const routes = a.ifaces.podIfaces || a.ifaces.podIfacePrefix ? [] : routesTo(want.pods.map((p) => p.ip));
+    return pickInterfaces(readLinks(), routes, want, a.ifaces);
+  });
+}
+
+/** Attaches programs to one interface (call inside the netns); says what each hook got. */
+export function attachLine(dp: Datapath, i: Chosen, programs: [ProgramName, Hook][]): string {
   const done = programs.map(([p, hook]) => `${p} ${hook} ${attachProgram(i.ifindex, hook, dp.programs.get(p)!) satisfies AttachResult}`);
   return `${i.ifname} (${i.why}): ${done.join(', ')}`;
 }

@@ -7,12 +7,14 @@ import { UsageError, type Io } from './io.ts';
 import { MAPS_USAGE, mapsCommand } from './maps.ts';
 import { TESTBED_USAGE, testbedCommand } from './testbed.ts';
 import { REPLAY_USAGE, replayCommand } from './replay.ts';
+import { RUN_USAGE, runCommand } from './run.ts';
 
 interface Command { run(args: readonly string[], io: Io): number; usage: string; summary: string }
 
 const COMMANDS: { readonly [name: string]: Command } = {
   compile: { run: compileCommand, usage: COMPILE_USAGE, summary: 'compile a cluster snapshot into the maps each node would get' },
   replay: { run: replayCommand, usage: REPLAY_USAGE, summary: 'replay a recorded event log: the same diffs, batch by batch' },
+  run: { run: runCommand, usage: RUN_USAGE, summary: 'the node agent: watch the cluster, keep this node\'s maps up to date (root)' },
   apply: { run: applyCommand, usage: APPLY_USAGE, summary: 'program this node\'s datapath from a cluster snapshot (root)' },
   maps: { run: mapsCommand, usage: MAPS_USAGE, summary: 'print the live pinned maps, counters and conntrack' },
   detach: { run: detachCommand, usage: DETACH_USAGE, summary: 'take the programs off their interfaces; --pins removes the maps' },

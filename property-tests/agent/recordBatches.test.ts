@@ -1,0 +1,42 @@
+// The agent's pipeline in virtual time: the raw events handed to onEvent
+// since the last batch are exactly the ones the next batch holds (what the
+// event log records as one batch, and replay recomputes), rejections are
+// reported as they arrive and ride with the next batch, and a batch is the
+// latest record per object in key order.
+import { tap } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { recordBatches } from '../../runtime/agent/recordBatches.ts';
+import type { KubeEvent, KubeObject } from '../../runtime/sources/events.ts';
+
+const svc = (name: string, ip: string): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'a', name }, spec: { clusterIP: ip, ports: [{ port: 80 }] } });
+const V: { [k: string]: KubeEvent } = {
+  a: { type: 'upsert', object: svc('a', '10.96.0.1') },
+  A: { type: 'upsert', object: svc('a', '10.96.0.2') },
+  b: { type: 'upsert', object: svc('b', '10.96.0.3') },
+  x: { type: 'upsert', object: { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'a' } } }, // no name: rejected, no record
+  d: { type: 'delete', object: svc('b', '10.96.0.3') },
+  S: { type: 'synced' },
+};
+const label = (e: KubeEvent) => Object.entries(V).find(([, v]) => v === e)![0];
+
+test('events since the last batch are the batch; rejections ride along; latest per object, in key order', () => {
+  const trace: string[] = [];
+  new TestScheduler((actual, expected) => assert.equal(actual, expected)).run(({ hot, flush }) => {
+    hot('-b-a-A-S--x---b-d-a--------x--|', V).pipe(
+      recordBatches(5, { onEvent: (e) => trace.push(label(e)), onRejected: (r) => trace.push(`rejected ${r.object} ${r.field}`) }),
+      tap((records) => trace.push(`batch ${records.map((r) => `${r.op} ${r.name}`).join(', ')}`)),
+    ).subscribe();
+    flush();
+  });
+  assert.equal(trace, [
+    'b', 'a', 'A', 'S', 'batch upsert a, upsert b', // the sync: a's later state only; key order
+    'x', 'rejected Service a/? metadata.name', // no record: nothing to batch yet
+    'b', 'batch upsert b', // the first change after a quiet spell goes at once, x with it
+    'd', 'a', 'batch upsert a, delete b', // within minSync of the last: together, at its end
+    'x', 'rejected Service a/? metadata.name', // nothing follows: never batched (the log drops it at close)
+  ]);
+});
+
+test.run();

@@ -1,0 +1,296 @@
+// The node agent: the Kubernetes API through the compiler into this node's
+// maps, with a status endpoint and the healthCheckNodePorts. Imports the
+// Kubernetes source (client-node, about 1.5 s to load): `sluice run` loads
+// this module only when it runs.
+//
+// Start-up adopts what is live: the first batch (the whole cluster, after
+// 'synced') reconciles the maps to the compiled image, writing only the
+// entries that differ; later batches apply the compiler's diffs. Stopping
+// leaves the maps pinned and the programs attached.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { AddressInfo } from 'node:net';
+import type { Subscription } from 'rxjs';
+import type { DatapathArgs } from '../cli/apply.ts';
+import type { Rejection } from '../encode/records.ts';
+import * as R from '../../compiler/abi/records.ts';
+import type { Record } from '../encode/schema.ts';
+import { EventLogWriter } from '../log/eventLogWriter.ts';
+import type { MapStore } from '../maps/store.ts';
+import type { KubeEvent } from '../sources/events.ts';
+import { kubeEvents, loadKubeConfig, type KubeSourceOptions } from '../sources/kube.ts';
+import { kubeStats } from '../sources/kubeStats.ts';
+import { Compiler } from '../wasm/host.ts';
+import { agentMetrics, type AgentMetrics } from './agentMetrics.ts';
+import { memoryDataplane, type Dataplane, type InterfaceReport } from './dataplane.ts';
+import { Health } from './health.ts';
+import { HealthCheckServers } from './healthCheckServers.ts';
+import { HealthCheckTargets } from './healthCheckTargets.ts';
+import { kernelDataplane } from './kernelDataplane.ts';
+import { LocalNode } from './localNode.ts';
+import type { Logger } from './logger.ts';
+import { Programmer, type Applied } from './programmer.ts';
+import { recordBatches } from './recordBatches.ts';
+import { serveStatus, type ListenAddress, type Listening } from './statusServer.ts';
+
+export interface AgentOptions {
+  node: string;
+  /** The API server: a kubeconfig file, else the in-cluster config (ignored when kubeConfig is given). */
+  kubeconfig?: string;
+  kubeConfig?: KubeConfig;
+  /** Record every event and batch boundary into this directory (an event log `sluice replay` reads). */
+  record?: string;
+  /** Maps in memory; no kernel state touched. */
+  dryRun: boolean;
+  /** At most one batch per this many ms (kube-proxy's --min-sync-period). */
+  minSyncMs: number;
+  /** The status endpoint; the healthCheckNodePorts listen on healthCheckHost (default its host). */
+  listen: ListenAddress;
+  healthCheckHost?: string;
+  datapath: DatapathArgs;
+  log: Logger;
+  /** Source timings (tests shorten them). */
+  source?: KubeSourceOptions;
+  /** /healthz turns 503 after applies have failed this long (default 60 s). */
+  failTimeoutMs?: number;
+  /** After the first sync, the compiler's problems are read at most this often (default 10 s). */
+  problemsIntervalMs?: number;
+}
+
+export interface Agent {
+  /** Where /healthz, /readyz and /metrics are served. */
+  readonly address: AddressInfo;
+  readonly health: Health;
+  readonly metrics: AgentMetrics;
+  /** The maps (a MemoryStore with --dry-run); undefined until they can be programmed. */
+  store(): MapStore | undefined;
+  batches(): number;
+  healthCheckPorts(): number[];
+  /** Resolves with the exit status once the agent has stopped: 0 after stop(), 1 after a fatal error. */
+  readonly done: Promise<number>;
+  /** Stops taking events, abandons changes not yet batched, closes the log and the listeners; maps and programs stay. */
+  stop(reason: string): Promise<number>;
+}
+
+const RETRY_MS = { first: 1000, max: 30_000 };
+/** A watch silent this long is taken for dead and resumed. The API server sends a
+ * bookmark about once a minute to watches that ask (ours do), so a live one is
+ * never that quiet; client-node's 30 s default reopened six quiet watches twice a
+ * minute, the agent's main cost when idle. */
+const WATCH_TIMEOUT_MS = 90_000;
+
+export async function startAgent(o: AgentOptions): Promise<Agent> {
+  const { log, node } = o;
+  const kc = o.kubeConfig ?? loadKubeConfig(o.kubeconfig);
+  const compiler = new Compiler({ node });
+  const dataplane: Dataplane = o.dryRun ? memoryDataplane(o.datapath) : kernelDataplane({ ...o.datapath, node });
+  const writer = o.record === undefined ? undefined : new EventLogWriter(o.record, { node, image: () => compiler.rebuild() });
+  const programmer = new Programmer(compiler, writer);
+  const health = new Health(o.failTimeoutMs);
+  const local = new LocalNode(node), targets = new HealthCheckTargets(node);
+  const stats = kubeStats();
+  let batch = 0, pendingEvents = 0;
+  const events = new Map<string, number>(); // "kind\0type" -> events seen
+  const metrics = agentMetrics({ kube: stats, compiler, events, store: () => dataplane.store, capacity: (m) => dataplane.capacity(m), batches: () => batch });
+  log.info('start', {
+    node, dryRun: o.dryRun, pinRoot: o.dryRun ? undefined : o.datapath.pinRoot, netns: o.datapath.netns, minSyncMs: o.minSyncMs,
+    record: o.record, server: kc.getCurrentCluster()?.server, pid: process.pid,
+  });
+
+  let status: Listening;
+  try {
+    status = await serveStatus(o.listen, {
+      healthz: () => health.healthz(Date.now()),
+      readyz: () => health.readyz(Date.now()),
+      metrics: () => metrics.registry.render(),
+    });
+  } catch (e) {
+    writer?.close();
+    dataplane.close();
+    throw e;
+  }
+  log.info('listening', { address: status.address.address, port: status.address.port });
+  const hc = new HealthCheckServers(o.healthCheckHost ?? o.listen.host, log, () => health.healthz(Date.now()).ok);
+
+  // ---- per batch ----
+  let waiting: string | undefined; // why the maps cannot be programmed yet, as last logged
+  let skipped = new Set<string>(); // interfaces skipped, as last logged
+  let retryTimer: NodeJS.Timeout | undefined, retryMs = RETRY_MS.first;
+  const cpu0 = process.cpuUsage(), t0 = performance.now();
+
+  const rejected = (r: Rejection, stage: 'normalize' | 'compile') => {
+    log.warn('object rejected', { object: r.object, field: r.field, reason: r.reason, stage });
+    metrics.rejected.inc({ kind: r.object.split(' ')[0], stage });
+  };
+
+  const onEvent = (e: KubeEvent) => {
+    pendingEvents++;
+    const key = e.type === 'synced' ? '\u0000synced' : `${e.object.kind}\u0000${e.type}`; // per event: no label objects here
+    events.set(key, (events.get(key) ?? 0) + 1);
+    writer?.event(e);
+  };
+
+  const applied = (r: Applied, n: number) => {
+    if (r.error !== undefined) {
+      metrics.applyFailures.inc();
+      health.applyFailed(Date.now(), r.error);
+      log.error('apply failed', { batch: n, reason: r.error, retryInMs: retryMs });
+      scheduleRetry();
+      return;
+    }
+    if (r.mode === 'none') return;
+    clearTimeout(retryTimer);
+    retryMs = RETRY_MS.first;
+    metrics.appliedOps.inc({ mode: r.mode }, r.applied);
+    metrics.applySeconds.observe(r.applyMs / 1000);
+    metrics.lastApply.set({}, Date.now() / 1000);
+    const first = health.syncedAt === undefined;
+    health.applied(Date.now());
+    if (first) {
+      // The sync grew the compiler's heap: collect now, with the sync's cost, not at the first change.
+      compiler.collect();
+      metrics.synced.set({}, 1);
+      const cpu = process.cpuUsage(cpu0);
+      log.info('synced', {
+        batch: n, applied: r.applied, syncMs: round(performance.now() - t0), syncCpuSeconds: round((cpu.user + cpu.system) / 1e6, 3),
+        processCpuSeconds: round(processCpu(), 3), rssBytes: process.memoryUsage.rss(),
+      });
+    }
+  };
+
+  const scheduleRetry = () => {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => guarded(() => {
+      const r = dataplane.store && programmer.retry(dataplane.store);
+      if (!r) return;
+      if (r.error === undefined) log.info('maps reconciled after a failed apply', { batch, applied: r.applied, applyMs: round(r.applyMs) });
+      applied(r, batch);
+      attachIfDue();
+    }), retryMs);
+    retryMs = Math.min(retryMs * 2, RETRY_MS.max);
+  };
+
+  // Programs go on interfaces only once the maps hold a whole state (as apply
+  // fills the maps before attaching): first after the sync, then whenever this
+  // node's pods (or its addresses) change; a failed apply defers it.
+  let interfacesDue = true;
+  const attachIfDue = () => {
+    if (!interfacesDue || !dataplane.store || programmer.pending) return;
+    interfacesDue = false;
+    interfaces(dataplane.syncInterfaces(local.facts()));
+  };
+  const interfaces = (report: InterfaceReport) => {
+    for (const line of report.attached) log.info('interface attached', { interface: line });
+    for (const line of report.failed) log.error('interface attach failed', { interface: line });
+    if (report.dropped.length) log.info('interfaces no longer chosen', { interfaces: report.dropped });
+    metrics.interfaces.inc({ result: 'attached' }, report.attached.length);
+    metrics.interfaces.inc({ result: 'failed' }, report.failed.length);
+    for (const s of report.skipped) if (!skipped.has(s)) log.info('interface skipped', { reason: s });
+    skipped = new Set(report.skipped);
+  };
+
+  // The compiler's problems (conflicts it resolved) come from Services and their
+  // slices; reading them costs a pass over the whole cluster (1.6 ms at 5,000
+  // Services), so after the first sync they are read at most every problemsMs.
+  const problemsMs = o.problemsIntervalMs ?? 10_000;
+  let problemsTimer: NodeJS.Timeout | undefined;
+  let problems = new Set<string>(); // as last read, JSON
+  const checkProblems = () => {
+    clearTimeout(problemsTimer);
+    problemsTimer = undefined;
+    const now = compiler.problems();
+    const keys = new Set(now.map((p) => JSON.stringify(p)));
+    for (const p of now) if (!problems.has(JSON.stringify(p))) rejected(p, 'compile');
+    problems = keys;
+  };
+
+  const onBatch = (records: Record[]) => {
+    const n = ++batch, events = pendingEvents;
+    pendingEvents = 0;
+    const nodeChanged = local.update(records), hcChanged = targets.update(records);
+    const why = dataplane.prepare(local.facts());
+    if (why !== waiting && why !== undefined) log.warn('maps not programmed yet', { reason: why });
+    waiting = why;
+    if (why !== undefined) health.notProgrammed(why);
+    const r = programmer.batch(n, records, dataplane.store);
+    metrics.batches.inc();
+    metrics.compileSeconds.observe(r.compileMs / 1000);
+    for (const [map, c] of Object.entries(r.ops)) {
+      if (c.upserts) metrics.diffOps.inc({ map, op: 'upsert' }, c.upserts);
+      if (c.deletes) metrics.diffOps.inc({ map, op: 'delete' }, c.deletes);
+    }
+    log.info('batch', {
+      batch: n, events, records: records.length, ops: r.ops, opCount: r.opCount, mode: r.mode, applied: r.applied,
+      compileMs: round(r.compileMs), applyMs: round(r.applyMs),
+    });
+    applied(r, n);
+    if (n === 1) checkProblems();
+    else if (records.some((x) => x.kind === R.KIND_SERVICE || x.kind === R.KIND_ENDPOINT_SLICE)) problemsTimer ??= setTimeout(() => guarded(checkProblems), problemsMs);
+    interfacesDue ||= nodeChanged;
+    attachIfDue();
+    if (hcChanged) {
+      hc.sync(targets.targets());
+      metrics.healthChecks.set({}, hc.ports.length);
+    }
+  };
+
+  // ---- lifecycle ----
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  let stopping: Promise<number> | undefined;
+  let sub: Subscription | undefined;
+
+  const stop = (reason: string, code = 0): Promise<number> => {
+    stopping ??= (async () => {
+      sub?.unsubscribe();
+      clearTimeout(retryTimer);
+      clearTimeout(problemsTimer);
+      writer?.close();
+      await Promise.allSettled([hc.close(), status.close()]);
+      dataplane.close();
+      log.info('shutdown', {
+        reason, code, batches: batch, abandonedEvents: pendingEvents, uptimeSeconds: round(process.uptime(), 1),
+        processCpuSeconds: round(processCpu(), 3), note: o.dryRun ? undefined : 'maps stay pinned and programs attached',
+      });
+      resolveDone(code);
+      return code;
+    })();
+    return stopping;
+  };
+  function guarded(fn: () => void): void {
+    if (stopping) return;
+    try {
+      fn();
+    } catch (e) {
+      fatal(e);
+    }
+  }
+  function fatal(e: unknown): void {
+    const reason = (e as Error)?.message?.split('\n')[0] ?? String(e);
+    health.pipelineStopped(reason);
+    log.error('fatal', { reason, batch });
+    void stop(`fatal: ${reason}`, 1);
+  }
+
+  const events$ = kubeEvents(kc, {
+    watchTimeoutMs: WATCH_TIMEOUT_MS, ...o.source, stats,
+    onRestart: (kind, error, delayMs) => log.warn('watch restart', { kind, error, delayMs: Math.round(delayMs) }),
+  });
+  sub = events$.pipe(recordBatches(o.minSyncMs, { onEvent, onRejected: (r) => rejected(r, 'normalize') })).subscribe({
+    next: (records) => guarded(() => onBatch(records)),
+    error: fatal,
+    complete: () => fatal(new Error('the event source completed')),
+  });
+
+  return {
+    address: status.address, health, metrics, done, stop,
+    store: () => dataplane.store,
+    batches: () => batch,
+    healthCheckPorts: () => hc.ports,
+  };
+}
+
+const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+const processCpu = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+};

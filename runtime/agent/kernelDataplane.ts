@@ -1,0 +1,85 @@
+// The dataplane on this node's kernel, through the same pieces `sluice apply`
+// uses: the datapath is loaded (maps pinned and reused) the first time the
+// node's IP is known, and the programs are attached to the node's interfaces
+// and to each local pod's veth as discovery finds them. Nothing here detaches:
+// programs and pins outlive the agent, so the node keeps forwarding while it
+// is away; a veth that is deleted takes its programs with it.
+import { loadDatapath, type Datapath } from '../bpf/loader.ts';
+import { PinnedStore } from '../bpf/maps.ts';
+import { inNetns } from '../bpf/netns.ts';
+import { attachLine, chooseInterfaces, datapathConfig, PROGRAMS_OF, type DatapathArgs } from '../cli/apply.ts';
+import type { NodeFacts } from '../encode/nodeFacts.ts';
+import type { Dataplane, InterfaceReport } from './dataplane.ts';
+
+export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
+  let dp: Datapath | undefined;
+  let store: PinnedStore | undefined;
+  let nodeIp: string | undefined; // the one loaded into sl_config
+  let committed = false;
+  const attached = new Map<string, number>(); // ifname -> ifindex, attached (or found attached) by this agent
+
+  return {
+    get store() {
+      return store;
+    },
+
+    prepare(facts: NodeFacts | undefined): string | undefined {
+      if (store) return undefined;
+      const ip = a.nodeIp ?? facts?.internalIp;
+      if (!ip) return facts ? `Node ${a.node} has no IPv4 InternalIP: pass --node-ip` : `waiting for Node ${a.node}: its InternalIP configures the datapath (or pass --node-ip)`;
+      const loaded = loadDatapath({ object: a.object, pinRoot: a.pinRoot, sizes: a.sizes, config: datapathConfig(ip, a), replaceMaps: a.replaceMaps });
+      try {
+        store = PinnedStore.open(a.pinRoot);
+      } catch (e) {
+        loaded.rollback();
+        loaded.close();
+        throw e;
+      }
+      dp = loaded;
+      nodeIp = ip;
+      return undefined;
+    },
+
+    syncInterfaces(facts: NodeFacts | undefined): InterfaceReport {
+      const report: InterfaceReport = { attached: [], dropped: [], skipped: [], failed: [] };
+      if (!dp || !nodeIp) return report;
+      if (!a.nodeIp && facts?.internalIp && facts.internalIp !== nodeIp) {
+        report.skipped.push(`node: InternalIP is now ${facts.internalIp}; the datapath keeps ${nodeIp} as its SNAT source until the agent restarts`);
+      }
+      const choice = chooseInterfaces(facts, nodeIp, a);
+      report.skipped.push(...choice.skipped);
+      const chosen = [...choice.node.map((i) => ({ i, programs: PROGRAMS_OF.node })), ...choice.pod.map((i) => ({ i, programs: PROGRAMS_OF.pod }))];
+      inNetns(a.netns, () => {
+        for (const { i, programs } of chosen) {
+          if (attached.get(i.ifname) === i.ifindex) continue;
+          try {
+            report.attached.push(attachLine(dp!, i, programs));
+            attached.set(i.ifname, i.ifindex);
+          } catch (e) {
+            report.failed.push(`${i.ifname} (${i.why}): ${(e as Error).message.split('\n')[0]}`);
+          }
+        }
+      });
+      const names = new Set(chosen.map((c) => c.i.ifname));
+      for (const name of [...attached.keys()]) {
+        if (names.has(name)) continue;
+        attached.delete(name);
+        report.dropped.push(name);
+      }
+      if (!committed) {
+        dp.commit(); // the programs run on the new maps: pins replaced by --replace-maps can go
+        committed = true;
+      }
+      return report;
+    },
+
+    capacity: (map) => store?.maxEntries(map),
+
+    close() {
+      store?.close();
+      dp?.close();
+      store = undefined;
+      dp = undefined;
+    },
+  };
+}
