@@ -2,6 +2,7 @@
 // incremental diff when one Service's endpoints churn, in the same run.
 // Goals (issue 2): full compile of 5,000 Services under 200 ms; one Service's
 // churn under 1/1000 of a full compile.
+import { availableParallelism, loadavg } from 'node:os';
 import { encodeRecords } from '../runtime/encode/schema.ts';
 import { opCount } from '../runtime/maps/mapDiff.ts';
 import { Compiler } from '../runtime/wasm/host.ts';
@@ -40,6 +41,7 @@ function run(n: number, k: number): Result {
 }
 
 export function benchCompiler(sizes = [5000, 10000], k = 5): void {
+  const load = loadavg()[0];
   const rows: (string | number)[][] = [['services x endpoints', 'full p50 ms', 'full min ms', 'then gc ms',
     'churn p50 ms', 'churn mean ms', 'churn / full', 'churn diff ops', 'churn diff bytes', 'wasm MiB']];
   for (const n of sizes) {
@@ -50,5 +52,6 @@ export function benchCompiler(sizes = [5000, 10000], k = 5): void {
       (r.memChurn / 2 ** 20).toFixed(0)]);
   }
   console.log(table(rows));
-  console.log(`(${REPEAT} fresh compilers per size, ${CHURN} churn batches each: one Service's slice alternating between two endpoint sets)`);
+  console.log(`(${REPEAT} fresh compilers per size, ${CHURN} churn batches each: one Service's slice alternating between two endpoint sets;`);
+  console.log(` 1-minute load average ${load.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after, on ${availableParallelism()} CPUs: other work skews the figures)`);
 }

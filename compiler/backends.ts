@@ -7,7 +7,7 @@
 import { SL_BE_LOCAL, SL_BE_TERMINATING } from './abi/layouts';
 import { ADDR_IPV4, COND_READY, COND_SERVING, COND_TERMINATING } from './abi/records';
 import { Cluster } from './cluster';
-import { Service, ServicePort } from './model';
+import { endpointConds, endpointIp, endpointLocal, Service, ServicePort } from './model';
 
 export class Backend {
   id: u32 = 0; // assigned by ids.ts within its backend set
@@ -17,64 +17,77 @@ export class Backend {
   @inline get addr(): u64 { return ((<u64>bswap<u32>(this.ip)) << 16) | <u64>this.port; }
 }
 
-class Candidate {
-  constructor(public ip: u32, public port: u16, public conds: u8, public local: bool) {}
-
-  @inline get addr(): u64 { return ((<u64>bswap<u32>(this.ip)) << 16) | <u64>this.port; }
+/** A candidate as one number, address and port (in their byte order) ·
+ * COND_* · local, so that sorting numbers sorts candidates by address. */
+@inline function candidate(ip: u32, port: u16, conds: u8, local: bool): u64 {
+  return ((((<u64>bswap<u32>(ip)) << 16) | <u64>port) << 16) | ((<u64>conds) << 8) | <u64>local;
 }
+@inline function candAddr(c: u64): u64 { return c >> 16; }
+@inline function candIp(c: u64): u32 { return bswap<u32>(<u32>(c >> 32)); }
+@inline function candPort(c: u64): u16 { return <u16>(c >> 16); }
+@inline function candConds(c: u64): u8 { return <u8>(c >> 8); }
+@inline function candLocal(c: u64): bool { return (c & 1) != 0; }
 
-function byAddr(a: Candidate, b: Candidate): i32 {
-  return i32(a.addr > b.addr) - i32(a.addr < b.addr);
-}
+// The candidates of the port being selected: scratch that every call reuses.
+const found: u64[] = [];
 
-/** Every endpoint of the port, by address; one listed twice is merged into
- * the union of its slices' claims, whatever their order. */
-function candidates(cluster: Cluster, svc: Service, sp: ServicePort): Candidate[] {
-  const all: Candidate[] = [];
-  if (!cluster.slicesOf.has(svc.key)) return all;
-  const keys = cluster.slicesOf.get(svc.key).values();
-  for (let i = 0; i < keys.length; i++) {
-    const s = cluster.slices.get(keys[i]);
+/** Fills found with every endpoint of the port, by address; one listed twice
+ * is merged into the union of its slices' claims, whatever their order. */
+function candidates(cluster: Cluster, svc: Service, sp: ServicePort): void {
+  found.length = 0;
+  if (!cluster.slicesOf.has(svc.key)) return;
+  const slices = cluster.slicesOf.get(svc.key);
+  for (let i = 0; i < slices.length; i++) {
+    const s = unchecked(slices[i]);
     if (s.addressType != ADDR_IPV4) continue;
     let port: u16 = 0;
     for (let j = 0; j < s.ports.length; j++) {
-      if (s.ports[j].name == sp.name && s.ports[j].proto == sp.proto) port = s.ports[j].port;
+      const p = unchecked(s.ports[j]);
+      if (p.name == sp.name && p.proto == sp.proto) port = p.port;
     }
     if (port == 0) continue;
     for (let j = 0; j < s.endpoints.length; j++) {
-      const e = s.endpoints[j];
-      all.push(new Candidate(e.ip, port, e.conds, e.local));
+      const e = unchecked(s.endpoints[j]);
+      found.push(candidate(endpointIp(e), port, endpointConds(e), endpointLocal(e)));
     }
   }
-  all.sort(byAddr);
+  found.sort();
   let n = 0;
-  for (let i = 0; i < all.length; i++) {
-    const e = all[i];
-    if (n == 0 || all[n - 1].addr != e.addr) { all[n++] = e; continue; }
-    const c = all[n - 1];
-    const term = c.conds & e.conds & COND_TERMINATING;
-    c.conds = <u8>(((c.conds | e.conds) & (COND_READY | COND_SERVING)) | term);
-    c.local = c.local || e.local;
+  for (let i = 0; i < found.length; i++) {
+    const e = unchecked(found[i]);
+    if (n == 0 || candAddr(unchecked(found[n - 1])) != candAddr(e)) { unchecked(found[n++] = e); continue; }
+    const c = unchecked(found[n - 1]);
+    const term = candConds(c) & candConds(e) & COND_TERMINATING;
+    const conds = <u8>(((candConds(c) | candConds(e)) & (COND_READY | COND_SERVING)) | term);
+    unchecked(found[n - 1] = candidate(candIp(c), candPort(c), conds, candLocal(c) || candLocal(e)));
   }
-  all.length = n;
-  return all;
+  found.length = n;
 }
 
 /** The backends of one service port, sorted by address and port. */
-export function selectBackends(cluster: Cluster, svc: Service, sp: ServicePort, localOnly: bool): Backend[] {
-  const all = candidates(cluster, svc, sp);
+export function selectBackends(cluster: Cluster, svc: Service, sp: ServicePort, localOnly: bool): StaticArray<Backend> {
+  candidates(cluster, svc, sp);
   let ready = 0;
-  for (let i = 0; i < all.length; i++) {
-    if ((!localOnly || all[i].local) && (all[i].conds & COND_READY)) ready++;
+  for (let i = 0; i < found.length; i++) {
+    const c = unchecked(found[i]);
+    if ((!localOnly || candLocal(c)) && (candConds(c) & COND_READY)) ready++;
   }
   const fallback = ready == 0;
   const want = fallback ? COND_SERVING | COND_TERMINATING : COND_READY;
-  const out: Backend[] = [];
-  for (let i = 0; i < all.length; i++) {
-    const c = all[i];
-    if ((localOnly && !c.local) || (c.conds & want) != want) continue;
-    const flags = (c.local ? SL_BE_LOCAL : 0) | (fallback ? SL_BE_TERMINATING : 0);
-    out.push(new Backend(c.ip, c.port, <u8>flags));
+  let n = 0;
+  for (let i = 0; i < found.length; i++) {
+    if (serves(unchecked(found[i]), localOnly, want)) n++;
+  }
+  const out = new StaticArray<Backend>(n);
+  for (let i = 0, k = 0; i < found.length; i++) {
+    const c = unchecked(found[i]);
+    if (!serves(c, localOnly, want)) continue;
+    const flags = (candLocal(c) ? SL_BE_LOCAL : 0) | (fallback ? SL_BE_TERMINATING : 0);
+    unchecked(out[k++] = new Backend(candIp(c), candPort(c), <u8>flags));
   }
   return out;
+}
+
+@inline function serves(c: u64, localOnly: bool, want: i32): bool {
+  return (!localOnly || candLocal(c)) && (candConds(c) & want) == want;
 }

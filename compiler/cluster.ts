@@ -5,15 +5,15 @@ import {
   KIND_ENDPOINT_SLICE, KIND_NODE, KIND_SERVICE, OP_DELETE, OP_UPSERT, RECORD_HEADER_SIZE,
 } from './abi/records';
 import { readNodeAddresses, readService, readSlice, Service, Slice } from './model';
-import { Reader } from './reader';
+import { joinStrs, Reader } from './reader';
 
 export class Cluster {
-  node: string = '';
-  nodeBytes: ArrayBuffer = new ArrayBuffer(0); // node, UTF-8
+  nodeBytes: ArrayBuffer = new ArrayBuffer(0); // this node's name, UTF-8
   nodeAddrs: u32[] = [];
   services: Map<string, Service> = new Map();
   slices: Map<string, Slice> = new Map();
-  slicesOf: Map<string, Set<string>> = new Map(); // "ns/service" -> slice keys
+  slicesOf: Map<string, Slice[]> = new Map(); // "ns/service" -> its slices
+  private r: Reader = new Reader();
 
   /** Applies the records in [ptr, ptr + len); adds touched Service keys to dirty. */
   apply(ptr: usize, len: usize, dirty: Set<string>): void {
@@ -25,13 +25,12 @@ export class Cluster {
       const kind = load<u8>(ptr, 4);
       const op = load<u8>(ptr, 5);
       if (op != OP_UPSERT && op != OP_DELETE) throw new Error('bad record op');
-      const r = new Reader(ptr + RECORD_HEADER_SIZE, ptr + size);
-      const ns = r.str();
-      const name = r.str();
+      const r = this.r.reset(ptr + RECORD_HEADER_SIZE, ptr + size);
+      const nsAt = r.strAt();
       const upsert = op == OP_UPSERT;
-      if (kind == KIND_SERVICE) this.applyService(r, ns + '/' + name, upsert, dirty);
-      else if (kind == KIND_ENDPOINT_SLICE) this.applySlice(r, ns, ns + '/' + name, upsert, dirty);
-      else if (kind == KIND_NODE && name == this.node) nodeChanged = this.applyNode(r, upsert) || nodeChanged;
+      if (kind == KIND_SERVICE) this.applyService(r, joinStrs(nsAt, r.strAt()), upsert, dirty);
+      else if (kind == KIND_ENDPOINT_SLICE) this.applySlice(r, nsAt, joinStrs(nsAt, r.strAt()), upsert, dirty);
+      else if (kind == KIND_NODE && r.strEq(this.nodeBytes)) nodeChanged = this.applyNode(r, upsert) || nodeChanged;
       else r.at = r.end; // kinds the service compiler does not read
       if (r.at != r.end) throw new Error('record longer than its body');
       ptr += size;
@@ -45,19 +44,20 @@ export class Cluster {
     dirty.add(key);
   }
 
-  private applySlice(r: Reader, ns: string, key: string, upsert: bool, dirty: Set<string>): void {
+  private applySlice(r: Reader, nsAt: usize, key: string, upsert: bool, dirty: Set<string>): void {
     if (this.slices.has(key)) {
       const old = this.slices.get(key);
-      this.slicesOf.get(old.service).delete(key);
-      if (this.slicesOf.get(old.service).size == 0) this.slicesOf.delete(old.service);
+      const siblings = this.slicesOf.get(old.service);
+      siblings.splice(siblings.indexOf(old), 1);
+      if (siblings.length == 0) this.slicesOf.delete(old.service);
       this.slices.delete(key);
       dirty.add(old.service);
     }
     if (!upsert) return;
-    const s = readSlice(r, ns, key, this.nodeBytes);
+    const s = readSlice(r, nsAt, key, this.nodeBytes);
     this.slices.set(key, s);
-    if (!this.slicesOf.has(s.service)) this.slicesOf.set(s.service, new Set<string>());
-    this.slicesOf.get(s.service).add(key);
+    if (this.slicesOf.has(s.service)) this.slicesOf.get(s.service).push(s);
+    else this.slicesOf.set(s.service, [s]);
     dirty.add(s.service);
   }
 

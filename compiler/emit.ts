@@ -5,47 +5,47 @@ import {
   SL_MAP_SVC, SL_MAP_SVCNAME, SL_SVCNAME_LEN, SVC_VAL_AFFINITY, SVC_VAL_BSET, SVC_VAL_COUNT,
   SVC_VAL_FLAGS, SVC_VAL_KIND, SVC_VAL_SLOTS,
 } from './abi/layouts';
-import { Backend } from './backends';
 import { MapSet } from './diff';
-import { populate, tableSize } from './maglev';
+import { buildTable } from './maglev';
 import { Cidr } from './model';
+import { BsetSpec } from './services';
 
 /** A backend set as the maps hold it. */
 export class BsetState {
-  constructor(public id: u32, public owner: string, public backends: Backend[]) {}
+  constructor(public id: u32, public spec: BsetSpec) {}
 }
 
-export function emitBset(set: MapSet, s: BsetState): void {
-  if (s.id == 0) return; // no id (full bucket): its frontends reject, see frontState
-  const top = (<u64>s.id) << 32;
+/** Emits a backend set's entries under id: its backends, table and owner.
+ * The table's entries point into spec.table, which outlives the diff. */
+export function emitBset(set: MapSet, id: u32, spec: BsetSpec): void {
+  if (id == 0) return; // no id (full bucket): its frontends reject, see frontState
+  const top = (<u64>id) << 32;
+  const backends = spec.backends;
   const be = set.get(SL_MAP_BE);
-  for (let i = 0; i < s.backends.length; i++) {
-    const b = s.backends[i];
+  for (let i = 0; i < backends.length; i++) {
+    const b = unchecked(backends[i]);
     const v = be.push(top | <u64>b.id, 0);
     store<u32>(v + BE_VAL_IP, b.ip);
     store<u16>(v + BE_VAL_PORT, bswap<u16>(b.port));
     store<u8>(v + BE_VAL_FLAGS, b.flags);
   }
-  const m = tableSize(s.backends.length);
-  if (m > 0) {
-    const t = populate(s.backends, m);
-    const mg = set.get(SL_MAP_MAGLEV);
-    for (let c: u32 = 0; c * SL_MAGLEV_CHUNK < m; c++) {
-      const v = mg.push(top | <u64>c, 0);
-      const n = min(<u32>SL_MAGLEV_CHUNK, m - c * SL_MAGLEV_CHUNK);
-      memory.copy(v, t + <usize>(c * SL_MAGLEV_CHUNK * 4), <usize>(n * 4));
-    }
+  if (spec.table == null) spec.table = buildTable(backends, SL_MAGLEV_CHUNK);
+  const table = spec.table!;
+  const mg = set.get(SL_MAP_MAGLEV);
+  for (let c = 0; c * SL_MAGLEV_CHUNK < table.length; c++) {
+    mg.pushRef(top | <u64>c, 0, changetype<usize>(table) + <usize>(c * SL_MAGLEV_CHUNK * 4));
   }
   // Kubernetes names make "namespace/name" at most 127 bytes, so it fits with its NUL.
+  const owner = spec.owner;
   const v = set.get(SL_MAP_SVCNAME).push(top, 0);
-  if (String.UTF8.byteLength(s.owner) < SL_SVCNAME_LEN) String.UTF8.encodeUnsafe(changetype<usize>(s.owner), s.owner.length, v);
+  if (String.UTF8.byteLength(owner) < SL_SVCNAME_LEN) String.UTF8.encodeUnsafe(changetype<usize>(owner), owner.length, v);
 }
 
 /** A frontend's value, resolved against its backend set's id and size. */
 export class FrontState {
   constructor(
     public bset: u32, public slots: u32, public affinity: u32, public count: u16,
-    public kind: u8, public flags: u8, public ranges: Cidr[],
+    public kind: u8, public flags: u8, public ranges: StaticArray<Cidr>,
   ) {}
 }
 
@@ -61,7 +61,7 @@ export function emitFront(set: MapSet, key: u64, f: FrontState): void {
   const front = key >> 8; // vip, port, proto
   const lpm = set.get(SL_MAP_SRCRANGE);
   for (let i = 0; i < f.ranges.length; i++) {
-    const r = f.ranges[i];
+    const r = unchecked(f.ranges[i]);
     const hi = ((<u64>bswap<u32>(64 + <u32>r.prefix)) << 32) | (front >> 24);
     const lo = ((front & 0xffffff) << 40) | <u64>bswap<u32>(r.ip);
     store<u32>(lpm.push(hi, lo), 1);

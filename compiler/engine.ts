@@ -11,16 +11,17 @@ import { tableSize } from './maglev';
 import { Problem, writeProblems } from './problems';
 import { BsetSpec, bsetOwner, compileService, Compiled, describeKey, Front } from './services';
 
-function sameBackends(a: Backend[], b: Backend[]): bool {
+function sameBackends(a: StaticArray<Backend>, b: StaticArray<Backend>): bool {
   if (a.length != b.length) return false;
   for (let i = 0; i < a.length; i++) {
-    if (a[i].id != b[i].id || a[i].ip != b[i].ip || a[i].port != b[i].port || a[i].flags != b[i].flags) return false;
+    const x = unchecked(a[i]), y = unchecked(b[i]);
+    if (x.id != y.id || x.ip != y.ip || x.port != y.port || x.flags != y.flags) return false;
   }
   return true;
 }
 
 function hasBset(c: Compiled, name: string): bool {
-  for (let i = 0; i < c.bsets.length; i++) if (c.bsets[i].name == name) return true;
+  for (let i = 0; i < c.bsets.length; i++) if (unchecked(c.bsets[i]).name == name) return true;
   return false;
 }
 
@@ -63,7 +64,7 @@ export class Engine {
     before.clear();
     after.clear();
     const names = this.bsets.keys();
-    for (let i = 0; i < names.length; i++) emitBset(after, this.state(names[i]));
+    for (let i = 0; i < names.length; i++) emitBset(after, this.ids.get(names[i]), this.bsets.get(names[i]));
     const keys = this.emitted.keys();
     for (let i = 0; i < keys.length; i++) emitFront(after, keys[i], this.emitted.get(keys[i]));
     return writeDiff(before, after);
@@ -90,38 +91,40 @@ export class Engine {
     return writeProblems(ps);
   }
 
-  private state(name: string): BsetState {
-    return new BsetState(this.ids.get(name), bsetOwner(name), this.bsets.get(name).backends);
-  }
-
   /** Records a backend set's state before the batch first changes it. */
   private snapshot(name: string, t: Touched): void {
     if (t.bsets.has(name)) return;
-    t.bsets.set(name, this.bsets.has(name) ? this.state(name) : null);
+    if (!this.bsets.has(name)) {
+      t.bsets.set(name, null);
+      return;
+    }
+    t.bsets.set(name, new BsetState(this.ids.get(name), this.bsets.get(name)));
   }
 
   private recompile(key: string, t: Touched): void {
-    const old = this.compiled.has(key) ? this.compiled.get(key) : new Compiled();
-    const neu = this.cluster.services.has(key) ? compileService(this.cluster, this.cluster.services.get(key)) : new Compiled();
+    const old = this.compiled.has(key) ? this.compiled.get(key) : Compiled.NOTHING;
+    const neu = this.cluster.services.has(key) ? compileService(this.cluster, this.cluster.services.get(key)) : Compiled.NOTHING;
     for (let i = 0; i < old.bsets.length; i++) {
-      const name = old.bsets[i].name;
+      const name = unchecked(old.bsets[i]).name;
       if (hasBset(neu, name)) continue;
       this.snapshot(name, t);
       this.bsets.delete(name);
       t.buckets.add(this.ids.remove(name));
     }
     for (let i = 0; i < neu.bsets.length; i++) {
-      const spec = neu.bsets[i];
+      const spec = unchecked(neu.bsets[i]);
       if (!this.bsets.has(spec.name)) {
         this.snapshot(spec.name, t);
         t.buckets.add(this.ids.add(spec.name));
       } else if (!sameBackends(this.bsets.get(spec.name).backends, spec.backends)) {
         this.snapshot(spec.name, t);
+      } else {
+        continue; // the same: the live spec stays, with its table
       }
       this.bsets.set(spec.name, spec);
     }
-    for (let i = 0; i < old.fronts.length; i++) this.unclaim(old.fronts[i], t);
-    for (let i = 0; i < neu.fronts.length; i++) this.claim(neu.fronts[i], t);
+    for (let i = 0; i < old.fronts.length; i++) this.unclaim(unchecked(old.fronts[i]), t);
+    for (let i = 0; i < neu.fronts.length; i++) this.claim(unchecked(neu.fronts[i]), t);
     if (neu.fronts.length + neu.bsets.length + neu.problems.length > 0) this.compiled.set(key, neu);
     else if (this.compiled.has(key)) this.compiled.delete(key);
   }
@@ -138,21 +141,32 @@ export class Engine {
 
   private emitBsets(t: Touched, before: MapSet, after: MapSet): void {
     const names = t.bsets.keys();
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i];
+    // By id: then each map's entries come in key order, and sorting them is a check.
+    const byId = new Array<u64>(names.length);
+    for (let i = 0; i < names.length; i++) unchecked(byId[i] = ((<u64>this.ids.get(names[i])) << 32) | <u64>i);
+    byId.sort();
+    for (let i = 0; i < byId.length; i++) {
+      const name = unchecked(names[<i32>(<u32>unchecked(byId[i]))]);
       const old = t.bsets.get(name);
-      if (old) emitBset(before, old);
-      if (this.bsets.has(name)) emitBset(after, this.state(name));
+      if (old) emitBset(before, old.id, old.spec);
+      let owner: string;
+      if (this.bsets.has(name)) {
+        const spec = this.bsets.get(name);
+        emitBset(after, <u32>(unchecked(byId[i]) >> 32), spec);
+        owner = spec.owner;
+      } else {
+        owner = old!.spec.owner;
+      }
       // The values of its frontends carry the set's id and size.
-      const owner = bsetOwner(name);
       if (!this.compiled.has(owner)) continue;
       const fronts = this.compiled.get(owner).fronts;
-      for (let j = 0; j < fronts.length; j++) t.fronts.add(fronts[j].key);
+      for (let j = 0; j < fronts.length; j++) t.fronts.add(unchecked(fronts[j]).key);
     }
   }
 
   private emitFronts(t: Touched, before: MapSet, after: MapSet): void {
     const keys = t.fronts.values();
+    keys.sort(); // key order, as for backend sets
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
       if (this.emitted.has(k)) emitFront(before, k, this.emitted.get(k));
@@ -174,7 +188,10 @@ export class Engine {
 
   private claim(f: Front, t: Touched): void {
     t.fronts.add(f.key);
-    if (!this.claims.has(f.key)) this.claims.set(f.key, []);
+    if (!this.claims.has(f.key)) {
+      this.claims.set(f.key, [f]);
+      return;
+    }
     const fs = this.claims.get(f.key);
     fs.push(f);
     for (let i = fs.length - 1; i > 0 && fs[i - 1].owner > f.owner; i--) {

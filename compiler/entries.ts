@@ -1,40 +1,59 @@
 // Map entries under construction. A key is held as two u64 whose numeric
 // order is the order of the key's bytes (the first 8 bytes big-endian in hi,
 // the rest in lo), so sorting numbers sorts keys as the diff order demands.
-// Values are raw bytes, written in place by the caller.
+// Values are raw bytes, written in place by the caller, or bytes elsewhere
+// that outlive the diff (the selection tables: 256 bytes an entry, most of a
+// full compile's bytes, need not be copied twice).
+import { BlockBuf } from './blockbuf';
 import { RawBuf } from './rawbuf';
 
 export class Entries {
   n: i32 = 0;
   private hi: RawBuf = new RawBuf(); // u64 per entry
   private lo: RawBuf = new RawBuf();
-  private vals: RawBuf = new RawBuf();
+  private vals: RawBuf = new RawBuf(); // address of each value
+  private own: BlockBuf; // values written in place
+  private nOwn: u32 = 0;
 
-  constructor(public map: i32, public keySize: i32, public valSize: i32) {}
+  constructor(public map: i32, public keySize: i32, public valSize: i32) {
+    this.own = new BlockBuf(<u32>valSize);
+  }
 
-  clear(): void { this.n = 0; }
+  clear(): void {
+    this.n = 0;
+    this.nOwn = 0;
+  }
 
-  /** Adds a key; returns the address of its zeroed value, valid until the next push. */
+  /** Adds a key; returns the address of its zeroed value, for the caller to fill. */
   push(hi: u64, lo: u64): usize {
+    const v = this.own.ensure(this.nOwn++);
+    memory.fill(v, 0, <usize>this.valSize);
+    this.pushRef(hi, lo, v);
+    return v;
+  }
+
+  /** Adds a key whose value is the valSize bytes at value, which must stay
+   * as they are until the diff is written. */
+  pushRef(hi: u64, lo: u64, value: usize): void {
     const i = <usize>this.n;
     store<u64>(this.hi.ensure((i + 1) << 3) + (i << 3), hi);
     store<u64>(this.lo.ensure((i + 1) << 3) + (i << 3), lo);
-    const vs = <usize>this.valSize;
-    const v = this.vals.ensure((i + 1) * vs) + i * vs;
-    memory.fill(v, 0, vs);
+    store<usize>(this.vals.ensure((i + 1) << alignof<usize>()) + (i << alignof<usize>()), value);
     this.n++;
-    return v;
   }
 
   @inline hiAt(i: i32): u64 { return load<u64>(this.hi.ptr + (<usize>i << 3)); }
   @inline loAt(i: i32): u64 { return load<u64>(this.lo.ptr + (<usize>i << 3)); }
-  @inline valueAt(i: i32): usize { return this.vals.ptr + <usize>i * <usize>this.valSize; }
+  @inline valueAt(i: i32): usize { return load<usize>(this.vals.ptr + (<usize>i << alignof<usize>())); }
 
-  /** Indices of the entries in key order (a stable bottom-up merge sort). */
+  /** Indices of the entries in key order (a stable bottom-up merge sort;
+   * one pass when they were pushed in order, as the engine pushes most). */
   order(): Int32Array {
     const n = this.n;
-    let a = new Int32Array(n), b = new Int32Array(n);
+    let a = new Int32Array(n);
     for (let i = 0; i < n; i++) unchecked(a[i] = i);
+    if (this.pushedInOrder()) return a;
+    let b = new Int32Array(n);
     for (let w = 1; w < n; w <<= 1) {
       for (let lo = 0; lo < n; lo += 2 * w) {
         const mid = min(lo + w, n), hi = min(lo + 2 * w, n);
@@ -49,6 +68,11 @@ export class Entries {
       const t = a; a = b; b = t;
     }
     return a;
+  }
+
+  private pushedInOrder(): bool {
+    for (let i = 1; i < this.n; i++) if (this.less(i, i - 1)) return false;
+    return true;
   }
 
   @inline less(x: i32, y: i32): bool { return this.lessThan(x, this, y); }

@@ -24,6 +24,8 @@ export function setHashBits(bits: u32): void {
   return TOP | ((<u32>(h >> 32) & ((1 << hashBits) - 1)) << RANK_BITS);
 }
 
+const NO_NAMES: string[] = []; // never written: names() hands it out read-only
+
 function compareStrings(a: string, b: string): i32 {
   return i32(a > b) - i32(a < b);
 }
@@ -37,7 +39,10 @@ export class NameIds {
 
   add(name: string): u32 {
     const b = this.bucket(name);
-    if (!this.buckets.has(b)) this.buckets.set(b, []);
+    if (!this.buckets.has(b)) {
+      this.buckets.set(b, [name]);
+      return b;
+    }
     const names = this.buckets.get(b);
     names.push(name);
     names.sort(compareStrings);
@@ -53,44 +58,57 @@ export class NameIds {
     return b;
   }
 
-  names(b: u32): string[] { return this.buckets.has(b) ? this.buckets.get(b).slice(0) : []; }
+  /** The names in bucket b, sorted; the caller must not change them. */
+  names(b: u32): string[] { return this.buckets.has(b) ? this.buckets.get(b) : NO_NAMES; }
 
   /** Id of a live name; 0 when its bucket is full (more than MAX_RANK names). */
   get(name: string): u32 { return this.ids.has(name) ? this.ids.get(name) : 0; }
 
-  /** Renumbers one bucket; returns the names whose id changed. */
-  renumber(b: u32): string[] {
-    const changed: string[] = [];
-    if (!this.buckets.has(b)) return changed;
-    const names = this.buckets.get(b);
+  /** Gives the names of bucket b their ids by rank. */
+  renumber(b: u32): void {
+    const names = this.names(b);
     for (let i = 0; i < names.length; i++) {
-      const id = i < MAX_RANK ? b | <u32>i : 0;
-      if (this.get(names[i]) == id) continue;
-      if (id == 0) this.ids.delete(names[i]);
-      else this.ids.set(names[i], id);
-      changed.push(names[i]);
+      const name = unchecked(names[i]);
+      if (i < MAX_RANK) this.ids.set(name, b | <u32>i);
+      else if (this.ids.has(name)) this.ids.delete(name);
     }
-    return changed;
   }
+}
+
+function byIdThenAddr(a: Backend, b: Backend): i32 {
+  if (a.id != b.id) return i32(a.id > b.id) - i32(a.id < b.id);
+  return i32(a.addr > b.addr) - i32(a.addr < b.addr);
+}
+
+/** The backends of bs (sorted by id) whose bucket rank is under MAX_RANK:
+ * bs itself unless a bucket is full. */
+function withinRank(bs: StaticArray<Backend>): StaticArray<Backend> {
+  let kept = 0;
+  for (let i = 0, rank = 0; i < bs.length; i++) {
+    rank = i > 0 && unchecked(bs[i - 1]).id == unchecked(bs[i]).id ? rank + 1 : 0;
+    if (rank < MAX_RANK) kept++;
+  }
+  if (kept == bs.length) return bs;
+  const out = new StaticArray<Backend>(kept);
+  for (let i = 0, rank = 0, k = 0; i < bs.length; i++) {
+    rank = i > 0 && unchecked(bs[i - 1]).id == unchecked(bs[i]).id ? rank + 1 : 0;
+    if (rank < MAX_RANK) unchecked(out[k++] = bs[i]);
+  }
+  return out;
 }
 
 /** Gives each backend of one set its id; returns those that got one, sorted
  * by id. Backends past MAX_RANK in a full bucket are left out. */
-export function assignBackendIds(bs: Backend[]): Backend[] {
-  for (let i = 0; i < bs.length; i++) bs[i].id = bucketOf(hashAddr(bs[i].ip, bs[i].port, SEED_BACKEND));
-  bs.sort((a: Backend, b: Backend): i32 => {
-    if (a.id != b.id) return i32(a.id > b.id) - i32(a.id < b.id);
-    return i32(a.addr > b.addr) - i32(a.addr < b.addr);
-  });
-  const out: Backend[] = [];
-  let rank = 0;
+export function assignBackendIds(bs: StaticArray<Backend>): StaticArray<Backend> {
   for (let i = 0; i < bs.length; i++) {
-    rank = i > 0 && bs[i - 1].id == bs[i].id ? rank + 1 : 0;
-    if (rank < MAX_RANK) out.push(bs[i]);
+    const b = unchecked(bs[i]);
+    b.id = bucketOf(hashAddr(b.ip, b.port, SEED_BACKEND));
   }
+  bs.sort(byIdThenAddr);
+  const out = withinRank(bs);
   for (let i = 0, r = 0; i < out.length; i++) {
-    r = i > 0 && (out[i - 1].id & ~(<u32>MAX_RANK - 1)) == out[i].id ? r + 1 : 0;
-    out[i].id |= <u32>r;
+    r = i > 0 && (unchecked(out[i - 1]).id & ~(<u32>MAX_RANK - 1)) == unchecked(out[i]).id ? r + 1 : 0;
+    unchecked(out[i]).id |= <u32>r;
   }
   return out;
 }

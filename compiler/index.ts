@@ -20,8 +20,7 @@ export function input(len: u32): usize {
 export function configure(nodeLen: u32, idBits: u32): void {
   setHashBits(idBits);
   engine = new Engine();
-  engine.cluster.node = String.UTF8.decodeUnsafe(inbuf.dataStart, <usize>nodeLen);
-  engine.cluster.nodeBytes = String.UTF8.encode(engine.cluster.node);
+  engine.cluster.nodeBytes = inbuf.slice(0, <i32>nodeLen).buffer;
 }
 
 /** Applies the first len input bytes as a batch; returns the diff. */

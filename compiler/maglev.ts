@@ -47,21 +47,23 @@ export function tableSize(n: i32): u32 {
   return ladder[k];
 }
 
-let table = new Uint32Array(0);
 // hash(slot) for each slot of each ladder size: the same for every table of that size.
 const slotHashes = new StaticArray<Uint64Array | null>(MAX_STEP + 1);
 let scratchA = new Uint64Array(0);
 let scratchB = new Uint32Array(0);
+let scratchC = new Uint32Array(0);
 
-/** Fills a table of m slots with backend ids; returns the address of the m
- * u32 ids, in a buffer the next call reuses. */
-export function populate(bs: Backend[], m: u32): usize {
+/** The selection table of these backends: tableSize slots of backend ids,
+ * then zeros up to a whole number of chunks of the given size. */
+export function buildTable(bs: StaticArray<Backend>, chunk: u32): StaticArray<u32> {
   const n = bs.length;
-  if (<u32>table.length < m) table = new Uint32Array(m);
-  if (scratchA.length < n) { scratchA = new Uint64Array(n); scratchB = new Uint32Array(n); }
-  if (n <= RENDEZVOUS_MAX) rendezvous(bs, m, table.dataStart);
-  else maglev(bs, m, table.dataStart);
-  return table.dataStart;
+  const m = tableSize(n);
+  const t = new StaticArray<u32>(<i32>((m + chunk - 1) / chunk * chunk));
+  if (m == 0) return t;
+  if (scratchA.length < n) { scratchA = new Uint64Array(n); scratchB = new Uint32Array(n); scratchC = new Uint32Array(n); }
+  if (n <= RENDEZVOUS_MAX) rendezvous(bs, m, changetype<usize>(t));
+  else maglev(bs, m, changetype<usize>(t));
+  return t;
 }
 
 function slotHashesOf(n: i32, m: u32): usize {
@@ -75,34 +77,63 @@ function slotHashesOf(n: i32, m: u32): usize {
   return h.dataStart;
 }
 
-function rendezvous(bs: Backend[], m: u32, t: usize): void {
+/** A backend's weight for a slot: keys and hs are already mixed, so one
+ * multiply spreads their xor into the high bits. */
+@inline function weight(key: usize, hs: u64): u64 {
+  return (load<u64>(key) ^ hs) * 0x9e3779b97f4a7c15;
+}
+
+function rendezvous(bs: StaticArray<Backend>, m: u32, t: usize): void {
   const n = bs.length;
   const hashes = slotHashesOf(n, m);
-  const key = scratchA.dataStart, used = scratchB.dataStart;
+  // The backends still under the cap, in index order: key, id and slots taken.
+  // A full one leaves the list, so the inner loop has no test but the
+  // comparison; the order keeps the tie-break (the first highest wins).
+  const key = scratchA.dataStart, id = scratchB.dataStart, used = scratchC.dataStart;
   for (let i = 0; i < n; i++) {
     store<u64>(key + (<usize>i << 3), hashAddr(bs[i].ip, bs[i].port, SEED));
+    store<u32>(id + (<usize>i << 2), bs[i].id);
     store<u32>(used + (<usize>i << 2), 0);
   }
   const cap = <u32>((<u64>m * 110 + <u64>n * 100 - 1) / (<u64>n * 100)); // ceil(1.1 m / n)
+  let live = <usize>n; // never 0: n x cap > m
   for (let s: u32 = 0; s < m; s++) {
     const hs = load<u64>(hashes + (<usize>s << 3));
-    let best = 0, top: u64 = 0, found = false;
-    for (let i = 0; i < n; i++) {
-      if (load<u32>(used + (<usize>i << 2)) >= cap) continue;
-      // Keys and hs are already mixed: one multiply spreads their xor into the high bits.
-      const w = (load<u64>(key + (<usize>i << 3)) ^ hs) * 0x9e3779b97f4a7c15;
-      if (!found || w > top) { best = i; top = w; found = true; }
+    let best: usize = 0, top = weight(key, hs);
+    // Selects, not branches: which backend wins a slot is random, so a branch
+    // mispredicts. Backends go in pairs, the pair's winner against the best so
+    // far: two short dependency chains instead of one long one. A tie goes to
+    // the lower index at each step, as in a plain scan.
+    let i: usize = 1;
+    for (; i + 1 < live; i += 2) {
+      const w0 = weight(key + (i << 3), hs), w1 = weight(key + (i << 3) + 8, hs);
+      const second = w1 > w0;
+      const w = select(w1, w0, second);
+      const wins = w > top;
+      best = select(select(i + 1, i, second), best, wins);
+      top = select(w, top, wins);
     }
-    const li = used + (<usize>best << 2);
-    store<u32>(li, load<u32>(li) + 1);
-    store<u32>(t + (<usize>s << 2), bs[best].id);
+    if (i < live) {
+      const w = weight(key + (i << 3), hs);
+      const wins = w > top;
+      best = select(i, best, wins);
+      top = select(w, top, wins);
+    }
+    store<u32>(t + (<usize>s << 2), load<u32>(id + (best << 2)));
+    const u = load<u32>(used + (best << 2)) + 1;
+    store<u32>(used + (best << 2), u);
+    if (u < cap) continue;
+    live--;
+    const rest = live - best;
+    memory.copy(key + (best << 3), key + ((best + 1) << 3), rest << 3);
+    memory.copy(id + (best << 2), id + ((best + 1) << 2), rest << 2);
+    memory.copy(used + (best << 2), used + ((best + 1) << 2), rest << 2);
   }
 }
 
-function maglev(bs: Backend[], m: u32, t: usize): void {
+function maglev(bs: StaticArray<Backend>, m: u32, t: usize): void {
   const n = bs.length;
-  const cur = scratchB.dataStart, skip = scratchA.dataStart;
-  memory.fill(t, 0, <usize>m << 2); // ids are never 0
+  const cur = scratchB.dataStart, skip = scratchA.dataStart; // t is zeroed; ids are never 0
   for (let i = 0; i < n; i++) {
     const h = hashAddr(bs[i].ip, bs[i].port, SEED);
     store<u32>(cur + (<usize>i << 2), <u32>((h >> 32) % <u64>m));

@@ -1,6 +1,9 @@
 // The part of each record the service compiler uses, decoded from the record
 // ABI (abi/records.ts). Parts it does not use yet are read past, not kept.
-import { NOT_IPV4, Reader } from './reader';
+// Lists are StaticArrays of their exact length, and empty ones are shared:
+// a full sync decodes tens of thousands of objects, and every allocation
+// (and every object the collector then visits) shows in its time.
+import { joinStrs, NOT_IPV4, Reader } from './reader';
 
 export class ServicePort {
   constructor(public name: string, public proto: u8, public port: u16, public nodePort: u16) {}
@@ -10,25 +13,53 @@ export class Cidr {
   constructor(public ip: u32, public prefix: u8) {}
 }
 
+// Never written: a StaticArray of length 0 has nothing to write.
+const NO_IPS = new StaticArray<u32>(0);
+export const NO_CIDRS = new StaticArray<Cidr>(0);
+const NO_ENDPOINTS = new StaticArray<u64>(0);
+const NO_SERVICE_PORTS = new StaticArray<ServicePort>(0);
+const NO_SLICE_PORTS = new StaticArray<SlicePort>(0);
+
+/** The first k elements of a: a itself when that is all of it. */
+function fit<T>(a: StaticArray<T>, k: i32): StaticArray<T> {
+  return k == a.length ? a : StaticArray.slice<T>(a, 0, k);
+}
+
 export class Service {
   key: string = ''; // "namespace/name"
   type: u8 = 0;
   flags: u8 = 0;
   affinity: u32 = 0;
-  clusterIPs: u32[] = [];
-  externalIPs: u32[] = [];
-  lbIPs: u32[] = [];
-  sourceRanges: Cidr[] = [];
-  ports: ServicePort[] = [];
+  clusterIPs: StaticArray<u32> = NO_IPS;
+  externalIPs: StaticArray<u32> = NO_IPS;
+  lbIPs: StaticArray<u32> = NO_IPS;
+  sourceRanges: StaticArray<Cidr> = NO_CIDRS;
+  ports: StaticArray<ServicePort> = NO_SERVICE_PORTS;
 }
 
-function ips(r: Reader): u32[] {
-  const out: u32[] = [];
-  for (let n = r.count(); n > 0; n--) {
+function ips(r: Reader): StaticArray<u32> {
+  const n = r.count();
+  if (n == 0) return NO_IPS;
+  const out = new StaticArray<u32>(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
     const ip = r.ip();
-    if (ip != NOT_IPV4) out.push(<u32>ip);
+    if (ip != NOT_IPV4) unchecked(out[k++] = <u32>ip);
   }
-  return out;
+  return fit(out, k);
+}
+
+function cidrs(r: Reader): StaticArray<Cidr> {
+  const n = r.count();
+  if (n == 0) return NO_CIDRS;
+  const out = new StaticArray<Cidr>(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const ip = r.ip();
+    const prefix = r.u8();
+    if (ip != NOT_IPV4) unchecked(out[k++] = new Cidr(<u32>ip, prefix));
+  }
+  return fit(out, k);
 }
 
 export function readService(r: Reader, key: string): Service {
@@ -41,20 +72,18 @@ export function readService(r: Reader, key: string): Service {
   s.clusterIPs = ips(r);
   s.externalIPs = ips(r);
   s.lbIPs = ips(r);
-  for (let n = r.count(); n > 0; n--) {
-    const ip = r.ip();
-    const prefix = r.u8();
-    if (ip != NOT_IPV4) s.sourceRanges.push(new Cidr(<u32>ip, prefix));
-  }
-  for (let n = r.count(); n > 0; n--) {
+  s.sourceRanges = cidrs(r);
+  const ports = new StaticArray<ServicePort>(r.count());
+  for (let i = 0; i < ports.length; i++) {
     const name = r.str();
     const proto = r.u8();
     const port = r.u16();
     const nodePort = r.u16();
     r.u16(); // targetPort: EndpointSlices carry the resolved port
     r.skipStr();
-    s.ports.push(new ServicePort(name, proto, port, nodePort));
+    unchecked(ports[i] = new ServicePort(name, proto, port, nodePort));
   }
+  s.ports = ports;
   return s;
 }
 
@@ -62,37 +91,50 @@ export class SlicePort {
   constructor(public name: string, public proto: u8, public port: u16) {}
 }
 
-export class Endpoint {
-  constructor(public ip: u32, public conds: u8, public local: bool) {}
+/** An endpoint packed in a number, one allocation for a slice's endpoints:
+ * address · 16 zero bits · COND_* · local. */
+@inline function endpoint(ip: u32, conds: u8, local: bool): u64 {
+  return ((<u64>ip) << 32) | ((<u64>conds) << 8) | <u64>local;
 }
+@inline export function endpointIp(e: u64): u32 { return <u32>(e >> 32); }
+@inline export function endpointConds(e: u64): u8 { return <u8>(e >> 8); }
+@inline export function endpointLocal(e: u64): bool { return (e & 1) != 0; }
 
 export class Slice {
   key: string = '';
   service: string = ''; // "namespace/serviceName"
   addressType: u8 = 0;
-  ports: SlicePort[] = [];
-  endpoints: Endpoint[] = [];
+  ports: StaticArray<SlicePort> = NO_SLICE_PORTS;
+  endpoints: StaticArray<u64> = NO_ENDPOINTS; // packed by endpoint()
 }
 
-/** Reads an EndpointSlice; node is this node's name, which makes an endpoint local. */
-export function readSlice(r: Reader, ns: string, key: string, node: ArrayBuffer): Slice {
+/** Reads an EndpointSlice whose namespace starts at nsAt; node is this node's
+ * name, which makes an endpoint local (no node: none is). */
+export function readSlice(r: Reader, nsAt: usize, key: string, node: ArrayBuffer): Slice {
   const s = new Slice();
   s.key = key;
-  s.service = ns + '/' + r.str();
+  s.service = joinStrs(nsAt, r.strAt());
   s.addressType = r.u8();
-  for (let n = r.count(); n > 0; n--) {
+  const ports = new StaticArray<SlicePort>(r.count());
+  for (let i = 0; i < ports.length; i++) {
     const name = r.str();
     const proto = r.u8();
-    s.ports.push(new SlicePort(name, proto, r.u16()));
+    unchecked(ports[i] = new SlicePort(name, proto, r.u16()));
   }
-  for (let n = r.count(); n > 0; n--) {
+  s.ports = ports;
+  const n = r.count();
+  if (n == 0) return s;
+  const eps = new StaticArray<u64>(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
     const ip = r.ip();
     const conds = r.u8();
-    const local = r.strIs(node);
+    const local = r.strEq(node) && node.byteLength > 0;
     r.skipStr(); // zone
     for (let z = r.count(); z > 0; z--) r.skipStr(); // hinted zones
-    if (ip != NOT_IPV4) s.endpoints.push(new Endpoint(<u32>ip, conds, local));
+    if (ip != NOT_IPV4) unchecked(eps[k++] = endpoint(<u32>ip, conds, local));
   }
+  s.endpoints = fit(eps, k);
   return s;
 }
 

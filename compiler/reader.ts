@@ -5,8 +5,18 @@ import { FAMILY_IPV4, FAMILY_IPV6 } from './abi/records';
 
 export const NOT_IPV4: i64 = -1;
 
+let joined = new ArrayBuffer(512);
+
 export class Reader {
-  constructor(public at: usize, public end: usize) {}
+  at: usize = 0;
+  end: usize = 0;
+
+  /** Starts reading [at, end): one Reader serves every record of a batch. */
+  reset(at: usize, end: usize): Reader {
+    this.at = at;
+    this.end = end;
+    return this;
+  }
 
   private need(n: usize): usize {
     const p = this.at;
@@ -26,11 +36,18 @@ export class Reader {
 
   skipStr(): void { this.need(<usize>this.u16()); }
 
-  /** Reads a string and says whether it equals these non-empty UTF-8 bytes, without decoding it. */
-  strIs(bytes: ArrayBuffer): bool {
+  /** Reads past a string; returns where it starts, for joinStrs. */
+  strAt(): usize {
+    const p = this.at;
+    this.skipStr();
+    return p;
+  }
+
+  /** Reads a string and says whether it equals these UTF-8 bytes, without decoding it. */
+  strEq(bytes: ArrayBuffer): bool {
     const n = <usize>this.u16();
     const p = this.need(n);
-    return n > 0 && n == <usize>bytes.byteLength && memory.compare(p, changetype<usize>(bytes), n) == 0;
+    return n == <usize>bytes.byteLength && memory.compare(p, changetype<usize>(bytes), n) == 0;
   }
 
   /** An IPv4 address as maps store it: network-order bytes loaded as a
@@ -44,4 +61,19 @@ export class Reader {
   }
 
   count(): i32 { return <i32>this.u16(); }
+}
+
+/** "a/b" from two strings already read past (strAt gave where they start),
+ * decoded as one: a key costs one allocation, not the three of a + '/' + b.
+ * Joining the bytes first gives the same string: the encoder writes whole
+ * UTF-8 characters. */
+export function joinStrs(a: usize, b: usize): string {
+  const na = <usize>load<u16>(a), nb = <usize>load<u16>(b);
+  const n = na + 1 + nb;
+  if (n > <usize>joined.byteLength) joined = new ArrayBuffer(<i32>n);
+  const p = changetype<usize>(joined);
+  memory.copy(p, a + 2, na);
+  store<u8>(p + na, 0x2f); // '/'
+  memory.copy(p + na + 1, b + 2, nb);
+  return String.UTF8.decodeUnsafe(p, n);
 }

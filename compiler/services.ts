@@ -15,7 +15,7 @@ import {
 import { Backend, selectBackends } from './backends';
 import { Cluster } from './cluster';
 import { assignBackendIds } from './ids';
-import { Cidr, Service, ServicePort } from './model';
+import { Cidr, NO_CIDRS, Service } from './model';
 import { ipString, Problem, protoString } from './problems';
 
 const MAX_BACKENDS: i32 = 0xffff; // svc_val.count is a u16
@@ -28,19 +28,30 @@ export class Front {
     public flags: u8,
     public bset: string, // backend set name
     public affinity: u32,
-    public ranges: Cidr[],
+    public ranges: StaticArray<Cidr>,
     public field: string, // where it comes from, for problems
   ) {}
 }
 
 export class BsetSpec {
-  constructor(public name: string, public owner: string, public backends: Backend[]) {}
+  // Its selection table, a function of the backends: built when first emitted
+  // (emit.ts), then kept, so the state before a change need not be rebuilt.
+  table: StaticArray<u32> | null = null;
+
+  constructor(public name: string, public owner: string, public backends: StaticArray<Backend>) {}
 }
 
+// Never written: a StaticArray of length 0 has nothing to write.
+const NO_FRONTS = new StaticArray<Front>(0);
+const NO_BSETS = new StaticArray<BsetSpec>(0);
+const NO_PROBLEMS = new StaticArray<Problem>(0);
+
+/** What one Service compiles to. Immutable, with lists of their exact length. */
 export class Compiled {
-  fronts: Front[] = [];
-  bsets: BsetSpec[] = [];
-  problems: Problem[] = [];
+  static readonly NOTHING: Compiled = new Compiled();
+  fronts: StaticArray<Front> = NO_FRONTS;
+  bsets: StaticArray<BsetSpec> = NO_BSETS;
+  problems: StaticArray<Problem> = NO_PROBLEMS;
 }
 
 export function frontKey(vip: u32, port: u16, proto: u8, scope: i32): u64 {
@@ -52,58 +63,72 @@ export function bsetOwner(name: string): string {
   return name.substring(0, name.indexOf('|'));
 }
 
-class Builder {
-  c: Compiled = new Compiled();
-  cluster: Cluster;
-  svc: Service;
-  object: string;
+// What the Service being compiled has so far: scratch that every compile
+// reuses, copied out at the end into lists of their exact length.
+const builtFronts: Front[] = [];
+const builtBsets: BsetSpec[] = [];
+const builtProblems: Problem[] = [];
 
-  constructor(cluster: Cluster, svc: Service) {
-    this.cluster = cluster;
-    this.svc = svc;
-    this.object = 'Service ' + svc.key;
+/** A copy of scratch, or none (shared, empty) when there is nothing to copy. */
+function exact<T>(scratch: T[], none: StaticArray<T>): StaticArray<T> {
+  return scratch.length == 0 ? none : StaticArray.fromArray<T>(scratch);
+}
+
+class Builder {
+  constructor(public cluster: Cluster, public svc: Service) {
+    builtFronts.length = 0;
+    builtBsets.length = 0;
+    builtProblems.length = 0;
+  }
+
+  finish(): Compiled {
+    const c = new Compiled();
+    c.fronts = exact(builtFronts, NO_FRONTS);
+    c.bsets = exact(builtBsets, NO_BSETS);
+    c.problems = exact(builtProblems, NO_PROBLEMS);
+    return c;
   }
 
   /** The backend set of port i, cluster-wide or node-local, made on first use. */
   bset(i: i32, local: bool): string {
-    const p = this.svc.ports[i];
+    const p = unchecked(this.svc.ports[i]);
     const name = `${this.svc.key}|${p.name}|${p.port}|${protoString(p.proto)}|${local ? 'local' : 'cluster'}`;
-    for (let j = 0; j < this.c.bsets.length; j++) if (this.c.bsets[j].name == name) return name;
+    for (let j = 0; j < builtBsets.length; j++) if (unchecked(builtBsets[j]).name == name) return name;
     let bs = selectBackends(this.cluster, this.svc, p, local);
     if (bs.length > MAX_BACKENDS) {
       this.problem('spec.ports[' + i.toString() + ']', bs.length.toString() + ' backends; the first ' + MAX_BACKENDS.toString() + ' are used');
-      bs = bs.slice(0, MAX_BACKENDS);
+      bs = StaticArray.slice<Backend>(bs, 0, MAX_BACKENDS);
     }
     const kept = assignBackendIds(bs);
     if (kept.length < bs.length) {
       this.problem('spec.ports[' + i.toString() + ']', (bs.length - kept.length).toString() + ' backends left out: their id bucket is full');
     }
-    this.c.bsets.push(new BsetSpec(name, this.svc.key, kept));
+    builtBsets.push(new BsetSpec(name, this.svc.key, kept));
     return name;
   }
 
   front(vip: u32, i: i32, port: u16, kind: i32, local: bool, field: string): void {
-    const p = this.svc.ports[i];
-    const ranges = kind == SL_KIND_LOAD_BALANCER ? this.svc.sourceRanges : new Array<Cidr>();
+    const p = unchecked(this.svc.ports[i]);
+    const ranges = kind == SL_KIND_LOAD_BALANCER ? this.svc.sourceRanges : NO_CIDRS;
     let flags = (this.svc.flags & SVCF_AFFINITY ? SL_SVC_AFFINITY : 0) | (ranges.length > 0 ? SL_SVC_SRC_RANGES : 0);
     const twin = local && kind != SL_KIND_CLUSTER_IP;
     this.add(frontKey(vip, port, p.proto, SL_SCOPE_ALL), kind,
       flags | (local ? SL_SVC_LOCAL : 0) | (twin ? SL_SVC_HAS_INTERNAL : 0), this.bset(i, local), ranges, field);
     // The twin shares the frontend's source ranges: sl_srcrange keys have no scope.
-    if (twin) this.add(frontKey(vip, port, p.proto, SL_SCOPE_INTERNAL), kind, flags, this.bset(i, false), [], field);
+    if (twin) this.add(frontKey(vip, port, p.proto, SL_SCOPE_INTERNAL), kind, flags, this.bset(i, false), NO_CIDRS, field);
   }
 
-  private add(key: u64, kind: i32, flags: i32, bset: string, ranges: Cidr[], field: string): void {
-    for (let i = 0; i < this.c.fronts.length; i++) {
-      if (this.c.fronts[i].key != key) continue;
+  private add(key: u64, kind: i32, flags: i32, bset: string, ranges: StaticArray<Cidr>, field: string): void {
+    for (let i = 0; i < builtFronts.length; i++) {
+      if (unchecked(builtFronts[i]).key != key) continue;
       this.problem(field, 'frontend ' + describeKey(key) + ' is listed twice; the first is used');
       return;
     }
-    this.c.fronts.push(new Front(key, this.svc.key, <u8>kind, <u8>flags, bset, this.svc.affinity, ranges, field));
+    builtFronts.push(new Front(key, this.svc.key, <u8>kind, <u8>flags, bset, this.svc.affinity, ranges, field));
   }
 
   problem(field: string, reason: string): void {
-    this.c.problems.push(new Problem(this.object, field, reason));
+    builtProblems.push(new Problem('Service ' + this.svc.key, field, reason));
   }
 }
 
@@ -113,21 +138,19 @@ export function describeKey(key: u64): string {
 }
 
 export function compileService(cluster: Cluster, svc: Service): Compiled {
+  if (svc.flags & SVCF_HEADLESS || svc.type == SVC_TYPE_EXTERNAL_NAME) return Compiled.NOTHING;
   const b = new Builder(cluster, svc);
-  if (svc.flags & SVCF_HEADLESS || svc.type == SVC_TYPE_EXTERNAL_NAME) return b.c;
   const extLocal = (svc.flags & SVCF_EXTERNAL_LOCAL) != 0;
   const intLocal = (svc.flags & SVCF_INTERNAL_LOCAL) != 0;
   const nodePorts = svc.type == SVC_TYPE_NODE_PORT || svc.type == SVC_TYPE_LOAD_BALANCER;
   for (let i = 0; i < svc.ports.length; i++) {
-    const p = svc.ports[i];
+    const p = unchecked(svc.ports[i]);
     for (let j = 0; j < svc.clusterIPs.length; j++) {
       b.front(svc.clusterIPs[j], i, p.port, SL_KIND_CLUSTER_IP, intLocal, 'spec.clusterIPs');
     }
-    if (nodePorts && p.nodePort != 0) {
-      const addrs = cluster.nodeAddrs;
-      for (let j = 0; j < addrs.length; j++) {
-        b.front(addrs[j], i, p.nodePort, SL_KIND_NODE_PORT, extLocal, 'spec.ports[' + i.toString() + '].nodePort');
-      }
+    if (nodePorts && p.nodePort != 0 && cluster.nodeAddrs.length > 0) {
+      const addrs = cluster.nodeAddrs, field = 'spec.ports[' + i.toString() + '].nodePort';
+      for (let j = 0; j < addrs.length; j++) b.front(addrs[j], i, p.nodePort, SL_KIND_NODE_PORT, extLocal, field);
     }
     for (let j = 0; j < svc.externalIPs.length; j++) {
       b.front(svc.externalIPs[j], i, p.port, SL_KIND_EXTERNAL_IP, extLocal, 'spec.externalIPs');
@@ -138,5 +161,5 @@ export function compileService(cluster: Cluster, svc: Service): Compiled {
       }
     }
   }
-  return b.c;
+  return b.finish();
 }
