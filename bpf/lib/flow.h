@@ -83,11 +83,14 @@ static __always_inline bool flow_backend_gone(const struct ct_val *v, const stru
 	return !ct_is_reply(v) && !pkt_is_tcp(p) && !ct_is_dsr_backend(v) && !lb_backend(v->bset, v->backend);
 }
 
-/* A SYN on the tuple of a closed connection starts a new one. */
+/* A handshake on the tuple of a closed connection is a new connection: a SYN
+ * from the client, or a SYN-ACK toward it, which answers a SYN that reused the
+ * client's port to reach the backend some other way (its pod IP, say). */
 static __always_inline bool flow_tuple_reused(const struct ct_val *v, const struct pkt *p)
 {
-	return !ct_is_reply(v) && pkt_is_tcp(p) &&
-	       (p->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN && v->state >= SL_CT_CLOSING;
+	__u8 handshake = ct_is_reply(v) ? SL_TCP_SYN | SL_TCP_ACK : SL_TCP_SYN;
+
+	return pkt_is_tcp(p) && (p->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == handshake && v->state >= SL_CT_CLOSING;
 }
 
 /* Whether a packet of a tracked flow (entry v, refreshed) carries the DSR

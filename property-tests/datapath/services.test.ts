@@ -148,6 +148,17 @@ const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    name: 'a closed flow\'s reply entry does not rewrite the handshake of a new connection on its tuple (client straight to the pod IP)',
+    steps: [
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40014, 80)), expect: { verdict: 'TC_ACT_OK', dst: LOCAL_BE } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40014, 80, { flags: RST })), expect: { verdict: 'TC_ACT_OK' } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, LOCAL_BE, tcp(40014, 8080)), expect: { verdict: 'TC_ACT_OK', dst: LOCAL_BE, dport: 8080 } },
+      { prog: 'sl_from_pod', frame: podFrame(LOCAL_BE, CLIENT_POD, tcp(8080, 40014, { flags: SYN | ACK })),
+        expect: { verdict: 'TC_ACT_OK', src: LOCAL_BE, sport: 8080,
+          check: (_o, c) => assert.is(ctEntry(c, tuple(LOCAL_BE, CLIENT_POD, 8080, 40014)), undefined, 'the stale pair is gone') } },
+    ],
+  },
+  {
     name: 'sessionAffinity ClientIP: every flow of one client goes to one backend; without affinity, to several',
     steps: [
       { act: '20 flows to the sticky service, then 20 to web', run: (c) => {
