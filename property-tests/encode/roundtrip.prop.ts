@@ -24,6 +24,21 @@ test('an IPv4 dotted quad is canonical: format(parse(x)) == x', () => {
   }));
 });
 
+// The grammar of a strict dotted quad, as Kubernetes validates it; parseIp scans instead.
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+test('IPv4 text is accepted exactly when it is a strict dotted quad (no leading zeros, octets 0-255)', () => {
+  const near = fc.oneof( // mostly almost-addresses: digits and dots, parts of 0-4 digits
+    fc.array(fc.stringMatching(/^[0-9]{0,4}$/), { minLength: 1, maxLength: 6 }).map((parts) => parts.join('.')),
+    fc.string({ unit: fc.constantFrom('0', '1', '2', '5', '9', '.', ' ', 'a', ':', '/'), maxLength: 17 }),
+  );
+  check(fc.property(near, (text) => {
+    const parsed = parseIp(text);
+    assert.is(parsed?.family === 4, DOTTED_QUAD.test(text), text);
+    if (parsed?.family === 4) assert.equal([...parsed.bytes], text.split('.').map(Number), text);
+  }), { numRuns: 2000 });
+});
+
 // Zeros are likely, so runs of them (the :: cases) come up often.
 const word = () => fc.oneof(fc.constant(0), fc.constant(0), fc.constant(1), fc.nat({ max: 0xffff }));
 

@@ -9,12 +9,40 @@ export interface Ip {
   bytes: Uint8Array; // network order, 4 or 16 bytes
 }
 
-const V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 export function parseIp(text: string): Ip | undefined {
-  if (V4.test(text)) return { family: 4, bytes: Uint8Array.from(text.split('.').map(Number)) };
+  const v4 = parseIpv4(text);
+  if (v4) return { family: 4, bytes: v4 };
   const v6 = parseIpv6(text);
   return v6 && { family: 6, bytes: v6 };
+}
+
+const DOT = 0x2e, ZERO = 0x30, NINE = 0x39;
+
+/**
+ * A dotted quad of four decimal octets, 0-255 without leading zeros; else
+ * undefined. A scan rather than a regex, a split and an array per address:
+ * a full sync parses some 40,000 of them, and that was a third of
+ * normalizing.
+ */
+function parseIpv4(text: string): Uint8Array | undefined {
+  const bytes = new Uint8Array(4);
+  let octets = 0, value = 0, digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : DOT; // the end closes the last octet as a dot would
+    if (c === DOT) {
+      if (digits === 0 || octets === 4) return undefined;
+      bytes[octets++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= ZERO && c <= NINE) {
+      if (digits === 1 && value === 0) return undefined; // a leading zero
+      value = value * 10 + (c - ZERO);
+      if (++digits > 3 || value > 255) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return octets === 4 ? bytes : undefined;
 }
 
 function parseIpv6(text: string): Uint8Array | undefined {
@@ -22,8 +50,8 @@ function parseIpv6(text: string): Uint8Array | undefined {
   let tail: number[] = [];
   const m = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (m) {
-    if (!V4.test(m[2])) return undefined;
-    const b = m[2].split('.').map(Number);
+    const b = parseIpv4(m[2]);
+    if (!b) return undefined;
     tail = [(b[0] << 8) | b[1], (b[2] << 8) | b[3]];
     text = m[1].endsWith('::') ? m[1] : m[1].slice(0, -1);
   }
