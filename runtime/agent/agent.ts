@@ -189,14 +189,27 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   };
 
   // The compiler's problems (conflicts it resolved) come from Services and their
-  // slices; reading them costs a pass over the whole cluster (1.6 ms at 5,000
-  // Services), so after the first sync they are read at most every problemsMs.
+  // slices; reading them costs a pass over the whole cluster (2-5 ms at 5,000
+  // Services), so after the first sync they are read at most every problemsMs:
+  // by the first batch that finds them due, else by a timer, set minSync past
+  // that, which a steady stream of batches always beats (a timer of its own
+  // would wake the process once more per read).
   const problemsMs = o.problemsIntervalMs ?? 10_000;
   let problemsTimer: NodeJS.Timeout | undefined;
+  let problemsDue = false, problemsAt = -Infinity; // a Service or slice changed since the last read; when that was
   let problems = new Set<string>(); // as last read, JSON
+  const problemsAfter = (records: Record[]) => {
+    problemsDue ||= records.some((x) => x.kind === R.KIND_SERVICE || x.kind === R.KIND_ENDPOINT_SLICE);
+    if (!problemsDue) return;
+    const wait = problemsAt + problemsMs - performance.now();
+    if (wait <= 0) checkProblems();
+    else problemsTimer ??= setTimeout(() => guarded(checkProblems), wait + o.minSyncMs);
+  };
   const checkProblems = () => {
     clearTimeout(problemsTimer);
     problemsTimer = undefined;
+    problemsDue = false;
+    problemsAt = performance.now();
     const now = compiler.problems();
     const keys = new Set(now.map((p) => JSON.stringify(p)));
     for (const p of now) if (!problems.has(JSON.stringify(p))) rejected(p, 'compile');
@@ -223,8 +236,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       compileMs: round(r.compileMs), applyMs: round(r.applyMs),
     });
     applied(r, n);
-    if (n === 1) checkProblems();
-    else if (records.some((x) => x.kind === R.KIND_SERVICE || x.kind === R.KIND_ENDPOINT_SLICE)) problemsTimer ??= setTimeout(() => guarded(checkProblems), problemsMs);
+    problemsDue ||= n === 1; // the sync's problems are read with it
+    problemsAfter(records);
     interfacesDue ||= nodeChanged;
     attachIfDue();
     if (hcChanged) {

@@ -37,8 +37,11 @@ export class MemoryStore implements MapStore {
     for (const s of diff.sections) {
       const m = this.maps.get(s.map.name)!;
       const ks = s.map.key.size, vs = s.map.value.size;
+      // One copy per section, each entry a view of it: a copy per entry (a
+      // full sync has 100,000) costs an ArrayBuffer each.
+      const values = s.upsertValues.slice();
       for (let i = 0; i * ks < s.upsertKeys.length; i++, applied++) {
-        m.set(keyString(s.upsertKeys.subarray(i * ks, i * ks + ks)), s.upsertValues.slice(i * vs, i * vs + vs));
+        m.set(keyString(s.upsertKeys.subarray(i * ks, i * ks + ks)), values.subarray(i * vs, i * vs + vs));
       }
       for (let i = 0; i * ks < s.deleteKeys.length; i++, applied++) {
         // The kernel answers ENOENT here too: a diff that deletes a missing key is wrong.
