@@ -10,35 +10,12 @@ import { EventLogWriter } from '../runtime/log/eventLogWriter.ts';
 import { readLog } from '../runtime/log/readLog.ts';
 import { Replay } from '../runtime/log/replay.ts';
 import { changesOf } from '../runtime/log/replayState.ts';
-import type { KubeEvent, KubeObject } from '../runtime/sources/events.ts';
+import type { KubeEvent } from '../runtime/sources/events.ts';
 import { Compiler } from '../runtime/wasm/host.ts';
+import { service, slice } from './apiObjects.ts';
 import { mean, median, ms, table } from './stats.ts';
 
 const CHURN = 2000;
-const ipOf = (a: number) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-const managedFields = [{ manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: '2026-01-15T09:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:ports': {} } } }];
-
-function service(i: number): KubeObject {
-  return {
-    apiVersion: 'v1', kind: 'Service',
-    metadata: { name: `svc-${i}`, namespace: 'bench', uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, resourceVersion: String(1000 + i), labels: { app: `svc-${i}` }, managedFields },
-    spec: { type: 'ClusterIP', clusterIP: ipOf(0x0a600000 + i), clusterIPs: [ipOf(0x0a600000 + i)], ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }], selector: { app: `svc-${i}` } },
-  };
-}
-
-function slice(i: number, k: number, g = 0): KubeObject {
-  return {
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
-    metadata: { name: `svc-${i}-abcde`, namespace: 'bench', resourceVersion: String(100000 + g), labels: { 'kubernetes.io/service-name': `svc-${i}` }, managedFields },
-    addressType: 'IPv4',
-    endpoints: Array.from({ length: k }, (_, e) => ({
-      addresses: [ipOf(0x0af40000 + i * 16 + ((e + g) % 16))], conditions: { ready: true, serving: true, terminating: false },
-      nodeName: `node-${e % 3}`, targetRef: { kind: 'Pod', name: `svc-${i}-pod-${(e + g) % 16}`, namespace: 'bench' },
-    })),
-    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-  };
-}
-
 const compile = (c: Compiler, events: KubeEvent[]) => c.batch(encodeRecords(changesOf(events).changes.map((x) => x.record)));
 
 export function benchEventLog(n = 5000, k = 5): void {

@@ -1,15 +1,26 @@
-// `npm run bench [-- NAME...]`: runs the named benchmarks (default: all).
+// `npm run bench [-- NAME... [--flag value...]]`: runs the named benchmarks (default: all);
+// flags after the names go to each (churn and datapath take some; datapath runs only when named).
+import { benchAgentChurn } from './agentChurn.ts';
 import { benchCompiler } from './compiler.ts';
+import { benchDatapath } from './datapath.ts';
 import { benchEventLog } from './eventLog.ts';
 
-const benches: Record<string, () => void> = { compiler: () => benchCompiler(), log: () => benchEventLog() };
-const names = process.argv.slice(2);
-for (const name of names.length ? names : Object.keys(benches)) {
+const benches: Record<string, (args: string[]) => void | Promise<void>> = {
+  compiler: () => benchCompiler(),
+  log: () => benchEventLog(),
+  churn: (args) => benchAgentChurn(args),
+  datapath: (args) => benchDatapath(args), // root, network namespaces, ~15 min: only when named
+};
+const byDefault = Object.keys(benches).filter((name) => name !== 'datapath');
+const argv = process.argv.slice(2);
+const first = argv.findIndex((a) => a.startsWith('-'));
+const names = first < 0 ? argv : argv.slice(0, first), flags = first < 0 ? [] : argv.slice(first);
+for (const name of names.length ? names : byDefault) {
   const b = benches[name];
   if (!b) {
     console.error(`unknown benchmark ${name}; have: ${Object.keys(benches).join(', ')}`);
     process.exit(2);
   }
   console.log(`# ${name}`);
-  b();
+  await b(flags);
 }
