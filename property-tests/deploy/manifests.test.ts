@@ -4,8 +4,10 @@
 //  - @kubernetes/client-node's generated models (attributeTypeMap per
 //    model): no field the API does not know, a JSON type that fits each one.
 // Then what the issue asks of them: RBAC exactly get/list/watch on the six
-// kinds, and the DaemonSet's shape. And the Dockerfile copies what exists.
+// kinds, and the DaemonSet's shape. And the Dockerfile copies what exists,
+// and all the agent imports (no engine here builds the image).
 import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
 import yaml from 'js-yaml';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
@@ -149,6 +151,28 @@ test('Dockerfile: a build stage and a Node 24 runtime stage, copying only what e
   }
   const entry = JSON.parse(lines.find((l) => l.startsWith('ENTRYPOINT '))!.slice('ENTRYPOINT '.length));
   assert.equal(entry, ['node', '/opt/sluice/runtime/cli/main.ts']);
+});
+
+test("Dockerfile: the runtime stage holds every module the CLI imports, and npm prune keeps its packages", () => {
+  const lines = read('deploy/Dockerfile').split('\n');
+  const copied = lines.filter((l) => l.startsWith('COPY --from=build /src/')).map((l) => l.split(/\s+/)[2].replace('/src/', ''));
+  assert.ok(lines.some((l) => l.includes('npm prune --omit=dev')), 'the image drops dev dependencies');
+  const deps = Object.keys(JSON.parse(read('package.json')).dependencies);
+  const seen = new Set<string>(), packages = new Set<string>();
+  const walk = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    assert.ok(copied.some((c) => file === c || file.startsWith(`${c}/`)), `${file} is imported but not copied into the image`);
+    for (const [, stat, dyn] of read(file).matchAll(/^(?:import|export)\b[^;]*?\bfrom '([^']+)'|\bimport\('([^']+)'\)/gm)) {
+      const spec = stat ?? dyn;
+      if (spec.startsWith('.')) walk(new URL(spec, new URL(file, root)).pathname.slice(new URL(root).pathname.length));
+      else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+    }
+  };
+  walk('runtime/cli/main.ts');
+  assert.ok(seen.has('runtime/agent/agent.ts') && seen.has('compiler/abi/records.ts'), 'the walk reaches the agent and the record ABI');
+  for (const p of packages) assert.ok(deps.includes(p), `${p} is imported at run time but is not a production dependency`);
+  assert.equal([...packages].sort(), [...deps].sort());
 });
 
 test.run();
