@@ -245,7 +245,7 @@ static __always_inline int flow_new(struct __sk_buff *skb, struct pkt *p, enum s
 		return stats_drop(skb, SL_DROP_SRC_RANGE);
 	if (s->count == 0)
 		return reject(skb, p);
-	if (!lb_pick(s, p, now, &pick))
+	if (!lb_pick(s, p->saddr, lb_flow_hash(p, 0), now, &pick))
 		return stats_drop(skb, SL_DROP_NO_BACKEND);
 	return flow_start(skb, p, hook, s, &pick, now);
 }

@@ -176,19 +176,21 @@ static __always_inline void lb_affinity_record(__be32 bset, __be32 client, __be3
 	bpf_map_update_elem(&sl_affinity, &k, &v, BPF_ANY);
 }
 
-/* Chooses the backend of a new flow to service s. Returns false when there
- * is none (caller: SL_DROP_NO_BACKEND). */
-static __always_inline bool lb_pick(const struct svc_val *s, const struct pkt *p, __u64 now, struct lb_pick *out)
+/* Chooses the backend of a new flow of client to service s: its affine
+ * backend, else the Maglev slot of hash (the packet path hashes the 5-tuple,
+ * the socket path the socket). Returns false when there is none (caller:
+ * SL_DROP_NO_BACKEND). */
+static __always_inline bool lb_pick(const struct svc_val *s, __be32 client, __u32 hash, __u64 now,
+				    struct lb_pick *out)
 {
 	__be32 bset = bpf_htonl(s->bset);
 	bool affine = svc_has_affinity(s);
 
 	out->bset = bset;
-	if (!(affine && lb_pick_affine(s, bset, p->saddr, now, out)) &&
-	    !lb_pick_maglev(s, bset, lb_flow_hash(p, 0), out))
+	if (!(affine && lb_pick_affine(s, bset, client, now, out)) && !lb_pick_maglev(s, bset, hash, out))
 		return false;
 	if (affine)
-		lb_affinity_record(bset, p->saddr, out->id, now);
+		lb_affinity_record(bset, client, out->id, now);
 	return true;
 }
 
