@@ -30,6 +30,8 @@ struct sl_abi_types {
 	struct ct_val ct_val;
 	struct affinity_key affinity_key;
 	struct affinity_val affinity_val;
+	struct sockrev_key sockrev_key;
+	struct sockrev_val sockrev_val;
 	struct stats_key stats_key;
 	struct stats_val stats_val;
 	enum sl_dsr dsr;

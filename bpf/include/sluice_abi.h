@@ -31,6 +31,7 @@ enum sl_state_map {
 	SL_STATE_CT = 1,
 	SL_STATE_AFFINITY = 2,
 	SL_STATE_STATS = 3,
+	SL_STATE_SOCKREV = 4,
 };
 
 enum sl_limits {
@@ -195,8 +196,30 @@ struct affinity_val {
 	__u32 pad;
 };
 
+/* Connect-time translation (bpf/lib/sock.h): a socket of the node's own
+ * network namespace that a program sent to a backend instead of the frontend
+ * it addressed. recvmsg4 and getpeername4 look up the address the kernel
+ * reports as the peer (the backend) and report the frontend instead. Keyed by
+ * backend too, since one unconnected UDP socket may send to several services.
+ * Written by the programs only; LRU: a socket that closed is never deleted,
+ * its entries age out. */
+struct sockrev_key {
+	__u64 cookie;		/* bpf_get_socket_cookie() */
+	__be32 backend;		/* the address the socket was sent to */
+	__be16 port;
+	__u16 pad;		/* always 0 */
+};
+
+struct sockrev_val {
+	__be32 vip;		/* the frontend the application addressed */
+	__be16 port;
+	__u16 pad;		/* always 0 */
+};
+
 /* Per-CPU packet counters by what happened to the packet. Drop reasons are
- * the SL_DROP_* values; the rest count events that are not drops. */
+ * the SL_DROP_* values; the rest count events that are not drops. The
+ * cgroup programs count a connect() or sendmsg() as a packet of 0 bytes:
+ * TRANSLATED, REJECTED (no backend: ECONNREFUSED), SRC_RANGE (EPERM). */
 enum sl_stat {
 	SL_STAT_TRANSLATED = 0,	/* a new flow got a backend */
 	SL_STAT_CT_HIT = 1,	/* a packet of a tracked flow was rewritten */
@@ -267,6 +290,9 @@ struct dsr_opt {
 };
 
 struct sl_config {
+	__u64 netns_cookie;	/* the node's network namespace (SO_NETNS_COOKIE):
+				 * the only one whose sockets the cgroup programs
+				 * translate; 0: they translate none */
 	__be32 node_ip;		/* source address of SNAT toward remote backends */
 	__be32 hairpin_ip;	/* source address of a pod's flow to itself */
 	__u32 flags;		/* enum sl_cfg_flag */

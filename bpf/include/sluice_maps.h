@@ -24,6 +24,7 @@
 #define SL_SVCNAME_MAX		131072
 #define SL_CT_MAX		524288
 #define SL_AFFINITY_MAX		65536
+#define SL_SOCKREV_MAX		65536
 
 /* frontend (vip, port, proto, scope) -> service; written by the applier
  * only. Preallocated: it is read by the first packet of every flow. */
@@ -99,6 +100,16 @@ struct {
 	__uint(max_entries, SL_AFFINITY_MAX);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_affinity SEC(".maps");
+
+/* (socket, backend) -> the frontend it was sent to instead (struct
+ * sockrev_key); written by the connect4 and sendmsg4 programs only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct sockrev_key);
+	__type(value, struct sockrev_val);
+	__uint(max_entries, SL_SOCKREV_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_sockrev SEC(".maps");
 
 /* Per-CPU packet and byte counters by enum sl_stat; written by the programs,
  * summed over CPUs by the agent. The key is struct stats_key, declared as

@@ -11,6 +11,7 @@ export const SL_MAP_SVCNAME: i32 = 5;
 export const SL_STATE_CT: i32 = 1;
 export const SL_STATE_AFFINITY: i32 = 2;
 export const SL_STATE_STATS: i32 = 3;
+export const SL_STATE_SOCKREV: i32 = 4;
 
 // enum sl_ct_flag
 export const SL_CT_REPLY: i32 = 1;
@@ -79,16 +80,17 @@ export const SL_DSR_OPT_LEN: i32 = 8;
 export const MAPS_LAYOUT: StaticArray<i32> = [1, 8, 16, 2, 8, 8, 3, 8, 256, 4, 16, 4, 5, 4, 128];
 
 // struct sl_config
-export const SL_CONFIG_SIZE: i32 = 36;
-export const SL_CONFIG_NODE_IP: i32 = 0;
-export const SL_CONFIG_HAIRPIN_IP: i32 = 4;
-export const SL_CONFIG_FLAGS: i32 = 8;
-export const SL_CONFIG_CT_SYN_S: i32 = 12;
-export const SL_CONFIG_CT_EST_S: i32 = 16;
-export const SL_CONFIG_CT_FIN_S: i32 = 20;
-export const SL_CONFIG_CT_RST_S: i32 = 24;
-export const SL_CONFIG_CT_UDP_S: i32 = 28;
-export const SL_CONFIG_CT_OTHER_S: i32 = 32;
+export const SL_CONFIG_SIZE: i32 = 48;
+export const SL_CONFIG_NETNS_COOKIE: i32 = 0;
+export const SL_CONFIG_NODE_IP: i32 = 8;
+export const SL_CONFIG_HAIRPIN_IP: i32 = 12;
+export const SL_CONFIG_FLAGS: i32 = 16;
+export const SL_CONFIG_CT_SYN_S: i32 = 20;
+export const SL_CONFIG_CT_EST_S: i32 = 24;
+export const SL_CONFIG_CT_FIN_S: i32 = 28;
+export const SL_CONFIG_CT_RST_S: i32 = 32;
+export const SL_CONFIG_CT_UDP_S: i32 = 36;
+export const SL_CONFIG_CT_OTHER_S: i32 = 40;
 
 // struct svc_key
 export const SVC_KEY_SIZE: i32 = 8;
@@ -180,6 +182,19 @@ export const AFFINITY_VAL_SIZE: i32 = 16;
 export const AFFINITY_VAL_USED: i32 = 0;
 export const AFFINITY_VAL_BACKEND: i32 = 8;
 export const AFFINITY_VAL_PAD: i32 = 12;
+
+// struct sockrev_key
+export const SOCKREV_KEY_SIZE: i32 = 16;
+export const SOCKREV_KEY_COOKIE: i32 = 0;
+export const SOCKREV_KEY_BACKEND: i32 = 8;
+export const SOCKREV_KEY_PORT: i32 = 12;
+export const SOCKREV_KEY_PAD: i32 = 14;
+
+// struct sockrev_val
+export const SOCKREV_VAL_SIZE: i32 = 8;
+export const SOCKREV_VAL_VIP: i32 = 0;
+export const SOCKREV_VAL_PORT: i32 = 4;
+export const SOCKREV_VAL_PAD: i32 = 6;
 
 // struct stats_key
 export const STATS_KEY_SIZE: i32 = 4;

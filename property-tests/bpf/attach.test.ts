@@ -13,7 +13,7 @@ import * as S from '../../runtime/bpf/syscall.ts';
 import { dropNetns, dropPinRoot, fixtureObject, ipIn, kernelTest, scratchNetns, scratchPinRoot, tcIn } from './env.ts';
 
 const it = kernelTest({ netns: true });
-const CONFIG = { nodeIp: new Uint8Array([10, 0, 0, 1]), hairpinIp: new Uint8Array([169, 254, 42, 1]), flags: 0, ...DEFAULT_TIMEOUTS };
+const CONFIG = { netnsCookie: 0n, nodeIp: new Uint8Array([10, 0, 0, 1]), hairpinIp: new Uint8Array([169, 254, 42, 1]), flags: 0, ...DEFAULT_TIMEOUTS };
 
 /** A namespace with a veth pair v0 <-> v1 in it, and the fixture loaded; all removed after. */
 function withVeth(body: (ns: string, ifindex: number, load: (hairpin?: number) => Datapath) => void): void {

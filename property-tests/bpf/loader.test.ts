@@ -14,7 +14,7 @@ import { SL_CFG_DSR, SL_STAT_MAX } from '../../runtime/abi/layouts.generated.ts'
 import { dropPinRoot, fixtureObject, kernelTest, MAIN, scratchPinRoot } from './env.ts';
 
 const it = kernelTest({ netns: false });
-const CONFIG: DatapathConfig = { nodeIp: new Uint8Array([10, 0, 0, 1]), hairpinIp: new Uint8Array([169, 254, 42, 1]), flags: 0, ...DEFAULT_TIMEOUTS };
+const CONFIG: DatapathConfig = { netnsCookie: 0n, nodeIp: new Uint8Array([10, 0, 0, 1]), hairpinIp: new Uint8Array([169, 254, 42, 1]), flags: 0, ...DEFAULT_TIMEOUTS };
 
 function load(root: string, more: Partial<LoadOptions> = {}) {
   return loadDatapath({ object: fixtureObject(), pinRoot: root, config: CONFIG, ...more });

@@ -22,7 +22,7 @@ import { dropPinRoot, fixtureObject, kernelTest, scratchPinRoot } from './env.ts
 
 const it = kernelTest({ netns: false });
 const NODE = 'node-a';
-const CONFIG = { nodeIp: new Uint8Array([192, 168, 50, 10]), hairpinIp: new Uint8Array([169, 254, 42, 1]), flags: 0, ...DEFAULT_TIMEOUTS };
+const CONFIG = { netnsCookie: 0n, nodeIp: new Uint8Array([192, 168, 50, 10]), hairpinIp: new Uint8Array([169, 254, 42, 1]), flags: 0, ...DEFAULT_TIMEOUTS };
 const objects = () => loadSnapshot([new URL('../../examples/cluster.yaml', import.meta.url).pathname]).objects as { [k: string]: any }[];
 const desiredOf = (objs: unknown[]) => compileObjects(objs, NODE)[0].store;
 

@@ -11,7 +11,7 @@ import { dropPinRoot, fixtureObject, kernelTest, scratchPinRoot } from '../bpf/e
 
 const it = kernelTest({ netns: false });
 const EXAMPLE = new URL('../../examples/recorded.log', import.meta.url).pathname;
-const CONFIG = { nodeIp: new Uint8Array([192, 168, 50, 10]), hairpinIp: new Uint8Array([169, 254, 42, 1]), flags: 0, ...DEFAULT_TIMEOUTS };
+const CONFIG = { netnsCookie: 0n, nodeIp: new Uint8Array([192, 168, 50, 10]), hairpinIp: new Uint8Array([169, 254, 42, 1]), flags: 0, ...DEFAULT_TIMEOUTS };
 
 function replay(...args: string[]): { status: number; stdout: string; stderr: string } {
   let stdout = '', stderr = '';

@@ -27,6 +27,7 @@ export const TC_ACT = { OK: 0, SHOT: 2, REDIRECT: 7 } as const;
 export const VERDICT_NAMES: { [v: number]: string } = { 0: 'TC_ACT_OK', 2: 'TC_ACT_SHOT', 7: 'TC_ACT_REDIRECT' };
 
 export const CONFIG: DatapathConfig = {
+  netnsCookie: 0n,
   nodeIp: ipBytes('192.168.1.10'),
   hairpinIp: ipBytes('169.254.42.1'),
   flags: 0,

@@ -47,6 +47,7 @@ const EXPECTED: { [map: string]: { type: number; max_entries: number; map_flags?
   sl_svcname: { type: BPF_MAP_TYPE.HASH, max_entries: 131072, map_flags: NO_PREALLOC, key: 'svcname_key', value: 'svcname_val' },
   sl_ct: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 524288, key: 'ct_key', value: 'ct_val' },
   sl_affinity: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 65536, key: 'affinity_key', value: 'affinity_val' },
+  sl_sockrev: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 65536, key: 'sockrev_key', value: 'sockrev_val' },
   sl_stats: { type: BPF_MAP_TYPE.PERCPU_ARRAY, max_entries: A.SL_STAT_MAX, key: '__u32', value: 'stats_val' },
 };
 

@@ -13,6 +13,7 @@ export const SL_MAP_SVCNAME = 5;
 export const SL_STATE_CT = 1;
 export const SL_STATE_AFFINITY = 2;
 export const SL_STATE_STATS = 3;
+export const SL_STATE_SOCKREV = 4;
 
 // enum sl_ct_flag
 export const SL_CT_REPLY = 1;
@@ -626,17 +627,97 @@ export const STATE_MAPS: readonly MapLayout[] = [
         }
       ]
     }
+  },
+  {
+    "id": 4,
+    "name": "sl_sockrev",
+    "key": {
+      "name": "sockrev_key",
+      "size": 16,
+      "fields": [
+        {
+          "name": "cookie",
+          "offset": 0,
+          "size": 8,
+          "elemSize": 8,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "backend",
+          "offset": 8,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "port",
+          "offset": 12,
+          "size": 2,
+          "elemSize": 2,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "pad",
+          "offset": 14,
+          "size": 2,
+          "elemSize": 2,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "sockrev_val",
+      "size": 8,
+      "fields": [
+        {
+          "name": "vip",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "port",
+          "offset": 4,
+          "size": 2,
+          "elemSize": 2,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "pad",
+          "offset": 6,
+          "size": 2,
+          "elemSize": 2,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    }
   }
 ];
 
 // The load-time settings of the datapath programs.
 export const CONFIG: StructLayout = {
   "name": "sl_config",
-  "size": 36,
+  "size": 48,
   "fields": [
     {
-      "name": "node_ip",
+      "name": "netns_cookie",
       "offset": 0,
+      "size": 8,
+      "elemSize": 8,
+      "bigEndian": false,
+      "signed": false
+    },
+    {
+      "name": "node_ip",
+      "offset": 8,
       "size": 4,
       "elemSize": 4,
       "bigEndian": true,
@@ -644,7 +725,7 @@ export const CONFIG: StructLayout = {
     },
     {
       "name": "hairpin_ip",
-      "offset": 4,
+      "offset": 12,
       "size": 4,
       "elemSize": 4,
       "bigEndian": true,
@@ -652,22 +733,6 @@ export const CONFIG: StructLayout = {
     },
     {
       "name": "flags",
-      "offset": 8,
-      "size": 4,
-      "elemSize": 4,
-      "bigEndian": false,
-      "signed": false
-    },
-    {
-      "name": "ct_syn_s",
-      "offset": 12,
-      "size": 4,
-      "elemSize": 4,
-      "bigEndian": false,
-      "signed": false
-    },
-    {
-      "name": "ct_est_s",
       "offset": 16,
       "size": 4,
       "elemSize": 4,
@@ -675,7 +740,7 @@ export const CONFIG: StructLayout = {
       "signed": false
     },
     {
-      "name": "ct_fin_s",
+      "name": "ct_syn_s",
       "offset": 20,
       "size": 4,
       "elemSize": 4,
@@ -683,7 +748,7 @@ export const CONFIG: StructLayout = {
       "signed": false
     },
     {
-      "name": "ct_rst_s",
+      "name": "ct_est_s",
       "offset": 24,
       "size": 4,
       "elemSize": 4,
@@ -691,7 +756,7 @@ export const CONFIG: StructLayout = {
       "signed": false
     },
     {
-      "name": "ct_udp_s",
+      "name": "ct_fin_s",
       "offset": 28,
       "size": 4,
       "elemSize": 4,
@@ -699,8 +764,24 @@ export const CONFIG: StructLayout = {
       "signed": false
     },
     {
-      "name": "ct_other_s",
+      "name": "ct_rst_s",
       "offset": 32,
+      "size": 4,
+      "elemSize": 4,
+      "bigEndian": false,
+      "signed": false
+    },
+    {
+      "name": "ct_udp_s",
+      "offset": 36,
+      "size": 4,
+      "elemSize": 4,
+      "bigEndian": false,
+      "signed": false
+    },
+    {
+      "name": "ct_other_s",
+      "offset": 40,
       "size": 4,
       "elemSize": 4,
       "bigEndian": false,
