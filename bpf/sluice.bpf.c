@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The datapath: three tc programs that translate Kubernetes Service traffic
- * in place of kube-proxy. Each is a thin dispatcher; the work is in lib/.
- * Every program returns TC_ACT_OK, untouched, for traffic that is not a
- * service's: the kernel's own stack decides about it.
+ * in place of kube-proxy, and four cgroup programs that do it at connect
+ * time for the node's own processes. Each is a thin dispatcher; the work is
+ * in lib/. Every program leaves what is not a service's untouched: the
+ * kernel's own stack decides about it.
  */
 #include "lib/common.h"
 #include "lib/config.h"
@@ -11,6 +12,7 @@
 #include "lib/flow.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
+#include "lib/sock.h"
 #include "lib/stats.h"
 #include "sluice_maps.h"
 
@@ -86,6 +88,34 @@ int sl_from_netdev(struct __sk_buff *skb)
 	if (r != SL_NEXT)
 		return r;
 	return flow_new(skb, &p, SL_HOOK_FROM_NETDEV, now);
+}
+
+/* The cgroup programs: on the root cgroup, for sockets of the node's own
+ * network namespace only (lib/sock.h). connect4 covers TCP and connected
+ * UDP, sendmsg4 each datagram of an unconnected UDP socket. */
+SEC("cgroup/connect4")
+int sl_connect4(struct bpf_sock_addr *ctx)
+{
+	return sock_translate(ctx, ctx->protocol);
+}
+
+SEC("cgroup/sendmsg4")
+int sl_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return sock_translate(ctx, IPPROTO_UDP);
+}
+
+/* The source of a datagram an unconnected UDP socket receives. */
+SEC("cgroup/recvmsg4")
+int sl_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return sock_reverse(ctx);
+}
+
+SEC("cgroup/getpeername4")
+int sl_getpeername4(struct bpf_sock_addr *ctx)
+{
+	return sock_reverse(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

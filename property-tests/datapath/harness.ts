@@ -15,12 +15,15 @@ import { bytesReader, u64Reader, uintReader } from '../../runtime/view/fieldRead
 import { Compiler } from '../../runtime/wasm/host.ts';
 import { ipBytes, ipText } from '../model/packet.ts';
 import type { BpfObject } from '../../runtime/bpf/libbpf.ts';
+import { SOCK_HOOKS } from '../../runtime/bpf/sockHooks.ts';
 import { libbpf, OBJECT, sys } from './gate.ts';
 
 export { bpfTest, bpfUnavailableReason, OBJECT } from './gate.ts';
 
 export const PROGRAMS = ['sl_from_pod', 'sl_to_pod', 'sl_from_netdev'] as const;
-export type Program = (typeof PROGRAMS)[number];
+/** The cgroup programs: loaded with the rest; the kernel has no PROG_TEST_RUN for them (property-tests/e2e tests them). */
+export const SOCK_PROGRAMS = SOCK_HOOKS.map((h) => h.program);
+export type Program = (typeof PROGRAMS)[number] | (typeof SOCK_PROGRAMS)[number];
 
 export { ETH_HLEN } from '../model/packet.ts';
 export const TC_ACT = { OK: 0, SHOT: 2, REDIRECT: 7 } as const;
@@ -90,7 +93,7 @@ export class Datapath {
       for (const [map, n] of Object.entries(TEST_MAX_ENTRIES)) this.obj.setMaxEntries(map, n);
       this.obj.setInitialBytes('.rodata', 0, encodeConfig({ ...CONFIG, ...opts.config }));
       this.obj.load();
-      for (const p of PROGRAMS) this.progFds.set(p, this.obj.programFd(p));
+      for (const p of [...PROGRAMS, ...SOCK_PROGRAMS]) this.progFds.set(p, this.obj.programFd(p));
       for (const m of [...A.MAPS, ...A.STATE_MAPS]) this.mapFds.set(m.name, this.obj.mapFd(m.name));
       this.applyRecords(normalizeAll(opts.objects).records);
     } catch (e) {

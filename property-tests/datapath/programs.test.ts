@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
-import { bpfTest, OBJECT, PROGRAMS, withDatapath } from './harness.ts';
+import { bpfTest, OBJECT, PROGRAMS, SOCK_PROGRAMS, withDatapath } from './harness.ts';
 import { NODE } from './cluster.ts';
 
 interface BtfType { id: number; kind: string; name: string; type_id?: number; nr_elems?: number; size?: number;
@@ -77,12 +77,16 @@ test('licence: every bpf/ source carries the SPDX line, the object the kernel\'s
 
 const bpf = await bpfTest('programs on the kernel');
 
-bpf('every program loads (the verifier accepts it) as a tc program with its name; maps pin under the root and match the layouts', async () => {
+bpf('every program loads (the verifier accepts it) as a tc or cgroup program with its name; maps pin under the root and match the layouts', async () => {
   const sys = await import('../../runtime/bpf/syscall.ts');
   withDatapath({ objects: [], node: NODE }, (dp) => {
     for (const p of PROGRAMS) {
       const info = sys.progInfo(dp.programFd(p));
       assert.equal([info.name, info.type], [p, 3 /* BPF_PROG_TYPE_SCHED_CLS */], p);
+    }
+    for (const p of SOCK_PROGRAMS) {
+      const info = sys.progInfo(dp.programFd(p));
+      assert.equal([info.name, info.type], [p, 18 /* BPF_PROG_TYPE_CGROUP_SOCK_ADDR */], p);
     }
     assert.equal(readdirSync(dp.pinRoot).sort(), Object.keys(EXPECTED).sort(), 'pins');
     for (const m of [...A.MAPS, ...A.STATE_MAPS]) {

@@ -11,10 +11,12 @@ import { BpfObject, LibbpfError, type MapDef } from './libbpf.ts';
 import { STALE_PIN_HINT, typeName } from './maps.ts';
 import { dropAside, ensurePinRoot, movePinAside, movePinBack } from './bpffs.ts';
 import { maxEntriesOf, sizeFlagOf, type Sizes } from './sizes.ts';
+import { SOCK_HOOKS } from './sockHooks.ts';
 import * as S from './syscall.ts';
 
 export const DEFAULT_OBJECT = new URL('../../build/bpf/sluice.o', import.meta.url).pathname;
-export const PROGRAMS = ['sl_from_pod', 'sl_to_pod', 'sl_from_netdev'] as const;
+/** The tc programs, then the cgroup programs of host services. */
+export const PROGRAMS = ['sl_from_pod', 'sl_to_pod', 'sl_from_netdev', ...SOCK_HOOKS.map((h) => h.program)] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 
 export interface LoadOptions {

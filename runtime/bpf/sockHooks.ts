@@ -1,0 +1,11 @@
+// The cgroup programs of host services (bpf/lib/sock.h) and where each is
+// attached: its enum bpf_attach_type. No I/O, so tests that may not load
+// koffi can name them.
+export const SOCK_HOOKS = [
+  { program: 'sl_connect4', attachType: 10 }, // BPF_CGROUP_INET4_CONNECT
+  { program: 'sl_sendmsg4', attachType: 14 }, // BPF_CGROUP_UDP4_SENDMSG
+  { program: 'sl_recvmsg4', attachType: 19 }, // BPF_CGROUP_UDP4_RECVMSG
+  { program: 'sl_getpeername4', attachType: 29 }, // BPF_CGROUP_INET4_GETPEERNAME
+] as const;
+
+export type SockHook = (typeof SOCK_HOOKS)[number];
