@@ -74,6 +74,7 @@ it('programs pinned maps, attaches to node and pod interfaces, adopts the live m
     ].sort());
     assert.match(filters(ns, 'slh0', 'egress'), 'sl_to_pod');
     assert.match(filters(ns, 'sln0', 'ingress'), 'sl_from_netdev');
+    assert.equal(logged(a.lines, 'host services').map((l) => /sl_connect4 (\w+)/.exec(l.programs)?.[1]), ['attached'], 'cgroup programs, once');
 
     // 2. A pod comes: its veth gets the programs with the batch that brings it.
     podVeth(ns, pods, 1, '10.244.1.12');
@@ -97,6 +98,7 @@ it('programs pinned maps, attaches to node and pod interfaces, adopts the live m
     assert.equal([first.batch, first.mode, first.applied], [1, 'reconcile', 0], 'the second start writes zero entries');
     assert.ok(first.opCount > 0, 'though the compiler\'s own first diff is the whole image');
     assert.ok(logged(b.lines, 'interface attached').every((l) => / unchanged(,|$)/.test(l.interface) && !/ attached/.test(l.interface)), 'programs left as they are');
+    assert.match(logged(b.lines, 'host services')[0].programs, 'sl_connect4 unchanged, sl_sendmsg4 unchanged');
     assert.equal(tracked(root, conn.key), conn.value, 'sl_ct survives');
     await b.agent.stop('upgrade');
 

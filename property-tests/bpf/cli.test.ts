@@ -54,6 +54,9 @@ function scenario(object: string): void {
     assert.match(first, '\nskipped pod kube-system/coredns-5d78c9869d-4xk2p 10.244.1.20: no route; not a local pod interface');
     assert.match(tcIn(ns, 'filter', 'show', 'dev', 'slh0', 'egress'), 'sl_to_pod');
     assert.match(tcIn(ns, 'filter', 'show', 'dev', 'sln0', 'ingress'), 'sl_from_netdev');
+    // the cgroup programs act on ns's sockets only, and it runs no process
+    assert.match(first, /\nhost services \(root cgroup \/\S+\): sl_connect4 attached, sl_sendmsg4 attached, sl_recvmsg4 attached, sl_getpeername4 attached\n/);
+    assert.ok(existsSync(`${root}/sl_connect4_link`), 'the link is pinned under the pin root');
 
     const second = apply();
     assert.match(second, '\nmaps: no change\n');
@@ -68,7 +71,9 @@ function scenario(object: string): void {
     assert.is(run('maps', '--pin-root', root, '--format', 'maps', '--node', 'node-a'), run('compile', CLUSTER, '--node', 'node-a', '--format', 'maps'));
     assert.match(run('maps', '--pin-root', root), /^node \(none\): 15 frontends, 0 rejections, 0 notes\n/);
 
-    assert.is(run('detach', '--netns', ns, '--pin-root', root), 'slh0: detached from ingress and egress\nsln0: detached from ingress\n');
+    assert.is(run('detach', '--netns', ns, '--pin-root', root), 'slh0: detached from ingress and egress\nsln0: detached from ingress\n' +
+      'host services: sl_connect4, sl_sendmsg4, sl_recvmsg4, sl_getpeername4 detached\n');
+    assert.not.ok(existsSync(`${root}/sl_connect4_link`));
     assert.not.match(tcIn(ns, 'qdisc', 'show'), 'clsact');
     assert.match(run('detach', '--netns', ns, '--pin-root', root, '--pins'), `no interface had sluice programs\nremoved ${root}: sl_affinity, sl_be,`);
     assert.not.ok(existsSync(root));
@@ -84,6 +89,17 @@ if (existsSync(REAL_OBJECT)) {
 } else {
   console.log(`# SKIP the scenario with ${REAL_OBJECT}: not built (npm run build:bpf)`);
 }
+
+it('--no-host-services: no cgroup programs, and those of an earlier apply detached', () => {
+  withNode((ns, root) => {
+    const apply = (...more: string[]) => run('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject(), ...more);
+    assert.not.match(apply('--no-host-services'), 'host services');
+    assert.not.ok(existsSync(`${root}/sl_connect4_link`));
+    assert.match(apply(), 'sl_connect4 attached');
+    assert.match(apply('--no-host-services'), '\nhost services off: sl_connect4, sl_sendmsg4, sl_recvmsg4, sl_getpeername4 detached\n');
+    assert.not.ok(existsSync(`${root}/sl_connect4_link`));
+  });
+});
 
 it('maps: counters summed over CPUs by sl_stat name, conntrack as tuple => rewrite', () => {
   withNode((ns, root) => {

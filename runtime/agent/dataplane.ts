@@ -18,8 +18,10 @@ export interface InterfaceReport {
   dropped: string[];
   /** Pods (or the node) left without an interface, and why. */
   skipped: string[];
-  /** Interfaces whose attach failed, with the error; retried at the next discovery. */
+  /** Interfaces whose attach failed, with the error (or "host services: ..."); retried at the next discovery. */
   failed: string[];
+  /** What attaching the host services programs did, once per agent: "host services (root cgroup ...): ...". */
+  hostServices?: string;
 }
 
 export interface Dataplane {

@@ -1,13 +1,14 @@
 // The dataplane on this node's kernel, through the same pieces `sluice apply`
 // uses: the datapath is loaded (maps pinned and reused) the first time the
 // node's IP is known, and the programs are attached to the node's interfaces
-// and to each local pod's veth as discovery finds them. Nothing here detaches:
+// and to each local pod's veth as discovery finds them, and (host services)
+// to the root cgroup once. Nothing here detaches:
 // programs and pins outlive the agent, so the node keeps forwarding while it
 // is away; a veth that is deleted takes its programs with it.
 import { loadDatapath, type Datapath } from '../bpf/loader.ts';
 import { PinnedStore } from '../bpf/maps.ts';
 import { inNetns } from '../bpf/netns.ts';
-import { attachLine, chooseInterfaces, datapathConfig, PROGRAMS_OF, type DatapathArgs } from '../cli/apply.ts';
+import { attachLine, chooseInterfaces, datapathConfig, hostServicesLine, PROGRAMS_OF, type DatapathArgs } from '../cli/apply.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
 import type { Dataplane, InterfaceReport } from './dataplane.ts';
 
@@ -16,6 +17,7 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
   let store: PinnedStore | undefined;
   let nodeIp: string | undefined; // the one loaded into sl_config
   let committed = false;
+  let hostServicesDone = false; // a failure is tried again at the next sync
   const attached = new Map<string, number>(); // ifname -> ifindex, attached (or found attached) by this agent
 
   return {
@@ -60,6 +62,14 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
           }
         }
       });
+      if (!hostServicesDone) {
+        try {
+          report.hostServices = hostServicesLine(dp, a);
+          hostServicesDone = true;
+        } catch (e) {
+          report.failed.push(`host services: ${(e as Error).message.split('\n')[0]}`);
+        }
+      }
       const names = new Set(chosen.map((c) => c.i.ifname));
       for (const name of [...attached.keys()]) {
         if (names.has(name)) continue;

@@ -8,7 +8,11 @@ import { closeSync, openSync } from 'node:fs';
 import { errnoName } from './syscall.ts';
 
 const CLONE_NEWNET = 0x40000000;
-const setns = koffi.load('libc.so.6').func('int setns(int fd, int nstype)');
+const libc = koffi.load('libc.so.6');
+const setns = libc.func('int setns(int fd, int nstype)');
+const socket = libc.func('int socket(int domain, int type, int protocol)');
+const getsockopt = libc.func('int getsockopt(int fd, int level, int name, _Out_ uint64_t *value, _Inout_ uint32_t *len)');
+const closeFd = libc.func('int close(int fd)');
 
 /** "/run/netns/NAME" for a name as `ip netns` makes them; a path is taken as it is. */
 export const netnsPath = (netns: string) => (netns.includes('/') ? netns : `/run/netns/${netns}`);
@@ -47,5 +51,26 @@ export function inNetns<T>(netns: string | undefined, fn: () => T): T {
   } finally {
     closeSync(home);
     closeSync(target);
+  }
+}
+
+const AF_INET = 2, SOCK_DGRAM = 2, SOL_SOCKET = 1, SO_NETNS_COOKIE = 71;
+
+/**
+ * The calling thread's network namespace's cookie, as bpf_get_netns_cookie()
+ * sees it: SO_NETNS_COOKIE of a socket made in it (Linux 5.14). Call inside
+ * inNetns for another namespace.
+ */
+export function netnsCookie(): bigint {
+  const fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) throw new Error(`socket for SO_NETNS_COOKIE: ${errnoName(koffi.errno())}`);
+  try {
+    const value = [0n], len = [8];
+    if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, value, len) !== 0) {
+      throw new Error(`getsockopt SO_NETNS_COOKIE: ${errnoName(koffi.errno())} (needs Linux 5.14)`);
+    }
+    return BigInt(value[0]);
+  } finally {
+    closeFd(fd);
   }
 }

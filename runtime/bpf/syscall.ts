@@ -10,7 +10,7 @@ const ATTR_SIZE = 144;
 const CMD = {
   MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4,
   OBJ_PIN: 6, OBJ_GET: 7, PROG_TEST_RUN: 10, PROG_GET_FD_BY_ID: 13, MAP_GET_FD_BY_ID: 14, OBJ_GET_INFO_BY_FD: 15,
-  MAP_LOOKUP_BATCH: 24, MAP_UPDATE_BATCH: 26, MAP_DELETE_BATCH: 27,
+  MAP_LOOKUP_BATCH: 24, MAP_UPDATE_BATCH: 26, MAP_DELETE_BATCH: 27, LINK_CREATE: 28, LINK_UPDATE: 29,
 } as const;
 type Command = keyof typeof CMD;
 
@@ -226,6 +226,39 @@ function fdById(cmd: 'PROG_GET_FD_BY_ID' | 'MAP_GET_FD_BY_ID', id: number): numb
 export const progFdById = (id: number) => fdById('PROG_GET_FD_BY_ID', id);
 /** An fd of the map with this id, or null when it is gone. */
 export const mapFdById = (id: number) => fdById('MAP_GET_FD_BY_ID', id);
+
+/** BPF_LINK_CREATE: attaches a program to target (a cgroup's fd) at attachType; returns the link's fd. */
+export function linkCreate(progFd: number, targetFd: number, attachType: number): number {
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(progFd, 0);
+  a.writeUInt32LE(targetFd, 4);
+  a.writeUInt32LE(attachType, 8);
+  return must('LINK_CREATE', a, `attach type ${attachType}`);
+}
+
+/** BPF_LINK_UPDATE: the link runs progFd from now on; the kernel swaps them atomically. */
+export function linkUpdate(linkFd: number, progFd: number): void {
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(linkFd, 0);
+  a.writeUInt32LE(progFd, 4);
+  must('LINK_UPDATE', a);
+}
+
+export const BPF_LINK_TYPE_CGROUP = 3;
+
+export interface LinkInfo { type: number; id: number; progId: number; attachType: number }
+
+/** struct bpf_link_info: type@0 id@4 prog_id@8; for cgroup links cgroup_id@16 attach_type@24. */
+export function linkInfo(fd: number): LinkInfo {
+  const info = Buffer.alloc(32);
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(fd, 0);
+  a.writeUInt32LE(info.length, 4);
+  a.writeBigUInt64LE(koffi.address(info), 8);
+  must('OBJ_GET_INFO_BY_FD', a, 'link');
+  const type = info.readUInt32LE(0);
+  return { type, id: info.readUInt32LE(4), progId: info.readUInt32LE(8), attachType: type === BPF_LINK_TYPE_CGROUP ? info.readUInt32LE(24) : -1 };
+}
 
 export interface TestRun { retval: number; data: Uint8Array; durationNs: number }
 

@@ -1,15 +1,18 @@
 // sluice apply: a snapshot -> this node's datapath. Compiles the snapshot for
 // the node, loads the datapath object (maps pinned, reused when they fit),
 // moves the pinned maps to the compiled image with only the ops that differ,
-// then attaches the programs. Maps are filled before any program is attached,
+// then attaches the programs: tc programs to the node's and its pods'
+// interfaces, cgroup programs (host services) to the root cgroup. Maps are
+// filled before any program is attached,
 // so a program never sees half of them; sl_ct is never written, so tracked
 // connections survive a re-apply or an upgrade.
 import { DEFAULT_PIN_ROOT } from '../bpf/bpffs.ts';
 import { DEFAULT_TIMEOUTS, type DatapathConfig } from '../bpf/config.ts';
 import { readLinks, routesTo } from '../bpf/ifaces.ts';
+import { attachSockPrograms, detachSockPrograms } from '../bpf/cgroup.ts';
 import { DEFAULT_OBJECT, loadDatapath, type Datapath, type ProgramName } from '../bpf/loader.ts';
 import { PinnedStore } from '../bpf/maps.ts';
-import { inNetns } from '../bpf/netns.ts';
+import { inNetns, netnsCookie } from '../bpf/netns.ts';
 import { pickInterfaces, type Choice, type Chosen } from '../bpf/pickInterfaces.ts';
 import { attachProgram, type AttachResult, type Hook } from '../bpf/tc.ts';
 import { SL_CFG_DSR } from '../abi/layouts.generated.ts';
@@ -36,6 +39,8 @@ ${NETNS_USAGE}
   --node-ip IP           SNAT source toward other nodes (default: the Node's InternalIP)
   --hairpin-ip IP        source of a pod's flow back to itself (default ${DEFAULT_HAIRPIN_IP})
   --dsr                  backends on other nodes answer external clients directly
+  --no-host-services     leave the node's own processes (host network) untranslated:
+                         no cgroup programs (default: translated at connect time)
   --svc-max N            max_entries of sl_svc and sl_svcname; likewise --be-max,
                          --maglev-max, --srcrange-max, --ct-max, --affinity-max
                          (default: as pinned, else as the object says)
@@ -51,8 +56,9 @@ export const APPLY_USAGE = `usage: sluice apply <file>... --node NAME [options]
 Compiles a cluster snapshot for NAME, loads the datapath, brings its pinned
 maps to the compiled state (only the entries that differ), and attaches
 sl_from_pod/sl_to_pod to the host side of each local pod's interface and
-sl_from_netdev to each interface holding one of the node's addresses. Run as
-root. Applying the same snapshot again changes nothing.
+sl_from_netdev to each interface holding one of the node's addresses, and
+the host services programs to the root cgroup (for sockets of the node's
+network namespace only). Run as root. Applying the same snapshot again changes nothing.
 
   --node NAME            the node to program (required)
 ${DATAPATH_USAGE}  -h, --help             print this text
@@ -69,6 +75,7 @@ export interface DatapathArgs {
   nodeIp?: string;
   hairpinIp: string;
   dsr: boolean;
+  hostServices: boolean;
   replaceMaps: boolean;
   verbose: boolean;
   sizes: ReturnType<typeof sizesOf>;
@@ -83,7 +90,7 @@ interface ApplyArgs extends DatapathArgs {
 export const DATAPATH_OPTIONS = {
   'pin-root': { type: 'string' }, netns: { type: 'string' }, object: { type: 'string' },
   'pod-ifaces': { type: 'string' }, 'pod-iface-prefix': { type: 'string' }, 'node-ifaces': { type: 'string' },
-  'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' },
+  'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' }, 'no-host-services': { type: 'boolean' },
   'replace-maps': { type: 'boolean' }, verbose: { type: 'boolean' }, ...SIZE_OPTIONS,
 } as const;
 
@@ -96,7 +103,8 @@ export function datapathArgsOf(v: { [k: string]: string | boolean | undefined })
   return {
     pinRoot: (v['pin-root'] as string) ?? DEFAULT_PIN_ROOT,
     netns: v.netns as string | undefined, object: v.object as string | undefined, nodeIp: v['node-ip'] as string | undefined,
-    hairpinIp: (v['hairpin-ip'] as string) ?? DEFAULT_HAIRPIN_IP, dsr: v.dsr === true, replaceMaps: v['replace-maps'] === true,
+    hairpinIp: (v['hairpin-ip'] as string) ?? DEFAULT_HAIRPIN_IP, dsr: v.dsr === true, hostServices: v['no-host-services'] !== true,
+    replaceMaps: v['replace-maps'] === true,
     verbose: v.verbose === true, sizes: sizesOf(v),
     ifaces: { podIfaces: listOf(v['pod-ifaces']), podIfacePrefix: v['pod-iface-prefix'] as string | undefined, nodeIfaces: listOf(v['node-ifaces']) },
   };
@@ -158,6 +166,8 @@ function apply(a: ApplyArgs, io: Io): number {
       ...choice.node.map((i) => attachLine(dp, i, PROGRAMS_OF.node)),
       ...choice.pod.map((i) => attachLine(dp, i, PROGRAMS_OF.pod)),
     ]));
+    const host = hostServicesLine(dp, a);
+    if (host) lines.push(host);
     dp.commit();
   } catch (e) {
     dp.rollback();
@@ -170,9 +180,26 @@ function apply(a: ApplyArgs, io: Io): number {
   return 0;
 }
 
-/** sl_config for a node: its IP, the hairpin source, DSR or not. */
-export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp' | 'dsr'>): DatapathConfig {
-  return { nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes, flags: a.dsr ? SL_CFG_DSR : 0, ...DEFAULT_TIMEOUTS };
+/** sl_config for a node: its IP, the hairpin source, DSR or not, and with host services its namespace's cookie. */
+export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp' | 'dsr' | 'hostServices' | 'netns'>): DatapathConfig {
+  return {
+    netnsCookie: a.hostServices ? inNetns(a.netns, netnsCookie) : 0n,
+    nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes, flags: a.dsr ? SL_CFG_DSR : 0, ...DEFAULT_TIMEOUTS,
+  };
+}
+
+/**
+ * Host services: the cgroup programs on the root cgroup (kept when already
+ * there); with --no-host-services, those an earlier apply left are detached.
+ * Says what happened, or nothing when there was nothing to do.
+ */
+export function hostServicesLine(dp: Datapath, a: Pick<DatapathArgs, 'pinRoot' | 'hostServices'>): string | undefined {
+  if (!a.hostServices) {
+    const gone = detachSockPrograms(a.pinRoot);
+    return gone.length > 0 ? `host services off: ${gone.join(', ')} detached` : undefined;
+  }
+  const { cgroup, done } = attachSockPrograms(a.pinRoot, dp.programs);
+  return `host services (root cgroup ${cgroup}): ${done.join(', ')}`;
 }
 
 /** The interfaces to attach to, as the kernel (inside --netns) and the node's records say; runs `ip`. */

@@ -1,6 +1,9 @@
 // sluice detach: takes our programs off tc hooks (and clsact, when nothing
-// else is on it), and with --pins removes the pinned maps and their directory.
+// else is on it) and, unless interfaces are named, the host services
+// programs off the root cgroup; with --pins removes the pinned maps and their
+// directory.
 import { DEFAULT_PIN_ROOT, removePinRoot } from '../bpf/bpffs.ts';
+import { detachSockPrograms } from '../bpf/cgroup.ts';
 import { readLinks } from '../bpf/ifaces.ts';
 import { inNetns } from '../bpf/netns.ts';
 import { detachInterface, interfacesWithPrograms } from '../bpf/tc.ts';
@@ -10,7 +13,8 @@ import type { Io } from './io.ts';
 export const DETACH_USAGE = `usage: sluice detach [IFACE...] [--pins] [--pin-root DIR] [--netns NS]
 
 Detaches sluice's programs from the named interfaces (default: every
-interface that has one), removing the clsact qdisc when nothing else is on it.
+interface that has one, and the host services programs of the pin root from
+the root cgroup), removing the clsact qdisc when nothing else is on it.
 
   --pins           also remove the pinned maps and the pin directory (tracked
                    connections are forgotten); the way out of a pinned map that
@@ -43,6 +47,10 @@ export function detachCommand(args: readonly string[], io: Io): number {
       });
     });
     if (lines.length === 0) lines.push('no interface had sluice programs');
+    if (p.positionals.length === 0) {
+      const host = detachSockPrograms(root);
+      if (host.length > 0) lines.push(`host services: ${host.join(', ')} detached`);
+    }
     if (p.values.pins) {
       const removed = removePinRoot(root);
       lines.push(removed.length === 0 ? `no pins at ${root}` : `removed ${root}: ${removed.join(', ')}`);

@@ -1,0 +1,69 @@
+// The cgroup programs (bpf/lib/sock.h) on the root of the cgroup v2
+// hierarchy, each through a bpf link pinned under the pin root: like the tc
+// programs they stay attached while the agent is away, and unpinning them
+// (`sluice detach`, or removing the pin root) detaches them. One link per
+// hook, under a fixed name, so a second apply keeps or updates the link it
+// finds and never attaches twice. Links of other pin roots (another node of
+// a testbed) are left alone: each set acts only on its own node's sockets.
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroup2Mount } from './cgroup2Mount.ts';
+import type { ProgramName } from './loader.ts';
+import { sameProgram } from './sameProgram.ts';
+import { SOCK_HOOKS, type SockHook } from './sockHooks.ts';
+import * as S from './syscall.ts';
+import type { AttachResult } from './tc.ts';
+
+/** The pin of a program's link: "<pin root>/sl_connect4_link". */
+export const linkPin = (pinRoot: string, program: string) => join(pinRoot, `${program}_link`);
+
+/** The root cgroup of the cgroup v2 hierarchy this process sees. */
+export function rootCgroup(): string {
+  const dir = cgroup2Mount(readFileSync('/proc/mounts', 'utf8'));
+  if (!dir) throw new Error('host services: no cgroup2 filesystem mounted (see /proc/mounts); mount one, or pass --no-host-services');
+  return dir;
+}
+
+/** Attaches (or keeps, or updates) each cgroup program's pinned link; says what each got. */
+export function attachSockPrograms(pinRoot: string, programs: ReadonlyMap<ProgramName, number>): { cgroup: string; done: string[] } {
+  const cgroup = rootCgroup();
+  const fd = openSync(cgroup, 'r');
+  try {
+    return { cgroup, done: SOCK_HOOKS.map((h) => `${h.program} ${attachHook(fd, pinRoot, h, programs.get(h.program)!)}`) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function attachHook(cgroupFd: number, pinRoot: string, h: SockHook, progFd: number): AttachResult {
+  const path = linkPin(pinRoot, h.program);
+  const pinned = S.objGet(path);
+  if (pinned !== null) {
+    try {
+      const info = S.linkInfo(pinned);
+      if (info.type === S.BPF_LINK_TYPE_CGROUP && info.attachType === h.attachType) {
+        if (sameProgram(info.progId, S.progInfo(progFd))) return 'unchanged';
+        S.linkUpdate(pinned, progFd);
+        return 'replaced';
+      }
+    } finally {
+      S.close(pinned);
+    }
+    unlinkSync(path); // not a link of this hook: made anew below
+  }
+  const link = S.linkCreate(progFd, cgroupFd, h.attachType);
+  try {
+    S.objPin(link, path);
+  } finally {
+    S.close(link); // the pin holds the link now
+  }
+  return 'attached';
+}
+
+/** Unpins each link under pinRoot, which detaches its program; returns the programs detached. */
+export function detachSockPrograms(pinRoot: string): string[] {
+  return SOCK_HOOKS.filter((h) => existsSync(linkPin(pinRoot, h.program))).map((h) => {
+    unlinkSync(linkPin(pinRoot, h.program));
+    return h.program;
+  });
+}
