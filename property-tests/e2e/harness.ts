@@ -201,9 +201,10 @@ export class Bed {
   }
 
   /** probe.ts: one line per attempt, the answer or "error <reason>". */
-  async probe(target: string, proto: 'tcp' | 'udp', ip: string, port: number, opts: { count?: number; timeoutMs?: number; source?: string } = {}) {
+  async probe(target: string, proto: 'tcp' | 'udp', ip: string, port: number, opts: { count?: number; timeoutMs?: number; source?: string; peer?: boolean } = {}) {
     const args = [proto, ip, String(port), '--count', String(opts.count ?? 1), '--timeout', String(opts.timeoutMs ?? 1500)];
     if (opts.source) args.push('--source', opts.source);
+    if (opts.peer) args.push('--peer');
     return (await this.run(target, 'probe', args)).trimEnd().split('\n');
   }
 

@@ -90,7 +90,8 @@ test('testbed arguments', () => {
 
 test('probe arguments', () => {
   assert.equal(parseProbeArgs(['udp', '10.0.0.1', '53', '-n', '3', '--timeout', '200', '--sport', '5353']),
-    { proto: 'udp', ip: '10.0.0.1', port: 53, count: 3, timeoutMs: 200, source: undefined, sport: 5353 });
+    { proto: 'udp', ip: '10.0.0.1', port: 53, count: 3, timeoutMs: 200, source: undefined, sport: 5353, peer: undefined });
+  assert.is((parseProbeArgs(['tcp', '10.0.0.1', '80', '--peer']) as { peer?: boolean }).peer, true);
   for (const bad of [['sctp', '10.0.0.1', '1'], ['tcp', 'x', '1'], ['tcp', '10.0.0.1', '0'], ['tcp', '10.0.0.1', '1', 'extra'],
     ['tcp', '10.0.0.1', '1', '-n', '0'], ['tcp', '10.0.0.1', '1', '--timeout', '999999'], ['tcp', '10.0.0.1', '1', '--source', 'h']]) {
     assert.type(parseProbeArgs(bad), 'string', bad.join(' '));

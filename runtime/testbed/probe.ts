@@ -1,9 +1,11 @@
 // A client for the testbed's echo servers, run inside a namespace:
-//   node probe.ts tcp|udp IP PORT [--count N] [--timeout MS] [--source IP] [--sport PORT]
+//   node probe.ts tcp|udp IP PORT [--count N] [--timeout MS] [--source IP] [--sport PORT] [--peer]
 // Makes N attempts one after another (TCP: a connection each; UDP: a
 // datagram each, from a fresh port unless --sport) and prints one line per
 // attempt: the server's answer ("<namespace>/<pod> <ip>:<port>"), or
 // "error <reason>" (timeout, ECONNREFUSED, a reply from another address...).
+// --peer (TCP) adds " peer <ip>:<port>": the peer the socket reports
+// (getpeername), which connect-time translation must keep the frontend.
 // Exit status: 0 every attempt answered, 1 some did not, 2 usage error.
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -17,6 +19,7 @@ export interface ProbeOptions {
   timeoutMs: number; // per attempt, at most MAX_TIMEOUT_MS
   source?: string; // bind to this address
   sport?: number; // and this port
+  peer?: boolean; // TCP: add the socket's peer (getpeername) to each answer
 }
 
 export type Answer = { ok: true; line: string } | { ok: false; error: string };
@@ -39,7 +42,7 @@ function tcpOnce(o: ProbeOptions): Promise<Answer> {
     s.setEncoding('utf8');
     s.on('data', (d: string) => {
       buf += d;
-      if (buf.includes('\n')) done({ ok: true, line: firstLine(buf) });
+      if (buf.includes('\n')) done({ ok: true, line: `${firstLine(buf)}${o.peer ? ` peer ${s.remoteAddress}:${s.remotePort}` : ''}` });
     });
     s.on('end', () => done({ ok: false, error: `closed without an answer${buf ? ` (got "${buf}")` : ''}` }));
     s.on('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: e.code ?? e.message }));
@@ -94,7 +97,7 @@ export async function probe(o: ProbeOptions): Promise<Answer[]> {
   return answers;
 }
 
-const USAGE = 'usage: probe.ts tcp|udp IP PORT [--count N] [--timeout MS] [--source IP] [--sport PORT]\n';
+const USAGE = 'usage: probe.ts tcp|udp IP PORT [--count N] [--timeout MS] [--source IP] [--sport PORT] [--peer]\n';
 
 /** The options, or what is wrong with argv. */
 export function parseProbeArgs(argv: readonly string[]): ProbeOptions | string {
@@ -102,7 +105,7 @@ export function parseProbeArgs(argv: readonly string[]): ProbeOptions | string {
   try {
     p = parseArgs({
       args: [...argv], allowPositionals: true,
-      options: { count: { type: 'string', short: 'n', default: '1' }, timeout: { type: 'string', default: '1000' }, source: { type: 'string' }, sport: { type: 'string' } },
+      options: { count: { type: 'string', short: 'n', default: '1' }, timeout: { type: 'string', default: '1000' }, source: { type: 'string' }, sport: { type: 'string' }, peer: { type: 'boolean' } },
     });
   } catch (e) {
     return (e as Error).message.split('\n')[0];
@@ -118,7 +121,7 @@ export function parseProbeArgs(argv: readonly string[]): ProbeOptions | string {
   if (timeoutMs === undefined) return `--timeout must be 1-${MAX_TIMEOUT_MS} ms`;
   if (p.values.sport !== undefined && sport === undefined) return '--sport must be 1-65535';
   if (p.values.source !== undefined && !net.isIPv4(p.values.source)) return '--source must be an IPv4 address';
-  return { proto, ip, port, count, timeoutMs, source: p.values.source, sport };
+  return { proto, ip, port, count, timeoutMs, source: p.values.source, sport, peer: p.values.peer };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -34,7 +34,9 @@ function udpAttempt(o: TimedOptions, settle: (outcome: string, answer?: string) 
   const sock = dgram.createSocket('udp4');
   sock.on('error', (e: NodeJS.ErrnoException) => settle(e.code ?? e.message));
   sock.on('message', (msg) => settle('answered', msg.toString('utf8').split('\n')[0]));
-  sock.connect(o.port, o.ip, () => sock.send('timed\n', (e) => e && settle((e as NodeJS.ErrnoException).code ?? e.message)));
+  // connect itself fails when a cgroup program refuses the frontend (host services)
+  const failed = (e: Error) => settle((e as NodeJS.ErrnoException).code ?? e.message);
+  sock.connect(o.port, o.ip, (e?: Error) => (e ? failed(e) : sock.send('timed\n', (err) => err && failed(err))));
   return () => sock.close();
 }
 
