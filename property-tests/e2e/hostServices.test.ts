@@ -6,10 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as assert from 'uvu/assert';
-import { answersFrom, e2eSuite, parseAnswer, show } from './harness.ts';
-import { linkPin, rootCgroup } from '../../runtime/bpf/cgroup.ts';
 import { SOCK_HOOKS } from '../../runtime/bpf/sockHooks.ts';
-import * as S from '../../runtime/bpf/syscall.ts';
+import { answersFrom, e2eSuite, parseAnswer, show } from './harness.ts';
 
 const CLUSTER = new URL('../../examples/cluster.yaml', import.meta.url).pathname;
 const { test, bed, run } = e2eSuite('e2e host services', 'h', CLUSTER);
@@ -66,10 +64,12 @@ test('a pod on node-a is not translated by node-a\'s cgroup programs: its calls 
   for (const a of self) assert.is(a!.client, '169.254.42.1', 'hairpin source: the tc path handled it');
 });
 
-/** Prog ids attached to the root cgroup (bpftool), to see that ours went. */
-const attachedIds = () => (JSON.parse(execFileSync('bpftool', ['-j', 'cgroup', 'show', rootCgroup()], { encoding: 'utf8' }).trim() || '[]') as { id: number }[]).map((p) => p.id);
-
 test('after testbed down no link pin remains and none of the nodes\' cgroup programs is attached', async () => {
+  // imported here: they load koffi, which a machine that skips these tests may lack
+  const { linkPin, rootCgroup } = await import('../../runtime/bpf/cgroup.ts');
+  const S = await import('../../runtime/bpf/syscall.ts');
+  /** Prog ids attached to the root cgroup (bpftool), to see that ours went. */
+  const attachedIds = () => (JSON.parse(execFileSync('bpftool', ['-j', 'cgroup', 'show', rootCgroup()], { encoding: 'utf8' }).trim() || '[]') as { id: number }[]).map((p) => p.id);
   const ours: number[] = [];
   for (const n of bed.state.nodes) {
     for (const h of SOCK_HOOKS) {

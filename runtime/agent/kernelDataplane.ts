@@ -2,9 +2,9 @@
 // uses: the datapath is loaded (maps pinned and reused) the first time the
 // node's IP is known, and the programs are attached to the node's interfaces
 // and to each local pod's veth as discovery finds them, and (host services)
-// to the root cgroup once. Nothing here detaches:
-// programs and pins outlive the agent, so the node keeps forwarding while it
-// is away; a veth that is deleted takes its programs with it.
+// to the root cgroup once. Nothing here detaches: programs and pins outlive
+// the agent, so the node keeps forwarding while it is away; a veth that is
+// deleted takes its programs with it.
 import { loadDatapath, type Datapath } from '../bpf/loader.ts';
 import { PinnedStore } from '../bpf/maps.ts';
 import { inNetns } from '../bpf/netns.ts';

@@ -3,6 +3,7 @@
 // namespace, so the host's /sys/fs/bpf stays visible (unlike `ip netns exec`,
 // which remounts /sys). libbpf's netlink socket and the `ip`/`tc` children
 // spawned meanwhile are made on this thread, so they act inside it too.
+// netnsCookie() names a namespace as the cgroup programs see it.
 import koffi from 'koffi';
 import { closeSync, openSync } from 'node:fs';
 import { errnoName } from './syscall.ts';

@@ -3,9 +3,9 @@
 // moves the pinned maps to the compiled image with only the ops that differ,
 // then attaches the programs: tc programs to the node's and its pods'
 // interfaces, cgroup programs (host services) to the root cgroup. Maps are
-// filled before any program is attached,
-// so a program never sees half of them; sl_ct is never written, so tracked
-// connections survive a re-apply or an upgrade.
+// filled before any program is attached, so a program never sees half of
+// them; sl_ct is never written, so tracked connections survive a re-apply or
+// an upgrade.
 import { DEFAULT_PIN_ROOT } from '../bpf/bpffs.ts';
 import { DEFAULT_TIMEOUTS, type DatapathConfig } from '../bpf/config.ts';
 import { readLinks, routesTo } from '../bpf/ifaces.ts';
