@@ -5,7 +5,8 @@
 // hook, under a fixed name, so a second apply keeps or updates the link it
 // finds and never attaches twice. Links of other pin roots (another node of
 // a testbed) are left alone: each set acts only on its own node's sockets.
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroup2Mount } from './cgroup2Mount.ts';
 import type { ProgramName } from './loader.ts';
@@ -17,11 +18,26 @@ import type { AttachResult } from './tc.ts';
 /** The pin of a program's link: "<pin root>/sl_connect4_link". */
 export const linkPin = (pinRoot: string, program: string) => join(pinRoot, `${program}_link`);
 
-/** The root cgroup of the cgroup v2 hierarchy this process sees. */
+/** Where sluice mounts the cgroup v2 hierarchy when nothing has (as Cilium mounts /run/cilium/cgroupv2). */
+export const OWN_CGROUP2 = '/run/sluice/cgroup2';
+
+/**
+ * The root cgroup of the cgroup v2 hierarchy this process sees. A host with
+ * cgroup v1 only still has the v2 hierarchy, unmounted, with every process
+ * in its root: mounted at OWN_CGROUP2 then (the same hierarchy however often
+ * it is mounted).
+ */
 export function rootCgroup(): string {
   const dir = cgroup2Mount(readFileSync('/proc/mounts', 'utf8'));
-  if (!dir) throw new Error('host services: no cgroup2 filesystem mounted (see /proc/mounts); mount one, or pass --no-host-services');
-  return dir;
+  if (dir) return dir;
+  mkdirSync(OWN_CGROUP2, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'cgroup2', 'none', OWN_CGROUP2], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const why = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim();
+    throw new Error(`host services: no cgroup2 filesystem mounted, and mount -t cgroup2 none ${OWN_CGROUP2} failed: ${why}; mount one, or pass --no-host-services`);
+  }
+  return OWN_CGROUP2;
 }
 
 /** Attaches (or keeps, or updates) each cgroup program's pinned link; says what each got. */
