@@ -127,7 +127,13 @@ export class Helper<Final> {
   }
 }
 
-export interface BedOptions { clientIps?: string[] }
+export interface BedOptions {
+  clientIps?: string[];
+  /** Run sluice apply on every node at up (default); false leaves programming the nodes to the test. */
+  sluice?: boolean;
+  /** Stops what the test started on the nodes (agents), before they are taken down. */
+  beforeDown?: () => void;
+}
 
 const live = new Set<Bed>();
 let handlersOn = false;
@@ -160,7 +166,7 @@ export class Bed {
     backstop();
     live.add(this);
     try {
-      this.st = up({ files: [this.file], prefix: this.prefix, sluice: true, ttl: 900, clientIps: this.opts.clientIps ?? [] }, quiet);
+      this.st = up({ files: [this.file], prefix: this.prefix, sluice: this.opts.sluice ?? true, ttl: 900, clientIps: this.opts.clientIps ?? [] }, quiet);
     } catch (e) {
       this.failure = e as Error;
     }
@@ -168,6 +174,7 @@ export class Bed {
 
   /** Stops our clients, takes the testbed down, removes the snapshot variants. Idempotent. */
   down(): void {
+    this.opts.beforeDown?.();
     for (const h of this.helpers) h.kill();
     this.helpers.clear();
     const report = down(this.prefix, quiet);

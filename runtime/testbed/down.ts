@@ -68,7 +68,7 @@ export function down(prefix: string, log: (line: string) => void): DownReport {
       report.warnings.push((e as Error).message);
     }
   }
-  if (!state || state.pinBase) removePins(prefix, state?.pinBase, named, report);
+  removePins(prefix, state?.pinBase, named, report);
   report.pins = pinsBefore - countPins(pinBase(prefix)); // sluice detach removes most of them
   rmSync(runDir(prefix), { recursive: true, force: true });
   removeState(prefix);
@@ -80,8 +80,10 @@ export function down(prefix: string, log: (line: string) => void): DownReport {
 
 /**
  * With a state file that says sluice ran: all of pinBase (up refused to start
- * if it existed before). Without a state file: only the directories of nodes whose namespaces were
- * found, and pinBase once empty; anything else there may be someone else's.
+ * if it existed before). Else (no state file, or a testbed made with
+ * --no-sluice whose nodes an agent programmed under their pin roots): only
+ * the directories of nodes whose namespaces were found, and pinBase once
+ * empty; anything else there may be someone else's.
  */
 function removePins(prefix: string, recorded: string | undefined, named: readonly string[], report: DownReport): void {
   try {
