@@ -99,6 +99,7 @@ test('the DaemonSet\'s arguments parse: its node, the default pin root, kube-pro
   const agent = docs.find((d) => d?.kind === 'DaemonSet').spec.template.spec.containers.find((c: any) => c.name === 'agent');
   const a = parseRunArgs(agent.args.slice(1).map((x: string) => x.replace('$(NODE_NAME)', 'node-7')))!;
   assert.equal([a.node, a.datapath.pinRoot, a.listen, a.minSyncMs, a.dryRun, a.kubeconfig, a.record], ['node-7', '/sys/fs/bpf/sluice', { host: '0.0.0.0', port: 10256 }, 1000, false, undefined, undefined]);
+  assert.equal([a.datapath.hostServices, a.datapath.cgroupRoot], [true, '/run/sluice/host-cgroup']);
 });
 
 test('usage errors exit 2 with the usage text; --help exits 0', () => {

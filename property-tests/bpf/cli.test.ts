@@ -2,10 +2,11 @@
 // network namespaces: apply twice changes nothing the second time, the live
 // view equals the compiled one, detach takes everything away.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SL_CT_ESTABLISHED, SL_CT_REPLY, SL_DROP_NO_BACKEND } from '../../runtime/abi/layouts.generated.ts';
+import { cgroup2Mount } from '../../runtime/bpf/cgroup2Mount.ts';
 import { possibleCpus } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import type { LiveView } from '../../runtime/view/live.ts';
@@ -98,6 +99,19 @@ it('--no-host-services: no cgroup programs, and those of an earlier apply detach
     assert.match(apply(), 'sl_connect4 attached');
     assert.match(apply('--no-host-services'), '\nhost services off: sl_connect4, sl_sendmsg4, sl_recvmsg4, sl_getpeername4 detached\n');
     assert.not.ok(existsSync(`${root}/sl_connect4_link`));
+  });
+});
+
+it('--cgroup-root: the hierarchy named is the one attached to; a directory that is not cgroup2 fails, naming the flag', () => {
+  withNode((ns, root) => {
+    const apply = (...more: string[]) => sluice('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject(), ...more);
+    const cgroup = cgroup2Mount(readFileSync('/proc/mounts', 'utf8'))!;
+    const r = apply('--cgroup-root', cgroup);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, `\nhost services (root cgroup ${cgroup}): sl_connect4 attached,`);
+    const bad = apply('--cgroup-root', root);
+    assert.is(bad.status, 1);
+    assert.match(bad.stderr, `host services: ${root} is not a cgroup2 filesystem; name the cgroup v2 root with --cgroup-root`);
   });
 });
 

@@ -109,7 +109,7 @@ test('RBAC: exactly get, list and watch on the six kinds, bound to the agent', (
   assert.equal([ds.spec.template.spec.serviceAccountName, ds.metadata.namespace], [sa.metadata.name, sa.metadata.namespace]);
 });
 
-test('the DaemonSet: sluice run for its node, host network, bpffs and /sys, capabilities, probes, rolling update', () => {
+test('the DaemonSet: sluice run for its node, host network, bpffs, /sys and the host cgroup root, capabilities, probes, rolling update', () => {
   const ds = only('DaemonSet'), pod = ds.spec.template.spec;
   const [agent] = pod.containers, [init] = pod.initContainers;
   assert.is(pod.containers.length, 1);
@@ -127,6 +127,8 @@ test('the DaemonSet: sluice run for its node, host network, bpffs and /sys, capa
   const mount = (c: any, path: string) => c.volumeMounts.find((m: any) => m.mountPath === path);
   assert.equal([volume(mount(agent, '/sys/fs/bpf').name), mount(agent, '/sys/fs/bpf').mountPropagation], ['/sys/fs/bpf', 'HostToContainer']);
   assert.equal([volume(mount(agent, '/sys').name), mount(agent, '/sys').readOnly], ['/sys', true]);
+  const cgroupRoot = agent.args.find((a: string) => a.startsWith('--cgroup-root=')).slice('--cgroup-root='.length);
+  assert.equal([volume(mount(agent, cgroupRoot).name), mount(agent, cgroupRoot).readOnly], ['/sys/fs/cgroup', true], 'host services attach to the host\'s cgroup root');
   // Bidirectional propagation is for privileged containers only: the init container that mounts bpffs.
   assert.equal([mount(init, '/sys/fs/bpf').mountPropagation, init.securityContext.privileged], ['Bidirectional', true]);
   assert.ok(agent.resources.requests.cpu && agent.resources.requests.memory && agent.resources.limits.memory);

@@ -6,7 +6,7 @@
 // finds and never attaches twice. Links of other pin roots (another node of
 // a testbed) are left alone: each set acts only on its own node's sockets.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroup2Mount } from './cgroup2Mount.ts';
 import type { ProgramName } from './loader.ts';
@@ -17,6 +17,8 @@ import type { AttachResult } from './tc.ts';
 
 /** The pin of a program's link: "<pin root>/sl_connect4_link". */
 export const linkPin = (pinRoot: string, program: string) => join(pinRoot, `${program}_link`);
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** Where sluice mounts the cgroup v2 hierarchy when nothing has (as Cilium mounts /run/cilium/cgroupv2). */
 export const OWN_CGROUP2 = '/run/sluice/cgroup2';
@@ -40,9 +42,10 @@ export function rootCgroup(): string {
   return OWN_CGROUP2;
 }
 
-/** Attaches (or keeps, or updates) each cgroup program's pinned link; says what each got. */
-export function attachSockPrograms(pinRoot: string, programs: ReadonlyMap<ProgramName, number>): { cgroup: string; done: string[] } {
-  const cgroup = rootCgroup();
+/** Attaches (or keeps, or updates) each cgroup program's pinned link to cgroup (default rootCgroup()); says what each got. */
+export function attachSockPrograms(pinRoot: string, programs: ReadonlyMap<ProgramName, number>, cgroup = rootCgroup()): { cgroup: string; done: string[] } {
+  const type = existsSync(cgroup) ? statfsSync(cgroup).type : undefined;
+  if (type !== CGROUP2_SUPER_MAGIC) throw new Error(`host services: ${cgroup} is ${type === undefined ? 'missing' : 'not a cgroup2 filesystem'}; name the cgroup v2 root with --cgroup-root`);
   const fd = openSync(cgroup, 'r');
   try {
     return { cgroup, done: SOCK_HOOKS.map((h) => `${h.program} ${attachHook(fd, pinRoot, h, programs.get(h.program)!)}`) };

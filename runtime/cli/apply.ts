@@ -41,6 +41,9 @@ ${NETNS_USAGE}
   --dsr                  backends on other nodes answer external clients directly
   --no-host-services     leave the node's own processes (host network) untranslated:
                          no cgroup programs (default: translated at connect time)
+  --cgroup-root DIR      the root of the cgroup v2 hierarchy to attach them to
+                         (default: the cgroup2 mount in /proc/mounts, else one made at
+                         /run/sluice/cgroup2); in a container, the host's, bind-mounted
   --svc-max N            max_entries of sl_svc and sl_svcname; likewise --be-max,
                          --maglev-max, --srcrange-max, --ct-max, --affinity-max
                          (default: as pinned, else as the object says)
@@ -76,6 +79,7 @@ export interface DatapathArgs {
   hairpinIp: string;
   dsr: boolean;
   hostServices: boolean;
+  cgroupRoot?: string;
   replaceMaps: boolean;
   verbose: boolean;
   sizes: ReturnType<typeof sizesOf>;
@@ -91,6 +95,7 @@ export const DATAPATH_OPTIONS = {
   'pin-root': { type: 'string' }, netns: { type: 'string' }, object: { type: 'string' },
   'pod-ifaces': { type: 'string' }, 'pod-iface-prefix': { type: 'string' }, 'node-ifaces': { type: 'string' },
   'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' }, 'no-host-services': { type: 'boolean' },
+  'cgroup-root': { type: 'string' },
   'replace-maps': { type: 'boolean' }, verbose: { type: 'boolean' }, ...SIZE_OPTIONS,
 } as const;
 
@@ -104,6 +109,7 @@ export function datapathArgsOf(v: { [k: string]: string | boolean | undefined })
     pinRoot: (v['pin-root'] as string) ?? DEFAULT_PIN_ROOT,
     netns: v.netns as string | undefined, object: v.object as string | undefined, nodeIp: v['node-ip'] as string | undefined,
     hairpinIp: (v['hairpin-ip'] as string) ?? DEFAULT_HAIRPIN_IP, dsr: v.dsr === true, hostServices: v['no-host-services'] !== true,
+    cgroupRoot: v['cgroup-root'] as string | undefined,
     replaceMaps: v['replace-maps'] === true,
     verbose: v.verbose === true, sizes: sizesOf(v),
     ifaces: { podIfaces: listOf(v['pod-ifaces']), podIfacePrefix: v['pod-iface-prefix'] as string | undefined, nodeIfaces: listOf(v['node-ifaces']) },
@@ -193,12 +199,12 @@ export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp'
  * there); with --no-host-services, those an earlier apply left are detached.
  * Says what happened, or nothing when there was nothing to do.
  */
-export function hostServicesLine(dp: Datapath, a: Pick<DatapathArgs, 'pinRoot' | 'hostServices'>): string | undefined {
+export function hostServicesLine(dp: Datapath, a: Pick<DatapathArgs, 'pinRoot' | 'hostServices' | 'cgroupRoot'>): string | undefined {
   if (!a.hostServices) {
     const gone = detachSockPrograms(a.pinRoot);
     return gone.length > 0 ? `host services off: ${gone.join(', ')} detached` : undefined;
   }
-  const { cgroup, done } = attachSockPrograms(a.pinRoot, dp.programs);
+  const { cgroup, done } = attachSockPrograms(a.pinRoot, dp.programs, a.cgroupRoot);
   return `host services (root cgroup ${cgroup}): ${done.join(', ')}`;
 }
 
