@@ -34,6 +34,7 @@
 // The kinds, their selectors and why (watchedKinds.ts); the counters (kubeStats.ts).
 import * as k8s from '@kubernetes/client-node';
 import { Observable } from 'rxjs';
+import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import { backoffDelay, RESTART_BACKOFF, type Backoff } from './backoff.ts';
 import type { KubeEvent, KubeObject } from './events.ts';
 import { kubeStats, type KindStats, type KubeStats } from './kubeStats.ts';
@@ -188,7 +189,7 @@ class GuardedWatch extends k8s.Watch {
   readonly #hooks: WatchHooks;
 
   constructor(kc: k8s.KubeConfig, spec: WatchedKind, timeoutMs: number, stats: KindStats, hooks: WatchHooks) {
-    super(kc);
+    super(withoutBodyTimeout(kc));
     (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = timeoutMs;
     this.#spec = spec;
     this.#stats = stats;
@@ -308,6 +309,24 @@ function describe(err: unknown): string {
   }
   return String(err);
 }
+
+/**
+ * kc for the watches: the same, but undici's body timeout is off on the
+ * watch's requests. A watch is quiet for long stretches by design, and while
+ * any request has that timeout armed, undici wakes the process every 499 ms
+ * to age it (its coarse "fast" timers): most of an idle agent's CPU. A quiet
+ * watch is still ended by the Watch's own timer (watchTimeoutMs).
+ */
+function withoutBodyTimeout(kc: k8s.KubeConfig): k8s.KubeConfig {
+  const config = Object.create(kc) as k8s.KubeConfig;
+  config.applySecurityAuthentication = async (ctx) => {
+    await kc.applySecurityAuthentication(ctx);
+    ctx.setDispatcher((ctx.getDispatcher() ?? getGlobalDispatcher()).compose(noBodyTimeout));
+  };
+  return config;
+}
+
+const noBodyTimeout: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => dispatch({ ...opts, bodyTimeout: 0 }, handler);
 
 function aborted(): AbortController {
   const c = new AbortController();
