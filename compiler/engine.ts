@@ -6,7 +6,7 @@ import { Backend } from './backends';
 import { Cluster } from './cluster';
 import { MapSet, writeDiff } from './diff';
 import { BsetState, emitBset, emitFront, FrontState } from './emit';
-import { NameIds } from './ids';
+import { MAX_RANK, NameIds } from './ids';
 import { tableSize } from './maglev';
 import { Problem, writeProblems } from './problems';
 import { BsetSpec, bsetOwner, compileService, Compiled, describeKey, Front } from './services';
@@ -39,6 +39,8 @@ export class Engine {
   ids: NameIds = new NameIds();
   claims: Map<u64, Front[]> = new Map(); // frontend key -> claimants, by owner name
   emitted: Map<u64, FrontState> = new Map();
+  /** Moves on whenever problems() may have changed: reading them walks everything. */
+  problemsVersion: u32 = 0;
   // Reused by every call: a full compile grows them to megabytes once.
   private before: MapSet = new MapSet();
   private after: MapSet = new MapSet();
@@ -123,6 +125,7 @@ export class Engine {
       }
       this.bsets.set(spec.name, spec);
     }
+    if (old.problems.length + neu.problems.length > 0) this.problemsVersion++;
     for (let i = 0; i < old.fronts.length; i++) this.unclaim(unchecked(old.fronts[i]), t);
     for (let i = 0; i < neu.fronts.length; i++) this.claim(unchecked(neu.fronts[i]), t);
     if (neu.fronts.length + neu.bsets.length + neu.problems.length > 0) this.compiled.set(key, neu);
@@ -134,6 +137,7 @@ export class Engine {
     const buckets = t.buckets.values();
     for (let i = 0; i < buckets.length; i++) {
       const names = this.ids.names(buckets[i]);
+      if (names.length >= MAX_RANK) this.problemsVersion++; // full now, or was before a name left
       for (let j = 0; j < names.length; j++) this.snapshot(names[j], t);
       this.ids.renumber(buckets[i]);
     }
@@ -194,6 +198,7 @@ export class Engine {
     }
     const fs = this.claims.get(f.key);
     fs.push(f);
+    this.problemsVersion++; // a second claimant: a conflict
     for (let i = fs.length - 1; i > 0 && fs[i - 1].owner > f.owner; i--) {
       fs[i] = fs[i - 1];
       fs[i - 1] = f;
@@ -203,6 +208,7 @@ export class Engine {
   private unclaim(f: Front, t: Touched): void {
     t.fronts.add(f.key);
     const fs = this.claims.get(f.key);
+    if (fs.length > 1) this.problemsVersion++; // a conflict changes or ends
     for (let i = 0; i < fs.length; i++) {
       if (fs[i].owner == f.owner) { fs.splice(i, 1); break; }
     }

@@ -37,3 +37,8 @@ export function rebuild(): usize {
 export function problems(): usize {
   return engine.problems();
 }
+
+/** A number that changes whenever problems() may have: the host reads them only then. */
+export function problemsVersion(): u32 {
+  return engine.problemsVersion;
+}

@@ -13,10 +13,12 @@ import { finalState } from '../model/state.ts';
 import { check } from '../seed.ts';
 
 for (const idBits of [27, 2, 1]) {
-  test(`each diff applied to the last maps equals a rebuild (id hash bits: ${idBits})`, () => {
+  test(`each diff applied to the last maps equals a rebuild; problems change only with their version (id hash bits: ${idBits})`, () => {
+    let problemChanges = 0;
     check(fc.property(history(), (batches) => {
       const c = new Compiler({ node: 'n1', idBits });
       const store = new MemoryStore();
+      let version = c.problemsVersion(), problems = '[]';
       for (const b of batches) {
         const d = c.batch(encodeRecords(b));
         checkMinimal(d, store);
@@ -24,9 +26,15 @@ for (const idBits of [27, 2, 1]) {
         const rebuilt = new MemoryStore();
         rebuilt.apply(c.rebuild());
         assert.equal(dump(store), dump(rebuilt));
+        const now = JSON.stringify(c.problems());
+        if (c.problemsVersion() === version) assert.is(now, problems, 'problems changed, their version did not');
+        if (now !== problems) problemChanges++;
+        version = c.problemsVersion();
+        problems = now;
       }
       assert.equal(dump(store), compileOnce(finalState(batches), { node: 'n1', idBits }));
     }), { numRuns: 250 });
+    assert.ok(problemChanges > 0, 'the histories never changed the problems: the version check went untried');
   });
 }
 

@@ -12,7 +12,6 @@ import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
 import type { DatapathArgs } from '../cli/apply.ts';
 import type { Rejection } from '../encode/records.ts';
-import * as R from '../../compiler/abi/records.ts';
 import type { Record } from '../encode/schema.ts';
 import { EventLogWriter } from '../log/eventLogWriter.ts';
 import type { MapStore } from '../maps/store.ts';
@@ -189,19 +188,20 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     skipped = new Set(report.skipped);
   };
 
-  // The compiler's problems (conflicts it resolved) come from Services and their
-  // slices; reading them costs a pass over the whole cluster (2-5 ms at 5,000
-  // Services), so after the first sync they are read at most every problemsMs:
-  // by the first batch that finds them due, else by a timer, set minSync past
-  // that, which a steady stream of batches always beats (a timer of its own
-  // would wake the process once more per read).
+  // The compiler's problems (conflicts it resolved, backends left out) are
+  // read when its problemsVersion says they may have changed: reading them
+  // walks the whole cluster (2-5 ms at 5,000 Services), and an endpoint
+  // change of a Service without problems leaves the version alone. A Service
+  // whose problems keep changing would have them read every batch: after the
+  // first sync they are read at most every problemsMs, by the first batch
+  // that finds them due, else by a timer set minSync past that, which a
+  // steady stream of batches always beats.
   const problemsMs = o.problemsIntervalMs ?? 10_000;
   let problemsTimer: NodeJS.Timeout | undefined;
-  let problemsDue = false, problemsAt = -Infinity; // a Service or slice changed since the last read; when that was
+  let problemsRead = -1, problemsAt = -Infinity; // the version last read, and when
   let problems = new Set<string>(); // as last read, JSON
-  const problemsAfter = (records: Record[]) => {
-    problemsDue ||= records.some((x) => x.kind === R.KIND_SERVICE || x.kind === R.KIND_ENDPOINT_SLICE);
-    if (!problemsDue) return;
+  const problemsAfter = () => {
+    if (compiler.problemsVersion() === problemsRead) return;
     const wait = problemsAt + problemsMs - performance.now();
     if (wait <= 0) checkProblems();
     else problemsTimer ??= setTimeout(() => guarded(checkProblems), wait + o.minSyncMs);
@@ -209,7 +209,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const checkProblems = () => {
     clearTimeout(problemsTimer);
     problemsTimer = undefined;
-    problemsDue = false;
+    problemsRead = compiler.problemsVersion();
     problemsAt = performance.now();
     const now = compiler.problems();
     const keys = new Set(now.map((p) => JSON.stringify(p)));
@@ -237,8 +237,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       compileMs: round(r.compileMs), applyMs: round(r.applyMs),
     });
     applied(r, n);
-    problemsDue ||= n === 1; // the sync's problems are read with it
-    problemsAfter(records);
+    problemsAfter(); // the sync's problems are read with it: none were read before
     interfacesDue ||= nodeChanged;
     attachIfDue();
     if (hcChanged) {

@@ -16,6 +16,7 @@ interface Exports {
   batch(len: number): number;
   rebuild(): number;
   problems(): number;
+  problemsVersion(): number;
   __collect(): void;
 }
 
@@ -90,6 +91,11 @@ export class Compiler {
   /** The whole current state, as upserts into empty maps. */
   rebuild(): MapDiff {
     return this.diffAt(this.x.rebuild());
+  }
+
+  /** Changes whenever problems() may have changed (and sometimes when it has not). */
+  problemsVersion(): number {
+    return this.x.problemsVersion() >>> 0;
   }
 
   /** Objects the compiler could not honour in the current state, sorted. */
