@@ -5,7 +5,8 @@
 //
 // Contract:
 // - 'add' and 'update' become upserts, 'delete' a delete carrying the last
-//   state; objects always carry apiVersion and kind (list items get them here).
+//   state; objects always carry apiVersion and kind (list items get them here)
+//   and never metadata.managedFields (forCache).
 // - { type: 'synced' } comes exactly once, after every kind has completed its
 //   first list and delivered its items. Events before it pass through;
 //   batchEvents holds them back, so no partial cluster is ever programmed.
@@ -38,7 +39,7 @@ import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import { backoffDelay, RESTART_BACKOFF, type Backoff } from './backoff.ts';
 import type { KubeEvent, KubeObject } from './events.ts';
 import { kubeStats, type KindStats, type KubeStats } from './kubeStats.ts';
-import { cacheable, isObject, resourceVersionOf, WATCHED_KINDS, withKind, type WatchedKind } from './watchedKinds.ts';
+import { cacheable, forCache, isObject, resourceVersionOf, WATCHED_KINDS, type WatchedKind } from './watchedKinds.ts';
 
 export interface KubeSourceOptions {
   /** Restarts of a stopped informer (default RESTART_BACKOFF: 100 ms doubling to 30 s, +-20 %). */
@@ -221,7 +222,7 @@ class GuardedWatch extends k8s.Watch {
     const rv = resourceVersionOf(obj);
     if (rv && phase !== 'ERROR') this.#stats.resourceVersion = rv;
     if (phase === 'ERROR' || phase === 'BOOKMARK') return callback(phase, obj, raw);
-    const o = withKind(this.#spec, obj);
+    const o = forCache(this.#spec, obj);
     if (cacheable(o)) return callback(phase, o, raw);
     if (phase !== 'DELETED') this.#hooks.malformed(o);
     if (rv) callback('BOOKMARK', { metadata: { resourceVersion: rv } }, raw); // still move past it
@@ -243,7 +244,7 @@ async function listAll(kc: k8s.KubeConfig, spec: WatchedKind, opts: KubeSourceOp
     const page = await listPage(kc, spec, opts.pageSize ?? 500, next, AbortSignal.any([signal, AbortSignal.timeout(opts.listTimeoutMs ?? 60_000)]));
     resourceVersion ||= page.resourceVersion;
     for (const item of page.items) {
-      const o = withKind(spec, item);
+      const o = forCache(spec, item);
       if (cacheable(o)) items.push(o as k8s.KubernetesObject);
       else malformed(o);
     }
