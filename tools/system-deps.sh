@@ -16,12 +16,4 @@ if [ "$(id -u)" -eq 0 ] && [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != bpf_f
   mount -t bpf bpf /sys/fs/bpf
 fi
 
-[ ${#need[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-  echo "tests need these Debian packages: ${need[*]}; install them as root (apt-get install ${need[*]})" >&2
-  exit 1
-fi
-echo "installing ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+exec bash "$(dirname "$0")/apt-install.sh" tests "${need[@]}"

@@ -11,12 +11,4 @@ command -v nft >/dev/null || need+=(nftables)
 { command -v nsenter && command -v taskset; } >/dev/null || need+=(util-linux)
 command -v ip >/dev/null || need+=(iproute2)
 
-[ ${#need[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-  echo "the datapath benchmark needs these Debian packages: ${need[*]}; install them as root" >&2
-  exit 1
-fi
-echo "installing ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+exec bash "$(dirname "$0")/../../tools/apt-install.sh" "the datapath benchmark" "${need[@]}"
