@@ -84,14 +84,8 @@ function startAgent(node: string): Agent {
   return a;
 }
 
-/** What the client pod's ClusterIP connections and the external client's NodePort connections reach. */
-async function traffic() {
-  const [tcp, udp, nodePort] = await Promise.all([
-    bed.probe(CLIENT, 'tcp', VIP, 80, { count: 45 }), bed.probe(CLIENT, 'udp', VIP, 80, { count: 30 }),
-    bed.probe('external', 'tcp', NODE1, 30080, { count: 30 }),
-  ]);
-  return { tcp, udp, nodePort };
-}
+/** Connections after a change: ClusterIP over TCP and UDP from the client pod, the NodePort from outside. */
+const traffic = () => bed.serviceTraffic(CLIENT, VIP, 80, NODE1, 30080);
 
 test('the agents sync from the API and program both nodes: every backend answers', async () => {
   server = await FakeApiServer.start();

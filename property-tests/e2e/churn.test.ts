@@ -18,13 +18,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const backendOf = (line: string) => line.slice(0, line.indexOf(' '));
 
 /** Connections after a change: ClusterIP over TCP and UDP from the client pod, the NodePort from outside. */
-async function traffic() {
-  const [tcp, udp, nodePort] = await Promise.all([
-    bed.probe(CLIENT, 'tcp', VIP, 80, { count: 60 }), bed.probe(CLIENT, 'udp', VIP, 80, { count: 30 }),
-    bed.probe('external', 'tcp', NODE1, 30080, { count: 30 }),
-  ]);
-  return { tcp, udp, nodePort };
-}
+const traffic = () => bed.serviceTraffic(CLIENT, VIP, 80, NODE1, 30080);
 
 test('TCP: a backend leaves: no new connection reaches it, an open connection to another carries on; it comes back: it answers again', async () => {
   const hold = bed.hold(CLIENT, 'tcp', VIP, 80);

@@ -215,6 +215,15 @@ export class Bed {
     return (await this.run(target, 'probe', args)).trimEnd().split('\n');
   }
 
+  /** A service's ClusterIP over TCP and UDP from client, its NodePort from outside: every answer of each. */
+  async serviceTraffic(client: string, vip: string, port: number, nodeIp: string, nodePort: number) {
+    const [tcp, udp, external] = await Promise.all([
+      this.probe(client, 'tcp', vip, port, { count: 60 }), this.probe(client, 'udp', vip, port, { count: 30 }),
+      this.probe('external', 'tcp', nodeIp, nodePort, { count: 30 }),
+    ]);
+    return { tcp, udp, nodePort: external };
+  }
+
   /** timed.ts: each attempt's outcome and duration. */
   async timed(target: string, proto: 'tcp' | 'udp', ip: string, port: number, count: number, timeoutMs = 1000): Promise<Attempt[]> {
     return JSON.parse(await this.run(target, 'timed', [proto, ip, String(port), '--count', String(count), '--timeout', String(timeoutMs)]));
