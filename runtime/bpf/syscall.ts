@@ -176,13 +176,18 @@ export function objGet(path: string): number | null {
 
 export interface MapInfo { type: number; id: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string }
 
-export function mapInfo(fd: number): MapInfo {
-  const info = Buffer.alloc(88);
+/** BPF_OBJ_GET_INFO_BY_FD into info, a struct bpf_{map,prog,link}_info the caller sized (and primed). */
+function objInfo(fd: number, info: Buffer, what: string): Buffer {
   const a = Buffer.alloc(ATTR_SIZE);
   a.writeUInt32LE(fd, 0);
   a.writeUInt32LE(info.length, 4);
   a.writeBigUInt64LE(koffi.address(info), 8);
-  must('OBJ_GET_INFO_BY_FD', a);
+  must('OBJ_GET_INFO_BY_FD', a, what);
+  return info;
+}
+
+export function mapInfo(fd: number): MapInfo {
+  const info = objInfo(fd, Buffer.alloc(88), 'map');
   return {
     type: info.readUInt32LE(0), id: info.readUInt32LE(4), keySize: info.readUInt32LE(8), valueSize: info.readUInt32LE(12),
     maxEntries: info.readUInt32LE(16), flags: info.readUInt32LE(20), name: info.toString('latin1', 24, 40).replace(/\0.*$/, ''),
@@ -201,11 +206,7 @@ export function progInfo(fd: number): ProgInfo {
   const info = Buffer.alloc(80);
   info.writeUInt32LE(ids.length, 52);
   info.writeBigUInt64LE(koffi.address(ids), 56);
-  const a = Buffer.alloc(ATTR_SIZE);
-  a.writeUInt32LE(fd, 0);
-  a.writeUInt32LE(info.length, 4);
-  a.writeBigUInt64LE(koffi.address(info), 8);
-  must('OBJ_GET_INFO_BY_FD', a, 'program');
+  objInfo(fd, info, 'program');
   const n = Math.min(info.readUInt32LE(52), ids.length);
   return {
     type: info.readUInt32LE(0), id: info.readUInt32LE(4), tag: info.toString('hex', 8, 16),
@@ -250,12 +251,7 @@ export interface LinkInfo { type: number; id: number; progId: number; attachType
 
 /** struct bpf_link_info: type@0 id@4 prog_id@8; for cgroup links cgroup_id@16 attach_type@24. */
 export function linkInfo(fd: number): LinkInfo {
-  const info = Buffer.alloc(32);
-  const a = Buffer.alloc(ATTR_SIZE);
-  a.writeUInt32LE(fd, 0);
-  a.writeUInt32LE(info.length, 4);
-  a.writeBigUInt64LE(koffi.address(info), 8);
-  must('OBJ_GET_INFO_BY_FD', a, 'link');
+  const info = objInfo(fd, Buffer.alloc(32), 'link');
   const type = info.readUInt32LE(0);
   return { type, id: info.readUInt32LE(4), progId: info.readUInt32LE(8), attachType: type === BPF_LINK_TYPE_CGROUP ? info.readUInt32LE(24) : -1 };
 }
