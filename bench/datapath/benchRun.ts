@@ -21,8 +21,8 @@ export interface LaneOf { dp: Dataplane; services: number; lane: Lane; loaded?: 
 /** "floor", "sluice10000", "nft1000-9000": unique per spec, short enough for a namespace name. */
 const laneName = (dp: Dataplane, services: number, mtu: number) => `${dp === 'floor' ? dp : `${dp}${services}`}${mtu === 1500 ? '' : `-${mtu}`}`;
 
-/** xs starting at its by-th element, wrapping: rep r visits the lanes in rotate(lanes, r) order. */
-export const rotate = <T>(xs: readonly T[], by: number) => xs.map((_, i) => xs[(i + by) % xs.length]);
+/** xs starting at its by-th element, wrapping. */
+const rotate = <T>(xs: readonly T[], by: number) => xs.map((_, i) => xs[(i + by) % xs.length]);
 
 export class BenchRun {
   readonly prefix = runPrefix(process.pid);
@@ -48,6 +48,20 @@ export class BenchRun {
   serverLimitSeconds = () => Math.ceil(Math.max(0, this.deadline - Date.now()) / 1000) + 600;
 
   private lanePins = (l: Lane) => join(this.pinRoot, l.name);
+
+  /**
+   * reps reps over every lane, until the time bound; each rep starts one lane
+   * further along (so drift of the machine hits all lanes alike). visit gets
+   * the lane, the rep (from 1) and the lane's slot in that rep's order.
+   */
+  async eachRep(what: string, reps: number, lanes: readonly LaneOf[], log: (line: string) => void,
+    visit: (l: LaneOf, rep: number, slot: number) => Promise<void>): Promise<void> {
+    for (let rep = 1; rep <= reps; rep++) {
+      if (this.outOfTime()) return log(`${what}: the run's time bound is reached; stopped after ${rep - 1} of ${reps} reps`);
+      log(`${what}: rep ${rep} of ${reps}`);
+      for (const [slot, l] of rotate(lanes, rep - 1).entries()) await visit(l, rep, slot);
+    }
+  }
 
   /**
    * A lane per spec, each loaded with its services; one that fails to load

@@ -7,7 +7,7 @@
 import { CommandError, inNs, run, sleep } from './exec.ts';
 import { CLIENT_CPU, primeNeighbours, SERVER_CPU } from './lane.ts';
 import { waitQuiet, type QuietWait } from './quiet.ts';
-import { rotate, type BenchRun } from './benchRun.ts';
+import type { BenchRun } from './benchRun.ts';
 import type { Dataplane } from './dataplanes.ts';
 
 export interface LatencyOptions {
@@ -53,30 +53,23 @@ export async function measureLatency(r: BenchRun, o: LatencyOptions, emit: (s: L
     }
     await sleep(300);
     for (const { lane } of lanes) primeNeighbours(lane, r.tools.connlat, 80);
-    for (let rep = 1; rep <= o.reps; rep++) {
-      if (r.outOfTime()) {
-        log(`latency: the run's time bound is reached; stopped after ${rep - 1} of ${o.reps} reps`);
-        break;
+    await r.eachRep('latency', o.reps, lanes, log, async (l, rep, slot) => {
+      const base = { dataplane: l.dp, services: l.services, rep, slot, loadSeconds: l.loaded?.seconds ?? -1, target: l.loaded ? `${l.loaded.target.ip}:${l.loaded.target.port}` : '' };
+      if (!l.loaded) {
+        if (rep === 1) emit({ ...base, bgBusy: -1, error: `load failed: ${l.error}` });
+        return;
       }
-      log(`latency: rep ${rep} of ${o.reps}`);
-      for (const [slot, l] of rotate(lanes, rep - 1).entries()) {
-        const base = { dataplane: l.dp, services: l.services, rep, slot, loadSeconds: l.loaded?.seconds ?? -1, target: l.loaded ? `${l.loaded.target.ip}:${l.loaded.target.port}` : '' };
-        if (!l.loaded) {
-          if (rep === 1) emit({ ...base, bgBusy: -1, error: `load failed: ${l.error}` });
-          continue;
-        }
-        const bgBusy = await waitQuiet(o.quiet);
-        const argv = inNs(l.lane.client, ['taskset', '-c', String(CLIENT_CPU), r.tools.connlat, '-a', l.loaded.target.ip, '-p', String(l.loaded.target.port),
-          '-c', String(o.connects), '-w', String(o.warmup), '-l', String(SAMPLE_LIMIT_S)]);
-        try {
-          emit({ ...base, bgBusy, ...JSON.parse((await run(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) });
-        } catch (e) {
-          const reason = e instanceof CommandError ? e.reason : (e as Error).message;
-          const partial = /\{.*\}/.exec(reason)?.[0]; // connlat exits 1 when tries failed, after printing what it got
-          emit({ ...base, bgBusy, ...(partial ? JSON.parse(partial) : {}), error: reason.split('\n')[0].slice(0, 300) });
-        }
+      const bgBusy = await waitQuiet(o.quiet);
+      const argv = inNs(l.lane.client, ['taskset', '-c', String(CLIENT_CPU), r.tools.connlat, '-a', l.loaded.target.ip, '-p', String(l.loaded.target.port),
+        '-c', String(o.connects), '-w', String(o.warmup), '-l', String(SAMPLE_LIMIT_S)]);
+      try {
+        emit({ ...base, bgBusy, ...JSON.parse((await run(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) });
+      } catch (e) {
+        const reason = e instanceof CommandError ? e.reason : (e as Error).message;
+        const partial = /\{.*\}/.exec(reason)?.[0]; // connlat exits 1 when tries failed, after printing what it got
+        emit({ ...base, bgBusy, ...(partial ? JSON.parse(partial) : {}), error: reason.split('\n')[0].slice(0, 300) });
       }
-    }
+    });
   } finally {
     r.closeLanes(lanes);
   }

@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { CommandError, inNs, run, runSync, sleep } from './exec.ts';
 import { CLIENT_CPU, primeNeighbours, SERVER_CPU, type Lane } from './lane.ts';
 import { busyFraction, cpuTicks, waitQuiet, type QuietWait } from './quiet.ts';
-import { rotate, type BenchRun } from './benchRun.ts';
+import type { BenchRun } from './benchRun.ts';
 import type { Dataplane, Target } from './dataplanes.ts';
 
 export interface ThroughputOptions {
@@ -54,29 +54,22 @@ export async function measureThroughput(r: BenchRun, o: ThroughputOptions, emit:
   const lanes = await r.openLanes(specs, 'iperf', log);
   try {
     for (const { lane } of lanes) primeNeighbours(lane, r.tools.connlat, 80);
-    for (let rep = 1; rep <= o.reps; rep++) {
-      if (r.outOfTime()) {
-        log(`throughput: the run's time bound is reached; stopped after ${rep - 1} of ${o.reps} reps`);
-        break;
+    await r.eachRep('throughput', o.reps, lanes, log, async (l, rep, slot) => {
+      const base = { dataplane: l.dp, mtu: l.lane.mtu, services: l.services, rep, slot, target: l.loaded ? `${l.loaded.target.ip}:${l.loaded.target.port}` : '' };
+      if (!l.loaded) {
+        if (rep === 1) emit({ ...base, bgBusy: -1, error: `load failed: ${l.error}` });
+        return;
       }
-      log(`throughput: rep ${rep} of ${o.reps}`);
-      for (const [slot, l] of rotate(lanes, rep - 1).entries()) {
-        const base = { dataplane: l.dp, mtu: l.lane.mtu, services: l.services, rep, slot, target: l.loaded ? `${l.loaded.target.ip}:${l.loaded.target.port}` : '' };
-        if (!l.loaded) {
-          if (rep === 1) emit({ ...base, bgBusy: -1, error: `load failed: ${l.error}` });
-          continue;
-        }
-        // A failed run is kept, and tried once more after a longer wait for a quiet machine: it fails
-        // when something outside the run holds a CPU for long (a big `nft -f` does, for minutes,
-        // in a kernel without preemption), and the server or the client is pinned there.
-        for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-          if (attempt > 1) await waitQuiet({ ...o.quiet, maxMs: RETRY_QUIET_MS });
-          const s = await iperfRun(r, l.lane, l.loaded.target, o);
-          emit({ ...base, ...s, ...(attempt > 1 ? { attempt } : {}) });
-          if (s.error === undefined) break;
-        }
+      // A failed run is kept, and tried once more after a longer wait for a quiet machine: it fails
+      // when something outside the run holds a CPU for long (a big `nft -f` does, for minutes,
+      // in a kernel without preemption), and the server or the client is pinned there.
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        if (attempt > 1) await waitQuiet({ ...o.quiet, maxMs: RETRY_QUIET_MS });
+        const s = await iperfRun(r, l.lane, l.loaded.target, o);
+        emit({ ...base, ...s, ...(attempt > 1 ? { attempt } : {}) });
+        if (s.error === undefined) break;
       }
-    }
+    });
   } finally {
     r.closeLanes(lanes);
   }
