@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, when they are missing: clang and
 # bpftool build and read BPF objects, libbpf-dev has bpf_helpers.h, iproute2
-# makes the network namespaces. Needs root (as CI is) to install anything
+# makes the network namespaces, nftables lets the DSR test play a router that
+# drops what it must not see. Needs root (as CI is) to install anything
 # or to mount bpffs.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ command -v clang >/dev/null || need+=(clang)
 command -v bpftool >/dev/null || need+=(bpftool)
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
 command -v ip >/dev/null || need+=(iproute2)
+command -v nft >/dev/null || need+=(nftables)
 
 # The BPF tests pin maps; a fresh machine may not have bpffs mounted.
 if [ "$(id -u)" -eq 0 ] && [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != bpf_fs ]; then
