@@ -2,7 +2,7 @@
 // network namespaces: apply twice changes nothing the second time, the live
 // view equals the compiled one, detach takes everything away.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SL_CT_ESTABLISHED, SL_CT_REPLY, SL_DROP_NO_BACKEND } from '../../runtime/abi/layouts.generated.ts';
@@ -90,6 +90,29 @@ if (existsSync(REAL_OBJECT)) {
 } else {
   console.log(`# SKIP the scenario with ${REAL_OBJECT}: not built (npm run build:bpf)`);
 }
+
+it('detach --pins removes sluice\'s pins only: another tool\'s map stays, even under one of sluice\'s names, and so does the directory', () => {
+  withNode((ns, root) => {
+    run('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject());
+    const theirs = S.mapCreate(S.BPF_MAP_TYPE.HASH, 4, 4, 8, 0, 'other_tool');
+    const pins = [`${root}/other_tool`, `${root}/sl_svcname_v0`];
+    try {
+      S.objPin(theirs, pins[0]);
+      run('detach', '--netns', ns, '--pin-root', root); // the links go: their names are free to misuse
+      S.objPin(theirs, `${root}/sl_connect4_link`); // a map under a link's name
+      pins.push(`${root}/sl_connect4_link`);
+      S.objPin(theirs, pins[1]);
+      const out = run('detach', '--netns', ns, '--pin-root', root, '--pins');
+      assert.match(out, `\nremoved from ${root}: sl_affinity, sl_be, sl_ct, sl_maglev, `);
+      assert.match(out, `\nleft 3 pins that sluice did not make: other_tool, sl_connect4_link, sl_svcname_v0\n`);
+      for (const p of pins) assert.ok(existsSync(p), p);
+      assert.not.ok(existsSync(`${root}/sl_svc`));
+    } finally {
+      S.close(theirs);
+      for (const p of pins) if (existsSync(p)) unlinkSync(p);
+    }
+  });
+});
 
 it('--no-host-services: no cgroup programs, and those of an earlier apply detached', () => {
   withNode((ns, root) => {
