@@ -4,7 +4,7 @@
 // recursive mkdirSync spins forever under a /sys/fs/bpf that is not bpffs, so
 // nothing here creates a directory before statfs has said where it is.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export const DEFAULT_PIN_ROOT = '/sys/fs/bpf/sluice';
@@ -77,9 +77,17 @@ function checkOwner(root: string): void {
   }
 }
 
-/** Whether root is an existing directory on bpffs (read-only commands never mount). */
+/** Whether root is an existing directory on bpffs (read-only commands never mount); throws, saying so, when
+ * this user may not look into it (a missing root and a forbidden one must not read alike). */
 export function pinRootExists(root: string): boolean {
-  return existsSync(root) && isBpffs(root);
+  try {
+    accessSync(root, constants.R_OK | constants.X_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    throw new Error(`${root}: ${code === 'EACCES' || code === 'EPERM' ? `permission denied (${code}): sluice's pins belong to root; run as root` : (e as Error).message}`);
+  }
+  return isBpffs(root);
 }
 
 /** Where --replace-maps keeps old pins until the new programs are attached. bpffs refuses names with a dot. */

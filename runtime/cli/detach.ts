@@ -2,7 +2,7 @@
 // else is on it) and, unless interfaces are named, the host services
 // programs off the root cgroup; with --pins removes sluice's pins (its maps
 // and links, by name and kind: ownPins.ts) and their directory once empty.
-import { DEFAULT_PIN_ROOT } from '../bpf/bpffs.ts';
+import { DEFAULT_PIN_ROOT, pinRootExists } from '../bpf/bpffs.ts';
 import { removeOwnPins } from '../bpf/ownPins.ts';
 import { detachSockPrograms } from '../bpf/cgroup.ts';
 import { readLinks } from '../bpf/ifaces.ts';
@@ -36,6 +36,7 @@ export function detachCommand(args: readonly string[], io: Io): number {
   }
   const root = (p.values['pin-root'] as string | undefined) ?? DEFAULT_PIN_ROOT;
   try {
+    pinRootExists(root); // a user who may not look into it is told so, not "nothing attached" or "no pins"
     const lines = inNetns(p.values.netns as string | undefined, () => {
       const links = readLinks();
       const targets = p.positionals.length === 0 ? interfacesWithPrograms() : p.positionals.map((name) => {
