@@ -53,8 +53,8 @@ export class Replay {
   done = false;
   /** The last batch replayed. */
   lastBatch: number | undefined;
-  /** With verify: every boundary so far carried a mac (checked only with a key). */
-  signed = true;
+  /** With verify: boundaries seen, and those without a mac (checked only with a key). */
+  private seals = { seen: 0, unsigned: 0 };
   /** The last file read ended with its end record. */
   ended = false;
   private readonly opts: ReplayOptions;
@@ -88,6 +88,11 @@ export class Replay {
     }
   }
 
+  /** With verify: every boundary read carried a mac (and there was one). */
+  get signed(): boolean {
+    return this.seals.seen > 0 && this.seals.unsigned === 0;
+  }
+
   /** Warnings about what the log left unfinished; with verify, incomplete unless it ends with an end record. */
   end(): ReplayStep[] {
     if (this.done) return [];
@@ -111,7 +116,8 @@ export class Replay {
   /** With a key: a failure when b's mac is missing or is not the key's. */
   private unsigned(b: Seal, where: string): ReplayStep | undefined {
     if (!this.opts.verify) return undefined;
-    if (b.mac === undefined) this.signed = false;
+    this.seals.seen++;
+    if (b.mac === undefined) this.seals.unsigned++;
     if (!this.opts.key) return undefined;
     if (b.mac === undefined) return { type: 'failed', where, message: 'not signed: the log was recorded without --record-key, or the mac was stripped' };
     if (!macMatches(this.opts.key, b.chain, b.mac)) return { type: 'failed', where, message: 'the mac does not match the key: the log was changed and sealed again, or signed with another key' };
