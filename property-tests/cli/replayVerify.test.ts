@@ -82,6 +82,21 @@ test('a rotated file missing, or renumbered, fails', () => {
   assert.equal(logFiles([renumbered]).length, again.length);
 });
 
+test('an agent that crashed, then a new one: a note, not a failure; a rotated file after an emptied one fails', () => {
+  const restarted = join(dir, 'restarted');
+  const [first] = record(restarted);
+  record(restarted);
+  writeFileSync(first, readFileSync(first, 'utf8').split('\n').slice(0, -2).join('\n') + '\n'); // its end record gone: killed
+  const r = replay(restarted, '--verify');
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^sluice replay: incomplete: [^\n]*events-000001\.log:1: [^\n]*events-000000\.log ends without a clean-shutdown marker: that agent crashed or was killed; a new one starts here$/m);
+  assert.match(r.stderr, /verified 10 batches/);
+  const emptied = join(dir, 'emptied');
+  const files = record(emptied, { maxBytes: 1200 });
+  writeFileSync(files[1], '');
+  fails(emptied, /events-000002\.log:1: a rotated file that does not continue .*events-000001\.log \(which has no header\)$/);
+});
+
 test('the end record cut off: incomplete, exit 1, though every batch verified', () => {
   const log = write('noend.log', lines().slice(0, -1).join(''));
   const r = replay(log, '--verify');

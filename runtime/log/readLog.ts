@@ -44,18 +44,24 @@ export function* readLog(paths: readonly string[]): Generator<LogItem> {
   }
 }
 
+/** The N of a path named events-N.log. */
+const indexOfName = (path: string) => {
+  const m = LOG_FILE.exec(basename(path));
+  return m ? Number(m[1]) : undefined;
+};
+
 /** Warnings when header does not continue the file read before it. */
 function* follows(h: LogHeader, where: string, before: FileEnd | undefined): Generator<LogItem> {
-  const m = LOG_FILE.exec(basename(where.slice(0, where.lastIndexOf(':'))));
-  if (m && Number(m[1]) !== h.file) yield { type: 'warning', where, message: `the header says file ${h.file} (${logFileName(h.file)}): renamed, or moved from another log` };
-  if (!before?.header) return;
-  const b = before.header;
-  if (h.file !== b.file + 1) {
-    const gap = h.file > b.file + 1 ? `${h.file - b.file - 1} file(s) missing after ${before.path} (${logFileName(b.file + 1)}${h.file > b.file + 2 ? ` to ${logFileName(h.file - 1)}` : ''})` : `out of order after ${before.path} (file ${b.file})`;
+  const named = indexOfName(where.slice(0, where.lastIndexOf(':')));
+  if (named !== undefined && named !== h.file) yield { type: 'warning', where, message: `the header says file ${h.file} (${logFileName(h.file)}): renamed, or moved from another log` };
+  if (!before) return;
+  const b = before.header?.file ?? indexOfName(before.path); // an empty file (a writer that died at once) has only its name
+  if (b !== undefined && h.file !== b + 1) {
+    const gap = h.file > b + 1 ? `${h.file - b - 1} file(s) missing after ${before.path} (${logFileName(b + 1)}${h.file > b + 2 ? ` to ${logFileName(h.file - 1)}` : ''})` : `out of order after ${before.path} (file ${b})`;
     yield { type: 'warning', where, message: `file ${h.file}: ${gap}` };
-  } else if (h.start === 'snapshot' && (before.clean || h.prev !== before.chain)) {
-    yield { type: 'warning', where, message: `a rotated file that does not continue ${before.path} (its chain ${before.clean ? 'ended cleanly there' : 'differs'})` };
-  } else if (h.start === 'empty' && !before.clean && !before.torn) {
+  } else if (h.start === 'snapshot' && (!before.header || before.clean || h.prev !== before.chain)) {
+    yield { type: 'warning', where, message: `a rotated file that does not continue ${before.path} (${!before.header ? 'which has no header' : before.clean ? 'which ended cleanly' : 'whose chain differs'})` };
+  } else if (h.start === 'empty' && before.header && !before.clean && !before.torn) {
     yield { type: 'warning', where, incomplete: true, message: `${before.path} ends without a clean-shutdown marker: that agent crashed or was killed; a new one starts here` };
   }
 }
