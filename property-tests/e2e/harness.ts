@@ -18,7 +18,7 @@ import { targetNetns } from '../../runtime/testbed/exec.ts';
 import { netnsUnavailableReason } from '../../runtime/testbed/netns.ts';
 import type { HoldReport } from '../../runtime/testbed/hold.ts';
 import type { RateReport } from '../../runtime/testbed/rate.ts';
-import type { TestbedState } from '../../runtime/testbed/state.ts';
+import type { RpFilter, TestbedState, Wiring } from '../../runtime/testbed/state.ts';
 import { up, update, type UpdateResult } from '../../runtime/testbed/testbed.ts';
 import type { Attempt } from '../../runtime/testbed/timed.ts';
 
@@ -129,6 +129,10 @@ export class Helper<Final> {
 
 export interface BedOptions {
   clientIps?: string[];
+  /** The nodes' rp_filter: 2, systemd's (default), or 0, the kernel's; every other sysctl stays the kernel's default. */
+  rpFilter?: RpFilter;
+  /** One bridge (default) or a router between nodes and the external client. */
+  wiring?: Wiring;
   /** Run sluice apply on every node at up (default); false leaves programming the nodes to the test. */
   sluice?: boolean;
   /** Stops what the test started on the nodes (agents), before they are taken down. */
@@ -166,7 +170,10 @@ export class Bed {
     backstop();
     live.add(this);
     try {
-      this.st = up({ files: [this.file], prefix: this.prefix, sluice: this.opts.sluice ?? true, ttl: 900, clientIps: this.opts.clientIps ?? [] }, quiet);
+      this.st = up({
+        files: [this.file], prefix: this.prefix, sluice: this.opts.sluice ?? true, ttl: 900, clientIps: this.opts.clientIps ?? [],
+        rpFilter: this.opts.rpFilter ?? 2, wiring: this.opts.wiring ?? 'bridged',
+      }, quiet);
     } catch (e) {
       this.failure = e as Error;
     }
