@@ -21,6 +21,7 @@ export interface TestbedState {
   prefix: string;
   files: string[]; // the snapshot last made, absolute paths
   sluice: boolean; // sluice apply runs on every node
+  applyArgs?: string[]; // more flags for every sluice apply (--no-fast-path, --dsr)
   ttl: number; // echo servers exit by themselves after this many seconds
   clientIps: string[]; // extra addresses of the external client (on its lo)
   rpFilter: RpFilter; // the nodes' net.ipv4.conf.{all,default}.rp_filter

@@ -24,6 +24,8 @@ export interface UpOptions {
   clientIps: string[];
   rpFilter: RpFilter;
   wiring: Wiring;
+  /** More flags for every sluice apply, at up and at each update. */
+  applyArgs?: string[];
 }
 
 /** The snapshot's topology; rejected objects and skipped pods are logged, not fatal. */
@@ -55,6 +57,7 @@ export function up(o: UpOptions, log: Log): TestbedState {
   if (o.sluice && !sluiceApplyExists()) throw new Error('this build has no `sluice apply` yet: use --no-sluice');
   const state: TestbedState = {
     version: 1, prefix: o.prefix, files, sluice: o.sluice, ttl: o.ttl, clientIps: o.clientIps, rpFilter: o.rpFilter, wiring: o.wiring,
+    applyArgs: o.applyArgs,
     underlay: t.underlay, external: { ...t.external, routes: [] }, nodes: t.nodes, pods: [], netns: [],
   };
   claimState(state);
@@ -100,7 +103,7 @@ function applyAll(state: TestbedState, log: Log): void {
     writeState(state);
   }
   for (const node of state.nodes) {
-    for (const line of applySluice(node, state.files).split('\n')) log(`sluice apply: ${line}`);
+    for (const line of applySluice(node, state.files, state.applyArgs).split('\n')) log(`sluice apply: ${line}`);
   }
 }
 
