@@ -88,7 +88,7 @@ let nets = 0;
 export class Datapath {
   readonly pinRoot: string;
   private readonly described: NodeNet;
-  made: MadeNet | undefined;
+  private made: MadeNet | undefined;
   private unresolved: string[] = [];
   private obj: BpfObject | null = null;
   private compiler!: Compiler;

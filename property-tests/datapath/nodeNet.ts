@@ -21,6 +21,7 @@ function run(cmd: string, args: readonly string[], input?: string): string {
 }
 
 const peerOf = (dev: string) => `${dev}p`;
+const neighbourLines = (net: NodeNet) => neighboursOf(net).map((n) => `neigh replace ${n.ip} lladdr ${n.mac} dev ${n.dev} nud permanent`);
 
 /** The `ip -batch` lines that make net (inside its namespace). */
 function ipLines(net: NodeNet): string[] {
@@ -36,7 +37,7 @@ function ipLines(net: NodeNet): string[] {
     ]),
     ...routesOf(net).filter((r) => r.dst !== up.addr).map((r) => (r.unreachable ? `route add unreachable ${r.dst}`
       : `route add ${r.dst === '0.0.0.0/0' ? 'default' : r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}${r.via ? '' : ' scope link'}`)),
-    ...neighboursOf(net).map((n) => `neigh replace ${n.ip} lladdr ${n.mac} dev ${n.dev} nud permanent`),
+    ...neighbourLines(net),
   ];
 }
 
@@ -65,5 +66,5 @@ export function forgetNeighbour(made: MadeNet, ip: string, dev: string): void {
 
 /** Puts back every neighbour net describes. */
 export function restoreNeighbours(made: MadeNet, net: NodeNet): void {
-  run('ip', ['-n', made.netns, '-batch', '-'], neighboursOf(net).map((n) => `neigh replace ${n.ip} lladdr ${n.mac} dev ${n.dev} nud permanent`).join('\n') + '\n');
+  run('ip', ['-n', made.netns, '-batch', '-'], neighbourLines(net).join('\n') + '\n');
 }
