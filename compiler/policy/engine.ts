@@ -46,10 +46,10 @@ export class PolicyEngine implements World, Expansions {
   private portNames: Map<string, i32> = new Map(); // N
   identitiesByKey: Map<string, Identity> = new Map();
   private identityIds: NameIds = new NameIds();
-  private podIdentity: Map<string, string> = new Map();
+  podIdentity: Map<string, string> = new Map();
   private podIps: Map<string, u32[]> = new Map(); // what each pod registered in ipOwners
   private podNs: Map<string, string> = new Map();
-  private ipOwners: Map<u32, string[]> = new Map();
+  ipOwners: Map<u32, string[]> = new Map();
   private nsCount: Map<string, i32> = new Map(); // pods + (1 if a Namespace object)
   private nsIds: NameIds = new NameIds();
   private nsKnown: Set<string> = new Set();

@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileObjects } from '../../runtime/cli/compile.ts';
+import { explainFlow, loadObjects } from '../../runtime/cli/explain.ts';
 import type { Cluster, Json } from '../model/netpol.ts';
 import { mapVerdict, NodePolicy } from '../model/policyMaps.ts';
 import { knpCases, upstreamCases, type OracleCase } from '../oracles/oracles.ts';
@@ -51,6 +52,36 @@ test('upstream e2e through the compiled maps: 48 tests, 506 probes', () => {
 
 test('kube-network-policies through the compiled maps: 47 rows', () => {
   assert.is(check(knpCases()), 47);
+});
+
+/** The same probes through `sluice explain`: its verdict, and its rules, agree with the map lookups it replays. */
+function checkExplain(cases: OracleCase[]): number {
+  const wrong: string[] = [];
+  let probes = 0;
+  for (const c of cases) {
+    c.steps.forEach((s, i) => {
+      const cluster = loadObjects([...s.cluster.namespaces, ...s.cluster.pods, ...s.cluster.policies, ...s.cluster.nodes]);
+      for (const p of s.probes) {
+        probes++;
+        const e = explainFlow(cluster, p.srcIp, p.dstIp, p.protocol, p.port);
+        const want = c.disagrees ? !p.allow : p.allow;
+        if ((e.verdict === 'allow') !== want) wrong.push(`${c.name} step ${i + 1}: ${p.src} -> ${p.dst} ${p.port}/${p.protocol}: explain says ${e.verdict}`);
+        for (const side of [e.egress, e.ingress]) {
+          if (side.checked && side.isolated && side.allowed !== (side.allowedBy ?? []).length > 0) wrong.push(`${c.name}: rules and lookups disagree: ${JSON.stringify(side)}`);
+        }
+      }
+    });
+  }
+  assert.equal(wrong, []);
+  return probes;
+}
+
+test('upstream e2e through sluice explain: 506 probes', () => {
+  assert.is(checkExplain(upstreamCases()), 506);
+});
+
+test('kube-network-policies through sluice explain: 47 rows', () => {
+  assert.is(checkExplain(knpCases()), 47);
 });
 
 test.run();
