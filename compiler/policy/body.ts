@@ -29,6 +29,7 @@ export class Identity {
 /** What a body reads from the rest of the cluster: ids by name, and the sets to expand over. */
 export interface World {
   identities(): Identity[]; // sorted by key
+  identitiesIn(ns: string): Identity[]; // sorted by key
   namespaces(): string[]; // sorted
   nsLabels(ns: string): Labels;
   identityId(i: Identity): u32;
@@ -142,9 +143,24 @@ export class RuleExp {
   uses: u8 = 0;
 }
 
+/** The identities a selector peer can name, by its namespace part: its own
+ * namespace's, those of the namespaces it selects, or all (no peer, or {}). */
+function candidates(p: Peer | null, policyNs: string, w: World): Identity[] {
+  if (p == null || (p.namespaces != null && p.namespaces!.empty)) return w.identities();
+  if (p.namespaces == null) return w.identitiesIn(policyNs);
+  const out: Identity[] = [];
+  const all = w.namespaces();
+  for (let i = 0; i < all.length; i++) {
+    if (!p.namespaces!.matches(w.nsLabels(unchecked(all[i])))) continue;
+    const ids = w.identitiesIn(unchecked(all[i]));
+    for (let j = 0; j < ids.length; j++) out.push(unchecked(ids[j]));
+  }
+  return out;
+}
+
 function expandNamed(e: RuleExp, p: Peer | null, policyNs: string, spec: PortSpec, w: World): void {
   e.uses |= USES_IDENTITIES | USES_NAMESPACES;
-  const ids = w.identities();
+  const ids = candidates(p, policyNs, w);
   for (let i = 0; i < ids.length; i++) {
     const id = unchecked(ids[i]);
     if (p != null && !peerHasIdentity(p, policyNs, id, w)) continue;
@@ -181,7 +197,7 @@ function expandPeer(e: RuleExp, p: Peer, policyNs: string, w: World): void {
     return;
   }
   e.uses |= USES_IDENTITIES | USES_NAMESPACES;
-  const ids = w.identities();
+  const ids = candidates(p, policyNs, w);
   for (let i = 0; i < ids.length; i++) {
     const id = unchecked(ids[i]);
     if (!peerHasIdentity(p, policyNs, id, w)) continue;

@@ -63,20 +63,25 @@ export class PolicyEngine implements World, Expansions {
   private names: Map<string, u32> = new Map(); // sl_polname as held
   ipid: Map<u32, IpidVal> = new Map(); // sl_ipid as held
   private sortedIds: Identity[] | null = null;
+  private idsByNs: Map<string, Identity[]> = new Map(); // sorted by key
   private sortedNs: string[] | null = null;
   private sortedPods: Pod[] | null = null;
 
   // World
+  /** Every identity, by namespace then key: the per-namespace lists joined, no sort of them all. */
   identities(): Identity[] {
     if (this.sortedIds == null) {
-      const keys = this.identitiesByKey.keys();
-      keys.sort();
       const out: Identity[] = [];
-      for (let i = 0; i < keys.length; i++) out.push(this.identitiesByKey.get(keys[i]));
+      const nss = this.namespaces();
+      for (let i = 0; i < nss.length; i++) {
+        const ids = this.identitiesIn(nss[i]);
+        for (let j = 0; j < ids.length; j++) out.push(ids[j]);
+      }
       this.sortedIds = out;
     }
     return this.sortedIds!;
   }
+  identitiesIn(ns: string): Identity[] { return this.idsByNs.has(ns) ? this.idsByNs.get(ns) : NO_IDENTITIES; }
   namespaces(): string[] {
     if (this.sortedNs == null) {
       const keys = this.nsCount.keys();
@@ -238,6 +243,9 @@ export class PolicyEngine implements World, Expansions {
         const old = this.identitiesByKey.get(this.podIdentity.get(key));
         if (--old.members == 0) {
           this.identitiesByKey.delete(old.key);
+          const list = this.idsByNs.get(old.ns);
+          list.splice(list.indexOf(old), 1);
+          if (list.length == 0) this.idsByNs.delete(old.ns);
           b.idBuckets.add(this.identityIds.remove(old.key));
           b.identities.push(old);
         }
@@ -263,6 +271,8 @@ export class PolicyEngine implements World, Expansions {
       if (!this.identitiesByKey.has(ik)) {
         const id = this.newIdentity(p, ik);
         this.identitiesByKey.set(ik, id);
+        if (!this.idsByNs.has(id.ns)) this.idsByNs.set(id.ns, [id]);
+        else insertSorted(this.idsByNs.get(id.ns), id);
         b.idBuckets.add(this.identityIds.add(ik));
         b.identities.push(id);
       }
@@ -290,21 +300,23 @@ export class PolicyEngine implements World, Expansions {
     if (o.length == 0) this.ipOwners.delete(ip);
   }
 
+  /** Ids of identities that existed before and moved: their entries and their pods' entries change. */
   private renumberIdentities(b: Batch): void {
     const buckets = b.idBuckets.values();
     for (let i = 0; i < buckets.length; i++) renumber(this.identityIds, buckets[i], b.renumbered);
-    const moved = b.renumbered.values();
-    for (let i = 0; i < moved.length; i++) {
-      if (!this.identitiesByKey.has(moved[i])) continue;
-      b.identities.push(this.identitiesByKey.get(moved[i]));
-      this.addIpsOf(moved[i], b);
+    const created = new Set<string>();
+    for (let i = 0; i < b.identities.length; i++) created.add(b.identities[i].key);
+    const moved = new Set<string>();
+    const names = b.renumbered.values();
+    for (let i = 0; i < names.length; i++) {
+      if (created.has(names[i]) || !this.identitiesByKey.has(names[i])) continue;
+      moved.add(names[i]);
+      b.identities.push(this.identitiesByKey.get(names[i]));
     }
-  }
-
-  private addIpsOf(identity: string, b: Batch): void {
+    if (moved.size == 0) return;
     const pods = this.podIdentity.keys();
     for (let i = 0; i < pods.length; i++) {
-      if (this.podIdentity.get(pods[i]) != identity) continue;
+      if (!moved.has(this.podIdentity.get(pods[i]))) continue;
       const ips = this.podIps.get(pods[i]);
       for (let j = 0; j < ips.length; j++) b.ips.add(ips[j]);
     }
@@ -680,6 +692,15 @@ export class PolicyEngine implements World, Expansions {
   }
 
   ruleId(name: string): u32 { return this.ruleIds.get(name); }
+}
+
+const NO_IDENTITIES: Identity[] = []; // never written
+
+function insertSorted(list: Identity[], id: Identity): void {
+  let i = list.length;
+  list.push(id);
+  for (; i > 0 && list[i - 1].key > id.key; i--) list[i] = list[i - 1];
+  list[i] = id;
 }
 
 // The entries image() orders: comparators cannot close over locals.
