@@ -64,7 +64,7 @@ test('--matrix: every ordered pair, JSON as the issue fixes it, equal to the ref
   }
   assert.ok(denied > 20);
   const table = sluice(XYZ, '--matrix', '--namespace', 'x,z', '--port', '80').stdout;
-  assert.match(table, /^80\/TCP {2}\(rows: from, columns: to; \. allowed, X denied\)\n {6}x\/a  x\/b  x\/c  z\/a  z\/b  z\/c \n/);
+  assert.match(table, /^80\/TCP {2}\(rows: from, columns: to; \. allowed, X denied\)\n {6}x\/a  x\/b  x\/c  z\/a  z\/b  z\/c\nx\/a {3}\. {4}\. {4}\. {4}\. {4}\. {4}\.\n/);
 });
 
 test('input with a rejected object: the answer, and exit 1', () => {

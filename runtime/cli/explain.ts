@@ -222,10 +222,10 @@ function matrix(c: Cluster, a: ExplainArgs, io: Io): number | undefined {
   const parts: string[] = [];
   for (const protocol of a.protocols) {
     for (const port of a.ports) {
-      const rows = [`${port}/${protocol}  (rows: from, columns: to; . allowed, X denied)`, `${''.padEnd(w)}  ${names.map((n) => n.padEnd(w)).join(' ')}`];
+      const rows = [`${port}/${protocol}  (rows: from, columns: to; . allowed, X denied)`, `${''.padEnd(w)}  ${names.map((n) => n.padEnd(w)).join(' ').trimEnd()}`];
       for (const from of names) {
         const cells = names.map((to) => (verdicts.find((v) => v.from === from && v.to === to && v.port === port && v.protocol === protocol)!.verdict === 'allow' ? '.' : 'X').padEnd(w));
-        rows.push(`${from.padEnd(w)}  ${cells.join(' ')}`);
+        rows.push(`${from.padEnd(w)}  ${cells.join(' ').trimEnd()}`);
       }
       parts.push(rows.join('\n') + '\n');
     }
