@@ -37,6 +37,7 @@ struct sl_abi_types {
 	enum sl_dir dir;
 	enum sl_peer_kind peer_kind;
 	enum sl_ipid_flag ipid_flag;
+	enum sl_pol_group pol_group;
 	enum sl_pol_action pol_action;
 	enum sl_polstate_flag polstate_flag;
 	enum sl_pol_prefix pol_prefix;

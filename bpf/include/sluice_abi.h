@@ -169,6 +169,14 @@ enum sl_ipid_flag {
 	SL_IPID_NODE_SELF = 4,	/* one of this node's addresses: always allowed */
 };
 
+/* Group ids have their top bit set. A group whose id bucket is full (more
+ * names than ranks: reported) is held under this one, which no sl_pol entry
+ * names: its pods are isolated and nothing is allowed, rather than nothing
+ * denied. */
+enum sl_pol_group {
+	SL_GROUP_UNNUMBERED = 1,
+};
+
 enum sl_pol_action {
 	SL_POL_ALLOW = 1,	/* DENY and PASS are kept for the admin tiers */
 };

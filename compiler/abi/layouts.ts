@@ -93,6 +93,9 @@ export const SL_IPID_POD: i32 = 1;
 export const SL_IPID_LOCAL: i32 = 2;
 export const SL_IPID_NODE_SELF: i32 = 4;
 
+// enum sl_pol_group
+export const SL_GROUP_UNNUMBERED: i32 = 1;
+
 // enum sl_pol_action
 export const SL_POL_ALLOW: i32 = 1;
 

@@ -4,7 +4,7 @@
 // groups whose policies or expansions moved, addresses whose entry moved),
 // recomputes those whole, and diffs them against what the maps hold.
 import { PODF_HOST_NETWORK } from '../abi/records';
-import { SL_IPID_LOCAL, SL_IPID_NODE_SELF, SL_IPID_POD, SL_PEER_CIDR, SL_POLSTATE_ANY_POLICY } from '../abi/layouts';
+import { SL_GROUP_UNNUMBERED, SL_IPID_LOCAL, SL_IPID_NODE_SELF, SL_IPID_POD, SL_PEER_CIDR, SL_POLSTATE_ANY_POLICY } from '../abi/layouts';
 import { MapSet } from '../diff';
 import { NameIds } from '../ids';
 import { Problem } from '../problems';
@@ -161,9 +161,9 @@ export class PolicyEngine implements World, Expansions {
     const gs = this.groups.values();
     for (let i = 0; i < gs.length; i++) {
       const g = gs[i];
-      if (g.id != 0 || g.image == null) continue;
+      if (g.id != 0) continue;
       out.push(new Problem('NetworkPolicy ' + g.policies[0], 'spec.podSelector',
-        'the policy group of ' + g.policies.join(', ') + ' got no id (its id bucket is full): its pods are not isolated'));
+        'the policy group of ' + g.policies.join(', ') + ' got no id (its id bucket is full): its pods are isolated and allowed nothing'));
     }
   }
 
@@ -588,6 +588,7 @@ export class PolicyEngine implements World, Expansions {
         this.emit.group(after, g.image!);
       } else {
         this.problemsVersion++;
+        g.kinds = 0;
       }
       if (oldId != id || kinds != g.kinds) this.addIpsOfGroup(key, b);
     }
@@ -639,8 +640,8 @@ export class PolicyEngine implements World, Expansions {
     if (this.podGroups.has(key)) {
       const gk = this.podGroups.get(key);
       v.flags |= <u8>SL_IPID_LOCAL;
-      if (gk[0].length > 0) { const g = this.groups.get(gk[0]); v.g0 = g.id; v.k0 = g.kinds; }
-      if (gk[1].length > 0) { const g = this.groups.get(gk[1]); v.g1 = g.id; v.k1 = g.kinds; }
+      if (gk[0].length > 0) { const g = this.groups.get(gk[0]); v.g0 = groupId(g); v.k0 = g.kinds; }
+      if (gk[1].length > 0) { const g = this.groups.get(gk[1]); v.g1 = groupId(g); v.k1 = g.kinds; }
     }
     return v;
   }
@@ -695,6 +696,9 @@ export class PolicyEngine implements World, Expansions {
 }
 
 const NO_IDENTITIES: Identity[] = []; // never written
+
+/** A group without an id (full bucket) isolates its pods and allows nothing. */
+@inline function groupId(g: Group): u32 { return g.id != 0 ? g.id : <u32>SL_GROUP_UNNUMBERED; }
 
 function insertSorted(list: Identity[], id: Identity): void {
   let i = list.length;

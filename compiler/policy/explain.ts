@@ -187,7 +187,7 @@ export function explainSideJson(e: PolicyEngine, dir: i32, self: u32, peer: u32,
   const pv = e.ipid.has(peer) ? e.ipid.get(peer) : null;
   lookups.push('{"map":"sl_ipid","key":' + q(hex(<u64>peer, 4)) + ',"found":' + (pv != null ? 'true' : 'false') + '}');
   const replay = new Replay(e, g, proto, port);
-  const allowed = replay.run(peer, pv);
+  const allowed = g.image != null ? replay.run(peer, pv) : pv != null && (pv.flags & SL_IPID_NODE_SELF) != 0;
   for (let i = 0; i < replay.lookups.length; i++) lookups.push(replay.lookups[i]);
   const peerPod = podAt(e, peer);
   const id = peerPod != null && e.podIdentity.has(peerPod.key) ? e.identitiesByKey.get(e.podIdentity.get(peerPod.key)) : null;

@@ -95,6 +95,9 @@ export const SL_IPID_POD = 1;
 export const SL_IPID_LOCAL = 2;
 export const SL_IPID_NODE_SELF = 4;
 
+// enum sl_pol_group
+export const SL_GROUP_UNNUMBERED = 1;
+
 // enum sl_pol_action
 export const SL_POL_ALLOW = 1;
 
