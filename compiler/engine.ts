@@ -66,10 +66,7 @@ export class Engine {
 
   private batchPolicy(before: MapSet, after: MapSet): void {
     const p = this.policy;
-    if (p.objects !== this.cluster.policy) {
-      p.objects = this.cluster.policy;
-      p.node = String.UTF8.decode(this.cluster.nodeBytes);
-    }
+    if (p.objects !== this.cluster.policy) p.attach(this.cluster.policy, String.UTF8.decode(this.cluster.nodeBytes));
     const version = p.problemsVersion;
     p.batch(this.cluster.nodeAddrs, before, after);
     if (p.problemsVersion != version) this.problemsVersion++;

@@ -3,57 +3,38 @@
 // group's image; a batch finds what its changes reach (pods re-identified,
 // groups whose policies or expansions moved, addresses whose entry moved),
 // recomputes those whole, and diffs them against what the maps hold.
-import { PODF_HOST_NETWORK } from '../abi/records';
 import { SL_GROUP_UNNUMBERED, SL_IPID_LOCAL, SL_IPID_NODE_SELF, SL_IPID_POD, SL_PEER_CIDR, SL_POLSTATE_ANY_POLICY } from '../abi/layouts';
 import { MapSet } from '../diff';
 import { NameIds } from '../ids';
 import { Problem } from '../problems';
-import { Body, compileBody, expandRule, Expansions, Identity, RuleExp, selectorKeys, USES_IDENTITIES, USES_NAMESPACES, USES_PODS, World } from './body';
+import { Batch, Group } from './batch';
+import { Body, compileBody, expandRule, Expansions, Identity, RuleExp, USES_PODS, World } from './body';
 import { Emitter, GroupImage, IpidVal } from './emit';
-import { Labels, NamedPort, NO_LABELS, Peer, Pod, Policy, PortSpec } from './model';
+import { Identities, renumber } from './identities';
+import { NamedPort, Peer, Pod, Policy, PortSpec } from './model';
 import { Changes, PolicyObjects } from './objects';
 
 const SEP = '\u0001';
 
-export class Group {
-  members: i32 = 0;
-  image: GroupImage | null = null; // what the maps hold for it
-  id: u32 = 0; // the id image was emitted with
-  kinds: u8 = 0;
-  uses: u8 = 0;
-  constructor(public key: string, public dir: i32, public policies: string[], public resolved: NamedPort[]) {}
-}
-
-function countKey(m: Map<string, i32>, k: string, d: i32, flipped: Set<string>): void {
-  const n = (m.has(k) ? m.get(k) : 0) + d;
-  if (n == 0) m.delete(k);
-  else m.set(k, n);
-  if (n == 0 || n == d) flipped.add(k);
-}
-
 function ipCompare(a: u32, b: u32): i32 { return i32(a > b) - i32(a < b); }
 
-export class PolicyEngine implements World, Expansions {
+export class PolicyEngine implements Expansions {
+  ids: Identities = new Identities();
   objects: PolicyObjects = new PolicyObjects();
   node: string = '';
+
+  /** The objects the cluster keeps, and this node's name. */
+  attach(objects: PolicyObjects, node: string): void {
+    this.objects = this.ids.objects = objects;
+    this.node = this.ids.node = node;
+  }
+
   nodeAddrs: u32[] = []; // host order, what sl_ipid holds as NODE_SELF
   active: bool = false;
   emit: Emitter = new Emitter();
   /** Moves on whenever problems() may change. */
   problemsVersion: u32 = 0;
 
-  private labelKeys: Map<string, i32> = new Map(); // K, counted over policies
-  private portNames: Map<string, i32> = new Map(); // N
-  identitiesByKey: Map<string, Identity> = new Map();
-  private identityIds: NameIds = new NameIds();
-  podIdentity: Map<string, string> = new Map();
-  private podIps: Map<string, u32[]> = new Map(); // what each pod registered in ipOwners
-  private podNs: Map<string, string> = new Map();
-  ipOwners: Map<u32, string[]> = new Map();
-  private nsCount: Map<string, i32> = new Map(); // pods + (1 if a Namespace object)
-  private nsIds: NameIds = new NameIds();
-  private nsKnown: Set<string> = new Set();
-  private localPods: Set<string> = new Set();
   private policiesByNs: Map<string, Policy[]> = new Map();
   private exps: Map<string, StaticArray<RuleExp[]>> = new Map();
   groups: Map<string, Group> = new Map();
@@ -62,50 +43,7 @@ export class PolicyEngine implements World, Expansions {
   private ruleIds: NameIds = new NameIds();
   private names: Map<string, u32> = new Map(); // sl_polname as held
   ipid: Map<u32, IpidVal> = new Map(); // sl_ipid as held
-  private sortedIds: Identity[] | null = null;
-  private idsByNs: Map<string, Identity[]> = new Map(); // sorted by key
-  private sortedNs: string[] | null = null;
-  private sortedPods: Pod[] | null = null;
 
-  // World
-  /** Every identity, by namespace then key: the per-namespace lists joined, no sort of them all. */
-  identities(): Identity[] {
-    if (this.sortedIds == null) {
-      const out: Identity[] = [];
-      const nss = this.namespaces();
-      for (let i = 0; i < nss.length; i++) {
-        const ids = this.identitiesIn(nss[i]);
-        for (let j = 0; j < ids.length; j++) out.push(ids[j]);
-      }
-      this.sortedIds = out;
-    }
-    return this.sortedIds!;
-  }
-  identitiesIn(ns: string): Identity[] { return this.idsByNs.has(ns) ? this.idsByNs.get(ns) : NO_IDENTITIES; }
-  namespaces(): string[] {
-    if (this.sortedNs == null) {
-      const keys = this.nsCount.keys();
-      keys.sort();
-      this.sortedNs = keys;
-    }
-    return this.sortedNs!;
-  }
-  nsLabels(ns: string): Labels { return this.objects.labelsOf(ns); }
-  identityId(i: Identity): u32 { return this.identityIds.get(i.key); }
-  nsId(ns: string): u32 { return this.nsIds.get(ns); }
-  pods(): Pod[] {
-    if (this.sortedPods == null) {
-      const keys = this.objects.pods.keys();
-      keys.sort();
-      const out: Pod[] = [];
-      for (let i = 0; i < keys.length; i++) {
-        const p = this.objects.pods.get(keys[i]);
-        if (p.networked) out.push(p);
-      }
-      this.sortedPods = out;
-    }
-    return this.sortedPods!;
-  }
   // Expansions
   of(p: Policy, dir: i32): RuleExp[] {
     if (!this.exps.has(p.key)) {
@@ -113,7 +51,7 @@ export class PolicyEngine implements World, Expansions {
       for (let d = 0; d < 2; d++) {
         const rules = p.rules[d];
         const out: RuleExp[] = [];
-        for (let i = 0; i < rules.length; i++) out.push(expandRule(unchecked(rules[i]), p.ns, d == 1, this));
+        for (let i = 0; i < rules.length; i++) out.push(expandRule(unchecked(rules[i]), p.ns, d == 1, this.ids));
         e[d] = out;
       }
       this.exps.set(p.key, e);
@@ -131,10 +69,10 @@ export class PolicyEngine implements World, Expansions {
     this.updateNode(nodeAddrs, b);
     if (ch.empty && !b.toggled && b.ips.size == 0) return;
     const oldEpoch = this.emit.epoch;
-    this.countKeys(ch, b);
-    this.reidentify(ch, b);
-    this.renumberIdentities(b);
-    this.updateNamespaces(ch, b);
+    this.ids.countKeys(ch, b);
+    this.ids.reidentify(ch, b);
+    this.ids.renumberIdentities(b);
+    this.ids.updateNamespaces(ch, b);
     this.updateRules(ch, b);
     this.invalidateExpansions(ch, b);
     this.regroup(ch, b);
@@ -175,181 +113,14 @@ export class PolicyEngine implements World, Expansions {
     this.nodeAddrs = now;
   }
 
-  /** K and N: label keys and port names whose count crosses zero re-identify the pods carrying them. */
-  private countKeys(ch: Changes, b: Batch): void {
-    const keys = ch.policies.keys();
-    const flippedKeys = new Set<string>(), flippedNames = new Set<string>();
-    for (let i = 0; i < keys.length; i++) {
-      const old = ch.policies.get(keys[i]);
-      if (old != null) this.count(old, -1, flippedKeys, flippedNames);
-      if (this.objects.policies.has(keys[i])) this.count(this.objects.policies.get(keys[i]), 1, flippedKeys, flippedNames);
-    }
-    const pk = ch.pods.keys();
-    for (let i = 0; i < pk.length; i++) b.pods.add(pk[i]);
-    if (flippedKeys.size + flippedNames.size == 0) return;
-    const fk = flippedKeys.values(), fn = flippedNames.values();
-    const pods = this.objects.pods.values();
-    for (let i = 0; i < pods.length; i++) {
-      const p = pods[i];
-      let hit = false;
-      for (let j = 0; j < fk.length && !hit; j++) hit = p.labels.has(fk[j]);
-      for (let j = 0; j < p.ports.length && !hit; j++) hit = fn.includes(p.ports[j].name);
-      if (hit) b.pods.add(p.key);
-    }
-  }
 
-  private count(p: Policy, d: i32, fk: Set<string>, fn: Set<string>): void {
-    const keys: string[] = [], names: string[] = [];
-    selectorKeys(p, keys, names);
-    for (let i = 0; i < keys.length; i++) countKey(this.labelKeys, keys[i], d, fk);
-    for (let i = 0; i < names.length; i++) countKey(this.portNames, names[i], d, fn);
-  }
 
-  private identityKey(p: Pod): string {
-    let key = p.ns + SEP;
-    for (let i = 0; i < p.labels.keys.length; i++) {
-      const k = unchecked(p.labels.keys[i]);
-      if (this.labelKeys.has(k)) key += k + '=' + unchecked(p.labels.values[i]) + SEP;
-    }
-    key += SEP;
-    const named: string[] = [];
-    for (let i = 0; i < p.ports.length; i++) {
-      const np = unchecked(p.ports[i]);
-      if (this.portNames.has(np.name)) named.push(np.name + '/' + np.proto.toString() + '=' + np.port.toString());
-    }
-    named.sort();
-    return key + named.join(SEP);
-  }
 
-  private newIdentity(p: Pod, key: string): Identity {
-    const l = new Labels();
-    for (let i = 0; i < p.labels.keys.length; i++) {
-      if (!this.labelKeys.has(p.labels.keys[i])) continue;
-      l.keys.push(p.labels.keys[i]);
-      l.values.push(p.labels.values[i]);
-    }
-    const ports: NamedPort[] = [];
-    for (let i = 0; i < p.ports.length; i++) if (this.portNames.has(p.ports[i].name)) ports.push(p.ports[i]);
-    return new Identity(key, p.ns, l, ports);
-  }
 
-  /** Dirty pods get their identity, addresses and namespace count anew. */
-  private reidentify(ch: Changes, b: Batch): void {
-    const keys = b.pods.values();
-    keys.sort();
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
-      if (this.podIdentity.has(key)) {
-        const old = this.identitiesByKey.get(this.podIdentity.get(key));
-        if (--old.members == 0) {
-          this.identitiesByKey.delete(old.key);
-          const list = this.idsByNs.get(old.ns);
-          list.splice(list.indexOf(old), 1);
-          if (list.length == 0) this.idsByNs.delete(old.ns);
-          b.idBuckets.add(this.identityIds.remove(old.key));
-          b.identities.push(old);
-        }
-        this.podIdentity.delete(key);
-      }
-      if (this.podIps.has(key)) {
-        const ips = this.podIps.get(key);
-        for (let j = 0; j < ips.length; j++) this.unown(ips[j], key, b);
-        this.podIps.delete(key);
-      }
-      if (this.podNs.has(key)) {
-        countKey(this.nsCount, this.podNs.get(key), -1, b.namespaces);
-        this.podNs.delete(key);
-      }
-      if (this.localPods.has(key)) this.localPods.delete(key);
-      if (!this.objects.pods.has(key)) continue;
-      const p = this.objects.pods.get(key);
-      if (p.node == this.node && this.node.length > 0) this.localPods.add(key);
-      countKey(this.nsCount, p.ns, 1, b.namespaces);
-      this.podNs.set(key, p.ns);
-      if (!p.networked) continue;
-      const ik = this.identityKey(p);
-      if (!this.identitiesByKey.has(ik)) {
-        const id = this.newIdentity(p, ik);
-        this.identitiesByKey.set(ik, id);
-        if (!this.idsByNs.has(id.ns)) this.idsByNs.set(id.ns, [id]);
-        else insertSorted(this.idsByNs.get(id.ns), id);
-        b.idBuckets.add(this.identityIds.add(ik));
-        b.identities.push(id);
-      }
-      this.identitiesByKey.get(ik).members++;
-      this.podIdentity.set(key, ik);
-      this.podIps.set(key, p.ips);
-      for (let j = 0; j < p.ips.length; j++) this.own(p.ips[j], key, b);
-    }
-    if (b.pods.size > 0) this.sortedPods = null;
-    if (b.identities.length > 0) this.sortedIds = null;
-  }
 
-  private own(ip: u32, pod: string, b: Batch): void {
-    b.ips.add(ip);
-    if (!this.ipOwners.has(ip)) { this.ipOwners.set(ip, [pod]); return; }
-    const o = this.ipOwners.get(ip);
-    o.push(pod);
-    o.sort();
-  }
 
-  private unown(ip: u32, pod: string, b: Batch): void {
-    b.ips.add(ip);
-    const o = this.ipOwners.get(ip);
-    o.splice(o.indexOf(pod), 1);
-    if (o.length == 0) this.ipOwners.delete(ip);
-  }
 
-  /** Ids of identities that existed before and moved: their entries and their pods' entries change. */
-  private renumberIdentities(b: Batch): void {
-    const buckets = b.idBuckets.values();
-    for (let i = 0; i < buckets.length; i++) renumber(this.identityIds, buckets[i], b.renumbered);
-    const created = new Set<string>();
-    for (let i = 0; i < b.identities.length; i++) created.add(b.identities[i].key);
-    const moved = new Set<string>();
-    const names = b.renumbered.values();
-    for (let i = 0; i < names.length; i++) {
-      if (created.has(names[i]) || !this.identitiesByKey.has(names[i])) continue;
-      moved.add(names[i]);
-      b.identities.push(this.identitiesByKey.get(names[i]));
-    }
-    if (moved.size == 0) return;
-    const pods = this.podIdentity.keys();
-    for (let i = 0; i < pods.length; i++) {
-      if (!moved.has(this.podIdentity.get(pods[i]))) continue;
-      const ips = this.podIps.get(pods[i]);
-      for (let j = 0; j < ips.length; j++) b.ips.add(ips[j]);
-    }
-  }
 
-  /** Namespace objects and counts; ids renumbered; pods of a renumbered namespace re-emitted. */
-  private updateNamespaces(ch: Changes, b: Batch): void {
-    const names = ch.namespaces.keys();
-    for (let i = 0; i < names.length; i++) {
-      const had = ch.namespaces.get(names[i]) != null, has = this.objects.nsLabels.has(names[i]);
-      if (had != has) countKey(this.nsCount, names[i], has ? 1 : -1, b.namespaces);
-      b.relabelled.set(names[i], had ? ch.namespaces.get(names[i])! : NO_LABELS);
-    }
-    const flipped = b.namespaces.values();
-    const buckets = new Set<u32>();
-    for (let i = 0; i < flipped.length; i++) {
-      const ns = flipped[i];
-      if (this.nsCount.has(ns) && !this.nsKnown.has(ns)) { buckets.add(this.nsIds.add(ns)); this.nsKnown.add(ns); }
-      else if (!this.nsCount.has(ns) && this.nsKnown.has(ns)) { buckets.add(this.nsIds.remove(ns)); this.nsKnown.delete(ns); }
-    }
-    const bs = buckets.values();
-    for (let i = 0; i < bs.length; i++) renumber(this.nsIds, bs[i], b.namespaces);
-    if (flipped.length > 0) this.sortedNs = null;
-    // A namespace whose id moved changes the entry of each of its pods.
-    const moved = b.namespaces.values();
-    if (moved.length == 0) return;
-    const pods = this.podNs.keys();
-    for (let i = 0; i < pods.length; i++) {
-      if (!moved.includes(this.podNs.get(pods[i])) || !this.podIps.has(pods[i])) continue;
-      const ips = this.podIps.get(pods[i]);
-      for (let j = 0; j < ips.length; j++) b.ips.add(ips[j]);
-    }
-  }
 
   /** Rule ids (for sl_polname and sl_pol values); a renumbered rule dirties its policy. */
   private updateRules(ch: Changes, b: Batch): void {
@@ -412,7 +183,7 @@ export class PolicyEngine implements World, Expansions {
           if (peer.block != null) continue;
           if (this.peerReachedByNs(peer, p, b)) return true;
           if ((peer.pods != null && !peer.pods!.empty) || named) {
-            for (let i = 0; i < b.identities.length; i++) if (peerNames(peer, p.ns, unchecked(b.identities[i]), this)) return true;
+            for (let i = 0; i < b.identities.length; i++) if (peerNames(peer, p.ns, unchecked(b.identities[i]), this.ids)) return true;
           }
         }
         if (named && rule.peers.length == 0 && b.identities.length > 0) return true;
@@ -426,13 +197,13 @@ export class PolicyEngine implements World, Expansions {
     const moved = b.namespaces.values();
     for (let i = 0; i < moved.length; i++) {
       const ns = moved[i];
-      if (peer.namespaces == null ? ns == p.ns : peer.namespaces!.matches(this.nsLabels(ns)) || peer.namespaces!.matches(b.oldLabels(ns, this))) return true;
+      if (peer.namespaces == null ? ns == p.ns : peer.namespaces!.matches(this.ids.nsLabels(ns)) || peer.namespaces!.matches(b.oldLabels(ns, this.ids))) return true;
     }
     const relabelled = b.relabelled.keys();
     for (let i = 0; i < relabelled.length; i++) {
       if (peer.namespaces == null) continue;
       const ns = relabelled[i];
-      if (peer.namespaces!.matches(this.nsLabels(ns)) != peer.namespaces!.matches(b.relabelled.get(ns))) return true;
+      if (peer.namespaces!.matches(this.ids.nsLabels(ns)) != peer.namespaces!.matches(b.relabelled.get(ns))) return true;
     }
     return false;
   }
@@ -452,7 +223,7 @@ export class PolicyEngine implements World, Expansions {
     const dirty = b.pods.values();
     for (let i = 0; i < dirty.length; i++) candidates.add(dirty[i]);
     if (touchedNs.size > 0 || b.toggled) {
-      const locals = this.localPods.values();
+      const locals = this.ids.localPods.values();
       for (let i = 0; i < locals.length; i++) {
         if (b.toggled || touchedNs.has(this.objects.pods.get(locals[i]).ns)) candidates.add(locals[i]);
       }
@@ -581,7 +352,7 @@ export class PolicyEngine implements World, Expansions {
       if (id != 0) {
         const pols: Policy[] = [];
         for (let j = 0; j < g.policies.length; j++) pols.push(this.objects.policies.get(g.policies[j]));
-        const body = compileBody(pols, g.dir, g.resolved, this, this);
+        const body = compileBody(pols, g.dir, g.resolved, this.ids, this);
         g.kinds = body.kinds;
         g.uses = body.uses;
         g.image = this.image(body, id);
@@ -599,7 +370,7 @@ export class PolicyEngine implements World, Expansions {
     for (let i = 0; i < pods.length; i++) {
       const gk = this.podGroups.get(pods[i]);
       if (gk[0] != key && gk[1] != key) continue;
-      const ips = this.podIps.get(pods[i]);
+      const ips = this.ids.podIps.get(pods[i]);
       for (let j = 0; j < ips.length; j++) b.ips.add(ips[j]);
     }
   }
@@ -633,10 +404,10 @@ export class PolicyEngine implements World, Expansions {
   private ipidOf(ip: u32): IpidVal | null {
     if (!this.active) return null;
     if (this.nodeAddrs.includes(ip)) return new IpidVal(0, 0, 0, 0, 0, 0, <u8>SL_IPID_NODE_SELF);
-    if (!this.ipOwners.has(ip)) return null;
-    const key = this.ipOwners.get(ip)[0];
+    if (!this.ids.ipOwners.has(ip)) return null;
+    const key = this.ids.ipOwners.get(ip)[0];
     const p = this.objects.pods.get(key);
-    const v = new IpidVal(this.identityIds.get(this.podIdentity.get(key)), this.nsIds.get(p.ns), 0, 0, 0, 0, <u8>SL_IPID_POD);
+    const v = new IpidVal(this.ids.identityIds.get(this.ids.podIdentity.get(key)), this.ids.nsIds.get(p.ns), 0, 0, 0, 0, <u8>SL_IPID_POD);
     if (this.podGroups.has(key)) {
       const gk = this.podGroups.get(key);
       v.flags |= <u8>SL_IPID_LOCAL;
@@ -650,7 +421,7 @@ export class PolicyEngine implements World, Expansions {
     if (b.toggled) {
       const held = this.ipid.keys();
       for (let i = 0; i < held.length; i++) b.ips.add(held[i]);
-      const owned = this.ipOwners.keys();
+      const owned = this.ids.ipOwners.keys();
       for (let i = 0; i < owned.length; i++) b.ips.add(owned[i]);
       for (let i = 0; i < this.nodeAddrs.length; i++) b.ips.add(this.nodeAddrs[i]);
     }
@@ -695,17 +466,9 @@ export class PolicyEngine implements World, Expansions {
   ruleId(name: string): u32 { return this.ruleIds.get(name); }
 }
 
-const NO_IDENTITIES: Identity[] = []; // never written
 
 /** A group without an id (full bucket) isolates its pods and allows nothing. */
 @inline function groupId(g: Group): u32 { return g.id != 0 ? g.id : <u32>SL_GROUP_UNNUMBERED; }
-
-function insertSorted(list: Identity[], id: Identity): void {
-  let i = list.length;
-  list.push(id);
-  for (; i > 0 && list[i - 1].key > id.key; i--) list[i] = list[i - 1];
-  list[i] = id;
-}
 
 // The entries image() orders: comparators cannot close over locals.
 let sortPlen: u8[] = [];
@@ -719,15 +482,6 @@ function byKeyThenPush(x: i32, y: i32): i32 {
   return x - y;
 }
 
-/** Renumbers one bucket; adds the names whose id moved (or that came or went) to moved. */
-function renumber(ids: NameIds, bucket: u32, moved: Set<string>): void {
-  const names = ids.names(bucket);
-  const before: u32[] = [];
-  for (let j = 0; j < names.length; j++) before.push(ids.get(names[j]));
-  ids.renumber(bucket);
-  for (let j = 0; j < names.length; j++) if (ids.get(names[j]) != before[j]) moved.add(names[j]);
-}
-
 function hasNamed(ports: PortSpec[]): bool {
   for (let i = 0; i < ports.length; i++) if (unchecked(ports[i]).name.length > 0) return true;
   return false;
@@ -736,23 +490,4 @@ function hasNamed(ports: PortSpec[]): bool {
 function peerNames(peer: Peer, ns: string, i: Identity, w: World): bool {
   const nsOk = peer.namespaces == null ? i.ns == ns : peer.namespaces!.matches(w.nsLabels(i.ns));
   return nsOk && (peer.pods == null || peer.pods!.matches(i.labels));
-}
-
-/** What one batch reached. */
-class Batch {
-  toggled: bool = false;
-  pods: Set<string> = new Set();
-  identities: Identity[] = []; // created, removed or renumbered
-  idBuckets: Set<u32> = new Set();
-  renumbered: Set<string> = new Set();
-  namespaces: Set<string> = new Set(); // created, removed or renumbered
-  relabelled: Map<string, Labels> = new Map(); // Namespace objects touched: labels before
-  policies: Set<string> = new Set(); // content, rule ids or expansions changed
-  rules: Set<string> = new Set();
-  groups: Set<string> = new Set();
-  groupBuckets: Set<u32> = new Set();
-  gone: Map<string, Group> = new Map();
-  ips: Set<u32> = new Set();
-
-  oldLabels(ns: string, e: PolicyEngine): Labels { return this.relabelled.has(ns) ? this.relabelled.get(ns) : e.nsLabels(ns); }
 }

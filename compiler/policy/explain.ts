@@ -10,7 +10,8 @@ import {
 import { ipString } from '../problems';
 import { Identity, peerHasIdentity } from './body';
 import { GroupImage, IpidVal } from './emit';
-import { Group, PolicyEngine } from './engine';
+import { Group } from './batch';
+import { PolicyEngine } from './engine';
 import { Peer, Pod, Policy, Rule } from './model';
 
 function q(s: string): string {
@@ -38,7 +39,7 @@ const ip4 = (ip: u32): string => ipString(bswap<u32>(ip));
 /** Who an address is on this node: as sl_ipid holds it, with the pod's name. */
 export function resolveJson(e: PolicyEngine, ip: u32): string {
   const v = e.ipid.has(ip) ? e.ipid.get(ip) : null;
-  const pod = e.ipOwners.has(ip) ? e.ipOwners.get(ip)[0] : '';
+  const pod = e.ids.ipOwners.has(ip) ? e.ids.ipOwners.get(ip)[0] : '';
   let s = '{"address":' + q(ip4(ip)) + ',"pod":' + (pod.length > 0 ? q(pod) : 'null');
   if (pod.length > 0) s += ',"node":' + q(e.objects.pods.get(pod).node);
   if (v != null) {
@@ -135,8 +136,8 @@ function peerMatches(e: PolicyEngine, rule: Rule, pol: Policy, ip: u32, peerPod:
     if (p.block != null) { if (inBlock(ip, p)) return true; continue; }
     if (peerPod == null || id == null) continue;
     if (p.namespaces == null && p.pods != null && p.pods!.empty) { if (peerPod.ns == pol.ns) return true; continue; }
-    if (p.namespaces != null && (p.pods == null || p.pods!.empty)) { if (p.namespaces!.matches(e.nsLabels(peerPod.ns))) return true; continue; }
-    if (peerHasIdentity(p, pol.ns, id, e)) return true;
+    if (p.namespaces != null && (p.pods == null || p.pods!.empty)) { if (p.namespaces!.matches(e.ids.nsLabels(peerPod.ns))) return true; continue; }
+    if (peerHasIdentity(p, pol.ns, id, e.ids)) return true;
   }
   return false;
 }
@@ -165,8 +166,8 @@ function portMatches(rule: Rule, g: Group, proto: u8, port: u16, dst: Pod | null
 }
 
 function podAt(e: PolicyEngine, ip: u32): Pod | null {
-  if (!e.ipOwners.has(ip)) return null;
-  const key = e.ipOwners.get(ip)[0];
+  if (!e.ids.ipOwners.has(ip)) return null;
+  const key = e.ids.ipOwners.get(ip)[0];
   return e.objects.pods.has(key) ? e.objects.pods.get(key) : null;
 }
 
@@ -190,7 +191,7 @@ export function explainSideJson(e: PolicyEngine, dir: i32, self: u32, peer: u32,
   const allowed = g.image != null ? replay.run(peer, pv) : pv != null && (pv.flags & SL_IPID_NODE_SELF) != 0;
   for (let i = 0; i < replay.lookups.length; i++) lookups.push(replay.lookups[i]);
   const peerPod = podAt(e, peer);
-  const id = peerPod != null && e.podIdentity.has(peerPod.key) ? e.identitiesByKey.get(e.podIdentity.get(peerPod.key)) : null;
+  const id = peerPod != null && e.ids.podIdentity.has(peerPod.key) ? e.ids.identitiesByKey.get(e.ids.podIdentity.get(peerPod.key)) : null;
   const dst = dir == 0 ? pod! : peerPod;
   const by: string[] = [], misses: string[] = [];
   for (let i = 0; i < g.policies.length; i++) {
