@@ -22,13 +22,6 @@ export class PolicyEngine implements Expansions {
   ids: Identities = new Identities();
   objects: PolicyObjects = new PolicyObjects();
   node: string = '';
-
-  /** The objects the cluster keeps, and this node's name. */
-  attach(objects: PolicyObjects, node: string): void {
-    this.objects = this.ids.objects = objects;
-    this.node = this.ids.node = node;
-  }
-
   nodeAddrs: u32[] = []; // host order, what sl_ipid holds as NODE_SELF
   active: bool = false;
   emit: Emitter = new Emitter();
@@ -43,6 +36,12 @@ export class PolicyEngine implements Expansions {
   private ruleIds: NameIds = new NameIds();
   private names: Map<string, u32> = new Map(); // sl_polname as held
   ipid: Map<u32, IpidVal> = new Map(); // sl_ipid as held
+
+  /** The objects the cluster keeps, and this node's name. */
+  attach(objects: PolicyObjects, node: string): void {
+    this.objects = this.ids.objects = objects;
+    this.node = this.ids.node = node;
+  }
 
   // Expansions
   of(p: Policy, dir: i32): RuleExp[] {
@@ -112,15 +111,6 @@ export class PolicyEngine implements Expansions {
     for (let i = 0; i < now.length; i++) if (!this.nodeAddrs.includes(now[i])) b.ips.add(now[i]);
     this.nodeAddrs = now;
   }
-
-
-
-
-
-
-
-
-
 
   /** Rule ids (for sl_polname and sl_pol values); a renumbered rule dirties its policy. */
   private updateRules(ch: Changes, b: Batch): void {
@@ -465,7 +455,6 @@ export class PolicyEngine implements Expansions {
 
   ruleId(name: string): u32 { return this.ruleIds.get(name); }
 }
-
 
 /** A group without an id (full bucket) isolates its pods and allows nothing. */
 @inline function groupId(g: Group): u32 { return g.id != 0 ? g.id : <u32>SL_GROUP_UNNUMBERED; }
