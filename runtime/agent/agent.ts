@@ -13,7 +13,6 @@ import type { Subscription } from 'rxjs';
 import type { DatapathArgs } from '../cli/apply.ts';
 import type { Rejection } from '../encode/records.ts';
 import type { Record } from '../encode/schema.ts';
-import { EventLogWriter } from '../log/eventLogWriter.ts';
 import type { MapStore } from '../maps/store.ts';
 import type { KubeEvent } from '../sources/events.ts';
 import { kubeEvents, loadKubeConfig, type KubeSourceOptions } from '../sources/kube.ts';
@@ -29,7 +28,8 @@ import { LocalNode } from './localNode.ts';
 import type { Logger } from './logger.ts';
 import { Programmer, type Applied } from './programmer.ts';
 import { recordBatches } from './recordBatches.ts';
-import { serveStatus, type ListenAddress, type Listening } from './statusServer.ts';
+import { Recorder } from './recorder.ts';
+import { metricsRoute, serveRoutes, verdictRoute, type ListenAddress, type Listening } from './statusServer.ts';
 
 export interface AgentOptions {
   node: string;
@@ -38,12 +38,16 @@ export interface AgentOptions {
   kubeConfig?: KubeConfig;
   /** Record every event and batch boundary into this directory (an event log `sluice replay` reads). */
   record?: string;
+  /** Sign the recorded log with this key (HMAC-SHA256 of each boundary's digest chain). */
+  recordKey?: Uint8Array;
   /** Maps in memory; no kernel state touched. */
   dryRun: boolean;
   /** At most one batch per this many ms (kube-proxy's --min-sync-period). */
   minSyncMs: number;
-  /** The status endpoint; the healthCheckNodePorts listen on healthCheckHost (default its host). */
+  /** /livez, /healthz and /readyz; the healthCheckNodePorts listen on healthCheckHost (default its host). */
   listen: ListenAddress;
+  /** /metrics; undefined: on the listen address too (the older --listen). */
+  metricsListen?: ListenAddress;
   healthCheckHost?: string;
   datapath: DatapathArgs;
   log: Logger;
@@ -56,8 +60,9 @@ export interface AgentOptions {
 }
 
 export interface Agent {
-  /** Where /healthz, /readyz and /metrics are served. */
+  /** Where /livez, /healthz and /readyz are served; and /metrics. */
   readonly address: AddressInfo;
+  readonly metricsAddress: AddressInfo;
   readonly health: Health;
   readonly metrics: AgentMetrics;
   /** The maps (a MemoryStore with --dry-run); undefined until they can be programmed. */
@@ -82,32 +87,48 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const kc = o.kubeConfig ?? loadKubeConfig(o.kubeconfig);
   const compiler = new Compiler({ node });
   const dataplane: Dataplane = o.dryRun ? memoryDataplane(o.datapath) : kernelDataplane({ ...o.datapath, node });
-  const writer = o.record === undefined ? undefined : new EventLogWriter(o.record, { node, image: () => compiler.rebuild() });
-  const programmer = new Programmer(compiler, writer);
   const health = new Health(o.failTimeoutMs);
+  const writer = o.record === undefined ? undefined : new Recorder(o.record, { node, image: () => compiler.rebuild(), key: o.recordKey }, (why) => {
+    health.recordStopped(why);
+    metrics.recording.set(0);
+    metrics.recordFailures.inc();
+    log.error('recording stopped', { record: o.record, reason: why, note: 'the dataplane goes on; restart the agent to record again' });
+  });
+  const programmer = new Programmer(compiler, writer);
   const local = new LocalNode(node), targets = new HealthCheckTargets(node);
   const stats = kubeStats();
   let batch = 0, pendingEvents = 0;
   const events = new Map<string, number>(); // "kind\0type" -> events seen
-  const metrics = agentMetrics({ kube: stats, compiler, events, store: () => dataplane.store, capacity: (m) => dataplane.capacity(m), batches: () => batch });
+  const metrics = agentMetrics({
+    kube: stats, compiler, events, store: () => dataplane.store, capacity: (m) => dataplane.capacity(m), batches: () => batch,
+    datapathStats: () => dataplane.stats(),
+  });
+  metrics.recording.set(writer?.recording ? 1 : 0);
   log.info('start', {
     node, dryRun: o.dryRun, pinRoot: o.dryRun ? undefined : o.datapath.pinRoot, netns: o.datapath.netns, minSyncMs: o.minSyncMs,
     record: o.record, server: kc.getCurrentCluster()?.server, pid: process.pid,
   });
 
-  let status: Listening;
+  const probes = {
+    '/livez': verdictRoute(() => health.livez()),
+    '/healthz': verdictRoute(() => health.healthz(Date.now())),
+    '/readyz': verdictRoute(() => health.readyz(Date.now())),
+  };
+  const listeners: Listening[] = [];
   try {
-    status = await serveStatus(o.listen, {
-      healthz: () => health.healthz(Date.now()),
-      readyz: () => health.readyz(Date.now()),
-      metrics: () => metrics.registry.render(),
-    });
+    if (o.metricsListen) {
+      listeners.push(await serveRoutes(o.listen, probes), await serveRoutes(o.metricsListen, { '/metrics': metricsRoute(metrics.registry) }));
+    } else {
+      listeners.push(await serveRoutes(o.listen, { ...probes, '/metrics': metricsRoute(metrics.registry) }));
+    }
   } catch (e) {
+    await Promise.allSettled(listeners.map((l) => l.close()));
     writer?.close();
     dataplane.close();
     throw e;
   }
-  log.info('listening', { address: status.address.address, port: status.address.port });
+  const [status, metricsAt = status] = listeners;
+  log.info('listening', { address: status.address.address, port: status.address.port, metricsAddress: metricsAt.address.address, metricsPort: metricsAt.address.port });
   const hc = new HealthCheckServers(o.healthCheckHost ?? o.listen.host, log, () => health.healthz(Date.now()).ok);
 
   // ---- per batch ----
@@ -141,13 +162,13 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     retryMs = RETRY_MS.first;
     metrics.appliedOps.inc({ mode: r.mode }, r.applied);
     metrics.applySeconds.observe(r.applyMs / 1000);
-    metrics.lastApply.set({}, Date.now() / 1000);
+    metrics.lastApply.set(Date.now() / 1000);
     const first = health.syncedAt === undefined;
     health.applied(Date.now());
     if (first) {
       // The sync grew the compiler's heap: collect now, with the sync's cost, not at the first change.
       compiler.collect();
-      metrics.synced.set({}, 1);
+      metrics.synced.set(1);
       const cpu = process.cpuUsage(cpu0);
       log.info('synced', {
         batch: n, applied: r.applied, syncMs: round(performance.now() - t0), syncCpuSeconds: round((cpu.user + cpu.system) / 1e6, 3),
@@ -212,6 +233,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     problemsRead = compiler.problemsVersion();
     problemsAt = performance.now();
     const now = compiler.problems();
+    metrics.problems.set(now.length);
     const keys = new Set(now.map((p) => JSON.stringify(p)));
     for (const p of now) if (!problems.has(JSON.stringify(p))) rejected(p, 'compile');
     problems = keys;
@@ -220,6 +242,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const onBatch = (records: Record[]) => {
     const n = ++batch, events = pendingEvents;
     pendingEvents = 0;
+    metrics.compiledRecords.inc(records.length);
     const nodeChanged = local.update(records), hcChanged = targets.update(records);
     const why = dataplane.prepare(local.facts());
     if (why !== waiting && why !== undefined) log.warn('maps not programmed yet', { reason: why });
@@ -242,7 +265,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     attachIfDue();
     if (hcChanged) {
       hc.sync(targets.targets());
-      metrics.healthChecks.set({}, hc.ports.length);
+      metrics.healthChecks.set(hc.ports.length);
     }
   };
 
@@ -258,7 +281,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       clearTimeout(retryTimer);
       clearTimeout(problemsTimer);
       writer?.close();
-      await Promise.allSettled([hc.close(), status.close()]);
+      await Promise.allSettled([hc.close(), ...listeners.map((l) => l.close())]);
       dataplane.close();
       log.info('shutdown', {
         reason, code, batches: batch, abandonedEvents: pendingEvents, uptimeSeconds: round(process.uptime(), 1),
@@ -295,7 +318,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   });
 
   return {
-    address: status.address, health, metrics, done, stop,
+    address: status.address, metricsAddress: metricsAt.address, health, metrics, done, stop,
     store: () => dataplane.store,
     batches: () => batch,
     healthCheckPorts: () => hc.ports,

@@ -9,6 +9,7 @@ import { DEFAULT_OBJECT } from '../bpf/loader.ts';
 import { maxEntriesOf, type Sizes } from '../bpf/sizes.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
 import { MemoryStore, type MapStore } from '../maps/store.ts';
+import type { Counter as StatCounter } from '../view/state.ts';
 
 /** What one interface discovery did. */
 export interface InterfaceReport {
@@ -38,6 +39,8 @@ export interface Dataplane {
   syncInterfaces(facts: NodeFacts | undefined): InterfaceReport;
   /** max_entries of a compiler-owned map, when known. */
   capacity(map: string): number | undefined;
+  /** The datapath's counters (sl_stats summed over CPUs, by name); undefined without a kernel datapath. */
+  stats(): { [stat: string]: StatCounter } | undefined;
   /** Closes handles; pinned maps and attached programs stay. */
   close(): void;
 }
@@ -52,6 +55,7 @@ export function memoryDataplane(opts: { object?: string; sizes?: Sizes } = {}): 
     prepare: () => undefined,
     syncInterfaces: () => none,
     capacity: (map) => capacities.get(map),
+    stats: () => undefined,
     close() {},
   };
 }

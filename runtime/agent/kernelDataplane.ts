@@ -10,6 +10,7 @@ import { PinnedStore } from '../bpf/maps.ts';
 import { inNetns } from '../bpf/netns.ts';
 import { attachLine, chooseInterfaces, datapathConfig, hostServicesLine, PROGRAMS_OF, type DatapathArgs } from '../cli/apply.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
+import { statsOf } from '../view/state.ts';
 import type { Dataplane, InterfaceReport } from './dataplane.ts';
 
 export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
@@ -84,6 +85,11 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
     },
 
     capacity: (map) => store?.maxEntries(map),
+
+    stats() {
+      const m = store?.stateMap('sl_stats');
+      return m && statsOf(m.entries());
+    },
 
     close() {
       store?.close();

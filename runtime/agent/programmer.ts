@@ -34,12 +34,12 @@ export type Applied = Pick<BatchResult, 'mode' | 'applied' | 'applyMs' | 'error'
 
 export class Programmer {
   private readonly compiler: Compiler;
-  private readonly log: EventLogWriter | undefined;
+  private readonly log: Pick<EventLogWriter, 'batch'> | undefined;
   /** The maps may differ from the compiler's state by more than the next diff. */
   private stale = true;
   private batches = 0;
 
-  constructor(compiler: Compiler, log?: EventLogWriter) {
+  constructor(compiler: Compiler, log?: Pick<EventLogWriter, 'batch'>) {
     this.compiler = compiler;
     this.log = log;
   }

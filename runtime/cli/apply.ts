@@ -24,7 +24,7 @@ import { reconcile } from '../maps/reconcile.ts';
 import { loadSnapshot } from '../sources/snapshot.ts';
 import { failed, listOf, NETNS_USAGE, parse, PIN_ROOT_USAGE, SIZE_OPTIONS, sizesOf } from './bpfArgs.ts';
 import { compileObjects } from './compile.ts';
-import { UsageError, type Io } from './io.ts';
+import { checkInputFiles, UsageError, type Io } from './io.ts';
 
 export const DEFAULT_HAIRPIN_IP = '169.254.42.1';
 
@@ -122,6 +122,7 @@ export function parseApplyArgs(args: readonly string[]): ApplyArgs | undefined {
   if (!p) return undefined;
   if (p.positionals.length === 0) throw new UsageError('no input files');
   if (p.values.node === undefined) throw new UsageError('--node is required: the node whose datapath this is');
+  checkInputFiles(p.positionals);
   return { files: p.positionals, node: p.values.node as string, ...datapathArgsOf(p.values) };
 }
 
