@@ -4,10 +4,12 @@ import { benchAgentChurn } from './agentChurn.ts';
 import { benchCompiler } from './compiler.ts';
 import { benchDatapath } from './datapath.ts';
 import { benchEventLog } from './eventLog.ts';
+import { benchPolicy } from './policy.ts';
 
 const benches: Record<string, (args: string[]) => void | Promise<void>> = {
   compiler: () => benchCompiler(),
   log: () => benchEventLog(),
+  policy: () => benchPolicy(),
   churn: (args) => benchAgentChurn(args),
   datapath: (args) => benchDatapath(args), // root, network namespaces, ~15 min: only when named
 };

@@ -23,6 +23,11 @@ enum sl_map_id {
 	SL_MAP_MAGLEV = 3,
 	SL_MAP_SRCRANGE = 4,
 	SL_MAP_SVCNAME = 5,
+	SL_MAP_IPID = 6,
+	SL_MAP_POLCIDR = 7,
+	SL_MAP_POL = 8,
+	SL_MAP_POLNAME = 9,
+	SL_MAP_POLSTATE = 10,
 };
 
 /* Maps the datapath owns and the applier never writes: SL_STATE_FOO is the
@@ -140,6 +145,129 @@ struct svcname_key {
 
 struct svcname_val {
 	char name[SL_SVCNAME_LEN];
+};
+
+/*
+ * NetworkPolicy (doc/policy.md). Policy is data: the compiler emits these
+ * maps for the node, the datapath looks them up on a flow's first packet.
+ * A local pod belongs to one policy group per direction (the policies that
+ * select it for that direction, and how its named ports resolve); rules are
+ * entries per group, shared by every pod of the group. Group ids are distinct
+ * between directions, so a group id names its direction too. All of them are
+ * empty while the cluster has no NetworkPolicy.
+ */
+enum sl_dir {
+	SL_DIR_INGRESS = 0,
+	SL_DIR_EGRESS = 1,
+};
+
+/* What a pol_key's peer is. CIDR kinds carry the prefix length:
+ * SL_PEER_CIDR + 0 .. SL_PEER_CIDR + 32. */
+enum sl_peer_kind {
+	SL_PEER_ANY = 0,	/* every address; peer 0 */
+	SL_PEER_ID = 1,		/* pods of a label identity; peer: ipid_val.identity */
+	SL_PEER_NS = 2,		/* every pod of a namespace; peer: ipid_val.ns */
+	SL_PEER_ALL_PODS = 3,	/* every pod of the cluster; peer 0 */
+	SL_PEER_CIDR = 4,	/* an ipBlock prefix of the group; peer: its address */
+};
+
+enum sl_ipid_flag {
+	SL_IPID_POD = 1,	/* a pod's address: identity and ns are set */
+	SL_IPID_LOCAL = 2,	/* a pod of this node: group is set */
+	SL_IPID_NODE_SELF = 4,	/* one of this node's addresses: always allowed */
+};
+
+/* Group ids have their top bit set. A group whose id bucket is full (more
+ * names than ranks: reported) is held under this one, which no sl_pol entry
+ * names: its pods are isolated and nothing is allowed, rather than nothing
+ * denied. */
+enum sl_pol_group {
+	SL_GROUP_UNNUMBERED = 1,
+};
+
+enum sl_pol_action {
+	SL_POL_ALLOW = 1,	/* DENY and PASS are kept for the admin tiers */
+};
+
+enum sl_polstate_flag {
+	SL_POLSTATE_ANY_POLICY = 1,	/* the cluster has a NetworkPolicy */
+};
+
+/* sl_pol prefix lengths: the exact part (group, peer, kind), then the
+ * protocol, then the port's bits. */
+enum sl_pol_prefix {
+	SL_POL_PREFIX_ANY_PROTO = 72,	/* a rule without ports: every protocol */
+	SL_POL_PREFIX_PROTO = 80,	/* a protocol without a port: all its ports */
+	SL_POL_PREFIX_PORT = 96,	/* one port; a range is prefixes in between */
+};
+
+/* address -> who it is: every pod of the cluster and this node's own
+ * addresses. Written by the applier only. */
+struct ipid_key {
+	__be32 addr;
+};
+
+struct ipid_val {
+	__be32 identity;	/* label identity (pods), else 0 */
+	__be32 ns;		/* namespace id (pods), else 0 */
+	__be32 group[2];	/* local pods, by enum sl_dir: policy group; 0 = not isolated */
+	__u8 kinds[2];		/* by enum sl_dir: 1 << kind for each kind the group's
+				 * entries use (CIDR kinds as 1 << SL_PEER_CIDR) */
+	__u8 flags;		/* enum sl_ipid_flag */
+	__u8 pad;
+};
+
+/* LPM: (group, address) -> the group's longest ipBlock prefix holding it.
+ * prefixlen is host order: 32 + the prefix length. Written by the applier only. */
+struct polcidr_key {
+	__u32 prefixlen;
+	__be32 group;
+	__be32 addr;
+};
+
+struct polcidr_val {
+	__u8 kind;		/* SL_PEER_CIDR + the prefix length */
+	__u8 pad[3];
+	__be32 prefix;		/* the prefix's address: pol_key.peer */
+};
+
+/* LPM: (group, peer, kind, protocol, port) -> allowed. prefixlen is host
+ * order, enum sl_pol_prefix. Written by the applier only. */
+struct pol_key {
+	__u32 prefixlen;
+	__be32 group;
+	__be32 peer;		/* by kind: identity, namespace id, prefix address, 0 */
+	__u8 kind;		/* enum sl_peer_kind (+ prefix length for CIDR) */
+	__u8 proto;		/* IPPROTO_TCP, _UDP or _SCTP */
+	__be16 port;		/* destination port, after DNAT */
+};
+
+struct pol_val {
+	__be32 rule;		/* the first rule (by ns/name, direction, index) allowing it */
+	__u8 action;		/* enum sl_pol_action */
+	__u8 tier;		/* 0: NetworkPolicy */
+	__u16 priority;		/* admin tiers only */
+};
+
+/* rule id -> "ns/name ingress[2]", for explain and counters; never read per packet */
+struct polname_key {
+	__be32 id;
+};
+
+struct polname_val {
+	char name[SL_SVCNAME_LEN];
+};
+
+/* The one entry (key 0) that says whether policy applies, and the epoch:
+ * the XOR of a hash of every sl_ipid, sl_polcidr and sl_pol entry, so a
+ * tracked flow can tell that policy changed since it was allowed. */
+struct polstate_key {
+	__u32 zero;
+};
+
+struct polstate_val {
+	__u32 epoch;
+	__u32 flags;		/* enum sl_polstate_flag */
 };
 
 /* Connection tracking. One entry per direction of a translated flow, keyed

@@ -49,7 +49,7 @@ function scenario(object: string): void {
   withNode((ns, root) => {
     const apply = () => run('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', object);
     const first = apply();
-    assert.match(first, /^node node-a: .*\nmaps: sl_svc \+16 -0, sl_be \+\d+ -0, .* \(\d+ ops, 5 syscalls\)\n/);
+    assert.match(first, /^node node-a: .*\nmaps: sl_svc \+16 -0, sl_be \+\d+ -0, .* \(\d+ ops, 10 syscalls\)\n/);
     assert.match(first, '\nsln0 (holds 192.168.50.10): sl_from_netdev ingress attached\n');
     assert.match(first, '\nslh0 (pod shop/web-7c5d9f8b6-a1 10.244.1.11): sl_from_pod ingress attached, sl_to_pod egress attached\n');
     assert.match(first, '\nskipped pod kube-system/coredns-5d78c9869d-4xk2p 10.244.1.20: no route; not a local pod interface');
@@ -103,7 +103,7 @@ it('detach --pins removes sluice\'s pins only: another tool\'s map stays, even u
       pins.push(`${root}/sl_connect4_link`);
       S.objPin(theirs, pins[1]);
       const out = run('detach', '--netns', ns, '--pin-root', root, '--pins');
-      assert.match(out, `\nremoved from ${root}: sl_affinity, sl_be, sl_ct, sl_maglev, `);
+      assert.match(out, `\nremoved from ${root}: sl_affinity, sl_be, sl_ct, sl_ipid, sl_maglev, sl_pol, sl_polcidr, `);
       assert.match(out, `\nleft 3 pins that sluice did not make: other_tool, sl_connect4_link, sl_svcname_v0\n`);
       for (const p of pins) assert.ok(existsSync(p), p);
       assert.not.ok(existsSync(`${root}/sl_svc`));

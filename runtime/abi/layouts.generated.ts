@@ -8,6 +8,11 @@ export const SL_MAP_BE = 2;
 export const SL_MAP_MAGLEV = 3;
 export const SL_MAP_SRCRANGE = 4;
 export const SL_MAP_SVCNAME = 5;
+export const SL_MAP_IPID = 6;
+export const SL_MAP_POLCIDR = 7;
+export const SL_MAP_POL = 8;
+export const SL_MAP_POLNAME = 9;
+export const SL_MAP_POLSTATE = 10;
 
 // enum sl_state_map
 export const SL_STATE_CT = 1;
@@ -81,6 +86,36 @@ export const SL_SVC_HAS_INTERNAL = 8;
 // enum sl_be_flag
 export const SL_BE_LOCAL = 1;
 export const SL_BE_TERMINATING = 2;
+
+// enum sl_dir
+export const SL_DIR_INGRESS = 0;
+export const SL_DIR_EGRESS = 1;
+
+// enum sl_peer_kind
+export const SL_PEER_ANY = 0;
+export const SL_PEER_ID = 1;
+export const SL_PEER_NS = 2;
+export const SL_PEER_ALL_PODS = 3;
+export const SL_PEER_CIDR = 4;
+
+// enum sl_ipid_flag
+export const SL_IPID_POD = 1;
+export const SL_IPID_LOCAL = 2;
+export const SL_IPID_NODE_SELF = 4;
+
+// enum sl_pol_group
+export const SL_GROUP_UNNUMBERED = 1;
+
+// enum sl_pol_action
+export const SL_POL_ALLOW = 1;
+
+// enum sl_polstate_flag
+export const SL_POLSTATE_ANY_POLICY = 1;
+
+// enum sl_pol_prefix
+export const SL_POL_PREFIX_ANY_PROTO = 72;
+export const SL_POL_PREFIX_PROTO = 80;
+export const SL_POL_PREFIX_PORT = 96;
 
 // enum sl_dsr
 export const SL_DSR_OPT_TYPE = 158;
@@ -388,6 +423,310 @@ export const MAPS: readonly MapLayout[] = [
           "elemSize": 1,
           "bigEndian": false,
           "signed": true
+        }
+      ]
+    }
+  },
+  {
+    "id": 6,
+    "name": "sl_ipid",
+    "key": {
+      "name": "ipid_key",
+      "size": 4,
+      "fields": [
+        {
+          "name": "addr",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "ipid_val",
+      "size": 20,
+      "fields": [
+        {
+          "name": "identity",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "ns",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "group",
+          "offset": 8,
+          "size": 8,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "kinds",
+          "offset": 16,
+          "size": 2,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "flags",
+          "offset": 18,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "pad",
+          "offset": 19,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    }
+  },
+  {
+    "id": 7,
+    "name": "sl_polcidr",
+    "key": {
+      "name": "polcidr_key",
+      "size": 12,
+      "fields": [
+        {
+          "name": "prefixlen",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "group",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "addr",
+          "offset": 8,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "polcidr_val",
+      "size": 8,
+      "fields": [
+        {
+          "name": "kind",
+          "offset": 0,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "pad",
+          "offset": 1,
+          "size": 3,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "prefix",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    }
+  },
+  {
+    "id": 8,
+    "name": "sl_pol",
+    "key": {
+      "name": "pol_key",
+      "size": 16,
+      "fields": [
+        {
+          "name": "prefixlen",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "group",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "peer",
+          "offset": 8,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "kind",
+          "offset": 12,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "proto",
+          "offset": 13,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "port",
+          "offset": 14,
+          "size": 2,
+          "elemSize": 2,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "pol_val",
+      "size": 8,
+      "fields": [
+        {
+          "name": "rule",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "action",
+          "offset": 4,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "tier",
+          "offset": 5,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "priority",
+          "offset": 6,
+          "size": 2,
+          "elemSize": 2,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    }
+  },
+  {
+    "id": 9,
+    "name": "sl_polname",
+    "key": {
+      "name": "polname_key",
+      "size": 4,
+      "fields": [
+        {
+          "name": "id",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "polname_val",
+      "size": 128,
+      "fields": [
+        {
+          "name": "name",
+          "offset": 0,
+          "size": 128,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": true
+        }
+      ]
+    }
+  },
+  {
+    "id": 10,
+    "name": "sl_polstate",
+    "key": {
+      "name": "polstate_key",
+      "size": 4,
+      "fields": [
+        {
+          "name": "zero",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "polstate_val",
+      "size": 8,
+      "fields": [
+        {
+          "name": "epoch",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "flags",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
         }
       ]
     }
