@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The datapath: three tc programs that translate Kubernetes Service traffic
- * in place of kube-proxy, and four cgroup programs that do it at connect
- * time for the node's own processes. Each is a thin dispatcher; the work is
+ * in place of kube-proxy and enforce NetworkPolicy, and four cgroup
+ * programs that translate at connect time for the node's own processes. Each is a thin dispatcher; the work is
  * in lib/. The tc ingress programs forward what they translated, and pods'
  * traffic to pods, past the stack (lib/fwd.h); everything else they leave
  * untouched, for the kernel's own stack to decide.
@@ -10,10 +10,12 @@
 #include "lib/common.h"
 #include "lib/config.h"
 #include "lib/dsr.h"
+#include "lib/enforce.h"
 #include "lib/flow.h"
 #include "lib/fwd.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
+#include "lib/policy.h"
 #include "lib/sock.h"
 #include "lib/stats.h"
 #include "sluice_maps.h"
@@ -28,42 +30,44 @@ static __always_inline int parse_verdict(struct __sk_buff *skb, int parsed)
 
 /* tc ingress of a local pod's host-side veth: what the pod sends. The pod
  * is a client (its flows to services are translated here) or a local
- * backend (its answers hit the reply entries here), or talks to a pod. */
+ * backend (its answers hit the reply entries here), or talks to a pod.
+ * Both ends of a new flow meet policy here when both are local. */
 SEC("tc")
 int sl_from_pod(struct __sk_buff *skb)
 {
 	__u64 now = bpf_ktime_get_ns();
+	const struct polstate_val *pol;
 	struct pkt p;
 	int r = pkt_parse(skb, &p);
 
 	if (r != PARSE_OK)
 		return parse_verdict(skb, r);
-	if (!pkt_has_ports(&p)) {
-		r = icmp_error_translate(skb, &p, SL_HOOK_FROM_POD);
-	} else {
-		r = flow_tracked(skb, &p, SL_HOOK_FROM_POD, now);
-		if (r == SL_NEXT)
-			r = flow_new(skb, &p, SL_HOOK_FROM_POD, now);
-	}
+	pol = pol_state();
+	if (p.frag)
+		return enforce_fragment(skb, &p, SL_HOOK_FROM_POD, pol, now);
+	r = flow_handle(skb, &p, SL_HOOK_FROM_POD, pol, now);
 	return r == SL_NEXT ? fwd_plain(skb, &p, SL_HOOK_FROM_POD) : r;
 }
 
 /* tc egress of a local pod's host-side veth: what reaches the pod through
  * the stack. Answers of remote backends to the pod's flows (when the
- * interface they came in by has no sl_from_netdev), and ICMP errors about
- * the pod's flows. */
+ * interface they came in by has no sl_from_netdev), ICMP errors about the
+ * pod's flows, and whatever else the stack delivers to the pod, which meets
+ * the pod's ingress policy here (from the node itself, say). */
 SEC("tc")
 int sl_to_pod(struct __sk_buff *skb)
 {
+	__u64 now = bpf_ktime_get_ns();
+	const struct polstate_val *pol;
 	struct pkt p;
 	int r = pkt_parse(skb, &p);
 
 	if (r != PARSE_OK)
 		return parse_verdict(skb, r);
-	if (!pkt_has_ports(&p))
-		r = icmp_error_translate(skb, &p, SL_HOOK_TO_POD);
-	else
-		r = flow_tracked(skb, &p, SL_HOOK_TO_POD, bpf_ktime_get_ns());
+	pol = pol_state();
+	if (p.frag)
+		return enforce_fragment(skb, &p, SL_HOOK_TO_POD, pol, now);
+	r = flow_handle(skb, &p, SL_HOOK_TO_POD, pol, now);
 	return r == SL_NEXT ? TC_ACT_OK : r;
 }
 
@@ -71,28 +75,29 @@ int sl_to_pod(struct __sk_buff *skb)
  * NodePort, ExternalIP and LoadBalancer frontends (only SCOPE_ALL: they are
  * not in the cluster), answers of remote backends, with DSR the clients'
  * packets that another node's frontend sent to a local backend, and
- * packets for local pods. */
+ * packets for local pods, which meet their ingress policy here, before
+ * they are forwarded into the pod. */
 SEC("tc")
 int sl_from_netdev(struct __sk_buff *skb)
 {
 	__u64 now = bpf_ktime_get_ns();
+	const struct polstate_val *pol;
 	struct dsr_opt opt;
 	struct pkt p;
 	int r = pkt_parse(skb, &p);
 
 	if (r != PARSE_OK)
 		return parse_verdict(skb, r);
-	if (!pkt_has_ports(&p)) {
-		r = icmp_error_translate(skb, &p, SL_HOOK_FROM_NETDEV);
-	} else if (cfg_is_dsr() && dsr_opt_read(skb, &p, &opt)) {
+	pol = pol_state();
+	if (p.frag)
+		return enforce_fragment(skb, &p, SL_HOOK_FROM_NETDEV, pol, now);
+	if (pkt_has_ports(&p) && cfg_is_dsr() && dsr_opt_read(skb, &p, &opt)) {
 		/* for a local backend, tracked by now: never a new flow here */
-		r = dsr_receive(skb, &p, &opt, now);
+		r = dsr_receive(skb, &p, &opt, pol, now);
 		if (r == SL_NEXT)
-			r = flow_tracked(skb, &p, SL_HOOK_FROM_NETDEV, now);
+			r = flow_tracked(skb, &p, SL_HOOK_FROM_NETDEV, pol, now);
 	} else {
-		r = flow_tracked(skb, &p, SL_HOOK_FROM_NETDEV, now);
-		if (r == SL_NEXT)
-			r = flow_new(skb, &p, SL_HOOK_FROM_NETDEV, now);
+		r = flow_handle(skb, &p, SL_HOOK_FROM_NETDEV, pol, now);
 	}
 	return r == SL_NEXT ? fwd_plain(skb, &p, SL_HOOK_FROM_NETDEV) : r;
 }

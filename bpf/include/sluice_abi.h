@@ -37,6 +37,7 @@ enum sl_state_map {
 	SL_STATE_AFFINITY = 2,
 	SL_STATE_STATS = 3,
 	SL_STATE_SOCKREV = 4,
+	SL_STATE_FRAG = 5,
 };
 
 /* Maps the agent writes from what it finds on the node (its pods'
@@ -296,6 +297,8 @@ enum sl_ct_flag {
 				 * entry restores the frontend. The client entry
 				 * rewrites nothing, and the reply entry's peer is the
 				 * reverse of its own key, not of its value */
+	SL_CT_PLAIN = 64,	/* a flow no service translates, tracked for
+				 * NetworkPolicy: neither entry rewrites anything */
 };
 
 enum sl_ct_state {
@@ -318,6 +321,8 @@ struct ct_val {
 	__u8 peer_mac[6];	/* reply entries of SNATed external flows: the L2
 				 * source of the client's packets, where the
 				 * answers go back to; zero otherwise */
+	__u32 polgen;		/* sl_polstate's epoch when this node last allowed
+				 * the flow; 0: allowed with no policy in force */
 };
 
 /* Where pods are, for forwarding past the stack (bpf/lib/fwd.h): an LPM
@@ -367,6 +372,22 @@ struct sockrev_val {
 	__u16 pad;		/* always 0 */
 };
 
+/* Fragments after the first (lib/enforce.h): the first fragment of a
+ * datagram of an isolated pod, allowed, leaves its datagram's id here, so the
+ * ones after it, which carry no ports, follow its verdict. Written by the
+ * programs only; LRU. */
+struct frag_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 id;		/* the IPv4 identification field */
+	__u8 proto;
+	__u8 pad;		/* always 0 */
+};
+
+struct frag_val {
+	__u64 expires;		/* bpf_ktime_get_ns() after which it is void */
+};
+
 /* Per-CPU packet counters by what happened to the packet. Drop reasons are
  * the SL_DROP_* values; the rest count events that are not drops. The
  * cgroup programs count a connect() or sendmsg() as a packet of 0 bytes:
@@ -400,7 +421,17 @@ enum sl_stat {
 				 * route, a local destination, too big for the
 				 * route's MTU, or the TTL running out (the stack
 				 * then answers, or drops) */
-	SL_STAT_MAX = 18,
+	SL_DROP_POLICY_EGRESS = 18,	/* a new flow the source pod's egress policy denies */
+	SL_DROP_POLICY_INGRESS = 19,	/* a new flow the destination pod's ingress policy denies */
+	SL_DROP_POLICY_REVOKED = 20,	/* a packet of a tracked flow that policy denies
+				 * since it changed: the flow is cut (TCP: a RST
+				 * goes to the local pod) */
+	SL_DROP_POLICY_UNKNOWN_POD = 21,	/* from or to a local pod that sl_ipid does not
+				 * hold yet, while the cluster has a NetworkPolicy */
+	SL_DROP_FRAG_UNTRACKED = 22,	/* a fragment after the first, of a datagram whose
+				 * first fragment was not seen allowed, for an
+				 * isolated pod */
+	SL_STAT_MAX = 23,
 };
 
 struct stats_key {
@@ -422,6 +453,10 @@ enum sl_cfg_flag {
 				 * traffic go through the stack; only what it
 				 * would refuse on default sysctls (answers, SNATed
 				 * requests) is still forwarded past it (lib/fwd.h) */
+	SL_CFG_POLICY_KEEP = 4,	/* --policy-established keep: a tracked flow is never
+				 * checked against policy again (Calico's way);
+				 * without it a policy change is checked on the
+				 * flow's next packet (lib/enforce.h) */
 };
 
 /* The DSR option: an IPv4 option by which the node that takes an external

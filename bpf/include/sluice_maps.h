@@ -30,6 +30,7 @@
 #define SL_POLCIDR_MAX		16384
 #define SL_POL_MAX		262144
 #define SL_POLNAME_MAX		65536
+#define SL_FRAG_MAX		8192
 
 /* frontend (vip, port, proto, scope) -> service; written by the applier
  * only. Preallocated: it is read by the first packet of every flow. */
@@ -85,9 +86,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_svcname SEC(".maps");
 
-/* NetworkPolicy (sluice_abi.h): written by the applier only. Part 1 emits
- * them; the programs do not read them yet. sl_ipid is read by the first
- * packet of every flow, so it is preallocated like sl_svc. */
+/* NetworkPolicy (sluice_abi.h, lib/policy.h): written by the applier only.
+ * sl_ipid is read by the first packet of every flow, so it is preallocated
+ * like sl_svc. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct ipid_key);
@@ -164,6 +165,18 @@ struct {
 	__uint(max_entries, SL_SOCKREV_MAX);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_sockrev SEC(".maps");
+
+/* (source, destination, IP id, protocol) of a fragmented datagram whose
+ * first fragment policy allowed -> until when (struct frag_key); written by
+ * the programs only. LRU: a datagram whose last fragment never came ages
+ * out, and when full the oldest goes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct frag_key);
+	__type(value, struct frag_val);
+	__uint(max_entries, SL_FRAG_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_frag SEC(".maps");
 
 /* pod address or podCIDR -> the local pod's host-side interface (struct
  * podnet_key); written by the agent only. LPM tries must not be

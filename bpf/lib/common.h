@@ -29,9 +29,12 @@ struct icmphdr {
 };
 
 enum sl_icmp {
+	ICMP_ECHOREPLY = 0,
 	ICMP_DEST_UNREACH = 3,
+	ICMP_ECHO = 8,
 	ICMP_TIME_EXCEEDED = 11,
 	ICMP_PORT_UNREACH = 3,	/* code of ICMP_DEST_UNREACH */
+	ICMP_FRAG_NEEDED = 4,	/* code of ICMP_DEST_UNREACH: path MTU discovery */
 };
 
 /* A step that did not decide the packet's fate: the caller goes on. Disjoint

@@ -43,6 +43,12 @@ static __always_inline bool ct_is_reply(const struct ct_val *v)
 	return v->flags & SL_CT_REPLY;
 }
 
+/* Tracked for policy only: neither entry rewrites anything. */
+static __always_inline bool ct_is_plain(const struct ct_val *v)
+{
+	return v->flags & SL_CT_PLAIN;
+}
+
 /* The frontend's node's client entry of a DSR flow: its packets carry the
  * DSR option, and the answers bypass this node. */
 static __always_inline bool ct_is_dsr_client(const struct ct_val *v)
@@ -206,6 +212,7 @@ static __always_inline void ct_reply_val(struct ct_val *rv, const struct ct_key 
 	rv->backend = cv->backend;
 	rv->state = cv->state;
 	rv->flags = cv->flags | SL_CT_REPLY;
+	rv->polgen = cv->polgen;
 }
 
 /* Inserts both entries, the reply one first so a client entry never exists
@@ -220,6 +227,22 @@ static __always_inline int ct_create(const struct ct_key *k, const struct ct_val
 		return -1;
 	}
 	return 0;
+}
+
+/* Tracks an untranslated flow whose client sends tuple k, for policy: the
+ * reply entry lets its answers pass, and both carry the epoch it was
+ * allowed under. Returns < 0 when the map refused (caller: SL_DROP_CT_FULL). */
+static __always_inline int ct_create_plain(const struct ct_key *k, __u32 polgen, __u64 now)
+{
+	struct ct_val cv, rv;
+	struct ct_key rk;
+
+	ct_client_val(&cv, k->saddr, k->daddr, k->sport, k->dport, 0, 0, SL_CT_PLAIN);
+	cv.expires = now + ct_lifetime_ns(k->proto, SL_CT_NEW);
+	cv.polgen = polgen;
+	ct_reply_val(&rv, k, &cv);
+	ct_peer_key(&rk, &cv, k->proto);
+	return ct_create(k, &cv, &rk, &rv);
 }
 
 #endif /* SLUICE_LIB_CT_H */

@@ -32,6 +32,7 @@
 #include "config.h"
 #include "ct.h"
 #include "parse.h"
+#include "policy.h"
 #include "stats.h"
 
 #define DSR_IP_OPT_OFF	(ETH_HLEN + sizeof(struct iphdr))
@@ -174,7 +175,7 @@ static __always_inline bool dsr_tracked(const struct pkt *p, const struct dsr_op
  * entry (client -> backend) rewrites nothing and is there for the flow's
  * state; the reply entry turns the backend's answers into frontend ->
  * client. Returns < 0 when the map refused (caller: SL_DROP_CT_FULL). */
-static __always_inline int dsr_track(const struct pkt *p, const struct dsr_opt *opt, __u64 now)
+static __always_inline int dsr_track(const struct pkt *p, const struct dsr_opt *opt, __u32 polgen, __u64 now)
 {
 	struct ct_key k, front, rk;
 	struct ct_val cv, rv;
@@ -182,6 +183,7 @@ static __always_inline int dsr_track(const struct pkt *p, const struct dsr_opt *
 	ct_key_of(&k, p);
 	ct_client_val(&cv, p->saddr, p->daddr, p->sport, p->dport, 0, 0, SL_CT_EXTERNAL | SL_CT_DSR_BACKEND);
 	cv.expires = now + ct_lifetime_ns(p->proto, SL_CT_NEW);
+	cv.polgen = polgen;
 	/* the tuple the client sent, to the frontend */
 	front = k;
 	front.daddr = opt->vip;
@@ -193,14 +195,24 @@ static __always_inline int dsr_track(const struct pkt *p, const struct dsr_opt *
 
 /* sl_from_netdev with DSR on, for a packet that came with the DSR option
  * (read into opt): it is for a local backend of another node's frontend.
- * Takes the option off and makes sure the flow is tracked. Returns SL_NEXT
- * (the conntrack fast path takes it from there), or a drop. */
-static __always_inline int dsr_receive(struct __sk_buff *skb, struct pkt *p, const struct dsr_opt *opt, __u64 now)
+ * Takes the option off and makes sure the flow is tracked, once the
+ * backend's ingress policy allows the client (pol: NULL while the cluster
+ * has no NetworkPolicy). Returns SL_NEXT (the conntrack fast path takes it
+ * from there), or a drop. */
+static __always_inline int dsr_receive(struct __sk_buff *skb, struct pkt *p, const struct dsr_opt *opt,
+				       const struct polstate_val *pol, __u64 now)
 {
+	__u32 why;
+
 	stats_count(skb, SL_STAT_DSR_RECEIVED);
 	if (dsr_opt_strip(skb, p, opt) < 0)
 		return stats_drop(skb, SL_DROP_REWRITE);
-	if (!dsr_tracked(p, opt, now) && dsr_track(p, opt, now) < 0)
+	if (dsr_tracked(p, opt, now))
+		return SL_NEXT;
+	why = pol ? pol_verdict(p->saddr, p->daddr, p->proto, p->dport, 0) : POL_ALLOW;
+	if (why != POL_ALLOW)
+		return stats_drop(skb, why);
+	if (dsr_track(p, opt, pol ? pol->epoch : 0, now) < 0)
 		return stats_drop(skb, SL_DROP_CT_FULL);
 	return SL_NEXT;
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * A TCP or UDP packet's way through a service: the conntrack fast path for
- * packets of tracked flows, and for a flow's first packet the frontend,
- * source ranges, reject, backend pick, NAT addresses and conntrack entries.
- * The entry programs share it; hook (a constant) selects their differences.
+ * A packet's way through the datapath: the conntrack fast path for packets
+ * of tracked flows (NetworkPolicy judges a flow again when it changed:
+ * lib/enforce.h), and for a service flow's first packet (TCP, UDP) the
+ * frontend, source ranges, reject, backend pick, policy on the backend, NAT
+ * addresses and conntrack entries; any other flow's first packet meets
+ * policy as it is (enforce_new_plain). The entry programs share it; hook (a
+ * constant) selects their differences.
  */
 #ifndef SLUICE_LIB_FLOW_H
 #define SLUICE_LIB_FLOW_H
@@ -12,10 +15,13 @@
 #include "config.h"
 #include "ct.h"
 #include "dsr.h"
+#include "enforce.h"
 #include "fwd.h"
+#include "icmp.h"
 #include "lb.h"
 #include "nat.h"
 #include "parse.h"
+#include "policy.h"
 #include "reject.h"
 #include "snat.h"
 #include "stats.h"
@@ -81,7 +87,8 @@ static __always_inline bool flow_backend_gone(const struct ct_val *v, const stru
 {
 	/* the backend's node of a DSR flow knows no backend set: the
 	 * frontend's node repicks, and its next packet brings the new backend */
-	return !ct_is_reply(v) && !pkt_is_tcp(p) && !ct_is_dsr_backend(v) && !lb_backend(v->bset, v->backend);
+	return !ct_is_reply(v) && !pkt_is_tcp(p) && !ct_is_dsr_backend(v) && !ct_is_plain(v) &&
+	       !lb_backend(v->bset, v->backend);
 }
 
 /* A handshake on the tuple of a closed connection is a new connection: a SYN
@@ -116,9 +123,35 @@ static __always_inline int flow_dsr_opt(struct __sk_buff *skb, struct pkt *p, __
 	return SL_NEXT;
 }
 
+/* Cuts a tracked flow (entry k, v) that policy no longer allows: both
+ * entries go, and a TCP packet becomes a RST for the local pod: back to it
+ * when it sent the packet, else on to it, rewritten as the flow rewrites
+ * its packets, so it carries the addresses the pod's socket knows. */
+static __always_inline int flow_cut(struct __sk_buff *skb, struct pkt *p, const struct ct_key *k,
+				    const struct ct_val *v, enum sl_hook hook)
+{
+	struct ct_val flow = *v;	/* v goes with its entry */
+	__be32 sender = p->saddr;
+
+	ct_delete_flow(k, &flow);
+	stats_count(skb, SL_DROP_POLICY_REVOKED);
+	if (!pkt_is_tcp(p) || (p->tcp_flags & SL_TCP_RST))
+		return TC_ACT_SHOT;
+	if (hook == SL_HOOK_FROM_POD)
+		return reject_answer(skb, p) < 0 ? TC_ACT_SHOT : bpf_redirect(skb->ifindex, 0);
+	if (!ct_is_plain(&flow) && nat_rewrite(skb, p, flow.saddr, flow.daddr, flow.sport, flow.dport) < 0)
+		return TC_ACT_SHOT;
+	if (reject_onward(skb, p) < 0)
+		return TC_ACT_SHOT;
+	if (ct_is_plain(&flow))
+		return fwd_plain(skb, p, hook);
+	return flow_forward(skb, hook, p, sender, &flow);
+}
+
 /* The conntrack fast path. Returns a verdict, or SL_NEXT when the packet
  * starts a new flow (no live entry, or one that must give way). */
-static __always_inline int flow_tracked(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook, __u64 now)
+static __always_inline int flow_tracked(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook,
+					const struct polstate_val *pol, __u64 now)
 {
 	__be32 sender = p->saddr;
 	struct ct_val *v;
@@ -128,16 +161,20 @@ static __always_inline int flow_tracked(struct __sk_buff *skb, struct pkt *p, en
 	v = ct_lookup(&k, now);
 	if (!v)
 		return SL_NEXT;
-	/* toward a pod, only answers to its own flows are ours */
-	if (hook == SL_HOOK_TO_POD && !ct_is_reply(v))
-		return SL_NEXT;
 	if (flow_backend_gone(v, p) || flow_tuple_reused(v, p)) {
 		if (!pkt_is_tcp(p))
 			stats_count(skb, SL_STAT_REPICKED);
 		ct_delete_flow(&k, v);
 		return SL_NEXT;
 	}
+	if (enforce_is_stale(v, pol) && enforce_recheck(&k, v, hook, pol) != POL_ALLOW)
+		return flow_cut(skb, p, &k, v, hook);
 	ct_refresh(&k, v, p, now);
+	/* nothing to rewrite: a flow tracked for policy only, or toward a
+	 * pod a client's packet the stack brings (translated already, if at
+	 * all: the client entry of a DSR flow's backend rewrites nothing) */
+	if (ct_is_plain(v) || (hook == SL_HOOK_TO_POD && !ct_is_reply(v)))
+		return fwd_plain(skb, p, hook);
 	if (nat_rewrite(skb, p, v->saddr, v->daddr, v->sport, v->dport) < 0)
 		return stats_drop(skb, SL_DROP_REWRITE);
 	stats_count(skb, SL_STAT_CT_HIT);
@@ -197,9 +234,11 @@ static __always_inline int flow_create_snat(struct __sk_buff *skb, const struct 
 }
 
 /* Tracks and translates the first packet of a flow of service s to backend
- * pick. */
+ * pick, once policy allows the flow to that backend (pol: NULL while the
+ * cluster has no NetworkPolicy). */
 static __always_inline int flow_start(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook,
-				      const struct svc_val *s, const struct lb_pick *pick, __u64 now)
+				      const struct svc_val *s, const struct lb_pick *pick,
+				      const struct polstate_val *pol, __u64 now)
 {
 	__u8 flags = flow_new_flags(skb, hook, p, s, &pick->be);
 	__be32 sender = p->saddr, saddr = p->saddr;
@@ -207,11 +246,20 @@ static __always_inline int flow_start(struct __sk_buff *skb, struct pkt *p, enum
 	struct ct_val cv, rv;
 	int r;
 
+	if (pol) {
+		/* a pod's flow is judged with its sender known by the interface */
+		__u32 why = pol_verdict(p->saddr, pick->be.ip, p->proto, pick->be.port,
+					hook == SL_HOOK_FROM_POD ? POL_LOCAL_SRC : 0);
+
+		if (why != POL_ALLOW)
+			return stats_drop(skb, why);
+	}
 	if (flags & SL_CT_SNAT)
 		saddr = hook == SL_HOOK_FROM_POD ? sl_cfg.hairpin_ip : sl_cfg.node_ip;
 	ct_key_of(&k, p);
 	ct_client_val(&cv, saddr, pick->be.ip, p->sport, pick->be.port, pick->bset, pick->id, flags);
 	cv.expires = now + ct_lifetime_ns(p->proto, SL_CT_NEW);
+	cv.polgen = pol ? pol->epoch : 0;
 	ct_reply_val(&rv, &k, &cv);
 	ct_peer_key(&rk, &cv, p->proto);
 	if (hook == SL_HOOK_FROM_NETDEV && (flags & SL_CT_SNAT)) {
@@ -235,7 +283,8 @@ static __always_inline int flow_start(struct __sk_buff *skb, struct pkt *p, enum
 
 /* The first packet of a flow: not a service -> SL_NEXT, untouched; then
  * source ranges, reject when the service has no backend, backend pick. */
-static __always_inline int flow_new(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook, __u64 now)
+static __always_inline int flow_new(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook,
+				    const struct polstate_val *pol, __u64 now)
 {
 	const struct svc_val *s = lb_frontend(p, hook == SL_HOOK_FROM_POD);
 	struct lb_pick pick;
@@ -248,7 +297,27 @@ static __always_inline int flow_new(struct __sk_buff *skb, struct pkt *p, enum s
 		return reject(skb, p);
 	if (!lb_pick(s, p->saddr, lb_flow_hash(p, 0), now, &pick))
 		return stats_drop(skb, SL_DROP_NO_BACKEND);
-	return flow_start(skb, p, hook, s, &pick, now);
+	return flow_start(skb, p, hook, s, &pick, pol, now);
+}
+
+/* A whole packet (not a fragment) arriving by hook: an ICMP error about a
+ * tracked flow, a packet of a tracked flow, a service flow's first packet
+ * (not toward a pod: those come translated), any other flow's first packet.
+ * pol: the policy state, NULL while the cluster has no NetworkPolicy (then
+ * only service flows are tracked). Returns a verdict, or SL_NEXT when the
+ * packet passes untranslated (the caller's fwd_plain). */
+static __always_inline int flow_handle(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook,
+				       const struct polstate_val *pol, __u64 now)
+{
+	int r = pkt_has_ports(p) ? SL_NEXT : icmp_error_translate(skb, p, hook);
+
+	if (r == SL_NEXT && (pkt_has_ports(p) || pol))
+		r = flow_tracked(skb, p, hook, pol, now);
+	if (r == SL_NEXT && pkt_has_ports(p) && hook != SL_HOOK_TO_POD)
+		r = flow_new(skb, p, hook, pol, now);
+	if (r == SL_NEXT)
+		r = enforce_new_plain(skb, p, hook, pol, now);
+	return r;
 }
 
 #endif /* SLUICE_LIB_FLOW_H */

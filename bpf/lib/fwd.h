@@ -28,7 +28,9 @@
  *
  * What goes past the stack skips netfilter and sl_to_pod (the redirect into
  * a pod skips the host side's egress): whatever must see a pod's arriving
- * packets belongs in fwd_route before the redirect.
+ * packets happens before anything here is called. NetworkPolicy does: a
+ * packet reaches fwd_route only after its flow was judged on this node,
+ * ingress of a local destination included (lib/enforce.h).
  */
 #ifndef SLUICE_LIB_FWD_H
 #define SLUICE_LIB_FWD_H
@@ -47,6 +49,14 @@ static __always_inline const struct podnet_val *podnet_lookup(__be32 addr)
 	struct podnet_key k = { .prefixlen = 32, .addr = addr };
 
 	return bpf_map_lookup_elem(&sl_podnet, &k);
+}
+
+/* Whether addr is a local pod's (one behind an interface of this node). */
+static __always_inline bool fwd_is_local_pod(__be32 addr)
+{
+	const struct podnet_val *v = podnet_lookup(addr);
+
+	return v && v->ifindex;
 }
 
 /* Whether ifindex is the host side of the local pod at addr. */
@@ -103,13 +113,17 @@ static __always_inline void fwd_ask(struct bpf_fib_lookup *fib, struct __sk_buff
 
 /* Forwards p (rewritten as it is to leave) past the stack, or gives it to
  * the stack where the lookup says so. Returns the redirect verdict,
- * TC_ACT_OK, or a drop when a rewrite failed. */
-static __always_inline int fwd_route(struct __sk_buff *skb, const struct pkt *p)
+ * TC_ACT_OK, or a drop when a rewrite failed. A global function, verified
+ * once rather than at each of the many paths that forward (see
+ * pol_verdict in lib/policy.h). */
+__attribute__((noinline)) int fwd_route(struct __sk_buff *skb, const struct pkt *p)
 {
 	struct bpf_redir_neigh nh = { .nh_family = FWD_AF_INET };
 	struct bpf_fib_lookup fib;
 	long rc;
 
+	if (!p)
+		return TC_ACT_SHOT;	/* never: for the verifier, which checks it alone */
 	if (p->ttl <= 1)
 		return fwd_to_stack(skb);	/* which answers time exceeded */
 	fwd_ask(&fib, skb, p);

@@ -127,8 +127,9 @@ static __always_inline int icmp_rewrite_outer(struct __sk_buff *skb, struct pkt 
 
 /* Translates an ICMP error (p) whose quoted packet belongs to a tracked
  * flow, arriving by hook, and forwards it as a packet of that flow going
- * the error's way. Returns SL_NEXT when the packet is not such an error, a
- * verdict otherwise (a drop when a rewrite failed half-way). */
+ * the error's way (related to a flow policy allowed: not judged again).
+ * Returns SL_NEXT when the packet is not such an error, a verdict otherwise
+ * (a drop when a rewrite failed half-way). */
 static __always_inline int icmp_error_translate(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook)
 {
 	struct icmp_inner in;
@@ -147,6 +148,8 @@ static __always_inline int icmp_error_translate(struct __sk_buff *skb, struct pk
 	v = ct_lookup(&rk, bpf_ktime_get_ns());
 	if (!v)
 		return SL_NEXT;
+	if (ct_is_plain(v))	/* nothing translated: it passes as it is */
+		return fwd_plain(skb, p, hook);
 	ct_peer_key(&to, v, in.t.proto);
 	if (icmp_rewrite_inner(skb, &in, &to) < 0 || icmp_rewrite_outer(skb, p, &in, &to) < 0)
 		return stats_drop(skb, SL_DROP_REWRITE);

@@ -13,9 +13,17 @@
 
 enum sl_parse {
 	PARSE_OK = 0,
-	PARSE_NOT_OURS = 1,	/* not IPv4 TCP/UDP/ICMP, or a fragment: the stack decides */
+	PARSE_NOT_OURS = 1,	/* not IPv4: the stack decides */
 	PARSE_MALFORMED = 2,	/* headers shorter than they claim: SL_DROP_MALFORMED */
 };
+
+/* Where a packet is in its datagram (struct pkt's frag). */
+enum sl_frag {
+	FRAG_NONE = 0,		/* a whole datagram */
+	FRAG_FIRST = 1,		/* the first fragment: it has the L4 header */
+	FRAG_LATER = 2,		/* a fragment after it: no L4 header, no ports */
+};
+
 
 /* TCP flags, byte 13 of the TCP header */
 enum sl_tcp_flag {
@@ -35,11 +43,14 @@ enum sl_ip_frag {
 #define IP_DADDR_OFF	(ETH_HLEN + __builtin_offsetof(struct iphdr, daddr))
 #define IP_CSUM_OFF	(ETH_HLEN + __builtin_offsetof(struct iphdr, check))
 #define IP_TTL_OFF	(ETH_HLEN + __builtin_offsetof(struct iphdr, ttl))
+#define SL_SCTP_HLEN	12	/* ports, verification tag, checksum */
 
 struct pkt {
 	__be32 saddr;
 	__be32 daddr;
-	__be16 sport;		/* TCP and UDP; 0 for ICMP */
+	__be16 sport;		/* TCP, UDP, SCTP; ICMP echo: the identifier, as
+				 * sport of a request and dport of a reply (so the
+				 * reply's tuple is the request's reversed); else 0 */
 	__be16 dport;
 	__u8 proto;
 	__u8 tcp_flags;		/* enum sl_tcp_flag */
@@ -51,6 +62,8 @@ struct pkt {
 	__be32 seq;		/* TCP: what a RST answering this packet needs */
 	__be32 ack_seq;
 	__u8 ttl;		/* as it arrived: forwarding past the stack lowers it */
+	__u8 frag;		/* enum sl_frag */
+	__be16 ip_id;		/* fragments: the datagram's identification */
 };
 
 static __always_inline bool pkt_is_tcp(const struct pkt *p)
@@ -58,10 +71,14 @@ static __always_inline bool pkt_is_tcp(const struct pkt *p)
 	return p->proto == IPPROTO_TCP;
 }
 
+/* TCP and UDP: what services translate. SCTP has ports too, which policy
+ * reads, but is never translated (its CRC32c would need recomputing over
+ * the whole packet, which no helper does). */
 static __always_inline bool pkt_has_ports(const struct pkt *p)
 {
 	return p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP;
 }
+
 
 /* Offset of the L4 checksum; only for TCP and UDP. */
 static __always_inline __u32 pkt_l4_csum_off(const struct pkt *p)
@@ -110,6 +127,24 @@ static __always_inline int parse_icmp(struct __sk_buff *skb, struct pkt *p)
 	p->l4_hlen = sizeof(icmp);
 	p->icmp_type = icmp.type;
 	p->icmp_code = icmp.code;
+	/* the identifier: the first half of rest, network order in memory */
+	if (icmp.type == ICMP_ECHO)
+		p->sport = (__be16)icmp.rest;
+	else if (icmp.type == ICMP_ECHOREPLY)
+		p->dport = (__be16)icmp.rest;
+	return PARSE_OK;
+}
+
+/* SCTP's common header starts with the ports, as TCP's and UDP's do. */
+static __always_inline int parse_sctp(struct __sk_buff *skb, struct pkt *p)
+{
+	__be16 ports[2];
+
+	if (p->l4_len < SL_SCTP_HLEN || bpf_skb_load_bytes(skb, p->l4_off, ports, sizeof(ports)) < 0)
+		return PARSE_MALFORMED;
+	p->l4_hlen = SL_SCTP_HLEN;
+	p->sport = ports[0];
+	p->dport = ports[1];
 	return PARSE_OK;
 }
 
@@ -124,8 +159,11 @@ static __always_inline __u32 ip_total_len(struct __sk_buff *skb, const struct ip
 	return tot;
 }
 
-/* Returns enum sl_parse. Fragments are not ours: only the first carries the
- * ports, and translating it alone would split the datagram (not supported). */
+/* Returns enum sl_parse. Any IPv4 protocol parses: TCP, UDP, SCTP and ICMP
+ * with their headers, others with no ports. A fragment after the first
+ * has no L4 header: only its place (p->frag) and id are read. Fragments
+ * are never translated (the first alone would split the datagram); policy
+ * reads them (lib/enforce.h). */
 static __always_inline int pkt_parse(struct __sk_buff *skb, struct pkt *p)
 {
 	struct iphdr ip;
@@ -139,8 +177,6 @@ static __always_inline int pkt_parse(struct __sk_buff *skb, struct pkt *p)
 	tot = ip_total_len(skb, &ip);
 	if (ip.version != 4 || hlen < sizeof(ip) || tot < hlen || ETH_HLEN + tot > skb->len)
 		return PARSE_MALFORMED;
-	if (ip.frag_off & bpf_htons(SL_IP_MF | SL_IP_OFFSET))
-		return PARSE_NOT_OURS;
 
 	__builtin_memset(p, 0, sizeof(*p));
 	p->saddr = ip.saddr;
@@ -149,6 +185,13 @@ static __always_inline int pkt_parse(struct __sk_buff *skb, struct pkt *p)
 	p->ttl = ip.ttl;
 	p->l4_off = ETH_HLEN + hlen;
 	p->l4_len = tot - hlen;
+	p->ip_id = ip.id;
+	if (ip.frag_off & bpf_htons(SL_IP_OFFSET)) {
+		p->frag = FRAG_LATER;
+		return PARSE_OK;
+	}
+	if (ip.frag_off & bpf_htons(SL_IP_MF))
+		p->frag = FRAG_FIRST;
 	switch (ip.protocol) {
 	case IPPROTO_TCP:
 		return parse_tcp(skb, p);
@@ -156,10 +199,10 @@ static __always_inline int pkt_parse(struct __sk_buff *skb, struct pkt *p)
 		return parse_udp(skb, p);
 	case IPPROTO_ICMP:
 		return parse_icmp(skb, p);
+	case IPPROTO_SCTP:
+		return parse_sctp(skb, p);
 	default:
-		/* SCTP too: translating it means recomputing its CRC32c over
-		 * the whole packet, which no helper does; it passes untouched. */
-		return PARSE_NOT_OURS;
+		return PARSE_OK;
 	}
 }
 

@@ -22,6 +22,7 @@
 
 /* The most an ICMP error quotes here: the IP header (with options) + 8 bytes. */
 #define REJECT_QUOTE_MAX (60 + 8)
+#define REJECT_TTL 64	/* of an answer: a new packet */
 
 struct reject_rst {
 	struct iphdr ip;
@@ -47,16 +48,16 @@ static __always_inline int reject_swap_eth(struct __sk_buff *skb)
 	return bpf_skb_store_bytes(skb, 0, swapped, sizeof(swapped), 0);
 }
 
-/* An IPv4 header from the frontend back to the client, checksum included. */
-static __always_inline void reject_ip(struct iphdr *ip, const struct pkt *p, __u8 proto, __u16 len)
+/* An IPv4 header from saddr to daddr, checksum included. */
+static __always_inline void reject_ip(struct iphdr *ip, __be32 saddr, __be32 daddr, __u8 proto, __u16 len, __u8 ttl)
 {
 	ip->version = 4;
 	ip->ihl = 5;
-	ip->ttl = 64;
+	ip->ttl = ttl;
 	ip->protocol = proto;
 	ip->tot_len = bpf_htons(len);
-	ip->saddr = p->daddr;
-	ip->daddr = p->saddr;
+	ip->saddr = saddr;
+	ip->daddr = daddr;
 	ip->check = csum_ip_header(ip);
 }
 
@@ -91,7 +92,7 @@ static __always_inline int reject_tcp(struct __sk_buff *skb, const struct pkt *p
 	reject_rst_tcp(&f.tcp, p);
 	sum = csum_pseudo(p->daddr, p->saddr, IPPROTO_TCP, sizeof(f.tcp));
 	f.tcp.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&f.tcp, sizeof(f.tcp), sum));
-	reject_ip(&f.ip, p, IPPROTO_TCP, sizeof(f));
+	reject_ip(&f.ip, p->daddr, p->saddr, IPPROTO_TCP, sizeof(f), REJECT_TTL);
 	if (bpf_skb_change_tail(skb, ETH_HLEN + sizeof(f), 0) < 0)
 		return -1;
 	return bpf_skb_store_bytes(skb, ETH_HLEN, &f, sizeof(f), 0);
@@ -115,10 +116,20 @@ static __always_inline int reject_udp(struct __sk_buff *skb, const struct pkt *p
 	/* quote is the IP header length + 8, a multiple of 4 as csum_diff wants */
 	f.icmp.checksum = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&f.icmp, sizeof(f.icmp) + quote, 0));
 	len = sizeof(f.ip) + sizeof(f.icmp) + quote;
-	reject_ip(&f.ip, p, IPPROTO_ICMP, len);
+	reject_ip(&f.ip, p->daddr, p->saddr, IPPROTO_ICMP, len, REJECT_TTL);
 	if (bpf_skb_change_tail(skb, ETH_HLEN + len, 0) < 0)
 		return -1;
 	return bpf_skb_store_bytes(skb, ETH_HLEN, &f, len, 0);
+}
+
+/* Turns the packet into its answer (TCP RST, ICMP port unreachable)
+ * addressed back to the hop it came from. Returns < 0 when none can be
+ * built (a RST, a helper failure). */
+static __always_inline int reject_answer(struct __sk_buff *skb, const struct pkt *p)
+{
+	int r = pkt_is_tcp(p) ? reject_tcp(skb, p) : reject_udp(skb, p);
+
+	return r < 0 ? r : reject_swap_eth(skb);
 }
 
 /* Answers the packet in place and sends the answer back out of the
@@ -127,12 +138,41 @@ static __always_inline int reject_udp(struct __sk_buff *skb, const struct pkt *p
 static __always_inline int reject(struct __sk_buff *skb, const struct pkt *p)
 {
 	__u32 len = skb->len;
-	int r = pkt_is_tcp(p) ? reject_tcp(skb, p) : reject_udp(skb, p);
 
-	if (r < 0 || reject_swap_eth(skb) < 0)
+	if (reject_answer(skb, p) < 0)
 		return stats_drop(skb, SL_DROP_NO_BACKEND);
 	stats_add(SL_STAT_REJECTED, len);
 	return bpf_redirect(skb->ifindex, 0);
+}
+
+/* Turns a TCP segment into a RST going its own way, to reset its
+ * receiver's connection: the segment's own sequence number, which is what
+ * the receiver expects next of an in-order stream (RFC 9293 3.10.7.3; Linux
+ * answers one in the window but not exact with a challenge ACK, RFC 5961).
+ * The whole new segment goes into skb->csum (BPF_F_RECOMPUTE_CSUM), as it
+ * is delivered, not sent. Returns < 0 when a helper failed. */
+static __always_inline int reject_onward(struct __sk_buff *skb, const struct pkt *p)
+{
+	struct reject_rst f;
+	__u32 sum;
+
+	__builtin_memset(&f, 0, sizeof(f));
+	f.tcp.source = p->sport;
+	f.tcp.dest = p->dport;
+	f.tcp.seq = p->seq;
+	f.tcp.doff = sizeof(f.tcp) / 4;
+	f.tcp.rst = 1;
+	if (p->tcp_flags & SL_TCP_ACK) {
+		f.tcp.ack = 1;
+		f.tcp.ack_seq = p->ack_seq;
+	}
+	sum = csum_pseudo(p->saddr, p->daddr, IPPROTO_TCP, sizeof(f.tcp));
+	f.tcp.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&f.tcp, sizeof(f.tcp), sum));
+	/* the TTL it came with: forwarding it lowers that (lib/fwd.h) */
+	reject_ip(&f.ip, p->saddr, p->daddr, IPPROTO_TCP, sizeof(f), p->ttl);
+	if (bpf_skb_change_tail(skb, ETH_HLEN + sizeof(f), 0) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, ETH_HLEN, &f, sizeof(f), BPF_F_RECOMPUTE_CSUM);
 }
 
 #endif /* SLUICE_LIB_REJECT_H */

@@ -17,6 +17,7 @@ export const SL_STATE_CT: i32 = 1;
 export const SL_STATE_AFFINITY: i32 = 2;
 export const SL_STATE_STATS: i32 = 3;
 export const SL_STATE_SOCKREV: i32 = 4;
+export const SL_STATE_FRAG: i32 = 5;
 
 // enum sl_node_map
 export const SL_NODE_PODNET: i32 = 1;
@@ -28,6 +29,7 @@ export const SL_CT_EXTERNAL: i32 = 4;
 export const SL_CT_FIN: i32 = 8;
 export const SL_CT_DSR: i32 = 16;
 export const SL_CT_DSR_BACKEND: i32 = 32;
+export const SL_CT_PLAIN: i32 = 64;
 
 // enum sl_ct_state
 export const SL_CT_NEW: i32 = 0;
@@ -54,11 +56,17 @@ export const SL_STAT_FWD_PEER: i32 = 14;
 export const SL_STAT_FWD_DIRECT: i32 = 15;
 export const SL_STAT_FWD_NEIGH: i32 = 16;
 export const SL_STAT_FWD_STACK: i32 = 17;
-export const SL_STAT_MAX: i32 = 18;
+export const SL_DROP_POLICY_EGRESS: i32 = 18;
+export const SL_DROP_POLICY_INGRESS: i32 = 19;
+export const SL_DROP_POLICY_REVOKED: i32 = 20;
+export const SL_DROP_POLICY_UNKNOWN_POD: i32 = 21;
+export const SL_DROP_FRAG_UNTRACKED: i32 = 22;
+export const SL_STAT_MAX: i32 = 23;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR: i32 = 1;
 export const SL_CFG_NO_FAST_PATH: i32 = 2;
+export const SL_CFG_POLICY_KEEP: i32 = 4;
 
 // enum sl_limits
 export const SL_MAGLEV_CHUNK: i32 = 64;
@@ -214,6 +222,7 @@ export const CT_VAL_BACKEND: i32 = 24;
 export const CT_VAL_STATE: i32 = 28;
 export const CT_VAL_FLAGS: i32 = 29;
 export const CT_VAL_PEER_MAC: i32 = 30;
+export const CT_VAL_POLGEN: i32 = 36;
 
 // struct affinity_key
 export const AFFINITY_KEY_SIZE: i32 = 8;
@@ -238,6 +247,18 @@ export const SOCKREV_VAL_SIZE: i32 = 8;
 export const SOCKREV_VAL_VIP: i32 = 0;
 export const SOCKREV_VAL_PORT: i32 = 4;
 export const SOCKREV_VAL_PAD: i32 = 6;
+
+// struct frag_key
+export const FRAG_KEY_SIZE: i32 = 12;
+export const FRAG_KEY_SADDR: i32 = 0;
+export const FRAG_KEY_DADDR: i32 = 4;
+export const FRAG_KEY_ID: i32 = 8;
+export const FRAG_KEY_PROTO: i32 = 10;
+export const FRAG_KEY_PAD: i32 = 11;
+
+// struct frag_val
+export const FRAG_VAL_SIZE: i32 = 8;
+export const FRAG_VAL_EXPIRES: i32 = 0;
 
 // struct podnet_key
 export const PODNET_KEY_SIZE: i32 = 8;

@@ -39,4 +39,34 @@ test('events since the last batch are the batch; rejections ride along; latest p
   ]);
 });
 
+const pod = (name: string, ip: string, app: string): KubeObject => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'a', name, labels: { app } },
+  spec: { nodeName: 'n1', containers: [] }, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
+});
+const P: { [k: string]: KubeEvent } = {
+  S: { type: 'synced' },
+  n: { type: 'upsert', object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: 'a', name: 'deny' }, spec: { podSelector: {} } } },
+  N: { type: 'delete', object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: 'a', name: 'deny' }, spec: { podSelector: {} } } },
+  p: { type: 'upsert', object: pod('p', '10.244.1.5', 'web') }, // a new pod's address
+  r: { type: 'upsert', object: pod('p', '10.244.1.5', 'api') }, // relabelled: same address
+  q: { type: 'upsert', object: pod('q', '10.244.1.6', 'web') },
+  a: V.a,
+};
+
+test('a Pod\'s new address goes at once while the cluster has a NetworkPolicy; a relabel, or a new pod without one, waits for minSync', () => {
+  const batches: string[] = [];
+  new TestScheduler((actual, expected) => assert.equal(actual, expected)).run(({ hot, flush }) => {
+    hot('-n-S-a--p-r---------N-a--q--------|', P).pipe(recordBatches(10, { onEvent: () => {}, onRejected: () => {} })).subscribe((records) => {
+      batches.push(records.map((r) => `${r.op} ${r.name}`).join(', '));
+    });
+    flush();
+  });
+  assert.equal(batches, [
+    'upsert deny', // the sync
+    'upsert a, upsert p', // a waits for minSync; p's new address goes at once, and takes a along
+    'upsert p', // the relabel waits for the interval's end
+    'upsert a, upsert q, delete deny', // without a policy a new pod's address waits too
+  ]);
+});
+
 test.run();

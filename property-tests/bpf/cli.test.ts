@@ -103,7 +103,7 @@ it('detach --pins removes sluice\'s pins only: another tool\'s map stays, even u
       pins.push(`${root}/sl_connect4_link`);
       S.objPin(theirs, pins[1]);
       const out = run('detach', '--netns', ns, '--pin-root', root, '--pins');
-      assert.match(out, `\nremoved from ${root}: sl_affinity, sl_be, sl_ct, sl_ipid, sl_maglev, sl_podnet, sl_pol, sl_polcidr, `);
+      assert.match(out, `\nremoved from ${root}: sl_affinity, sl_be, sl_ct, sl_frag, sl_ipid, sl_maglev, sl_podnet, sl_pol, sl_polcidr, `);
       assert.match(out, `\nleft 3 pins that sluice did not make: other_tool, sl_connect4_link, sl_svcname_v0\n`);
       for (const p of pins) assert.ok(existsSync(p), p);
       assert.not.ok(existsSync(`${root}/sl_svc`));

@@ -76,7 +76,7 @@ test('the shipped log replays and verifies from a fresh clone', () => {
   assert.is(r.stderr, 'sluice replay: verified 5 batches (integrity only: CRCs and the digest chain; without a key, a log edited and sealed again would pass too)\n');
   const heads = r.stdout.split('\n').filter((l) => /^batch \d/.test(l));
   assert.equal(heads, [
-    'batch 1: 43 events (2026-01-15T09:00:01.000Z); sl_svc +16, sl_be +18, sl_maglev +37, sl_srcrange +2, sl_svcname +12, sl_ipid +13, sl_polcidr +2, sl_pol +3, sl_polname +1, sl_polstate +1; verified',
+    'batch 1: 43 events (2026-01-15T09:00:01.000Z); sl_svc +16, sl_be +18, sl_maglev +37, sl_srcrange +2, sl_svcname +12, sl_ipid +13, sl_polcidr +2, sl_pol +4, sl_polname +1, sl_polstate +1; verified',
     'batch 2: 1 event (2026-01-15T09:00:02.000Z); sl_be +1 -1, sl_maglev ~7; verified',
     'batch 3: 2 events (2026-01-15T09:00:03.000Z); sl_svc +1, sl_be +2, sl_maglev +4, sl_svcname +1; verified',
     'batch 4: 2 events (2026-01-15T09:00:04.000Z); sl_svc -1, sl_svcname -1; verified',

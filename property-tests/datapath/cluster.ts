@@ -3,7 +3,7 @@
 // nodes and clients the scenarios send packets between.
 import type { NodeNet } from '../model/datapath.ts';
 import { ep, lbStatus, node, slice, svc, type Json } from '../model/kube.ts';
-import { ipText, type Frame, type Ip, type L4, type Tcp, type Udp } from '../model/packet.ts';
+import { ipText, type Frame, type Ip, type L4, type Raw, type Tcp, type Udp } from '../model/packet.ts';
 import { CONFIG } from './harness.ts';
 
 export const NODE = 'n1';
@@ -114,6 +114,10 @@ export const movingSlice = (ips: string[]) => endpoints('moving', MOVING_PORTS, 
 export const tcp = (sport: number, dport: number, more: Partial<Tcp> = {}): Tcp => ({ proto: 'tcp', sport, dport, ...more });
 export const udp = (sport: number, dport: number, payload = new TextEncoder().encode('query')): Udp => ({ proto: 'udp', sport, dport, payload });
 
+/** An SCTP packet: the common header (ports, verification tag, a checksum nothing here checks) and an empty DATA chunk header. */
+export const sctp = (sport: number, dport: number): Raw =>
+  ({ proto: 'raw', number: 132, payload: Uint8Array.from([sport >> 8, sport & 255, dport >> 8, dport & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 4]) });
+
 /** A frame a local pod sends (sl_from_pod) or receives (sl_to_pod). */
 export const podFrame = (src: string, dst: string, l4: L4, ip: Partial<Ip> = {}): Frame =>
   ({ srcMac: MAC.pod, dstMac: MAC.host, ip: { src, dst, l4, ...ip } });
@@ -121,3 +125,28 @@ export const podFrame = (src: string, dst: string, l4: L4, ip: Partial<Ip> = {})
 /** A frame arriving at the node's interface from its router (sl_from_netdev). */
 export const wireFrame = (src: string, dst: string, l4: L4, ip: Partial<Ip> = {}): Frame =>
   ({ srcMac: MAC.router, dstMac: MAC.node, ip: { src, dst, l4, ...ip } });
+
+/** The pods behind the addresses above (labels app=client, app=web), for NetworkPolicy. */
+export const PODS: Json[] = [
+  policyPod('client', CLIENT_POD, NODE, 'client'),
+  policyPod('web-local', LOCAL_BE, NODE, 'web'),
+  ...REMOTE_BE.map((ip, i) => policyPod(`web-r${i}`, ip, 'n2', 'web')),
+];
+
+function policyPod(name: string, ip: string, nodeName: string, app: string): Json {
+  return {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app } },
+    spec: { nodeName, containers: [{ name: 'c', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
+  };
+}
+
+/** A NetworkPolicy in namespace default. */
+export const netpol = (name: string, spec: Json): Json =>
+  ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: 'default' }, spec });
+
+/** The test cluster with its pods and these policies. */
+export const withPolicies = (...policies: Json[]): Json[] => [...OBJECTS, ...PODS, ...policies];
+
+/** The pods selected by app=<app>. */
+export const app = (name: string): Json => ({ matchLabels: { app: name } });

@@ -69,6 +69,7 @@ export interface CtEntry {
   state: number;
   flags: number;
   peerMac: string;
+  polgen: number;
 }
 
 const CT = A.STATE_MAPS.find((m) => m.name === 'sl_ct')!;
@@ -80,13 +81,15 @@ const ctVal = {
   expires: u64Reader(CT.value, 'expires'), saddr: bytesReader(CT.value, 'saddr'), daddr: bytesReader(CT.value, 'daddr'),
   sport: uintReader(CT.value, 'sport'), dport: uintReader(CT.value, 'dport'), bset: uintReader(CT.value, 'bset'),
   backend: uintReader(CT.value, 'backend'), state: uintReader(CT.value, 'state'), flags: uintReader(CT.value, 'flags'),
-  peerMac: bytesReader(CT.value, 'peer_mac'),
+  peerMac: bytesReader(CT.value, 'peer_mac'), polgen: uintReader(CT.value, 'polgen'),
 };
 
 let nets = 0;
 
 export class Datapath {
   readonly pinRoot: string;
+  private readonly node: string;
+  private config: Uint8Array = new Uint8Array(0);
   private readonly described: NodeNet;
   private made: MadeNet | undefined;
   private unresolved: string[] = [];
@@ -99,6 +102,7 @@ export class Datapath {
    * Call close() (withDatapath does) even when this throws. */
   constructor(opts: DatapathOptions) {
     this.pinRoot = `/sys/fs/bpf/sluice-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.node = opts.node;
     this.described = opts.net;
     mkdirSync(this.pinRoot); // not recursive: on a non-bpffs /sys/fs/bpf that can loop
     openRoots.add(this.pinRoot);
@@ -109,16 +113,29 @@ export class Datapath {
       this.compiler = new Compiler({ node: opts.node });
       this.obj = new libbpf.BpfObject(OBJECT, this.pinRoot);
       for (const [map, n] of Object.entries(TEST_MAX_ENTRIES)) this.obj.setMaxEntries(map, n);
-      this.obj.setInitialBytes('.rodata', 0, encodeConfig({ ...CONFIG, ...opts.config }));
+      this.config = encodeConfig({ ...CONFIG, ...opts.config });
+      this.obj.setInitialBytes('.rodata', 0, this.config);
       this.obj.load();
       for (const p of [...PROGRAMS, ...SOCK_PROGRAMS]) this.progFds.set(p, this.obj.programFd(p));
       for (const m of [...A.MAPS, ...A.STATE_MAPS, ...A.NODE_MAPS]) this.mapFds.set(m.name, this.obj.mapFd(m.name));
       this.applyRecords(normalizeAll(opts.objects).records);
-      const pods = opts.net.pods.map((p) => ({ ip: p.ip, ifindex: this.ifindex(p.dev) }));
-      syncPodnet(this.pinRoot, podnetImage(pods, opts.net.peerPodCidrs));
+      this.setLocalPods(opts.net.pods.map((p) => p.ip));
     } catch (e) {
       this.close();
       throw e;
+    }
+  }
+
+  /** Loads the object once more over this one's pins (the maps as they are now, as an upgrade would find them) and returns what the kernel says of each program it verified then; the second load is closed again. */
+  loadAgain(): { [p: string]: ReturnType<typeof sys.progInfo> } {
+    const obj = new libbpf.BpfObject(OBJECT, this.pinRoot);
+    try {
+      for (const [map, n] of Object.entries(TEST_MAX_ENTRIES)) obj.setMaxEntries(map, n);
+      obj.setInitialBytes('.rodata', 0, this.config);
+      obj.load();
+      return Object.fromEntries(PROGRAMS.map((p) => [p, sys.progInfo(obj.programFd(p))]));
+    } finally {
+      obj.close();
     }
   }
 
@@ -167,6 +184,12 @@ export class Datapath {
       if (errno !== sys.errno.EINVAL && errno !== 524 /* ENOTSUPP */ && errno !== sys.errno.EOPNOTSUPP) throw e;
       oneByOne();
     }
+  }
+
+  /** Writes sl_podnet as the agent would if only these of the network's pods were the node's. */
+  setLocalPods(ips: readonly string[]): void {
+    const pods = this.described.pods.filter((p) => ips.includes(p.ip)).map((p) => ({ ip: p.ip, ifindex: this.ifindex(p.dev) }));
+    syncPodnet(this.pinRoot, podnetImage(pods, this.described.peerPodCidrs));
   }
 
   /** The ifindex of a device of the node's network. */
@@ -218,7 +241,7 @@ export class Datapath {
         expires: ctVal.expires(val), saddr: ipText(ctVal.saddr(val)), daddr: ipText(ctVal.daddr(val)),
         sport: ctVal.sport(val), dport: ctVal.dport(val), bset: ctVal.bset(val), backend: ctVal.backend(val),
         state: ctVal.state(val), flags: ctVal.flags(val),
-        peerMac: [...ctVal.peerMac(val)].map((b) => b.toString(16).padStart(2, '0')).join(':'),
+        peerMac: [...ctVal.peerMac(val)].map((b) => b.toString(16).padStart(2, '0')).join(':'), polgen: ctVal.polgen(val),
       });
     }
     return out;
@@ -239,6 +262,14 @@ export class Datapath {
     });
   }
 
+  /** sl_polstate: the policy epoch and flags, or undefined while the cluster has no NetworkPolicy. */
+  policyState(): { epoch: number; flags: number } | undefined {
+    const v = this.lookup('sl_polstate', new Uint8Array(4), 8);
+    if (!v) return undefined;
+    const d = new DataView(v.buffer);
+    return { epoch: d.getUint32(0, true), flags: d.getUint32(4, true) };
+  }
+
   /** Raw lookup in a map; undefined when absent. */
   lookup(map: string, key: Uint8Array, valueSize: number): Uint8Array | undefined {
     const val = new Uint8Array(valueSize);
@@ -246,13 +277,20 @@ export class Datapath {
   }
 
   /** Back to a just-loaded state: conntrack and affinity emptied, counters
-   * zeroed, and the compiler-owned maps holding objects again (a scenario
-   * may have changed them). Cheaper than a new load, which runs the verifier. */
+   * zeroed, and the compiler-owned maps holding objects (whatever the
+   * previous state or a scenario's changes). Cheaper than a new load, which
+   * runs the verifier. */
   reset(objects: unknown[]): void {
     this.clearState();
     if (this.unresolved.length > 0) restoreNeighbours(this.made!, this.described);
     this.unresolved = [];
-    this.applyRecords(normalizeAll(objects).records);
+    this.recompile(objects);
+  }
+
+  /** The compiler-owned maps made to hold exactly what a fresh compile of objects gives. */
+  recompile(objects: unknown[]): void {
+    this.compiler = new Compiler({ node: this.node });
+    this.compiler.batch(encodeRecords(normalizeAll(objects).records));
     this.syncToCompiler();
   }
 
@@ -281,9 +319,9 @@ export class Datapath {
     return keys;
   }
 
-  /** Empties the maps the datapath owns: conntrack, affinity, counters. */
+  /** Empties the maps the datapath owns: conntrack, affinity, fragments, counters. */
   clearState(): void {
-    for (const m of ['sl_ct', 'sl_affinity']) this.clear(m);
+    for (const m of ['sl_ct', 'sl_affinity', 'sl_frag']) this.clear(m);
     const fd = this.mapFd('sl_stats'), zero = new Uint8Array(16 * possibleCpus()), key = new Uint8Array(4);
     for (let stat = 0; stat < A.SL_STAT_MAX; stat++) {
       new DataView(key.buffer).setUint32(0, stat, true);

@@ -53,6 +53,7 @@ const EXPECTED: { [map: string]: { type: number; max_entries: number; map_flags?
   sl_ct: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 524288, key: 'ct_key', value: 'ct_val' },
   sl_affinity: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 65536, key: 'affinity_key', value: 'affinity_val' },
   sl_sockrev: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 65536, key: 'sockrev_key', value: 'sockrev_val' },
+  sl_frag: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 8192, key: 'frag_key', value: 'frag_val' },
   sl_podnet: { type: BPF_MAP_TYPE.LPM_TRIE, max_entries: 16384, map_flags: NO_PREALLOC, key: 'podnet_key', value: 'podnet_val' },
   sl_stats: { type: BPF_MAP_TYPE.PERCPU_ARRAY, max_entries: A.SL_STAT_MAX, key: '__u32', value: 'stats_val' },
 };
@@ -99,6 +100,32 @@ bpf('every program loads (the verifier accepts it) as a tc or cgroup program wit
       const info = sys.mapInfo(dp.mapFd(m.name));
       const valueSize = m.name === 'sl_stats' ? 16 : m.value.size;
       assert.equal([info.name, info.keySize, info.valueSize, info.type], [m.name, m.key.size, valueSize, EXPECTED[m.name].type], m.name);
+    }
+  });
+});
+
+bpf('one fixed program: the verifier sees the same code with no policy entry and with 100,000 in sl_pol', async () => {
+  const sys = await import('../../runtime/bpf/syscall.ts');
+  withDatapath({ objects: [], node: NODE, net: NODE_NETS[NODE] }, (dp) => {
+    const empty = Object.fromEntries(PROGRAMS.map((p) => [p, sys.progInfo(dp.programFd(p))]));
+    const n = 100_000, key = A.MAPS.find((m) => m.name === 'sl_pol')!.key, value = A.MAPS.find((m) => m.name === 'sl_pol')!.value;
+    const keys = new Uint8Array(n * key.size), values = new Uint8Array(n * value.size);
+    const kv = new DataView(keys.buffer);
+    for (let i = 0; i < n; i++) { // one group, an ID peer per entry, TCP port 80
+      kv.setUint32(i * key.size, A.SL_POL_PREFIX_PORT, true);
+      kv.setUint32(i * key.size + 4, 0x80000001);
+      kv.setUint32(i * key.size + 8, i + 1);
+      kv.setUint8(i * key.size + 12, A.SL_PEER_ID);
+      kv.setUint8(i * key.size + 13, 6);
+      kv.setUint16(i * key.size + 14, 80);
+      values[i * value.size + 4] = A.SL_POL_ALLOW;
+    }
+    sys.mapUpdateBatch(dp.mapFd('sl_pol'), keys, values, n);
+    assert.is(sys.mapInfo(dp.mapFd('sl_pol')).maxEntries >= n, true);
+    const full = dp.loadAgain();
+    for (const p of PROGRAMS) {
+      assert.ok(empty[p].xlatedBytes > 0, p);
+      assert.equal([full[p].tag, full[p].xlatedBytes], [empty[p].tag, empty[p].xlatedBytes], `${p}: same instructions`);
     }
   });
 });

@@ -66,6 +66,8 @@ export interface Scenario {
   /** Its network (default NODE_NETS[node]). */
   net?: NodeNet;
   config?: Partial<DatapathConfig>;
+  /** The cluster the node's maps are compiled from (default OBJECTS). */
+  objects?: unknown[];
   steps: Step[];
 }
 
@@ -122,14 +124,14 @@ function checkForward(e: Expect, out: Parsed, sent: Parsed, before: number[], c:
 // costs the verifier's time for every program, a reset a few map operations.
 const loaded = new Map<string, Datapath>();
 
-function datapathFor(node: string, net: NodeNet, config: Partial<DatapathConfig> | undefined): Datapath {
+function datapathFor(node: string, net: NodeNet, config: Partial<DatapathConfig> | undefined, objects: unknown[]): Datapath {
   const key = JSON.stringify([node, net, config ?? {}]);
   const dp = loaded.get(key);
   if (dp) {
-    dp.reset(OBJECTS);
+    dp.reset(objects);
     return dp;
   }
-  const fresh = new Datapath({ objects: OBJECTS, node, net, config });
+  const fresh = new Datapath({ objects, node, net, config });
   loaded.set(key, fresh);
   return fresh;
 }
@@ -143,7 +145,7 @@ export function closeDatapaths(): void {
 /** Runs a scenario on a datapath holding the test cluster's maps and nothing else. */
 export function runScenario(s: Scenario): void {
   const node = s.node ?? NODE;
-  const dp = datapathFor(node, s.net ?? NODE_NETS[node], s.config);
+  const dp = datapathFor(node, s.net ?? NODE_NETS[node], s.config, s.objects ?? OBJECTS);
   const c: Ctx = { dp, outs: [], raw: [], sent: [], memo: {}, lookup: (map, key) => dp.lookup(map, key, layoutOf(map).value.size) };
   s.steps.forEach((step, i) => {
     if ('act' in step) {

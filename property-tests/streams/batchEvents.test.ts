@@ -75,6 +75,24 @@ test('a synchronous burst of 10,000 after a quiet period is one batch', () => {
   });
 });
 
+test('an urgent change goes at once, with what waits, whatever the interval; the interval then counts from it', () => {
+  scheduler().run(({ hot, expectObservable }) => {
+    // S opens 0-5; a (at 2) waits for 5; U (urgent) at 4 takes a with it at once; b at 6 waits for 4 + 5.
+    const urgent = (e: string) => e === 'U';
+    expectObservable(hot('S-a-U-b------|', { ...V, U: 'U' }).pipe(batchEvents(5, undefined, urgent)))
+      .toBe('x---y----z---|', { x: [], y: ['a', 'U'], z: ['b'] });
+  });
+});
+
+test('urgent is asked of every change in order, before synced too; before synced nothing goes out early', () => {
+  const asked: string[] = [];
+  scheduler().run(({ hot, expectObservable }) => {
+    expectObservable(hot('-Ua-S--|', { ...V, U: 'U' }).pipe(batchEvents(3, undefined, (e: string) => (asked.push(e), e === 'U'))))
+      .toBe('----x--|', { x: ['U', 'a'] });
+  });
+  assert.equal(asked, ['U', 'a']);
+});
+
 // One change to object `key`, or the sync marker, `delay` ms after the previous item.
 const item = fc.record({
   delay: fc.constantFrom(0, 0, 1, 2, 5, 10, 30),

@@ -19,6 +19,7 @@ export const SL_STATE_CT = 1;
 export const SL_STATE_AFFINITY = 2;
 export const SL_STATE_STATS = 3;
 export const SL_STATE_SOCKREV = 4;
+export const SL_STATE_FRAG = 5;
 
 // enum sl_node_map
 export const SL_NODE_PODNET = 1;
@@ -30,6 +31,7 @@ export const SL_CT_EXTERNAL = 4;
 export const SL_CT_FIN = 8;
 export const SL_CT_DSR = 16;
 export const SL_CT_DSR_BACKEND = 32;
+export const SL_CT_PLAIN = 64;
 
 // enum sl_ct_state
 export const SL_CT_NEW = 0;
@@ -56,11 +58,17 @@ export const SL_STAT_FWD_PEER = 14;
 export const SL_STAT_FWD_DIRECT = 15;
 export const SL_STAT_FWD_NEIGH = 16;
 export const SL_STAT_FWD_STACK = 17;
-export const SL_STAT_MAX = 18;
+export const SL_DROP_POLICY_EGRESS = 18;
+export const SL_DROP_POLICY_INGRESS = 19;
+export const SL_DROP_POLICY_REVOKED = 20;
+export const SL_DROP_POLICY_UNKNOWN_POD = 21;
+export const SL_DROP_FRAG_UNTRACKED = 22;
+export const SL_STAT_MAX = 23;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR = 1;
 export const SL_CFG_NO_FAST_PATH = 2;
+export const SL_CFG_POLICY_KEEP = 4;
 
 // enum sl_limits
 export const SL_MAGLEV_CHUNK = 64;
@@ -875,6 +883,14 @@ export const STATE_MAPS: readonly MapLayout[] = [
           "elemSize": 1,
           "bigEndian": false,
           "signed": false
+        },
+        {
+          "name": "polgen",
+          "offset": 36,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
         }
       ]
     }
@@ -1041,6 +1057,70 @@ export const STATE_MAPS: readonly MapLayout[] = [
           "offset": 6,
           "size": 2,
           "elemSize": 2,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    }
+  },
+  {
+    "id": 5,
+    "name": "sl_frag",
+    "key": {
+      "name": "frag_key",
+      "size": 12,
+      "fields": [
+        {
+          "name": "saddr",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "daddr",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "id",
+          "offset": 8,
+          "size": 2,
+          "elemSize": 2,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "proto",
+          "offset": 10,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "pad",
+          "offset": 11,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "frag_val",
+      "size": 8,
+      "fields": [
+        {
+          "name": "expires",
+          "offset": 0,
+          "size": 8,
+          "elemSize": 8,
           "bigEndian": false,
           "signed": false
         }

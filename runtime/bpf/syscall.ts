@@ -198,9 +198,9 @@ export const BPF_MAP_TYPE = {
   HASH: 1, ARRAY: 2, PERCPU_HASH: 5, PERCPU_ARRAY: 6, LRU_HASH: 9, LRU_PERCPU_HASH: 10, LPM_TRIE: 11,
 } as const;
 
-export interface ProgInfo { type: number; id: number; tag: string; name: string; mapIds: number[] }
+export interface ProgInfo { type: number; id: number; tag: string; name: string; mapIds: number[]; xlatedBytes: number }
 
-/** struct bpf_prog_info: type@0 id@4 tag[8]@8 nr_map_ids@52 map_ids@56 name[16]@64. */
+/** struct bpf_prog_info: type@0 id@4 tag[8]@8 xlated_prog_len@20 nr_map_ids@52 map_ids@56 name[16]@64. */
 export function progInfo(fd: number): ProgInfo {
   const ids = new Uint32Array(64);
   const info = Buffer.alloc(80);
@@ -210,7 +210,7 @@ export function progInfo(fd: number): ProgInfo {
   const n = Math.min(info.readUInt32LE(52), ids.length);
   return {
     type: info.readUInt32LE(0), id: info.readUInt32LE(4), tag: info.toString('hex', 8, 16),
-    name: info.toString('latin1', 64, 80).replace(/\0.*$/, ''), mapIds: [...ids.subarray(0, n)],
+    name: info.toString('latin1', 64, 80).replace(/\0.*$/, ''), mapIds: [...ids.subarray(0, n)], xlatedBytes: info.readUInt32LE(20),
   };
 }
 

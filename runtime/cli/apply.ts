@@ -16,7 +16,7 @@ import { podnetImage, podnetLine, syncPodnet } from '../bpf/podnet.ts';
 import { inNetns, netnsCookie } from '../bpf/netns.ts';
 import { pickInterfaces, type Choice, type Chosen } from '../bpf/pickInterfaces.ts';
 import { attachProgram, type AttachResult, type Hook } from '../bpf/tc.ts';
-import { SL_CFG_DSR, SL_CFG_NO_FAST_PATH } from '../abi/layouts.generated.ts';
+import { SL_CFG_DSR, SL_CFG_NO_FAST_PATH, SL_CFG_POLICY_KEEP } from '../abi/layouts.generated.ts';
 import { parseIp } from '../encode/ip.ts';
 import { nodeFacts, type NodeFacts } from '../encode/nodeFacts.ts';
 import { normalizeAll } from '../encode/normalizeAll.ts';
@@ -43,6 +43,11 @@ ${NETNS_USAGE}
   --no-fast-path         hand translated requests and pod-to-pod traffic to the
                          kernel's stack instead of forwarding them past it (for
                          comparison); answers still go past it (default: past it)
+  --policy-established revoke|keep
+                         a NetworkPolicy change that denies an established flow:
+                         revoke (default) cuts it on its next packet (a TCP RST to
+                         the local pod); keep leaves it, judging only new flows
+                         (Calico's behaviour)
   --no-host-services     leave the node's own processes (host network) untranslated:
                          no cgroup programs (default: translated at connect time)
   --cgroup-root DIR      the root of the cgroup v2 hierarchy to attach them to
@@ -83,6 +88,8 @@ export interface DatapathArgs {
   hairpinIp: string;
   dsr: boolean;
   fastPath: boolean;
+  /** --policy-established: judge tracked flows again after a policy change (revoke), or not (keep). */
+  policyEstablished: 'revoke' | 'keep';
   hostServices: boolean;
   cgroupRoot?: string;
   replaceMaps: boolean;
@@ -100,7 +107,7 @@ export const DATAPATH_OPTIONS = {
   'pin-root': { type: 'string' }, netns: { type: 'string' }, object: { type: 'string' },
   'pod-ifaces': { type: 'string' }, 'pod-iface-prefix': { type: 'string' }, 'node-ifaces': { type: 'string' },
   'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' }, 'no-fast-path': { type: 'boolean' },
-  'no-host-services': { type: 'boolean' },
+  'policy-established': { type: 'string' }, 'no-host-services': { type: 'boolean' },
   'cgroup-root': { type: 'string' },
   'replace-maps': { type: 'boolean' }, verbose: { type: 'boolean' }, ...SIZE_OPTIONS,
 } as const;
@@ -111,11 +118,13 @@ export function datapathArgsOf(v: { [k: string]: string | boolean | undefined })
   for (const flag of ['node-ip', 'hairpin-ip'] as const) {
     if (v[flag] !== undefined && parseIp(v[flag] as string)?.family !== 4) throw new UsageError(`--${flag} must be an IPv4 address, not "${v[flag]}"`);
   }
+  const established = v['policy-established'] ?? 'revoke';
+  if (established !== 'revoke' && established !== 'keep') throw new UsageError(`--policy-established must be revoke or keep, not "${established}"`);
   return {
     pinRoot: (v['pin-root'] as string) ?? DEFAULT_PIN_ROOT,
     netns: v.netns as string | undefined, object: v.object as string | undefined, nodeIp: v['node-ip'] as string | undefined,
     hairpinIp: (v['hairpin-ip'] as string) ?? DEFAULT_HAIRPIN_IP, dsr: v.dsr === true, fastPath: v['no-fast-path'] !== true,
-    hostServices: v['no-host-services'] !== true,
+    policyEstablished: established, hostServices: v['no-host-services'] !== true,
     cgroupRoot: v['cgroup-root'] as string | undefined,
     replaceMaps: v['replace-maps'] === true,
     verbose: v.verbose === true, sizes: sizesOf(v),
@@ -195,12 +204,13 @@ function apply(a: ApplyArgs, io: Io): number {
   return 0;
 }
 
-/** sl_config for a node: its IP, the hairpin source, DSR or not, the fast path or not, and with host services its namespace's cookie. */
-export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp' | 'dsr' | 'fastPath' | 'hostServices' | 'netns'>): DatapathConfig {
+/** sl_config for a node: its IP, the hairpin source, DSR or not, the fast path or not, established flows under policy, and with host services its namespace's cookie. */
+export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp' | 'dsr' | 'fastPath' | 'policyEstablished' | 'hostServices' | 'netns'>): DatapathConfig {
   return {
     netnsCookie: a.hostServices ? inNetns(a.netns, netnsCookie) : 0n,
     nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes,
-    flags: (a.dsr ? SL_CFG_DSR : 0) | (a.fastPath ? 0 : SL_CFG_NO_FAST_PATH), ...DEFAULT_TIMEOUTS,
+    flags: (a.dsr ? SL_CFG_DSR : 0) | (a.fastPath ? 0 : SL_CFG_NO_FAST_PATH) | (a.policyEstablished === 'keep' ? SL_CFG_POLICY_KEEP : 0),
+    ...DEFAULT_TIMEOUTS,
   };
 }
 

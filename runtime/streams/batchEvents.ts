@@ -14,6 +14,10 @@
 // - When the source completes, what is pending goes out at the end of its
 //   interval, then the output completes; a source that ends before 'synced'
 //   gives nothing. Later 'synced' items are ignored.
+// - An urgent change (urgent(item), asked of every change in arrival order,
+//   before 'synced' too, so a stateful predicate sees them all) goes out at
+//   once, with what is pending, whatever the interval: a new pod's address,
+//   which NetworkPolicy isolates until the maps know it.
 //
 // A batch is a list in arrival order; latestByKey makes it a set of states.
 //
@@ -29,15 +33,17 @@ export interface Synced { type: 'synced' }
 
 const isSynced = (e: unknown): e is Synced => (e as Synced | null)?.type === 'synced';
 
-export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<T | Synced, T[]> =>
+export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncScheduler, urgent: (item: T) => boolean = () => false): OperatorFunction<T | Synced, T[]> =>
   (events) => new Observable<T[]>((out) => {
     // State: the changes since the last batch; whether 'synced' has come;
-    // when the last batch went; the flush scheduled, if any; whether the
-    // source has completed (the output completes after the flush).
+    // when the last batch went; the flush scheduled, if any, and whether it
+    // is the microtask; whether the source has completed (the output
+    // completes after the flush).
     let pending: T[] = [];
     let synced = false;
     let last = -Infinity;
     let cut: Subscription | undefined;
+    let asap = false; // cut is the microtask, not a timer
     let done = false;
 
     const flush = () => {
@@ -48,18 +54,24 @@ export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncS
       out.next(batch);
       if (done) out.complete();
     };
-    const schedule = () => {
-      if (!synced || cut) return;
+    const schedule = (now: boolean) => {
+      if (!synced) return;
+      if (now && cut && !asap) cut.unsubscribe(); // a timer would hold it: replace it
+      else if (cut) return;
       // Bounded by minSync both ways, so a clock that jumps cannot hold a change longer.
-      const wait = Math.min(minSync, Math.max(0, last + minSync - scheduler.now()));
-      cut = wait === 0 ? asapScheduler.schedule(flush) : scheduler.schedule(flush, wait);
+      const wait = now ? 0 : Math.min(minSync, Math.max(0, last + minSync - scheduler.now()));
+      asap = wait === 0;
+      cut = asap ? asapScheduler.schedule(flush) : scheduler.schedule(flush, wait);
     };
     const sub = events.subscribe({
       next: (e) => {
-        if (!isSynced(e)) pending.push(e);
-        else if (synced) return; // a repeated 'synced' changes nothing
+        let now = false;
+        if (!isSynced(e)) {
+          pending.push(e);
+          now = urgent(e);
+        } else if (synced) return; // a repeated 'synced' changes nothing
         else synced = true; // the first batch is the sync, even when empty
-        schedule();
+        schedule(now);
       },
       error: (err) => out.error(err),
       complete: () => {
