@@ -6,7 +6,7 @@
 // did, while sl_ct entries survive.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SL_DROP_NO_BACKEND, SL_STAT_TRANSLATED, STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
+import { SL_DROP_NO_BACKEND, SL_DROP_POLICY_INGRESS, SL_STAT_TRANSLATED, STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
 import { possibleCpus } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import { datapathArgsOf } from '../../runtime/cli/apply.ts';
@@ -170,7 +170,12 @@ it('a map too small: the apply fails naming the map and the flag, is retried, /h
     const n = possibleCpus();
     countStat(root, SL_DROP_NO_BACKEND, 3);
     countStat(root, SL_STAT_TRANSLATED, 5);
+    countStat(root, SL_DROP_POLICY_INGRESS, 2);
     const metrics = (await r.get('/metrics')).body;
+    for (const reason of ['policy_egress', 'policy_revoked', 'policy_unknown_pod', 'frag_untracked']) {
+      assert.match(metrics, `\nsluice_datapath_drops_total{reason="${reason}"} 0\n`, `NetworkPolicy's drop reasons: ${reason}`);
+    }
+    assert.match(metrics, `\nsluice_datapath_drops_total{reason="policy_ingress"} ${2 * n}\n`);
     assert.match(metrics, `\nsluice_datapath_drops_total{reason="no_backend"} ${3 * n}\n`);
     assert.match(metrics, `\nsluice_datapath_dropped_bytes_total{reason="no_backend"} ${300 * n}\n`);
     assert.match(metrics, `\nsluice_datapath_packets_total{stat="translated"} ${5 * n}\n`);
