@@ -124,6 +124,27 @@ test('an endpoint removed in the API gets no new connection once the batch is in
   assert.is(answersFrom((await traffic()).tcp, APP).size, 3);
 });
 
+test('a NetworkPolicy created in the API is enforced once the batch is in (the delay printed); deleted, traffic answers again', async () => {
+  const closed = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: 'demo', name: 'app-closed' },
+    spec: { podSelector: { matchLabels: { app: 'app' } }, policyTypes: ['Ingress'] } };
+  const seen = [...agents.values()].map((a) => a.batches().length);
+  const t0 = Date.now();
+  server!.apply('networkpolicies', closed);
+  const withPolicy = (a: Agent, i: number) => a.batches().slice(seen[i]).find((b) => b.ops.sl_polstate);
+  await Promise.all([...agents.values()].map((a, i) => a.until('the policy', () => withPolicy(a, i) !== undefined)));
+  const delays = [...agents.values()].map((a, i) => Date.parse(withPolicy(a, i)!.ts) - t0);
+  console.log(`# agent: a NetworkPolicy created in the API is in the nodes' maps ${delays.join(' and ')} ms later (--min-sync 100ms)`);
+  const [tcp, udp, np] = await Promise.all([
+    bed.probe(CLIENT, 'tcp', VIP, 80, { count: 3, timeoutMs: 800 }), bed.probe(CLIENT, 'udp', VIP, 80, { count: 3, timeoutMs: 800 }),
+    bed.probe('external', 'tcp', NODE1, 30080, { count: 3, timeoutMs: 800 }),
+  ]);
+  for (const lines of [tcp, udp, np]) assert.equal(lines, ['error timeout', 'error timeout', 'error timeout'], 'every backend\'s ingress is closed');
+  const back = [...agents.values()].map((a) => a.batches().length);
+  server!.delete('networkpolicies', 'demo/app-closed');
+  await Promise.all([...agents.values()].map((a, i) => a.until('the policy gone', () => a.batches().slice(back[i]).some((b) => b.ops.sl_polstate))));
+  assert.is(answersFrom((await traffic()).tcp, APP).size, 3);
+});
+
 test('an agent stopped leaves its node forwarding; started again it adopts the maps, writing nothing', async () => {
   assert.is(await agents.get('node-1')!.stop(), 0);
   answersFrom((await traffic()).tcp, APP);

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 
 export interface Attempt { outcome: string; ms: number; answer?: string }
 
-interface TimedOptions { proto: 'tcp' | 'udp'; ip: string; port: number; count: number; timeoutMs: number }
+export interface TimedOptions { proto: 'tcp' | 'udp'; ip: string; port: number; count: number; timeoutMs: number }
 
 export const MAX_COUNT = 100;
 
@@ -40,7 +40,8 @@ function udpAttempt(o: TimedOptions, settle: (outcome: string, answer?: string) 
   return () => sock.close();
 }
 
-function attempt(o: TimedOptions): Promise<Attempt> {
+/** One attempt (o.count is not read). */
+export function attempt(o: TimedOptions): Promise<Attempt> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     let close = () => {};
