@@ -11,11 +11,13 @@ import { loadSnapshot } from '../sources/snapshot.ts';
 import { viewOf } from '../view/frontends.ts';
 import { Compiler } from '../wasm/host.ts';
 import { UsageError, type Io } from './io.ts';
+import { DEFAULT_PIN_ROOT } from '../bpf/bpffs.ts';
+import { liveOf, liveTable, type CompiledSide, type FlowAsked, type Live } from './explainLive.ts';
 
 export const EXPLAIN_USAGE = `usage: sluice explain <file>... --from NS/POD|IP --to NS/POD|IP|NS/SERVICE --port N
-                      [--protocol TCP|UDP|SCTP] [--node NAME] [--format table|json]
+                      [--protocol TCP|UDP|SCTP] [--node NAME] [--live [--pin-root DIR]] [--format table|json]
        sluice explain <file>... --matrix [--namespace NS,...] --port N[,N...]
-                      [--protocol P[,P...]] [--format table|json]
+                      [--protocol P[,P...]] [--live --node NAME [--pin-root DIR]] [--format table|json]
 
 Says whether NetworkPolicy allows a flow in a cluster snapshot, and why: who
 each address is (a Service stands for its backends), for each side whether
@@ -25,8 +27,17 @@ keys the datapath looks up. The source's egress is judged on the source's
 node, the destination's ingress on the destination's; --node judges both on
 one node. --matrix judges every ordered pair of pods.
 
+--live also reads node NAME's pinned maps (at --pin-root, default
+${DEFAULT_PIN_ROOT}; as root): whether they hold what the snapshot compiles to
+(the ops an apply would write), and for each side judged on NAME the same
+lookups made on them, with every one whose result differs from the
+compiled maps'. Each side is still judged on its own pod's node; only NAME's
+are read live.
+
 Exit status: 0 when it answered (whatever the verdict), 1 when the input had
-rejected objects, 2 on a usage error or an unknown pod.
+rejected objects, 2 on a usage error or an unknown pod, 3 with --live when a
+lookup of the flows asked finds something else in the live maps than in the
+compiled ones (or the live maps cannot be read).
 `;
 
 const PROTOCOLS: { [p: string]: number } = { TCP: R.PROTO_TCP, UDP: R.PROTO_UDP, SCTP: R.PROTO_SCTP };
@@ -75,6 +86,19 @@ function compilerFor(c: Cluster, node: string): Compiler {
   }
   return x;
 }
+
+/** The node's whole compiled image, as a store. */
+function compiledImage(c: Cluster, node: string): MemoryStore {
+  const store = new MemoryStore();
+  store.apply(compilerFor(c, node).rebuild());
+  return store;
+}
+
+/** A flow explained, as --live compares it. */
+const asked = (c: Cluster, e: Explained, src: string, dst: string): FlowAsked => ({
+  src, dst, protocol: e.protocol, port: e.port, srcNode: nodeOfIp(c, src) ?? '', dstNode: nodeOfIp(c, dst) ?? '',
+  exception: e.exception !== undefined, egress: e.egress as CompiledSide, ingress: e.ingress as CompiledSide,
+});
 
 function nodeOfIp(c: Cluster, ip: string): string | undefined {
   for (const p of c.pods.values()) if (p.ip === ip) return p.node;
@@ -136,7 +160,11 @@ function table(e: Explained): string {
   return lines.join('\n') + '\n';
 }
 
-interface ExplainArgs { files: string[]; from?: string; to?: string; ports: number[]; protocols: string[]; node?: string; format: 'table' | 'json'; matrix: boolean; namespaces?: string[] }
+interface ExplainArgs {
+  files: string[]; from?: string; to?: string; ports: number[]; protocols: string[]; node?: string; format: 'table' | 'json'; matrix: boolean;
+  namespaces?: string[];
+  live?: { node: string; pinRoot: string };
+}
 
 function parse(args: readonly string[]): ExplainArgs | undefined {
   let parsed;
@@ -146,7 +174,7 @@ function parse(args: readonly string[]): ExplainArgs | undefined {
       options: {
         from: { type: 'string' }, to: { type: 'string' }, port: { type: 'string' }, protocol: { type: 'string', default: 'TCP' },
         node: { type: 'string' }, format: { type: 'string', default: 'table' }, matrix: { type: 'boolean' },
-        namespace: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        namespace: { type: 'string' }, live: { type: 'boolean' }, 'pin-root': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -166,13 +194,17 @@ function parse(args: readonly string[]): ExplainArgs | undefined {
     if (!(p in PROTOCOLS)) throw new UsageError(`--protocol: "${p}" is not TCP, UDP or SCTP`);
     return p;
   });
+  if (v['pin-root'] !== undefined && !v.live) throw new UsageError('--pin-root goes with --live');
+  if (v.live && !v.node) throw new UsageError('--live needs --node: the node whose pinned maps to read');
+  const live = v.live ? { node: v.node!, pinRoot: v['pin-root'] ?? DEFAULT_PIN_ROOT } : undefined;
   if (v.matrix) {
     if (v.from || v.to) throw new UsageError('--matrix takes no --from or --to');
-    return { files: parsed.positionals, ports, protocols, format: v.format, matrix: true, namespaces: v.namespace?.split(',') };
+    if (v.node && !v.live) throw new UsageError('--matrix judges each side on its own node: --node goes with --live');
+    return { files: parsed.positionals, ports, protocols, format: v.format, matrix: true, namespaces: v.namespace?.split(','), live };
   }
   if (!v.from || !v.to) throw new UsageError('--from and --to are required (or --matrix)');
   if (ports.length > 1 || protocols.length > 1) throw new UsageError('one --port and one --protocol for one flow; lists are for --matrix');
-  return { files: parsed.positionals, from: v.from, to: v.to, ports, protocols, node: v.node, format: v.format, matrix: false };
+  return { files: parsed.positionals, from: v.from, to: v.to, ports, protocols, node: live ? undefined : v.node, format: v.format, matrix: false, live };
 }
 
 export function explainCommand(args: readonly string[], io: Io): number {
@@ -195,28 +227,44 @@ export function explainCommand(args: readonly string[], io: Io): number {
     io.err(`sluice explain: no pod ${a.to}, and no Service ${a.to} with port ${a.ports[0]}/${a.protocols[0]}, in the input\n`);
     return 2;
   }
-  const out = dsts.map((d) => ({ ...explainFlow(c, src, d.ip, a.protocols[0], d.port, a.node), ...(d.service ? { service: d.service } : {}) }));
-  io.out(a.format === 'json' ? JSON.stringify(out.length === 1 ? out[0] : { flows: out }) + '\n' : out.map(table).join(''));
-  return status;
+  const out: (Explained & { live?: unknown })[] = dsts.map((d) => ({ ...explainFlow(c, src, d.ip, a.protocols[0], d.port, a.node), ...(d.service ? { service: d.service } : {}) }));
+  let live: Live | undefined;
+  if (a.live) {
+    live = liveOf(() => compiledImage(c, a.live!.node), a.live, out.map((e, i) => asked(c, e, src, dsts[i].ip)), io);
+    if (!live) return 3;
+    out.forEach((e, i) => (e.live = live!.flows[i]));
+  }
+  if (a.format === 'json') io.out(JSON.stringify(out.length === 1 ? out[0] : { flows: out, ...(live ? { live: live.maps } : {}) }) + '\n');
+  else io.out((live ? liveTable(live) : '') + out.map((e, i) => table(e) + (live ? liveTable(live, i) : '')).join(''));
+  return live?.drift ? 3 : status;
 }
 
 function matrix(c: Cluster, a: ExplainArgs, io: Io): number | undefined {
   const names = [...c.pods.keys()].filter((p) => !a.namespaces || a.namespaces.includes(p.split('/')[0])).sort();
   const verdicts: { from: string; to: string; port: number; protocol: string; verdict: string; egress: unknown; ingress: unknown }[] = [];
+  const flows: FlowAsked[] = [];
   const brief = (s: Side) => ({ isolated: s.checked ? s.isolated === true : false, allowedBy: s.allowedBy ?? [] });
   for (const protocol of a.protocols) {
     for (const port of a.ports) {
       for (const from of names) {
         for (const to of names) {
-          const e = explainFlow(c, c.pods.get(from)!.ip, c.pods.get(to)!.ip, protocol, port);
+          const [src, dst] = [c.pods.get(from)!.ip, c.pods.get(to)!.ip];
+          const e = explainFlow(c, src, dst, protocol, port);
           verdicts.push({ from, to, port, protocol, verdict: e.verdict, egress: brief(e.egress), ingress: brief(e.ingress) });
+          if (a.live) flows.push(asked(c, e, src, dst));
         }
       }
     }
   }
+  const live = a.live && liveOf(() => compiledImage(c, a.live!.node), a.live, flows, io);
+  if (a.live && !live) return 3;
+  const differing = live ? verdicts.flatMap((v, i) => {
+    const f = live.flows[i];
+    return f.drift.length || f.verdict !== f.compiledVerdict ? [{ from: v.from, to: v.to, port: v.port, protocol: v.protocol, ...f }] : [];
+  }) : [];
   if (a.format === 'json') {
-    io.out(JSON.stringify({ verdicts }) + '\n');
-    return undefined;
+    io.out(JSON.stringify({ verdicts, ...(live ? { live: { ...live.maps, differing } } : {}) }) + '\n');
+    return live?.drift ? 3 : undefined;
   }
   const w = Math.max(...names.map((n) => n.length), 4);
   const parts: string[] = [];
@@ -230,6 +278,17 @@ function matrix(c: Cluster, a: ExplainArgs, io: Io): number | undefined {
       parts.push(rows.join('\n') + '\n');
     }
   }
+  if (live) {
+    const judged = live.flows.filter((f) => f.egress || f.ingress).length;
+    const lines = [liveTable(live).trimEnd(), differing.length === 0
+      ? `live: the ${judged} flows with a side on ${a.live!.node} find in its maps what they find in the compiled ones`
+      : `live: ${differing.length} of the ${judged} flows with a side on ${a.live!.node} find something else in its maps:`];
+    for (const d of differing) {
+      lines.push(`  ${d.from} -> ${d.to} ${d.port}/${d.protocol}: live ${d.verdict}, compiled ${d.compiledVerdict}`);
+      for (const x of d.drift) lines.push(`    ${x.side} lookup ${x.map} ${x.key}: live ${JSON.stringify(x.live)}, compiled ${JSON.stringify(x.compiled)}`);
+    }
+    parts.push(lines.join('\n') + '\n');
+  }
   io.out(parts.join('\n'));
-  return undefined;
+  return live?.drift ? 3 : undefined;
 }
