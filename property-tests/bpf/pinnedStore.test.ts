@@ -178,4 +178,26 @@ it('lookup: a value, or undefined for an absent key; LPM trie entries read back 
   });
 });
 
+it('an LPM trie of more entries than one batch read takes (4,096) reads back whole, once each', () => {
+  withPinned((store, root) => {
+    const n = 5000, ks = 16, vs = 4; // struct srcrange_key, srcrange_val
+    const keys = new Uint8Array(n * ks), values = new Uint8Array(n * vs);
+    const d = new DataView(keys.buffer);
+    for (let i = 0; i < n; i++) {
+      d.setUint32(i * ks, 96, true); // the frontend's 64 bits and the whole client address
+      d.setUint32(i * ks + 4, 0xcb007101); // 203.0.113.1
+      d.setUint16(i * ks + 8, 443);
+      keys[i * ks + 10] = 6;
+      d.setUint32(i * ks + 12, 0x0a000000 + i);
+      values[i * vs] = 1;
+    }
+    const fd = S.objGet(`${root}/sl_srcrange`)!;
+    S.mapUpdateBatch(fd, keys, values, n);
+    S.close(fd);
+    const read = store.entries('sl_srcrange');
+    assert.is(read.length, n);
+    assert.is(new Set(read.map(([k]) => Buffer.from(k).toString('hex'))).size, n);
+  }, { 'srcrange-max': 8192 });
+});
+
 test.run();

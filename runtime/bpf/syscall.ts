@@ -141,7 +141,8 @@ export function mapDeleteBatch(fd: number, keys: Uint8Array, count: number): voi
  * keys and values, until the map is read through. */
 export function mapLookupAll(fd: number, keySize: number, valueSize: number, each: (keys: Uint8Array, values: Uint8Array, n: number) => void, chunk = 4096): void {
   const keys = new Uint8Array(chunk * keySize), values = new Uint8Array(chunk * valueSize);
-  const tokenIn = new Uint8Array(8), tokenOut = new Uint8Array(8);
+  // The position token: a hash map's is a 4-byte bucket, the generic batch ops' (LPM tries) a whole key.
+  const tokenIn = new Uint8Array(Math.max(8, keySize)), tokenOut = new Uint8Array(Math.max(8, keySize));
   let first = true;
   for (;;) {
     const a = batchAttr(fd, first ? null : tokenIn, tokenOut, keys, values, chunk);
