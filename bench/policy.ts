@@ -91,12 +91,18 @@ function changes(): [string, Uint8Array, Uint8Array][] {
     apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'by-release', namespace: ns(0) },
     spec: { podSelector: { matchLabels: { app: 'app-0' } }, ingress: [{ from: [{ podSelector: { matchLabels: { release: 'stable' } } }] }] },
   });
+  // the only policy naming its key, edited: the key stays in use, so no pod is re-identified
+  const keyPolicyOn = (port: number) => rec({
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'by-release', namespace: ns(0) },
+    spec: { podSelector: { matchLabels: { app: 'app-0' } }, ingress: [{ from: [{ podSelector: { matchLabels: { release: 'stable' } } }], ports: [{ port }] }] },
+  });
   return [
     ['one pod added', encodeRecords([extra]), encodeRecords([del(extra)])],
     ['one pod relabelled', encodeRecords([pod(remote, nodeOf(remote), 3)]), encodeRecords([pod(remote, nodeOf(remote))])],
     ['one policy edited', encodeRecords([policies(0, 5353)[1]]), encodeRecords([policies(0)[1]])],
     ['one namespace relabelled', encodeRecords([namespace(joining, `t${i % TEAMS}`)]), encodeRecords([namespace(joining)])],
     ['a label key newly used by a selector', encodeRecords([keyPolicy]), encodeRecords([del(keyPolicy)])],
+    ['one policy edited, the only one naming its label key', encodeRecords([keyPolicyOn(80)]), encodeRecords([keyPolicyOn(81)])],
     ['one local pod relabelled out of its group', encodeRecords([pod(local, 0, 3)]), encodeRecords([pod(local, 0)])],
   ];
 }

@@ -18,6 +18,26 @@ export function countKey(m: Map<string, i32>, k: string, d: i32, flipped: Set<st
   if (n == 0 || n == d) flipped.add(k);
 }
 
+/** Adds d to k's count in m (absent when 0), and to its delta this batch. */
+function addCount(m: Map<string, i32>, k: string, d: i32, deltas: Map<string, i32>): void {
+  const n = (m.has(k) ? m.get(k) : 0) + d;
+  if (n == 0) m.delete(k);
+  else m.set(k, n);
+  deltas.set(k, (deltas.has(k) ? deltas.get(k) : 0) + d);
+}
+
+/** The keys in use (count > 0) now and not before the deltas, or the reverse; in key order. */
+function flips(m: Map<string, i32>, deltas: Map<string, i32>): string[] {
+  const keys = deltas.keys();
+  keys.sort();
+  const out: string[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const now = m.has(keys[i]) ? m.get(keys[i]) : 0;
+    if ((now > 0) != (now - deltas.get(keys[i]) > 0)) out.push(keys[i]);
+  }
+  return out;
+}
+
 function insertSorted(list: Identity[], id: Identity): void {
   let i = list.length;
   list.push(id);
@@ -99,19 +119,21 @@ export class Identities implements World {
     return this.sortedPods!;
   }
 
-  /** K and N: label keys and port names whose count crosses zero re-identify the pods carrying them. */
+  /** K and N: label keys and port names that the batch brings into use or out
+   * of it re-identify the pods carrying them. A key that leaves and comes back
+   * within the batch (a policy edited, the only one naming it) is no change. */
   countKeys(ch: Changes, b: Batch): void {
     const keys = ch.policies.keys();
-    const flippedKeys = new Set<string>(), flippedNames = new Set<string>();
+    const keyDeltas = new Map<string, i32>(), nameDeltas = new Map<string, i32>();
     for (let i = 0; i < keys.length; i++) {
       const old = ch.policies.get(keys[i]);
-      if (old != null) this.count(old, -1, flippedKeys, flippedNames);
-      if (this.objects.policies.has(keys[i])) this.count(this.objects.policies.get(keys[i]), 1, flippedKeys, flippedNames);
+      if (old != null) this.count(old, -1, keyDeltas, nameDeltas);
+      if (this.objects.policies.has(keys[i])) this.count(this.objects.policies.get(keys[i]), 1, keyDeltas, nameDeltas);
     }
     const pk = ch.pods.keys();
     for (let i = 0; i < pk.length; i++) b.pods.add(pk[i]);
-    if (flippedKeys.size + flippedNames.size == 0) return;
-    const fk = flippedKeys.values(), fn = flippedNames.values();
+    const fk = flips(this.labelKeys, keyDeltas), fn = flips(this.portNames, nameDeltas);
+    if (fk.length + fn.length == 0) return;
     const pods = this.objects.pods.values();
     for (let i = 0; i < pods.length; i++) {
       const p = pods[i];
@@ -122,11 +144,11 @@ export class Identities implements World {
     }
   }
 
-  private count(p: Policy, d: i32, fk: Set<string>, fn: Set<string>): void {
+  private count(p: Policy, d: i32, keyDeltas: Map<string, i32>, nameDeltas: Map<string, i32>): void {
     const keys: string[] = [], names: string[] = [];
     selectorKeys(p, keys, names);
-    for (let i = 0; i < keys.length; i++) countKey(this.labelKeys, keys[i], d, fk);
-    for (let i = 0; i < names.length; i++) countKey(this.portNames, names[i], d, fn);
+    for (let i = 0; i < keys.length; i++) addCount(this.labelKeys, keys[i], d, keyDeltas);
+    for (let i = 0; i < names.length; i++) addCount(this.portNames, names[i], d, nameDeltas);
   }
 
   private identityKey(p: Pod): string {
