@@ -5,6 +5,7 @@ import { benchCompiler } from './compiler.ts';
 import { benchDatapath } from './datapath.ts';
 import { benchEventLog } from './eventLog.ts';
 import { benchPolicy } from './policy.ts';
+import { benchPolicyDatapath } from './policyDatapath.ts';
 
 const benches: Record<string, (args: string[]) => void | Promise<void>> = {
   compiler: () => benchCompiler(),
@@ -12,8 +13,9 @@ const benches: Record<string, (args: string[]) => void | Promise<void>> = {
   policy: () => benchPolicy(),
   churn: (args) => benchAgentChurn(args),
   datapath: (args) => benchDatapath(args), // root, network namespaces, ~15 min: only when named
+  'policy-datapath': (args) => benchPolicyDatapath(args), // root, network namespaces, ~10 min: only when named
 };
-const byDefault = Object.keys(benches).filter((name) => name !== 'datapath');
+const byDefault = Object.keys(benches).filter((name) => name !== 'datapath' && name !== 'policy-datapath');
 const argv = process.argv.slice(2);
 const first = argv.findIndex((a) => a.startsWith('-'));
 const names = first < 0 ? argv : argv.slice(0, first), flags = first < 0 ? [] : argv.slice(first);

@@ -21,12 +21,12 @@ const SCRATCH_OF_RUN = /^sluice-bench-(\d+)-/;
 /** The commands the benchmark starts inside its namespaces. */
 const OURS = /\b(acceptd|connlat|iperf3|nft|iptables[\w-]*|node|nsenter|timeout|taskset)\b/;
 
-/** Whether pid is a datapath benchmark that is still running (a pid reused by something else is not). */
+/** Whether pid is a datapath benchmark (or the policy datapath one, which shares these names) that is still running (a pid reused by something else is not). */
 export function runIsLive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.some((a) => a.endsWith('bench/main.ts')) && argv.includes('datapath');
+    return argv.some((a) => a.endsWith('bench/main.ts')) && (argv.includes('datapath') || argv.includes('policy-datapath'));
   } catch {
     return false;
   }

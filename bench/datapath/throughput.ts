@@ -82,7 +82,7 @@ const PORT = 5201;
 type Measured = Omit<ThroughputSample, 'dataplane' | 'mtu' | 'services' | 'rep' | 'slot' | 'target'>;
 
 /** One iperf3 run through the lane to target, against a fresh one-off server (a stalled test cannot hold up the next). */
-async function iperfRun(r: BenchRun, lane: Lane, target: Target, o: ThroughputOptions): Promise<Measured> {
+export async function iperfRun(r: BenchRun, lane: Lane, target: Target, o: Pick<ThroughputOptions, 'seconds' | 'quiet'>): Promise<Measured> {
   const server = lane.backends[0];
   const stopServer = r.servers.start(inNs(server, ['taskset', '-c', String(SERVER_CPU), 'iperf3', '-s', '-1', '-p', String(PORT), '--rcv-timeout', '5000']),
     o.seconds + 40);

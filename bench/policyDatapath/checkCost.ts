@@ -1,0 +1,106 @@
+// The NetworkPolicy check's own cost, by BPF_PROG_TEST_RUN, against the
+// number of rules selecting the server: the servers' policy maps filled by
+// the real compiler from clusterOf(rules) and pinned; then the kernel runs
+// check.bpf.c's `check` (pol_verdict, the datapath's code) and `baseline`
+// (the same packet read, no check) `repeat` times per call on an allowed
+// and a denied packet, and reports the mean per run; check - baseline is the
+// check. Also the whole sl_from_pod for a denied first packet (which is
+// never tracked, so every run is a first packet), and its instructions:
+// the same at every size. The kernel runs the programs in a scratch
+// namespace of the run's, so their route lookups see nothing of the host's.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ensurePinRoot, removePinRoot } from '../../runtime/bpf/bpffs.ts';
+import { BpfObject } from '../../runtime/bpf/libbpf.ts';
+import { PinnedStore } from '../../runtime/bpf/maps.ts';
+import { inNetns } from '../../runtime/bpf/netns.ts';
+import * as S from '../../runtime/bpf/syscall.ts';
+import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
+import { encodeRecords } from '../../runtime/encode/schema.ts';
+import { Compiler } from '../../runtime/wasm/host.ts';
+import { buildFrame } from '../../property-tests/model/packet.ts';
+import { BACKEND_IPS, CLIENT_IP, deleteNetns } from '../datapath/lane.ts';
+import { median } from '../stats.ts';
+import { clusterOf, NODE, OTHER_IP } from './cluster.ts';
+
+export interface CheckSample {
+  rules: number;
+  entries: { sl_pol: number; sl_polcidr: number; sl_ipid: number };
+  compileMs: number;
+  allowNs: number; // check - baseline, allowed packet
+  denyNs: number;
+  baselineNs: number;
+  programDenyNs: number; // sl_from_pod, a denied first packet
+  programInsns: number; // sl_from_pod's translated instructions
+}
+
+/** Room for 100,000 rules' entries (sl_polcidr holds 16,384 by default) and small state maps. */
+const SIZES: { [map: string]: number } = { sl_pol: 262_144, sl_polcidr: 131_072, sl_polname: 131_072, sl_ct: 4096, sl_affinity: 1024, sl_frag: 1024 };
+
+function load(object: string, pinRoot: string): BpfObject {
+  const obj = new BpfObject(object, pinRoot);
+  for (const [m, n] of Object.entries(SIZES)) obj.setMaxEntries(m, n);
+  obj.load();
+  return obj;
+}
+
+const syn = (src: string) => buildFrame({ ip: { src, dst: BACKEND_IPS[0], l4: { proto: 'tcp', sport: 40000, dport: 80 } } });
+
+export interface CheckOptions { rules: number[]; repeat: number; rounds: number; checkObject: string; sluiceObject: string; pinBase: string; netns: string }
+
+/** Mean ns per run of prog on frame: the median over rounds of the kernel's mean over repeat runs. */
+function perRun(fd: number, frame: Uint8Array, o: CheckOptions): number {
+  const ns = Array.from({ length: o.rounds }, () => S.progTestRun(fd, frame, { repeat: o.repeat }).durationNs);
+  return median(ns);
+}
+
+export function measureCheck(o: CheckOptions, log: (line: string) => void): CheckSample[] {
+  const out: CheckSample[] = [];
+  spawnSync('ip', ['netns', 'add', o.netns]);
+  try {
+    for (const rules of o.rules) {
+      const pinRoot = join(o.pinBase, `check-${rules}`);
+      ensurePinRoot(pinRoot);
+      const objs: BpfObject[] = [];
+      try {
+        const check = load(o.checkObject, pinRoot);
+        objs.push(check);
+        const t0 = performance.now();
+        const compiler = new Compiler({ node: NODE });
+        const diff = compiler.batch(encodeRecords(normalizeAll(clusterOf(rules)).records));
+        const compileMs = performance.now() - t0;
+        const store = PinnedStore.open(pinRoot);
+        const entries = { sl_pol: 0, sl_polcidr: 0, sl_ipid: 0 };
+        try {
+          store.apply(diff);
+          for (const m of Object.keys(entries) as (keyof typeof entries)[]) entries[m] = store.count(m);
+        } finally {
+          store.close();
+        }
+        const sluice = load(o.sluiceObject, pinRoot);
+        objs.push(sluice);
+        const [checkFd, baseFd, podFd] = [check.programFd('check'), check.programFd('baseline'), sluice.programFd('sl_from_pod')];
+        const allow = syn(CLIENT_IP), deny = syn(OTHER_IP);
+        const s = inNetns(o.netns, () => {
+          const verdicts = [S.progTestRun(checkFd, allow).retval, S.progTestRun(checkFd, deny).retval];
+          if (rules > 0 && (verdicts[0] !== 0 || verdicts[1] !== 2)) throw new Error(`the check says ${verdicts} for allow, deny; want 0, 2`);
+          const baselineNs = perRun(baseFd, allow, o);
+          return {
+            baselineNs, allowNs: perRun(checkFd, allow, o) - baselineNs, denyNs: perRun(checkFd, deny, o) - baselineNs,
+            programDenyNs: perRun(podFd, rules > 0 ? deny : allow, o),
+          };
+        });
+        const sample = { rules, entries, compileMs: Math.round(compileMs), ...s, programInsns: S.progInfo(podFd).xlatedBytes / 8 };
+        out.push(sample);
+        log(`check: ${rules} rules (sl_pol ${entries.sl_pol}, sl_polcidr ${entries.sl_polcidr}): allow ${sample.allowNs} ns, deny ${sample.denyNs} ns` +
+          ` (baseline ${sample.baselineNs} ns); sl_from_pod ${rules > 0 ? 'denied' : 'untracked'} first packet ${sample.programDenyNs} ns, ${sample.programInsns} insns`);
+      } finally {
+        for (const obj of objs) obj.close();
+        removePinRoot(pinRoot);
+      }
+    }
+  } finally {
+    deleteNetns(o.netns);
+  }
+  return out;
+}
