@@ -47,6 +47,7 @@ export class Body {
   tail: u64[] = [];
   rules: Rule[] = [];
   cidrs: Cidr4[] = []; // the trie, sorted by (addr, len), unique
+  cidrSeen: Set<u64> = new Set(); // addr << 8 | len of each of cidrs
   kinds: u8 = 0;
   uses: u8 = 0;
 
@@ -110,11 +111,21 @@ export function peerHasIdentity(p: Peer, policyNs: string, i: Identity, w: World
 }
 
 function addCidr(b: Body, c: Cidr4): void {
-  for (let i = 0; i < b.cidrs.length; i++) {
-    const x = unchecked(b.cidrs[i]);
-    if (x.addr == c.addr && x.len == c.len) return;
-  }
+  const key = ((<u64>c.addr) << 8) | <u64>c.len;
+  if (b.cidrs.length > 0 && b.cidrSeen.has(key)) return;
+  b.cidrSeen.add(key);
   b.cidrs.push(c);
+}
+
+/** The first index of the sorted cidrs whose address is at or above addr. */
+function firstFrom(cidrs: Cidr4[], addr: u32): i32 {
+  let lo = 0, hi = cidrs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (unchecked(cidrs[mid]).addr < addr) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The pods an egress named port reaches through a block: one /32 each. */
@@ -229,10 +240,16 @@ export function expandRule(rule: Rule, policyNs: string, egress: bool, w: World)
   return e;
 }
 
+/** The entries of a block peer: one per trie prefix inside it and inside none
+ * of its excepts. The trie is sorted by address, so the prefixes inside the
+ * block are the run of addresses it spans. */
 function blockEntries(b: Body, p: Peer, ports: PortPrefix[], rule: Rule): void {
-  for (let i = 0; i < b.cidrs.length; i++) {
+  const block = p.block!;
+  // shifts are mod 32: a /0 and a /32 are spelled out
+  const last = block.len == 0 ? <u32>0xffffffff : block.len >= 32 ? block.addr : block.addr | ((<u32>0xffffffff) >>> block.len);
+  for (let i = firstFrom(b.cidrs, block.addr); i < b.cidrs.length && unchecked(b.cidrs[i]).addr <= last; i++) {
     const c = unchecked(b.cidrs[i]);
-    if (!c.within(p.block!)) continue;
+    if (!c.within(block)) continue;
     let excepted = false;
     for (let j = 0; j < p.except.length && !excepted; j++) excepted = c.within(unchecked(p.except[j]));
     if (excepted) continue;
