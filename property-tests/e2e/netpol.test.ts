@@ -7,7 +7,9 @@
 // externalTrafficPolicy Local and x/b through one that --dsr takes to the
 // other node, from an address inside an ipBlock and one outside it. Every
 // answer must be the reference evaluator's verdict for the step (a Service
-// judged on its backend, the client's own address on the NodePorts). Then
+// judged on its backend, the client's own address on the NodePorts), and so
+// must the nodes' own processes reaching the ClusterIP (translated at
+// connect time: x/a's node always, the other by x/a's policy). Then
 // long-lived TCP and UDP flows across a deny: cut on their next packet, and
 // kept with --policy-established keep.
 import { readFileSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { e2eSuite, fixture, parseAnswer, type Item } from './harness.ts';
 import type { Reached } from '../../runtime/testbed/reach.ts';
 
 const DOCS = '192.0.2.10', OTHER = '198.51.100.10'; // external client addresses: inside and outside the ipBlock
-const NODE1 = '172.30.10.11';
+const NODE1 = '172.30.10.11', NODE2 = '172.30.10.12';
 const HAIRPIN = '169.254.42.1'; // sluice's default --hairpin-ip
 const SVC_A = '10.83.0.10'; // x/svc-a: 8080 -> x/a:80, TCP and UDP
 const EDGE = 30080, EDGE_B = 30081; // NodePorts: x/a (Local, node-1), x/b (Cluster, node-2: --dsr)
@@ -122,6 +124,19 @@ async function checkExternal(items: Item[], step: string): Promise<void> {
 }
 
 const BASE = (yaml.load(readFileSync(fixture('e2e-netpol.yaml'), 'utf8')) as { items: Item[] }).items;
+/** The nodes' own processes (host network, translated at connect time) to x/svc-a: node-1's is x/a's own node, node-2's meets its ingress policy. */
+async function checkHosts(items: Item[], step: string): Promise<void> {
+  const ev = evaluator(items), xa = ipOf(pods(items).find((p) => keyOf(p) === 'x/a')!);
+  const nodes = [['node-1', NODE1], ['node-2', NODE2]] as const;
+  const got = await Promise.all(nodes.map(([n]) => bed.run(`node/${n}`, 'reach', ['--timeout', '1000', `tcp:${SVC_A}:8080`])));
+  nodes.forEach(([n, ip], i) => {
+    const [r] = JSON.parse(got[i]) as Reached[];
+    const want = ev.evaluate({ src: ip, dst: xa, protocol: 'TCP', port: 80 }).allowed;
+    const a = r.answer === undefined ? undefined : parseAnswer(r.answer);
+    assert.is(r.outcome === 'answered' && a?.backend === 'x/a' && a.client === ip, want, `${step}: ${n}'s own process -> ${SVC_A}:8080 (x/a): ${r.outcome} ${r.answer ?? ''}`);
+  });
+}
+
 let current: Item[] = [];
 
 test('create, update, relabel and delete: after each step every pair over TCP and UDP, a ClusterIP and two NodePorts answer as the evaluator says', async () => {
@@ -131,7 +146,7 @@ test('create, update, relabel and delete: after each step every pair over TCP an
     current = step.edit(current);
     await bed.applyAll(bed.variant(`step-${n}`, () => current), DSR);
     const [allowed, denied] = await checkMatrix(current, step.name);
-    await checkExternal(current, step.name);
+    await Promise.all([checkExternal(current, step.name), checkHosts(current, step.name)]);
     totals[0] += allowed;
     totals[1] += denied;
     console.log(`# NetworkPolicy step ${n} (${step.name}): ${allowed} probes allowed, ${denied} denied, as the evaluator says`);
