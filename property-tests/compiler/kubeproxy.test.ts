@@ -301,6 +301,22 @@ test('conditions: with nothing ready, serving-and-terminating endpoints are used
   });
 });
 
+test('conditions: an endpoint in two slices is terminating only if both say so (backends.ts merges terminating with &, not |)', () => {
+  // Slice 1 says serving and terminating, slice 2 serving and not terminating: merged, it is neither ready nor
+  // terminating, so neither rule of KEP-1669 takes it. A mutant that merged with | used it as a fallback and
+  // survived the suite (issue 15). The same endpoint alone in slice 1 is a fallback backend.
+  const draining = ep('10.244.1.1', undefined, { ready: false, serving: true, terminating: true });
+  const starting = ep('10.244.1.1', undefined, { ready: false, serving: true, terminating: false });
+  const both = [condSvc('dup', '10.96.0.86'), condSlice('dup', [draining]),
+    slice('shop/dup-2', 'dup', [{ name: 'http', port: 8080 }], [starting])];
+  const view = viewFor(both, 'n1');
+  clean(view);
+  assert.equal(frontsOf(view, 'shop/dup'), { 'ClusterIP 10.96.0.86:80/TCP': fe([]) });
+  assert.equal(frontsOf(viewFor(both.slice(0, 2), 'n1'), 'shop/dup'), { 'ClusterIP 10.96.0.86:80/TCP': fe(bes(['10.244.1.1', 8080])) });
+  // in either order of the slices
+  assert.equal(frontsOf(viewFor([both[0], both[2], both[1]], 'n1'), 'shop/dup'), { 'ClusterIP 10.96.0.86:80/TCP': fe([]) });
+});
+
 test('conditions: publishNotReadyAddresses does not make kube-proxy use a not-ready endpoint (the slice says ready)', () => {
   const objects = [
     svc('shop/pnr', { clusterIP: '10.96.0.85', publishNotReadyAddresses: true, ports: [{ name: 'http', port: 80 }] }),
