@@ -9,7 +9,10 @@ import { randomInt } from 'node:crypto';
 const pattern = process.argv[2] ?? '';
 const moving = process.env.SEED_MOVING ?? String(randomInt(1, 2 ** 31 - 1));
 if (moving !== '0') console.log(`# moving seed ${moving}: replay with SEED_MOVING=${moving} node tools/test.ts ${pattern}`.trimEnd());
-const args = ['node_modules/uvu/bin.js', '--no-color', 'property-tests', `${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*\\.(test|prop)\\.ts$`];
+// A pattern that names a test file (compiler/kubeproxy.prop.ts) runs that file alone.
+const escaped = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const files = /\.(test|prop)\.ts$/.test(pattern) ? `${escaped}$` : `${escaped}.*\\.(test|prop)\\.ts$`;
+const args = ['node_modules/uvu/bin.js', '--no-color', 'property-tests', files];
 const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SEED_MOVING: moving } });
 let out = '';
 child.stdout.on('data', (b: Buffer) => {
