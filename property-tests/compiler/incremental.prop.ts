@@ -14,12 +14,13 @@ import { checkMinimal, compileOnce, dump } from '../model/maps.ts';
 import { finalState } from '../model/state.ts';
 import { check } from '../seed.ts';
 
-/** The least share of histories that must reach each class, by id hash bits: full buckets only happen at few bits. */
+/** The least share of histories that must reach each class, by id hash bits (about 3.5 standard deviations
+ * under the share measured over 500 runs, so a moving seed does not make it flaky): full buckets only at few bits. */
 const SHARES = (idBits: number): { [C in MapClass]: number } => ({
   'backend set without id (full bucket)': idBits === 1 ? 0.1 : 0,
-  'backends left out (full bucket)': idBits < 27 ? 0.05 : 0,
-  'terminating fallback': 0.1,
-  'terminating fallback in a Local set': 0.05,
+  'backends left out (full bucket)': idBits === 1 ? 0.1 : idBits === 2 ? 0.04 : 0,
+  'terminating fallback': 0.08,
+  'terminating fallback in a Local set': 0.02,
   'over 128 backends': 0,
 });
 
