@@ -20,7 +20,20 @@ function sameBackends(a: StaticArray<Backend>, b: StaticArray<Backend>): bool {
   return true;
 }
 
-function hasBset(c: Compiled, name: string): bool {
+// Up to this many backend sets, a scan finds one faster than a set is built.
+const SCAN_MAX: i32 = 16;
+
+/** The names of c's backend sets, as a set when a scan would cost too much: a
+ * Service may have 65,535 ports, and one recompile looks up each old set. */
+function bsetNames(c: Compiled): Set<string> | null {
+  if (c.bsets.length <= SCAN_MAX) return null;
+  const names = new Set<string>();
+  for (let i = 0; i < c.bsets.length; i++) names.add(unchecked(c.bsets[i]).name);
+  return names;
+}
+
+function hasBset(c: Compiled, names: Set<string> | null, name: string): bool {
+  if (names) return names.has(name);
   for (let i = 0; i < c.bsets.length; i++) if (unchecked(c.bsets[i]).name == name) return true;
   return false;
 }
@@ -106,9 +119,10 @@ export class Engine {
   private recompile(key: string, t: Touched): void {
     const old = this.compiled.has(key) ? this.compiled.get(key) : Compiled.NOTHING;
     const neu = this.cluster.services.has(key) ? compileService(this.cluster, this.cluster.services.get(key)) : Compiled.NOTHING;
+    const neuNames = bsetNames(neu);
     for (let i = 0; i < old.bsets.length; i++) {
       const name = unchecked(old.bsets[i]).name;
-      if (hasBset(neu, name)) continue;
+      if (hasBset(neu, neuNames, name)) continue;
       this.snapshot(name, t);
       this.bsets.delete(name);
       t.buckets.add(this.ids.remove(name));
@@ -149,6 +163,7 @@ export class Engine {
     const byId = new Array<u64>(names.length);
     for (let i = 0; i < names.length; i++) unchecked(byId[i] = ((<u64>this.ids.get(names[i])) << 32) | <u64>i);
     byId.sort();
+    const owners = new Set<string>(); // whose frontends are in t.fronts already
     for (let i = 0; i < byId.length; i++) {
       const name = unchecked(names[<i32>(<u32>unchecked(byId[i]))]);
       const old = t.bsets.get(name);
@@ -161,8 +176,10 @@ export class Engine {
       } else {
         owner = old!.spec.owner;
       }
-      // The values of its frontends carry the set's id and size.
-      if (!this.compiled.has(owner)) continue;
+      // The values of its frontends carry the set's id and size: once per
+      // owner, not once per set (a Service has a set or two per port).
+      if (owners.has(owner) || !this.compiled.has(owner)) continue;
+      owners.add(owner);
       const fronts = this.compiled.get(owner).fronts;
       for (let j = 0; j < fronts.length; j++) t.fronts.add(unchecked(fronts[j]).key);
     }
