@@ -39,7 +39,7 @@ function service(ports: number): Record {
   return {
     kind: R.KIND_SERVICE, namespace: 'bench', name: 'big', op: 'upsert',
     body: {
-      type: R.SVC_TYPE_CLUSTER_IP, flags: 0, healthCheckNodePort: 0, affinityTimeout: 0,
+      type: R.SVC_TYPE_CLUSTER_IP, flags: 0, healthCheckNodePort: 0, affinityTimeout: 0, created: 0,
       clusterIPs: [ip(0x0a600001)], externalIPs: [], loadBalancerIPs: [], sourceRanges: [],
       ports: Array.from({ length: ports }, (_, i) => ({ name: portName(ports, i), proto: R.PROTO_TCP, port: i + 1, nodePort: 0, targetPort: i + 1, targetPortName: '' })),
     },

@@ -2,6 +2,7 @@
 // frontends and backend sets, and what the maps hold; a batch recompiles
 // only the Services it touched, then diffs the entries those Services
 // (and any backend set whose id moved) had before against what they have now.
+import { SL_KIND_CLUSTER_IP } from './abi/layouts';
 import { Backend } from './backends';
 import { Cluster } from './cluster';
 import { MapSet, writeDiff } from './diff';
@@ -38,6 +39,25 @@ function hasBset(c: Compiled, names: Set<string> | null, name: string): bool {
   return false;
 }
 
+// Which of two Services claiming one frontend keeps it (CVE-2020-8554: any
+// namespace may write externalIPs, and a LoadBalancer's status): a ClusterIP,
+// which the API server allocates, before any other kind; then the older
+// Service (creationTimestamp); then the first by namespace/name. It depends
+// on the claimants only, never on the order they came in.
+function precedes(a: Front, b: Front): bool {
+  const ca = a.kind == SL_KIND_CLUSTER_IP, cb = b.kind == SL_KIND_CLUSTER_IP;
+  if (ca != cb) return ca;
+  if (a.created != b.created) return a.created < b.created;
+  return a.owner < b.owner;
+}
+
+/** Why winner precedes loser, for the loser's problem. */
+function whyFirst(winner: Front, loser: Front): string {
+  if (winner.kind == SL_KIND_CLUSTER_IP && loser.kind != SL_KIND_CLUSTER_IP) return 'a ClusterIP comes before any other claim';
+  if (winner.created != loser.created) return 'the older Service comes first';
+  return 'created at the same time: the first by namespace/name';
+}
+
 /** What one batch changed, gathered before anything is emitted. */
 class Touched {
   bsets: Map<string, BsetState | null> = new Map(); // state before the batch; null: did not exist
@@ -50,7 +70,7 @@ export class Engine {
   compiled: Map<string, Compiled> = new Map();
   bsets: Map<string, BsetSpec> = new Map();
   ids: NameIds = new NameIds();
-  claims: Map<u64, Front[]> = new Map(); // frontend key -> claimants, by owner name
+  claims: Map<u64, Front[]> = new Map(); // frontend key -> claimants, by precedes()
   emitted: Map<u64, FrontState> = new Map();
   /** Moves on whenever problems() may have changed: reading them walks everything. */
   problemsVersion: u32 = 0;
@@ -94,7 +114,7 @@ export class Engine {
       const fs = claims[i];
       for (let j = 1; j < fs.length; j++) {
         ps.push(new Problem('Service ' + fs[j].owner, fs[j].field, 'frontend ' + describeKey(fs[j].key) +
-          ' is also claimed by Service ' + fs[0].owner + ', which keeps it (first by name)'));
+          ' is also claimed by Service ' + fs[0].owner + ', which keeps it (' + whyFirst(fs[0], fs[j]) + ')'));
       }
     }
     const names = this.bsets.keys();
@@ -216,7 +236,7 @@ export class Engine {
     const fs = this.claims.get(f.key);
     fs.push(f);
     this.problemsVersion++; // a second claimant: a conflict
-    for (let i = fs.length - 1; i > 0 && fs[i - 1].owner > f.owner; i--) {
+    for (let i = fs.length - 1; i > 0 && precedes(f, fs[i - 1]); i--) {
       fs[i] = fs[i - 1];
       fs[i - 1] = f;
     }

@@ -30,6 +30,7 @@ export class Service {
   type: u8 = 0;
   flags: u8 = 0;
   affinity: u32 = 0;
+  created: u32 = 0; // creationTimestamp, s: the older Service keeps a contested frontend
   clusterIPs: StaticArray<u32> = NO_IPS;
   externalIPs: StaticArray<u32> = NO_IPS;
   lbIPs: StaticArray<u32> = NO_IPS;
@@ -69,6 +70,7 @@ export function readService(r: Reader, key: string): Service {
   s.flags = r.u8();
   r.u16(); // healthCheckNodePort: served by the agent, not compiled
   s.affinity = r.u32();
+  s.created = r.u32();
   s.clusterIPs = ips(r);
   s.externalIPs = ips(r);
   s.lbIPs = ips(r);

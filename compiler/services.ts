@@ -24,6 +24,7 @@ export class Front {
   constructor(
     public key: u64, // svc_key bytes as a number: vip, port, proto, scope
     public owner: string, // "namespace/name" of the Service
+    public created: u32, // the Service's creationTimestamp: the older keeps a contested frontend
     public kind: u8,
     public flags: u8,
     public bset: string, // backend set name
@@ -130,7 +131,7 @@ class Builder {
       return;
     }
     builtKeys.add(key);
-    builtFronts.push(new Front(key, this.svc.key, <u8>kind, <u8>flags, bset, this.svc.affinity, ranges, field));
+    builtFronts.push(new Front(key, this.svc.key, this.svc.created, <u8>kind, <u8>flags, bset, this.svc.affinity, ranges, field));
   }
 
   problem(field: string, reason: string): void {
