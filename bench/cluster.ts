@@ -14,7 +14,7 @@ export function service(i: number): Record {
   return {
     kind: R.KIND_SERVICE, namespace: 'bench', name: `svc-${i}`, op: 'upsert',
     body: {
-      type: R.SVC_TYPE_CLUSTER_IP, flags: 0, healthCheckNodePort: 0, affinityTimeout: 0,
+      type: R.SVC_TYPE_CLUSTER_IP, flags: 0, healthCheckNodePort: 0, affinityTimeout: 0, created: 0,
       clusterIPs: [ip(SERVICE_BASE + i)], externalIPs: [], loadBalancerIPs: [], sourceRanges: [],
       ports: [{ name: 'http', proto: R.PROTO_TCP, port: 80, nodePort: 0, targetPort: 8080, targetPortName: '' }],
     },

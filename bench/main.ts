@@ -4,9 +4,11 @@ import { benchAgentChurn } from './agentChurn.ts';
 import { benchCompiler } from './compiler.ts';
 import { benchDatapath } from './datapath.ts';
 import { benchEventLog } from './eventLog.ts';
+import { benchServiceSize } from './serviceSize.ts';
 
 const benches: Record<string, (args: string[]) => void | Promise<void>> = {
   compiler: () => benchCompiler(),
+  size: (args) => benchServiceSize(args),
   log: () => benchEventLog(),
   churn: (args) => benchAgentChurn(args),
   datapath: (args) => benchDatapath(args), // root, network namespaces, ~15 min: only when named

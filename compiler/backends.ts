@@ -40,11 +40,7 @@ function candidates(cluster: Cluster, svc: Service, sp: ServicePort): void {
   for (let i = 0; i < slices.length; i++) {
     const s = unchecked(slices[i]);
     if (s.addressType != ADDR_IPV4) continue;
-    let port: u16 = 0;
-    for (let j = 0; j < s.ports.length; j++) {
-      const p = unchecked(s.ports[j]);
-      if (p.name == sp.name && p.proto == sp.proto) port = p.port;
-    }
+    const port = s.portOf(sp.name, sp.proto);
     if (port == 0) continue;
     for (let j = 0; j < s.endpoints.length; j++) {
       const e = unchecked(s.endpoints[j]);

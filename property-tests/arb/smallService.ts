@@ -10,9 +10,12 @@ export const smallService = (): fc.Arbitrary<ServiceBody> => fc.record({
     .map(([fs, headless]) => fs.reduce((a, b) => a | b, headless)),
   healthCheckNodePort: pick(0, 32000),
   affinityTimeout: pick(10800, 30),
+  created: pick(0, 1700000000, 1700000001),
   clusterIPs: poolIps(2, '10.96.0.1', '10.96.0.2', '10.96.0.3'),
-  externalIPs: poolIps(2, '192.0.2.1', '192.0.2.2'),
-  loadBalancerIPs: poolIps(2, '203.0.113.1', '203.0.113.2'),
+  // The pools overlap (a ClusterIP among the externalIPs, an externalIP among the
+  // LoadBalancer IPs), so Services contest frontends: precedence.
+  externalIPs: poolIps(2, '192.0.2.1', '192.0.2.2', '10.96.0.1'),
+  loadBalancerIPs: poolIps(2, '203.0.113.1', '203.0.113.2', '192.0.2.1'),
   sourceRanges: poolCidrs(2, '10.0.0.0/8', '192.168.0.0/16', '0.0.0.0/0'),
   ports: fc.array(fc.record({
     name: weighted([2, ''], [3, 'http'], [1, 'dns']),

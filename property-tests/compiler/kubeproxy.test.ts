@@ -528,6 +528,63 @@ test('two Services claiming one frontend: the first by namespace/name keeps it, 
   assert.equal(Object.keys(frontsOf(view, 'beta/b')).sort(), ['ClusterIP 10.96.3.1:80/UDP', 'ClusterIP 10.96.3.1:81/TCP']);
 });
 
+// ---- Frontend precedence (CVE-2020-8554) -----------------------------------------
+// A ClusterIP, allocated by the API server, keeps its frontend against any
+// externalIP or LoadBalancer IP that names it; otherwise the older Service
+// (metadata.creationTimestamp), then the first by namespace/name. The loser is
+// listed with the field its claim came from.
+
+const born = (o: Json, creationTimestamp: string): Json => ({ ...o, metadata: { ...(o.metadata as Json), creationTimestamp } });
+const kubernetes = born(svc('default/kubernetes', { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, targetPort: 6443 }] }), '2024-03-01T10:00:00Z');
+const apiSlice = slice('default/kubernetes', 'kubernetes', [{ name: 'https', port: 6443 }], [ep('192.168.1.10')]);
+
+test('precedence: an externalIP naming the kubernetes ClusterIP loses, even from an older Service first by name', () => {
+  const mitm = born(svc('aaa/mitm', { clusterIP: '10.96.7.7', externalIPs: ['10.96.0.1'], ports: [{ name: 'https', port: 443, targetPort: 8443 }] }), '2020-01-01T00:00:00Z');
+  const view = viewFor([kubernetes, apiSlice, mitm, slice('aaa/mitm-1', 'mitm', [{ name: 'https', port: 8443 }], [ep('10.244.1.66')])], 'n1');
+  assert.equal(frontsOf(view, 'default/kubernetes'), { 'ClusterIP 10.96.0.1:443/TCP': fe(bes(['192.168.1.10', 6443])) });
+  assert.equal(Object.keys(frontsOf(view, 'aaa/mitm')), ['ClusterIP 10.96.7.7:443/TCP'], 'mitm keeps its own ClusterIP only');
+  assert.equal(findings(view.rejected), [{ object: 'Service aaa/mitm', field: 'spec.externalIPs' }]);
+  assert.match(view.rejected[0].reason, /10\.96\.0\.1:443\/TCP.*default\/kubernetes/);
+});
+
+test('precedence: a LoadBalancer ingress IP naming a ClusterIP loses too', () => {
+  const lb = born(svc('aaa/lb', { type: 'LoadBalancer', clusterIP: '10.96.7.8', ports: [{ name: 'https', port: 443, nodePort: 30443 }] }, lbStatus('10.96.0.1')),
+    '2020-01-01T00:00:00Z');
+  const view = viewFor([kubernetes, apiSlice, lb], 'n1');
+  assert.equal(Object.keys(frontsOf(view, 'default/kubernetes')), ['ClusterIP 10.96.0.1:443/TCP']);
+  assert.equal(frontsOf(view, 'default/kubernetes')['ClusterIP 10.96.0.1:443/TCP'].backends, bes(['192.168.1.10', 6443]));
+  assert.equal(findings(view.rejected), [{ object: 'Service aaa/lb', field: 'status.loadBalancer.ingress' }]);
+});
+
+test('precedence: between externalIPs and LoadBalancer IPs the older Service wins, not the first by name', () => {
+  const old = born(svc('zzz/old', { clusterIP: '10.96.7.1', externalIPs: ['198.51.100.5'], ports: [{ name: 'http', port: 80 }] }), '2023-05-01T00:00:00Z');
+  const young = born(svc('aaa/young', { type: 'LoadBalancer', clusterIP: '10.96.7.2', ports: [{ name: 'http', port: 80, nodePort: 30080 }] },
+    lbStatus('198.51.100.5')), '2023-05-01T00:00:01Z');
+  const other = born(svc('mmm/other', { clusterIP: '10.96.7.3', externalIPs: ['198.51.100.5'], ports: [{ name: 'http', port: 80 }] }), '2025-01-01T00:00:00Z');
+  const view = viewFor([young, other, old], 'n1');
+  assert.ok(frontsOf(view, 'zzz/old')['ExternalIP 198.51.100.5:80/TCP'], JSON.stringify(view.frontends));
+  assert.equal(findings(view.rejected), [
+    { object: 'Service aaa/young', field: 'status.loadBalancer.ingress' },
+    { object: 'Service mmm/other', field: 'spec.externalIPs' },
+  ]);
+  for (const r of view.rejected) assert.match(r.reason, /zzz\/old/);
+});
+
+test('precedence: the same creationTimestamp (or none) falls back to the first by namespace/name', () => {
+  const at = '2023-05-01T00:00:00Z';
+  const a = born(svc('bbb/a', { clusterIP: '10.96.7.1', externalIPs: ['198.51.100.5'], ports: [{ name: 'http', port: 80 }] }), at);
+  const b = born(svc('aaa/b', { clusterIP: '10.96.7.2', externalIPs: ['198.51.100.5'], ports: [{ name: 'http', port: 80 }] }), at);
+  assert.equal(findings(viewFor([a, b], 'n1').rejected), [{ object: 'Service bbb/a', field: 'spec.externalIPs' }]);
+  const c = svc('ccc/c', { clusterIP: '10.96.7.3', externalIPs: ['198.51.100.6'], ports: [{ name: 'http', port: 80 }] });
+  const d = svc('ddd/d', { clusterIP: '10.96.7.4', externalIPs: ['198.51.100.6'], ports: [{ name: 'http', port: 80 }] });
+  assert.equal(findings(viewFor([d, c], 'n1').rejected), [{ object: 'Service ddd/d', field: 'spec.externalIPs' }]);
+});
+
+test('precedence: an invalid creationTimestamp rejects the Service, naming the field', () => {
+  const bad = born(svc('shop/bad', { clusterIP: '10.96.7.9', ports: [{ name: 'http', port: 80 }] }), 'yesterday');
+  assert.equal(findings(viewFor([bad], 'n1').rejected), [{ object: 'Service shop/bad', field: 'metadata.creationTimestamp' }]);
+});
+
 // ---- Determinism -------------------------------------------------------------------
 
 test('the compiled view and maps do not depend on the order of the input objects', () => {

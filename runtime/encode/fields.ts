@@ -76,6 +76,21 @@ export function oneOf<T extends string>(v: unknown, field: string, allowed: read
   return s as T;
 }
 
+// RFC 3339, as metav1.Time is written: a date, a time, an optional fraction, Z or an offset.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const U32_MAX = 0xffffffff;
+
+/** A metav1.Time as whole seconds since 1970 (the fraction dropped), 0 when absent. */
+export function timestamp(v: unknown, field: string): number {
+  const s = string(v, field);
+  if (s === '') return 0;
+  const ms = RFC3339.test(s) ? Date.parse(s.toUpperCase()) : NaN;
+  if (Number.isNaN(ms)) throw new Invalid(field, `${shown(s)} is not an RFC 3339 time`);
+  const secs = Math.floor(ms / 1000);
+  if (secs < 0 || secs > U32_MAX) throw new Invalid(field, `${shown(s)} is not between 1970 and 2106`);
+  return secs;
+}
+
 /** Path of a map entry: metadata.labels["app"]. */
 export function keyPath(field: string, key: string): string {
   return `${field}[${JSON.stringify(key)}]`;

@@ -2,7 +2,7 @@
 // written by hand means what it would mean once stored in a cluster.
 import * as R from '../../compiler/abi/records.ts';
 import { cidrv4, ipv4, type Noter } from './addresses.ts';
-import { absent, boolean, integer, Invalid, list, object, oneOf, string, type Obj } from './fields.ts';
+import { absent, boolean, integer, Invalid, list, object, oneOf, string, timestamp, type Obj } from './fields.ts';
 import type { Ip } from './ip.ts';
 import { numberOrName, port, protocol } from './ports.ts';
 import type { ServiceBody, ServicePort } from './schema.ts';
@@ -31,6 +31,7 @@ export function normalizeService(o: Obj, note: Noter): ServiceBody {
     flags,
     healthCheckNodePort: integer(spec.healthCheckNodePort, 'spec.healthCheckNodePort', 0, 65535) ?? 0,
     affinityTimeout,
+    created: timestamp(object(o.metadata, 'metadata').creationTimestamp, 'metadata.creationTimestamp'),
     clusterIPs: cluster.ips,
     externalIPs: present(list(spec.externalIPs, 'spec.externalIPs').map((v, i) => ipv4(v, `spec.externalIPs[${i}]`, note))),
     loadBalancerIPs: ingressIPs(o.status, note),

@@ -22,10 +22,12 @@ const selector: Codec<Selector> = struct<Selector>({
 export interface ServicePort { name: string; proto: number; port: number; nodePort: number; targetPort: number; targetPortName: string }
 export interface ServiceBody {
   type: number; flags: number; healthCheckNodePort: number; affinityTimeout: number;
+  /** metadata.creationTimestamp in seconds, 0 when unset: the older of two Services claiming a frontend keeps it. */
+  created: number;
   clusterIPs: Ip[]; externalIPs: Ip[]; loadBalancerIPs: Ip[]; sourceRanges: Cidr[]; ports: ServicePort[];
 }
 const service = struct<ServiceBody>({
-  type: u8, flags: u8, healthCheckNodePort: u16, affinityTimeout: u32,
+  type: u8, flags: u8, healthCheckNodePort: u16, affinityTimeout: u32, created: u32,
   clusterIPs: list(ip), externalIPs: list(ip), loadBalancerIPs: list(ip), sourceRanges: list(cidr),
   ports: list(struct<ServicePort>({ name: str, proto: u8, port: u16, nodePort: u16, targetPort: u16, targetPortName: str })),
 });
