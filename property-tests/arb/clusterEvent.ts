@@ -34,7 +34,7 @@ const crowd = (): fc.Arbitrary<Record[]> => fc.tuple(fc.integer({ min: 30, max: 
   .map(([services, endpoints]) => [
     ...Array.from({ length: services }, (_, i): Record => ({
       kind: R.KIND_SERVICE, op: 'upsert', namespace: 'c', name: `c${i}`,
-      body: { type: R.SVC_TYPE_CLUSTER_IP, flags: 0, healthCheckNodePort: 0, affinityTimeout: 0, clusterIPs: [ip(97, i)], externalIPs: [],
+      body: { type: R.SVC_TYPE_CLUSTER_IP, flags: 0, healthCheckNodePort: 0, affinityTimeout: 0, created: 0, clusterIPs: [ip(97, i)], externalIPs: [],
         loadBalancerIPs: [], sourceRanges: [], ports: [{ name: '', proto: R.PROTO_TCP, port: 80, nodePort: 0, targetPort: 8080, targetPortName: '' }] },
     })),
     { kind: R.KIND_ENDPOINT_SLICE, op: 'upsert', namespace: 'c', name: 'c0-1', body: {
