@@ -13,7 +13,7 @@ import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSyn
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mutantKey } from './summary.ts';
-import { FOLDERS, testOrder, type Folder } from './tests.ts';
+import { testOrder } from './tests.ts';
 
 const stage = process.argv[2];
 if (!stage) throw new Error('usage: runMutant.ts STAGE');
@@ -84,7 +84,7 @@ function locate(id: number): { file: string; first: number; count: number } {
 
 /** Mutant i of a staged file, with its key for the summary; every mutant of
  * the file is worked out at its first, and kept for the rest (Babel is slow to load). */
-async function mutated(file: string, count: number, i: number): Promise<{ text: string; key: string }> {
+async function mutantText(file: string, count: number, i: number): Promise<{ text: string; key: string }> {
   const cache = join(work, 'mutants', `${file.replaceAll('/', '-')}.json`);
   if (!existsSync(cache)) {
     const { applyMutant, mutantsOf } = await import('./spliceMutant.ts');
@@ -100,29 +100,29 @@ async function mutated(file: string, count: number, i: number): Promise<{ text: 
   return (JSON.parse(readFileSync(cache, 'utf8')) as { text: string; key: string }[])[i];
 }
 
-async function prepare(): Promise<Folder | undefined> {
+/** Puts the mutant in place; returns the mutated file (undefined for the dry run). */
+async function prepare(): Promise<string | undefined> {
   if (active === undefined) {
     copyFileSync(pristineWasm, wasm);
     return undefined;
   }
   const { file, first, count } = locate(Number(active));
-  const folder = (Object.keys(FOLDERS) as Folder[]).find((f) => file.startsWith(`${f}/`));
-  if (folder !== 'compiler') {
+  if (!file.startsWith('compiler/')) {
     copyFileSync(pristineWasm, wasm);
-    return folder;
+    return file;
   }
-  const { text, key } = await mutated(file, count, Number(active) - first);
+  const { text, key } = await mutantText(file, count, Number(active) - first);
   const built = build(new Map([[file, text]]));
   if (built !== true) {
     appendFileSync(join(stage, '..', 'compile-errors.txt'), `${JSON.stringify([key, built])}\n`);
     process.exit(1);
   }
-  return folder;
+  return file;
 }
 
 setUp();
-const folder = await prepare();
+const mutated = await prepare();
 const all = files(join(work, 'property-tests')).map((f) => relative(join(work, 'property-tests'), f));
-const run = spawnSync(process.execPath, ['tools/mutate/bail.ts', ...testOrder(all, folder).map((f) => join('property-tests', f))],
+const run = spawnSync(process.execPath, ['tools/mutate/bail.ts', ...testOrder(work, all, mutated).map((f) => join('property-tests', f))],
   { cwd: work, stdio: 'inherit', env: { ...process.env, SEED: '42', SEED_MOVING: '0' } });
 process.exit(run.status ?? 1);
