@@ -2,13 +2,16 @@
 // `kubectl get -o json` prints them), the compiled node view out. Every
 // expected value is written from Kubernetes and kube-proxy semantics
 // (pkg/proxy: service.go, endpointslicecache.go, topology.go), not from what
-// the compiler happens to print.
+// the compiler happens to print. Each example is also a named case of
+// kubeproxy.prop.ts: where nothing is rejected, the view must equal the
+// kube-proxy model's (model/kubeProxy.ts) as well.
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileObjects } from '../../runtime/cli/compile.ts';
 import type { Backend, View } from '../../runtime/view/frontends.ts';
-import { bes, ep, frontsOf, lbStatus, node, slice, svc, viewFor, type Json } from '../model/kube.ts';
+import { bes, ep, frontsOf, lbStatus, node, slice, svc, viewFor as compiledView, type Json } from '../model/kube.ts';
+import { frontendId, kubeProxyModel } from '../model/kubeProxy.ts';
 import { check } from '../seed.ts';
 
 /** What a frontend should look like, past its identity. */
@@ -16,8 +19,21 @@ const fe = (backends: Backend[], more: object = {}) => ({ trafficPolicy: 'Cluste
 const local = (backends: Backend[], more: object = {}) => fe(backends, { trafficPolicy: 'Local', ...more });
 const findings = (xs: { object: string; field: string }[]) => xs.map(({ object, field }) => ({ object, field }));
 
+const inputs = new WeakMap<View, [Json[], string]>();
+
+/** The compiled view, remembering its input for clean(). */
+function viewFor(objects: unknown[], nodeName: string): View {
+  const view = compiledView(objects, nodeName);
+  inputs.set(view, [objects as Json[], nodeName]);
+  return view;
+}
+
+/** Nothing rejected, and the view is what the kube-proxy model gives for the same input. */
 function clean(view: View): void {
   assert.equal(view.rejected, [], 'nothing rejected');
+  const [objects, nodeName] = inputs.get(view)!;
+  const byId = <T extends { ip: string; port: number; protocol: string }>(fs: T[]) => Object.fromEntries(fs.map((f) => [frontendId(f), f]));
+  assert.equal(byId(view.frontends), byId(kubeProxyModel(objects, nodeName).frontends), 'the kube-proxy model agrees');
 }
 
 const NODES = [
