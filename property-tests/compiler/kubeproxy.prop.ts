@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import { compileObjects } from '../../runtime/cli/compile.ts';
 import { layoutOf, type MapStore } from '../../runtime/maps/store.ts';
+import { loadSnapshot } from '../../runtime/sources/snapshot.ts';
 import { ipText } from '../../runtime/view/frontends.ts';
 import { uintReader } from '../../runtime/view/fieldReader.ts';
 import { kubeCluster } from '../arb/kubeCluster.ts';
@@ -63,6 +64,13 @@ test('the compiled view equals the kube-proxy model for random clusters', () => 
   const coverage = new Coverage('kube-proxy model', SHARES);
   check(fc.property(kubeCluster(), ({ objects, node }) => coverage.run(compare(objects, node))), { numRuns: 300 });
   coverage.check();
+});
+
+test('examples/cluster.yaml: each node\'s view equals the model', () => {
+  const { objects } = loadSnapshot([new URL('../../examples/cluster.yaml', import.meta.url).pathname]);
+  const nodes = (objects as Json[]).filter((o) => o.kind === 'Node').map((o) => (o.metadata as Json).name as string);
+  assert.equal(nodes.length, 2);
+  for (const n of nodes) compare(objects as Json[], n);
 });
 
 test.run();
