@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAPS } from '../../runtime/abi/layouts.generated.ts';
 import { opCount, type MapDiff } from '../../runtime/maps/mapDiff.ts';
+import { imageStore } from '../../runtime/maps/imageStore.ts';
 import { reconcile } from '../../runtime/maps/reconcile.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import { mapContents } from '../arb/mapContents.ts';
@@ -43,6 +44,25 @@ test('reconcile turns live into desired with minimal ops', () => {
     assert.equal(dump(live), dump(desired));
   }), { numRuns: 300 });
   coverage.check();
+});
+
+test('an image read through imageStore holds what a MemoryStore given the same diff holds', () => {
+  check(fc.property(mapContents(), mapContents(), (a, b) => {
+    const image = imageStore(b), stored = storeOf(b);
+    for (const { name } of MAPS) {
+      assert.equal(image.entries(name), stored.entries(name), name);
+      for (const [k] of [...storeOf(a).entries(name), ...stored.entries(name)]) assert.equal(image.lookup(name, k), stored.lookup(name, k));
+    }
+    assert.equal(reconcile(storeOf(a), image).bytes, reconcile(storeOf(a), stored).bytes, 'the same diff from either');
+  }));
+});
+
+test('imageStore refuses what an image is not: a diff that deletes, a write', () => {
+  const live = storeOf(fc.sample(mapContents().filter((d) => d.sections.length > 0), { numRuns: 1, seed: 1 })[0]);
+  const deletes = reconcile(live, new MemoryStore());
+  const map = deletes.sections[0].map.name;
+  assert.throws(() => imageStore(deletes).entries(map), new RegExp(`the diff deletes from ${map}`));
+  assert.throws(() => imageStore(deletes).apply(deletes), /read-only/);
 });
 
 test('reconciling an image with itself gives an empty diff', () => {
