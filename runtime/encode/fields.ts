@@ -15,10 +15,13 @@ export class Invalid extends Error {
 
 export type Obj = { readonly [key: string]: unknown };
 
-/** How a bad value reads in a reason: strings quoted, containers by kind. */
+const SHOWN_MAX = 64; // characters of a string shown in a reason: a name may be a megabyte
+
+/** How a bad value reads in a reason: strings quoted (a long one cut), containers by kind. */
 export function shown(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (v !== null && typeof v === 'object') return 'an object';
+  if (typeof v === 'string' && v.length > SHOWN_MAX) return `${JSON.stringify(v.slice(0, SHOWN_MAX))}... (${v.length} characters)`;
   return JSON.stringify(v) ?? String(v);
 }
 
