@@ -25,10 +25,15 @@ export interface Normalized {
   notes: Note[];
 }
 
-/** "Service default/web", or "Node n1" for a cluster-scoped object. */
+/** "Service default/web", or "Node n1" for a cluster-scoped object; a name
+ * longer than any valid one is cut (it may be a megabyte, and goes in logs). */
 export function objectName(kind: string, namespace: string, name: string): string {
-  return namespace === '' ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
+  return namespace === '' ? `${kind} ${cut(name)}` : `${kind} ${cut(namespace)}/${cut(name)}`;
 }
+
+const NAME_MAX = 253; // a DNS-1123 subdomain, the longest name of any kind
+
+const cut = (s: string) => (s.length <= NAME_MAX ? s : `${s.slice(0, 64)}... (${s.length} characters)`);
 
 interface KindSpec {
   kind: Kind;
