@@ -12,10 +12,10 @@ import {
   SVC_TYPE_EXTERNAL_NAME, SVC_TYPE_LOAD_BALANCER, SVC_TYPE_NODE_PORT, SVCF_AFFINITY,
   SVCF_EXTERNAL_LOCAL, SVCF_HEADLESS, SVCF_INTERNAL_LOCAL,
 } from './abi/records';
-import { Backend, selectBackends } from './backends';
+import { Backend, selectBackends, selfBackends } from './backends';
 import { Cluster } from './cluster';
 import { assignBackendIds } from './ids';
-import { Cidr, NO_CIDRS, Service } from './model';
+import { Cidr, NO_CIDRS, Service, Slice } from './model';
 import { ipString, Problem, protoString } from './problems';
 
 const MAX_BACKENDS: i32 = 0xffff; // svc_val.count is a u16
@@ -139,6 +139,14 @@ class Builder {
   }
 }
 
+// Closures cannot capture in AssemblyScript: the Service being compiled, for selfBackend.
+let compiling: Service = new Service();
+
+function selfBackend(s: Slice, i: i32, ip: u32): void {
+  builtProblems.push(new Problem('EndpointSlice ' + s.key, 'endpoints[' + i.toString() + '].addresses[0]', ipString(ip) +
+    ' is a ClusterIP of Service ' + compiling.key + ', which cannot be its own backend; left out'));
+}
+
 export function describeKey(key: u64): string {
   const vip = bswap<u32>(<u32>(key >> 32));
   return ipString(vip) + ':' + (<u16>(key >> 16)).toString() + '/' + protoString(<u8>(key >> 8));
@@ -150,6 +158,8 @@ export function compileService(cluster: Cluster, svc: Service): Compiled {
   const extLocal = (svc.flags & SVCF_EXTERNAL_LOCAL) != 0;
   const intLocal = (svc.flags & SVCF_INTERNAL_LOCAL) != 0;
   const nodePorts = svc.type == SVC_TYPE_NODE_PORT || svc.type == SVC_TYPE_LOAD_BALANCER;
+  compiling = svc;
+  selfBackends(cluster, svc, selfBackend);
   for (let i = 0; i < svc.ports.length; i++) {
     const p = unchecked(svc.ports[i]);
     for (let j = 0; j < svc.clusterIPs.length; j++) {

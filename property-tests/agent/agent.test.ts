@@ -100,6 +100,22 @@ test('malformed objects: one log line each with the field, counted; the maps kee
   assert.is((await r.get('/healthz')).status, 200);
 }));
 
+test('an object too big for a record (a Pod of 66,000 labels, a 1 MiB name) is rejected; the agent runs on and applies later changes', () => withCluster(async ({ server, start }) => {
+  server.apply('services', service('shop/web', '10.96.0.10'));
+  const r = await start();
+  await converged(r, server);
+  const labels = Object.fromEntries(Array.from({ length: 66_000 }, (_, i) => [`l${i}`, 'v']));
+  server.apply('pods', { ...pod('shop/big', '10.244.1.9'), metadata: { namespace: 'shop', name: 'big', labels } });
+  server.apply('services', service(`shop/${'x'.repeat(1 << 20)}`, '10.96.0.11'));
+  server.apply('services', service('shop/after', '10.96.0.12'));
+  await converged(r, server);
+  assert.match(mapsOf(r.agent.store()), /map sl_svc \(2 entries\)/, 'web and the later change are programmed');
+  const rejected = logged(r.lines, 'object rejected').map((l) => [l.object.slice(0, 20), l.field]);
+  assert.equal(rejected, [['Pod shop/big', 'metadata.labels'], [`Service shop/${'x'.repeat(7)}`, 'metadata.name']]);
+  assert.is(logged(r.lines, 'fatal').length, 0);
+  assert.is((await r.get('/healthz')).status, 200);
+}));
+
 test('a conflict the compiler resolves is logged as a rejection too: at the sync, and (within problemsIntervalMs) later', () => withCluster(async ({ server, start }) => {
   server.apply('services', service('shop/a', '10.96.0.10'));
   server.apply('services', service('shop/b', '10.96.0.10')); // the same frontend: the first by namespace/name keeps it

@@ -156,7 +156,7 @@ it('maps: counters summed over CPUs by sl_stat name, conntrack as tuple => rewri
 it('failures: exit 1 and one line naming what and why', () => {
   withNode((ns, root) => {
     const r = sluice('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject(), '--be-max', '3');
-    assert.equal([r.status, r.stderr], [1, 'sluice apply: update sl_be: map full (max_entries 3); raise --be-max\n']);
+    assert.equal([r.status, r.stderr], [1, 'sluice apply: update sl_be: map full (max_entries 3; this change needs 18); raise --be-max\n']);
     const ghost = sluice('apply', CLUSTER, '--node', 'node-z', '--netns', ns, '--pin-root', root, '--object', fixtureObject());
     assert.equal([ghost.status, ghost.stderr], [1, 'sluice apply: no Node node-z in the snapshot: pass --node-ip, or include the Node\n']);
     const iface = sluice('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject(), '--pod-ifaces', 'nope0');

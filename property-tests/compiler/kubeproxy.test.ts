@@ -601,6 +601,20 @@ test('precedence: an invalid creationTimestamp rejects the Service, naming the f
   assert.equal(findings(viewFor([bad], 'n1').rejected), [{ object: 'Service shop/bad', field: 'metadata.creationTimestamp' }]);
 });
 
+test('a Service is never its own backend: an endpoint at its ClusterIP is left out, and reported on the slice', () => {
+  const view = viewFor([
+    svc('shop/loop', { clusterIP: '10.96.5.5', ports: [{ name: 'http', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }] }),
+    slice('shop/loop-1', 'loop', [{ name: 'http', port: 8080 }, { name: 'dns', port: 53, protocol: 'UDP' }],
+      [ep('10.244.1.5'), ep('10.96.5.5'), ep('10.96.5.6')]), // .6 is another Service's ClusterIP: not this one's concern
+  ], 'n1');
+  assert.equal(frontsOf(view, 'shop/loop'), {
+    'ClusterIP 10.96.5.5:80/TCP': fe(bes(['10.96.5.6', 8080], ['10.244.1.5', 8080])),
+    'ClusterIP 10.96.5.5:53/UDP': fe(bes(['10.96.5.6', 53], ['10.244.1.5', 53])),
+  });
+  assert.equal(findings(view.rejected), [{ object: 'EndpointSlice shop/loop-1', field: 'endpoints[1].addresses[0]' }], 'once, not once per port');
+  assert.match(view.rejected[0].reason, /10\.96\.5\.5.*Service shop\/loop/);
+});
+
 // ---- Determinism -------------------------------------------------------------------
 
 test('the compiled view and maps do not depend on the order of the input objects', () => {

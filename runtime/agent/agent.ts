@@ -11,6 +11,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
 import type { DatapathArgs } from '../cli/apply.ts';
+import { labelOf } from '../encode/objectKey.ts';
 import type { Rejection } from '../encode/records.ts';
 import type { Record } from '../encode/schema.ts';
 import { EventLogWriter } from '../log/eventLogWriter.ts';
@@ -226,6 +227,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     waiting = why;
     if (why !== undefined) health.notProgrammed(why);
     const r = programmer.batch(n, records, dataplane.store);
+    for (const x of r.refused) rejected({ object: labelOf(x.ref), field: '', reason: x.reason }, 'normalize');
     metrics.batches.inc();
     metrics.compileSeconds.observe(r.compileMs / 1000);
     for (const [map, c] of Object.entries(r.ops)) {

@@ -6,7 +6,7 @@
 // an unchanged cluster writes nothing, and sl_ct is never touched). Either
 // way the log records the compiler's diff, which is what replay recomputes.
 import { MAPS } from '../abi/layouts.generated.ts';
-import { encodeRecords, type Record } from '../encode/schema.ts';
+import { encodeBatch, type Record, type Refused } from '../encode/schema.ts';
 import type { EventLogWriter } from '../log/eventLogWriter.ts';
 import { imageStore } from '../maps/imageStore.ts';
 import { deleteCount, opCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
@@ -28,6 +28,8 @@ export interface BatchResult {
   applyMs: number;
   /** Why applying failed; the maps are then reconciled at the next batch or retry(). */
   error?: string;
+  /** Records the ABI could not hold, compiled as deletes (normalize should have rejected them). */
+  refused: Refused[];
 }
 
 export type Applied = Pick<BatchResult, 'mode' | 'applied' | 'applyMs' | 'error'>;
@@ -56,7 +58,8 @@ export class Programmer {
    */
   batch(n: number, records: readonly Record[], store: MapStore | undefined): BatchResult {
     const t0 = performance.now();
-    const diff = this.compiler.batch(encodeRecords(records));
+    const { bytes, refused } = encodeBatch(records);
+    const diff = this.compiler.batch(bytes);
     const first = this.batches++ === 0; // a fresh compiler's first diff is its whole image
     const compileMs = performance.now() - t0;
     const ops = opsOf(diff);
@@ -66,7 +69,7 @@ export class Programmer {
     else if (store && !this.stale) applied = this.applyDiff(store, diff);
     this.log?.batch(n, diff);
     if (store && !applied) applied = this.reconcile(store, this.compiler.rebuild()); // stale maps: only the whole image will do
-    return { ops, opCount: opCount(diff), compileMs, ...(applied ?? { mode: 'none', applied: 0, applyMs: 0 }) };
+    return { ops, opCount: opCount(diff), compileMs, refused, ...(applied ?? { mode: 'none', applied: 0, applyMs: 0 }) };
   }
 
   /** Reconciles the maps to the compiler's whole image if they may differ from it (undefined when they cannot). */

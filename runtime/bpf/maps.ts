@@ -1,13 +1,15 @@
 // Pinned maps through bpf(2). PinnedMap is one open map (the handle);
 // PinnedStore is the MapStore over the compiler-owned ones, so the views,
 // reconcile and the tests treat live maps and MemoryStore alike. A MapDiff is
-// applied with one UPDATE_BATCH and one DELETE_BATCH per map section; a map
-// type without batch ops falls back to one syscall per entry.
+// applied in the order of maps/applyPlan.ts, usually one UPDATE_BATCH and one
+// DELETE_BATCH per map section; a map type without batch ops falls back to
+// one syscall per entry.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAPS, SL_MAP_SVC, STATE_MAPS } from '../abi/layouts.generated.ts';
+import { MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
-import { deleteCount, upsertCount, type MapDiff, type MapOps } from '../maps/mapDiff.ts';
+import { NoRoom, planApply } from '../maps/applyPlan.ts';
+import { deleteCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
 import { StoreError, type MapStore } from '../maps/store.ts';
 import { sizeFlagOf } from './sizes.ts';
 import * as S from './syscall.ts';
@@ -178,15 +180,6 @@ export class PinnedMap {
   }
 }
 
-/**
- * Upserts first, the maps sl_svc points into before sl_svc itself, so a
- * frontend never points at a backend set that is not there yet; deletes
- * after, sl_svc first, so nothing still points at what goes away.
- */
-function upsertOrder(sections: readonly MapOps[]): MapOps[] {
-  return [...sections].sort((a, b) => Number(a.map.id === SL_MAP_SVC) - Number(b.map.id === SL_MAP_SVC) || a.map.id - b.map.id);
-}
-
 export interface ApplyResult { applied: number; syscalls: number }
 
 /** The compiler-owned maps under a pin root, and read access to the datapath-owned ones. */
@@ -194,6 +187,8 @@ export class PinnedStore implements MapStore {
   readonly root: string;
   private readonly maps: Map<string, PinnedMap>;
   private readonly state: Map<string, PinnedMap>;
+  /** Per map, at least as many entries as it holds; unknown until an apply has read it. Only this store writes them. */
+  private readonly bound = new Map<string, number>();
 
   private constructor(root: string, maps: Map<string, PinnedMap>, state: Map<string, PinnedMap>) {
     this.root = root;
@@ -227,36 +222,41 @@ export class PinnedStore implements MapStore {
     return m;
   }
 
-  /** Applies every op; a failure throws StoreError naming the map and the op, with .applied set. */
+  /**
+   * Applies every op in the order planApply gives (each frontend old or new
+   * at every moment). A change that cannot fit is refused before anything is
+   * written; a write that fails all the same throws StoreError naming the map
+   * and the op, with .applied set.
+   */
   apply(diff: MapDiff): ApplyResult {
-    let applied = 0;
     const syscalls0 = this.syscalls();
-    const deleted = new Set<MapOps>();
-    const del = (s: MapOps) => {
-      deleted.add(s);
-      const m = this.map(s.map.name), n = deleteCount(s);
-      const r = m.write(s.deleteKeys, null, n);
-      applied += r.done;
-      if (r.errno) {
-        const ks = s.map.key.size;
-        throw new StoreError(m.describe('delete', r.errno, s.deleteKeys.subarray(r.done * ks, (r.done + 1) * ks)), applied);
-      }
-    };
-    for (const s of upsertOrder(diff.sections)) {
-      const m = this.map(s.map.name), n = upsertCount(s), ks = s.map.key.size, vs = s.map.value.size;
-      let done = 0;
-      while (done < n) {
-        const r = m.write(s.upsertKeys.subarray(done * ks), s.upsertValues.subarray(done * vs), n - done);
-        done += r.done;
-        applied += r.done;
-        if (!r.errno) break;
-        const full = r.errno === S.errno.E2BIG || r.errno === S.errno.ENOSPC;
-        // Sized to the entry: this map's deletes make the room its upserts need.
-        if (full && deleteCount(s) > 0 && !deleted.has(s)) del(s);
-        else throw new StoreError(m.describe('update', r.errno, undefined), applied);
-      }
+    // Reading the maps to check room costs a dump each: done only when the
+    // entries known to be there plus every upsert might not fit.
+    const tight = diff.sections.some((s) => (this.bound.get(s.map.name) ?? Infinity) + upsertCount(s) > this.maxEntries(s.map.name));
+    const live = tight ? new Map(this.entries('sl_svc').map(([k, v]) => [Buffer.from(k).toString('latin1'), v])) : undefined;
+    let plan;
+    try {
+      plan = planApply(diff, (k) => (live ? live.get(Buffer.from(k).toString('latin1')) : this.lookup('sl_svc', k)), tight ? this : undefined);
+    } catch (e) {
+      if (!(e instanceof NoRoom)) throw e;
+      const flag = sizeFlagOf(e.map);
+      throw new StoreError(`update ${e.map}: map full (max_entries ${e.max}; this change needs ${e.needed}` +
+        `${e.atOnce ? ' at once, old and new, until the old ones go' : ''})${flag ? `; raise ${flag}` : ''}`, 0);
     }
-    for (const s of diff.sections) if (!deleted.has(s)) del(s);
+    let applied = 0;
+    for (const step of plan.steps) {
+      const m = this.map(step.map.name);
+      const r = m.write(step.keys, step.values, step.n);
+      applied += r.done;
+      if (!r.errno) continue;
+      this.bound.clear(); // unknown now: the next apply reads the maps
+      const ks = step.map.key.size;
+      throw new StoreError(m.describe(step.values ? 'update' : 'delete', r.errno, step.keys.subarray(r.done * ks, (r.done + 1) * ks)), applied);
+    }
+    for (const s of diff.sections) {
+      // Exact after a read; else at most that many (an upsert may have replaced a value).
+      this.bound.set(s.map.name, plan.counts?.get(s.map.name) ?? this.bound.get(s.map.name)! + upsertCount(s) - deleteCount(s));
+    }
     return { applied, syscalls: this.syscalls() - syscalls0 };
   }
 

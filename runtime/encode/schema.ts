@@ -121,6 +121,38 @@ export function encodeRecords(recs: Iterable<Record>): Uint8Array {
   return w.finish();
 }
 
+/** A record the ABI could not hold, and why. */
+export interface Refused { ref: Ref; reason: string }
+
+/**
+ * encodeRecords for a batch that must go through: a record the ABI cannot
+ * hold (a list or string over 65,535) becomes the delete of its object and is
+ * returned as refused, rather than stopping the batch, and with it the agent
+ * on every restart. normalize rejects such objects, naming the field, so
+ * this is a last resort.
+ */
+export function encodeBatch(recs: readonly Record[]): { bytes: Uint8Array; refused: Refused[] } {
+  try {
+    return { bytes: encodeRecords(recs), refused: [] };
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+  }
+  const w = new Writer(), refused: Refused[] = [];
+  for (const r of recs) {
+    const at = w.length;
+    try {
+      writeRecord(w, r);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      w.length = at; // drop what was written of it
+      const ref: Ref = { kind: r.kind, namespace: r.namespace, name: r.name };
+      writeRecord(w, { ...ref, op: 'delete' });
+      refused.push({ ref, reason: e.message });
+    }
+  }
+  return { bytes: w.finish(), refused };
+}
+
 export function decodeRecords(buf: Uint8Array): Record[] {
   const out: Record[] = [];
   for (let at = 0; at < buf.length;) {

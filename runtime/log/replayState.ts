@@ -1,12 +1,12 @@
 // One node's state during a replay: the compiler, the maps it has produced,
 // and the objects and records they came from. A batch goes through the
-// pieces the live agent uses (normalizeEvents, latestByKey, encodeRecords,
+// pieces the live agent uses (normalizeEvents, latestByKey, encodeBatch,
 // Compiler.batch), so the same events give the same diff.
 import { from, of, toArray, type Observable } from 'rxjs';
 import { compareFindings, normalizeAll } from '../encode/normalizeAll.ts';
 import { keyOf, labelOf } from '../encode/objectKey.ts';
 import type { Note, Rejection } from '../encode/records.ts';
-import { encodeRecords, type Record, type Upsert } from '../encode/schema.ts';
+import { encodeBatch, type Record, type Upsert } from '../encode/schema.ts';
 import { deleteCount, type MapDiff } from '../maps/mapDiff.ts';
 import { MemoryStore } from '../maps/store.ts';
 import type { KubeEvent, KubeObject } from '../sources/events.ts';
@@ -60,7 +60,7 @@ export class ReplayState {
   /** Applies one recorded batch of events. */
   batch(events: readonly KubeEvent[]): Compiled {
     const { changes, rejected, notes } = changesOf(events);
-    const diff = this.compiler.batch(encodeRecords(changes.map((c) => c.record)));
+    const diff = this.compiler.batch(encodeBatch(changes.map((c) => c.record)).bytes); // as the agent encodes
     const compiled = { changes, rejected, notes, maps: this.apply(diff), digest: digestOf(diff) };
     this.remember(events, changes);
     return compiled;
