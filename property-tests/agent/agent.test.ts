@@ -110,7 +110,8 @@ test('an object too big for a record (a Pod of 66,000 labels, a 1 MiB name) is r
   server.apply('services', service('shop/after', '10.96.0.12'));
   await converged(r, server);
   assert.match(mapsOf(r.agent.store()), /map sl_svc \(2 entries\)/, 'web and the later change are programmed');
-  // Pods and Services come by separate watches: either may be rejected first.
+  // Pods and Services come by separate watches: either may be rejected first, and the Pod after the maps converged.
+  await until(() => logged(r.lines, 'object rejected').length >= 2, 'both rejections');
   const rejected = logged(r.lines, 'object rejected').map((l) => [l.object.slice(0, 20), l.field]).sort();
   assert.equal(rejected, [['Pod shop/big', 'metadata.labels'], [`Service shop/${'x'.repeat(7)}`, 'metadata.name']]);
   assert.is(logged(r.lines, 'fatal').length, 0);
