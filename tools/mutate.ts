@@ -1,4 +1,4 @@
-// npm run mutate [-- UNIT... [--concurrency N] [--retest-survivors]]
+// npm run mutate [-- UNIT... [--concurrency N] [--retest-survivors] [--skip-test FILE]]
 // Mutation testing with StrykerJS and its command runner, one run per unit:
 // a folder (compiler, runtime/encode, runtime/maps, runtime/log,
 // runtime/streams; all of them by default) or one file in one (a long run is
@@ -24,7 +24,11 @@ const stage = join(out, 'stage');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { concurrency: { type: 'string', default: '2' }, 'retest-survivors': { type: 'boolean', default: false } },
+  options: {
+    concurrency: { type: 'string', default: '2' }, 'retest-survivors': { type: 'boolean', default: false },
+    // a test known to fail on this tree (the dry run must pass): left out of every run, and said so in the summary
+    'skip-test': { type: 'string', multiple: true, default: [] },
+  },
 });
 const units = positionals.length > 0 ? positionals : Object.keys(FOLDERS);
 for (const u of units) {
@@ -67,7 +71,7 @@ function runUnit(unit: string): void {
   if (values['retest-survivors']) forgetSurvivors(incremental);
   const config = {
     testRunner: 'command',
-    commandRunner: { command: `node tools/mutate/runMutant.ts ${stage}` },
+    commandRunner: { command: ['node tools/mutate/runMutant.ts', stage, ...values['skip-test']].join(' ') },
     mutate: unit.endsWith('.ts') ? [unit] : unit === 'compiler' ? ['compiler/**/*.ts', '!compiler/abi/**'] : [`${unit}/**/*.ts`],
     coverageAnalysis: 'off',
     concurrency: Number(values.concurrency),
@@ -91,4 +95,4 @@ function runUnit(unit: string): void {
 mkdirSync(join(out, 'reports'), { recursive: true });
 stageTree();
 for (const u of units) runUnit(u);
-writeSummary(out, join(root, 'bench', 'results', 'mutation.md'));
+writeSummary(out, join(root, 'bench', 'results', 'mutation.md'), values['skip-test']);
