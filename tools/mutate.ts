@@ -1,8 +1,9 @@
 // npm run mutate [-- UNIT... [--concurrency N] [--retest-survivors] [--skip-test FILE]]
 // Mutation testing with StrykerJS and its command runner, one run per unit:
 // a folder (compiler, runtime/encode, runtime/maps, runtime/log,
-// runtime/streams; all of them by default) or one file in one (a long run is
-// cut in pieces that way: Stryker writes nothing until a run ends), against
+// runtime/streams; all of them by default), or files in one, comma-separated
+// (a long run is cut in pieces that way: Stryker writes nothing until a run
+// ends), against
 // the non-kernel tests (tools/mutate/tests.ts).
 // Stryker runs in a staged copy of the work tree (build/mutate/stage), where
 // the AssemblyScript `@inline function` is a comment, as Babel cannot parse
@@ -31,7 +32,7 @@ const { values, positionals } = parseArgs({
   },
 });
 const units = positionals.length > 0 ? positionals : Object.keys(FOLDERS);
-for (const u of units) {
+for (const u of units.flatMap((x) => x.split(','))) {
   if (!Object.keys(FOLDERS).some((f) => u === f || (u.startsWith(`${f}/`) && u.endsWith('.ts')))) {
     throw new Error(`${u} is neither one of ${Object.keys(FOLDERS).join(', ')} nor a .ts file in one`);
   }
@@ -66,13 +67,13 @@ function forgetSurvivors(file: string): void {
 }
 
 function runUnit(unit: string): void {
-  const name = unit.replaceAll('/', '-');
+  const name = unit.replaceAll('/', '-').replaceAll(',', '+');
   const incremental = join(out, 'incremental', `${name}.json`);
   if (values['retest-survivors']) forgetSurvivors(incremental);
   const config = {
     testRunner: 'command',
     commandRunner: { command: ['node tools/mutate/runMutant.ts', stage, ...values['skip-test']].join(' ') },
-    mutate: unit.endsWith('.ts') ? [unit] : unit === 'compiler' ? ['compiler/**/*.ts', '!compiler/abi/**'] : [`${unit}/**/*.ts`],
+    mutate: unit.endsWith('.ts') ? unit.split(',') : unit === 'compiler' ? ['compiler/**/*.ts', '!compiler/abi/**'] : [`${unit}/**/*.ts`],
     coverageAnalysis: 'off',
     concurrency: Number(values.concurrency),
     incremental: true,
