@@ -65,39 +65,44 @@ function build(replaced: Map<string, string>): true | string {
   return r.status === 0 ? true : (r.stderr || r.stdout).split('\n').find((l) => /ERROR/.test(l)) ?? `asc exited ${r.status}`;
 }
 
-/** The mutated file holding mutant id, and the first id in that file. */
-function locate(id: number): { file: string; first: number; count: number } {
+/** The mutated file holding mutant id, and the ids Stryker placed in it, sorted. */
+function locate(id: number): { file: string; ids: number[] } {
   const indexFile = join(work, 'mutants.json');
   if (!existsSync(indexFile)) {
-    const index: { file: string; first: number; count: number }[] = [];
+    const index: { file: string; ids: number[] }[] = [];
     for (const f of [...files(join(work, 'compiler')), ...files(join(work, 'runtime'))]) {
-      const ids = [...readFileSync(f, 'utf8').matchAll(/stryMutAct_9fa48\("(\d+)"\)/g)].map((m) => Number(m[1]));
-      if (ids.length > 0) index.push({ file: relative(work, f), first: Math.min(...ids), count: new Set(ids).size });
+      const ids = [...new Set([...readFileSync(f, 'utf8').matchAll(/stryMutAct_9fa48\("(\d+)"\)/g)].map((m) => Number(m[1])))];
+      if (ids.length > 0) index.push({ file: relative(work, f), ids: ids.sort((a, b) => a - b) });
     }
     writeFileSync(indexFile, JSON.stringify(index));
   }
-  const index = JSON.parse(readFileSync(indexFile, 'utf8')) as { file: string; first: number; count: number }[];
-  const at = index.find((e) => id >= e.first && id < e.first + e.count);
+  const index = JSON.parse(readFileSync(indexFile, 'utf8')) as { file: string; ids: number[] }[];
+  const at = index.find((e) => e.ids.includes(id));
   if (!at) throw new Error(`mutant ${id} is in no instrumented file`);
   return at;
 }
 
-/** Mutant i of a staged file, with its key for the summary; every mutant of
- * the file is worked out at its first, and kept for the rest (Babel is slow to load). */
-async function mutantText(file: string, count: number, i: number): Promise<{ text: string; key: string }> {
+/** Mutant `id` of a staged file, with its key for the summary. The instrumenter, run on the file alone, gives
+ * the same mutants with ids less an offset (checked: the same ids, shifted); every mutant of the file is worked
+ * out at its first, and kept for the rest (Babel is slow to load). */
+async function mutantText(file: string, ids: number[], id: number): Promise<{ text: string; key: string }> {
   const cache = join(work, 'mutants', `${file.replaceAll('/', '-')}.json`);
   if (!existsSync(cache)) {
     const { applyMutant, mutantsOf } = await import('./spliceMutant.ts');
     const content = readFileSync(join(stage, file), 'utf8');
     const fm = await mutantsOf(file, content);
-    if (fm.mutants.length !== count) throw new Error(`${file}: Stryker placed ${count} mutants, the instrumenter gives ${fm.mutants.length}`);
+    const mine = fm.mutants.map((m) => Number(m.id));
+    const shift = ids[0] - Math.min(...mine);
+    if (mine.length !== ids.length || mine.some((m) => !ids.includes(m + shift))) {
+      throw new Error(`${file}: the ids Stryker placed are not the instrumenter's, shifted by ${shift}`);
+    }
     mkdirSync(dirname(cache), { recursive: true });
-    writeFileSync(cache, JSON.stringify(fm.mutants.map((m, k) => ({
+    writeFileSync(cache, JSON.stringify(Object.fromEntries(fm.mutants.map((m, k) => [Number(m.id) + shift, {
       text: applyMutant(content, fm, k),
       key: mutantKey(file, m.original.loc!.start.line, m.original.loc!.start.column, m.mutatorName),
-    }))));
+    }]))));
   }
-  return (JSON.parse(readFileSync(cache, 'utf8')) as { text: string; key: string }[])[i];
+  return (JSON.parse(readFileSync(cache, 'utf8')) as { [id: string]: { text: string; key: string } })[id];
 }
 
 /** Puts the mutant in place; returns the mutated file (undefined for the dry run). */
@@ -106,12 +111,12 @@ async function prepare(): Promise<string | undefined> {
     copyFileSync(pristineWasm, wasm);
     return undefined;
   }
-  const { file, first, count } = locate(Number(active));
+  const { file, ids } = locate(Number(active));
   if (!file.startsWith('compiler/')) {
     copyFileSync(pristineWasm, wasm);
     return file;
   }
-  const { text, key } = await mutantText(file, count, Number(active) - first);
+  const { text, key } = await mutantText(file, ids, Number(active));
   const built = build(new Map([[file, text]]));
   if (built !== true) {
     appendFileSync(join(stage, '..', 'compile-errors.txt'), `${JSON.stringify([key, built])}\n`);

@@ -13,8 +13,9 @@ import { Instrumenter } from '@stryker-mutator/instrumenter';
 interface Logger { isDebugEnabled(): boolean; debug(...a: unknown[]): void; info(...a: unknown[]): void }
 const quiet: Logger = { isDebugEnabled: () => false, debug() {}, info() {} };
 
-/** What Stryker's instrumenter keeps of a mutant (its internal Mutant class). */
-interface RawMutant { mutatorName: string; original: t.Node; replacement: t.Node }
+/** What Stryker's instrumenter keeps of a mutant (its internal Mutant class); ids count from 0 per run, with gaps
+ * where a mutant was made and then dropped, so a file's ids are Stryker's minus the same offset. */
+interface RawMutant { id: string; mutatorName: string; original: t.Node; replacement: t.Node }
 interface Collector { mutants: RawMutant[] }
 type Transform = (ast: t.File, collector: Collector, context: unknown) => void;
 type Parse = (content: string, name: string) => Promise<{ root: t.File }>;
