@@ -9,7 +9,7 @@ import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { svc } from '../model/kube.ts';
+import { ep, slice, svc } from '../model/kube.ts';
 
 const RANKS = 16; // ids.ts: 4 rank bits
 
@@ -52,6 +52,53 @@ test('ids.ts rank bound: at 16 names a bucket is full but nobody is left out; th
   const over = compile(RANKS + 1);
   assert.equal(over.ids.filter((id) => id === 0).length, 1, 'one set without an id');
   assert.equal(over.problems.map((p) => /got no id/.test(p.reason)), [true]);
+});
+
+/** sl_be as (set id, backend id, "ip:port"), and sl_svc's set ids, from a compile at one id hash bit. */
+function compileAt1Bit(batches: object[][]) {
+  const c = new Compiler({ node: 'n1', idBits: 1 });
+  const store = new MemoryStore();
+  for (const b of batches) store.apply(c.batch(encodeRecords(normalizeAll(b).records)));
+  const be = store.entries('sl_be').map(([k, v]) => {
+    const dk = new DataView(k.buffer, k.byteOffset), dv = new DataView(v.buffer, v.byteOffset);
+    return { set: dk.getUint32(0, false), id: dk.getUint32(4, false), addr: [...v.subarray(0, 4)].join('.') + ':' + dv.getUint16(4, false),
+      order: dv.getUint32(0, false) * 65536 + dv.getUint16(4, false) };
+  });
+  const sets = store.entries('sl_svc').map(([, v]) => new DataView(v.buffer, v.byteOffset).getUint32(0, true));
+  return { be, sets, problems: c.problems(), dump: store.entries('sl_svc').map(([k, v]) => Buffer.concat([k, v]).toString('hex')) };
+}
+
+test('ids.ts backend ids: in each bucket the ranks run 0, 1, ... in address order; past rank 15 left out, and counted', () => {
+  const eps = Array.from({ length: 40 }, (_, i) => ep(`10.244.3.${i + 1}`));
+  const { be, problems } = compileAt1Bit([[svc('crowd/web', { clusterIP: '10.96.3.1', ports: [{ name: 'http', port: 80 }] }),
+    slice('crowd/web-1', 'web', [{ name: 'http', port: 8080 }], eps)]]);
+  const buckets = Map.groupBy(be, (b) => (b.id & ~(RANKS - 1)) >>> 0);
+  assert.ok(buckets.size <= 2, 'two buckets at one bit');
+  for (const [bucket, bs] of buckets) {
+    const byId = [...bs].sort((a, b) => a.id - b.id);
+    assert.equal(byId.map((b) => b.id - bucket), [...byId.keys()], 'ranks 0, 1, ... with none skipped');
+    assert.equal(byId.map((b) => b.order), [...byId.map((b) => b.order)].sort((a, b) => a - b), 'rank follows the address');
+  }
+  const left = problems.map((p) => /(\d+) backends left out/.exec(p.reason)).filter((m) => m !== null).map((m) => Number(m![1]));
+  assert.is(be.length + left.reduce((a, b) => a + b, 0), 40, 'each backend has an id or is counted as left out');
+  assert.ok(be.length <= 2 * RANKS && left.length === 1, `${be.length} kept, left out: ${left}`);
+  assert.ok([...buckets.values()].some((bs) => bs.length === RANKS), 'the bucket that left some out is full');
+});
+
+test('ids.ts: a name that an earlier-sorting newcomer pushes past rank 15 loses its id, as in a fresh compile', () => {
+  const service = (i: number) => svc(`crowd/s${String(i).padStart(3, '0')}`, { clusterIP: `10.96.4.${i}`, ports: [{ port: 80 }] });
+  const all = Array.from({ length: 60 }, (_, i) => service(i + 1));
+  // 59 Services, then the 60th, whose name sorts first, in a second batch; against all 60 at once
+  const grown = compileAt1Bit([all.slice(1), [service(0)]]);
+  const fresh = compileAt1Bit([[service(0), ...all.slice(1)]]);
+  assert.equal(grown.dump, fresh.dump, 'incremental = fresh');
+  const ids = grown.sets.filter((id) => id !== 0);
+  assert.is(new Set(ids).size, ids.length, 'no two sets share an id');
+  assert.is(grown.sets.length - ids.length, grown.problems.filter((p) => /got no id/.test(p.reason)).length);
+});
+
+test('ids.ts: id hash bits outside 1-27 are refused', () => {
+  for (const idBits of [0, 28]) assert.throws(() => new Compiler({ node: 'n1', idBits }), /id hash bits must be 1\.\.27/, String(idBits));
 });
 
 test.run();
