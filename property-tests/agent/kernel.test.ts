@@ -137,7 +137,7 @@ it('a map too small: the apply fails naming the map and the flag, is retried, /h
     });
     await until(() => logged(r.lines, 'apply failed').length >= 2, 'the failure, and a retry');
     const [failed] = logged(r.lines, 'apply failed');
-    assert.equal([failed.level, failed.reason], ['error', 'update sl_be: map full (max_entries 2); raise --be-max']);
+    assert.equal([failed.level, failed.reason], ['error', 'update sl_be: map full (max_entries 2; this change needs 3); raise --be-max']);
     assert.is((await r.get('/readyz')).status, 503);
     assert.not.match(filters(ns, 'sln0', 'ingress'), 'sl_from_netdev', 'no program runs on maps that failed to fill');
     await until(async () => (await r.get('/healthz')).status === 503, 'unhealthy after failTimeoutMs');

@@ -19,7 +19,7 @@ import type { MapStore } from '../maps/store.ts';
 import type { KubeEvent } from '../sources/events.ts';
 import { kubeEvents, loadKubeConfig, type KubeSourceOptions } from '../sources/kube.ts';
 import { kubeStats } from '../sources/kubeStats.ts';
-import { Compiler } from '../wasm/host.ts';
+import { CompilerThread } from '../wasm/compilerThread.ts';
 import { agentMetrics, type AgentMetrics } from './agentMetrics.ts';
 import { memoryDataplane, type Dataplane, type InterfaceReport } from './dataplane.ts';
 import { Health } from './health.ts';
@@ -81,7 +81,7 @@ const WATCH_TIMEOUT_MS = 90_000;
 export async function startAgent(o: AgentOptions): Promise<Agent> {
   const { log, node } = o;
   const kc = o.kubeConfig ?? loadKubeConfig(o.kubeconfig);
-  const compiler = new Compiler({ node });
+  const compiler = new CompilerThread({ node }); // a long compile leaves this thread free to answer /healthz
   const dataplane: Dataplane = o.dryRun ? memoryDataplane(o.datapath) : kernelDataplane({ ...o.datapath, node });
   const writer = o.record === undefined ? undefined : new EventLogWriter(o.record, { node, image: () => compiler.rebuild() });
   const programmer = new Programmer(compiler, writer);
@@ -106,6 +106,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   } catch (e) {
     writer?.close();
     dataplane.close();
+    void compiler.close();
     throw e;
   }
   log.info('listening', { address: status.address.address, port: status.address.port });
@@ -122,11 +123,14 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     metrics.rejected.inc({ kind: r.object.split(' ')[0], stage });
   };
 
+  // The events since the last batch was cut: recorded just before that batch's
+  // boundary, as a batch may still be compiling when the next events come.
+  let segment: KubeEvent[] = [];
   const onEvent = (e: KubeEvent) => {
     pendingEvents++;
     const key = e.type === 'synced' ? '\u0000synced' : `${e.object.kind}\u0000${e.type}`; // per event: no label objects here
     events.set(key, (events.get(key) ?? 0) + 1);
-    writer?.event(e);
+    if (writer) segment.push(e);
   };
 
   const applied = (r: Applied, n: number) => {
@@ -159,7 +163,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
 
   const scheduleRetry = () => {
     clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => guarded(() => {
+    retryTimer = setTimeout(() => serially(() => {
       const r = dataplane.store && programmer.retry(dataplane.store);
       if (!r) return;
       if (r.error === undefined) log.info('maps reconciled after a failed apply', { batch, applied: r.applied, applyMs: round(r.applyMs) });
@@ -205,7 +209,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     if (compiler.problemsVersion() === problemsRead) return;
     const wait = problemsAt + problemsMs - performance.now();
     if (wait <= 0) checkProblems();
-    else problemsTimer ??= setTimeout(() => guarded(checkProblems), wait + o.minSyncMs);
+    else problemsTimer ??= setTimeout(() => serially(checkProblems), wait + o.minSyncMs);
   };
   const checkProblems = () => {
     clearTimeout(problemsTimer);
@@ -218,15 +222,15 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     problems = keys;
   };
 
-  const onBatch = (records: Record[]) => {
-    const n = ++batch, events = pendingEvents;
-    pendingEvents = 0;
+  const onBatch = async (records: Record[], recorded: KubeEvent[], events: number) => {
+    const n = ++batch;
+    for (const e of recorded) writer?.event(e);
     const nodeChanged = local.update(records), hcChanged = targets.update(records);
     const why = dataplane.prepare(local.facts());
     if (why !== waiting && why !== undefined) log.warn('maps not programmed yet', { reason: why });
     waiting = why;
     if (why !== undefined) health.notProgrammed(why);
-    const r = programmer.batch(n, records, dataplane.store);
+    const r = await programmer.batch(n, records, dataplane.store);
     for (const x of r.refused) rejected({ object: labelOf(x.ref), field: '', reason: x.reason }, 'normalize');
     metrics.batches.inc();
     metrics.compileSeconds.observe(r.compileMs / 1000);
@@ -253,15 +257,23 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping: Promise<number> | undefined;
   let sub: Subscription | undefined;
+  // Batches, retries and problem reads, one at a time and in order: the
+  // compiler answers one call at a time, and the log wants batches in order.
+  let queue: Promise<void> = Promise.resolve();
+  const serially = (fn: () => void | Promise<void>) => {
+    queue = queue.then(() => guarded(fn));
+  };
 
   const stop = (reason: string, code = 0): Promise<number> => {
     stopping ??= (async () => {
       sub?.unsubscribe();
       clearTimeout(retryTimer);
       clearTimeout(problemsTimer);
+      await queue; // a batch being compiled completes; those not started are dropped
       writer?.close();
       await Promise.allSettled([hc.close(), status.close()]);
       dataplane.close();
+      await compiler.close();
       log.info('shutdown', {
         reason, code, batches: batch, abandonedEvents: pendingEvents, uptimeSeconds: round(process.uptime(), 1),
         processCpuSeconds: round(processCpu(), 3), note: o.dryRun ? undefined : 'maps stay pinned and programs attached',
@@ -271,10 +283,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     })();
     return stopping;
   };
-  function guarded(fn: () => void): void {
+  async function guarded(fn: () => void | Promise<void>): Promise<void> {
     if (stopping) return;
     try {
-      fn();
+      await fn();
     } catch (e) {
       fatal(e);
     }
@@ -291,7 +303,12 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     onRestart: (kind, error, delayMs) => log.warn('watch restart', { kind, error, delayMs: Math.round(delayMs) }),
   });
   sub = events$.pipe(recordBatches(o.minSyncMs, { onEvent, onRejected: (r) => rejected(r, 'normalize') })).subscribe({
-    next: (records) => guarded(() => onBatch(records)),
+    next: (records) => {
+      const recorded = segment, events = pendingEvents;
+      segment = [];
+      pendingEvents = 0;
+      serially(() => onBatch(records, recorded, events));
+    },
     error: fatal,
     complete: () => fatal(new Error('the event source completed')),
   });

@@ -12,7 +12,12 @@ import { imageStore } from '../maps/imageStore.ts';
 import { deleteCount, opCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
 import { reconcile } from '../maps/reconcile.ts';
 import type { MapStore } from '../maps/store.ts';
-import type { Compiler } from '../wasm/host.ts';
+
+/** What the programmer needs of a compiler: wasm/compilerThread.ts's, or wasm/host.ts's own. */
+export interface BatchCompiler {
+  batch(records: Uint8Array): MapDiff | Promise<MapDiff>;
+  rebuild(): MapDiff;
+}
 
 export type MapOpCounts = { [map: string]: { upserts: number; deletes: number } };
 
@@ -35,13 +40,13 @@ export interface BatchResult {
 export type Applied = Pick<BatchResult, 'mode' | 'applied' | 'applyMs' | 'error'>;
 
 export class Programmer {
-  private readonly compiler: Compiler;
+  private readonly compiler: BatchCompiler;
   private readonly log: EventLogWriter | undefined;
   /** The maps may differ from the compiler's state by more than the next diff. */
   private stale = true;
   private batches = 0;
 
-  constructor(compiler: Compiler, log?: EventLogWriter) {
+  constructor(compiler: BatchCompiler, log?: EventLogWriter) {
     this.compiler = compiler;
     this.log = log;
   }
@@ -54,12 +59,13 @@ export class Programmer {
   /**
    * Compiles batch n and brings store (when there is one yet) to the new
    * state. Only an apply failure is caught (and reported); anything else
-   * (the compiler, the log) throws.
+   * (the compiler, the log) throws. The compile may run elsewhere: nothing
+   * else may call the compiler until this resolves.
    */
-  batch(n: number, records: readonly Record[], store: MapStore | undefined): BatchResult {
+  async batch(n: number, records: readonly Record[], store: MapStore | undefined): Promise<BatchResult> {
     const t0 = performance.now();
     const { bytes, refused } = encodeBatch(records);
-    const diff = this.compiler.batch(bytes);
+    const diff = await this.compiler.batch(bytes);
     const first = this.batches++ === 0; // a fresh compiler's first diff is its whole image
     const compileMs = performance.now() - t0;
     const ops = opsOf(diff);
