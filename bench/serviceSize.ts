@@ -9,9 +9,9 @@
 //    slots per endpoint (the ladder doubles), so the time per table slot is
 //    shown too.
 // --baseline FILE runs another compiler build (say main's
-// build/compiler.release.wasm) on the same inputs, interleaved, in the same
-// run; a build that takes over --budget seconds for one size skips the larger
-// ones. Last, the agent (`sluice run --dry-run`, a child process, against the
+// build/compiler.release.wasm; it must read the same record ABI) on the same
+// inputs, interleaved, in the same run; a build that takes over --budget
+// seconds for one size skips the larger ones. Last, the agent (`sluice run --dry-run`, a child process, against the
 // fake API server) gets a Service of --healthz-ports ports while /healthz is
 // asked every 10 ms: how long it takes to answer during that compile (at most
 // --healthz-wait seconds of it).
