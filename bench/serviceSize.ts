@@ -8,24 +8,26 @@
 //    above 128 endpoints the selection table is Maglev-filled at 800 to 1,600
 //    slots per endpoint (the ladder doubles), so the time per table slot is
 //    shown too.
-// --baseline FILE runs another compiler build (say main's
-// build/compiler.release.wasm; it must read the same record ABI) on the same
-// inputs, interleaved, in the same run; a build that takes over --budget
-// seconds for one size skips the larger ones. Last, the agent (`sluice run --dry-run`, a child process, against the
+// --baseline DIR runs another checkout of sluice (built: `npm run build`
+// there), its record encoder and its compiler, on the same inputs,
+// interleaved, in the same run; a build that takes over --budget seconds for
+// one size skips the larger ones. Last, the agent (`sluice run --dry-run`, a child process, against the
 // fake API server) gets a Service of --healthz-ports ports while /healthz is
 // asked every 10 ms: how long it takes to answer during that compile (at most
 // --healthz-wait seconds of it).
 //
-//   npm run bench -- size [--sizes 10,100,1000,10000,65535] [--baseline FILE] [--budget 20]
+//   npm run bench -- size [--sizes 10,100,1000,10000,65535] [--baseline DIR] [--budget 20]
 //                         [--healthz-ports 65535] [--healthz-wait 60]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as R from '../compiler/abi/records.ts';
 import type { Ip } from '../runtime/encode/ip.ts';
 import { encodeRecords, type Record } from '../runtime/encode/schema.ts';
+import type { MapDiff } from '../runtime/maps/mapDiff.ts';
 import { Compiler } from '../runtime/wasm/host.ts';
 import { FakeApiServer } from '../property-tests/model/fakeApiServer.ts';
 import { node } from './apiObjects.ts';
@@ -66,11 +68,24 @@ function slice(ports: number, endpoints: number, s: number, g = 0): Record {
 
 const slices = (ports: number, endpoints: number) => Array.from({ length: Math.ceil(endpoints / SLICE_MAX) }, (_, s) => slice(ports, endpoints, s));
 
-interface Build { name: string; wasm?: string; skipAbove: number }
+/** A build to measure: its record encoder and its compiler. */
+interface Build {
+  name: string;
+  encode(records: Record[]): Uint8Array;
+  compiler(): { batch(records: Uint8Array): MapDiff };
+  skipAbove: number;
+}
+
+/** Another checkout's encoder and compiler, which may read another record ABI. */
+async function checkout(dir: string): Promise<Build> {
+  const schema = await import(pathToFileURL(join(dir, 'runtime/encode/schema.ts')).href);
+  const host = await import(pathToFileURL(join(dir, 'runtime/wasm/host.ts')).href);
+  return { name: 'baseline', encode: schema.encodeRecords, compiler: () => new host.Compiler({ node: 'node-0' }), skipAbove: Infinity };
+}
 
 /** ms to compile a Service of p ports afresh. */
 function portsOnce(b: Build, batch: Uint8Array): number {
-  const c = new Compiler({ node: 'node-0', wasm: b.wasm });
+  const c = b.compiler();
   const t = process.hrtime.bigint();
   c.batch(batch);
   return ms(t);
@@ -78,9 +93,9 @@ function portsOnce(b: Build, batch: Uint8Array): number {
 
 /** ms for each of `changes` one-endpoint changes of a Service of e endpoints. */
 function endpointChanges(b: Build, e: number, changes: number): number[] {
-  const c = new Compiler({ node: 'node-0', wasm: b.wasm });
-  c.batch(encodeRecords([service(1), ...slices(1, e)]));
-  const change = [1, 0].map((g) => encodeRecords([slice(1, e, 0, g)]));
+  const c = b.compiler();
+  c.batch(b.encode([service(1), ...slices(1, e)]));
+  const change = [1, 0].map((g) => b.encode([slice(1, e, 0, g)]));
   const out: number[] = [];
   for (let i = 0; i < changes; i++) {
     const t = process.hrtime.bigint();
@@ -100,15 +115,14 @@ function slots(n: number): number {
 }
 
 function measure(builds: Build[], sizes: number[], budgetMs: number): void {
-  const warm = encodeRecords([service(1000), slice(1000, 2, 0)]);
-  for (const b of builds) for (let i = 0; i < 3; i++) portsOnce(b, warm); // tier-up before anything is timed
+  for (const b of builds) for (let i = 0; i < 3; i++) portsOnce(b, b.encode([service(1000), slice(1000, 2, 0)])); // tier-up first
   const rows: (string | number)[][] = [['size', ...builds.flatMap((b) => [`${b.name}: ports ms`, 'us/port', 'endpoint change ms', 'us/endpoint', 'ns/slot'])]];
   for (const n of sizes) {
     const reps = n <= 1000 ? 7 : n <= 10000 ? 3 : 1;
     const portMs = builds.map(() => [] as number[]), epMs = builds.map(() => [] as number[]);
-    const batch = encodeRecords([service(n), slice(n, 2, 0)]);
+    const batches = builds.map((b) => b.encode([service(n), slice(n, 2, 0)]));
     for (let r = 0; r < reps; r++) {
-      builds.forEach((b, i) => { if (n <= b.skipAbove) portMs[i].push(portsOnce(b, batch)); });
+      builds.forEach((b, i) => { if (n <= b.skipAbove) portMs[i].push(portsOnce(b, batches[i])); });
       builds.forEach((b, i) => { if (n <= b.skipAbove) epMs[i].push(...endpointChanges(b, n, n <= 1000 ? 20 : 4)); });
     }
     const row: (string | number)[] = [n];
@@ -187,8 +201,8 @@ export async function benchServiceSize(args: string[]): Promise<void> {
     budget: { type: 'string', default: '20' }, 'healthz-ports': { type: 'string', default: '65535' }, 'healthz-wait': { type: 'string', default: '60' },
   } });
   const load = loadavg()[0];
-  const builds: Build[] = [{ name: 'this', skipAbove: Infinity }];
-  if (v.baseline) builds.push({ name: 'baseline', wasm: v.baseline, skipAbove: Infinity });
+  const builds: Build[] = [{ name: 'this', encode: encodeRecords, compiler: () => new Compiler({ node: 'node-0' }), skipAbove: Infinity }];
+  if (v.baseline) builds.push(await checkout(v.baseline));
   measure(builds, v.sizes.split(',').map(Number), Number(v.budget) * 1000);
   const ports = Number(v['healthz-ports']);
   if (ports > 0) {

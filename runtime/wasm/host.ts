@@ -1,7 +1,6 @@
 // Loads build/compiler.wasm and moves bytes in and out of it. The compiler
 // keeps the cluster model between batches; one Compiler is one node's view.
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { parseDiff, type MapDiff } from '../maps/mapDiff.ts';
 
 export interface Problem {
@@ -28,14 +27,12 @@ export interface CompilerOptions {
   idBits?: number;
   /** The debug build checks bounds and carries names in traps. */
   debug?: boolean;
-  /** Another build of the compiler (a path): benchmarks compare builds in one run. */
-  wasm?: string;
 }
 
 const modules = new Map<string, WebAssembly.Module>();
 
-function module(debug: boolean, path?: string): WebAssembly.Module {
-  const file = path !== undefined ? pathToFileURL(path) : new URL(`../../build/compiler.${debug ? 'debug' : 'release'}.wasm`, import.meta.url);
+function module(debug: boolean): WebAssembly.Module {
+  const file = new URL(`../../build/compiler.${debug ? 'debug' : 'release'}.wasm`, import.meta.url);
   let m = modules.get(file.href);
   if (!m) {
     try {
@@ -59,7 +56,7 @@ export class Compiler {
     const abort = (msg: number, file: number, line: number, col: number) => {
       throw new Error(`compiler.wasm aborted: ${readAsString(x!.memory, msg)} at ${readAsString(x!.memory, file)}:${line}:${col}`);
     };
-    x = new WebAssembly.Instance(module(opts.debug ?? false, opts.wasm), { env: { abort } }).exports as unknown as Exports;
+    x = new WebAssembly.Instance(module(opts.debug ?? false), { env: { abort } }).exports as unknown as Exports;
     this.x = x;
     const name = new TextEncoder().encode(opts.node ?? '');
     this.write(name);
