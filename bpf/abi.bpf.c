@@ -32,6 +32,7 @@ struct sl_abi_types {
 	struct affinity_val affinity_val;
 	struct sockrev_key sockrev_key;
 	struct sockrev_val sockrev_val;
+	struct stale_sock stale_sock;
 	struct stats_key stats_key;
 	struct stats_val stats_val;
 	enum sl_dsr dsr;

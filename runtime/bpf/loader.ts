@@ -12,6 +12,7 @@ import { STALE_PIN_HINT, typeName } from './maps.ts';
 import { dropAside, ensurePinRoot, movePinAside, movePinBack } from './bpffs.ts';
 import { maxEntriesOf, sizeFlagOf, type Sizes } from './sizes.ts';
 import { SOCK_HOOKS } from './sockHooks.ts';
+import { ITERATORS, kernelDestroysSockets, type IteratorName } from './staleSockets.ts';
 import * as S from './syscall.ts';
 
 export const DEFAULT_OBJECT = new URL('../../build/bpf/sluice.o', import.meta.url).pathname;
@@ -39,6 +40,8 @@ export class LoadError extends Error {
 
 export interface Datapath {
   readonly programs: ReadonlyMap<ProgramName, number>; // program fds, valid until close()
+  /** The stale socket iterators' fds; none when the kernel lacks bpf_sock_destroy (before 6.5). */
+  readonly iterators: ReadonlyMap<IteratorName, number>;
   readonly replaced: readonly string[]; // maps whose old pins were moved aside
   /** Drops the moved-aside pins: the new programs are attached and nothing needs the old maps. */
   commit(): void;
@@ -109,6 +112,8 @@ export function loadDatapath(opts: LoadOptions): Datapath {
     const cfg = encodeConfig(opts.config);
     if (cfg.length !== CONFIG.size) throw new LoadError(`sl_config encodes to ${cfg.length} bytes, not ${CONFIG.size}`);
     obj.setInitialBytes('.rodata', 0, cfg);
+    const destroys = kernelDestroysSockets();
+    if (!destroys) for (const p of ITERATORS) obj.skipProgram(p);
     try {
       obj.load();
     } catch (e) {
@@ -116,9 +121,11 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       throw new LoadError(explainLoadFailure(e, objectPath), e.log);
     }
     const programs = new Map(PROGRAMS.map((p) => [p, obj.programFd(p)] as const));
+    const iterators = new Map(destroys ? ITERATORS.map((p) => [p, obj.programFd(p)] as const) : []);
     const replaced = moved.map((m) => m.path.slice(m.path.lastIndexOf('/') + 1));
     return {
       programs,
+      iterators,
       replaced,
       commit: () => {
         for (const { aside } of moved.splice(0)) dropAside(aside);
