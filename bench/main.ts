@@ -1,9 +1,10 @@
 // `npm run bench [-- NAME... [--flag value...]]`: runs the named benchmarks (default: all);
-// flags after the names go to each (churn, datapath, pod2pod take some; datapath and pod2pod run only when named).
+// flags after the names go to each (churn, datapath, pod2pod, nodeport take some; the last three run only when named).
 import { benchAgentChurn } from './agentChurn.ts';
 import { benchCompiler } from './compiler.ts';
 import { benchDatapath } from './datapath.ts';
 import { benchEventLog } from './eventLog.ts';
+import { benchNodePort } from './nodeport.ts';
 import { benchPod2pod } from './pod2pod.ts';
 
 const benches: Record<string, (args: string[]) => void | Promise<void>> = {
@@ -12,8 +13,9 @@ const benches: Record<string, (args: string[]) => void | Promise<void>> = {
   churn: (args) => benchAgentChurn(args),
   datapath: (args) => benchDatapath(args), // root, network namespaces, ~15 min: only when named
   pod2pod: (args) => benchPod2pod(args), // root, testbeds: only when named
+  nodeport: (args) => benchNodePort(args), // root, testbeds: only when named
 };
-const ONLY_WHEN_NAMED = ['datapath', 'pod2pod'];
+const ONLY_WHEN_NAMED = ['datapath', 'pod2pod', 'nodeport'];
 const byDefault = Object.keys(benches).filter((name) => !ONLY_WHEN_NAMED.includes(name));
 const argv = process.argv.slice(2);
 const first = argv.findIndex((a) => a.startsWith('-'));
