@@ -30,7 +30,7 @@ function panel(p: Panel, x0: number, y0: number, series: readonly Series[]): str
     `<text transform="translate(${x0 - 50} ${y0 + PANEL_H / 2}) rotate(-90)" text-anchor="middle">${esc(p.axis)}</text>`);
   const groupW = PANEL_W / Math.max(1, p.groups.length);
   p.groups.forEach((g, gi) => {
-    const barW = Math.min(48, (groupW - 24) / Math.max(1, series.length));
+    const barW = Math.min(64, (groupW - 24) / Math.max(1, series.length));
     const start = x0 + gi * groupW + (groupW - barW * series.length) / 2;
     out.push(`<text x="${num(x0 + gi * groupW + groupW / 2)}" y="${bottom + 18}" text-anchor="middle">${esc(g.label)}</text>`);
     series.forEach((s, si) => {
@@ -53,7 +53,7 @@ export function barChart(title: string, subtitle: string, panels: readonly Panel
   const rows = Math.ceil(panels.length / 2);
   const W = LEFT + 2 * PANEL_W + GAP + 30;
   const legendY = TOP + rows * (PANEL_H + ROW_GAP);
-  const H = legendY + 20 * Math.ceil(series.length / 2) + 30;
+  const H = legendY + 20 * series.length + 30;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
@@ -62,7 +62,7 @@ export function barChart(title: string, subtitle: string, panels: readonly Panel
   ];
   panels.forEach((p, i) => out.push(...panel(p, LEFT + (i % 2) * (PANEL_W + GAP), TOP + Math.floor(i / 2) * (PANEL_H + ROW_GAP), series)));
   series.forEach((s, k) => {
-    const lx = LEFT + (k % 2) * (PANEL_W + GAP), ly = legendY + Math.floor(k / 2) * 20;
+    const lx = LEFT, ly = legendY + k * 20;
     out.push(`<rect x="${lx}" y="${ly - 10}" width="14" height="12" fill="${s.color}"/>`, `<text x="${lx + 20}" y="${ly}">${esc(s.label)}</text>`);
   });
   out.push(`<text x="${LEFT}" y="${H - 10}" fill="#555555">${esc(note)}</text>`, '</svg>', '');
