@@ -6,6 +6,7 @@
 struct sl_abi_types {
 	enum sl_map_id map_id;
 	enum sl_state_map state_map;
+	enum sl_node_map node_map;
 	enum sl_ct_flag ct_flag;
 	enum sl_ct_state ct_state;
 	enum sl_stat stat;
@@ -33,6 +34,8 @@ struct sl_abi_types {
 	struct sockrev_key sockrev_key;
 	struct sockrev_val sockrev_val;
 	struct stale_sock stale_sock;
+	struct podnet_key podnet_key;
+	struct podnet_val podnet_val;
 	struct stats_key stats_key;
 	struct stats_val stats_val;
 	enum sl_dsr dsr;

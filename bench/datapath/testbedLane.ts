@@ -1,7 +1,8 @@
 // A lane made as a testbed (runtime/testbed): two nodes on an underlay bridge,
 // their pods on veths, an external client, made from a generated snapshot
-// exactly as `sluice testbed up --no-sluice` makes it, so the benchmarks
-// measure the wiring the end-to-end tests run on. Every link gets the lane's
+// exactly as `sluice testbed up --no-sluice` makes it (nodes on one bridge,
+// systemd's rp_filter 2, every other sysctl the kernel's default), so the
+// benchmarks measure the wiring the end-to-end tests run on. Every link gets the lane's
 // MTU; then the node namespaces get the dataplane: nothing (the floor),
 // kube-proxy's rules (one plain restore, or nft -f, per node), or `sluice
 // apply` on each node with the lane's flags. Each lane is a testbed of its
@@ -75,7 +76,7 @@ async function load(state: TestbedState, l: LaneLoad, inputs: LaneInputs): Promi
 export async function openTestbedLane(spec: TestbedLaneSpec, prefix: string, inputs: LaneInputs, ttl: number, log: (line: string) => void): Promise<TestbedLane> {
   const lane: TestbedLane = { spec, prefix, loadSeconds: 0 };
   try {
-    lane.state = up({ files: [inputs.snapshot], prefix, sluice: false, ttl, clientIps: [] }, () => {});
+    lane.state = up({ files: [inputs.snapshot], prefix, sluice: false, ttl, clientIps: [], rpFilter: 2, wiring: 'bridged' }, () => {});
     setMtu(lane.state, spec.mtu);
     const t0 = performance.now();
     await load(lane.state, spec.load, inputs);

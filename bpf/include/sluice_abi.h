@@ -34,6 +34,14 @@ enum sl_state_map {
 	SL_STATE_SOCKREV = 4,
 };
 
+/* Maps the agent writes from what it finds on the node (its pods'
+ * interfaces) and in the cluster's Nodes (their podCIDRs), not from the
+ * compiler's output: SL_NODE_FOO is the pinned map "sl_foo" with foo_key and
+ * foo_val, as for enum sl_map_id. The datapath only reads them. */
+enum sl_node_map {
+	SL_NODE_PODNET = 1,
+};
+
 enum sl_limits {
 	SL_MAGLEV_CHUNK = 64,		/* backend ids per sl_maglev value */
 	SL_SVCNAME_LEN = 128,		/* "namespace/name", NUL padded */
@@ -184,6 +192,21 @@ struct ct_val {
 				 * answers go back to; zero otherwise */
 };
 
+/* Where pods are, for forwarding past the stack (bpf/lib/fwd.h): an LPM
+ * trie of each local pod's address (/32) with the host side of its
+ * interface, and of each other node's podCIDR. Written by `sluice apply` and
+ * the agent from interface discovery and the Nodes; read by the datapath. */
+struct podnet_key {
+	__u32 prefixlen;	/* host order, as the kernel wants it */
+	__be32 addr;
+};
+
+struct podnet_val {
+	__u32 ifindex;		/* a local pod: the host side of its veth, whose peer
+				 * bpf_redirect_peer delivers into; 0: pods of
+				 * another node */
+};
+
 /* sessionAffinity ClientIP: (backend set, client) -> backend */
 struct affinity_key {
 	__be32 bset;
@@ -254,10 +277,22 @@ enum sl_stat {
 	SL_STAT_DSR_NO_ROOM = 13,	/* the option would pass the MTU or the 60-byte
 				 * header: a new flow SNATed instead, a packet
 				 * of a DSR flow sent without it */
-	SL_STAT_SOCK_DESTROYED = 14,	/* a host socket whose backend left was
+	SL_STAT_FWD_PEER = 14,	/* forwarded past the stack into a local pod
+				 * (bpf_redirect_peer) */
+	SL_STAT_FWD_DIRECT = 15,	/* forwarded past the stack out of an interface,
+				 * to a neighbour the lookup knew (bpf_redirect) */
+	SL_STAT_FWD_NEIGH = 16,	/* forwarded past the stack out of an interface,
+				 * the neighbour left to the kernel to resolve
+				 * (bpf_redirect_neigh) */
+	SL_STAT_FWD_STACK = 17,	/* meant to go past the stack, given to it
+				 * instead because the route lookup said so: no
+				 * route, a local destination, too big for the
+				 * route's MTU, or the TTL running out (the stack
+				 * then answers, or drops) */
+	SL_STAT_SOCK_DESTROYED = 18,	/* a host socket whose backend left was
 				 * destroyed (bpf_sock_destroy: the
 				 * application gets ECONNABORTED) */
-	SL_STAT_MAX = 15,
+	SL_STAT_MAX = 19,
 };
 
 struct stats_key {
@@ -275,6 +310,10 @@ enum sl_cfg_flag {
 	SL_CFG_DSR = 1,		/* remote backends answer external clients directly
 				 * (NodePort, ExternalIP, LoadBalancer), told the
 				 * frontend by the DSR option */
+	SL_CFG_NO_FAST_PATH = 2,	/* --no-fast-path: translated requests and pod-to-pod
+				 * traffic go through the stack; only what it
+				 * would refuse on default sysctls (answers, SNATed
+				 * requests) is still forwarded past it (lib/fwd.h) */
 };
 
 /* The DSR option: an IPv4 option by which the node that takes an external

@@ -25,6 +25,7 @@
 #define SL_CT_MAX		524288
 #define SL_AFFINITY_MAX		65536
 #define SL_SOCKREV_MAX		65536
+#define SL_PODNET_MAX		16384
 
 /* frontend (vip, port, proto, scope) -> service; written by the applier
  * only. Preallocated: it is read by the first packet of every flow. */
@@ -110,6 +111,18 @@ struct {
 	__uint(max_entries, SL_SOCKREV_MAX);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_sockrev SEC(".maps");
+
+/* pod address or podCIDR -> the local pod's host-side interface (struct
+ * podnet_key); written by the agent only. LPM tries must not be
+ * preallocated. One entry per local pod and per other node's podCIDR. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct podnet_key);
+	__type(value, struct podnet_val);
+	__uint(max_entries, SL_PODNET_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_podnet SEC(".maps");
 
 /* Per-CPU packet and byte counters by enum sl_stat; written by the programs,
  * summed over CPUs by the agent. The key is struct stats_key, declared as

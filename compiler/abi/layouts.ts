@@ -13,6 +13,9 @@ export const SL_STATE_AFFINITY: i32 = 2;
 export const SL_STATE_STATS: i32 = 3;
 export const SL_STATE_SOCKREV: i32 = 4;
 
+// enum sl_node_map
+export const SL_NODE_PODNET: i32 = 1;
+
 // enum sl_ct_flag
 export const SL_CT_REPLY: i32 = 1;
 export const SL_CT_SNAT: i32 = 2;
@@ -42,11 +45,16 @@ export const SL_DROP_REWRITE: i32 = 10;
 export const SL_STAT_DSR_SENT: i32 = 11;
 export const SL_STAT_DSR_RECEIVED: i32 = 12;
 export const SL_STAT_DSR_NO_ROOM: i32 = 13;
-export const SL_STAT_SOCK_DESTROYED: i32 = 14;
-export const SL_STAT_MAX: i32 = 15;
+export const SL_STAT_FWD_PEER: i32 = 14;
+export const SL_STAT_FWD_DIRECT: i32 = 15;
+export const SL_STAT_FWD_NEIGH: i32 = 16;
+export const SL_STAT_FWD_STACK: i32 = 17;
+export const SL_STAT_SOCK_DESTROYED: i32 = 18;
+export const SL_STAT_MAX: i32 = 19;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR: i32 = 1;
+export const SL_CFG_NO_FAST_PATH: i32 = 2;
 
 // enum sl_limits
 export const SL_MAGLEV_CHUNK: i32 = 64;
@@ -207,6 +215,15 @@ export const STALE_SOCK_VPORT: i32 = 8;
 export const STALE_SOCK_PORT: i32 = 10;
 export const STALE_SOCK_PROTO: i32 = 12;
 export const STALE_SOCK_PAD: i32 = 13;
+
+// struct podnet_key
+export const PODNET_KEY_SIZE: i32 = 8;
+export const PODNET_KEY_PREFIXLEN: i32 = 0;
+export const PODNET_KEY_ADDR: i32 = 4;
+
+// struct podnet_val
+export const PODNET_VAL_SIZE: i32 = 4;
+export const PODNET_VAL_IFINDEX: i32 = 0;
 
 // struct stats_key
 export const STATS_KEY_SIZE: i32 = 4;

@@ -20,7 +20,7 @@ import { netnsUnavailableReason } from '../../runtime/testbed/netns.ts';
 import type { HoldReport } from '../../runtime/testbed/hold.ts';
 import type { RateReport } from '../../runtime/testbed/rate.ts';
 import type { ReopenEvent } from '../../runtime/testbed/reopen.ts';
-import type { TestbedState } from '../../runtime/testbed/state.ts';
+import type { RpFilter, TestbedState, Wiring } from '../../runtime/testbed/state.ts';
 import { up, update, type UpdateResult } from '../../runtime/testbed/testbed.ts';
 import type { Attempt } from '../../runtime/testbed/timed.ts';
 
@@ -131,6 +131,12 @@ export class Helper<Final> {
 
 export interface BedOptions {
   clientIps?: string[];
+  /** The nodes' rp_filter: 2, systemd's (default), or 0, the kernel's; every other sysctl stays the kernel's default. */
+  rpFilter?: RpFilter;
+  /** One bridge (default) or a router between nodes and the external client. */
+  wiring?: Wiring;
+  /** More flags for sluice apply on every node (--no-fast-path). */
+  applyArgs?: string[];
   /** Run sluice apply on every node at up (default); false leaves programming the nodes to the test. */
   sluice?: boolean;
   /** Stops what the test started on the nodes (agents), before they are taken down. */
@@ -168,7 +174,10 @@ export class Bed {
     backstop();
     live.add(this);
     try {
-      this.st = up({ files: [this.file], prefix: this.prefix, sluice: this.opts.sluice ?? true, ttl: 900, clientIps: this.opts.clientIps ?? [] }, quiet);
+      this.st = up({
+        files: [this.file], prefix: this.prefix, sluice: this.opts.sluice ?? true, ttl: 900, clientIps: this.opts.clientIps ?? [],
+        rpFilter: this.opts.rpFilter ?? 2, wiring: this.opts.wiring ?? 'bridged', applyArgs: this.opts.applyArgs,
+      }, quiet);
     } catch (e) {
       this.failure = e as Error;
     }
@@ -224,6 +233,15 @@ export class Bed {
       this.probe('external', 'tcp', nodeIp, nodePort, { count: 30 }),
     ]);
     return { tcp, udp, nodePort: external };
+  }
+
+  /** A node's counters (`sluice maps --format json`), packets by enum sl_stat name. */
+  async stats(nodeName: string): Promise<{ [stat: string]: number }> {
+    const n = this.node(nodeName);
+    const r = await execFileP('nsenter', [`--net=/run/netns/${n.netns}`, '--', process.execPath, MAIN, 'maps', '--pin-root', n.pinRoot, '--format', 'json'],
+      { encoding: 'utf8', timeout: 30_000 });
+    const stats = JSON.parse(r.stdout).stats as { [stat: string]: { packets: number } };
+    return Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, v.packets]));
   }
 
   /** timed.ts: each attempt's outcome and duration. */
@@ -315,6 +333,17 @@ export function e2eSuite(name: string, tag: string, file: string, opts: BedOptio
   s.after(() => bed.down());
   return { test: (title, fn) => s(title, fn), bed, run: () => s.run() };
 }
+
+/**
+ * The node setups the traffic suites run on, each in a testbed of its own:
+ * a real node's defaults with systemd's rp_filter and with the kernel's,
+ * and the fast path off (the stack forwards what it does not refuse).
+ */
+export const NODE_SETUPS: readonly { label: string; tag: string; opts: BedOptions }[] = [
+  { label: 'rp_filter 2', tag: '2', opts: { rpFilter: 2 } },
+  { label: 'rp_filter 0', tag: '0', opts: { rpFilter: 0 } },
+  { label: 'rp_filter 2, --no-fast-path', tag: 'n', opts: { rpFilter: 2, applyArgs: ['--no-fast-path'] } },
+];
 
 /** Sorted map entries, for messages. */
 export const show = (m: Map<string, number>) => JSON.stringify([...m].sort());

@@ -76,7 +76,8 @@ test('names: interfaces fit IFNAMSIZ, netns names stay short and distinct, prefi
 
 test('testbed arguments', () => {
   assert.equal(parseTestbedArgs(['up', 'a.yaml', '--prefix', 'x1', '--no-sluice', '--client-ip', '198.51.100.7,192.0.2.1']), {
-    sub: 'up', prefix: 'x1', files: ['a.yaml'], sluice: false, ttl: 21600, clientIps: ['198.51.100.7', '192.0.2.1'], target: undefined, command: [],
+    sub: 'up', prefix: 'x1', files: ['a.yaml'], sluice: false, ttl: 21600, clientIps: ['198.51.100.7', '192.0.2.1'], rpFilter: 2, wiring: 'bridged',
+    target: undefined, command: [],
   });
   const exec = parseTestbedArgs(['exec', 'shop/web', '--prefix', 'x1', '--', 'ip', '-br', '--all', 'addr']);
   assert.equal([exec?.target, exec?.command, exec?.prefix], ['shop/web', ['ip', '-br', '--all', 'addr'], 'x1']);

@@ -15,6 +15,9 @@ export const SL_STATE_AFFINITY = 2;
 export const SL_STATE_STATS = 3;
 export const SL_STATE_SOCKREV = 4;
 
+// enum sl_node_map
+export const SL_NODE_PODNET = 1;
+
 // enum sl_ct_flag
 export const SL_CT_REPLY = 1;
 export const SL_CT_SNAT = 2;
@@ -44,11 +47,16 @@ export const SL_DROP_REWRITE = 10;
 export const SL_STAT_DSR_SENT = 11;
 export const SL_STAT_DSR_RECEIVED = 12;
 export const SL_STAT_DSR_NO_ROOM = 13;
-export const SL_STAT_SOCK_DESTROYED = 14;
-export const SL_STAT_MAX = 15;
+export const SL_STAT_FWD_PEER = 14;
+export const SL_STAT_FWD_DIRECT = 15;
+export const SL_STAT_FWD_NEIGH = 16;
+export const SL_STAT_FWD_STACK = 17;
+export const SL_STAT_SOCK_DESTROYED = 18;
+export const SL_STAT_MAX = 19;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR = 1;
+export const SL_CFG_NO_FAST_PATH = 2;
 
 // enum sl_limits
 export const SL_MAGLEV_CHUNK = 64;
@@ -712,6 +720,50 @@ export const STATE_MAPS: readonly MapLayout[] = [
           "size": 4,
           "elemSize": 4,
           "bigEndian": true,
+          "signed": false
+        }
+      ]
+    }
+  }
+];
+
+// Maps the agent writes from the node's interfaces and the Nodes; the datapath reads them.
+export const NODE_MAPS: readonly MapLayout[] = [
+  {
+    "id": 1,
+    "name": "sl_podnet",
+    "key": {
+      "name": "podnet_key",
+      "size": 8,
+      "fields": [
+        {
+          "name": "prefixlen",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "addr",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "podnet_val",
+      "size": 4,
+      "fields": [
+        {
+          "name": "ifindex",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
           "signed": false
         }
       ]

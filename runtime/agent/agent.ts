@@ -192,6 +192,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     for (const line of report.attached) log.info('interface attached', { interface: line });
     for (const line of report.failed) log.error('interface attach failed', { interface: line });
     if (report.hostServices) log.info('host services', { programs: report.hostServices });
+    if (report.podnet) log.info('pod addresses', { map: report.podnet });
     if (report.dropped.length) log.info('interfaces no longer chosen', { interfaces: report.dropped });
     metrics.interfaces.inc({ result: 'attached' }, report.attached.length);
     metrics.interfaces.inc({ result: 'failed' }, report.failed.length);

@@ -23,6 +23,8 @@ export interface InterfaceReport {
   failed: string[];
   /** What attaching the host services programs did, once per agent: "host services (root cgroup ...): ...". */
   hostServices?: string;
+  /** How sl_podnet changed (runtime/bpf/podnet.ts), when it did: "sl_podnet: 2 local pods, ...". */
+  podnet?: string;
 }
 
 export interface Dataplane {

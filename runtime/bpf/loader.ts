@@ -3,9 +3,10 @@
 // .rodata, then the verifier. A pin that does not fit this build stops the
 // load with an error naming it and the way out, before libbpf is asked to
 // reuse it; --replace-maps moves such pins aside instead and drops them once
-// the new programs are attached.
+// the new programs are attached. sl_stats, counters only, is replaced so
+// without asking when a build counts more (or fewer) things.
 import { existsSync } from 'node:fs';
-import { CONFIG, MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
+import { CONFIG, MAPS, NODE_MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
 import { encodeConfig, type DatapathConfig } from './config.ts';
 import { BpfObject, LibbpfError, type MapDef } from './libbpf.ts';
 import { STALE_PIN_HINT, typeName } from './maps.ts';
@@ -97,10 +98,12 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       const want = resize ?? (flag && pin ? pin.maxEntries : def.maxEntries);
       if (want !== def.maxEntries) obj.setMaxEntries(def.name, want);
       if (!pin) continue;
-      const diff = mismatches(def, pin);
+      const layout = mismatches(def, pin);
+      const diff = [...layout];
       if (pin.maxEntries !== want) diff.push(`max_entries ${pin.maxEntries}, ${resize !== undefined ? `${flag} asks` : 'this build'} ${want}`);
       if (diff.length === 0) continue;
-      if (!opts.replaceMaps) {
+      const countersOnly = def.name === 'sl_stats' && layout.length === 0; // a build that counts more things: only counts are lost
+      if (!opts.replaceMaps && !countersOnly) {
         const resizeOnly = diff.length === 1 && resize !== undefined && pin.maxEntries !== want;
         throw new LoadError(`map ${def.name} pinned at ${def.pinPath}: ${diff.join('; ')}; ${resizeOnly
           ? `a map cannot be resized in place: apply with --replace-maps (it is rebuilt${def.name === 'sl_ct' ? ', and tracked connections are lost' : ''}) or without ${flag}`
@@ -142,7 +145,7 @@ export function loadDatapath(opts: LoadOptions): Datapath {
 
 /** The object's maps must have the layouts this runtime (and the compiler) were generated from. */
 function checkAbi(defs: readonly MapDef[], object: string): void {
-  for (const l of [...MAPS, ...STATE_MAPS]) {
+  for (const l of [...MAPS, ...STATE_MAPS, ...NODE_MAPS]) {
     const def = defs.find((d) => d.name === l.name);
     if (!def) throw new LoadError(`load: ${object} has no map ${l.name}: it is not a sluice datapath of this version; rebuild it (npm run build:bpf)`);
     if (def.keySize !== l.key.size || def.valueSize !== l.value.size) {

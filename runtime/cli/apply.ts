@@ -13,12 +13,13 @@ import { readLinks, routesTo } from '../bpf/ifaces.ts';
 import { attachSockPrograms, detachSockPrograms } from '../bpf/cgroup.ts';
 import { DEFAULT_OBJECT, loadDatapath, type Datapath, type ProgramName } from '../bpf/loader.ts';
 import { PinnedStore } from '../bpf/maps.ts';
+import { podnetImage, podnetLine, syncPodnet } from '../bpf/podnet.ts';
 import { inNetns, netnsCookie } from '../bpf/netns.ts';
 import { pickInterfaces, type Choice, type Chosen } from '../bpf/pickInterfaces.ts';
 import { describeStaleSocks, type StaleSock } from '../bpf/staleRecords.ts';
 import { sweepStaleSockets } from '../bpf/staleSockets.ts';
 import { attachProgram, type AttachResult, type Hook } from '../bpf/tc.ts';
-import { SL_CFG_DSR } from '../abi/layouts.generated.ts';
+import { SL_CFG_DSR, SL_CFG_NO_FAST_PATH } from '../abi/layouts.generated.ts';
 import { parseIp } from '../encode/ip.ts';
 import { nodeFacts, type NodeFacts } from '../encode/nodeFacts.ts';
 import { normalizeAll } from '../encode/normalizeAll.ts';
@@ -42,6 +43,9 @@ ${NETNS_USAGE}
   --node-ip IP           SNAT source toward other nodes (default: the Node's InternalIP)
   --hairpin-ip IP        source of a pod's flow back to itself (default ${DEFAULT_HAIRPIN_IP})
   --dsr                  backends on other nodes answer external clients directly
+  --no-fast-path         hand translated requests and pod-to-pod traffic to the
+                         kernel's stack instead of forwarding them past it (for
+                         comparison); answers still go past it (default: past it)
   --no-host-services     leave the node's own processes (host network) untranslated:
                          no cgroup programs (default: translated at connect time)
   --cgroup-root DIR      the root of the cgroup v2 hierarchy to attach them to
@@ -83,6 +87,7 @@ export interface DatapathArgs {
   nodeIp?: string;
   hairpinIp: string;
   dsr: boolean;
+  fastPath: boolean;
   hostServices: boolean;
   cgroupRoot?: string;
   replaceMaps: boolean;
@@ -99,7 +104,8 @@ interface ApplyArgs extends DatapathArgs {
 export const DATAPATH_OPTIONS = {
   'pin-root': { type: 'string' }, netns: { type: 'string' }, object: { type: 'string' },
   'pod-ifaces': { type: 'string' }, 'pod-iface-prefix': { type: 'string' }, 'node-ifaces': { type: 'string' },
-  'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' }, 'no-host-services': { type: 'boolean' },
+  'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' }, 'no-fast-path': { type: 'boolean' },
+  'no-host-services': { type: 'boolean' },
   'cgroup-root': { type: 'string' },
   'replace-maps': { type: 'boolean' }, verbose: { type: 'boolean' }, ...SIZE_OPTIONS,
 } as const;
@@ -113,7 +119,8 @@ export function datapathArgsOf(v: { [k: string]: string | boolean | undefined })
   return {
     pinRoot: (v['pin-root'] as string) ?? DEFAULT_PIN_ROOT,
     netns: v.netns as string | undefined, object: v.object as string | undefined, nodeIp: v['node-ip'] as string | undefined,
-    hairpinIp: (v['hairpin-ip'] as string) ?? DEFAULT_HAIRPIN_IP, dsr: v.dsr === true, hostServices: v['no-host-services'] !== true,
+    hairpinIp: (v['hairpin-ip'] as string) ?? DEFAULT_HAIRPIN_IP, dsr: v.dsr === true, fastPath: v['no-fast-path'] !== true,
+    hostServices: v['no-host-services'] !== true,
     cgroupRoot: v['cgroup-root'] as string | undefined,
     replaceMaps: v['replace-maps'] === true,
     verbose: v.verbose === true, sizes: sizesOf(v),
@@ -175,6 +182,7 @@ function apply(a: ApplyArgs, io: Io): number {
     } finally {
       store.close();
     }
+    lines.push(podnetLine(syncPodnet(a.pinRoot, podnetImage(choice.podAddrs, facts?.peerPodCidrs ?? []))));
     lines.push(...inNetns(a.netns, () => [
       ...choice.node.map((i) => attachLine(dp, i, PROGRAMS_OF.node)),
       ...choice.pod.map((i) => attachLine(dp, i, PROGRAMS_OF.pod)),
@@ -193,11 +201,12 @@ function apply(a: ApplyArgs, io: Io): number {
   return 0;
 }
 
-/** sl_config for a node: its IP, the hairpin source, DSR or not, and with host services its namespace's cookie. */
-export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp' | 'dsr' | 'hostServices' | 'netns'>): DatapathConfig {
+/** sl_config for a node: its IP, the hairpin source, DSR or not, the fast path or not, and with host services its namespace's cookie. */
+export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp' | 'dsr' | 'fastPath' | 'hostServices' | 'netns'>): DatapathConfig {
   return {
     netnsCookie: a.hostServices ? inNetns(a.netns, netnsCookie) : 0n,
-    nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes, flags: a.dsr ? SL_CFG_DSR : 0, ...DEFAULT_TIMEOUTS,
+    nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes,
+    flags: (a.dsr ? SL_CFG_DSR : 0) | (a.fastPath ? 0 : SL_CFG_NO_FAST_PATH), ...DEFAULT_TIMEOUTS,
   };
 }
 
@@ -240,8 +249,7 @@ export const sweepLine = (s: Sweep) => `stale sockets: ${'error' in s ? `not swe
 export function chooseInterfaces(facts: NodeFacts | undefined, nodeIp: string, a: Pick<DatapathArgs, 'netns' | 'ifaces'>): Choice {
   return inNetns(a.netns, () => {
     const want = { nodeAddresses: facts?.addresses ?? [nodeIp], pods: facts?.pods ?? [] };
-    const routes = a.ifaces.podIfaces || a.ifaces.podIfacePrefix ? [] : routesTo(want.pods.map((p) => p.ip));
-    return pickInterfaces(readLinks(), routes, want, a.ifaces);
+    return pickInterfaces(readLinks(), routesTo(want.pods.map((p) => p.ip)), want, a.ifaces);
   });
 }
 

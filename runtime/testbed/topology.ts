@@ -17,8 +17,9 @@
 //                         p-p-shop.web-7c5d9f8b6-a1 eth0 10.244.1.11/32
 //                         169.254.1.1 dev eth0 scope link; default via 169.254.1.1
 //                         echo server: TCP+UDP on each containerPort
-//  Nodes: ip_forward=1, rp_filter=0, accept_local=1, send_redirects=0 (wire.ts
-//  says why); pods and the external client: strict rp_filter, no forwarding.
+//  Nodes: a real node's defaults plus ip_forward=1: rp_filter 0 (the kernel's)
+//  or 2 (systemd's), accept_local=0 (wire.ts); pods and the external client:
+//  strict rp_filter, no forwarding.
 //
 // Why a bridge and not a router namespace: nodes of one cluster share a subnet
 // and reach each other's pod CIDRs through each other's node IPs as on-link
