@@ -7,7 +7,6 @@
 // and all are up at once; reps go through them in rotating order, each sample
 // after a bounded wait for a quiet machine. Needs root. Writes
 // <out>/nodeport.{jsonl,md,svg}.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +21,7 @@ import { DEFAULT_QUIET, waitQuiet } from './datapath/quiet.ts';
 import { goalLines } from './datapath/report.ts';
 import { fakeServices, type BenchService } from './datapath/services.ts';
 import { buildSluice, buildTools, ensureCommands, log, machine, requireRoot, ROOT } from './datapath/setup.ts';
-import { podNetns, type TestbedLane, type TestbedLaneSpec } from './datapath/testbedLane.ts';
+import { laneStats, podNetns, type TestbedLane, type TestbedLaneSpec } from './datapath/testbedLane.ts';
 import { testbedRun } from './datapath/testbedRun.ts';
 import { NODES, podKey, SERVER_POD, writeInputs } from './datapath/twoNodes.ts';
 
@@ -108,16 +107,6 @@ function services(others: number): BenchService[] {
 }
 
 const loadAvg = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-const MAIN = new URL('../runtime/cli/main.ts', import.meta.url).pathname;
-
-/** A node's sl_stats counter (`sluice maps`), or undefined when it cannot be read. */
-function stat(lane: TestbedLane, node: string, name: string): number | undefined {
-  const n = lane.state?.nodes.find((x) => x.name === node);
-  if (!n) return undefined;
-  const r = spawnSync(process.execPath, [MAIN, 'maps', '--pin-root', n.pinRoot, '--format', 'json'], { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 << 20 });
-  return r.status === 0 ? JSON.parse(r.stdout).stats?.[name]?.packets : undefined;
-}
-
 export async function benchNodePort(args: readonly string[]): Promise<void> {
   let o: NodePortOptions | 'help' | 'cleanup';
   try {
@@ -173,7 +162,7 @@ export async function benchNodePort(args: readonly string[]): Promise<void> {
     after: (ls) => {
       const dsr = ls.find((l) => l.spec.id === 'sluice-dsr' && !l.error);
       if (!dsr) return;
-      const sent = stat(dsr, 'node-a', 'SL_STAT_DSR_SENT'), received = stat(dsr, 'node-b', 'SL_STAT_DSR_RECEIVED');
+      const sent = laneStats(dsr, 'node-a')?.SL_STAT_DSR_SENT, received = laneStats(dsr, 'node-b')?.SL_STAT_DSR_RECEIVED;
       notes.push(`In the --dsr lane node-a sent ${sent ?? '?'} packets with the DSR option and node-b took ${received ?? '?'} (sl_stats).`);
       if (!sent) log('warning: the --dsr lane sent nothing with the DSR option: its figures are not DSR\'s');
     },

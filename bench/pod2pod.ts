@@ -20,7 +20,7 @@ import { DEFAULT_QUIET, waitQuiet } from './datapath/quiet.ts';
 import { fakeServices } from './datapath/services.ts';
 import { buildSluice, ensureCommands, log, machine, requireRoot, ROOT } from './datapath/setup.ts';
 import { goalLines } from './datapath/report.ts';
-import { podNetns, type TestbedLane, type TestbedLaneSpec } from './datapath/testbedLane.ts';
+import { laneStats, podNetns, type TestbedLane, type TestbedLaneSpec } from './datapath/testbedLane.ts';
 import { testbedRun } from './datapath/testbedRun.ts';
 import { CLIENT_POD, podKey, SERVER_POD, writeInputs } from './datapath/twoNodes.ts';
 
@@ -127,6 +127,7 @@ export async function benchPod2pod(args: readonly string[]): Promise<void> {
   const fastPathFlag = applyHas(NO_FAST_PATH);
   const lanes = lanesOf(o, fastPathFlag);
   const samples: Pod2podSample[] = [];
+  const notes: string[] = [];
   log(`pod2pod: making ${lanes.length * o.mtus.length} lanes (${lanes.map((l) => l.id).join(', ')} x MTU ${o.mtus.join(', ')}), ${o.services} Services`);
   const opened = await testbedRun({
     what: 'pod2pod', tools: {}, reps: o.reps, deadline: t0 + o.maxMinutes * 60_000, log,
@@ -134,6 +135,14 @@ export async function benchPod2pod(args: readonly string[]): Promise<void> {
     inputs: (scratch) => writeInputs(scratch, fakeServices(o.services)),
     servers: (run, ls) => {
       for (const l of ls) run.servers.start(qperfServer(podNetns(l, podKey(SERVER_POD)), SERVER_CPU), run.serverLimitSeconds());
+    },
+    after: (ls) => {
+      for (const l of ls.filter((x) => x.spec.load.kind === 'sluice' && !x.error)) {
+        const stats = ['node-a', 'node-b'].map((n) => laneStats(l, n) ?? {});
+        const sum = (names: string[]) => stats.reduce((t, s) => t + names.reduce((u, k) => u + (s[k] ?? 0), 0), 0);
+        notes.push(`${l.spec.label}, MTU ${l.spec.mtu}: ${sum(['SL_STAT_FWD_PEER', 'SL_STAT_FWD_DIRECT', 'SL_STAT_FWD_NEIGH']).toLocaleString('en-US')} packets ` +
+          `forwarded past the stack, ${sum(['SL_STAT_FWD_STACK']).toLocaleString('en-US')} handed to it (sl_stats of both nodes).`);
+      }
     },
     visit: async (_run, l, rep, slot) => {
       const base = { lane: l.spec.id, mtu: l.spec.mtu, rep, slot };
@@ -153,11 +162,11 @@ export async function benchPod2pod(args: readonly string[]): Promise<void> {
       log(`  ${s.lane.padEnd(10)} mtu ${s.mtu} rep ${rep}: ${s.error ? `error: ${s.error}` : `${s.gbps} Gbit/s, ${s.processCoreSecondsPerGbit} core-s/Gbit (qperf), ${s.machineCoreSecondsPerGbit} (machine)`} (busy ${bgBusy}, load ${load})`);
     },
   });
-  report(o, args, lanes, samples, opened, out, t0, fastPathFlag);
+  report(o, args, lanes, samples, opened, out, t0, fastPathFlag, notes);
 }
 
 function report(o: Pod2podOptions, args: readonly string[], lanes: LaneInfo[], samples: Pod2podSample[], opened: TestbedLane[], out: string, t0: number,
-  fastPathFlag: boolean): void {
+  fastPathFlag: boolean, notes: string[]): void {
   writeFileSync(join(out, 'pod2pod.jsonl'), samples.map((s) => JSON.stringify(s) + '\n').join(''));
   const loadSeconds = (id: string, mtu: number) => opened.find((l) => l.spec.id === id && l.spec.mtu === mtu)?.loadSeconds ?? NaN;
   const rows = pod2podRows(samples, lanes, o.mtus, o.quiet.threshold, loadSeconds);
@@ -167,12 +176,14 @@ function report(o: Pod2podOptions, args: readonly string[], lanes: LaneInfo[], s
   const facts = {
     command: `npm run bench -- pod2pod${args.length ? ` ${args.join(' ')}` : ''}`, date, machine: machine(), minutes: (Date.now() - t0) / 60_000,
     reps: o.reps, seconds: o.seconds, services: o.services, iptables: o.iptables,
+    notes,
     fastPath: fastPathFlag ? `sluice ran as built, and with \`${NO_FAST_PATH}\`.` : `sluice ran as built (this build has no \`${NO_FAST_PATH}\`).`,
     load: { min: Math.min(...loads), median: loads.length ? median(loads) : NaN, max: Math.max(...loads) },
     busy: { median: busy.length ? median(busy) : NaN, overThreshold: busy.filter((b) => b >= o.quiet.threshold).length, samples: busy.length, threshold: o.quiet.threshold },
   };
   console.log(`\npod to pod, qperf tcp_bw, one stream (medians over reps):\n${pod2podTable(rows, lanes)}`);
   console.log(`\ngoals:\n${goalLines(goals)}`);
+  for (const n of notes) console.log(n);
   writeFileSync(join(out, 'pod2pod.svg'), pod2podChart(rows, lanes, `${o.services.toLocaleString('en-US')} Services; ${date}, ${facts.machine}; load average ${facts.load.min}-${facts.load.max}`));
   writeFileSync(join(out, 'pod2pod.md'), pod2podMarkdown(rows, goals, lanes, facts));
   log(`wrote ${out}/pod2pod.jsonl, pod2pod.svg, pod2pod.md (${facts.command})`);

@@ -105,6 +105,7 @@ export interface Pod2podFacts {
   services: number;
   iptables: string;
   fastPath: string; // how the sluice lanes ran: which branch, what flag
+  notes: string[];
   load: { min: number; median: number; max: number };
   busy: { median: number; overThreshold: number; samples: number; threshold: number };
 }
@@ -124,7 +125,7 @@ export function pod2podMarkdown(rows: readonly Pod2podRow[], goals: readonly Goa
       r.reps ? `${fmt(r.gbpsMin, 1)}–${fmt(r.gbpsMax, 1)}` : `failed: ${r.error}`, x(r.gbpsToFloor), fmt(r.processCpg, 3), x(r.processToFloor),
       fmt(r.machineCpg, 3), x(r.machineToFloor), used(r), fmt(r.bgBusy, 2), fmt(r.loadAvg, 1)]));
   }
-  o.push('', 'Goals:', '', ...goals.map((g) => `- ${g.text}: ${g.value} — **${verdict(g)}**`), '');
+  o.push('', ...f.notes.map((n) => `- ${n}`), '', 'Goals:', '', ...goals.map((g) => `- ${g.text}: ${g.value} — **${verdict(g)}**`), '');
   return o.join('\n');
 }
 

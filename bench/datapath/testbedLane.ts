@@ -14,6 +14,7 @@ import { ipBatch, pidsIn, run as runIp } from '../../runtime/testbed/netns.ts';
 import { applySluice } from '../../runtime/testbed/sluice.ts';
 import { writeState, type TestbedState } from '../../runtime/testbed/state.ts';
 import { up } from '../../runtime/testbed/testbed.ts';
+import { spawnSync } from 'node:child_process';
 import { inNs, run, sleep } from './exec.ts';
 
 /** What a lane's nodes run: nothing, kube-proxy's rules (files per kind), or sluice with these `apply` flags. */
@@ -104,4 +105,16 @@ export function podNetns(lane: TestbedLane, key: string): string {
 export async function closeTestbedLane(prefix: string, pods: readonly string[]): Promise<string[]> {
   for (let i = 0; i < 30 && pods.some((ns) => pidsIn(ns).length > 0); i++) await sleep(100);
   return down(prefix, () => {}).warnings;
+}
+
+const MAIN = new URL('../../runtime/cli/main.ts', import.meta.url).pathname;
+
+/** A node's sl_stats packet counters by name (`sluice maps`), or undefined when they cannot be read (no sluice there). */
+export function laneStats(lane: TestbedLane, node: string): { [name: string]: number } | undefined {
+  const n = lane.state?.nodes.find((x) => x.name === node);
+  if (!n) return undefined;
+  const r = spawnSync(process.execPath, [MAIN, 'maps', '--pin-root', n.pinRoot, '--format', 'json'], { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 << 20 });
+  if (r.status !== 0) return undefined;
+  const stats = JSON.parse(r.stdout).stats as { [name: string]: { packets: number } };
+  return Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, v.packets]));
 }
