@@ -5,7 +5,7 @@
 import { median, table } from '../stats.ts';
 import { barChart, type Panel, type Series } from './barChart.ts';
 import type { LaneInfo } from './pod2podReport.ts';
-import { fmt, quietest, type Goal } from './summary.ts';
+import { fmt, quietestAlike, type Goal } from './summary.ts';
 
 interface Percentiles { p50: number; p90: number; p99: number; min: number; max: number; mean: number }
 
@@ -47,7 +47,8 @@ const ok = (s: NodePortSample) => s.error === undefined && s.connect !== undefin
 const med = (xs: number[]) => (xs.length ? median(xs) : NaN);
 
 export function nodePortRows(samples: readonly NodePortSample[], lanes: readonly LaneInfo[], busyThreshold: number, loadSeconds: (lane: string) => number): NodePortRow[] {
-  const used = (lane: string) => quietest(samples.filter((s) => s.lane === lane && ok(s)), busyThreshold);
+  const chosen = quietestAlike(lanes.map(({ id }) => samples.filter((s) => s.lane === id && ok(s))), busyThreshold);
+  const used = (lane: string) => chosen[lanes.findIndex((l) => l.id === lane)] ?? [];
   const nft = used('nft');
   const nftConnect = med(nft.map((s) => s.connect!.p50)), nftTotal = med(nft.map((s) => s.total!.p50));
   return lanes.flatMap(({ id }): NodePortRow[] => {

@@ -4,7 +4,7 @@
 // table, the README's markdown section and the chart. Pure.
 import { median, table } from '../stats.ts';
 import { barChart, type Panel, type Series } from './barChart.ts';
-import { fmt, quietest, type Goal } from './summary.ts';
+import { fmt, quietestAlike, type Goal } from './summary.ts';
 
 export interface Pod2podSample {
   lane: string;
@@ -48,7 +48,8 @@ const med = (xs: number[]) => (xs.length ? median(xs) : NaN);
 
 export function pod2podRows(samples: readonly Pod2podSample[], lanes: readonly LaneInfo[], mtus: readonly number[], busyThreshold: number,
   loadSeconds: (lane: string, mtu: number) => number): Pod2podRow[] {
-  const used = (lane: string, mtu: number) => quietest(samples.filter((s) => s.lane === lane && s.mtu === mtu && ok(s)), busyThreshold);
+  const chosen = new Map(mtus.map((mtu) => [mtu, quietestAlike(lanes.map(({ id }) => samples.filter((s) => s.lane === id && s.mtu === mtu && ok(s))), busyThreshold)]));
+  const used = (lane: string, mtu: number) => chosen.get(mtu)![lanes.findIndex((l) => l.id === lane)] ?? [];
   return mtus.flatMap((mtu) => {
     const floor = used('floor', mtu);
     const fl = { gbps: med(floor.map((s) => s.gbps!)), proc: med(floor.map((s) => s.processCoreSecondsPerGbit!)), mach: med(floor.map((s) => s.machineCoreSecondsPerGbit!)) };
