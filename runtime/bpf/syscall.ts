@@ -265,16 +265,28 @@ export function linkInfo(fd: number): LinkInfo {
 
 export interface TestRun { retval: number; data: Uint8Array; durationNs: number }
 
-/** BPF_PROG_TEST_RUN: runs a program on a packet, returns its verdict and the packet it left. */
-export function progTestRun(progFd: number, packet: Uint8Array, repeat = 1, outSize = packet.length + 256): TestRun {
-  const out = new Uint8Array(outSize);
+const SK_BUFF_SIZE = 192, SK_BUFF_IFINDEX = 40; // struct __sk_buff, the context of a tc program
+
+/**
+ * BPF_PROG_TEST_RUN: runs a program on a packet, returns its verdict and the
+ * packet it left. ifindex: the device the packet comes in by (a tc program's
+ * context); without it, the loopback of the calling thread's namespace.
+ */
+export function progTestRun(progFd: number, packet: Uint8Array, o: { repeat?: number; ifindex?: number } = {}): TestRun {
+  const out = new Uint8Array(packet.length + 256);
+  const ctx = new Uint8Array(SK_BUFF_SIZE);
+  new DataView(ctx.buffer).setUint32(SK_BUFF_IFINDEX, o.ifindex ?? 0, true);
   const a = Buffer.alloc(ATTR_SIZE);
   a.writeUInt32LE(progFd, 0);
   a.writeUInt32LE(packet.length, 8);
   a.writeUInt32LE(out.length, 12);
   a.writeBigUInt64LE(koffi.address(packet), 16);
   a.writeBigUInt64LE(koffi.address(out), 24);
-  a.writeUInt32LE(repeat, 32);
+  a.writeUInt32LE(o.repeat ?? 1, 32);
+  if (o.ifindex) {
+    a.writeUInt32LE(ctx.length, 40);
+    a.writeBigUInt64LE(koffi.address(ctx), 48);
+  }
   must('PROG_TEST_RUN', a);
   return { retval: a.readUInt32LE(4), data: out.slice(0, a.readUInt32LE(12)), durationNs: a.readUInt32LE(36) };
 }
