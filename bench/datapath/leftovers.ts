@@ -22,8 +22,8 @@ export const runPrefix = (pid: number) => `sldp${pid}`;
 export const scratchPrefix = (pid: number) => join(tmpdir(), `sluice-bench-${pid}-`);
 
 const NETNS_OF_RUN = /^sldp(\d+)-/;
-const PAUSE = new Int32Array(new SharedArrayBuffer(4)); // Atomics.wait on it: a synchronous sleep
 const SCRATCH_OF_RUN = /^sluice-bench-(\d+)-/;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4)); // Atomics.wait on it: a synchronous sleep
 /** The commands the benchmark starts inside its namespaces. */
 const OURS = /\b(acceptd|connlat|httpd|httpget|iperf3|qperf|nft|iptables[\w-]*|node|nsenter|timeout|taskset)\b/;
 

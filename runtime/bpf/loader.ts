@@ -4,7 +4,10 @@
 // load with an error naming it and the way out, before libbpf is asked to
 // reuse it; --replace-maps moves such pins aside instead and drops them once
 // the new programs are attached. sl_stats, counters only, is replaced so
-// without asking when a build counts more (or fewer) things.
+// without asking when a build counts more (or fewer) things, and so is
+// sl_sockrev of another layout: a cache the host sockets' next connect or
+// send refills, whose loss only shows a backend as the peer of an older
+// socket meanwhile.
 import { existsSync } from 'node:fs';
 import { CONFIG, MAPS, NODE_MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
 import { encodeConfig, type DatapathConfig } from './config.ts';
@@ -103,7 +106,7 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       if (pin.maxEntries !== want) diff.push(`max_entries ${pin.maxEntries}, ${resize !== undefined ? `${flag} asks` : 'this build'} ${want}`);
       if (diff.length === 0) continue;
       const countersOnly = def.name === 'sl_stats' && layout.length === 0; // a build that counts more things: only counts are lost
-      if (!opts.replaceMaps && !countersOnly) {
+      if (!opts.replaceMaps && !countersOnly && def.name !== 'sl_sockrev') {
         const resizeOnly = diff.length === 1 && resize !== undefined && pin.maxEntries !== want;
         throw new LoadError(`map ${def.name} pinned at ${def.pinPath}: ${diff.join('; ')}; ${resizeOnly
           ? `a map cannot be resized in place: apply with --replace-maps (it is rebuilt${def.name === 'sl_ct' ? ', and tracked connections are lost' : ''}) or without ${flag}`
