@@ -107,6 +107,21 @@ function services(others: number): BenchService[] {
 }
 
 const loadAvg = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+/** One httpget run from lane l's external client, after a bounded wait for a quiet machine (a lane that failed to load: its error). */
+async function sample(o: NodePortOptions, httpget: string, l: TestbedLane, base: Pick<NodePortSample, 'lane' | 'rep' | 'slot'>): Promise<NodePortSample> {
+  if (l.error) return { ...base, bgBusy: -1, loadAvg: loadAvg(), error: `load failed: ${l.error}` };
+  const bgBusy = await waitQuiet(o.quiet), load = loadAvg();
+  const argv = inNs(l.state!.external.netns, ['taskset', '-c', String(CLIENT_CPU), httpget, '-a', NODES[0].ip, '-p', String(NODE_PORT),
+    '-c', String(o.count), '-w', String(o.warmup), '-l', String(SAMPLE_LIMIT_S)]);
+  try {
+    return { ...base, bgBusy, loadAvg: load, ...JSON.parse((await run(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) };
+  } catch (e) {
+    const reason = e instanceof CommandError ? e.reason : (e as Error).message;
+    const partial = /\{.*\}/.exec(reason)?.[0]; // httpget exits 1 when tries failed, after printing what it got
+    return { ...base, bgBusy, loadAvg: load, ...(partial ? JSON.parse(partial) : {}), error: reason.split('\n')[0].slice(0, 300) };
+  }
+}
+
 export async function benchNodePort(args: readonly string[]): Promise<void> {
   let o: NodePortOptions | 'help' | 'cleanup';
   try {
@@ -141,23 +156,11 @@ export async function benchNodePort(args: readonly string[]): Promise<void> {
       for (const l of ls) r.servers.start(inNs(podNetns(l, podKey(SERVER_POD)), ['taskset', '-c', String(SERVER_CPU), r.tools.httpd, '-p', String(BACKEND_PORT), '-l', String(limit)]), limit);
     },
     visit: async (r, l, rep, slot) => {
-      const base = { lane: l.spec.id, rep, slot };
-      if (l.error) {
-        if (rep === 1) samples.push({ ...base, bgBusy: -1, loadAvg: loadAvg(), error: `load failed: ${l.error}` });
-        return;
-      }
-      const bgBusy = await waitQuiet(opts.quiet), load = loadAvg();
-      const argv = inNs(l.state!.external.netns, ['taskset', '-c', String(CLIENT_CPU), r.tools.httpget, '-a', NODES[0].ip, '-p', String(NODE_PORT),
-        '-c', String(opts.count), '-w', String(opts.warmup), '-l', String(SAMPLE_LIMIT_S)]);
-      try {
-        samples.push({ ...base, bgBusy, loadAvg: load, ...JSON.parse((await run(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) });
-      } catch (e) {
-        const reason = e instanceof CommandError ? e.reason : (e as Error).message;
-        const partial = /\{.*\}/.exec(reason)?.[0]; // httpget exits 1 when tries failed, after printing what it got
-        samples.push({ ...base, bgBusy, loadAvg: load, ...(partial ? JSON.parse(partial) : {}), error: reason.split('\n')[0].slice(0, 300) });
-      }
-      const s = samples.at(-1)!;
-      log(`  ${s.lane.padEnd(10)} rep ${rep}: ${s.error ? `error: ${s.error}` : `connect p50 ${s.connect!.p50} p99 ${s.connect!.p99}, total p50 ${s.total!.p50} p99 ${s.total!.p99} µs`} (busy ${bgBusy}, load ${load})`);
+      if (l.error && rep > 1) return;
+      const s = await sample(opts, r.tools.httpget, l, { lane: l.spec.id, rep, slot });
+      samples.push(s);
+      log(`  ${s.lane.padEnd(10)} rep ${rep}: ${s.error ? `error: ${s.error}` : `connect p50 ${s.connect!.p50} p99 ${s.connect!.p99}, total p50 ${s.total!.p50} ` +
+        `p99 ${s.total!.p99} µs`} (busy ${s.bgBusy}, load ${s.loadAvg})`);
     },
     after: (ls) => {
       const dsr = ls.find((l) => l.spec.id === 'sluice-dsr' && !l.error);

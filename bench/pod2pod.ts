@@ -106,6 +106,19 @@ function loadOf(id: string, o: Pod2podOptions): TestbedLaneSpec['load'] {
 
 const loadAvg = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
+/** One qperf run through lane l, after a bounded wait for a quiet machine (a lane that failed to load: its error). */
+async function sample(o: Pod2podOptions, l: TestbedLane, base: Pick<Pod2podSample, 'lane' | 'mtu' | 'rep' | 'slot'>): Promise<Pod2podSample> {
+  if (l.error) return { ...base, bgBusy: -1, loadAvg: loadAvg(), error: `load failed: ${l.error}` };
+  const bgBusy = await waitQuiet(o.quiet), load = loadAvg();
+  try {
+    const r = await qperfRun(podNetns(l, podKey(CLIENT_POD)), CLIENT_CPU, podNetns(l, podKey(SERVER_POD)), SERVER_POD.ip, o.seconds);
+    return { ...base, bgBusy, loadAvg: load, gbps: round(r.gbps, 3), busyCores: round(r.busyCores, 3),
+      machineCoreSecondsPerGbit: round(r.machineCoreSecondsPerGbit, 4), processCoreSecondsPerGbit: round(r.processCoreSecondsPerGbit, 4) };
+  } catch (e) {
+    return { ...base, bgBusy, loadAvg: load, error: (e as Error).message.split('\n')[0].slice(0, 300) };
+  }
+}
+
 export async function benchPod2pod(args: readonly string[]): Promise<void> {
   let o: Pod2podOptions | 'help' | 'cleanup';
   try {
@@ -145,21 +158,11 @@ export async function benchPod2pod(args: readonly string[]): Promise<void> {
       }
     },
     visit: async (_run, l, rep, slot) => {
-      const base = { lane: l.spec.id, mtu: l.spec.mtu, rep, slot };
-      if (l.error) {
-        if (rep === 1) samples.push({ ...base, bgBusy: -1, loadAvg: loadAvg(), error: `load failed: ${l.error}` });
-        return;
-      }
-      const bgBusy = await waitQuiet(o.quiet), load = loadAvg();
-      try {
-        const r = await qperfRun(podNetns(l, podKey(CLIENT_POD)), CLIENT_CPU, podNetns(l, podKey(SERVER_POD)), SERVER_POD.ip, o.seconds);
-        samples.push({ ...base, bgBusy, loadAvg: load, gbps: round(r.gbps, 3), busyCores: round(r.busyCores, 3),
-          machineCoreSecondsPerGbit: round(r.machineCoreSecondsPerGbit, 4), processCoreSecondsPerGbit: round(r.processCoreSecondsPerGbit, 4) });
-      } catch (e) {
-        samples.push({ ...base, bgBusy, loadAvg: load, error: (e as Error).message.split('\n')[0].slice(0, 300) });
-      }
-      const s = samples.at(-1)!;
-      log(`  ${s.lane.padEnd(10)} mtu ${s.mtu} rep ${rep}: ${s.error ? `error: ${s.error}` : `${s.gbps} Gbit/s, ${s.processCoreSecondsPerGbit} core-s/Gbit (qperf), ${s.machineCoreSecondsPerGbit} (machine)`} (busy ${bgBusy}, load ${load})`);
+      if (l.error && rep > 1) return;
+      const s = await sample(o, l, { lane: l.spec.id, mtu: l.spec.mtu, rep, slot });
+      samples.push(s);
+      log(`  ${s.lane.padEnd(10)} mtu ${s.mtu} rep ${rep}: ${s.error ? `error: ${s.error}` : `${s.gbps} Gbit/s, ${s.processCoreSecondsPerGbit} core-s/Gbit (qperf), ` +
+        `${s.machineCoreSecondsPerGbit} (machine)`} (busy ${s.bgBusy}, load ${s.loadAvg})`);
     },
   });
   report(o, args, lanes, samples, opened, out, t0, fastPathFlag, notes);
