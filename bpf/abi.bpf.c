@@ -33,6 +33,7 @@ struct sl_abi_types {
 	struct affinity_val affinity_val;
 	struct sockrev_key sockrev_key;
 	struct sockrev_val sockrev_val;
+	struct stale_sock stale_sock;
 	struct podnet_key podnet_key;
 	struct podnet_val podnet_val;
 	struct stats_key stats_key;

@@ -58,7 +58,9 @@ function tsModule(l: Layouts): string {
   out.push('// Maps the agent writes from the node\'s interfaces and the Nodes; the datapath reads them.');
   out.push(`export const NODE_MAPS: readonly MapLayout[] = ${JSON.stringify(mapStructs(l, 'sl_node_map'), null, 2)};\n`);
   out.push('// The load-time settings of the datapath programs.');
-  out.push(`export const CONFIG: StructLayout = ${JSON.stringify(l.structs.get('sl_config'), null, 2)};`);
+  out.push(`export const CONFIG: StructLayout = ${JSON.stringify(l.structs.get('sl_config'), null, 2)};\n`);
+  out.push('// What the socket iterators write for each socket they destroyed.');
+  out.push(`export const STALE_SOCK: StructLayout = ${JSON.stringify(l.structs.get('stale_sock'), null, 2)};`);
   return out.join('\n') + '\n';
 }
 

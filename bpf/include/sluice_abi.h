@@ -350,10 +350,12 @@ struct affinity_val {
 /* Connect-time translation (bpf/lib/sock.h): a socket of the node's own
  * network namespace that a program sent to a backend instead of the frontend
  * it addressed. recvmsg4 and getpeername4 look up the address the kernel
- * reports as the peer (the backend) and report the frontend instead. Keyed by
- * backend too, since one unconnected UDP socket may send to several services.
- * Written by the programs only; LRU: a socket that closed is never deleted,
- * its entries age out. */
+ * reports as the peer (the backend) and report the frontend instead; the
+ * socket iterators (bpf/lib/stale.h) look up a connected socket's peer to
+ * see whether its backend is still in sl_be. Keyed by backend too, since one
+ * unconnected UDP socket may send to several services. Written by the
+ * programs only; LRU: a socket that closed is never deleted, its entries age
+ * out. */
 struct sockrev_key {
 	__u64 cookie;		/* bpf_get_socket_cookie() */
 	__be32 backend;		/* the address the socket was sent to */
@@ -365,12 +367,27 @@ struct sockrev_val {
 	__be32 vip;		/* the frontend the application addressed */
 	__be16 port;
 	__u16 pad;		/* always 0 */
+	__be32 bset;		/* the backend as sl_be knows it (be_key): gone from */
+	__be32 id;		/* there, the socket is stale */
+};
+
+/* What a socket iterator (bpf/lib/stale.h) writes for each socket it
+ * destroyed: a connected UDP socket, or a TCP socket still connecting,
+ * whose backend left sl_be. The runtime reads them from the iterator's fd. */
+struct stale_sock {
+	__be32 vip;		/* the frontend the application addressed */
+	__be32 backend;		/* the backend the socket was connected to */
+	__be16 vport;
+	__be16 port;		/* the backend's */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad[3];
 };
 
 /* Per-CPU packet counters by what happened to the packet. Drop reasons are
  * the SL_DROP_* values; the rest count events that are not drops. The
  * cgroup programs count a connect() or sendmsg() as a packet of 0 bytes:
- * TRANSLATED, REJECTED (no backend: ECONNREFUSED), SRC_RANGE (EPERM). */
+ * TRANSLATED, REJECTED (no backend: ECONNREFUSED), SRC_RANGE (EPERM); the
+ * socket iterators a socket destroyed, likewise (SOCK_DESTROYED). */
 enum sl_stat {
 	SL_STAT_TRANSLATED = 0,	/* a new flow got a backend */
 	SL_STAT_CT_HIT = 1,	/* a packet of a tracked flow was rewritten */
@@ -400,7 +417,10 @@ enum sl_stat {
 				 * route, a local destination, too big for the
 				 * route's MTU, or the TTL running out (the stack
 				 * then answers, or drops) */
-	SL_STAT_MAX = 18,
+	SL_STAT_SOCK_DESTROYED = 18,	/* a host socket whose backend left was
+				 * destroyed (bpf_sock_destroy: the
+				 * application gets ECONNABORTED) */
+	SL_STAT_MAX = 19,
 };
 
 struct stats_key {

@@ -54,7 +54,8 @@ export const SL_STAT_FWD_PEER: i32 = 14;
 export const SL_STAT_FWD_DIRECT: i32 = 15;
 export const SL_STAT_FWD_NEIGH: i32 = 16;
 export const SL_STAT_FWD_STACK: i32 = 17;
-export const SL_STAT_MAX: i32 = 18;
+export const SL_STAT_SOCK_DESTROYED: i32 = 18;
+export const SL_STAT_MAX: i32 = 19;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR: i32 = 1;
@@ -234,10 +235,21 @@ export const SOCKREV_KEY_PORT: i32 = 12;
 export const SOCKREV_KEY_PAD: i32 = 14;
 
 // struct sockrev_val
-export const SOCKREV_VAL_SIZE: i32 = 8;
+export const SOCKREV_VAL_SIZE: i32 = 16;
 export const SOCKREV_VAL_VIP: i32 = 0;
 export const SOCKREV_VAL_PORT: i32 = 4;
 export const SOCKREV_VAL_PAD: i32 = 6;
+export const SOCKREV_VAL_BSET: i32 = 8;
+export const SOCKREV_VAL_ID: i32 = 12;
+
+// struct stale_sock
+export const STALE_SOCK_SIZE: i32 = 16;
+export const STALE_SOCK_VIP: i32 = 0;
+export const STALE_SOCK_BACKEND: i32 = 4;
+export const STALE_SOCK_VPORT: i32 = 8;
+export const STALE_SOCK_PORT: i32 = 10;
+export const STALE_SOCK_PROTO: i32 = 12;
+export const STALE_SOCK_PAD: i32 = 13;
 
 // struct podnet_key
 export const PODNET_KEY_SIZE: i32 = 8;

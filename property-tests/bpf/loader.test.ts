@@ -145,6 +145,19 @@ it('an upgrade adopts an older build\'s pins: sl_ct kept with its flows, a short
   });
 });
 
+it('an older build\'s sl_sockrev (an 8-byte value, before the backend\'s sl_be key was kept) is replaced without asking', () => {
+  withRoot((root) => {
+    const fd = S.mapCreate(S.BPF_MAP_TYPE.LRU_HASH, 16, 8, 256, 0, 'sl_sockrev');
+    S.objPin(fd, `${root}/sl_sockrev`);
+    S.close(fd);
+    const dp = load(root);
+    assert.equal(dp.replaced, ['sl_sockrev']);
+    dp.commit();
+    dp.close();
+    assert.is(mapInfoAt(`${root}/sl_sockrev`).valueSize, STATE_MAPS.find((m) => m.name === 'sl_sockrev')!.value.size);
+  });
+});
+
 it('a pinned sl_stats of another layout is another version: no silent replace', () => {
   withRoot((root) => {
     const fd = S.mapCreate(S.BPF_MAP_TYPE.PERCPU_ARRAY, 4, 8, SL_STAT_MAX, 0, 'sl_stats');

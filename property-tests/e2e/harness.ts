@@ -3,7 +3,8 @@
 // `after` runs even when a test fails; an exit handler is the backstop), and
 // clients run inside its namespaces: probe.ts (answers), timed.ts (how fast
 // a client fails), hold.ts (a long-lived flow), rate.ts (connections per
-// second). Traffic stays between the testbed's namespaces; every client is
+// second), reopen.ts (a client that opens a new socket when one fails).
+// Traffic stays between the testbed's namespaces; every client is
 // bounded in count and time, and only processes started here are signalled.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,11 +19,12 @@ import { targetNetns } from '../../runtime/testbed/exec.ts';
 import { netnsUnavailableReason } from '../../runtime/testbed/netns.ts';
 import type { HoldReport } from '../../runtime/testbed/hold.ts';
 import type { RateReport } from '../../runtime/testbed/rate.ts';
+import type { ReopenEvent } from '../../runtime/testbed/reopen.ts';
 import type { RpFilter, TestbedState, Wiring } from '../../runtime/testbed/state.ts';
 import { up, update, type UpdateResult } from '../../runtime/testbed/testbed.ts';
 import type { Attempt } from '../../runtime/testbed/timed.ts';
 
-export type { Attempt, HoldReport, RateReport };
+export type { Attempt, HoldReport, RateReport, ReopenEvent };
 
 const MAIN = new URL('../../runtime/cli/main.ts', import.meta.url).pathname;
 const OBJECT = new URL('../../build/bpf/sluice.o', import.meta.url).pathname;
@@ -248,7 +250,7 @@ export class Bed {
   }
 
   /** Starts a client script in target, in the background; stopped by the test, or at down. */
-  start<Final>(target: string, name: 'hold' | 'rate', args: readonly string[]): Helper<Final> {
+  start<Final>(target: string, name: 'hold' | 'rate' | 'reopen', args: readonly string[]): Helper<Final> {
     const netns = targetNetns(this.state, target);
     const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, script(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const h = new Helper<Final>(child, `${name} in ${target}`);
@@ -260,6 +262,11 @@ export class Bed {
   /** A long-lived flow (hold.ts), for at most a minute unless stopped; line 0 is its first answer. */
   hold(target: string, proto: 'tcp' | 'udp', ip: string, port: number, seconds = 60): Helper<HoldReport> {
     return this.start<HoldReport>(target, 'hold', [proto, ip, String(port), '--seconds', String(seconds), '--interval', '100']);
+  }
+
+  /** A client that opens a new socket whenever one fails (reopen.ts), for at most a minute unless stopped. */
+  reopen(target: string, proto: 'tcp' | 'udp', ip: string, port: number, seconds = 60): Helper<ReopenEvent> {
+    return this.start<ReopenEvent>(target, 'reopen', [proto, ip, String(port), '--seconds', String(seconds), '--interval', '100']);
   }
 
   /** Writes the fixture, edited, as a snapshot file of this testbed; returns its path. */
@@ -302,7 +309,7 @@ export class Bed {
 export type Item = { kind: string; metadata: { name: string; namespace?: string; labels?: { [k: string]: string } }; [field: string]: unknown };
 
 /** Leaves the endpoint with address ip out of every EndpointSlice. */
-export const withoutEndpoint = (ip: string) => (items: Item[]) => items.map((i) => i.kind !== 'EndpointSlice' ? i : {
+export const withoutEndpoint = (ip: string) => (items: Item[]) => items.map((i) => i.kind !== 'EndpointSlice' || !i.endpoints ? i : {
   ...i, endpoints: (i.endpoints as { addresses: string[] }[]).filter((e) => !e.addresses.includes(ip)),
 });
 

@@ -56,7 +56,8 @@ export const SL_STAT_FWD_PEER = 14;
 export const SL_STAT_FWD_DIRECT = 15;
 export const SL_STAT_FWD_NEIGH = 16;
 export const SL_STAT_FWD_STACK = 17;
-export const SL_STAT_MAX = 18;
+export const SL_STAT_SOCK_DESTROYED = 18;
+export const SL_STAT_MAX = 19;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR = 1;
@@ -1018,7 +1019,7 @@ export const STATE_MAPS: readonly MapLayout[] = [
     },
     "value": {
       "name": "sockrev_val",
-      "size": 8,
+      "size": 16,
       "fields": [
         {
           "name": "vip",
@@ -1042,6 +1043,22 @@ export const STATE_MAPS: readonly MapLayout[] = [
           "size": 2,
           "elemSize": 2,
           "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "bset",
+          "offset": 8,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "id",
+          "offset": 12,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
           "signed": false
         }
       ]
@@ -1175,6 +1192,62 @@ export const CONFIG: StructLayout = {
       "offset": 40,
       "size": 4,
       "elemSize": 4,
+      "bigEndian": false,
+      "signed": false
+    }
+  ]
+};
+
+// What the socket iterators write for each socket they destroyed.
+export const STALE_SOCK: StructLayout = {
+  "name": "stale_sock",
+  "size": 16,
+  "fields": [
+    {
+      "name": "vip",
+      "offset": 0,
+      "size": 4,
+      "elemSize": 4,
+      "bigEndian": true,
+      "signed": false
+    },
+    {
+      "name": "backend",
+      "offset": 4,
+      "size": 4,
+      "elemSize": 4,
+      "bigEndian": true,
+      "signed": false
+    },
+    {
+      "name": "vport",
+      "offset": 8,
+      "size": 2,
+      "elemSize": 2,
+      "bigEndian": true,
+      "signed": false
+    },
+    {
+      "name": "port",
+      "offset": 10,
+      "size": 2,
+      "elemSize": 2,
+      "bigEndian": true,
+      "signed": false
+    },
+    {
+      "name": "proto",
+      "offset": 12,
+      "size": 1,
+      "elemSize": 1,
+      "bigEndian": false,
+      "signed": false
+    },
+    {
+      "name": "pad",
+      "offset": 13,
+      "size": 3,
+      "elemSize": 1,
       "bigEndian": false,
       "signed": false
     }

@@ -10,6 +10,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
+import { describeStaleSocks } from '../bpf/staleRecords.ts';
 import type { DatapathArgs } from '../cli/apply.ts';
 import type { Rejection } from '../encode/records.ts';
 import type { Record } from '../encode/schema.ts';
@@ -150,6 +151,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   };
 
   const applied = (r: Applied, n: number) => {
+    if (r.removedBackends > 0) sweep(n);
     if (r.error !== undefined) {
       metrics.applyFailures.inc();
       health.applyFailed(Date.now(), r.error);
@@ -175,6 +177,15 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         processCpuSeconds: round(processCpu(), 3), rssBytes: process.memoryUsage.rss(),
       });
     }
+  };
+
+  // Sockets of the node's own processes still connected (UDP) or connecting
+  // (TCP) to a backend that left: destroyed, so they move on (bpf/lib/stale.h).
+  const sweep = (n: number) => {
+    const s = dataplane.sweepStaleSockets();
+    if (!s) return;
+    if ('error' in s) log.error('stale sockets not swept', { batch: n, reason: s.error });
+    else log.info('stale sockets', { batch: n, destroyed: s.destroyed.length, sockets: describeStaleSocks(s.destroyed) });
   };
 
   const scheduleRetry = () => {

@@ -9,7 +9,7 @@ import { loadDatapath, type Datapath } from '../bpf/loader.ts';
 import { PinnedStore } from '../bpf/maps.ts';
 import { podnetImage, podnetLine, syncPodnet } from '../bpf/podnet.ts';
 import { inNetns } from '../bpf/netns.ts';
-import { attachLine, chooseInterfaces, datapathConfig, hostServicesLine, PROGRAMS_OF, type DatapathArgs } from '../cli/apply.ts';
+import { attachLine, chooseInterfaces, datapathConfig, hostServicesLine, PROGRAMS_OF, sweepStale, type DatapathArgs } from '../cli/apply.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
 import { statsOf } from '../view/state.ts';
 import type { Dataplane, InterfaceReport } from './dataplane.ts';
@@ -91,6 +91,8 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
       }
       return report;
     },
+
+    sweepStaleSockets: () => (dp ? sweepStale(dp, a) : undefined),
 
     capacity: (map) => store?.maxEntries(map),
 

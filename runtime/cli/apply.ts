@@ -5,7 +5,8 @@
 // interfaces, cgroup programs (host services) to the root cgroup. Maps are
 // filled before any program is attached, so a program never sees half of
 // them; sl_ct is never written, so tracked connections survive a re-apply or
-// an upgrade.
+// an upgrade. When the maps lose backends, the node's own sockets stuck on
+// them are destroyed next (bpf/lib/stale.h).
 import { DEFAULT_PIN_ROOT } from '../bpf/bpffs.ts';
 import { DEFAULT_TIMEOUTS, type DatapathConfig } from '../bpf/config.ts';
 import { readLinks, routesTo } from '../bpf/ifaces.ts';
@@ -15,12 +16,14 @@ import { PinnedStore } from '../bpf/maps.ts';
 import { podnetImage, podnetLine, syncPodnet } from '../bpf/podnet.ts';
 import { inNetns, netnsCookie } from '../bpf/netns.ts';
 import { pickInterfaces, type Choice, type Chosen } from '../bpf/pickInterfaces.ts';
+import { describeStaleSocks, type StaleSock } from '../bpf/staleRecords.ts';
+import { sweepStaleSockets } from '../bpf/staleSockets.ts';
 import { attachProgram, type AttachResult, type Hook } from '../bpf/tc.ts';
 import { SL_CFG_DSR, SL_CFG_NO_FAST_PATH } from '../abi/layouts.generated.ts';
 import { parseIp } from '../encode/ip.ts';
 import { nodeFacts, type NodeFacts } from '../encode/nodeFacts.ts';
 import { normalizeAll } from '../encode/normalizeAll.ts';
-import { deleteCount, opCount, upsertCount } from '../maps/mapDiff.ts';
+import { backendsRemoved, deleteCount, opCount, upsertCount } from '../maps/mapDiff.ts';
 import { reconcile } from '../maps/reconcile.ts';
 import { loadSnapshot } from '../sources/snapshot.ts';
 import { failed, listOf, NETNS_USAGE, parse, PIN_ROOT_USAGE, SIZE_OPTIONS, sizesOf } from './bpfArgs.ts';
@@ -65,7 +68,9 @@ maps to the compiled state (only the entries that differ), and attaches
 sl_from_pod/sl_to_pod to the host side of each local pod's interface and
 sl_from_netdev to each interface holding one of the node's addresses, and
 the host services programs to the root cgroup (for sockets of the node's
-network namespace only). Run as root. Applying the same snapshot again changes nothing.
+network namespace only). When backends go, the node's sockets still connected
+or connecting to them are destroyed, so their applications move on. Run as
+root. Applying the same snapshot again changes nothing.
 
   --node NAME            the node to program (required)
 ${DATAPATH_USAGE}  -h, --help             print this text
@@ -173,6 +178,8 @@ function apply(a: ApplyArgs, io: Io): number {
       const changed = diff.sections.map((s) => `${s.map.name} +${upsertCount(s)} -${deleteCount(s)}`);
       lines.push(changed.length === 0 ? 'maps: no change' : `maps: ${changed.join(', ')} (${opCount(diff)} ops, ${syscalls} syscalls)`);
       if (dp.replaced.length > 0) lines.push(`maps replaced (old pins dropped): ${dp.replaced.join(', ')}`);
+      const swept = backendsRemoved(diff) > 0 ? sweepStale(dp, a) : undefined;
+      if (swept) lines.push(sweepLine(swept));
     } finally {
       store.close();
     }
@@ -217,6 +224,27 @@ export function hostServicesLine(dp: Datapath, a: Pick<DatapathArgs, 'pinRoot' |
   const { cgroup, done } = attachSockPrograms(a.pinRoot, dp.programs, a.cgroupRoot);
   return `host services (root cgroup ${cgroup}): ${done.join(', ')}`;
 }
+
+/** What a stale socket sweep did: the sockets it destroyed, or why it could not run. */
+export type Sweep = { destroyed: StaleSock[] } | { error: string };
+
+/**
+ * After an update that removed backends (maps written): destroys the node's
+ * host sockets still connected, or connecting, to one (bpf/lib/stale.h), so
+ * their applications open new ones. Nothing to do (undefined) without host
+ * services. A failure is returned, not thrown: the maps are written.
+ */
+export function sweepStale(dp: Datapath, a: Pick<DatapathArgs, 'hostServices' | 'netns'>): Sweep | undefined {
+  if (!a.hostServices) return undefined;
+  if (dp.iterators.size === 0) return { error: 'this kernel has no bpf_sock_destroy (Linux 6.5)' };
+  try {
+    return { destroyed: sweepStaleSockets(dp.iterators, a.netns) };
+  } catch (e) {
+    return { error: (e as Error).message.split('\n')[0] };
+  }
+}
+
+export const sweepLine = (s: Sweep) => `stale sockets: ${'error' in s ? `not swept: ${s.error}` : describeStaleSocks(s.destroyed)}`;
 
 /** The interfaces to attach to, as the kernel (inside --netns) and the node's records say; runs `ip`. */
 export function chooseInterfaces(facts: NodeFacts | undefined, nodeIp: string, a: Pick<DatapathArgs, 'netns' | 'ifaces'>): Choice {
