@@ -17,6 +17,7 @@ interface Exports {
   rebuild(): number;
   problems(): number;
   problemsVersion(): number;
+  explain(): number;
   __collect(): void;
 }
 
@@ -112,6 +113,24 @@ export class Compiler {
       return s;
     };
     return Array.from({ length: count }, () => ({ object: str(), field: str(), reason: str() }));
+  }
+
+  /** sluice explain: one side of a flow on this node, from the compiled state
+   * (compiler/policy/explain.ts): dir 'ingress' of the pod at self from peer,
+   * 'egress' of the pod at self to peer; 'who' says who self is. */
+  explain(self: number, peer: number, dir: 'ingress' | 'egress' | 'who', proto: number, port: number): unknown {
+    const b = new Uint8Array(12);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, self >>> 0);
+    v.setUint32(4, peer >>> 0);
+    v.setUint8(8, dir === 'ingress' ? 0 : dir === 'egress' ? 1 : 255);
+    v.setUint8(9, proto);
+    v.setUint16(10, port, true);
+    this.write(b);
+    const at = this.x.explain() >>> 0;
+    const mem = this.x.memory.buffer;
+    const n = new DataView(mem).getUint32(at, true) - 4;
+    return JSON.parse(new TextDecoder().decode(new Uint8Array(mem, at + 4, n)));
   }
 
   memoryBytes(): number {
