@@ -8,22 +8,26 @@
 //    above 128 endpoints the selection table is Maglev-filled at 800 to 1,600
 //    slots per endpoint (the ladder doubles), so the time per table slot is
 //    shown too.
-// --baseline FILE runs another compiler build (say main's
-// build/compiler.release.wasm) on the same inputs, interleaved, in the same
-// run; a build that takes over --budget seconds for one size skips the larger
-// ones. Last, the agent (`sluice run --dry-run`, a child process, against the
+// --baseline DIR runs another checkout of sluice (built: `npm run build`
+// there), its record encoder and its compiler, on the same inputs,
+// interleaved, in the same run; a build that takes over --budget seconds for
+// one size skips the larger ones. Last, the agent (`sluice run --dry-run`, a child process, against the
 // fake API server) gets a Service of --healthz-ports ports while /healthz is
-// asked every 10 ms: how long it takes to answer during that compile.
+// asked every 10 ms: how long it takes to answer during that compile (at most
+// --healthz-wait seconds of it).
 //
-//   npm run bench -- size [--sizes 10,100,1000,10000,65535] [--baseline FILE] [--budget 20] [--healthz-ports 65535]
+//   npm run bench -- size [--sizes 10,100,1000,10000,65535] [--baseline DIR] [--budget 20]
+//                         [--healthz-ports 65535] [--healthz-wait 60]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as R from '../compiler/abi/records.ts';
 import type { Ip } from '../runtime/encode/ip.ts';
 import { encodeRecords, type Record } from '../runtime/encode/schema.ts';
+import type { MapDiff } from '../runtime/maps/mapDiff.ts';
 import { Compiler } from '../runtime/wasm/host.ts';
 import { FakeApiServer } from '../property-tests/model/fakeApiServer.ts';
 import { node } from './apiObjects.ts';
@@ -64,11 +68,24 @@ function slice(ports: number, endpoints: number, s: number, g = 0): Record {
 
 const slices = (ports: number, endpoints: number) => Array.from({ length: Math.ceil(endpoints / SLICE_MAX) }, (_, s) => slice(ports, endpoints, s));
 
-interface Build { name: string; wasm?: string; skipAbove: number }
+/** A build to measure: its record encoder and its compiler. */
+interface Build {
+  name: string;
+  encode(records: Record[]): Uint8Array;
+  compiler(): { batch(records: Uint8Array): MapDiff };
+  skipAbove: number;
+}
+
+/** Another checkout's encoder and compiler, which may read another record ABI. */
+async function checkout(dir: string): Promise<Build> {
+  const schema = await import(pathToFileURL(join(dir, 'runtime/encode/schema.ts')).href);
+  const host = await import(pathToFileURL(join(dir, 'runtime/wasm/host.ts')).href);
+  return { name: 'baseline', encode: schema.encodeRecords, compiler: () => new host.Compiler({ node: 'node-0' }), skipAbove: Infinity };
+}
 
 /** ms to compile a Service of p ports afresh. */
 function portsOnce(b: Build, batch: Uint8Array): number {
-  const c = new Compiler({ node: 'node-0', wasm: b.wasm });
+  const c = b.compiler();
   const t = process.hrtime.bigint();
   c.batch(batch);
   return ms(t);
@@ -76,9 +93,9 @@ function portsOnce(b: Build, batch: Uint8Array): number {
 
 /** ms for each of `changes` one-endpoint changes of a Service of e endpoints. */
 function endpointChanges(b: Build, e: number, changes: number): number[] {
-  const c = new Compiler({ node: 'node-0', wasm: b.wasm });
-  c.batch(encodeRecords([service(1), ...slices(1, e)]));
-  const change = [1, 0].map((g) => encodeRecords([slice(1, e, 0, g)]));
+  const c = b.compiler();
+  c.batch(b.encode([service(1), ...slices(1, e)]));
+  const change = [1, 0].map((g) => b.encode([slice(1, e, 0, g)]));
   const out: number[] = [];
   for (let i = 0; i < changes; i++) {
     const t = process.hrtime.bigint();
@@ -98,15 +115,14 @@ function slots(n: number): number {
 }
 
 function measure(builds: Build[], sizes: number[], budgetMs: number): void {
-  const warm = encodeRecords([service(1000), slice(1000, 2, 0)]);
-  for (const b of builds) for (let i = 0; i < 3; i++) portsOnce(b, warm); // tier-up before anything is timed
+  for (const b of builds) for (let i = 0; i < 3; i++) portsOnce(b, b.encode([service(1000), slice(1000, 2, 0)])); // tier-up first
   const rows: (string | number)[][] = [['size', ...builds.flatMap((b) => [`${b.name}: ports ms`, 'us/port', 'endpoint change ms', 'us/endpoint', 'ns/slot'])]];
   for (const n of sizes) {
     const reps = n <= 1000 ? 7 : n <= 10000 ? 3 : 1;
     const portMs = builds.map(() => [] as number[]), epMs = builds.map(() => [] as number[]);
-    const batch = encodeRecords([service(n), slice(n, 2, 0)]);
+    const batches = builds.map((b) => b.encode([service(n), slice(n, 2, 0)]));
     for (let r = 0; r < reps; r++) {
-      builds.forEach((b, i) => { if (n <= b.skipAbove) portMs[i].push(portsOnce(b, batch)); });
+      builds.forEach((b, i) => { if (n <= b.skipAbove) portMs[i].push(portsOnce(b, batches[i])); });
       builds.forEach((b, i) => { if (n <= b.skipAbove) epMs[i].push(...endpointChanges(b, n, n <= 1000 ? 20 : 4)); });
     }
     const row: (string | number)[] = [n];
@@ -121,8 +137,9 @@ function measure(builds: Build[], sizes: number[], budgetMs: number): void {
   console.log(table(rows));
 }
 
-/** /healthz latencies (ms) while the agent compiles a Service of this many ports, and the agent's batch line. */
-async function healthzDuringCompile(ports: number): Promise<{ latencies: number[]; batch: { compileMs: number; applyMs: number } }> {
+/** /healthz latencies (ms) while the agent compiles a Service of this many ports (a request still unanswered
+ * at the end counts with its wait so far), and the agent's batch line, if it came within waitMs. */
+async function healthzDuringCompile(ports: number, waitMs: number): Promise<{ latencies: number[]; batch?: { compileMs: number; applyMs: number } }> {
   const server = await FakeApiServer.start();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-size-'));
   const child = spawn(process.execPath, [MAIN, 'run', '--node', 'node-0', '--kubeconfig', server.writeKubeconfig(join(dir, 'kubeconfig')),
@@ -135,8 +152,8 @@ async function healthzDuringCompile(ports: number): Promise<{ latencies: number[
       buf += b.toString();
       for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) lines.push(JSON.parse(buf.slice(0, i)));
     });
-    const until = async (what: string, cond: () => boolean) => {
-      for (const deadline = performance.now() + 120_000; !cond();) {
+    const until = async (what: string, cond: () => boolean, ms = 120_000) => {
+      for (const deadline = performance.now() + ms; !cond();) {
         if (performance.now() > deadline || child.exitCode !== null) throw new Error(`the agent: no ${what} (exit ${child.exitCode})`);
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -144,12 +161,14 @@ async function healthzDuringCompile(ports: number): Promise<{ latencies: number[
     await until('sync', () => lines.some((l) => l.msg === 'synced'));
     const port = lines.find((l) => l.msg === 'listening')!.port;
     const latencies: number[] = [];
-    let polling = true;
+    let polling = true, asked: number | undefined;
     const poll = (async () => {
       while (polling) {
-        const t = performance.now();
-        await (await fetch(`http://127.0.0.1:${port}/healthz`)).text();
-        latencies.push(performance.now() - t);
+        asked = performance.now();
+        const answered = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.text()).then(() => true, () => false);
+        if (!answered) break; // the agent is gone, or it did not answer in undici's 300 s: counted below
+        latencies.push(performance.now() - asked);
+        asked = undefined;
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
@@ -162,11 +181,13 @@ async function healthzDuringCompile(ports: number): Promise<{ latencies: number[
       ports: spec.ports.map((p) => ({ name: p.name, port: p.port, protocol: 'TCP' })),
       endpoints: [{ addresses: ['10.244.0.5'], conditions: { ready: true } }, { addresses: ['10.244.0.6'], conditions: { ready: true } }],
     });
-    await until('batch of the big Service', () => lines.some((l) => l.msg === 'batch' && l.ops?.sl_svc?.upserts >= ports));
+    const isBig = (l: { msg: string; [k: string]: any }) => l.msg === 'batch' && l.ops?.sl_svc?.upserts >= ports;
+    const came = await until('batch of the big Service', () => lines.some(isBig), waitMs).then(() => true, () => false);
     await new Promise((r) => setTimeout(r, 300));
     polling = false;
-    await poll;
-    return { latencies, batch: lines.findLast((l) => l.msg === 'batch') as any };
+    if (asked !== undefined) latencies.push(performance.now() - asked); // still unanswered: its wait so far
+    else await poll;
+    return { latencies, batch: came ? lines.find(isBig) as any : undefined };
   } finally {
     child.kill();
     await server.close();
@@ -177,17 +198,18 @@ async function healthzDuringCompile(ports: number): Promise<{ latencies: number[
 export async function benchServiceSize(args: string[]): Promise<void> {
   const { values: v } = parseArgs({ args, options: {
     sizes: { type: 'string', default: '10,100,1000,10000,65535' }, baseline: { type: 'string' },
-    budget: { type: 'string', default: '20' }, 'healthz-ports': { type: 'string', default: '65535' },
+    budget: { type: 'string', default: '20' }, 'healthz-ports': { type: 'string', default: '65535' }, 'healthz-wait': { type: 'string', default: '60' },
   } });
   const load = loadavg()[0];
-  const builds: Build[] = [{ name: 'this', skipAbove: Infinity }];
-  if (v.baseline) builds.push({ name: 'baseline', wasm: v.baseline, skipAbove: Infinity });
+  const builds: Build[] = [{ name: 'this', encode: encodeRecords, compiler: () => new Compiler({ node: 'node-0' }), skipAbove: Infinity }];
+  if (v.baseline) builds.push(await checkout(v.baseline));
   measure(builds, v.sizes.split(',').map(Number), Number(v.budget) * 1000);
   const ports = Number(v['healthz-ports']);
   if (ports > 0) {
-    const h = await healthzDuringCompile(ports);
+    const h = await healthzDuringCompile(ports, Number(v['healthz-wait']) * 1000);
     const sorted = [...h.latencies].sort((a, b) => a - b);
-    console.log(`agent, a Service of ${ports} ports: compile ${h.batch.compileMs} ms, apply ${h.batch.applyMs} ms (dry-run); ` +
+    const batch = h.batch ? `compile ${h.batch.compileMs} ms, apply ${h.batch.applyMs} ms (dry-run)` : `no batch within ${v['healthz-wait']} s`;
+    console.log(`agent, a Service of ${ports} ports: ${batch}; ` +
       `/healthz asked ${sorted.length} times: p50 ${median(sorted).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`);
   }
   console.log(`(medians; 1-minute load average ${load.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after, on ${availableParallelism()} CPUs: other work skews the figures)`);

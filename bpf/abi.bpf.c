@@ -6,6 +6,7 @@
 struct sl_abi_types {
 	enum sl_map_id map_id;
 	enum sl_state_map state_map;
+	enum sl_node_map node_map;
 	enum sl_ct_flag ct_flag;
 	enum sl_ct_state ct_state;
 	enum sl_stat stat;
@@ -32,8 +33,28 @@ struct sl_abi_types {
 	struct affinity_val affinity_val;
 	struct sockrev_key sockrev_key;
 	struct sockrev_val sockrev_val;
+	struct stale_sock stale_sock;
+	struct podnet_key podnet_key;
+	struct podnet_val podnet_val;
 	struct stats_key stats_key;
 	struct stats_val stats_val;
+	enum sl_dir dir;
+	enum sl_peer_kind peer_kind;
+	enum sl_ipid_flag ipid_flag;
+	enum sl_pol_group pol_group;
+	enum sl_pol_action pol_action;
+	enum sl_polstate_flag polstate_flag;
+	enum sl_pol_prefix pol_prefix;
+	struct ipid_key ipid_key;
+	struct ipid_val ipid_val;
+	struct polcidr_key polcidr_key;
+	struct polcidr_val polcidr_val;
+	struct pol_key pol_key;
+	struct pol_val pol_val;
+	struct polname_key polname_key;
+	struct polname_val polname_val;
+	struct polstate_key polstate_key;
+	struct polstate_val polstate_val;
 	enum sl_dsr dsr;
 	struct dsr_opt dsr_opt;
 };

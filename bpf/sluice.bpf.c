@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The datapath: three tc programs that translate Kubernetes Service traffic
- * in place of kube-proxy, and four cgroup programs that do it at connect
- * time for the node's own processes. Each is a thin dispatcher; the work is
- * in lib/. Every program leaves what is not a service's untouched: the
- * kernel's own stack decides about it.
+ * in place of kube-proxy, four cgroup programs that do it at connect time
+ * for the node's own processes, and two socket iterators that destroy the
+ * node's sockets stuck on a backend that left. Each is a thin dispatcher;
+ * the work is in lib/. The tc ingress programs forward what they
+ * translated, and pods' traffic to pods, past the stack (lib/fwd.h);
+ * everything else they leave untouched, for the kernel's own stack to
+ * decide.
  */
 #include "lib/common.h"
 #include "lib/config.h"
 #include "lib/dsr.h"
 #include "lib/flow.h"
+#include "lib/fwd.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
 #include "lib/sock.h"
+#include "lib/stale.h"
 #include "lib/stats.h"
 #include "sluice_maps.h"
 
@@ -26,7 +31,7 @@ static __always_inline int parse_verdict(struct __sk_buff *skb, int parsed)
 
 /* tc ingress of a local pod's host-side veth: what the pod sends. The pod
  * is a client (its flows to services are translated here) or a local
- * backend (its answers hit the reply entries here). */
+ * backend (its answers hit the reply entries here), or talks to a pod. */
 SEC("tc")
 int sl_from_pod(struct __sk_buff *skb)
 {
@@ -36,17 +41,20 @@ int sl_from_pod(struct __sk_buff *skb)
 
 	if (r != PARSE_OK)
 		return parse_verdict(skb, r);
-	if (!pkt_has_ports(&p))
-		return icmp_error_translate(skb, &p);
-	r = flow_tracked(skb, &p, SL_HOOK_FROM_POD, now);
-	if (r != SL_NEXT)
-		return r;
-	return flow_new(skb, &p, SL_HOOK_FROM_POD, now);
+	if (!pkt_has_ports(&p)) {
+		r = icmp_error_translate(skb, &p, SL_HOOK_FROM_POD);
+	} else {
+		r = flow_tracked(skb, &p, SL_HOOK_FROM_POD, now);
+		if (r == SL_NEXT)
+			r = flow_new(skb, &p, SL_HOOK_FROM_POD, now);
+	}
+	return r == SL_NEXT ? fwd_plain(skb, &p, SL_HOOK_FROM_POD) : r;
 }
 
-/* tc egress of a local pod's host-side veth: what reaches the pod. Answers
- * of remote backends to the pod's flows (when the interface they came in by
- * has no sl_from_netdev), and ICMP errors about the pod's flows. */
+/* tc egress of a local pod's host-side veth: what reaches the pod through
+ * the stack. Answers of remote backends to the pod's flows (when the
+ * interface they came in by has no sl_from_netdev), and ICMP errors about
+ * the pod's flows. */
 SEC("tc")
 int sl_to_pod(struct __sk_buff *skb)
 {
@@ -56,15 +64,17 @@ int sl_to_pod(struct __sk_buff *skb)
 	if (r != PARSE_OK)
 		return parse_verdict(skb, r);
 	if (!pkt_has_ports(&p))
-		return icmp_error_translate(skb, &p);
-	r = flow_tracked(skb, &p, SL_HOOK_TO_POD, bpf_ktime_get_ns());
+		r = icmp_error_translate(skb, &p, SL_HOOK_TO_POD);
+	else
+		r = flow_tracked(skb, &p, SL_HOOK_TO_POD, bpf_ktime_get_ns());
 	return r == SL_NEXT ? TC_ACT_OK : r;
 }
 
 /* tc ingress of the node's own interface: traffic from outside. Clients of
  * NodePort, ExternalIP and LoadBalancer frontends (only SCOPE_ALL: they are
- * not in the cluster), answers of remote backends, and with DSR the
- * clients' packets that another node's frontend sent to a local backend. */
+ * not in the cluster), answers of remote backends, with DSR the clients'
+ * packets that another node's frontend sent to a local backend, and
+ * packets for local pods. */
 SEC("tc")
 int sl_from_netdev(struct __sk_buff *skb)
 {
@@ -75,19 +85,19 @@ int sl_from_netdev(struct __sk_buff *skb)
 
 	if (r != PARSE_OK)
 		return parse_verdict(skb, r);
-	if (!pkt_has_ports(&p))
-		return icmp_error_translate(skb, &p);
-	if (cfg_is_dsr() && dsr_opt_read(skb, &p, &opt)) {
+	if (!pkt_has_ports(&p)) {
+		r = icmp_error_translate(skb, &p, SL_HOOK_FROM_NETDEV);
+	} else if (cfg_is_dsr() && dsr_opt_read(skb, &p, &opt)) {
 		/* for a local backend, tracked by now: never a new flow here */
 		r = dsr_receive(skb, &p, &opt, now);
 		if (r == SL_NEXT)
 			r = flow_tracked(skb, &p, SL_HOOK_FROM_NETDEV, now);
-		return r == SL_NEXT ? TC_ACT_OK : r;
+	} else {
+		r = flow_tracked(skb, &p, SL_HOOK_FROM_NETDEV, now);
+		if (r == SL_NEXT)
+			r = flow_new(skb, &p, SL_HOOK_FROM_NETDEV, now);
 	}
-	r = flow_tracked(skb, &p, SL_HOOK_FROM_NETDEV, now);
-	if (r != SL_NEXT)
-		return r;
-	return flow_new(skb, &p, SL_HOOK_FROM_NETDEV, now);
+	return r == SL_NEXT ? fwd_plain(skb, &p, SL_HOOK_FROM_NETDEV) : r;
 }
 
 /* The cgroup programs: on the root cgroup, for sockets of the node's own
@@ -116,6 +126,28 @@ SEC("cgroup/getpeername4")
 int sl_getpeername4(struct bpf_sock_addr *ctx)
 {
 	return sock_reverse(ctx);
+}
+
+/* The socket iterators (lib/stale.h), run by the runtime after an update
+ * that removed backends: TCP sockets still connecting, connected UDP. */
+SEC("iter/tcp")
+int sl_iter_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *sk = ctx->sk_common;
+
+	if (!sk || sk->skc_state != SOCK_SYN_SENT)
+		return 0;
+	return stale_sweep(ctx->meta, sk, IPPROTO_TCP);
+}
+
+SEC("iter/udp")
+int sl_iter_udp(struct bpf_iter__udp *ctx)
+{
+	struct sock_common *sk = (struct sock_common *)ctx->udp_sk;
+
+	if (!sk || sk->skc_state != SOCK_ESTABLISHED)
+		return 0;
+	return stale_sweep(ctx->meta, sk, IPPROTO_UDP);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

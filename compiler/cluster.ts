@@ -5,6 +5,7 @@ import {
   KIND_ENDPOINT_SLICE, KIND_NODE, KIND_SERVICE, OP_DELETE, OP_UPSERT, RECORD_HEADER_SIZE,
 } from './abi/records';
 import { readNodeAddresses, readService, readSlice, Service, Slice } from './model';
+import { PolicyObjects } from './policy/objects';
 import { joinStrs, Reader } from './reader';
 
 export class Cluster {
@@ -13,6 +14,7 @@ export class Cluster {
   services: Map<string, Service> = new Map();
   slices: Map<string, Slice> = new Map();
   slicesOf: Map<string, Slice[]> = new Map(); // "ns/service" -> its slices
+  policy: PolicyObjects = new PolicyObjects(); // pods, namespaces, policies: compiler/policy
   private r: Reader = new Reader();
 
   /** Applies the records in [ptr, ptr + len); adds touched Service keys to dirty. */
@@ -31,7 +33,7 @@ export class Cluster {
       if (kind == KIND_SERVICE) this.applyService(r, joinStrs(nsAt, r.strAt()), upsert, dirty);
       else if (kind == KIND_ENDPOINT_SLICE) this.applySlice(r, nsAt, joinStrs(nsAt, r.strAt()), upsert, dirty);
       else if (kind == KIND_NODE && r.strEq(this.nodeBytes)) nodeChanged = this.applyNode(r, upsert) || nodeChanged;
-      else r.at = r.end; // kinds the service compiler does not read
+      else if (!this.policy.apply(kind, r, nsAt, upsert)) r.at = r.end; // kinds no one reads
       if (r.at != r.end) throw new Error('record longer than its body');
       ptr += size;
     }

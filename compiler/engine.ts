@@ -9,6 +9,7 @@ import { MapSet, writeDiff } from './diff';
 import { BsetState, emitBset, emitFront, FrontState } from './emit';
 import { MAX_RANK, NameIds } from './ids';
 import { tableSize } from './maglev';
+import { PolicyEngine } from './policy/engine';
 import { Problem, writeProblems } from './problems';
 import { BsetSpec, bsetOwner, compileService, Compiled, describeKey, Front } from './services';
 
@@ -72,6 +73,7 @@ export class Engine {
   ids: NameIds = new NameIds();
   claims: Map<u64, Front[]> = new Map(); // frontend key -> claimants, by precedes()
   emitted: Map<u64, FrontState> = new Map();
+  policy: PolicyEngine = new PolicyEngine();
   /** Moves on whenever problems() may have changed: reading them walks everything. */
   problemsVersion: u32 = 0;
   // Reused by every call: a full compile grows them to megabytes once.
@@ -91,7 +93,16 @@ export class Engine {
     after.clear();
     this.emitBsets(t, before, after);
     this.emitFronts(t, before, after);
+    this.batchPolicy(before, after);
     return writeDiff(before, after);
+  }
+
+  private batchPolicy(before: MapSet, after: MapSet): void {
+    const p = this.policy;
+    if (p.objects !== this.cluster.policy) p.attach(this.cluster.policy, String.UTF8.decode(this.cluster.nodeBytes));
+    const version = p.problemsVersion;
+    p.batch(this.cluster.nodeAddrs, before, after);
+    if (p.problemsVersion != version) this.problemsVersion++;
   }
 
   rebuild(): usize {
@@ -102,6 +113,7 @@ export class Engine {
     for (let i = 0; i < names.length; i++) emitBset(after, this.ids.get(names[i]), this.bsets.get(names[i]));
     const keys = this.emitted.keys();
     for (let i = 0; i < keys.length; i++) emitFront(after, keys[i], this.emitted.get(keys[i]));
+    this.policy.rebuild(after);
     return writeDiff(before, after);
   }
 
@@ -123,6 +135,7 @@ export class Engine {
       ps.push(new Problem('Service ' + bsetOwner(names[i]), 'spec.ports', 'backend set ' + names[i] +
         ' got no id (its id bucket is full): its frontends reject'));
     }
+    this.policy.problems(ps);
     return writeProblems(ps);
   }
 

@@ -6,6 +6,8 @@
 // The result lives in a buffer the next call reuses.
 import { Engine } from './engine';
 import { setHashBits } from './ids';
+import * as out from './out';
+import { explainSideJson, resolveJson } from './policy/explain';
 
 let engine = new Engine();
 let inbuf = new Uint8Array(1 << 16);
@@ -41,4 +43,22 @@ export function problems(): usize {
 /** A number that changes whenever problems() may have: the host reads them only then. */
 export function problemsVersion(): u32 {
   return engine.problemsVersion;
+}
+
+/** sluice explain, from the compiled state: the first 12 input bytes are the
+ * pod's address and the peer's (network order), u8 direction (0 ingress of
+ * the pod from the peer, 1 egress to it), u8 protocol, u16 port. Returns
+ * u32 length · UTF-8 JSON of that side on this node; direction 255 gives the
+ * first address's identity alone. */
+export function explain(): usize {
+  const p = inbuf.dataStart;
+  const self = bswap<u32>(load<u32>(p)), peer = bswap<u32>(load<u32>(p, 4));
+  const dir = load<u8>(p, 8);
+  const json = dir == 255 ? resolveJson(engine.policy, self)
+    : explainSideJson(engine.policy, <i32>dir, self, peer, load<u8>(p, 9), load<u16>(p, 10));
+  const n = String.UTF8.byteLength(json);
+  out.begin();
+  const at = out.reserve(4 + n);
+  String.UTF8.encodeUnsafe(changetype<usize>(json), json.length, out.at(at + 4));
+  return out.finish();
 }

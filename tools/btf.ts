@@ -17,9 +17,9 @@ export interface Struct {
   fields: Field[];
 }
 
-const ABI_STRUCT = /_(key|val)$|^sl_config$/;
+const ABI_STRUCT = /_(key|val)$|^sl_config$|^stale_sock$/;
 
-/** Enums, the map key and value structs (named *_key and *_val), and sl_config. */
+/** Enums, the map key and value structs (named *_key and *_val), sl_config and stale_sock. */
 export interface Layouts {
   enums: Map<string, Map<string, number>>;
   structs: Map<string, Struct>;

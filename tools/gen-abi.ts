@@ -15,10 +15,10 @@ function compileAbiObject(): void {
 }
 
 /** Map ids pair with their key and value structs by name: SL_MAP_FOO (or
- * SL_STATE_FOO) -> foo_key, foo_val, pinned as sl_foo. */
+ * SL_STATE_FOO, SL_NODE_FOO) -> foo_key, foo_val, pinned as sl_foo. */
 export function mapStructs(l: Layouts, idEnum = 'sl_map_id'): { id: number; name: string; key: Struct; value: Struct }[] {
   return [...l.enums.get(idEnum)!].map(([en, id]) => {
-    const base = en.replace(/^SL_(MAP|STATE)_/, '').toLowerCase();
+    const base = en.replace(/^SL_(MAP|STATE|NODE)_/, '').toLowerCase();
     const key = l.structs.get(`${base}_key`), value = l.structs.get(`${base}_val`);
     if (!key || !value) throw new Error(`${en}: struct ${base}_key or ${base}_val missing from the header`);
     return { id, name: `sl_${base}`, key, value };
@@ -55,8 +55,12 @@ function tsModule(l: Layouts): string {
   out.push(`export const MAPS: readonly MapLayout[] = ${JSON.stringify(mapStructs(l), null, 2)};\n`);
   out.push('// Maps the datapath owns: read by `sluice maps`, never written by the applier.');
   out.push(`export const STATE_MAPS: readonly MapLayout[] = ${JSON.stringify(mapStructs(l, 'sl_state_map'), null, 2)};\n`);
+  out.push('// Maps the agent writes from the node\'s interfaces and the Nodes; the datapath reads them.');
+  out.push(`export const NODE_MAPS: readonly MapLayout[] = ${JSON.stringify(mapStructs(l, 'sl_node_map'), null, 2)};\n`);
   out.push('// The load-time settings of the datapath programs.');
-  out.push(`export const CONFIG: StructLayout = ${JSON.stringify(l.structs.get('sl_config'), null, 2)};`);
+  out.push(`export const CONFIG: StructLayout = ${JSON.stringify(l.structs.get('sl_config'), null, 2)};\n`);
+  out.push('// What the socket iterators write for each socket they destroyed.');
+  out.push(`export const STALE_SOCK: StructLayout = ${JSON.stringify(l.structs.get('stale_sock'), null, 2)};`);
   return out.join('\n') + '\n';
 }
 

@@ -77,13 +77,15 @@ export interface RecordOptions {
   batches?: KubeEvent[][];
   /** Sees each batch's diff before it is recorded, as the agent's applier would. */
   apply?: (diff: MapDiff) => void;
+  /** Sign the log (--record-key). */
+  key?: Uint8Array;
 }
 
 /** Compiles and records a history (default: the example's) into dir; returns the files written. */
 export function record(dir: string, opts: RecordOptions = {}): string[] {
   const compiler = new Compiler({ node: NODE });
   let clock = T0;
-  const log = new EventLogWriter(dir, { node: NODE, maxBytes: opts.maxBytes, image: () => compiler.rebuild(), now: () => (clock += 1000) });
+  const log = new EventLogWriter(dir, { node: NODE, maxBytes: opts.maxBytes, image: () => compiler.rebuild(), now: () => (clock += 1000), key: opts.key });
   for (const [i, events] of (opts.batches ?? history()).entries()) {
     for (const e of events) log.event(e);
     const diff = compiler.batch(encodeRecords(changesOf(events).changes.map((c) => c.record)));

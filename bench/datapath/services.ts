@@ -13,6 +13,10 @@ export interface BenchService {
   port: number;
   targetPort: number;
   endpoints: string[];
+  /** A NodePort Service (externalTrafficPolicy Cluster) when set; else ClusterIP. */
+  nodePort?: number;
+  /** The node of the endpoints (the EndpointSlice's nodeName); default the one-node benchmark's. */
+  node?: string;
 }
 
 /** The probe: 'http' is port 80 on all five backends (acceptd); 'iperf' is port 5201 on the first only (iperf3 needs one server). */
@@ -24,17 +28,21 @@ const FAKE_BASE = 0x0af50000; // 10.245.0.0: in the cluster CIDR, never routed
 
 const ipOf = (a: number) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 
-export function benchServices(n: number, probe: Probe): BenchService[] {
+/** n ClusterIP Services of port 80, 10.96.0.1 upwards, whose endpoints are addresses nothing is sent to. */
+export function fakeServices(n: number): BenchService[] {
   return Array.from({ length: n }, (_, i) => {
-    const base = { index: i, namespace: `ns${Math.floor(i / 100)}`, name: `svc${i}`, vip: ipOf(VIP_BASE + i) };
-    if (i < n - 1) {
-      const endpoints = Array.from({ length: ENDPOINTS_PER_SERVICE }, (_, j) => ipOf(FAKE_BASE + ENDPOINTS_PER_SERVICE * i + j + 1));
-      return { ...base, portName: 'p80', port: 80, targetPort: 80, endpoints };
-    }
-    return probe === 'http'
-      ? { ...base, portName: 'p80', port: 80, targetPort: 80, endpoints: [...BACKEND_IPS] }
-      : { ...base, portName: 'iperf', port: 5201, targetPort: 5201, endpoints: [BACKEND_IPS[0]] };
+    const endpoints = Array.from({ length: ENDPOINTS_PER_SERVICE }, (_, j) => ipOf(FAKE_BASE + ENDPOINTS_PER_SERVICE * i + j + 1));
+    return { index: i, namespace: `ns${Math.floor(i / 100)}`, name: `svc${i}`, vip: ipOf(VIP_BASE + i), portName: 'p80', port: 80, targetPort: 80, endpoints };
   });
+}
+
+export function benchServices(n: number, probe: Probe): BenchService[] {
+  const services = fakeServices(n);
+  const last = services[n - 1];
+  services[n - 1] = probe === 'http'
+    ? { ...last, endpoints: [...BACKEND_IPS] }
+    : { ...last, portName: 'iperf', port: 5201, targetPort: 5201, endpoints: [BACKEND_IPS[0]] };
+  return services;
 }
 
 /** "namespace/name:port" as kube-proxy names a service port. */

@@ -23,6 +23,11 @@ enum sl_map_id {
 	SL_MAP_MAGLEV = 3,
 	SL_MAP_SRCRANGE = 4,
 	SL_MAP_SVCNAME = 5,
+	SL_MAP_IPID = 6,
+	SL_MAP_POLCIDR = 7,
+	SL_MAP_POL = 8,
+	SL_MAP_POLNAME = 9,
+	SL_MAP_POLSTATE = 10,
 };
 
 /* Maps the datapath owns and the applier never writes: SL_STATE_FOO is the
@@ -32,6 +37,14 @@ enum sl_state_map {
 	SL_STATE_AFFINITY = 2,
 	SL_STATE_STATS = 3,
 	SL_STATE_SOCKREV = 4,
+};
+
+/* Maps the agent writes from what it finds on the node (its pods'
+ * interfaces) and in the cluster's Nodes (their podCIDRs), not from the
+ * compiler's output: SL_NODE_FOO is the pinned map "sl_foo" with foo_key and
+ * foo_val, as for enum sl_map_id. The datapath only reads them. */
+enum sl_node_map {
+	SL_NODE_PODNET = 1,
 };
 
 enum sl_limits {
@@ -134,6 +147,129 @@ struct svcname_val {
 	char name[SL_SVCNAME_LEN];
 };
 
+/*
+ * NetworkPolicy (doc/policy.md). Policy is data: the compiler emits these
+ * maps for the node, the datapath looks them up on a flow's first packet.
+ * A local pod belongs to one policy group per direction (the policies that
+ * select it for that direction, and how its named ports resolve); rules are
+ * entries per group, shared by every pod of the group. Group ids are distinct
+ * between directions, so a group id names its direction too. All of them are
+ * empty while the cluster has no NetworkPolicy.
+ */
+enum sl_dir {
+	SL_DIR_INGRESS = 0,
+	SL_DIR_EGRESS = 1,
+};
+
+/* What a pol_key's peer is. CIDR kinds carry the prefix length:
+ * SL_PEER_CIDR + 0 .. SL_PEER_CIDR + 32. */
+enum sl_peer_kind {
+	SL_PEER_ANY = 0,	/* every address; peer 0 */
+	SL_PEER_ID = 1,		/* pods of a label identity; peer: ipid_val.identity */
+	SL_PEER_NS = 2,		/* every pod of a namespace; peer: ipid_val.ns */
+	SL_PEER_ALL_PODS = 3,	/* every pod of the cluster; peer 0 */
+	SL_PEER_CIDR = 4,	/* an ipBlock prefix of the group; peer: its address */
+};
+
+enum sl_ipid_flag {
+	SL_IPID_POD = 1,	/* a pod's address: identity and ns are set */
+	SL_IPID_LOCAL = 2,	/* a pod of this node: group is set */
+	SL_IPID_NODE_SELF = 4,	/* one of this node's addresses: always allowed */
+};
+
+/* Group ids have their top bit set. A group whose id bucket is full (more
+ * names than ranks: reported) is held under this one, which no sl_pol entry
+ * names: its pods are isolated and nothing is allowed, rather than nothing
+ * denied. */
+enum sl_pol_group {
+	SL_GROUP_UNNUMBERED = 1,
+};
+
+enum sl_pol_action {
+	SL_POL_ALLOW = 1,	/* DENY and PASS are kept for the admin tiers */
+};
+
+enum sl_polstate_flag {
+	SL_POLSTATE_ANY_POLICY = 1,	/* the cluster has a NetworkPolicy */
+};
+
+/* sl_pol prefix lengths: the exact part (group, peer, kind), then the
+ * protocol, then the port's bits. */
+enum sl_pol_prefix {
+	SL_POL_PREFIX_ANY_PROTO = 72,	/* a rule without ports: every protocol */
+	SL_POL_PREFIX_PROTO = 80,	/* a protocol without a port: all its ports */
+	SL_POL_PREFIX_PORT = 96,	/* one port; a range is prefixes in between */
+};
+
+/* address -> who it is: every pod of the cluster and this node's own
+ * addresses. Written by the applier only. */
+struct ipid_key {
+	__be32 addr;
+};
+
+struct ipid_val {
+	__be32 identity;	/* label identity (pods), else 0 */
+	__be32 ns;		/* namespace id (pods), else 0 */
+	__be32 group[2];	/* local pods, by enum sl_dir: policy group; 0 = not isolated */
+	__u8 kinds[2];		/* by enum sl_dir: 1 << kind for each kind the group's
+				 * entries use (CIDR kinds as 1 << SL_PEER_CIDR) */
+	__u8 flags;		/* enum sl_ipid_flag */
+	__u8 pad;
+};
+
+/* LPM: (group, address) -> the group's longest ipBlock prefix holding it.
+ * prefixlen is host order: 32 + the prefix length. Written by the applier only. */
+struct polcidr_key {
+	__u32 prefixlen;
+	__be32 group;
+	__be32 addr;
+};
+
+struct polcidr_val {
+	__u8 kind;		/* SL_PEER_CIDR + the prefix length */
+	__u8 pad[3];
+	__be32 prefix;		/* the prefix's address: pol_key.peer */
+};
+
+/* LPM: (group, peer, kind, protocol, port) -> allowed. prefixlen is host
+ * order, enum sl_pol_prefix. Written by the applier only. */
+struct pol_key {
+	__u32 prefixlen;
+	__be32 group;
+	__be32 peer;		/* by kind: identity, namespace id, prefix address, 0 */
+	__u8 kind;		/* enum sl_peer_kind (+ prefix length for CIDR) */
+	__u8 proto;		/* IPPROTO_TCP, _UDP or _SCTP */
+	__be16 port;		/* destination port, after DNAT */
+};
+
+struct pol_val {
+	__be32 rule;		/* the first rule (by ns/name, direction, index) allowing it */
+	__u8 action;		/* enum sl_pol_action */
+	__u8 tier;		/* 0: NetworkPolicy */
+	__u16 priority;		/* admin tiers only */
+};
+
+/* rule id -> "ns/name ingress[2]", for explain and counters; never read per packet */
+struct polname_key {
+	__be32 id;
+};
+
+struct polname_val {
+	char name[SL_SVCNAME_LEN];
+};
+
+/* The one entry (key 0) that says whether policy applies, and the epoch:
+ * the XOR of a hash of every sl_ipid, sl_polcidr and sl_pol entry, so a
+ * tracked flow can tell that policy changed since it was allowed. */
+struct polstate_key {
+	__u32 zero;
+};
+
+struct polstate_val {
+	__u32 epoch;
+	__u32 flags;		/* enum sl_polstate_flag */
+};
+
 /* Connection tracking. One entry per direction of a translated flow, keyed
  * by the packet's tuple as it arrives, valued by the tuple to rewrite it to:
  * the client's entry turns client->VIP into client->backend (or
@@ -184,6 +320,21 @@ struct ct_val {
 				 * answers go back to; zero otherwise */
 };
 
+/* Where pods are, for forwarding past the stack (bpf/lib/fwd.h): an LPM
+ * trie of each local pod's address (/32) with the host side of its
+ * interface, and of each other node's podCIDR. Written by `sluice apply` and
+ * the agent from interface discovery and the Nodes; read by the datapath. */
+struct podnet_key {
+	__u32 prefixlen;	/* host order, as the kernel wants it */
+	__be32 addr;
+};
+
+struct podnet_val {
+	__u32 ifindex;		/* a local pod: the host side of its veth, whose peer
+				 * bpf_redirect_peer delivers into; 0: pods of
+				 * another node */
+};
+
 /* sessionAffinity ClientIP: (backend set, client) -> backend */
 struct affinity_key {
 	__be32 bset;
@@ -199,10 +350,12 @@ struct affinity_val {
 /* Connect-time translation (bpf/lib/sock.h): a socket of the node's own
  * network namespace that a program sent to a backend instead of the frontend
  * it addressed. recvmsg4 and getpeername4 look up the address the kernel
- * reports as the peer (the backend) and report the frontend instead. Keyed by
- * backend too, since one unconnected UDP socket may send to several services.
- * Written by the programs only; LRU: a socket that closed is never deleted,
- * its entries age out. */
+ * reports as the peer (the backend) and report the frontend instead; the
+ * socket iterators (bpf/lib/stale.h) look up a connected socket's peer to
+ * see whether its backend is still in sl_be. Keyed by backend too, since one
+ * unconnected UDP socket may send to several services. Written by the
+ * programs only; LRU: a socket that closed is never deleted, its entries age
+ * out. */
 struct sockrev_key {
 	__u64 cookie;		/* bpf_get_socket_cookie() */
 	__be32 backend;		/* the address the socket was sent to */
@@ -214,12 +367,27 @@ struct sockrev_val {
 	__be32 vip;		/* the frontend the application addressed */
 	__be16 port;
 	__u16 pad;		/* always 0 */
+	__be32 bset;		/* the backend as sl_be knows it (be_key): gone from */
+	__be32 id;		/* there, the socket is stale */
+};
+
+/* What a socket iterator (bpf/lib/stale.h) writes for each socket it
+ * destroyed: a connected UDP socket, or a TCP socket still connecting,
+ * whose backend left sl_be. The runtime reads them from the iterator's fd. */
+struct stale_sock {
+	__be32 vip;		/* the frontend the application addressed */
+	__be32 backend;		/* the backend the socket was connected to */
+	__be16 vport;
+	__be16 port;		/* the backend's */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad[3];
 };
 
 /* Per-CPU packet counters by what happened to the packet. Drop reasons are
  * the SL_DROP_* values; the rest count events that are not drops. The
  * cgroup programs count a connect() or sendmsg() as a packet of 0 bytes:
- * TRANSLATED, REJECTED (no backend: ECONNREFUSED), SRC_RANGE (EPERM). */
+ * TRANSLATED, REJECTED (no backend: ECONNREFUSED), SRC_RANGE (EPERM); the
+ * socket iterators a socket destroyed, likewise (SOCK_DESTROYED). */
 enum sl_stat {
 	SL_STAT_TRANSLATED = 0,	/* a new flow got a backend */
 	SL_STAT_CT_HIT = 1,	/* a packet of a tracked flow was rewritten */
@@ -237,7 +405,22 @@ enum sl_stat {
 	SL_STAT_DSR_NO_ROOM = 13,	/* the option would pass the MTU or the 60-byte
 				 * header: a new flow SNATed instead, a packet
 				 * of a DSR flow sent without it */
-	SL_STAT_MAX = 14,
+	SL_STAT_FWD_PEER = 14,	/* forwarded past the stack into a local pod
+				 * (bpf_redirect_peer) */
+	SL_STAT_FWD_DIRECT = 15,	/* forwarded past the stack out of an interface,
+				 * to a neighbour the lookup knew (bpf_redirect) */
+	SL_STAT_FWD_NEIGH = 16,	/* forwarded past the stack out of an interface,
+				 * the neighbour left to the kernel to resolve
+				 * (bpf_redirect_neigh) */
+	SL_STAT_FWD_STACK = 17,	/* meant to go past the stack, given to it
+				 * instead because the route lookup said so: no
+				 * route, a local destination, too big for the
+				 * route's MTU, or the TTL running out (the stack
+				 * then answers, or drops) */
+	SL_STAT_SOCK_DESTROYED = 18,	/* a host socket whose backend left was
+				 * destroyed (bpf_sock_destroy: the
+				 * application gets ECONNABORTED) */
+	SL_STAT_MAX = 19,
 };
 
 struct stats_key {
@@ -255,6 +438,10 @@ enum sl_cfg_flag {
 	SL_CFG_DSR = 1,		/* remote backends answer external clients directly
 				 * (NodePort, ExternalIP, LoadBalancer), told the
 				 * frontend by the DSR option */
+	SL_CFG_NO_FAST_PATH = 2,	/* --no-fast-path: translated requests and pod-to-pod
+				 * traffic go through the stack; only what it
+				 * would refuse on default sysctls (answers, SNATed
+				 * requests) is still forwarded past it (lib/fwd.h) */
 };
 
 /* The DSR option: an IPv4 option by which the node that takes an external

@@ -25,6 +25,11 @@
 #define SL_CT_MAX		524288
 #define SL_AFFINITY_MAX		65536
 #define SL_SOCKREV_MAX		65536
+#define SL_PODNET_MAX		16384
+#define SL_IPID_MAX		65536
+#define SL_POLCIDR_MAX		16384
+#define SL_POL_MAX		262144
+#define SL_POLNAME_MAX		65536
 
 /* frontend (vip, port, proto, scope) -> service; written by the applier
  * only. Preallocated: it is read by the first packet of every flow. */
@@ -80,6 +85,55 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_svcname SEC(".maps");
 
+/* NetworkPolicy (sluice_abi.h): written by the applier only. Part 1 emits
+ * them; the programs do not read them yet. sl_ipid is read by the first
+ * packet of every flow, so it is preallocated like sl_svc. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct ipid_key);
+	__type(value, struct ipid_val);
+	__uint(max_entries, SL_IPID_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_ipid SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct polcidr_key);
+	__type(value, struct polcidr_val);
+	__uint(max_entries, SL_POLCIDR_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_polcidr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct pol_key);
+	__type(value, struct pol_val);
+	__uint(max_entries, SL_POL_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_pol SEC(".maps");
+
+/* rule id -> name: read by explain and `sluice maps`, never by a program */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct polname_key);
+	__type(value, struct polname_val);
+	__uint(max_entries, SL_POLNAME_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_polname SEC(".maps");
+
+/* A hash of one entry rather than an array: the compiler's diffs delete it
+ * when the cluster has no policy, which an array cannot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct polstate_key);
+	__type(value, struct polstate_val);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_polstate SEC(".maps");
+
 /* Connection tracking, two entries per translated flow (see struct ct_key);
  * written by the programs only. LRU: when full, the least recently used flow
  * goes, rather than new flows being refused. */
@@ -110,6 +164,18 @@ struct {
 	__uint(max_entries, SL_SOCKREV_MAX);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_sockrev SEC(".maps");
+
+/* pod address or podCIDR -> the local pod's host-side interface (struct
+ * podnet_key); written by the agent only. LPM tries must not be
+ * preallocated. One entry per local pod and per other node's podCIDR. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct podnet_key);
+	__type(value, struct podnet_val);
+	__uint(max_entries, SL_PODNET_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_podnet SEC(".maps");
 
 /* Per-CPU packet and byte counters by enum sl_stat; written by the programs,
  * summed over CPUs by the agent. The key is struct stats_key, declared as

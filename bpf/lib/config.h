@@ -18,4 +18,10 @@ static __always_inline bool cfg_is_dsr(void)
 	return sl_cfg.flags & SL_CFG_DSR;
 }
 
+/* Forwarding past the stack for everything it may take (lib/fwd.h). */
+static __always_inline bool cfg_is_fast_path(void)
+{
+	return !(sl_cfg.flags & SL_CFG_NO_FAST_PATH);
+}
+
 #endif /* SLUICE_LIB_CONFIG_H */

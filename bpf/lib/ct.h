@@ -56,6 +56,14 @@ static __always_inline bool ct_is_dsr_backend(const struct ct_val *v)
 	return v->flags & SL_CT_DSR_BACKEND;
 }
 
+/* Whether the stack would refuse a packet that entry v rewrote, arriving by
+ * hook, on default sysctls (lib/fwd.h): an answer, whose source is a
+ * frontend again, and a client's packet SNATed to the node's address. */
+static __always_inline bool ct_stack_refuses(const struct ct_val *v, enum sl_hook hook)
+{
+	return ct_is_reply(v) || (hook == SL_HOOK_FROM_NETDEV && (v->flags & SL_CT_SNAT));
+}
+
 /* The key of the other entry of the flow whose entry k has value v. On the
  * backend's node of a DSR flow the reply entry rewrites to a frontend that
  * is another node's, and its pair is the reverse of its own key; the client

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "ct.h"
 #include "dsr.h"
+#include "fwd.h"
 #include "lb.h"
 #include "nat.h"
 #include "parse.h"
@@ -31,31 +32,31 @@ static __always_inline bool flow_returns_external(const struct ct_val *v)
 }
 
 /* Sends an answer back toward the hop the client's packets came from
- * (v->peer_mac), from the MAC it was sent to (ours). */
-static __always_inline int flow_return_external(struct __sk_buff *skb, const struct ct_val *v)
+ * (v->peer_mac), from the MAC it was sent to (ours): forwarded past the
+ * stack, which would take the node's own address as its source for a
+ * martian. A TTL running out is the stack's (it drops the martian). */
+static __always_inline int flow_return_external(struct __sk_buff *skb, const struct pkt *p, const struct ct_val *v)
 {
 	__u8 macs[2 * ETH_ALEN];
 
-	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)) < 0)
-		return stats_drop(skb, SL_DROP_REWRITE);
-	__builtin_memcpy(macs + ETH_ALEN, macs, ETH_ALEN);
-	__builtin_memcpy(macs, v->peer_mac, ETH_ALEN);
-	if (bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0) < 0)
+	if (p->ttl <= 1)
+		return fwd_to_stack(skb);
+	if (bpf_skb_load_bytes(skb, 0, macs, ETH_ALEN) < 0 ||
+	    fwd_set_macs(skb, v->peer_mac, macs) < 0 || fwd_ttl_dec(skb, p) < 0)
 		return stats_drop(skb, SL_DROP_REWRITE);
 	return bpf_redirect(skb->ifindex, 0);
 }
 
 /* Sends a packet back to the pod it came from: the pod drops a frame not
  * addressed to its own MAC, so the addresses swap, as for any answer. */
-static __always_inline int flow_bounce(struct __sk_buff *skb)
+static __always_inline int flow_bounce(struct __sk_buff *skb, const struct pkt *p)
 {
-	__u8 macs[2 * ETH_ALEN], swapped[2 * ETH_ALEN];
+	__u8 macs[2 * ETH_ALEN];
 
-	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)) < 0)
-		return stats_drop(skb, SL_DROP_REWRITE);
-	__builtin_memcpy(swapped, macs + ETH_ALEN, ETH_ALEN);
-	__builtin_memcpy(swapped + ETH_ALEN, macs, ETH_ALEN);
-	if (bpf_skb_store_bytes(skb, 0, swapped, sizeof(swapped), 0) < 0)
+	if (p->ttl <= 1)
+		return fwd_to_stack(skb);
+	if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)) < 0 ||
+	    fwd_set_macs(skb, macs + ETH_ALEN, macs) < 0 || fwd_ttl_dec(skb, p) < 0)
 		return stats_drop(skb, SL_DROP_REWRITE);
 	return bpf_redirect(skb->ifindex, 0);
 }
@@ -67,10 +68,10 @@ static __always_inline int flow_forward(struct __sk_buff *skb, enum sl_hook hook
 	/* hairpin: the packet is for the pod that sent it, which is behind
 	 * the interface it came in on, so it goes back out of it */
 	if (hook == SL_HOOK_FROM_POD && p->daddr == sender)
-		return flow_bounce(skb);
+		return flow_bounce(skb, p);
 	if (hook == SL_HOOK_FROM_NETDEV && flow_returns_external(v))
-		return flow_return_external(skb, v);
-	return TC_ACT_OK;
+		return flow_return_external(skb, p, v);
+	return fwd_translated(skb, p, hook, ct_stack_refuses(v, hook));
 }
 
 /* kube-proxy deletes the conntrack entries of UDP flows whose backend left,
@@ -232,15 +233,15 @@ static __always_inline int flow_start(struct __sk_buff *skb, struct pkt *p, enum
 	return flow_forward(skb, hook, p, sender, &cv);
 }
 
-/* The first packet of a flow: not a service -> untouched; then source
- * ranges, reject when the service has no backend, backend pick. */
+/* The first packet of a flow: not a service -> SL_NEXT, untouched; then
+ * source ranges, reject when the service has no backend, backend pick. */
 static __always_inline int flow_new(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook, __u64 now)
 {
 	const struct svc_val *s = lb_frontend(p, hook == SL_HOOK_FROM_POD);
 	struct lb_pick pick;
 
 	if (!s)
-		return TC_ACT_OK;
+		return SL_NEXT;
 	if (svc_has_src_ranges(s) && !lb_src_allowed(p))
 		return stats_drop(skb, SL_DROP_SRC_RANGE);
 	if (s->count == 0)

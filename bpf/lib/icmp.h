@@ -20,6 +20,7 @@
 #include "common.h"
 #include "csum.h"
 #include "ct.h"
+#include "fwd.h"
 #include "parse.h"
 #include "stats.h"
 
@@ -108,8 +109,9 @@ static __always_inline int icmp_rewrite_inner(struct __sk_buff *skb, const struc
 	return 0;
 }
 
-static __always_inline int icmp_rewrite_outer(struct __sk_buff *skb, const struct pkt *p,
-					      const struct icmp_inner *in, const struct ct_key *to)
+/* Rewrites the outer addresses, and p with them. */
+static __always_inline int icmp_rewrite_outer(struct __sk_buff *skb, struct pkt *p, const struct icmp_inner *in,
+					      const struct ct_key *to)
 {
 	__be32 saddr = p->saddr == in->t.daddr ? to->daddr : p->saddr;
 	__be32 daddr = p->daddr == in->t.saddr ? to->saddr : p->daddr;
@@ -118,20 +120,23 @@ static __always_inline int icmp_rewrite_outer(struct __sk_buff *skb, const struc
 		return -1;
 	if (daddr != p->daddr && csum_store_addr(skb, IP_DADDR_OFF, IP_CSUM_OFF, p->daddr, daddr) < 0)
 		return -1;
+	p->saddr = saddr;
+	p->daddr = daddr;
 	return 0;
 }
 
 /* Translates an ICMP error (p) whose quoted packet belongs to a tracked
- * flow. Returns TC_ACT_OK (translated or not ours), or a drop when a
- * rewrite failed half-way. */
-static __always_inline int icmp_error_translate(struct __sk_buff *skb, const struct pkt *p)
+ * flow, arriving by hook, and forwards it as a packet of that flow going
+ * the error's way. Returns SL_NEXT when the packet is not such an error, a
+ * verdict otherwise (a drop when a rewrite failed half-way). */
+static __always_inline int icmp_error_translate(struct __sk_buff *skb, struct pkt *p, enum sl_hook hook)
 {
 	struct icmp_inner in;
 	struct ct_key rk, to;
 	const struct ct_val *v;
 
 	if (!icmp_is_error(p) || !icmp_parse_inner(skb, p, &in))
-		return TC_ACT_OK;
+		return SL_NEXT;
 	/* the entry that matches packets going the way the error goes */
 	__builtin_memset(&rk, 0, sizeof(rk));
 	rk.saddr = in.t.daddr;
@@ -141,12 +146,12 @@ static __always_inline int icmp_error_translate(struct __sk_buff *skb, const str
 	rk.proto = in.t.proto;
 	v = ct_lookup(&rk, bpf_ktime_get_ns());
 	if (!v)
-		return TC_ACT_OK;
+		return SL_NEXT;
 	ct_peer_key(&to, v, in.t.proto);
 	if (icmp_rewrite_inner(skb, &in, &to) < 0 || icmp_rewrite_outer(skb, p, &in, &to) < 0)
 		return stats_drop(skb, SL_DROP_REWRITE);
 	stats_count(skb, SL_STAT_ICMP_ERROR);
-	return TC_ACT_OK;
+	return fwd_translated(skb, p, hook, ct_stack_refuses(v, hook));
 }
 
 #endif /* SLUICE_LIB_ICMP_H */

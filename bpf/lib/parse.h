@@ -34,6 +34,7 @@ enum sl_ip_frag {
 #define IP_SADDR_OFF	(ETH_HLEN + __builtin_offsetof(struct iphdr, saddr))
 #define IP_DADDR_OFF	(ETH_HLEN + __builtin_offsetof(struct iphdr, daddr))
 #define IP_CSUM_OFF	(ETH_HLEN + __builtin_offsetof(struct iphdr, check))
+#define IP_TTL_OFF	(ETH_HLEN + __builtin_offsetof(struct iphdr, ttl))
 
 struct pkt {
 	__be32 saddr;
@@ -49,6 +50,7 @@ struct pkt {
 	__u32 l4_len;		/* IP payload bytes, L4 header included (BIG TCP: > 64 KiB) */
 	__be32 seq;		/* TCP: what a RST answering this packet needs */
 	__be32 ack_seq;
+	__u8 ttl;		/* as it arrived: forwarding past the stack lowers it */
 };
 
 static __always_inline bool pkt_is_tcp(const struct pkt *p)
@@ -144,6 +146,7 @@ static __always_inline int pkt_parse(struct __sk_buff *skb, struct pkt *p)
 	p->saddr = ip.saddr;
 	p->daddr = ip.daddr;
 	p->proto = ip.protocol;
+	p->ttl = ip.ttl;
 	p->l4_off = ETH_HLEN + hlen;
 	p->l4_len = tot - hlen;
 	switch (ip.protocol) {

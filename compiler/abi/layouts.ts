@@ -6,12 +6,20 @@ export const SL_MAP_BE: i32 = 2;
 export const SL_MAP_MAGLEV: i32 = 3;
 export const SL_MAP_SRCRANGE: i32 = 4;
 export const SL_MAP_SVCNAME: i32 = 5;
+export const SL_MAP_IPID: i32 = 6;
+export const SL_MAP_POLCIDR: i32 = 7;
+export const SL_MAP_POL: i32 = 8;
+export const SL_MAP_POLNAME: i32 = 9;
+export const SL_MAP_POLSTATE: i32 = 10;
 
 // enum sl_state_map
 export const SL_STATE_CT: i32 = 1;
 export const SL_STATE_AFFINITY: i32 = 2;
 export const SL_STATE_STATS: i32 = 3;
 export const SL_STATE_SOCKREV: i32 = 4;
+
+// enum sl_node_map
+export const SL_NODE_PODNET: i32 = 1;
 
 // enum sl_ct_flag
 export const SL_CT_REPLY: i32 = 1;
@@ -42,10 +50,16 @@ export const SL_DROP_REWRITE: i32 = 10;
 export const SL_STAT_DSR_SENT: i32 = 11;
 export const SL_STAT_DSR_RECEIVED: i32 = 12;
 export const SL_STAT_DSR_NO_ROOM: i32 = 13;
-export const SL_STAT_MAX: i32 = 14;
+export const SL_STAT_FWD_PEER: i32 = 14;
+export const SL_STAT_FWD_DIRECT: i32 = 15;
+export const SL_STAT_FWD_NEIGH: i32 = 16;
+export const SL_STAT_FWD_STACK: i32 = 17;
+export const SL_STAT_SOCK_DESTROYED: i32 = 18;
+export const SL_STAT_MAX: i32 = 19;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR: i32 = 1;
+export const SL_CFG_NO_FAST_PATH: i32 = 2;
 
 // enum sl_limits
 export const SL_MAGLEV_CHUNK: i32 = 64;
@@ -72,12 +86,42 @@ export const SL_SVC_HAS_INTERNAL: i32 = 8;
 export const SL_BE_LOCAL: i32 = 1;
 export const SL_BE_TERMINATING: i32 = 2;
 
+// enum sl_dir
+export const SL_DIR_INGRESS: i32 = 0;
+export const SL_DIR_EGRESS: i32 = 1;
+
+// enum sl_peer_kind
+export const SL_PEER_ANY: i32 = 0;
+export const SL_PEER_ID: i32 = 1;
+export const SL_PEER_NS: i32 = 2;
+export const SL_PEER_ALL_PODS: i32 = 3;
+export const SL_PEER_CIDR: i32 = 4;
+
+// enum sl_ipid_flag
+export const SL_IPID_POD: i32 = 1;
+export const SL_IPID_LOCAL: i32 = 2;
+export const SL_IPID_NODE_SELF: i32 = 4;
+
+// enum sl_pol_group
+export const SL_GROUP_UNNUMBERED: i32 = 1;
+
+// enum sl_pol_action
+export const SL_POL_ALLOW: i32 = 1;
+
+// enum sl_polstate_flag
+export const SL_POLSTATE_ANY_POLICY: i32 = 1;
+
+// enum sl_pol_prefix
+export const SL_POL_PREFIX_ANY_PROTO: i32 = 72;
+export const SL_POL_PREFIX_PROTO: i32 = 80;
+export const SL_POL_PREFIX_PORT: i32 = 96;
+
 // enum sl_dsr
 export const SL_DSR_OPT_TYPE: i32 = 158;
 export const SL_DSR_OPT_LEN: i32 = 8;
 
 // (map id, key size, value size) for every map, by id
-export const MAPS_LAYOUT: StaticArray<i32> = [1, 8, 16, 2, 8, 8, 3, 8, 256, 4, 16, 4, 5, 4, 128];
+export const MAPS_LAYOUT: StaticArray<i32> = [1, 8, 16, 2, 8, 8, 3, 8, 256, 4, 16, 4, 5, 4, 128, 6, 4, 20, 7, 12, 8, 8, 16, 8, 9, 4, 128, 10, 4, 8];
 
 // struct sl_config
 export const SL_CONFIG_SIZE: i32 = 48;
@@ -191,10 +235,30 @@ export const SOCKREV_KEY_PORT: i32 = 12;
 export const SOCKREV_KEY_PAD: i32 = 14;
 
 // struct sockrev_val
-export const SOCKREV_VAL_SIZE: i32 = 8;
+export const SOCKREV_VAL_SIZE: i32 = 16;
 export const SOCKREV_VAL_VIP: i32 = 0;
 export const SOCKREV_VAL_PORT: i32 = 4;
 export const SOCKREV_VAL_PAD: i32 = 6;
+export const SOCKREV_VAL_BSET: i32 = 8;
+export const SOCKREV_VAL_ID: i32 = 12;
+
+// struct stale_sock
+export const STALE_SOCK_SIZE: i32 = 16;
+export const STALE_SOCK_VIP: i32 = 0;
+export const STALE_SOCK_BACKEND: i32 = 4;
+export const STALE_SOCK_VPORT: i32 = 8;
+export const STALE_SOCK_PORT: i32 = 10;
+export const STALE_SOCK_PROTO: i32 = 12;
+export const STALE_SOCK_PAD: i32 = 13;
+
+// struct podnet_key
+export const PODNET_KEY_SIZE: i32 = 8;
+export const PODNET_KEY_PREFIXLEN: i32 = 0;
+export const PODNET_KEY_ADDR: i32 = 4;
+
+// struct podnet_val
+export const PODNET_VAL_SIZE: i32 = 4;
+export const PODNET_VAL_IFINDEX: i32 = 0;
 
 // struct stats_key
 export const STATS_KEY_SIZE: i32 = 4;
@@ -204,3 +268,61 @@ export const STATS_KEY_STAT: i32 = 0;
 export const STATS_VAL_SIZE: i32 = 16;
 export const STATS_VAL_PACKETS: i32 = 0;
 export const STATS_VAL_BYTES: i32 = 8;
+
+// struct ipid_key
+export const IPID_KEY_SIZE: i32 = 4;
+export const IPID_KEY_ADDR: i32 = 0;
+
+// struct ipid_val
+export const IPID_VAL_SIZE: i32 = 20;
+export const IPID_VAL_IDENTITY: i32 = 0;
+export const IPID_VAL_NS: i32 = 4;
+export const IPID_VAL_GROUP: i32 = 8;
+export const IPID_VAL_KINDS: i32 = 16;
+export const IPID_VAL_FLAGS: i32 = 18;
+export const IPID_VAL_PAD: i32 = 19;
+
+// struct polcidr_key
+export const POLCIDR_KEY_SIZE: i32 = 12;
+export const POLCIDR_KEY_PREFIXLEN: i32 = 0;
+export const POLCIDR_KEY_GROUP: i32 = 4;
+export const POLCIDR_KEY_ADDR: i32 = 8;
+
+// struct polcidr_val
+export const POLCIDR_VAL_SIZE: i32 = 8;
+export const POLCIDR_VAL_KIND: i32 = 0;
+export const POLCIDR_VAL_PAD: i32 = 1;
+export const POLCIDR_VAL_PREFIX: i32 = 4;
+
+// struct pol_key
+export const POL_KEY_SIZE: i32 = 16;
+export const POL_KEY_PREFIXLEN: i32 = 0;
+export const POL_KEY_GROUP: i32 = 4;
+export const POL_KEY_PEER: i32 = 8;
+export const POL_KEY_KIND: i32 = 12;
+export const POL_KEY_PROTO: i32 = 13;
+export const POL_KEY_PORT: i32 = 14;
+
+// struct pol_val
+export const POL_VAL_SIZE: i32 = 8;
+export const POL_VAL_RULE: i32 = 0;
+export const POL_VAL_ACTION: i32 = 4;
+export const POL_VAL_TIER: i32 = 5;
+export const POL_VAL_PRIORITY: i32 = 6;
+
+// struct polname_key
+export const POLNAME_KEY_SIZE: i32 = 4;
+export const POLNAME_KEY_ID: i32 = 0;
+
+// struct polname_val
+export const POLNAME_VAL_SIZE: i32 = 128;
+export const POLNAME_VAL_NAME: i32 = 0;
+
+// struct polstate_key
+export const POLSTATE_KEY_SIZE: i32 = 4;
+export const POLSTATE_KEY_ZERO: i32 = 0;
+
+// struct polstate_val
+export const POLSTATE_VAL_SIZE: i32 = 8;
+export const POLSTATE_VAL_EPOCH: i32 = 0;
+export const POLSTATE_VAL_FLAGS: i32 = 4;

@@ -16,8 +16,8 @@ function parseMetrics(text: string): Map<string, number> {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (\S+)$/.exec(line);
     if (!m) throw new Error(`not a Prometheus sample: ${line}`);
-    const v = m[2] === '+Inf' ? Infinity : Number(m[2]);
-    if (Number.isNaN(v)) throw new Error(`not a number: ${line}`);
+    const v = m[2] === '+Inf' ? Infinity : /^nan$/i.test(m[2]) ? NaN : Number(m[2]); // any case, as Prometheus parses it (prom-client writes "Nan")
+    if (Number.isNaN(v) && !/^nan$/i.test(m[2])) throw new Error(`not a number: ${line}`);
     out.set(m[1], v);
   }
   return out;
@@ -131,7 +131,7 @@ test('a conflict the compiler resolves is logged as a rejection too: at the sync
   assert.match((await r.get('/metrics')).body, '\nsluice_rejected_objects_total{kind="Service",stage="compile"} 2\n');
 }));
 
-test('/readyz is 503 until the first full sync is in the maps, then 200; /healthz is 200 throughout', () => withCluster(async ({ server, start }) => {
+test('/readyz and /healthz are 503 until the first full sync is in the maps, then 200; /livez is 200 throughout', () => withCluster(async ({ server, start }) => {
   server.apply('nodes', node('n1', '192.168.0.1'));
   const release = server.holdLists('nodes');
   const r = await start();
@@ -139,11 +139,15 @@ test('/readyz is 503 until the first full sync is in the maps, then 200; /health
   const before = await r.get('/readyz');
   assert.is(before.status, 503);
   assert.equal(JSON.parse(before.body), { ok: false, reason: 'waiting for the first full sync from the API server' });
-  assert.is((await r.get('/healthz')).status, 200, 'starting is healthy');
+  const starting = await r.get('/healthz');
+  assert.equal([starting.status, JSON.parse(starting.body)], [503, { ok: false, reason: 'starting: waiting for the first full sync from the API server' }],
+    'a load balancer sends nothing to a node not yet programmed');
+  assert.equal(JSON.parse((await r.get('/livez')).body), { ok: true, reason: 'ok' }, 'alive while it waits');
   assert.is(r.agent.batches(), 0, 'nothing programmed before synced');
   release();
   await until(async () => (await r.get('/readyz')).status === 200, 'ready');
   assert.equal(JSON.parse((await r.get('/readyz')).body), { ok: true, reason: 'ok' });
+  assert.equal([(await r.get('/healthz')).status, (await r.get('/livez')).status], [200, 200]);
   assert.is((await r.get('/nope')).status, 404);
 }));
 
@@ -157,7 +161,8 @@ test('/metrics parses and carries every named series with plausible values', () 
   await converged(r, server);
   const res = await fetch(`http://127.0.0.1:${r.agent.address.port}/metrics`);
   assert.match(res.headers.get('content-type')!, 'text/plain; version=0.0.4');
-  const m = parseMetrics(await res.text());
+  const text = await res.text();
+  const m = parseMetrics(text);
   const has = (k: string) => {
     assert.ok(m.has(k), `series ${k}`);
     return m.get(k)!;
@@ -188,6 +193,25 @@ test('/metrics parses and carries every named series with plausible values', () 
   assert.ok(has('process_cpu_seconds_total') > 0 && has('process_cpu_seconds_total') < 600);
   assert.ok(has('process_resident_memory_bytes') > 20e6);
   assert.is(has('sluice_synced'), 1);
+  assert.is(has('sluice_compile_records_total'), 4, 'node, service, slice; then the slice again');
+  assert.is(has('sluice_compiler_problems'), 0);
+  assert.ok(has('sluice_compiler_memory_bytes') > 0);
+  assert.equal([has('sluice_recording'), has('sluice_record_failures_total')], [0, 0], 'not recording');
+  for (const k of ['nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'process_open_fds', 'process_start_time_seconds']) has(k);
+  assert.match(text, '\n# TYPE nodejs_gc_duration_seconds histogram\n', 'V8 GC by kind');
+  assert.not.ok([...m.keys()].some((k) => k.startsWith('sluice_datapath_')), 'no datapath counters without a kernel datapath');
+}));
+
+test('--metrics-bind-address apart from health, as kube-proxy: each listener serves only its own', () => withCluster(async ({ start }) => {
+  const r = await start({ metricsListen: { host: '127.0.0.1', port: 0 } });
+  assert.is(r.agent.metricsAddress.address, '127.0.0.1');
+  assert.is.not(r.agent.metricsAddress.port, r.agent.address.port);
+  const metrics = await get(`http://127.0.0.1:${r.agent.metricsAddress.port}/metrics`);
+  assert.equal([metrics.status, metrics.body.includes('\nsluice_batches_total ')], [200, true]);
+  assert.is((await get(`http://127.0.0.1:${r.agent.metricsAddress.port}/healthz`)).status, 404);
+  const none = await r.get('/metrics');
+  assert.equal([none.status, none.body], [404, 'not found: /livez, /healthz, /readyz are served here\n']);
+  assert.is((await r.get('/livez')).status, 200);
 }));
 
 test('healthCheckNodePort: 200 with the count where endpoints are local, 503 where not; it closes with the Service', () => withCluster(async ({ server, start }) => {

@@ -6,7 +6,8 @@
 // did, while sl_ct entries survive.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
+import { SL_DROP_NO_BACKEND, SL_STAT_TRANSLATED, STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
+import { possibleCpus } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import { datapathArgsOf } from '../../runtime/cli/apply.ts';
 import { compileObjects } from '../../runtime/cli/compile.ts';
@@ -27,6 +28,21 @@ function podVeth(ns: string, podNs: string, i: number, ip: string): void {
 }
 
 const filters = (ns: string, dev: string, hook: 'ingress' | 'egress') => tcIn(ns, 'filter', 'show', 'dev', dev, hook);
+
+/** Sets one sl_stats slot to packets (and 100 bytes each) on every CPU. */
+function countStat(root: string, stat: number, packets: number): void {
+  const fd = S.objGet(`${root}/sl_stats`)!;
+  try {
+    const perCpu = new DataView(new ArrayBuffer(16 * possibleCpus()));
+    for (let cpu = 0; cpu < possibleCpus(); cpu++) {
+      perCpu.setBigUint64(16 * cpu, BigInt(packets), true);
+      perCpu.setBigUint64(16 * cpu + 8, BigInt(packets * 100), true);
+    }
+    S.mapUpdate(fd, new Uint8Array(new Uint32Array([stat]).buffer), new Uint8Array(perCpu.buffer));
+  } finally {
+    S.close(fd);
+  }
+}
 
 /** One sl_ct entry, as the datapath would have made for a tracked connection. */
 function trackConnection(root: string): { key: Uint8Array; value: Uint8Array } {
@@ -123,7 +139,7 @@ it('programs pinned maps, attaches to node and pod interfaces, adopts the live m
   }
 }));
 
-it('a map too small: the apply fails naming the map and the flag, is retried, /healthz turns 503 after the timeout; the maps are never wiped', () => withCluster(async ({ server, start }) => {
+it('a map too small: the apply fails naming the map and the flag, is retried, /healthz turns 503 after the timeout, /livez stays 200; the maps are never wiped', () => withCluster(async ({ server, start }) => {
   const ns = scratchNetns('agentfull');
   const root = scratchPinRoot();
   try {
@@ -137,11 +153,12 @@ it('a map too small: the apply fails naming the map and the flag, is retried, /h
     });
     await until(() => logged(r.lines, 'apply failed').length >= 2, 'the failure, and a retry');
     const [failed] = logged(r.lines, 'apply failed');
-    assert.equal([failed.level, failed.reason], ['error', 'update sl_be: map full (max_entries 2); raise --be-max']);
+    assert.equal([failed.level, failed.reason], ['error', 'update sl_be: map full (max_entries 2; this change needs 3); raise --be-max']);
     assert.is((await r.get('/readyz')).status, 503);
     assert.not.match(filters(ns, 'sln0', 'ingress'), 'sl_from_netdev', 'no program runs on maps that failed to fill');
     await until(async () => (await r.get('/healthz')).status === 503, 'unhealthy after failTimeoutMs');
     assert.match(JSON.parse((await r.get('/healthz')).body).reason, 'applying to the maps has failed for');
+    assert.equal(JSON.parse((await r.get('/livez')).body), { ok: true, reason: 'ok' }, 'alive: restarting cannot make the map larger');
     // The cluster shrinks to fit: the next batch reconciles, and all is well.
     server.apply('endpointslices', slice('shop/web', ['10.244.1.11']));
     await converged(r, server);
@@ -149,6 +166,16 @@ it('a map too small: the apply fails naming the map and the flag, is retried, /h
     assert.is((await r.get('/readyz')).status, 200);
     assert.ok(logged(r.lines, 'batch').some((b) => b.mode === 'reconcile' && b.batch > 1), 'recovered by a reconcile');
     await until(() => filters(ns, 'sln0', 'ingress').includes('sl_from_netdev'), 'programs attached once the maps are whole');
+    // The datapath's counters on /metrics: sl_stats summed over CPUs, drops by reason apart.
+    const n = possibleCpus();
+    countStat(root, SL_DROP_NO_BACKEND, 3);
+    countStat(root, SL_STAT_TRANSLATED, 5);
+    const metrics = (await r.get('/metrics')).body;
+    assert.match(metrics, `\nsluice_datapath_drops_total{reason="no_backend"} ${3 * n}\n`);
+    assert.match(metrics, `\nsluice_datapath_dropped_bytes_total{reason="no_backend"} ${300 * n}\n`);
+    assert.match(metrics, `\nsluice_datapath_packets_total{stat="translated"} ${5 * n}\n`);
+    assert.match(metrics, '\nsluice_datapath_drops_total{reason="src_range"} 0\n');
+    assert.not.match(metrics, 'sluice_datapath_packets_total{stat="no_backend"}', 'a drop is not a packet stat');
     await r.agent.stop('test over');
   } finally {
     dropNetns(ns);

@@ -2,7 +2,7 @@
 // network namespaces: apply twice changes nothing the second time, the live
 // view equals the compiled one, detach takes everything away.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SL_CT_ESTABLISHED, SL_CT_REPLY, SL_DROP_NO_BACKEND } from '../../runtime/abi/layouts.generated.ts';
@@ -49,7 +49,7 @@ function scenario(object: string): void {
   withNode((ns, root) => {
     const apply = () => run('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', object);
     const first = apply();
-    assert.match(first, /^node node-a: .*\nmaps: sl_svc \+16 -0, sl_be \+\d+ -0, .* \(\d+ ops, 5 syscalls\)\n/);
+    assert.match(first, /^node node-a: .*\nmaps: sl_svc \+16 -0, sl_be \+\d+ -0, .* \(\d+ ops, 10 syscalls\)\n/);
     assert.match(first, '\nsln0 (holds 192.168.50.10): sl_from_netdev ingress attached\n');
     assert.match(first, '\nslh0 (pod shop/web-7c5d9f8b6-a1 10.244.1.11): sl_from_pod ingress attached, sl_to_pod egress attached\n');
     assert.match(first, '\nskipped pod kube-system/coredns-5d78c9869d-4xk2p 10.244.1.20: no route; not a local pod interface');
@@ -90,6 +90,29 @@ if (existsSync(REAL_OBJECT)) {
 } else {
   console.log(`# SKIP the scenario with ${REAL_OBJECT}: not built (npm run build:bpf)`);
 }
+
+it('detach --pins removes sluice\'s pins only: another tool\'s map stays, even under one of sluice\'s names, and so does the directory', () => {
+  withNode((ns, root) => {
+    run('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject());
+    const theirs = S.mapCreate(S.BPF_MAP_TYPE.HASH, 4, 4, 8, 0, 'other_tool');
+    const pins = [`${root}/other_tool`, `${root}/sl_svcname_v0`];
+    try {
+      S.objPin(theirs, pins[0]);
+      run('detach', '--netns', ns, '--pin-root', root); // the links go: their names are free to misuse
+      S.objPin(theirs, `${root}/sl_connect4_link`); // a map under a link's name
+      pins.push(`${root}/sl_connect4_link`);
+      S.objPin(theirs, pins[1]);
+      const out = run('detach', '--netns', ns, '--pin-root', root, '--pins');
+      assert.match(out, `\nremoved from ${root}: sl_affinity, sl_be, sl_ct, sl_ipid, sl_maglev, sl_podnet, sl_pol, sl_polcidr, `);
+      assert.match(out, `\nleft 3 pins that sluice did not make: other_tool, sl_connect4_link, sl_svcname_v0\n`);
+      for (const p of pins) assert.ok(existsSync(p), p);
+      assert.not.ok(existsSync(`${root}/sl_svc`));
+    } finally {
+      S.close(theirs);
+      for (const p of pins) if (existsSync(p)) unlinkSync(p);
+    }
+  });
+});
 
 it('--no-host-services: no cgroup programs, and those of an earlier apply detached', () => {
   withNode((ns, root) => {
@@ -165,6 +188,23 @@ it('failures: exit 1 and one line naming what and why', () => {
     assert.is(broken.status, 1);
     assert.match(broken.stderr, /^sluice apply: load sl_to_pod: the verifier rejected it: R0 invalid mem access 'map_value_or_null' .*\n.*-- BEGIN PROG LOAD LOG --/s);
   });
+});
+
+it('as another user than root: maps and detach --pins say that the pins are root\'s, not that there are none', () => {
+  const top = `/sys/fs/bpf/sl-test-${process.pid}-private`;
+  mkdirSync(top, { mode: 0o700 }); // as systemd mounts /sys/fs/bpf: 0700, so others cannot even see what is in it
+  try {
+    const root = `${top}/sluice`;
+    mkdirSync(root, { mode: 0o700 });
+    const asNobody = (...args: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, MAIN, ...args], { encoding: 'utf8' });
+    const why = `${root}: permission denied (EACCES): sluice's pins belong to root; run as root\n`;
+    const maps = asNobody('maps', '--pin-root', root);
+    assert.equal([maps.status, maps.stderr], [1, `sluice maps: ${why}`]); // said "run \`sluice apply\` first"
+    const detach = asNobody('detach', '--pins', '--pin-root', root);
+    assert.equal([detach.status, detach.stderr], [1, `sluice detach: ${why}`]); // said "no pins", exit 0
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+  }
 });
 
 test('usage errors exit 2', () => {

@@ -10,7 +10,7 @@ import { DEFAULT_TIMEOUTS, encodeConfig, type DatapathConfig } from '../../runti
 import { loadDatapath, LoadError, type LoadOptions } from '../../runtime/bpf/loader.ts';
 import { PinnedStore } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
-import { SL_CFG_DSR, SL_STAT_MAX } from '../../runtime/abi/layouts.generated.ts';
+import { SL_CFG_DSR, SL_STAT_MAX, STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
 import { dropPinRoot, fixtureObject, kernelTest, MAIN, scratchPinRoot } from './env.ts';
 
 const it = kernelTest({ netns: false });
@@ -119,12 +119,51 @@ it('sizes: a flag sets max_entries, a pin keeps its size without one, and a diff
   });
 });
 
-it('a map no flag sizes keeps the object\'s size: a shorter pinned sl_stats is another version', () => {
+it('an upgrade adopts an older build\'s pins: sl_ct kept with its flows, a shorter sl_stats replaced (counts only), sl_podnet made', () => {
   withRoot((root) => {
-    const fd = S.mapCreate(S.BPF_MAP_TYPE.PERCPU_ARRAY, 4, 16, SL_STAT_MAX - 1, 0, 'sl_stats');
+    const stats = S.mapCreate(S.BPF_MAP_TYPE.PERCPU_ARRAY, 4, 16, SL_STAT_MAX - 4, 0, 'sl_stats');
+    S.objPin(stats, `${root}/sl_stats`);
+    S.close(stats);
+    const ct = STATE_MAPS.find((m) => m.name === 'sl_ct')!;
+    const ctFd = S.mapCreate(S.BPF_MAP_TYPE.LRU_HASH, ct.key.size, ct.value.size, 1024, 0, 'sl_ct');
+    const flow = new Uint8Array(ct.key.size).fill(7), state = new Uint8Array(ct.value.size).fill(9);
+    S.mapUpdate(ctFd, flow, state);
+    S.objPin(ctFd, `${root}/sl_ct`);
+    S.close(ctFd);
+    const dp = load(root);
+    assert.equal(dp.replaced, ['sl_stats'], 'sl_stats, and nothing else, replaced without --replace-maps');
+    dp.commit();
+    dp.close();
+    assert.is(mapInfoAt(`${root}/sl_stats`).maxEntries, SL_STAT_MAX);
+    const got = new Uint8Array(ct.value.size), fd = S.objGet(`${root}/sl_ct`)!;
+    try {
+      assert.ok(S.mapLookup(fd, flow, got) && got.every((b) => b === 9), 'the tracked flow is still there');
+    } finally {
+      S.close(fd);
+    }
+    assert.is(mapInfoAt(`${root}/sl_podnet`).type, S.BPF_MAP_TYPE.LPM_TRIE, 'the new map is made');
+  });
+});
+
+it('an older build\'s sl_sockrev (an 8-byte value, before the backend\'s sl_be key was kept) is replaced without asking', () => {
+  withRoot((root) => {
+    const fd = S.mapCreate(S.BPF_MAP_TYPE.LRU_HASH, 16, 8, 256, 0, 'sl_sockrev');
+    S.objPin(fd, `${root}/sl_sockrev`);
+    S.close(fd);
+    const dp = load(root);
+    assert.equal(dp.replaced, ['sl_sockrev']);
+    dp.commit();
+    dp.close();
+    assert.is(mapInfoAt(`${root}/sl_sockrev`).valueSize, STATE_MAPS.find((m) => m.name === 'sl_sockrev')!.value.size);
+  });
+});
+
+it('a pinned sl_stats of another layout is another version: no silent replace', () => {
+  withRoot((root) => {
+    const fd = S.mapCreate(S.BPF_MAP_TYPE.PERCPU_ARRAY, 4, 8, SL_STAT_MAX, 0, 'sl_stats');
     S.objPin(fd, `${root}/sl_stats`);
     S.close(fd);
-    throwsLoad(() => load(root), new RegExp(`^map sl_stats pinned at ${root}/sl_stats: max_entries ${SL_STAT_MAX - 1}, this build ${SL_STAT_MAX}; ` +
+    throwsLoad(() => load(root), new RegExp(`^map sl_stats pinned at ${root}/sl_stats: value 8 B, this build 16 B; ` +
       'it was pinned by another version of sluice'));
   });
 });

@@ -40,6 +40,17 @@ test('from routes: direct routes to pod IPs name the pod interfaces; the node\'s
     'pod b/flat 10.244.9.9: routed to node interface eth0; not a local pod interface',
     'pod b/lost 10.9.9.9: no route; not a local pod interface',
   ]);
+  assert.equal(c.podAddrs, [{ ip: '10.244.1.11', ifindex: 5 }, { ip: '10.244.1.12', ifindex: 5 }, { ip: '10.244.1.13', ifindex: 7 }],
+    'sl_podnet\'s local pods: those routed straight to a pod interface');
+});
+
+test('podAddrs whichever way the pod interfaces were chosen: only pods routed straight to one of them', () => {
+  assert.equal(pickInterfaces(LINKS, ROUTES, WANT, { podIfaces: ['cali2'] }).podAddrs, [{ ip: '10.244.1.13', ifindex: 7 }]);
+  assert.equal(pickInterfaces(LINKS, ROUTES, WANT, { podIfacePrefix: 'cali' }).podAddrs.map((a) => a.ip), ['10.244.1.11', '10.244.1.12', '10.244.1.13']);
+  // a bridge CNI: pods are routed to the bridge, not to the veths the prefix names
+  const bridged = pickInterfaces([...LINKS, { ifindex: 9, ifname: 'cni0', addresses: ['10.244.1.1'] }],
+    [{ dst: '10.244.1.11', dev: 'cni0' }], WANT, { podIfacePrefix: 'cali' });
+  assert.equal(bridged.podAddrs, []);
 });
 
 test('flags override discovery; unknown names are errors', () => {

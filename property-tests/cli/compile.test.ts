@@ -12,8 +12,9 @@ const example = (name: string) => new URL(`../../examples/${name}`, import.meta.
 const sluice = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
 
 test('arguments', () => {
-  assert.equal(parseCompileArgs(['a.yaml', '--node', 'n1', 'b.json']), { files: ['a.yaml', 'b.json'], node: 'n1', format: 'table' });
-  assert.equal(parseCompileArgs(['--format', 'maps', 'a.yaml']), { files: ['a.yaml'], node: undefined, format: 'maps' });
+  const [a, b] = [example('cluster.yaml'), example('bad.yaml')];
+  assert.equal(parseCompileArgs([a, '--node', 'n1', b]), { files: [a, b], node: 'n1', format: 'table' });
+  assert.equal(parseCompileArgs(['--format', 'maps', a]), { files: [a], node: undefined, format: 'maps' });
   assert.is(parseCompileArgs(['--help']), undefined);
   for (const bad of [[], ['a.yaml', '--format', 'xml'], ['a.yaml', '--verbose'], ['a.yaml', '--node'], ['a.yaml', '--node', '']]) {
     assert.throws(() => parseCompileArgs(bad), (e: unknown) => e instanceof UsageError, bad.join(' '));
@@ -30,6 +31,20 @@ test('usage errors exit 2 with one line and the usage on stderr', () => {
   const help = sluice('compile', '--help');
   assert.equal([help.status, help.stderr], [0, '']);
   assert.match(help.stdout, /^usage: sluice compile <file>\.\.\./);
+});
+
+test('what is really wrong, with exit 2: a --node the input lacks, an input file that is not there or is a directory', () => {
+  for (const [args, message] of [
+    [['compile', example('cluster.yaml'), '--node', 'node-z'], 'sluice compile: --node node-z: the input has no Node of that name (its Nodes: node-a, node-b)\n'],
+    [['compile', example('bad.yaml'), '--node', 'node-a'], 'sluice compile: --node node-a: the input has no Node of that name (it has no Node)\n'],
+    [['compile', example('cluster.yaml'), '/nonexistent/cluster.yaml'], 'sluice compile: cannot read /nonexistent/cluster.yaml: no such file\n'],
+    [['compile', example('')], `sluice compile: cannot read ${example('')}: a directory, not a file\n`],
+    [['apply', '/nonexistent/cluster.yaml', '--node', 'node-a'], 'sluice apply: cannot read /nonexistent/cluster.yaml: no such file\n'],
+  ] as [string[], string][]) {
+    const r = sluice(...args);
+    assert.equal([r.status, r.stdout], [2, ''], args.join(' '));
+    assert.ok(r.stderr.startsWith(message), r.stderr);
+  }
 });
 
 test('cluster.yaml: exit 0, one JSON document per node, in name order', () => {
@@ -52,7 +67,7 @@ test('cluster.yaml: exit 0, one JSON document per node, in name order', () => {
 });
 
 test('bad.yaml: exit 1, the output still complete', () => {
-  const r = sluice('compile', example('bad.yaml'), '--format', 'json', '--node', 'node-a');
+  const r = sluice('compile', example('bad.yaml'), '--format', 'json');
   assert.is(r.status, 1);
   const view = JSON.parse(r.stdout) as View;
   assert.equal(view.rejected.map((x) => x.object), [

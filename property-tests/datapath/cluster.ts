@@ -1,6 +1,7 @@
 // The cluster the datapath tests run against, seen from node n1: Kubernetes
 // objects (compiled by the real compiler) and the addresses of the pods,
 // nodes and clients the scenarios send packets between.
+import type { NodeNet } from '../model/datapath.ts';
 import { ep, lbStatus, node, slice, svc, type Json } from '../model/kube.ts';
 import { ipText, type Frame, type Ip, type L4, type Tcp, type Udp } from '../model/packet.ts';
 import { CONFIG } from './harness.ts';
@@ -16,8 +17,38 @@ export const REMOTE_BE = ['10.244.2.6', '10.244.2.7']; // backend pods on n2
 export const EXTERNAL = '192.0.2.50'; // a client outside the cluster
 export const IN_RANGE = '198.51.100.7'; // a client inside lb's loadBalancerSourceRanges
 export const ROUTER = '10.0.0.1'; // sends ICMP errors
+export const GATEWAY = '192.168.1.1'; // the nodes' default gateway, toward clients outside
+export const POD_CIDR = { n1: '10.244.1.0/24', n2: '10.244.2.0/24' };
 
-export const MAC = { pod: '02:00:00:00:01:09', host: '02:00:00:00:01:01', router: '02:00:00:00:00:aa', node: '02:00:00:00:00:10', n2: '02:00:00:00:00:22' };
+export const MAC = {
+  pod: '02:00:00:00:01:09', // CLIENT_POD
+  localBe: '02:00:00:00:01:05', // LOCAL_BE
+  remoteBe: ['02:00:00:00:02:06', '02:00:00:00:02:07'], // REMOTE_BE, on n2
+  host: '02:00:00:00:01:01', // the host side of every pod's veth
+  router: '02:00:00:00:00:aa', // GATEWAY
+  node: '02:00:00:00:00:10', // n1's uplink
+  n2: '02:00:00:00:00:22', // n2's uplink
+};
+
+/** The nodes' networks (model/datapath.ts): an uplink on 192.168.1.0/24, the default route via GATEWAY, the other node's pods via it. */
+export const NODE_NETS: { [node: string]: NodeNet } = {
+  n1: {
+    uplink: { name: 'eth0', mac: MAC.node, addr: `${NODE_IP}/24` },
+    hostMac: MAC.host,
+    pods: [{ ip: CLIENT_POD, mac: MAC.pod, dev: 'slpclient' }, { ip: LOCAL_BE, mac: MAC.localBe, dev: 'slplocalbe' }],
+    routes: [{ dst: POD_CIDR.n1, unreachable: true }, { dst: POD_CIDR.n2, via: N2_IP, dev: 'eth0' }, { dst: '0.0.0.0/0', via: GATEWAY, dev: 'eth0' }],
+    neighbours: [{ ip: GATEWAY, mac: MAC.router, dev: 'eth0' }, { ip: N2_IP, mac: MAC.n2, dev: 'eth0' }],
+    peerPodCidrs: [POD_CIDR.n2],
+  },
+  n2: {
+    uplink: { name: 'eth0', mac: MAC.n2, addr: `${N2_IP}/24` },
+    hostMac: MAC.host,
+    pods: [{ ip: REMOTE_BE[0], mac: MAC.remoteBe[0], dev: 'slpbe0' }, { ip: REMOTE_BE[1], mac: MAC.remoteBe[1], dev: 'slpbe1' }],
+    routes: [{ dst: POD_CIDR.n2, unreachable: true }, { dst: POD_CIDR.n1, via: NODE_IP, dev: 'eth0' }, { dst: '0.0.0.0/0', via: GATEWAY, dev: 'eth0' }],
+    neighbours: [{ ip: GATEWAY, mac: MAC.router, dev: 'eth0' }, { ip: NODE_IP, mac: MAC.node, dev: 'eth0' }],
+    peerPodCidrs: [POD_CIDR.n1],
+  },
+};
 
 /** A ClusterIP (or other) Service with one port per [name, proto, port, targetPort, nodePort?]. */
 const service = (name: string, clusterIP: string, ports: [string, string, number, number, number?][], more: Json = {}, status?: Json) =>
@@ -43,6 +74,7 @@ export const VIP = {
   moving: '10.96.0.80', // UDP 53 and TCP 53 -> 5353 on both REMOTE_BE
   etp: '10.96.0.90', // NodePort 30090 with externalTrafficPolicy Local, backend on n2 only
   udpRemote: '10.96.0.100', // NodePort UDP 53 -> 5353 (nodePort 30053) -> REMOTE_BE[1]
+  hostnet: '10.96.0.110', // TCP 443 -> n1's own address:6443 (a host-network backend)
 };
 
 export const NODE_PORT = { lb: 30443, local: 30080, remote: 30081, etp: 30090, udpRemote: 30053 };
@@ -72,6 +104,8 @@ export const OBJECTS: Json[] = [
   endpoints('etp', [['http', 'TCP', 8080]], [ep(REMOTE_BE[1], 'n2')]),
   service('udp-remote', VIP.udpRemote, [['dns', 'UDP', 53, 5353, NODE_PORT.udpRemote]], { type: 'NodePort' }),
   endpoints('udp-remote', [['dns', 'UDP', 5353]], [ep(REMOTE_BE[1], 'n2')]),
+  service('hostnet', VIP.hostnet, [['https', 'TCP', 443, 6443]]),
+  endpoints('hostnet', [['https', 'TCP', 6443]], [ep(NODE_IP, NODE)]),
 ];
 
 /** The EndpointSlice of `moving` with only these endpoints left. */

@@ -3,15 +3,12 @@
 // packet to a backend on n2 without SNAT and puts the frontend into the DSR
 // option; n2 takes the option off, tracks the flow from it, and gives the
 // backend's answers the frontend as their source. Without the flag nothing
-// of it happens. The MTU cases run in a network namespace of their own whose
-// loopback (the device PROG_TEST_RUN hands the program) has a 1400-byte MTU.
-import { spawnSync } from 'node:child_process';
+// of it happens. The MTU cases run on n1 with a 1400-byte MTU on its uplink.
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
-import { inNetns } from '../../runtime/bpf/netns.ts';
-import { buildFrame, checksum, ipBytes, parseFrame, quoteOf, TCP_FLAGS, type Frame, type Icmp, type L4, type Parsed } from '../model/packet.ts';
-import { EXTERNAL, IN_RANGE, LOCAL_BE, MAC, N2_IP, NODE, NODE_IP, NODE_PORT, OBJECTS, REMOTE_BE, tcp, udp, VIP, wireFrame } from './cluster.ts';
-import { bpfTest, Datapath, ETH_HLEN } from './harness.ts';
+import { buildFrame, ipBytes, parseFrame, quoteOf, TCP_FLAGS, type Frame, type Icmp, type L4, type Parsed } from '../model/packet.ts';
+import { EXTERNAL, IN_RANGE, LOCAL_BE, MAC, N2_IP, NODE, NODE_IP, NODE_NETS, NODE_PORT, OBJECTS, REMOTE_BE, tcp, udp, VIP, wireFrame } from './cluster.ts';
+import { bpfTest, Datapath, ETH_HLEN, TC_ACT } from './harness.ts';
 import { closeDatapaths, ctEntry, runScenario, tuple, type Ctx, type Scenario } from './scenario.ts';
 
 const { SYN, ACK, RST, FIN, PSH } = TCP_FLAGS;
@@ -37,23 +34,12 @@ function carries(out: Parsed, sent: Uint8Array, vip: string, port: number): void
 
 const noOption = (out: Parsed) => assert.is(out.ip.ihl, 20, 'no option');
 
-/** What n1 sends toward n2 (n1 forwarded it: its MAC, the TTL one less, the checksum fixed). */
-function forwarded(raw: Uint8Array): Uint8Array {
-  const f = raw.slice();
-  f.set(Uint8Array.from(MAC.n2.split(':').map((h) => parseInt(h, 16))), 0);
-  f.set(Uint8Array.from(MAC.node.split(':').map((h) => parseInt(h, 16))), 6);
-  const ihl = (f[ETH_HLEN] & 15) * 4;
-  f[ETH_HLEN + 8]--;
-  f[ETH_HLEN + 10] = f[ETH_HLEN + 11] = 0;
-  const sum = checksum(f.subarray(ETH_HLEN, ETH_HLEN + ihl));
-  f[ETH_HLEN + 10] = sum >> 8;
-  f[ETH_HLEN + 11] = sum & 255;
-  return f;
-}
-
 /** A frame n1 forwarded to n2 (the client's packet after n1's DNAT), options as given. */
 const fromN1 = (src: string, dst: string, l4: L4, options?: Uint8Array): Frame =>
   ({ srcMac: MAC.node, dstMac: MAC.n2, ip: { src, dst, l4, ...(options ? { options } : {}) } });
+
+/** The L2 addresses of a frame n2 forwards into a pod of its own. */
+const toPod = (mac: string) => ({ srcMac: MAC.host, dstMac: mac });
 
 /** A frame a pod on n2 sends. */
 const n2PodFrame = (src: string, dst: string, l4: L4): Frame => ({ srcMac: MAC.pod, dstMac: MAC.host, ip: { src, dst, l4 } });
@@ -76,13 +62,13 @@ const FRONTEND: Scenario[] = [
     config: DSR_ON,
     steps: [
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50100, NODE_PORT.remote)),
-        expect: { verdict: 'TC_ACT_OK', src: EXTERNAL, sport: 50100, dst: REMOTE_BE[0], dport: 8080,
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: EXTERNAL, sport: 50100, dst: REMOTE_BE[0], dport: 8080,
           stats: { SL_STAT_TRANSLATED: 1, SL_STAT_DSR_SENT: 1, SL_STAT_DSR_NO_ROOM: 0 },
           check: (out, c) => {
             carries(out, c.sent[0], NODE_IP, NODE_PORT.remote);
-            sameFrame(c.raw[0], { srcMac: MAC.router, dstMac: MAC.node,
-              ip: { src: EXTERNAL, dst: REMOTE_BE[0], l4: tcp(50100, 8080), options: dsrOpt(NODE_IP, NODE_PORT.remote) } },
-            'the client\'s SYN, DNATed, with the option: nothing else changed');
+            sameFrame(c.raw[0], { srcMac: MAC.node, dstMac: MAC.n2,
+              ip: { src: EXTERNAL, dst: REMOTE_BE[0], l4: tcp(50100, 8080), options: dsrOpt(NODE_IP, NODE_PORT.remote), ttl: 63 } },
+            'the client\'s SYN, DNATed, with the option, forwarded to n2: nothing else changed');
             const { e, r } = flowEntries(c, web, tuple(REMOTE_BE[0], EXTERNAL, 8080, 50100));
             assert.equal([e.saddr, e.daddr, e.sport, e.dport, e.flags], [EXTERNAL, REMOTE_BE[0], 50100, 8080, EXT | DSR], 'client entry: no SNAT');
             assert.equal([r.saddr, r.sport, r.daddr, r.dport, r.flags], [NODE_IP, NODE_PORT.remote, EXTERNAL, 50100, REPLY | EXT | DSR], 'reply entry');
@@ -93,19 +79,19 @@ const FRONTEND: Scenario[] = [
     name: 'frontend\'s node, TCP: a retransmitted SYN carries the option again; the client\'s handshake ACK establishes the flow here, and it and later segments go without',
     config: DSR_ON,
     steps: [
-      { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50100, NODE_PORT.remote)), expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE[0] } },
+      { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50100, NODE_PORT.remote)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE[0] } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50100, NODE_PORT.remote)),
-        expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE[0], dport: 8080, stats: { SL_STAT_DSR_SENT: 2, SL_STAT_CT_HIT: 1 },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE[0], dport: 8080, stats: { SL_STAT_DSR_SENT: 2, SL_STAT_CT_HIT: 1 },
           check: (out, c) => carries(out, c.sent[1], NODE_IP, NODE_PORT.remote) } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50100, NODE_PORT.remote, { flags: ACK, seq: 1001, ack: 5001 })),
-        expect: { verdict: 'TC_ACT_OK', src: EXTERNAL, dst: REMOTE_BE[0], dport: 8080, stats: { SL_STAT_DSR_SENT: 2 },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: EXTERNAL, dst: REMOTE_BE[0], dport: 8080, stats: { SL_STAT_DSR_SENT: 2 },
           check: (out, c) => {
             noOption(out);
             assert.is(ctEntry(c, web)!.state, A.SL_CT_ESTABLISHED, 'established on the client\'s ACK: the answers bypass this node');
           } } },
       { prog: 'sl_from_netdev',
         frame: wireFrame(EXTERNAL, NODE_IP, tcp(50100, NODE_PORT.remote, { flags: PSH | ACK, seq: 1001, ack: 5001, payload: new TextEncoder().encode('GET /') })),
-        expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE[0], stats: { SL_STAT_DSR_SENT: 2, SL_STAT_CT_HIT: 3 }, check: noOption } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE[0], stats: { SL_STAT_DSR_SENT: 2, SL_STAT_CT_HIT: 3 }, check: noOption } },
     ],
   },
   {
@@ -113,7 +99,7 @@ const FRONTEND: Scenario[] = [
     config: DSR_ON,
     steps: [1, 2, 3].map((n) => ({
       prog: 'sl_from_netdev' as const, frame: wireFrame(EXTERNAL, NODE_IP, udp(50110, NODE_PORT.udpRemote)),
-      expect: { verdict: 'TC_ACT_OK' as const, src: EXTERNAL, sport: 50110, dst: REMOTE_BE[1], dport: 5353, stats: { SL_STAT_DSR_SENT: n },
+      expect: { verdict: 'TC_ACT_REDIRECT' as const, routed: true, src: EXTERNAL, sport: 50110, dst: REMOTE_BE[1], dport: 5353, stats: { SL_STAT_DSR_SENT: n },
         check: (out: Parsed, c: Ctx) => carries(out, c.sent[n - 1], NODE_IP, NODE_PORT.udpRemote) },
     })),
   },
@@ -122,7 +108,7 @@ const FRONTEND: Scenario[] = [
     config: DSR_ON,
     steps: [
       { prog: 'sl_from_netdev', frame: wireFrame(IN_RANGE, VIP.lb, tcp(50120, 443)),
-        expect: { verdict: 'TC_ACT_OK', src: IN_RANGE, dst: REMOTE_BE[0], dport: 8443, check: (out, c) => carries(out, c.sent[0], VIP.lb, 443) } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: IN_RANGE, dst: REMOTE_BE[0], dport: 8443, check: (out, c) => carries(out, c.sent[0], VIP.lb, 443) } },
     ],
   },
   {
@@ -130,12 +116,12 @@ const FRONTEND: Scenario[] = [
     config: DSR_ON,
     steps: [
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50130, NODE_PORT.local)),
-        expect: { verdict: 'TC_ACT_OK', src: EXTERNAL, dst: LOCAL_BE, check: (out, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: EXTERNAL, dst: LOCAL_BE, check: (out, c) => {
           noOption(out);
           assert.is(ctEntry(c, tuple(EXTERNAL, NODE_IP, 50130, NODE_PORT.local))!.flags, EXT);
         } } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, VIP.remote, tcp(50131, 80)),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, dst: REMOTE_BE[0], stats: { SL_STAT_DSR_SENT: 0 }, check: (out, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, dst: REMOTE_BE[0], stats: { SL_STAT_DSR_SENT: 0 }, check: (out, c) => {
           noOption(out);
           assert.is(ctEntry(c, tuple(EXTERNAL, VIP.remote, 50131, 80))!.flags, EXT | SNAT);
         } } },
@@ -146,13 +132,13 @@ const FRONTEND: Scenario[] = [
     config: DSR_ON,
     steps: [
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50140, NODE_PORT.remote), { options: new Uint8Array(32).fill(1) }),
-        expect: { verdict: 'TC_ACT_OK', src: EXTERNAL, dst: REMOTE_BE[0], check: (out, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: EXTERNAL, dst: REMOTE_BE[0], check: (out, c) => {
           carries(out, c.sent[0], NODE_IP, NODE_PORT.remote);
           assert.is(out.ip.ihl, 60, 'the longest header there is');
           assert.is(hex(out.ip.header.subarray(28)), hex(new Uint8Array(32).fill(1)), 'the client\'s NOPs after it');
         } } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50141, NODE_PORT.remote), { options: new Uint8Array(36).fill(1) }),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, dst: REMOTE_BE[0], stats: { SL_STAT_DSR_SENT: 1, SL_STAT_DSR_NO_ROOM: 1 },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, dst: REMOTE_BE[0], stats: { SL_STAT_DSR_SENT: 1, SL_STAT_DSR_NO_ROOM: 1 },
           check: (out, c) => {
             assert.is(out.ip.ihl, 56, 'header as it came');
             assert.is(ctEntry(c, tuple(EXTERNAL, NODE_IP, 50141, NODE_PORT.remote))!.flags, EXT | SNAT);
@@ -163,7 +149,7 @@ const FRONTEND: Scenario[] = [
     name: 'frontend\'s node without the flag: nothing changes (SNAT to the node, no option)',
     steps: [
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50150, NODE_PORT.remote)),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, dst: REMOTE_BE[0], stats: { SL_STAT_DSR_SENT: 0, SL_STAT_DSR_NO_ROOM: 0 }, check: (out, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, dst: REMOTE_BE[0], stats: { SL_STAT_DSR_SENT: 0, SL_STAT_DSR_NO_ROOM: 0 }, check: (out, c) => {
           noOption(out);
           assert.is(ctEntry(c, tuple(EXTERNAL, NODE_IP, 50150, NODE_PORT.remote))!.flags, EXT | SNAT);
         } } },
@@ -180,10 +166,11 @@ const BACKEND: Scenario[] = [
     ...N2,
     steps: [
       { prog: 'sl_from_netdev', frame: fromN1(EXTERNAL, REMOTE_BE[0], tcp(50200, 8080), dsrOpt(NODE_IP, NODE_PORT.remote)),
-        expect: { verdict: 'TC_ACT_OK', src: EXTERNAL, sport: 50200, dst: REMOTE_BE[0], dport: 8080,
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: EXTERNAL, sport: 50200, dst: REMOTE_BE[0], dport: 8080,
           stats: { SL_STAT_DSR_RECEIVED: 1, SL_STAT_CT_HIT: 1, SL_STAT_TRANSLATED: 0 },
           check: (_o, c) => {
-            sameFrame(c.raw[0], fromN1(EXTERNAL, REMOTE_BE[0], tcp(50200, 8080)), 'the frame as without the option, checksum and all');
+            sameFrame(c.raw[0], { ...toPod(MAC.remoteBe[0]), ip: { src: EXTERNAL, dst: REMOTE_BE[0], l4: tcp(50200, 8080), ttl: 63 } },
+              'the frame as without the option, checksum and all, forwarded into the pod');
             const { e, r } = flowEntries(c, beFlow(50200).client, beFlow(50200).reply);
             assert.equal([e.saddr, e.daddr, e.sport, e.dport, e.flags, e.state], [EXTERNAL, REMOTE_BE[0], 50200, 8080, EXT | DSR_BE, A.SL_CT_NEW],
               'client entry: rewrites nothing');
@@ -192,23 +179,23 @@ const BACKEND: Scenario[] = [
           } } },
       { prog: 'sl_to_pod', frame: fromN1(EXTERNAL, REMOTE_BE[0], tcp(50200, 8080)), expect: { verdict: 'TC_ACT_OK', unchanged: true } },
       { prog: 'sl_from_pod', frame: n2PodFrame(REMOTE_BE[0], EXTERNAL, tcp(8080, 50200, { flags: SYN | ACK, seq: 5000, ack: 1001 })),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, sport: NODE_PORT.remote, dst: EXTERNAL, dport: 50200, stats: { SL_STAT_CT_HIT: 2 },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, sport: NODE_PORT.remote, dst: EXTERNAL, dport: 50200, stats: { SL_STAT_CT_HIT: 2 },
           check: (_o, c) => {
             const { e, r } = flowEntries(c, beFlow(50200).client, beFlow(50200).reply);
             assert.equal([e.state, r.state], [A.SL_CT_ESTABLISHED, A.SL_CT_ESTABLISHED], 'both entries: the pair is found from the reply side');
           } } },
       { prog: 'sl_from_netdev', frame: fromN1(EXTERNAL, REMOTE_BE[0], tcp(50200, 8080, { flags: ACK, seq: 1001, ack: 5001 })),
-        expect: { verdict: 'TC_ACT_OK', unchanged: true, stats: { SL_STAT_CT_HIT: 3, SL_STAT_DSR_RECEIVED: 1 } } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: EXTERNAL, dst: REMOTE_BE[0], check: noOption, stats: { SL_STAT_CT_HIT: 3, SL_STAT_DSR_RECEIVED: 1 } } },
       { prog: 'sl_from_netdev', frame: fromN1(EXTERNAL, REMOTE_BE[0], tcp(50200, 8080, { flags: FIN | ACK, seq: 1001, ack: 5001 })),
-        expect: { verdict: 'TC_ACT_OK', unchanged: true } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: EXTERNAL, dst: REMOTE_BE[0], check: noOption } },
       { prog: 'sl_from_pod', frame: n2PodFrame(REMOTE_BE[0], EXTERNAL, tcp(8080, 50200, { flags: FIN | ACK, seq: 5001, ack: 1002 })),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, sport: NODE_PORT.remote, check: (_o, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, sport: NODE_PORT.remote, check: (_o, c) => {
           const { e, r } = flowEntries(c, beFlow(50200).client, beFlow(50200).reply);
           assert.equal([e.state, r.state], [A.SL_CT_CLOSED, A.SL_CT_CLOSED], 'both FINs seen');
         } } },
       // a new connection on the closed tuple
       { prog: 'sl_from_netdev', frame: fromN1(EXTERNAL, REMOTE_BE[0], tcp(50200, 8080, { seq: 9000 }), dsrOpt(NODE_IP, NODE_PORT.remote)),
-        expect: { verdict: 'TC_ACT_OK', check: (out, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, check: (out, c) => {
           noOption(out);
           const { e, r } = flowEntries(c, beFlow(50200).client, beFlow(50200).reply);
           assert.equal([e.state, r.state], [A.SL_CT_NEW, A.SL_CT_NEW], 'a SYN starts afresh');
@@ -220,22 +207,22 @@ const BACKEND: Scenario[] = [
     ...N2,
     steps: [
       { prog: 'sl_from_netdev', frame: fromN1(EXTERNAL, REMOTE_BE[1], udp(50210, 5353), dsrOpt(NODE_IP, NODE_PORT.udpRemote)),
-        expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE[1], check: (out) => noOption(out) } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE[1], check: (out) => noOption(out) } },
       { prog: 'sl_from_pod', frame: n2PodFrame(REMOTE_BE[1], EXTERNAL, udp(5353, 50210)),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, sport: NODE_PORT.udpRemote, dst: EXTERNAL, dport: 50210 } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, sport: NODE_PORT.udpRemote, dst: EXTERNAL, dport: 50210 } },
       { prog: 'sl_from_netdev', frame: fromN1(EXTERNAL, REMOTE_BE[1], udp(50210, 5353), dsrOpt(NODE_IP, NODE_PORT.udpRemote)),
-        expect: { verdict: 'TC_ACT_OK', stats: { SL_STAT_DSR_RECEIVED: 2 }, check: (_o, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, stats: { SL_STAT_DSR_RECEIVED: 2 }, check: (_o, c) => {
           const f = beFlow(50210, REMOTE_BE[1], 5353, 'udp');
           assert.is(flowEntries(c, f.client, f.reply).r.state, A.SL_CT_ESTABLISHED, 'not made afresh');
         } } },
       { prog: 'sl_from_netdev', frame: fromN1(EXTERNAL, REMOTE_BE[1], udp(50210, 5353), dsrOpt('203.0.113.99', 53)),
-        expect: { verdict: 'TC_ACT_OK', check: (_o, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, check: (_o, c) => {
           const f = beFlow(50210, REMOTE_BE[1], 5353, 'udp');
           const { r } = flowEntries(c, f.client, f.reply);
           assert.equal([r.saddr, r.sport, r.state], ['203.0.113.99', 53, A.SL_CT_NEW]);
         } } },
       { prog: 'sl_from_pod', frame: n2PodFrame(REMOTE_BE[1], EXTERNAL, udp(5353, 50210)),
-        expect: { verdict: 'TC_ACT_OK', src: '203.0.113.99', sport: 53, dst: EXTERNAL, dport: 50210 } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: '203.0.113.99', sport: 53, dst: EXTERNAL, dport: 50210 } },
     ],
   },
   {
@@ -243,16 +230,16 @@ const BACKEND: Scenario[] = [
     ...N2,
     steps: [
       { prog: 'sl_from_netdev', frame: fromN1(EXTERNAL, REMOTE_BE[1], udp(50220, 5353), dsrOpt(NODE_IP, NODE_PORT.udpRemote)),
-        expect: { verdict: 'TC_ACT_OK' } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true } },
       { prog: 'sl_from_pod', frame: (c) => n2PodFrame(REMOTE_BE[1], EXTERNAL, error(3, 3, c.raw[0])),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, dst: EXTERNAL, stats: { SL_STAT_ICMP_ERROR: 1 }, check: (out) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, dst: EXTERNAL, stats: { SL_STAT_ICMP_ERROR: 1 }, check: (out) => {
           assert.ok(out.inner?.ip.checksumOk, 'quoted header valid');
           assert.equal([out.inner!.ip.src, out.inner!.sport, out.inner!.ip.dst, out.inner!.dport], [EXTERNAL, 50220, NODE_IP, NODE_PORT.udpRemote]);
         } } },
     ],
   },
   {
-    name: 'backend\'s node: an option not first, or not ours (its length wrong), is left alone',
+    name: 'backend\'s node: an option not first, or not ours (its length wrong), is left alone: the packet goes on to the pod as it came',
     ...N2,
     steps: [
       Uint8Array.from([0x94, 4, 0, 0, ...dsrOpt(NODE_IP, NODE_PORT.remote)]), // router alert first
@@ -260,8 +247,11 @@ const BACKEND: Scenario[] = [
       dsrOpt(NODE_IP, NODE_PORT.remote, 0x9a), // Cilium's type
     ].map((options, i) => ({
       prog: 'sl_from_netdev' as const, frame: fromN1(EXTERNAL, REMOTE_BE[0], tcp(50230 + i, 8080), options),
-      expect: { verdict: 'TC_ACT_OK' as const, unchanged: true, stats: { SL_STAT_DSR_RECEIVED: 0 },
-        check: (_o: Parsed, c: Ctx) => assert.equal(c.dp.ct(), [], 'nothing tracked') },
+      expect: { verdict: 'TC_ACT_REDIRECT' as const, routed: true, stats: { SL_STAT_DSR_RECEIVED: 0 },
+        check: (out: Parsed, c: Ctx) => {
+          assert.is(hex(out.ip.header.subarray(20)), hex(options), 'the options as they came');
+          assert.equal(c.dp.ct(), [], 'nothing tracked');
+        } },
     })),
   },
   {
@@ -269,33 +259,38 @@ const BACKEND: Scenario[] = [
     node: 'n2', config: { nodeIp: ipBytes(N2_IP) },
     steps: [
       { prog: 'sl_from_netdev', frame: fromN1(EXTERNAL, REMOTE_BE[0], tcp(50240, 8080), dsrOpt(NODE_IP, NODE_PORT.remote)),
-        expect: { verdict: 'TC_ACT_OK', unchanged: true, stats: { SL_STAT_DSR_RECEIVED: 0 },
-          check: (_o, c) => assert.equal(c.dp.ct(), [], 'nothing tracked') } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, stats: { SL_STAT_DSR_RECEIVED: 0 },
+          check: (out, c) => {
+            assert.is(hex(out.ip.header.subarray(20)), hex(dsrOpt(NODE_IP, NODE_PORT.remote)), 'the option as it came');
+            assert.equal(c.dp.ct(), [], 'nothing tracked');
+          } } },
     ],
   },
 ];
 
 // The same flow through both nodes' programs, each output the next input.
 function bothNodes(): void {
-  const a = new Datapath({ objects: OBJECTS, node: NODE, config: DSR_ON });
+  const a = new Datapath({ objects: OBJECTS, node: NODE, net: NODE_NETS[NODE], config: DSR_ON });
   let b: Datapath | undefined;
   try {
-    b = new Datapath({ objects: OBJECTS, ...N2 });
+    b = new Datapath({ objects: OBJECTS, ...N2, net: NODE_NETS.n2 });
     const syn = a.run('sl_from_netdev', buildFrame(wireFrame(EXTERNAL, NODE_IP, tcp(50300, NODE_PORT.remote))));
-    const atB = b.run('sl_from_netdev', forwarded(syn.frame));
-    assert.equal([syn.verdict, atB.verdict], [0, 0]);
-    sameFrame(atB.frame, { ...fromN1(EXTERNAL, REMOTE_BE[0], tcp(50300, 8080)), ip: { src: EXTERNAL, dst: REMOTE_BE[0], l4: tcp(50300, 8080), ttl: 63 } },
-      'what the pod gets: the client\'s SYN, DNATed by n1, without the option');
+    const atB = b.run('sl_from_netdev', syn.frame);
+    assert.equal([syn.verdict, atB.verdict], [TC_ACT.REDIRECT, TC_ACT.REDIRECT], 'each node forwards past its stack');
+    sameFrame(atB.frame, { ...toPod(MAC.remoteBe[0]), ip: { src: EXTERNAL, dst: REMOTE_BE[0], l4: tcp(50300, 8080), ttl: 62 } },
+      'what the pod gets: the client\'s SYN, DNATed by n1, without the option, two hops on');
     const answer = b.run('sl_from_pod', buildFrame(n2PodFrame(REMOTE_BE[0], EXTERNAL, tcp(8080, 50300, { flags: SYN | ACK, seq: 7000, ack: 1001 }))));
     const out = parseFrame(answer.frame);
-    assert.equal([answer.verdict, out.ip.src, out.l4.sport, out.ip.dst, out.l4.dport], [0, NODE_IP, NODE_PORT.remote, EXTERNAL, 50300],
-      'n2 answers the client from the frontend');
+    assert.equal([answer.verdict, out.ip.src, out.l4.sport, out.ip.dst, out.l4.dport, out.dstMac], [TC_ACT.REDIRECT, NODE_IP, NODE_PORT.remote, EXTERNAL, 50300, MAC.router],
+      'n2 answers the client from the frontend, by its gateway');
     assert.ok(out.ip.checksumOk && out.l4.checksumOk, 'checksums');
     const ack = a.run('sl_from_netdev', buildFrame(wireFrame(EXTERNAL, NODE_IP, tcp(50300, NODE_PORT.remote, { flags: ACK, seq: 1001, ack: 7001 }))));
     const ackOut = parseFrame(ack.frame);
     assert.equal([ackOut.ip.ihl, ackOut.ip.dst], [20, REMOTE_BE[0]], 'the ACK: same backend, no option');
-    const ackAtB = b.run('sl_from_netdev', forwarded(ack.frame));
-    assert.is(hex(ackAtB.frame), hex(forwarded(ack.frame)), 'n2 knows the flow: passes the ACK as it came');
+    const ackAtB = b.run('sl_from_netdev', ack.frame);
+    const ackIn = parseFrame(ackAtB.frame);
+    assert.equal([ackAtB.verdict, ackIn.ip.src, ackIn.ip.dst, ackIn.l4.dport, ackIn.ip.ihl, ackIn.dstMac], [TC_ACT.REDIRECT, EXTERNAL, REMOTE_BE[0], 8080, 20, MAC.remoteBe[0]],
+      'n2 knows the flow: the ACK goes on to the pod as it came');
     const states = (dp: Datapath) => dp.ct().map((e) => e.state);
     assert.equal([states(a), states(b)], [[A.SL_CT_ESTABLISHED, A.SL_CT_ESTABLISHED], [A.SL_CT_ESTABLISHED, A.SL_CT_ESTABLISHED]]);
     const rst = b.run('sl_from_pod', buildFrame(n2PodFrame(REMOTE_BE[0], EXTERNAL, tcp(8080, 50300, { flags: RST, seq: 7001 }))));
@@ -306,11 +301,11 @@ function bothNodes(): void {
   }
 }
 
-// A namespace whose loopback has a 1400-byte MTU: PROG_TEST_RUN runs the
-// program on the loopback of the caller's namespace, and bpf_check_mtu
-// reads that device's MTU.
+// n1 with a 1400-byte MTU on its uplink, the device the client's packets
+// come in by and leave by: bpf_check_mtu reads it, and so does the route
+// lookup's check of the packet.
 const MTU = 1400;
-const MTU_NETNS = `sldsrmtu${process.pid}`;
+const MTU_NET = { ...NODE_NETS[NODE], uplink: { ...NODE_NETS[NODE].uplink, mtu: MTU } };
 
 /** A UDP datagram from the client whose IP packet is len bytes. */
 const udpOfLen = (sport: number, len: number) => udp(sport, NODE_PORT.udpRemote, new Uint8Array(len - 28).fill(0x61));
@@ -318,51 +313,36 @@ const udpOfLen = (sport: number, len: number) => udp(sport, NODE_PORT.udpRemote,
 const MTU_SCENARIOS: Scenario[] = [
   {
     name: `MTU ${MTU}: a datagram the option just fits carries it; one it would push past the MTU goes without (its flow is tracked there already)`,
-    config: DSR_ON,
+    config: DSR_ON, net: MTU_NET,
     steps: [
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, udpOfLen(50400, MTU - 8)),
-        expect: { verdict: 'TC_ACT_OK', src: EXTERNAL, dst: REMOTE_BE[1], check: (out, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: EXTERNAL, dst: REMOTE_BE[1], check: (out, c) => {
           carries(out, c.sent[0], NODE_IP, NODE_PORT.udpRemote);
           assert.is(out.ip.totLen, MTU);
         } } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, udpOfLen(50400, MTU - 7)),
-        expect: { verdict: 'TC_ACT_OK', src: EXTERNAL, dst: REMOTE_BE[1], dport: 5353, stats: { SL_STAT_DSR_SENT: 1, SL_STAT_DSR_NO_ROOM: 1 },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: EXTERNAL, dst: REMOTE_BE[1], dport: 5353, stats: { SL_STAT_DSR_SENT: 1, SL_STAT_DSR_NO_ROOM: 1 },
           check: noOption } },
     ],
   },
   {
     name: `MTU ${MTU}: a new flow whose first packet the option would push past the MTU is SNATed instead`,
-    config: DSR_ON,
+    config: DSR_ON, net: MTU_NET,
     steps: [
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, udpOfLen(50410, MTU)),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, dst: REMOTE_BE[1], stats: { SL_STAT_DSR_SENT: 0, SL_STAT_DSR_NO_ROOM: 1 }, check: (out, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, dst: REMOTE_BE[1], stats: { SL_STAT_DSR_SENT: 0, SL_STAT_DSR_NO_ROOM: 1 }, check: (out, c) => {
           noOption(out);
           assert.is(ctEntry(c, tuple(EXTERNAL, NODE_IP, 50410, NODE_PORT.udpRemote, 'udp'))!.flags, EXT | SNAT);
         } } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50411, NODE_PORT.remote, { payload: new Uint8Array(MTU - 40 - 7) })),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, dst: REMOTE_BE[0], stats: { SL_STAT_DSR_NO_ROOM: 2 }, check: noOption } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, dst: REMOTE_BE[0], stats: { SL_STAT_DSR_NO_ROOM: 2 }, check: noOption } },
     ],
   },
 ];
 
-function ip(...args: string[]): void {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-}
-
 const bpf = await bpfTest('DSR');
 for (const s of [...FRONTEND, ...BACKEND]) bpf(s.name, () => runScenario(s));
 bpf('both nodes in turn: n1\'s frame is what n2 takes, the pod\'s answer leaves n2 from the frontend, later packets go without the option', bothNodes);
-for (const s of MTU_SCENARIOS) {
-  bpf(s.name, () => {
-    ip('netns', 'add', MTU_NETNS);
-    try {
-      ip('-n', MTU_NETNS, 'link', 'set', 'lo', 'mtu', String(MTU));
-      runScenario(s, { around: (fn) => inNetns(MTU_NETNS, fn) });
-    } finally {
-      ip('netns', 'delete', MTU_NETNS);
-    }
-  });
-}
+for (const s of MTU_SCENARIOS) bpf(s.name, () => runScenario(s));
 bpf.after(closeDatapaths);
 bpf.run();

@@ -92,7 +92,7 @@ nsTest('DSR end to end: without --dsr the pod sees node-a; with --dsr on every n
   const prefix = `d${process.pid.toString(36)}`;
   let s: TestbedState | undefined;
   try {
-    s = up({ files: [SNAPSHOT], prefix, sluice: true, ttl: 300, clientIps: [] }, () => {});
+    s = up({ files: [SNAPSHOT], prefix, sluice: true, ttl: 300, clientIps: [], rpFilter: 2, wiring: 'bridged' }, () => {});
     const ext = s.external.netns, client = s.external.ip;
     const [a, b] = ['node-a', 'node-b'].map((n) => s!.nodes.find((x) => x.name === n)!);
 

@@ -38,17 +38,17 @@ const SCENARIOS: Scenario[] = [
     name: 'NodePort, local backend: DNAT only, the client\'s address reaches the pod; its answer is restored',
     steps: [
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50010, NODE_PORT.local)),
-        expect: { verdict: 'TC_ACT_OK', src: EXTERNAL, sport: 50010, dst: LOCAL_BE, dport: 8080, stats: { SL_STAT_TRANSLATED: 1 },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: EXTERNAL, sport: 50010, dst: LOCAL_BE, dport: 8080, stats: { SL_STAT_TRANSLATED: 1 },
           check: (_o, c) => assert.is(ctEntry(c, tuple(EXTERNAL, NODE_IP, 50010, NODE_PORT.local))!.flags, A.SL_CT_EXTERNAL) } },
       { prog: 'sl_from_pod', frame: podFrame(LOCAL_BE, EXTERNAL, tcp(8080, 50010, { flags: SYN | ACK })),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, sport: NODE_PORT.local, dst: EXTERNAL, dport: 50010 } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, sport: NODE_PORT.local, dst: EXTERNAL, dport: 50010 } },
     ],
   },
   {
     name: 'NodePort, remote backend: DNAT + SNAT to node_ip from 32768-60999; the answer goes back out to the client\'s hop',
     steps: [
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50020, NODE_PORT.remote)),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, sport: inSnatRange, dst: REMOTE_BE[0], dport: 8080,
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, sport: inSnatRange, dst: REMOTE_BE[0], dport: 8080,
           check: (out, c) => {
             const e = ctEntry(c, tuple(EXTERNAL, NODE_IP, 50020, NODE_PORT.remote))!;
             assert.equal([e.flags, e.sport], [A.SL_CT_EXTERNAL | A.SL_CT_SNAT, out.l4.sport]);
@@ -58,9 +58,9 @@ const SCENARIOS: Scenario[] = [
       { prog: 'sl_from_netdev',
         frame: (c) => ({ srcMac: N2_MAC, dstMac: MAC.node, ip: { src: REMOTE_BE[0], dst: NODE_IP, l4: tcp(8080, c.outs[0].l4.sport!, { flags: SYN | ACK }) } }),
         expect: { verdict: 'TC_ACT_REDIRECT', src: NODE_IP, sport: NODE_PORT.remote, dst: EXTERNAL, dport: 50020, stats: { SL_STAT_CT_HIT: 1 },
-          check: (out) => assert.equal([out.dstMac, out.srcMac], [MAC.router, MAC.node], 'to the client\'s hop, from us') } },
+          check: (out) => assert.equal([out.dstMac, out.srcMac, out.ip.ttl], [MAC.router, MAC.node, 63], 'to the client\'s hop, from us, one hop on') } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50020, NODE_PORT.remote, { flags: ACK })),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, dst: REMOTE_BE[0], check: (out, c) => assert.is(out.l4.sport, c.outs[0].l4.sport, 'same port') } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, dst: REMOTE_BE[0], check: (out, c) => assert.is(out.l4.sport, c.outs[0].l4.sport, 'same port') } },
     ],
   },
   {
@@ -68,13 +68,13 @@ const SCENARIOS: Scenario[] = [
     steps: [
       { act: 'hold the first port, live', run: (c) => holdPort(c, snatStart(remoteFlow), now() + 3_600_000_000_000n) },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(remoteFlow.sport, remoteFlow.dport)),
-        expect: { verdict: 'TC_ACT_OK', src: NODE_IP, sport: snatStart(remoteFlow) + 1 } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, sport: snatStart(remoteFlow) + 1 } },
       { act: 'forget that flow; hold the first port with an expired entry', run: (c) => {
         c.dp.clearState();
         holdPort(c, snatStart(remoteFlow), 1n);
       } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(remoteFlow.sport, remoteFlow.dport)),
-        expect: { verdict: 'TC_ACT_OK', sport: snatStart(remoteFlow) } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, sport: snatStart(remoteFlow) } },
       { act: 'hold all 8 ports a new flow may try', run: (c) => {
         const t = tuple(EXTERNAL, NODE_IP, 50041, NODE_PORT.remote);
         for (let i = 0; i < 8; i++) holdPort(c, snatStart(t) + i, now() + 3_600_000_000_000n);
@@ -87,11 +87,11 @@ const SCENARIOS: Scenario[] = [
     name: 'loadBalancerSourceRanges: a client inside passes, one outside is dropped; the NodePort has no ranges',
     steps: [
       { prog: 'sl_from_netdev', frame: wireFrame(IN_RANGE, VIP.lb, tcp(50060, 443)),
-        expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE[0], dport: 8443 } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE[0], dport: 8443 } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, VIP.lb, tcp(50061, 443)),
         expect: { verdict: 'TC_ACT_SHOT', stats: { SL_DROP_SRC_RANGE: 1, SL_STAT_TRANSLATED: 1 } } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50062, NODE_PORT.lb)),
-        expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE[0], dport: 8443, stats: { SL_DROP_SRC_RANGE: 1, SL_STAT_TRANSLATED: 2 } } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE[0], dport: 8443, stats: { SL_DROP_SRC_RANGE: 1, SL_STAT_TRANSLATED: 2 } } },
     ],
   },
   {
@@ -104,15 +104,14 @@ const SCENARIOS: Scenario[] = [
             assert.equal([out.dstMac, out.srcMac], [MAC.router, MAC.node], 'back out to the router');
           } } },
       { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, NODE_IP, tcp(40080, NODE_PORT.etp)),
-        expect: { verdict: 'TC_ACT_OK', src: CLIENT_POD, dst: REMOTE_BE[1], dport: 8080 } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: CLIENT_POD, dst: REMOTE_BE[1], dport: 8080 } },
     ],
   },
   {
-    name: 'from outside, non-service traffic passes untouched',
+    name: 'from outside, non-service traffic for the node passes untouched',
     steps: [
       wireFrame(EXTERNAL, NODE_IP, tcp(50080, 22)),
       wireFrame(EXTERNAL, NODE_IP, { proto: 'icmp', type: 8, code: 0 }),
-      wireFrame(REMOTE_BE[0], CLIENT_POD, tcp(8080, 40090, { flags: ACK })),
     ].map((frame) => ({ prog: 'sl_from_netdev' as const, frame, expect: { verdict: 'TC_ACT_OK' as const, unchanged: true } })),
   },
 ];

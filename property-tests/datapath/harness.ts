@@ -3,7 +3,11 @@
 // pin root, with the compiler-owned maps filled by the real compiler: the
 // cluster's objects go through normalize, encode and compiler.wasm, and its
 // diff goes into the pinned maps with the batch calls, so the tests check
-// that the compiler and the datapath read the maps the same way.
+// that the compiler and the datapath read the maps the same way. The
+// programs run inside a network namespace made as the node's network
+// (nodeNet.ts), on the device a packet would arrive by, so their route
+// lookups see that network; sl_podnet holds its pods, written as the agent
+// writes it.
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as A from '../../runtime/abi/layouts.generated.ts';
@@ -13,7 +17,11 @@ import { encodeRecords, type Record } from '../../runtime/encode/schema.ts';
 import type { MapDiff } from '../../runtime/maps/mapDiff.ts';
 import { bytesReader, u64Reader, uintReader } from '../../runtime/view/fieldReader.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { ipBytes, ipText } from '../model/packet.ts';
+import { ipBytes, ipText, ETH_HLEN as ETH } from '../model/packet.ts';
+import { neighboursOf, type NodeNet } from '../model/datapath.ts';
+import { inNetns } from '../../runtime/bpf/netns.ts';
+import { podnetImage, syncPodnet } from '../../runtime/bpf/podnet.ts';
+import { dropNodeNet, forgetNeighbour, makeNodeNet, restoreNeighbours, type MadeNet } from './nodeNet.ts';
 import type { BpfObject } from '../../runtime/bpf/libbpf.ts';
 import { SOCK_HOOKS } from '../../runtime/bpf/sockHooks.ts';
 import { libbpf, OBJECT, sys } from './gate.ts';
@@ -40,6 +48,7 @@ export const CONFIG: DatapathConfig = {
 export interface DatapathOptions {
   objects: unknown[]; // Kubernetes objects, as `kubectl get -o json` prints them
   node: string; // the node whose maps to compile
+  net: NodeNet; // that node's network
   config?: Partial<DatapathConfig>;
 }
 
@@ -74,8 +83,13 @@ const ctVal = {
   peerMac: bytesReader(CT.value, 'peer_mac'),
 };
 
+let nets = 0;
+
 export class Datapath {
   readonly pinRoot: string;
+  private readonly described: NodeNet;
+  private made: MadeNet | undefined;
+  private unresolved: string[] = [];
   private obj: BpfObject | null = null;
   private compiler!: Compiler;
   private readonly progFds = new Map<string, number>();
@@ -85,17 +99,23 @@ export class Datapath {
    * Call close() (withDatapath does) even when this throws. */
   constructor(opts: DatapathOptions) {
     this.pinRoot = `/sys/fs/bpf/sluice-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.described = opts.net;
     mkdirSync(this.pinRoot); // not recursive: on a non-bpffs /sys/fs/bpf that can loop
     openRoots.add(this.pinRoot);
     try {
+      const netns = `sldp${process.pid.toString(36)}n${nets++}`;
+      openNets.add(netns);
+      this.made = makeNodeNet(opts.net, netns);
       this.compiler = new Compiler({ node: opts.node });
       this.obj = new libbpf.BpfObject(OBJECT, this.pinRoot);
       for (const [map, n] of Object.entries(TEST_MAX_ENTRIES)) this.obj.setMaxEntries(map, n);
       this.obj.setInitialBytes('.rodata', 0, encodeConfig({ ...CONFIG, ...opts.config }));
       this.obj.load();
       for (const p of [...PROGRAMS, ...SOCK_PROGRAMS]) this.progFds.set(p, this.obj.programFd(p));
-      for (const m of [...A.MAPS, ...A.STATE_MAPS]) this.mapFds.set(m.name, this.obj.mapFd(m.name));
+      for (const m of [...A.MAPS, ...A.STATE_MAPS, ...A.NODE_MAPS]) this.mapFds.set(m.name, this.obj.mapFd(m.name));
       this.applyRecords(normalizeAll(opts.objects).records);
+      const pods = opts.net.pods.map((p) => ({ ip: p.ip, ifindex: this.ifindex(p.dev) }));
+      syncPodnet(this.pinRoot, podnetImage(pods, opts.net.peerPodCidrs));
     } catch (e) {
       this.close();
       throw e;
@@ -149,9 +169,39 @@ export class Datapath {
     }
   }
 
-  /** Runs program p on frame; returns the verdict and the frame it left. */
-  run(p: Program, frame: Uint8Array): RunResult {
-    const r = sys.progTestRun(this.programFd(p), frame);
+  /** The ifindex of a device of the node's network. */
+  ifindex(dev: string): number {
+    const i = this.made?.ifindex.get(dev);
+    if (i === undefined) throw new Error(`no device ${dev} in the node's network`);
+    return i;
+  }
+
+  /** The device frame arrives by: the uplink for sl_from_netdev; else the
+   * veth of the pod that sends (sl_from_pod) or gets (sl_to_pod) it, or
+   * the first pod's when no pod of this node does. */
+  ingressOf(p: Program, frame: Uint8Array): string {
+    if (p === 'sl_from_netdev') return this.net.uplink.name;
+    const ip = ipText(frame.subarray(ETH + (p === 'sl_to_pod' ? 16 : 12)));
+    return (this.net.pods.find((x) => x.ip === ip) ?? this.net.pods[0]).dev;
+  }
+
+  /** The node's network as it is now: as described, but for the neighbours forgotten since the last reset(). */
+  get net(): NodeNet {
+    return { ...this.described, unresolved: [...this.unresolved] };
+  }
+
+  /** Removes a neighbour of the node's network until the next reset(). */
+  forgetNeighbour(ip: string): void {
+    const n = neighboursOf(this.described).find((x) => x.ip === ip);
+    if (!n) throw new Error(`no neighbour ${ip} in the node's network`);
+    forgetNeighbour(this.made!, ip, n.dev);
+    this.unresolved.push(ip);
+  }
+
+  /** Runs program p on frame, arriving by dev (default: ingressOf); returns the verdict and the frame it left. */
+  run(p: Program, frame: Uint8Array, dev = this.ingressOf(p, frame)): RunResult {
+    const ifindex = this.ifindex(dev);
+    const r = inNetns(this.made!.netns, () => sys.progTestRun(this.programFd(p), frame, { ifindex }));
     return { verdict: r.retval, frame: r.data };
   }
 
@@ -200,6 +250,8 @@ export class Datapath {
    * may have changed them). Cheaper than a new load, which runs the verifier. */
   reset(objects: unknown[]): void {
     this.clearState();
+    if (this.unresolved.length > 0) restoreNeighbours(this.made!, this.described);
+    this.unresolved = [];
     this.applyRecords(normalizeAll(objects).records);
     this.syncToCompiler();
   }
@@ -254,20 +306,25 @@ export class Datapath {
     return sys.mapDelete(this.mapFd(map), key);
   }
 
-  /** Frees the object and removes every pin and the pin root. */
+  /** Frees the object, removes every pin and the pin root, and the node's network. */
   close(): void {
     this.obj?.close();
     this.obj = null;
     removePinRoot(this.pinRoot);
     openRoots.delete(this.pinRoot);
+    if (this.made) {
+      dropNodeNet(this.made.netns);
+      openNets.delete(this.made.netns);
+    }
   }
 }
 
 // A test run that dies between a load and its close() must not leave pins
-// behind either: whatever is still open goes at exit.
-const openRoots = new Set<string>();
+// or namespaces behind either: whatever is still open goes at exit.
+const openRoots = new Set<string>(), openNets = new Set<string>();
 process.on('exit', () => {
   for (const root of openRoots) removePinRoot(root);
+  for (const netns of openNets) dropNodeNet(netns);
 });
 
 function removePinRoot(dir: string): void {

@@ -26,7 +26,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'fragmentation needed from a router about a pod\'s flow to a remote backend quotes the VIP again (sl_to_pod)',
     steps: [
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.remote, tcp(40100, 80)), expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE[0] } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.remote, tcp(40100, 80)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE[0] } },
       { prog: 'sl_to_pod', frame: (c) => podFrame(ROUTER, CLIENT_POD, error(3, 4, c.raw[0], MTU)),
         expect: { verdict: 'TC_ACT_OK', src: ROUTER, dst: CLIENT_POD, stats: { SL_STAT_ICMP_ERROR: 1 },
           check: (out) => {
@@ -38,7 +38,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'port unreachable from the backend itself: the outer source becomes the VIP too',
     steps: [
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.moving, udp(40101, 53)), expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.moving, udp(40101, 53)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE } },
       { prog: 'sl_to_pod', frame: (c) => podFrame(c.outs[0].ip.dst, CLIENT_POD, error(3, 3, c.raw[0])),
         expect: { verdict: 'TC_ACT_OK', src: VIP.moving, dst: CLIENT_POD, check: (out) => quoted(out, CLIENT_POD, 40101, VIP.moving, 53) } },
     ],
@@ -46,19 +46,19 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'an error from a local backend about its answer to a pod (sl_from_pod) quotes the VIP as the answer\'s source',
     steps: [
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.remote, tcp(40102, 80)), expect: { verdict: 'TC_ACT_OK' } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.remote, tcp(40102, 80)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true } },
       { prog: 'sl_to_pod', frame: podFrame(REMOTE_BE[0], CLIENT_POD, tcp(8080, 40102, { flags: 0x12 })), expect: { verdict: 'TC_ACT_OK', src: VIP.remote } },
       // the client pod refuses the answer (VIP -> client), quoting it as it got it
       { prog: 'sl_from_pod', frame: (c) => podFrame(CLIENT_POD, VIP.remote, error(3, 3, c.raw[1])),
-        expect: { verdict: 'TC_ACT_OK', src: CLIENT_POD, dst: REMOTE_BE[0], check: (out) => quoted(out, REMOTE_BE[0], 8080, CLIENT_POD, 40102) } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: CLIENT_POD, dst: REMOTE_BE[0], check: (out) => quoted(out, REMOTE_BE[0], 8080, CLIENT_POD, 40102) } },
     ],
   },
   {
     name: 'time exceeded about a SNATed NodePort flow, arriving at the node: back to the external client\'s view',
     steps: [
-      { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50100, NODE_PORT.remote)), expect: { verdict: 'TC_ACT_OK', src: NODE_IP } },
+      { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50100, NODE_PORT.remote)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP } },
       { prog: 'sl_from_netdev', frame: (c) => wireFrame(ROUTER, NODE_IP, error(11, 0, c.raw[0])),
-        expect: { verdict: 'TC_ACT_OK', src: ROUTER, dst: EXTERNAL, stats: { SL_STAT_ICMP_ERROR: 1 },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: ROUTER, dst: EXTERNAL, stats: { SL_STAT_ICMP_ERROR: 1 },
           check: (out) => quoted(out, EXTERNAL, 50100, NODE_IP, NODE_PORT.remote) } },
     ],
   },

@@ -1,18 +1,21 @@
 // Invariant 6 of DESIGN.md for the choices a new flow gets: for random
-// clients, the backend the kernel picks (and the SNAT port it takes) equals
-// the reference model's (property-tests/model/datapath.ts), reading the same
-// maps. Covers a small rendezvous-filled table and a large Maglev-filled one
-// of thousands of chunks, TCP and UDP, sl_from_pod and sl_from_netdev.
+// clients, the backend the kernel picks (and the SNAT port it takes), and
+// where it then forwards the packet (the verdict, the device by the L2
+// addresses, the TTL), equal the reference model's
+// (property-tests/model/datapath.ts), reading the same maps and the same
+// node network. Covers a small rendezvous-filled table and a large
+// Maglev-filled one of thousands of chunks, TCP and UDP, sl_from_pod and
+// sl_from_netdev.
 import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import { layoutOf } from '../../runtime/maps/store.ts';
 import { ep, slice, svc } from '../model/kube.ts';
-import { flowHash, frontendOf, maglevPick, type Tuple } from '../model/datapath.ts';
+import { flowHash, forwardOf, frontendOf, maglevPick, type Tuple } from '../model/datapath.ts';
 import { buildFrame, parseFrame, PROTO } from '../model/packet.ts';
 import { ipv4Text } from '../arb/ipv4Text.ts';
 import { check } from '../seed.ts';
-import { NODE, NODE_IP, NODE_PORT, OBJECTS, podFrame, tcp, udp, VIP, wireFrame } from './cluster.ts';
-import { bpfTest, Datapath, type Program } from './harness.ts';
+import { NODE, NODE_IP, NODE_NETS, NODE_PORT, OBJECTS, podFrame, tcp, udp, VIP, wireFrame } from './cluster.ts';
+import { bpfTest, Datapath, TC_ACT, type Program } from './harness.ts';
 
 // 150 backends: past the rendezvous fill's limit, so the compiler uses
 // Maglev's permutation fill on a table of 204,800+ slots (3,200+ chunks).
@@ -36,12 +39,12 @@ const CASES: Case[] = [
 const bpf = await bpfTest('kernel and model pick alike');
 let dp: Datapath | undefined;
 bpf.before(() => {
-  dp = new Datapath({ objects: [...OBJECTS, ...BIG], node: NODE });
+  dp = new Datapath({ objects: [...OBJECTS, ...BIG], node: NODE, net: NODE_NETS[NODE] });
 });
 bpf.after(() => dp?.close());
 
 for (const k of CASES) {
-  bpf(`${k.name}: the kernel's backend${k.prog === 'sl_from_netdev' ? ' and SNAT port' : ''} are the model's`, () => {
+  bpf(`${k.name}: the kernel's backend${k.prog === 'sl_from_netdev' ? ', SNAT port' : ''} and forwarding are the model's`, () => {
     const d = dp!;
     const lookup = (map: string, key: Uint8Array) => d.lookup(map, key, layoutOf(map).value.size);
     check(fc.property(ipv4Text(), fc.integer({ min: 1024, max: 65535 }), (client, sport) => {
@@ -50,11 +53,13 @@ for (const k of CASES) {
       const l4 = k.proto === 'tcp' ? tcp(sport, k.port) : udp(sport, k.port);
       const frame = k.inCluster ? podFrame(client, k.vip, l4) : wireFrame(client, k.vip, l4);
       const r = d.run(k.prog, buildFrame(frame));
-      assert.is(r.verdict, 0);
       const out = parseFrame(r.frame);
       const s = frontendOf(lookup, t, k.inCluster)!;
       const want = maglevPick(lookup, s, t)!;
       assert.equal([out.ip.dst, out.l4.dport], [want.ip, want.port]);
+      const f = forwardOf(d.net, want.ip, 64, out.ip.totLen);
+      assert.ok(f.via === 'peer' || f.via === 'iface', `the model forwards it: ${JSON.stringify(f)}`);
+      assert.equal([r.verdict, out.dstMac, out.srcMac, out.ip.ttl], [TC_ACT.REDIRECT, f.dstMac, f.srcMac, 63], `forwarded as the model says (${f.via} ${f.dev})`);
       if (k.prog === 'sl_from_netdev') assert.is(out.l4.sport, SNAT_MIN + (flowHash(t, 0x534e4154n) % SNAT_RANGE));
     }), { numRuns: 300 });
   });

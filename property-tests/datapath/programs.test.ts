@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import { bpfTest, OBJECT, PROGRAMS, SOCK_PROGRAMS, withDatapath } from './harness.ts';
-import { NODE } from './cluster.ts';
+import { NODE, NODE_NETS } from './cluster.ts';
 
 interface BtfType { id: number; kind: string; name: string; type_id?: number; nr_elems?: number; size?: number;
   members?: { name: string; type_id: number }[]; vars?: { type_id: number; offset: number; size: number }[] }
@@ -45,9 +45,15 @@ const EXPECTED: { [map: string]: { type: number; max_entries: number; map_flags?
   sl_maglev: { type: BPF_MAP_TYPE.HASH, max_entries: 1048576, map_flags: NO_PREALLOC, key: 'maglev_key', value: 'maglev_val' },
   sl_srcrange: { type: BPF_MAP_TYPE.LPM_TRIE, max_entries: 16384, map_flags: NO_PREALLOC, key: 'srcrange_key', value: 'srcrange_val' },
   sl_svcname: { type: BPF_MAP_TYPE.HASH, max_entries: 131072, map_flags: NO_PREALLOC, key: 'svcname_key', value: 'svcname_val' },
+  sl_ipid: { type: BPF_MAP_TYPE.HASH, max_entries: 65536, key: 'ipid_key', value: 'ipid_val' },
+  sl_polcidr: { type: BPF_MAP_TYPE.LPM_TRIE, max_entries: 16384, map_flags: NO_PREALLOC, key: 'polcidr_key', value: 'polcidr_val' },
+  sl_pol: { type: BPF_MAP_TYPE.LPM_TRIE, max_entries: 262144, map_flags: NO_PREALLOC, key: 'pol_key', value: 'pol_val' },
+  sl_polname: { type: BPF_MAP_TYPE.HASH, max_entries: 65536, map_flags: NO_PREALLOC, key: 'polname_key', value: 'polname_val' },
+  sl_polstate: { type: BPF_MAP_TYPE.HASH, max_entries: 1, key: 'polstate_key', value: 'polstate_val' },
   sl_ct: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 524288, key: 'ct_key', value: 'ct_val' },
   sl_affinity: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 65536, key: 'affinity_key', value: 'affinity_val' },
   sl_sockrev: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 65536, key: 'sockrev_key', value: 'sockrev_val' },
+  sl_podnet: { type: BPF_MAP_TYPE.LPM_TRIE, max_entries: 16384, map_flags: NO_PREALLOC, key: 'podnet_key', value: 'podnet_val' },
   sl_stats: { type: BPF_MAP_TYPE.PERCPU_ARRAY, max_entries: A.SL_STAT_MAX, key: '__u32', value: 'stats_val' },
 };
 
@@ -60,7 +66,7 @@ test('.rodata holds sl_cfg alone, at offset 0, sized as struct sl_config (the lo
 test('map definitions: one per ABI map, named sl_<x>, pinned by name, with the design\'s types, flags, sizes and structs', () => {
   const btf = btfOf(OBJECT);
   const defs = Object.fromEntries(sectionVars(btf, '.maps')!.map((v) => [v.name, mapDef(btf, v.type)]));
-  assert.equal(Object.keys(defs).sort(), [...A.MAPS, ...A.STATE_MAPS].map((m) => m.name).sort());
+  assert.equal(Object.keys(defs).sort(), [...A.MAPS, ...A.STATE_MAPS, ...A.NODE_MAPS].map((m) => m.name).sort());
   for (const [name, { map_flags, ...want }] of Object.entries(EXPECTED)) {
     assert.equal(defs[name], { ...want, ...(map_flags ? { map_flags } : {}), pinning: PIN_BY_NAME }, name);
   }
@@ -79,7 +85,7 @@ const bpf = await bpfTest('programs on the kernel');
 
 bpf('every program loads (the verifier accepts it) as a tc or cgroup program with its name; maps pin under the root and match the layouts', async () => {
   const sys = await import('../../runtime/bpf/syscall.ts');
-  withDatapath({ objects: [], node: NODE }, (dp) => {
+  withDatapath({ objects: [], node: NODE, net: NODE_NETS[NODE] }, (dp) => {
     for (const p of PROGRAMS) {
       const info = sys.progInfo(dp.programFd(p));
       assert.equal([info.name, info.type], [p, 3 /* BPF_PROG_TYPE_SCHED_CLS */], p);
@@ -89,7 +95,7 @@ bpf('every program loads (the verifier accepts it) as a tc or cgroup program wit
       assert.equal([info.name, info.type], [p, 18 /* BPF_PROG_TYPE_CGROUP_SOCK_ADDR */], p);
     }
     assert.equal(readdirSync(dp.pinRoot).sort(), Object.keys(EXPECTED).sort(), 'pins');
-    for (const m of [...A.MAPS, ...A.STATE_MAPS]) {
+    for (const m of [...A.MAPS, ...A.STATE_MAPS, ...A.NODE_MAPS]) {
       const info = sys.mapInfo(dp.mapFd(m.name));
       const valueSize = m.name === 'sl_stats' ? 16 : m.value.size;
       assert.equal([info.name, info.keySize, info.valueSize, info.type], [m.name, m.key.size, valueSize, EXPECTED[m.name].type], m.name);

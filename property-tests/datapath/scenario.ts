@@ -4,9 +4,9 @@
 import * as assert from 'uvu/assert';
 import type { DatapathConfig } from '../../runtime/bpf/config.ts';
 import { layoutOf } from '../../runtime/maps/store.ts';
-import { backendsOf, frontendOf, maglevPick, type Backend, type Lookup, type Service, type Tuple } from '../model/datapath.ts';
+import { backendsOf, forwardOf, frontendOf, maglevPick, type Backend, type Lookup, type NodeNet, type Service, type Tuple } from '../model/datapath.ts';
 import { buildFrame, parseFrame, PROTO, type Frame, type Parsed } from '../model/packet.ts';
-import { NODE, OBJECTS } from './cluster.ts';
+import { NODE, NODE_NETS, OBJECTS } from './cluster.ts';
 import { Datapath, STAT_NAMES, VERDICT_NAMES, type Program } from './harness.ts';
 
 export type Verdict = 'TC_ACT_OK' | 'TC_ACT_SHOT' | 'TC_ACT_REDIRECT';
@@ -35,13 +35,21 @@ export interface Expect {
   dport?: number;
   /** Totals of these enum sl_stat counters after the step (others unchecked). */
   stats?: { [stat: string]: number };
+  /**
+   * Forwarded by the route lookup of its destination as it leaves: the
+   * verdict, MACs, TTL and SL_STAT_FWD_* counter are the ones the model's
+   * lookup in the node's network gives (forwardOf). A step without it that
+   * passes (TC_ACT_OK) must leave MACs and TTL as they came and count no
+   * forwarding: the stack forwards it, if anyone.
+   */
+  routed?: boolean;
   check?: (out: Parsed, c: Ctx) => void;
 }
 
 export interface Send {
   prog: Program | ((c: Ctx) => Program);
   frame: Frame | Uint8Array | ((c: Ctx) => Frame | Uint8Array);
-  expect: Expect;
+  expect: Expect | ((c: Ctx) => Expect);
 }
 
 export interface Act {
@@ -55,6 +63,8 @@ export interface Scenario {
   name: string;
   /** The node whose maps the datapath holds (default NODE, n1). */
   node?: string;
+  /** Its network (default NODE_NETS[node]). */
+  net?: NodeNet;
   config?: Partial<DatapathConfig>;
   steps: Step[];
 }
@@ -80,18 +90,46 @@ function checkOut(e: Expect, out: Parsed, sent: Uint8Array, result: Uint8Array, 
   e.check?.(out, c);
 }
 
+const FWD_STATS = { peer: 'SL_STAT_FWD_PEER', iface: 'SL_STAT_FWD_DIRECT', neigh: 'SL_STAT_FWD_NEIGH', stack: 'SL_STAT_FWD_STACK' } as const;
+const fwdCounts = (stats: number[]) => Object.fromEntries(Object.values(FWD_STATS).map((k) => [k, stats[STAT_NAMES.indexOf(k)]]));
+const NO_FWD = Object.fromEntries(Object.values(FWD_STATS).map((k) => [k, 0]));
+
+/** The routed check of Expect, or for a passing step that is not routed, that nothing forwarded it. */
+function checkForward(e: Expect, out: Parsed, sent: Parsed, before: number[], c: Ctx, where: string): void {
+  if (e.verdict === 'TC_ACT_SHOT' || (!e.routed && e.verdict !== 'TC_ACT_OK')) return;
+  const counts = fwdCounts(c.dp.stats()), was = fwdCounts(before);
+  const delta = Object.fromEntries(Object.keys(counts).map((k) => [k, counts[k] - was[k]]));
+  const unforwarded = () => assert.equal([out.dstMac, out.srcMac, out.ip.ttl], [sent.dstMac, sent.srcMac, sent.ip.ttl], `${where}: MACs and TTL as they came`);
+  if (!e.routed) {
+    assert.equal(delta, NO_FWD, `${where}: forwarded by nobody but the stack`);
+    unforwarded();
+    return;
+  }
+  const f = forwardOf(c.dp.net, out.ip.dst, sent.ip.ttl, out.ip.totLen);
+  assert.equal(delta, { ...NO_FWD, [FWD_STATS[f.via]]: 1 }, `${where}: the model says ${JSON.stringify(f)}`);
+  if (f.via === 'stack') {
+    assert.is(e.verdict, 'TC_ACT_OK', `${where}: to the stack (${f.why})`);
+    unforwarded();
+    return;
+  }
+  assert.is(e.verdict, 'TC_ACT_REDIRECT', `${where}: forwarded (${f.via} ${f.dev})`);
+  assert.is(out.ip.ttl, sent.ip.ttl - 1, `${where}: TTL one less`);
+  if (f.via === 'neigh') assert.equal([out.dstMac, out.srcMac], [sent.dstMac, sent.srcMac], `${where}: L2 left to the neighbour code`);
+  else assert.equal([out.dstMac, out.srcMac], [f.dstMac, f.srcMac], `${where}: to the next hop's MAC, from ${f.dev}'s`);
+}
+
 // One loaded datapath per node and config, reset between scenarios: a load
 // costs the verifier's time for every program, a reset a few map operations.
 const loaded = new Map<string, Datapath>();
 
-function datapathFor(node: string, config: Partial<DatapathConfig> | undefined): Datapath {
-  const key = JSON.stringify([node, config ?? {}]);
+function datapathFor(node: string, net: NodeNet, config: Partial<DatapathConfig> | undefined): Datapath {
+  const key = JSON.stringify([node, net, config ?? {}]);
   const dp = loaded.get(key);
   if (dp) {
     dp.reset(OBJECTS);
     return dp;
   }
-  const fresh = new Datapath({ objects: OBJECTS, node, config });
+  const fresh = new Datapath({ objects: OBJECTS, node, net, config });
   loaded.set(key, fresh);
   return fresh;
 }
@@ -102,14 +140,10 @@ export function closeDatapaths(): void {
   loaded.clear();
 }
 
-export interface RunOptions {
-  /** Runs each program run inside it (say, in another network namespace). */
-  around?: <T>(fn: () => T) => T;
-}
-
 /** Runs a scenario on a datapath holding the test cluster's maps and nothing else. */
-export function runScenario(s: Scenario, o: RunOptions = {}): void {
-  const dp = datapathFor(s.node ?? NODE, s.config);
+export function runScenario(s: Scenario): void {
+  const node = s.node ?? NODE;
+  const dp = datapathFor(node, s.net ?? NODE_NETS[node], s.config);
   const c: Ctx = { dp, outs: [], raw: [], sent: [], memo: {}, lookup: (map, key) => dp.lookup(map, key, layoutOf(map).value.size) };
   s.steps.forEach((step, i) => {
     if ('act' in step) {
@@ -120,19 +154,22 @@ export function runScenario(s: Scenario, o: RunOptions = {}): void {
     const f = typeof step.frame === 'function' ? step.frame(c) : step.frame;
     const bytes = f instanceof Uint8Array ? f : buildFrame(f);
     const where = `step ${i + 1} (${prog})`;
-    const r = o.around ? o.around(() => dp.run(prog, bytes)) : dp.run(prog, bytes);
-    assert.is(VERDICT_NAMES[r.verdict] ?? `verdict ${r.verdict}`, step.expect.verdict, `${where}: verdict`);
+    const expect = typeof step.expect === 'function' ? step.expect(c) : step.expect;
+    const before = dp.stats();
+    const r = dp.run(prog, bytes);
+    assert.is(VERDICT_NAMES[r.verdict] ?? `verdict ${r.verdict}`, expect.verdict, `${where}: verdict`);
     let out: Parsed;
     try {
       out = parseFrame(r.frame);
     } catch (e) {
-      if (step.expect.verdict !== 'TC_ACT_SHOT') throw e;
+      if (expect.verdict !== 'TC_ACT_SHOT') throw e;
       out = undefined as unknown as Parsed; // a dropped runt: nothing to read
     }
     c.sent.push(bytes);
     c.outs.push(out);
     c.raw.push(r.frame);
-    checkOut(step.expect, out, bytes, r.frame, c, where);
+    checkOut(expect, out, bytes, r.frame, c, where);
+    if (out) checkForward(expect, out, parseFrame(bytes), before, c, where);
   });
 }
 

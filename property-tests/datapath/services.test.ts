@@ -9,7 +9,7 @@ import { layoutOf } from '../../runtime/maps/store.ts';
 import { pack } from '../model/datapath.ts';
 import { buildFrame, ipBytes, quoteOf, TCP_FLAGS } from '../model/packet.ts';
 import { CLIENT_POD, HAIRPIN_IP, LOCAL_BE, MAC, movingSlice, podFrame, REMOTE_BE, tcp, udp, VIP } from './cluster.ts';
-import { bpfTest } from './harness.ts';
+import { bpfTest, TC_ACT } from './harness.ts';
 import { backendIps, closeDatapaths, ctEntry, modelPick, runScenario, serviceOf, tuple, type Ctx, type Scenario } from './scenario.ts';
 
 const { SYN, ACK, RST, PSH } = TCP_FLAGS;
@@ -24,7 +24,7 @@ function backendsOfFlows(c: Ctx, vip: string, n: number): Set<string> {
   const seen = new Set<string>();
   for (let i = 0; i < n; i++) {
     const r = c.dp.run('sl_from_pod', buildFrame(podFrame(CLIENT_POD, vip, tcp(41000 + i, 80))));
-    assert.is(r.verdict, 0);
+    assert.is(r.verdict, TC_ACT.REDIRECT);
     seen.add([...r.frame.subarray(30, 34)].join('.'));
   }
   return seen;
@@ -42,7 +42,7 @@ const SCENARIOS: Scenario[] = [
     steps: [{
       prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.web, tcp(40000, 80)),
       expect: {
-        verdict: 'TC_ACT_OK', src: CLIENT_POD, sport: 40000, dst: BACKENDS, dport: 8080, stats: { SL_STAT_TRANSLATED: 1 },
+        verdict: 'TC_ACT_REDIRECT', routed: true, src: CLIENT_POD, sport: 40000, dst: BACKENDS, dport: 8080, stats: { SL_STAT_TRANSLATED: 1 },
         check: (out, c) => {
           assert.equal(backendIps(c, web80).sort(), [...BACKENDS].sort(), 'compiler and model agree on the backends');
           assert.is(out.ip.dst, modelPick(c, web80).ip, 'kernel and model pick the same backend');
@@ -58,17 +58,17 @@ const SCENARIOS: Scenario[] = [
     name: 'ClusterIP UDP: DNAT with a valid checksum; a datagram without checksum keeps none',
     steps: [
       { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.web, udp(40001, 53)),
-        expect: { verdict: 'TC_ACT_OK', src: CLIENT_POD, sport: 40001, dst: BACKENDS, dport: 5353,
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: CLIENT_POD, sport: 40001, dst: BACKENDS, dport: 5353,
           check: (out) => assert.ok(out.l4.checksum !== 0, 'checksum kept') } },
       { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.web, { ...udp(40002, 53), noChecksum: true }),
-        expect: { verdict: 'TC_ACT_OK', dst: BACKENDS, dport: 5353, stats: { SL_STAT_TRANSLATED: 2 },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: BACKENDS, dport: 5353, stats: { SL_STAT_TRANSLATED: 2 },
           check: (out) => assert.is(out.l4.checksum, 0, 'UDP checksum 0 stays 0') } },
     ],
   },
   {
     name: 'reply from a remote backend (sl_to_pod) comes from the VIP again; the flow is established',
     steps: [
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.remote, tcp(40010, 80)), expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE[0], dport: 8080 } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.remote, tcp(40010, 80)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE[0], dport: 8080 } },
       { prog: 'sl_to_pod', frame: podFrame(REMOTE_BE[0], CLIENT_POD, tcp(8080, 40010, { flags: SYN | ACK, ack: 1001 })),
         expect: { verdict: 'TC_ACT_OK', src: VIP.remote, sport: 80, dst: CLIENT_POD, dport: 40010, stats: { SL_STAT_CT_HIT: 1 },
           check: (_o, c) => {
@@ -81,18 +81,18 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'reply from a local backend (sl_from_pod) comes from the VIP again',
     steps: [
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40011, 80)), expect: { verdict: 'TC_ACT_OK', dst: LOCAL_BE, dport: 8080 } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40011, 80)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: LOCAL_BE, dport: 8080 } },
       { prog: 'sl_from_pod', frame: podFrame(LOCAL_BE, CLIENT_POD, tcp(8080, 40011, { flags: SYN | ACK })),
-        expect: { verdict: 'TC_ACT_OK', src: VIP.local, sport: 80, dst: CLIENT_POD, dport: 40011 } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: VIP.local, sport: 80, dst: CLIENT_POD, dport: 40011 } },
     ],
   },
   {
     name: 'conntrack fast path: the next packet takes the same backend; the deadline moves only on a state change',
     steps: [
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.web, tcp(40000, 80)), expect: { verdict: 'TC_ACT_OK', dst: BACKENDS } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.web, tcp(40000, 80)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: BACKENDS } },
       { act: 'remember the deadline', run: (c) => { c.memo.expires = ctEntry(c, web80)!.expires; } },
       { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.web, tcp(40000, 80, { flags: ACK, seq: 1001, payload: new Uint8Array(100) })),
-        expect: { verdict: 'TC_ACT_OK', src: CLIENT_POD, dport: 8080, stats: { SL_STAT_TRANSLATED: 1, SL_STAT_CT_HIT: 1 },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: CLIENT_POD, dport: 8080, stats: { SL_STAT_TRANSLATED: 1, SL_STAT_CT_HIT: 1 },
           check: (out, c) => {
             assert.is(out.ip.dst, c.outs[0].ip.dst, 'same backend');
             assert.is(out.l4.payload.length, 100, 'payload kept');
@@ -101,13 +101,13 @@ const SCENARIOS: Scenario[] = [
           } } },
       { prog: (c) => replyProg(c.outs[0].ip.dst),
         frame: (c) => podFrame(c.outs[0].ip.dst, CLIENT_POD, tcp(8080, 40000, { flags: SYN | ACK })),
-        expect: { verdict: 'TC_ACT_OK', src: VIP.web, sport: 80,
+        expect: (c) => ({ ...(c.outs[0].ip.dst === LOCAL_BE ? { verdict: 'TC_ACT_REDIRECT', routed: true } : { verdict: 'TC_ACT_OK' }), src: VIP.web, sport: 80,
           check: (_o, c) => {
             const e = ctEntry(c, web80)!;
             assert.is(e.state, A.SL_CT_ESTABLISHED);
             const left = Number(e.expires - process.hrtime.bigint()) / 1e9;
             assert.ok(left > 3500 && left <= 3600, `established lifetime, ${left} s left`);
-          } } },
+          } }) },
     ],
   },
   {
@@ -119,7 +119,7 @@ const SCENARIOS: Scenario[] = [
         assert.ok(c.dp.delete('sl_be', pack(layoutOf('sl_be').key, { bset: serviceOf(c, web80).bset, id: be.id })));
       } },
       { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.web, tcp(40000, 80)),
-        expect: { verdict: 'TC_ACT_OK', dst: BACKENDS, check: (out, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: BACKENDS, check: (out, c) => {
           assert.not.equal(out.ip.dst, c.memo.gone, 'not the missing one');
           assert.is(out.ip.dst, modelPick(c, web80).ip, 'the slot the model probes to');
         } } },
@@ -134,27 +134,27 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'TCP FIN from both sides closes the flow; a RST closes it at once',
     steps: [
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40012, 80)), expect: { verdict: 'TC_ACT_OK' } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40012, 80)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true } },
       { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40012, 80, { flags: TCP_FLAGS.FIN | ACK })),
-        expect: { verdict: 'TC_ACT_OK', check: (_o, c) => assert.is(ctEntry(c, tuple(CLIENT_POD, VIP.local, 40012, 80))!.state, A.SL_CT_CLOSING) } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, check: (_o, c) => assert.is(ctEntry(c, tuple(CLIENT_POD, VIP.local, 40012, 80))!.state, A.SL_CT_CLOSING) } },
       { prog: 'sl_from_pod', frame: podFrame(LOCAL_BE, CLIENT_POD, tcp(8080, 40012, { flags: TCP_FLAGS.FIN | ACK })),
-        expect: { verdict: 'TC_ACT_OK', src: VIP.local, check: (_o, c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: VIP.local, check: (_o, c) => {
           assert.is(ctEntry(c, tuple(CLIENT_POD, VIP.local, 40012, 80))!.state, A.SL_CT_CLOSED);
           assert.is(ctEntry(c, tuple(LOCAL_BE, CLIENT_POD, 8080, 40012))!.state, A.SL_CT_CLOSED);
         } } },
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40013, 80)), expect: { verdict: 'TC_ACT_OK' } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40013, 80)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true } },
       { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40013, 80, { flags: RST })),
-        expect: { verdict: 'TC_ACT_OK', check: (_o, c) => assert.is(ctEntry(c, tuple(CLIENT_POD, VIP.local, 40013, 80))!.state, A.SL_CT_CLOSED) } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, check: (_o, c) => assert.is(ctEntry(c, tuple(CLIENT_POD, VIP.local, 40013, 80))!.state, A.SL_CT_CLOSED) } },
     ],
   },
   {
     name: 'a closed flow\'s reply entry does not rewrite the handshake of a new connection on its tuple (client straight to the pod IP)',
     steps: [
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40014, 80)), expect: { verdict: 'TC_ACT_OK', dst: LOCAL_BE } },
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40014, 80, { flags: RST })), expect: { verdict: 'TC_ACT_OK' } },
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, LOCAL_BE, tcp(40014, 8080)), expect: { verdict: 'TC_ACT_OK', dst: LOCAL_BE, dport: 8080 } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40014, 80)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: LOCAL_BE } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.local, tcp(40014, 80, { flags: RST })), expect: { verdict: 'TC_ACT_REDIRECT', routed: true } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, LOCAL_BE, tcp(40014, 8080)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: LOCAL_BE, dport: 8080 } },
       { prog: 'sl_from_pod', frame: podFrame(LOCAL_BE, CLIENT_POD, tcp(8080, 40014, { flags: SYN | ACK })),
-        expect: { verdict: 'TC_ACT_OK', src: LOCAL_BE, sport: 8080,
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: LOCAL_BE, sport: 8080,
           check: (_o, c) => assert.is(ctEntry(c, tuple(LOCAL_BE, CLIENT_POD, 8080, 40014)), undefined, 'the stale pair is gone') } },
     ],
   },
@@ -210,7 +210,7 @@ const SCENARIOS: Scenario[] = [
         expect: { verdict: 'TC_ACT_REDIRECT', src: HAIRPIN_IP, sport: 40040, dst: CLIENT_POD, dport: 8080,
           check: (o, c) => {
             assert.is(ctEntry(c, tuple(CLIENT_POD, VIP.self, 40040, 80))!.flags, A.SL_CT_SNAT);
-            assert.equal([o.dstMac, o.srcMac], [MAC.pod, MAC.host], 'back to the pod, addressed to its MAC');
+            assert.equal([o.dstMac, o.srcMac, o.ip.ttl], [MAC.pod, MAC.host, 63], 'back to the pod, addressed to its MAC, one hop on');
           } } },
       { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, HAIRPIN_IP, tcp(8080, 40040, { flags: SYN | ACK })),
         expect: { verdict: 'TC_ACT_REDIRECT', src: VIP.self, sport: 80, dst: CLIENT_POD, dport: 40040,
@@ -220,27 +220,26 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'UDP flow whose backend was removed moves to a live one; a TCP flow stays',
     steps: [
-      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.moving, udp(40050, 53)), expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE } },
+      { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.moving, udp(40050, 53)), expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE } },
       { prog: 'sl_from_pod', frame: (c) => podFrame(CLIENT_POD, VIP.moving, tcp(sameBackendPort(c, c.outs[0].ip.dst), 53)),
-        expect: { verdict: 'TC_ACT_OK', check: (out, c) => assert.is(out.ip.dst, c.outs[0].ip.dst, 'a TCP flow on the same backend') } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, check: (out, c) => assert.is(out.ip.dst, c.outs[0].ip.dst, 'a TCP flow on the same backend') } },
       { act: 'remove the backend of both flows', run: (c) => {
         c.dp.applyRecords(normalizeAll([movingSlice(REMOTE_BE.filter((ip) => ip !== c.outs[0].ip.dst))]).records);
       } },
       { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.moving, udp(40050, 53)),
-        expect: { verdict: 'TC_ACT_OK', dst: REMOTE_BE, dport: 5353, stats: { SL_STAT_REPICKED: 1, SL_STAT_TRANSLATED: 3 },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE, dport: 5353, stats: { SL_STAT_REPICKED: 1, SL_STAT_TRANSLATED: 3 },
           check: (out, c) => {
             assert.not.equal(out.ip.dst, c.outs[0].ip.dst, 'moved');
             assert.is(ctEntry(c, tuple(CLIENT_POD, VIP.moving, 40050, 53, 'udp'))!.daddr, out.ip.dst, 'entry follows');
           } } },
       { prog: 'sl_from_pod', frame: (c) => podFrame(CLIENT_POD, VIP.moving, tcp(c.outs[1].l4.sport!, 53, { flags: ACK })),
-        expect: { verdict: 'TC_ACT_OK', check: (out, c) => assert.is(out.ip.dst, c.outs[0].ip.dst, 'TCP stays') } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, check: (out, c) => assert.is(out.ip.dst, c.outs[0].ip.dst, 'TCP stays') } },
     ],
   },
   {
-    name: 'traffic that is not a service\'s passes untouched and uncounted',
+    name: 'traffic that is not a service\'s nor for a pod passes untouched and uncounted',
     steps: [
       ...[
-        podFrame(CLIENT_POD, REMOTE_BE[0], tcp(40060, 8080)), // pod to pod
         podFrame(CLIENT_POD, VIP.web, tcp(40061, 81)), // a VIP, but not a service port
         podFrame(CLIENT_POD, VIP.web, { proto: 'icmp', type: 8, code: 0, rest: 0x00010001 }), // ping
         podFrame(CLIENT_POD, VIP.web, { proto: 'raw', number: 132, payload: new Uint8Array(32) }), // SCTP

@@ -117,10 +117,16 @@ test('the DaemonSet: sluice run for its node, host network, bpffs, /sys and the 
   assert.equal(agent.env.find((e: any) => e.name === 'NODE_NAME').valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
   assert.is(pod.hostNetwork, true);
   assert.is(pod.hostPID, undefined);
-  const listen = agent.args.find((a: string) => a.startsWith('--listen=')).split(':').at(-1);
+  const arg = (flag: string) => agent.args.find((a: string) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3);
+  assert.equal([arg('healthz-bind-address'), arg('metrics-bind-address'), arg('listen')], ['0.0.0.0:10256', '127.0.0.1:10249', undefined],
+    'health for load balancers and the kubelet on every interface, metrics on loopback, as kube-proxy');
   const port = agent.ports.find((p: any) => p.name === agent.livenessProbe.httpGet.port).containerPort;
-  assert.equal([String(port), agent.livenessProbe.httpGet.path, agent.readinessProbe.httpGet.path], [listen, '/healthz', '/readyz']);
-  assert.is(agent.readinessProbe.httpGet.port, agent.livenessProbe.httpGet.port);
+  const probes = [agent.startupProbe, agent.livenessProbe, agent.readinessProbe];
+  assert.equal([String(port), ...probes.map((p: any) => p.httpGet.path)], ['10256', '/livez', '/livez', '/readyz'],
+    'liveness: not stuck (never the sync or a full map); readiness: programmed');
+  assert.ok(probes.every((p: any) => p.httpGet.port === agent.livenessProbe.httpGet.port));
+  assert.equal(agent.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+  assert.match(init.command.join(' '), 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf', 'bpffs 0700, as systemd mounts it');
   const sc = agent.securityContext;
   assert.equal([sc.privileged, sc.capabilities], [false, { drop: ['ALL'], add: ['BPF', 'NET_ADMIN', 'PERFMON'] }]);
   const volume = (name: string) => pod.volumes.find((v: any) => v.name === name).hostPath.path;

@@ -3,7 +3,8 @@
 // `after` runs even when a test fails; an exit handler is the backstop), and
 // clients run inside its namespaces: probe.ts (answers), timed.ts (how fast
 // a client fails), hold.ts (a long-lived flow), rate.ts (connections per
-// second). Traffic stays between the testbed's namespaces; every client is
+// second), reopen.ts (a client that opens a new socket when one fails).
+// Traffic stays between the testbed's namespaces; every client is
 // bounded in count and time, and only processes started here are signalled.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,11 +19,12 @@ import { targetNetns } from '../../runtime/testbed/exec.ts';
 import { netnsUnavailableReason } from '../../runtime/testbed/netns.ts';
 import type { HoldReport } from '../../runtime/testbed/hold.ts';
 import type { RateReport } from '../../runtime/testbed/rate.ts';
-import type { TestbedState } from '../../runtime/testbed/state.ts';
+import type { ReopenEvent } from '../../runtime/testbed/reopen.ts';
+import type { RpFilter, TestbedState, Wiring } from '../../runtime/testbed/state.ts';
 import { up, update, type UpdateResult } from '../../runtime/testbed/testbed.ts';
 import type { Attempt } from '../../runtime/testbed/timed.ts';
 
-export type { Attempt, HoldReport, RateReport };
+export type { Attempt, HoldReport, RateReport, ReopenEvent };
 
 const MAIN = new URL('../../runtime/cli/main.ts', import.meta.url).pathname;
 const OBJECT = new URL('../../build/bpf/sluice.o', import.meta.url).pathname;
@@ -129,6 +131,12 @@ export class Helper<Final> {
 
 export interface BedOptions {
   clientIps?: string[];
+  /** The nodes' rp_filter: 2, systemd's (default), or 0, the kernel's; every other sysctl stays the kernel's default. */
+  rpFilter?: RpFilter;
+  /** One bridge (default) or a router between nodes and the external client. */
+  wiring?: Wiring;
+  /** More flags for sluice apply on every node (--no-fast-path). */
+  applyArgs?: string[];
   /** Run sluice apply on every node at up (default); false leaves programming the nodes to the test. */
   sluice?: boolean;
   /** Stops what the test started on the nodes (agents), before they are taken down. */
@@ -166,7 +174,10 @@ export class Bed {
     backstop();
     live.add(this);
     try {
-      this.st = up({ files: [this.file], prefix: this.prefix, sluice: this.opts.sluice ?? true, ttl: 900, clientIps: this.opts.clientIps ?? [] }, quiet);
+      this.st = up({
+        files: [this.file], prefix: this.prefix, sluice: this.opts.sluice ?? true, ttl: 900, clientIps: this.opts.clientIps ?? [],
+        rpFilter: this.opts.rpFilter ?? 2, wiring: this.opts.wiring ?? 'bridged', applyArgs: this.opts.applyArgs,
+      }, quiet);
     } catch (e) {
       this.failure = e as Error;
     }
@@ -224,13 +235,22 @@ export class Bed {
     return { tcp, udp, nodePort: external };
   }
 
+  /** A node's counters (`sluice maps --format json`), packets by enum sl_stat name. */
+  async stats(nodeName: string): Promise<{ [stat: string]: number }> {
+    const n = this.node(nodeName);
+    const r = await execFileP('nsenter', [`--net=/run/netns/${n.netns}`, '--', process.execPath, MAIN, 'maps', '--pin-root', n.pinRoot, '--format', 'json'],
+      { encoding: 'utf8', timeout: 30_000 });
+    const stats = JSON.parse(r.stdout).stats as { [stat: string]: { packets: number } };
+    return Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, v.packets]));
+  }
+
   /** timed.ts: each attempt's outcome and duration. */
   async timed(target: string, proto: 'tcp' | 'udp', ip: string, port: number, count: number, timeoutMs = 1000): Promise<Attempt[]> {
     return JSON.parse(await this.run(target, 'timed', [proto, ip, String(port), '--count', String(count), '--timeout', String(timeoutMs)]));
   }
 
   /** Starts a client script in target, in the background; stopped by the test, or at down. */
-  start<Final>(target: string, name: 'hold' | 'rate', args: readonly string[]): Helper<Final> {
+  start<Final>(target: string, name: 'hold' | 'rate' | 'reopen', args: readonly string[]): Helper<Final> {
     const netns = targetNetns(this.state, target);
     const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, script(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const h = new Helper<Final>(child, `${name} in ${target}`);
@@ -242,6 +262,11 @@ export class Bed {
   /** A long-lived flow (hold.ts), for at most a minute unless stopped; line 0 is its first answer. */
   hold(target: string, proto: 'tcp' | 'udp', ip: string, port: number, seconds = 60): Helper<HoldReport> {
     return this.start<HoldReport>(target, 'hold', [proto, ip, String(port), '--seconds', String(seconds), '--interval', '100']);
+  }
+
+  /** A client that opens a new socket whenever one fails (reopen.ts), for at most a minute unless stopped. */
+  reopen(target: string, proto: 'tcp' | 'udp', ip: string, port: number, seconds = 60): Helper<ReopenEvent> {
+    return this.start<ReopenEvent>(target, 'reopen', [proto, ip, String(port), '--seconds', String(seconds), '--interval', '100']);
   }
 
   /** Writes the fixture, edited, as a snapshot file of this testbed; returns its path. */
@@ -284,7 +309,7 @@ export class Bed {
 export type Item = { kind: string; metadata: { name: string; namespace?: string; labels?: { [k: string]: string } }; [field: string]: unknown };
 
 /** Leaves the endpoint with address ip out of every EndpointSlice. */
-export const withoutEndpoint = (ip: string) => (items: Item[]) => items.map((i) => i.kind !== 'EndpointSlice' ? i : {
+export const withoutEndpoint = (ip: string) => (items: Item[]) => items.map((i) => i.kind !== 'EndpointSlice' || !i.endpoints ? i : {
   ...i, endpoints: (i.endpoints as { addresses: string[] }[]).filter((e) => !e.addresses.includes(ip)),
 });
 
@@ -308,6 +333,17 @@ export function e2eSuite(name: string, tag: string, file: string, opts: BedOptio
   s.after(() => bed.down());
   return { test: (title, fn) => s(title, fn), bed, run: () => s.run() };
 }
+
+/**
+ * The node setups the traffic suites run on, each in a testbed of its own:
+ * a real node's defaults with systemd's rp_filter and with the kernel's,
+ * and the fast path off (the stack forwards what it does not refuse).
+ */
+export const NODE_SETUPS: readonly { label: string; tag: string; opts: BedOptions }[] = [
+  { label: 'rp_filter 2', tag: '2', opts: { rpFilter: 2 } },
+  { label: 'rp_filter 0', tag: '0', opts: { rpFilter: 0 } },
+  { label: 'rp_filter 2, --no-fast-path', tag: 'n', opts: { rpFilter: 2, applyArgs: ['--no-fast-path'] } },
+];
 
 /** Sorted map entries, for messages. */
 export const show = (m: Map<string, number>) => JSON.stringify([...m].sort());

@@ -6,9 +6,11 @@
 //   a time (backends on both nodes: DNAT and SNAT), and
 // - two TCP connections stay open (pod -> ClusterIP, outside -> NodePort),
 //   exchanging a line every 100 ms,
-// three ways: the same snapshot again (no map changes), an upgrade whose
-// snapshot adds a service (maps change while flows are live), and a new
-// load setting (every program replaced in place). Not one connection may
+// four ways: the same snapshot again (no map changes), an upgrade whose
+// snapshot adds a service (maps change while flows are live), a new load
+// setting (every program replaced in place), and the upgrade from programs
+// that leave forwarding to the stack (--no-fast-path) to ones that forward
+// past it, with flows established under the former. Not one connection may
 // fail (Calico users report ~5 s of refused connections on restart).
 import * as assert from 'uvu/assert';
 import { answersFrom, e2eSuite, fixture, type HoldReport, type Item, type RateReport } from './harness.ts';
@@ -86,6 +88,16 @@ test('upgrade: a snapshot with one more service, applied under load: the maps ch
 
 test('a new load setting (--hairpin-ip) replaces every program in place under load: nothing fails', async () => {
   const outputs = await underLoad('programs replaced', BASE, ['--hairpin-ip', '169.254.42.2']);
+  for (const out of outputs) {
+    assert.match(out, /sl_from_netdev ingress replaced/);
+    assert.match(out, /sl_from_pod ingress replaced, sl_to_pod egress replaced/);
+  }
+});
+
+test('upgrade to the fast path: programs that forward through the stack (--no-fast-path) replaced in place under load by ones that forward past it', async () => {
+  const before = await bed.applyAll(BASE, ['--no-fast-path']);
+  for (const out of before.outputs) assert.match(out, /sl_from_pod ingress replaced/);
+  const outputs = await underLoad('fast path on', BASE);
   for (const out of outputs) {
     assert.match(out, /sl_from_netdev ingress replaced/);
     assert.match(out, /sl_from_pod ingress replaced, sl_to_pod egress replaced/);

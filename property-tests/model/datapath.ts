@@ -113,3 +113,76 @@ export function backendsOf(lookup: Lookup, s: Service): Backend[] {
   for (let slot = 0; slot < s.slots; slot++) ids.add(slotId(lookup, s.bset, slot));
   return [...ids].flatMap((id) => backendOf(lookup, s.bset, id) ?? []).sort((a, b) => a.id - b.id);
 }
+
+// Forwarding past the stack (bpf/lib/fwd.h), over a description of the
+// node's network: the route lookup the kernel makes for a packet's (new)
+// destination, and where the datapath then sends it. Written from the
+// kernel's routing rules (local addresses first, then the longest prefix,
+// a gateway's neighbour for the L2 addresses) and fwd.h's contract.
+
+/** A local pod: its address and MAC, and the host side of its veth. */
+export interface NetPod { ip: string; mac: string; dev: string }
+export interface NetRoute { dst: string; via?: string; dev?: string; unreachable?: boolean }
+export interface NetNeigh { ip: string; mac: string; dev: string }
+
+/** A node's network, as the datapath tests make it in a namespace of its own. */
+export interface NodeNet {
+  uplink: { name: string; mac: string; addr: string; mtu?: number }; // the node's interface; addr as a CIDR
+  hostMac: string; // every pod veth's host side (Calico gives them all one)
+  pods: NetPod[];
+  routes: NetRoute[]; // besides the uplink's subnet and the pods' /32s
+  neighbours: NetNeigh[]; // on the uplink, besides the pods
+  peerPodCidrs: string[]; // other nodes' podCIDRs: sl_podnet with the pods
+  unresolved?: string[]; // neighbours (of routes or pods) not resolved yet
+}
+
+export type Forward =
+  | { via: 'peer' | 'iface'; dev: string; srcMac: string; dstMac: string } // bpf_redirect_peer, bpf_redirect
+  | { via: 'neigh'; dev: string; nexthop: string } // bpf_redirect_neigh
+  | { via: 'stack'; why: string }; // TC_ACT_OK, SL_STAT_FWD_STACK
+
+const u32 = (ip: string) => new DataView(ipBytes(ip).buffer).getUint32(0);
+
+function inCidr(ip: string, cidr: string): boolean {
+  const [net, len] = cidr.split('/');
+  const mask = Number(len) === 0 ? 0 : (~0 << (32 - Number(len))) >>> 0;
+  return ((u32(ip) & mask) >>> 0) === ((u32(net) & mask) >>> 0);
+}
+
+/** Every route the node has: its uplink's subnet (inCidr masks the address), the pods', the rest. */
+export const routesOf = (net: NodeNet): NetRoute[] =>
+  [{ dst: net.uplink.addr, dev: net.uplink.name }, ...net.pods.map((p) => ({ dst: `${p.ip}/32`, dev: p.dev })), ...net.routes];
+
+/** Every neighbour the node knows. */
+export const neighboursOf = (net: NodeNet): NetNeigh[] =>
+  [...net.neighbours, ...net.pods.map((p) => ({ ip: p.ip, mac: p.mac, dev: p.dev }))].filter((n) => !net.unresolved?.includes(n.ip));
+
+/** The MTU of a device of net (1500 unless the uplink's says otherwise). */
+const mtuOf = (net: NodeNet, dev: string) => (dev === net.uplink.name ? net.uplink.mtu ?? 1500 : 1500);
+
+/**
+ * fwd_route: what the route lookup of dst makes of a packet of len bytes
+ * (IP) that arrives with ttl. Too big for the device it would leave by:
+ * the kernel's is_skb_forwardable, which lets 4 bytes of a VLAN tag past
+ * the MTU (and segments GSO packets, which these are not).
+ */
+export function forwardOf(net: NodeNet, dst: string, ttl: number, len: number): Forward {
+  if (ttl <= 1) return { via: 'stack', why: 'TTL runs out' };
+  if (net.uplink.addr.split('/')[0] === dst) return { via: 'stack', why: 'a local address' };
+  const r = routesOf(net).filter((x) => inCidr(dst, x.dst)).sort((a, b) => Number(b.dst.split('/')[1]) - Number(a.dst.split('/')[1]))[0];
+  if (!r) return { via: 'stack', why: 'no route' };
+  if (r.unreachable) return { via: 'stack', why: 'an unreachable route' };
+  const nexthop = r.via ?? dst, dev = r.dev!;
+  if (len > mtuOf(net, dev) + 4) return { via: 'stack', why: `too big for ${dev}` };
+  const n = neighboursOf(net).find((x) => x.ip === nexthop && x.dev === dev);
+  if (!n) return { via: 'neigh', dev, nexthop };
+  const peer = net.pods.some((p) => p.ip === dst && p.dev === dev);
+  return { via: peer ? 'peer' : 'iface', dev, srcMac: dev === net.uplink.name ? net.uplink.mac : net.hostMac, dstMac: n.mac };
+}
+
+/** fwd_plain: whether an untranslated packet is forwarded past the stack (then as forwardOf says). */
+export function plainForwarded(net: NodeNet, fromPod: boolean, src: string, dst: string, ingressDev: string): boolean {
+  const toPod = net.pods.some((p) => p.ip === dst), toPeerPods = net.peerPodCidrs.some((c) => inCidr(dst, c));
+  if (!fromPod) return toPod;
+  return (toPod || toPeerPods) && net.pods.some((p) => p.ip === src && p.dev === ingressDev);
+}

@@ -12,10 +12,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { down as testbedDown } from '../../runtime/testbed/down.ts';
 import { isAlive } from '../../runtime/testbed/echo.ts';
-import { isTestbedNetns, pinBase, runDir, statePath } from '../../runtime/testbed/names.ts';
+import { isTestbedNetns, pinBase, ROUTER_IP, runDir, statePath } from '../../runtime/testbed/names.ts';
 import { linksIn, listNetns, netnsUnavailableReason } from '../../runtime/testbed/netns.ts';
 import { sluiceApplyExists } from '../../runtime/testbed/sluice.ts';
-import { readState, type TestbedState } from '../../runtime/testbed/state.ts';
+import { readState, type TestbedState, type Wiring } from '../../runtime/testbed/state.ts';
 import { up as testbedUp, update } from '../../runtime/testbed/testbed.ts';
 
 const MAIN = new URL('../../runtime/cli/main.ts', import.meta.url).pathname;
@@ -36,7 +36,8 @@ const nsTest = reason ? test.skip : test;
 const prefixFor = (tag: string) => `t${process.pid.toString(36)}${tag}`;
 
 const quiet = () => {};
-const up = (prefix: string, file: string, sluice = false) => testbedUp({ files: [file], prefix, sluice, ttl: 300, clientIps: [] }, quiet);
+const up = (prefix: string, file: string, sluice = false, wiring: Wiring = 'bridged') =>
+  testbedUp({ files: [file], prefix, sluice, ttl: 300, clientIps: [], rpFilter: 2, wiring }, quiet);
 const down = (prefix: string) => testbedDown(prefix, quiet);
 
 function cli(...args: string[]) {
@@ -60,6 +61,14 @@ const escape = (text: string) => text.replace(/[.]/g, '\\.');
 function answered(lines: string[], pod: string, client: string): void {
   assert.ok(lines.length > 0);
   for (const l of lines) assert.match(l, new RegExp(`^${escape(pod)} ${escape(client)}:\\d+$`), `answer "${l}"`);
+}
+
+/** The IPv4 settings of netns that decide what a node forwards and accepts ("all", as a node's interfaces inherit them). */
+function sysctls(netns: string): { [name: string]: string } {
+  const keys = ['ip_forward', 'conf.all.rp_filter', 'conf.all.accept_local', 'conf.all.send_redirects'];
+  const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, '--', 'sysctl', '-n', ...keys.map((k) => `net.ipv4.${k}`)], { encoding: 'utf8' });
+  const values = r.stdout.trim().split('\n');
+  return Object.fromEntries(keys.map((k, i) => [k.split('.').at(-1)!, values[i]]));
 }
 
 /** Nothing of the testbed is left: namespaces, state, logs, echo servers, pins. */
@@ -91,6 +100,8 @@ nsTest('cluster.yaml, no sluice: pods reach pods on their node and across, TCP a
     answered(extUdp, 'edge/gateway-0', '192.168.50.254');
     assert.equal(unused, ['error EHOSTUNREACH'], 'an unused IP of a pod CIDR is unreachable, not looped');
     assert.ok(linksIn(s.nodes[0].netns).includes(s.pods.find((p) => p.key === 'shop/web-7c5d9f8b6-a1')!.hostIface));
+    assert.equal(sysctls(s.nodes[0].netns), { ip_forward: '1', rp_filter: '2', accept_local: '0', send_redirects: '1' },
+      'a real node\'s defaults (systemd\'s rp_filter) and forwarding, nothing else');
   } finally {
     down(prefix);
   }
@@ -101,9 +112,9 @@ nsTest('the CLI: up, exec in a pod and on a node (exit status passed through), s
   const prefix = prefixFor('e');
   let s: TestbedState | undefined;
   try {
-    const r = cli('up', SMALL, '--no-sluice', '--prefix', prefix, '--ttl', '300');
+    const r = cli('up', SMALL, '--no-sluice', '--prefix', prefix, '--ttl', '300', '--rp-filter', '0');
     assert.is(r.status, 0, r.err);
-    assert.match(r.out, new RegExp(`^testbed ${prefix}: 2 nodes, 3 pods, underlay 172\\.30\\.4\\.0/24, sluice off`));
+    assert.match(r.out, new RegExp(`^testbed ${prefix}: 2 nodes, 3 pods, bridged underlay 172\\.30\\.4\\.0/24, nodes' rp_filter 0, sluice off`));
     assert.match(r.err, /skipped Pod kube-system\/agent-x: hostNetwork/);
     s = readState(prefix);
     const addr = cli('exec', 'demo/web-1', '--prefix', prefix, '--', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0');
@@ -113,6 +124,24 @@ nsTest('the CLI: up, exec in a pod and on a node (exit status passed through), s
     assert.is(cli('up', SMALL, '--no-sluice', '--prefix', prefix).status, 1, 'a prefix already up is refused');
     const d = cli('down', '--prefix', prefix);
     assert.equal([d.status, d.err], [0, `testbed ${prefix}: down: 7 namespaces deleted, 3 echo servers stopped, 0 pins removed\n`]);
+  } finally {
+    down(prefix);
+  }
+  assertGone(prefix, s);
+});
+
+nsTest('routed wiring, no sluice: nodes and the external client each on a link to a router, which is the next hop to the other node\'s pods', async () => {
+  const prefix = prefixFor('r');
+  let s: TestbedState | undefined;
+  try {
+    s = up(prefix, SMALL, false, 'routed');
+    const web1 = podNetns(s, 'demo/web-1'), ext = s.external.netns;
+    const [cross, fromExt] = await Promise.all([probe(web1, 'tcp', '10.50.2.12', 8080, 2), probe(ext, 'udp', '10.50.2.20', 53)]);
+    answered(cross, 'demo/web-2', '10.50.1.11');
+    answered(fromExt, 'kube-system/dns-1', s.external.ip);
+    const via = spawnSync('ip', ['-n', s.nodes[0].netns, '-j', 'route', 'get', '10.50.2.12'], { encoding: 'utf8' });
+    assert.equal(JSON.parse(via.stdout)[0].gateway, ROUTER_IP, 'node-1 reaches node-2\'s pods through the router');
+    assert.not.ok(linksIn(s.underlay.netns).includes('br0'), 'no bridge');
   } finally {
     down(prefix);
   }

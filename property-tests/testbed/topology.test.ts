@@ -76,14 +76,17 @@ test('names: interfaces fit IFNAMSIZ, netns names stay short and distinct, prefi
 
 test('testbed arguments', () => {
   assert.equal(parseTestbedArgs(['up', 'a.yaml', '--prefix', 'x1', '--no-sluice', '--client-ip', '198.51.100.7,192.0.2.1']), {
-    sub: 'up', prefix: 'x1', files: ['a.yaml'], sluice: false, ttl: 21600, clientIps: ['198.51.100.7', '192.0.2.1'], target: undefined, command: [],
+    sub: 'up', prefix: 'x1', files: ['a.yaml'], sluice: false, ttl: 21600, clientIps: ['198.51.100.7', '192.0.2.1'], rpFilter: 2, wiring: 'bridged',
+    target: undefined, command: [],
   });
+  assert.equal([parseTestbedArgs(['up', 'a.yaml', '--rp-filter', '0', '--routed'])].map((a) => [a?.rpFilter, a?.wiring]), [[0, 'routed']]);
   const exec = parseTestbedArgs(['exec', 'shop/web', '--prefix', 'x1', '--', 'ip', '-br', '--all', 'addr']);
   assert.equal([exec?.target, exec?.command, exec?.prefix], ['shop/web', ['ip', '-br', '--all', 'addr'], 'x1']);
   assert.is(parseTestbedArgs(['--help']), undefined);
   assert.is(parseTestbedArgs(['down', '-h']), undefined);
   for (const bad of [[], ['frob'], ['up'], ['down', 'a.yaml'], ['up', 'a.yaml', '--prefix', 'a-b'], ['down', '--no-sluice'],
-    ['exec', 'external'], ['exec', '--', 'ls'], ['up', 'a.yaml', '--ttl', '0'], ['up', 'a.yaml', '--client-ip', '1.2.3'], ['status', '--', 'x']]) {
+    ['exec', 'external'], ['exec', '--', 'ls'], ['up', 'a.yaml', '--ttl', '0'], ['up', 'a.yaml', '--client-ip', '1.2.3'], ['status', '--', 'x'],
+    ['up', 'a.yaml', '--rp-filter', '1'], ['apply', 'a.yaml', '--routed'], ['down', '--rp-filter', '0']]) {
     assert.throws(() => parseTestbedArgs(bad), (e: unknown) => e instanceof UsageError, bad.join(' '));
   }
 });

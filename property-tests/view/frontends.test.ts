@@ -100,11 +100,14 @@ test('viewOf: the whole compile contract', () => {
   assert.equal(viewOf(s, { node: 'node-a', rejected, notes }), {
     node: 'node-a',
     frontends: [fe('a/b', 'ClusterIP', '10.96.0.1', 80, 'TCP', [['10.244.1.2', 8080]])],
-    maps: { sl_svc: { entries: 1 }, sl_be: { entries: 1 }, sl_maglev: { entries: 0 }, sl_srcrange: { entries: 0 }, sl_svcname: { entries: 1 } },
+    maps: {
+      sl_svc: { entries: 1 }, sl_be: { entries: 1 }, sl_maglev: { entries: 0 }, sl_srcrange: { entries: 0 }, sl_svcname: { entries: 1 },
+      sl_ipid: { entries: 0 }, sl_polcidr: { entries: 0 }, sl_pol: { entries: 0 }, sl_polname: { entries: 0 }, sl_polstate: { entries: 0 },
+    },
     rejected,
     notes,
   });
-  assert.equal(Object.keys(viewOf(new MemoryStore(), { node: null, rejected: [], notes: [] }).maps), ['sl_svc', 'sl_be', 'sl_maglev', 'sl_srcrange', 'sl_svcname'], 'every map, in id order');
+  assert.equal(Object.keys(viewOf(new MemoryStore(), { node: null, rejected: [], notes: [] }).maps), ['sl_svc', 'sl_be', 'sl_maglev', 'sl_srcrange', 'sl_svcname', 'sl_ipid', 'sl_polcidr', 'sl_pol', 'sl_polname', 'sl_polstate'], 'every map, in id order');
 });
 
 test('10,000 services of 5 backends: backends grouped once, not scanned per frontend', () => {

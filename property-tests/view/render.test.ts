@@ -91,12 +91,14 @@ test('maps: every map in id order, entries in key order, and a sha256 of the can
     'map sl_srcrange (0 entries)',
     'map sl_svcname (1 entries)',
     `00000001 ${name.toString('hex')}`,
+    ...['sl_ipid', 'sl_polcidr', 'sl_pol', 'sl_polname', 'sl_polstate'].map((m) => `map ${m} (0 entries)`),
   ];
   const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
   const stream = Buffer.concat([
     u32(A.SL_MAP_SVC), u32(2), Buffer.from(svcKey0 + svcValue + svcKey1 + svcValue, 'hex'),
     u32(A.SL_MAP_BE), u32(0), u32(A.SL_MAP_MAGLEV), u32(0), u32(A.SL_MAP_SRCRANGE), u32(0),
     u32(A.SL_MAP_SVCNAME), u32(1), Buffer.from('00000001', 'hex'), name,
+    ...[A.SL_MAP_IPID, A.SL_MAP_POLCIDR, A.SL_MAP_POL, A.SL_MAP_POLNAME, A.SL_MAP_POLSTATE].flatMap((m) => [u32(m), u32(0)]),
   ]);
   assert.fixture(out, [...lines, `sha256 ${createHash('sha256').update(stream).digest('hex')}`, ''].join('\n'));
 });

@@ -8,12 +8,20 @@ export const SL_MAP_BE = 2;
 export const SL_MAP_MAGLEV = 3;
 export const SL_MAP_SRCRANGE = 4;
 export const SL_MAP_SVCNAME = 5;
+export const SL_MAP_IPID = 6;
+export const SL_MAP_POLCIDR = 7;
+export const SL_MAP_POL = 8;
+export const SL_MAP_POLNAME = 9;
+export const SL_MAP_POLSTATE = 10;
 
 // enum sl_state_map
 export const SL_STATE_CT = 1;
 export const SL_STATE_AFFINITY = 2;
 export const SL_STATE_STATS = 3;
 export const SL_STATE_SOCKREV = 4;
+
+// enum sl_node_map
+export const SL_NODE_PODNET = 1;
 
 // enum sl_ct_flag
 export const SL_CT_REPLY = 1;
@@ -44,10 +52,16 @@ export const SL_DROP_REWRITE = 10;
 export const SL_STAT_DSR_SENT = 11;
 export const SL_STAT_DSR_RECEIVED = 12;
 export const SL_STAT_DSR_NO_ROOM = 13;
-export const SL_STAT_MAX = 14;
+export const SL_STAT_FWD_PEER = 14;
+export const SL_STAT_FWD_DIRECT = 15;
+export const SL_STAT_FWD_NEIGH = 16;
+export const SL_STAT_FWD_STACK = 17;
+export const SL_STAT_SOCK_DESTROYED = 18;
+export const SL_STAT_MAX = 19;
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR = 1;
+export const SL_CFG_NO_FAST_PATH = 2;
 
 // enum sl_limits
 export const SL_MAGLEV_CHUNK = 64;
@@ -73,6 +87,36 @@ export const SL_SVC_HAS_INTERNAL = 8;
 // enum sl_be_flag
 export const SL_BE_LOCAL = 1;
 export const SL_BE_TERMINATING = 2;
+
+// enum sl_dir
+export const SL_DIR_INGRESS = 0;
+export const SL_DIR_EGRESS = 1;
+
+// enum sl_peer_kind
+export const SL_PEER_ANY = 0;
+export const SL_PEER_ID = 1;
+export const SL_PEER_NS = 2;
+export const SL_PEER_ALL_PODS = 3;
+export const SL_PEER_CIDR = 4;
+
+// enum sl_ipid_flag
+export const SL_IPID_POD = 1;
+export const SL_IPID_LOCAL = 2;
+export const SL_IPID_NODE_SELF = 4;
+
+// enum sl_pol_group
+export const SL_GROUP_UNNUMBERED = 1;
+
+// enum sl_pol_action
+export const SL_POL_ALLOW = 1;
+
+// enum sl_polstate_flag
+export const SL_POLSTATE_ANY_POLICY = 1;
+
+// enum sl_pol_prefix
+export const SL_POL_PREFIX_ANY_PROTO = 72;
+export const SL_POL_PREFIX_PROTO = 80;
+export const SL_POL_PREFIX_PORT = 96;
 
 // enum sl_dsr
 export const SL_DSR_OPT_TYPE = 158;
@@ -383,6 +427,310 @@ export const MAPS: readonly MapLayout[] = [
         }
       ]
     }
+  },
+  {
+    "id": 6,
+    "name": "sl_ipid",
+    "key": {
+      "name": "ipid_key",
+      "size": 4,
+      "fields": [
+        {
+          "name": "addr",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "ipid_val",
+      "size": 20,
+      "fields": [
+        {
+          "name": "identity",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "ns",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "group",
+          "offset": 8,
+          "size": 8,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "kinds",
+          "offset": 16,
+          "size": 2,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "flags",
+          "offset": 18,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "pad",
+          "offset": 19,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    }
+  },
+  {
+    "id": 7,
+    "name": "sl_polcidr",
+    "key": {
+      "name": "polcidr_key",
+      "size": 12,
+      "fields": [
+        {
+          "name": "prefixlen",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "group",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "addr",
+          "offset": 8,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "polcidr_val",
+      "size": 8,
+      "fields": [
+        {
+          "name": "kind",
+          "offset": 0,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "pad",
+          "offset": 1,
+          "size": 3,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "prefix",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    }
+  },
+  {
+    "id": 8,
+    "name": "sl_pol",
+    "key": {
+      "name": "pol_key",
+      "size": 16,
+      "fields": [
+        {
+          "name": "prefixlen",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "group",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "peer",
+          "offset": 8,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "kind",
+          "offset": 12,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "proto",
+          "offset": 13,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "port",
+          "offset": 14,
+          "size": 2,
+          "elemSize": 2,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "pol_val",
+      "size": 8,
+      "fields": [
+        {
+          "name": "rule",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "action",
+          "offset": 4,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "tier",
+          "offset": 5,
+          "size": 1,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "priority",
+          "offset": 6,
+          "size": 2,
+          "elemSize": 2,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    }
+  },
+  {
+    "id": 9,
+    "name": "sl_polname",
+    "key": {
+      "name": "polname_key",
+      "size": 4,
+      "fields": [
+        {
+          "name": "id",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "polname_val",
+      "size": 128,
+      "fields": [
+        {
+          "name": "name",
+          "offset": 0,
+          "size": 128,
+          "elemSize": 1,
+          "bigEndian": false,
+          "signed": true
+        }
+      ]
+    }
+  },
+  {
+    "id": 10,
+    "name": "sl_polstate",
+    "key": {
+      "name": "polstate_key",
+      "size": 4,
+      "fields": [
+        {
+          "name": "zero",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "polstate_val",
+      "size": 8,
+      "fields": [
+        {
+          "name": "epoch",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "flags",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        }
+      ]
+    }
   }
 ];
 
@@ -671,7 +1019,7 @@ export const STATE_MAPS: readonly MapLayout[] = [
     },
     "value": {
       "name": "sockrev_val",
-      "size": 8,
+      "size": 16,
       "fields": [
         {
           "name": "vip",
@@ -694,6 +1042,66 @@ export const STATE_MAPS: readonly MapLayout[] = [
           "offset": 6,
           "size": 2,
           "elemSize": 2,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "bset",
+          "offset": 8,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        },
+        {
+          "name": "id",
+          "offset": 12,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    }
+  }
+];
+
+// Maps the agent writes from the node's interfaces and the Nodes; the datapath reads them.
+export const NODE_MAPS: readonly MapLayout[] = [
+  {
+    "id": 1,
+    "name": "sl_podnet",
+    "key": {
+      "name": "podnet_key",
+      "size": 8,
+      "fields": [
+        {
+          "name": "prefixlen",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": false,
+          "signed": false
+        },
+        {
+          "name": "addr",
+          "offset": 4,
+          "size": 4,
+          "elemSize": 4,
+          "bigEndian": true,
+          "signed": false
+        }
+      ]
+    },
+    "value": {
+      "name": "podnet_val",
+      "size": 4,
+      "fields": [
+        {
+          "name": "ifindex",
+          "offset": 0,
+          "size": 4,
+          "elemSize": 4,
           "bigEndian": false,
           "signed": false
         }
@@ -784,6 +1192,62 @@ export const CONFIG: StructLayout = {
       "offset": 40,
       "size": 4,
       "elemSize": 4,
+      "bigEndian": false,
+      "signed": false
+    }
+  ]
+};
+
+// What the socket iterators write for each socket they destroyed.
+export const STALE_SOCK: StructLayout = {
+  "name": "stale_sock",
+  "size": 16,
+  "fields": [
+    {
+      "name": "vip",
+      "offset": 0,
+      "size": 4,
+      "elemSize": 4,
+      "bigEndian": true,
+      "signed": false
+    },
+    {
+      "name": "backend",
+      "offset": 4,
+      "size": 4,
+      "elemSize": 4,
+      "bigEndian": true,
+      "signed": false
+    },
+    {
+      "name": "vport",
+      "offset": 8,
+      "size": 2,
+      "elemSize": 2,
+      "bigEndian": true,
+      "signed": false
+    },
+    {
+      "name": "port",
+      "offset": 10,
+      "size": 2,
+      "elemSize": 2,
+      "bigEndian": true,
+      "signed": false
+    },
+    {
+      "name": "proto",
+      "offset": 12,
+      "size": 1,
+      "elemSize": 1,
+      "bigEndian": false,
+      "signed": false
+    },
+    {
+      "name": "pad",
+      "offset": 13,
+      "size": 3,
+      "elemSize": 1,
       "bigEndian": false,
       "signed": false
     }

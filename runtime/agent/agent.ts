@@ -10,16 +10,16 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
+import { describeStaleSocks } from '../bpf/staleRecords.ts';
 import type { DatapathArgs } from '../cli/apply.ts';
 import { labelOf } from '../encode/objectKey.ts';
 import type { Rejection } from '../encode/records.ts';
 import type { Record } from '../encode/schema.ts';
-import { EventLogWriter } from '../log/eventLogWriter.ts';
 import type { MapStore } from '../maps/store.ts';
 import type { KubeEvent } from '../sources/events.ts';
 import { kubeEvents, loadKubeConfig, type KubeSourceOptions } from '../sources/kube.ts';
 import { kubeStats } from '../sources/kubeStats.ts';
-import { Compiler } from '../wasm/host.ts';
+import { CompilerThread } from '../wasm/compilerThread.ts';
 import { agentMetrics, type AgentMetrics } from './agentMetrics.ts';
 import { memoryDataplane, type Dataplane, type InterfaceReport } from './dataplane.ts';
 import { Health } from './health.ts';
@@ -30,7 +30,8 @@ import { LocalNode } from './localNode.ts';
 import type { Logger } from './logger.ts';
 import { Programmer, type Applied } from './programmer.ts';
 import { recordBatches } from './recordBatches.ts';
-import { serveStatus, type ListenAddress, type Listening } from './statusServer.ts';
+import { Recorder } from './recorder.ts';
+import { metricsRoute, serveRoutes, verdictRoute, type ListenAddress, type Listening } from './statusServer.ts';
 
 export interface AgentOptions {
   node: string;
@@ -39,12 +40,16 @@ export interface AgentOptions {
   kubeConfig?: KubeConfig;
   /** Record every event and batch boundary into this directory (an event log `sluice replay` reads). */
   record?: string;
+  /** Sign the recorded log with this key (HMAC-SHA256 of each boundary's digest chain). */
+  recordKey?: Uint8Array;
   /** Maps in memory; no kernel state touched. */
   dryRun: boolean;
   /** At most one batch per this many ms (kube-proxy's --min-sync-period). */
   minSyncMs: number;
-  /** The status endpoint; the healthCheckNodePorts listen on healthCheckHost (default its host). */
+  /** /livez, /healthz and /readyz; the healthCheckNodePorts listen on healthCheckHost (default its host). */
   listen: ListenAddress;
+  /** /metrics; undefined: on the listen address too (the older --listen). */
+  metricsListen?: ListenAddress;
   healthCheckHost?: string;
   datapath: DatapathArgs;
   log: Logger;
@@ -57,8 +62,9 @@ export interface AgentOptions {
 }
 
 export interface Agent {
-  /** Where /healthz, /readyz and /metrics are served. */
+  /** Where /livez, /healthz and /readyz are served; and /metrics. */
   readonly address: AddressInfo;
+  readonly metricsAddress: AddressInfo;
   readonly health: Health;
   readonly metrics: AgentMetrics;
   /** The maps (a MemoryStore with --dry-run); undefined until they can be programmed. */
@@ -81,34 +87,51 @@ const WATCH_TIMEOUT_MS = 90_000;
 export async function startAgent(o: AgentOptions): Promise<Agent> {
   const { log, node } = o;
   const kc = o.kubeConfig ?? loadKubeConfig(o.kubeconfig);
-  const compiler = new Compiler({ node });
+  const compiler = new CompilerThread({ node }); // a long compile leaves this thread free to answer /healthz
   const dataplane: Dataplane = o.dryRun ? memoryDataplane(o.datapath) : kernelDataplane({ ...o.datapath, node });
-  const writer = o.record === undefined ? undefined : new EventLogWriter(o.record, { node, image: () => compiler.rebuild() });
-  const programmer = new Programmer(compiler, writer);
   const health = new Health(o.failTimeoutMs);
+  const writer = o.record === undefined ? undefined : new Recorder(o.record, { node, image: () => compiler.rebuild(), key: o.recordKey }, (why) => {
+    health.recordStopped(why);
+    metrics.recording.set(0);
+    metrics.recordFailures.inc();
+    log.error('recording stopped', { record: o.record, reason: why, note: 'the dataplane goes on; restart the agent to record again' });
+  });
+  const programmer = new Programmer(compiler, writer);
   const local = new LocalNode(node), targets = new HealthCheckTargets(node);
   const stats = kubeStats();
   let batch = 0, pendingEvents = 0;
   const events = new Map<string, number>(); // "kind\0type" -> events seen
-  const metrics = agentMetrics({ kube: stats, compiler, events, store: () => dataplane.store, capacity: (m) => dataplane.capacity(m), batches: () => batch });
+  const metrics = agentMetrics({
+    kube: stats, compiler, events, store: () => dataplane.store, capacity: (m) => dataplane.capacity(m), batches: () => batch,
+    datapathStats: () => dataplane.stats(),
+  });
+  metrics.recording.set(writer?.recording ? 1 : 0);
   log.info('start', {
     node, dryRun: o.dryRun, pinRoot: o.dryRun ? undefined : o.datapath.pinRoot, netns: o.datapath.netns, minSyncMs: o.minSyncMs,
     record: o.record, server: kc.getCurrentCluster()?.server, pid: process.pid,
   });
 
-  let status: Listening;
+  const probes = {
+    '/livez': verdictRoute(() => health.livez()),
+    '/healthz': verdictRoute(() => health.healthz(Date.now())),
+    '/readyz': verdictRoute(() => health.readyz(Date.now())),
+  };
+  const listeners: Listening[] = [];
   try {
-    status = await serveStatus(o.listen, {
-      healthz: () => health.healthz(Date.now()),
-      readyz: () => health.readyz(Date.now()),
-      metrics: () => metrics.registry.render(),
-    });
+    if (o.metricsListen) {
+      listeners.push(await serveRoutes(o.listen, probes), await serveRoutes(o.metricsListen, { '/metrics': metricsRoute(metrics.registry) }));
+    } else {
+      listeners.push(await serveRoutes(o.listen, { ...probes, '/metrics': metricsRoute(metrics.registry) }));
+    }
   } catch (e) {
+    await Promise.allSettled(listeners.map((l) => l.close()));
     writer?.close();
     dataplane.close();
+    void compiler.close();
     throw e;
   }
-  log.info('listening', { address: status.address.address, port: status.address.port });
+  const [status, metricsAt = status] = listeners;
+  log.info('listening', { address: status.address.address, port: status.address.port, metricsAddress: metricsAt.address.address, metricsPort: metricsAt.address.port });
   const hc = new HealthCheckServers(o.healthCheckHost ?? o.listen.host, log, () => health.healthz(Date.now()).ok);
 
   // ---- per batch ----
@@ -122,14 +145,18 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     metrics.rejected.inc({ kind: r.object.split(' ')[0], stage });
   };
 
+  // The events since the last batch was cut: recorded just before that batch's
+  // boundary, as a batch may still be compiling when the next events come.
+  let segment: KubeEvent[] = [];
   const onEvent = (e: KubeEvent) => {
     pendingEvents++;
     const key = e.type === 'synced' ? '\u0000synced' : `${e.object.kind}\u0000${e.type}`; // per event: no label objects here
     events.set(key, (events.get(key) ?? 0) + 1);
-    writer?.event(e);
+    if (writer) segment.push(e);
   };
 
   const applied = (r: Applied, n: number) => {
+    if (r.removedBackends > 0) sweep(n);
     if (r.error !== undefined) {
       metrics.applyFailures.inc();
       health.applyFailed(Date.now(), r.error);
@@ -142,13 +169,13 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     retryMs = RETRY_MS.first;
     metrics.appliedOps.inc({ mode: r.mode }, r.applied);
     metrics.applySeconds.observe(r.applyMs / 1000);
-    metrics.lastApply.set({}, Date.now() / 1000);
+    metrics.lastApply.set(Date.now() / 1000);
     const first = health.syncedAt === undefined;
     health.applied(Date.now());
     if (first) {
       // The sync grew the compiler's heap: collect now, with the sync's cost, not at the first change.
       compiler.collect();
-      metrics.synced.set({}, 1);
+      metrics.synced.set(1);
       const cpu = process.cpuUsage(cpu0);
       log.info('synced', {
         batch: n, applied: r.applied, syncMs: round(performance.now() - t0), syncCpuSeconds: round((cpu.user + cpu.system) / 1e6, 3),
@@ -157,9 +184,18 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     }
   };
 
+  // Sockets of the node's own processes still connected (UDP) or connecting
+  // (TCP) to a backend that left: destroyed, so they move on (bpf/lib/stale.h).
+  const sweep = (n: number) => {
+    const s = dataplane.sweepStaleSockets();
+    if (!s) return;
+    if ('error' in s) log.error('stale sockets not swept', { batch: n, reason: s.error });
+    else log.info('stale sockets', { batch: n, destroyed: s.destroyed.length, sockets: describeStaleSocks(s.destroyed) });
+  };
+
   const scheduleRetry = () => {
     clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => guarded(() => {
+    retryTimer = setTimeout(() => serially(() => {
       const r = dataplane.store && programmer.retry(dataplane.store);
       if (!r) return;
       if (r.error === undefined) log.info('maps reconciled after a failed apply', { batch, applied: r.applied, applyMs: round(r.applyMs) });
@@ -182,6 +218,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     for (const line of report.attached) log.info('interface attached', { interface: line });
     for (const line of report.failed) log.error('interface attach failed', { interface: line });
     if (report.hostServices) log.info('host services', { programs: report.hostServices });
+    if (report.podnet) log.info('pod addresses', { map: report.podnet });
     if (report.dropped.length) log.info('interfaces no longer chosen', { interfaces: report.dropped });
     metrics.interfaces.inc({ result: 'attached' }, report.attached.length);
     metrics.interfaces.inc({ result: 'failed' }, report.failed.length);
@@ -205,7 +242,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     if (compiler.problemsVersion() === problemsRead) return;
     const wait = problemsAt + problemsMs - performance.now();
     if (wait <= 0) checkProblems();
-    else problemsTimer ??= setTimeout(() => guarded(checkProblems), wait + o.minSyncMs);
+    else problemsTimer ??= setTimeout(() => serially(checkProblems), wait + o.minSyncMs);
   };
   const checkProblems = () => {
     clearTimeout(problemsTimer);
@@ -213,20 +250,22 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     problemsRead = compiler.problemsVersion();
     problemsAt = performance.now();
     const now = compiler.problems();
+    metrics.problems.set(now.length);
     const keys = new Set(now.map((p) => JSON.stringify(p)));
     for (const p of now) if (!problems.has(JSON.stringify(p))) rejected(p, 'compile');
     problems = keys;
   };
 
-  const onBatch = (records: Record[]) => {
-    const n = ++batch, events = pendingEvents;
-    pendingEvents = 0;
+  const onBatch = async (records: Record[], recorded: KubeEvent[], events: number) => {
+    const n = ++batch;
+    for (const e of recorded) writer?.event(e);
+    metrics.compiledRecords.inc(records.length);
     const nodeChanged = local.update(records), hcChanged = targets.update(records);
     const why = dataplane.prepare(local.facts());
     if (why !== waiting && why !== undefined) log.warn('maps not programmed yet', { reason: why });
     waiting = why;
     if (why !== undefined) health.notProgrammed(why);
-    const r = programmer.batch(n, records, dataplane.store);
+    const r = await programmer.batch(n, records, dataplane.store);
     for (const x of r.refused) rejected({ object: labelOf(x.ref), field: '', reason: x.reason }, 'normalize');
     metrics.batches.inc();
     metrics.compileSeconds.observe(r.compileMs / 1000);
@@ -244,7 +283,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     attachIfDue();
     if (hcChanged) {
       hc.sync(targets.targets());
-      metrics.healthChecks.set({}, hc.ports.length);
+      metrics.healthChecks.set(hc.ports.length);
     }
   };
 
@@ -253,15 +292,23 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping: Promise<number> | undefined;
   let sub: Subscription | undefined;
+  // Batches, retries and problem reads, one at a time and in order: the
+  // compiler answers one call at a time, and the log wants batches in order.
+  let queue: Promise<void> = Promise.resolve();
+  const serially = (fn: () => void | Promise<void>) => {
+    queue = queue.then(() => guarded(fn));
+  };
 
   const stop = (reason: string, code = 0): Promise<number> => {
     stopping ??= (async () => {
       sub?.unsubscribe();
       clearTimeout(retryTimer);
       clearTimeout(problemsTimer);
+      await queue; // a batch being compiled completes; those not started are dropped
       writer?.close();
-      await Promise.allSettled([hc.close(), status.close()]);
+      await Promise.allSettled([hc.close(), ...listeners.map((l) => l.close())]);
       dataplane.close();
+      await compiler.close();
       log.info('shutdown', {
         reason, code, batches: batch, abandonedEvents: pendingEvents, uptimeSeconds: round(process.uptime(), 1),
         processCpuSeconds: round(processCpu(), 3), note: o.dryRun ? undefined : 'maps stay pinned and programs attached',
@@ -271,10 +318,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     })();
     return stopping;
   };
-  function guarded(fn: () => void): void {
+  async function guarded(fn: () => void | Promise<void>): Promise<void> {
     if (stopping) return;
     try {
-      fn();
+      await fn();
     } catch (e) {
       fatal(e);
     }
@@ -291,13 +338,18 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     onRestart: (kind, error, delayMs) => log.warn('watch restart', { kind, error, delayMs: Math.round(delayMs) }),
   });
   sub = events$.pipe(recordBatches(o.minSyncMs, { onEvent, onRejected: (r) => rejected(r, 'normalize') })).subscribe({
-    next: (records) => guarded(() => onBatch(records)),
+    next: (records) => {
+      const recorded = segment, events = pendingEvents;
+      segment = [];
+      pendingEvents = 0;
+      serially(() => onBatch(records, recorded, events));
+    },
     error: fatal,
     complete: () => fatal(new Error('the event source completed')),
   });
 
   return {
-    address: status.address, health, metrics, done, stop,
+    address: status.address, metricsAddress: metricsAt.address, health, metrics, done, stop,
     store: () => dataplane.store,
     batches: () => batch,
     healthCheckPorts: () => hc.ports,

@@ -7,8 +7,10 @@ import { MAPS } from '../abi/layouts.generated.ts';
 import { BpfObject } from '../bpf/libbpf.ts';
 import { DEFAULT_OBJECT } from '../bpf/loader.ts';
 import { maxEntriesOf, type Sizes } from '../bpf/sizes.ts';
+import type { Sweep } from '../cli/apply.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
 import { MemoryStore, type MapStore } from '../maps/store.ts';
+import type { Counter as StatCounter } from '../view/state.ts';
 
 /** What one interface discovery did. */
 export interface InterfaceReport {
@@ -22,6 +24,8 @@ export interface InterfaceReport {
   failed: string[];
   /** What attaching the host services programs did, once per agent: "host services (root cgroup ...): ...". */
   hostServices?: string;
+  /** How sl_podnet changed (runtime/bpf/podnet.ts), when it did: "sl_podnet: 2 local pods, ...". */
+  podnet?: string;
 }
 
 export interface Dataplane {
@@ -36,8 +40,12 @@ export interface Dataplane {
   prepare(facts: NodeFacts | undefined): string | undefined;
   /** Attaches the programs to interfaces new since the last call (runs `ip`). */
   syncInterfaces(facts: NodeFacts | undefined): InterfaceReport;
+  /** After an update that removed backends: destroys the node's host sockets stuck on them (undefined: nothing to do). */
+  sweepStaleSockets(): Sweep | undefined;
   /** max_entries of a compiler-owned map, when known. */
   capacity(map: string): number | undefined;
+  /** The datapath's counters (sl_stats summed over CPUs, by name); undefined without a kernel datapath. */
+  stats(): { [stat: string]: StatCounter } | undefined;
   /** Closes handles; pinned maps and attached programs stay. */
   close(): void;
 }
@@ -51,7 +59,9 @@ export function memoryDataplane(opts: { object?: string; sizes?: Sizes } = {}): 
     store,
     prepare: () => undefined,
     syncInterfaces: () => none,
+    sweepStaleSockets: () => undefined,
     capacity: (map) => capacities.get(map),
+    stats: () => undefined,
     close() {},
   };
 }

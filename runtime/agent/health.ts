@@ -1,13 +1,18 @@
-// What /healthz and /readyz answer, from what the agent has done. Pure: the
-// caller passes the clock.
+// What /livez, /healthz and /readyz answer, from what the agent has done.
+// Pure: the caller passes the clock. Each means what its reader expects:
 //
-// /healthz: 200 while the pipeline runs and either the last apply succeeded or
-// the applies have been failing for less than failTimeoutMs (default 60 s,
-// kube-proxy's 2 x its 30 s sync period). A lost API connection does not make
-// the agent unhealthy: the maps keep the last state and the source reconnects
-// by itself, so a restart would not help. Before the first sync: healthy (a
-// large cluster takes a while to list; the DaemonSet's startupProbe allows it).
-// /readyz: 200 once the first full sync has been applied to the maps, while healthy.
+// /livez (the kubelet's livenessProbe): the process is not stuck. 200 while
+// it answers and the pipeline runs, whatever the API server or the maps do:
+// a restart helps neither a lost API connection (the source reconnects by
+// itself) nor a full map (it needs a larger --*-max), and restarting on
+// those only throws away the agent's state.
+// /readyz (readinessProbe): the dataplane is programmed: the first full sync
+// is in the maps and the last apply succeeded.
+// /healthz (kube-proxy's, which cloud load balancers probe on port 10256 to
+// pick the nodes that take traffic): 503 until the first full sync is in
+// the maps, then 200 while the last apply succeeded or the applies have been
+// failing for less than failTimeoutMs (default 60 s, kube-proxy's 2 x its
+// 30 s sync period), so a node that cannot be programmed is steered around.
 
 export interface Verdict { ok: boolean; reason: string }
 
@@ -20,6 +25,8 @@ export class Health {
   private failingSince: number | undefined;
   private lastError = '';
   private waiting = 'waiting for the first full sync from the API server';
+  /** Why --record stopped, when it did: the dataplane goes on, /readyz says so. */
+  private recordingStopped: string | undefined;
 
   constructor(failTimeoutMs = 60_000) {
     this.failTimeoutMs = failTimeoutMs;
@@ -46,19 +53,34 @@ export class Health {
     this.stopped ??= why;
   }
 
+  recordStopped(why: string): void {
+    this.recordingStopped ??= why;
+  }
+
+  livez(): Verdict {
+    return this.stopped === undefined ? { ok: true, reason: 'ok' } : { ok: false, reason: `the pipeline stopped: ${this.stopped}` };
+  }
+
   healthz(now: number): Verdict {
-    if (this.stopped !== undefined) return { ok: false, reason: `the pipeline stopped: ${this.stopped}` };
+    const live = this.livez();
+    if (!live.ok) return live;
     if (this.failingSince !== undefined) {
-      const s = ((now - this.failingSince) / 1000).toFixed(1);
-      const ok = now - this.failingSince < this.failTimeoutMs;
-      return { ok, reason: `applying to the maps has failed for ${s} s${ok ? ` (unhealthy after ${this.failTimeoutMs / 1000} s)` : ''}: ${this.lastError}` };
+      const ok = this.syncedAt !== undefined && now - this.failingSince < this.failTimeoutMs;
+      return { ok, reason: `${this.failing(now)}${ok ? ` (unhealthy after ${this.failTimeoutMs / 1000} s)` : ''}: ${this.lastError}` };
     }
-    return { ok: true, reason: this.syncedAt === undefined ? 'starting' : 'ok' };
+    if (this.syncedAt === undefined) return { ok: false, reason: `starting: ${this.waiting}` };
+    return { ok: true, reason: 'ok' };
   }
 
   readyz(now: number): Verdict {
-    const h = this.healthz(now);
-    if (!h.ok) return h;
-    return this.syncedAt === undefined ? { ok: false, reason: this.waiting } : h;
+    const live = this.livez();
+    if (!live.ok) return live;
+    if (this.syncedAt === undefined) return { ok: false, reason: this.waiting };
+    if (this.failingSince !== undefined) return { ok: false, reason: `${this.failing(now)}: ${this.lastError}` };
+    return { ok: true, reason: this.recordingStopped === undefined ? 'ok' : `ok; recording stopped: ${this.recordingStopped}` };
+  }
+
+  private failing(now: number): string {
+    return `applying to the maps has failed for ${(((now - (this.failingSince ?? now)) / 1000)).toFixed(1)} s`;
   }
 }

@@ -7,9 +7,11 @@
 // deleted takes its programs with it.
 import { loadDatapath, type Datapath } from '../bpf/loader.ts';
 import { PinnedStore } from '../bpf/maps.ts';
+import { podnetImage, podnetLine, syncPodnet } from '../bpf/podnet.ts';
 import { inNetns } from '../bpf/netns.ts';
-import { attachLine, chooseInterfaces, datapathConfig, hostServicesLine, PROGRAMS_OF, type DatapathArgs } from '../cli/apply.ts';
+import { attachLine, chooseInterfaces, datapathConfig, hostServicesLine, PROGRAMS_OF, sweepStale, type DatapathArgs } from '../cli/apply.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
+import { statsOf } from '../view/state.ts';
 import type { Dataplane, InterfaceReport } from './dataplane.ts';
 
 export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
@@ -50,6 +52,13 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
       }
       const choice = chooseInterfaces(facts, nodeIp, a);
       report.skipped.push(...choice.skipped);
+      try {
+        // before the programs: a new one finds its pods' interfaces there
+        const s = syncPodnet(a.pinRoot, podnetImage(choice.podAddrs, facts?.peerPodCidrs ?? []));
+        if (s.added + s.removed + s.changed > 0) report.podnet = podnetLine(s);
+      } catch (e) {
+        report.failed.push(`sl_podnet: ${(e as Error).message.split('\n')[0]}`);
+      }
       const chosen = [...choice.node.map((i) => ({ i, programs: PROGRAMS_OF.node })), ...choice.pod.map((i) => ({ i, programs: PROGRAMS_OF.pod }))];
       inNetns(a.netns, () => {
         for (const { i, programs } of chosen) {
@@ -83,7 +92,14 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
       return report;
     },
 
+    sweepStaleSockets: () => (dp ? sweepStale(dp, a) : undefined),
+
     capacity: (map) => store?.maxEntries(map),
+
+    stats() {
+      const m = store?.stateMap('sl_stats');
+      return m && statsOf(m.entries());
+    },
 
     close() {
       store?.close();

@@ -1,36 +1,39 @@
 // This node as the records describe it: its Node and the pods it runs, kept
 // from batch to batch, for the loader (the node IP) and the interface
-// discovery (which veths carry pods). Pure.
+// discovery (which veths carry pods); and the other Nodes, for where their
+// pods are (sl_podnet). Pure.
 import * as R from '../../compiler/abi/records.ts';
 import { refKey } from '../encode/objectKey.ts';
 import { nodeFacts, type NodeFacts } from '../encode/nodeFacts.ts';
 import type { Record, Upsert } from '../encode/schema.ts';
 
-/** What of a record decides interfaces: a Node's addresses; a pod's node, flags and IPs. */
+/** What of a record decides interfaces and sl_podnet: a Node's addresses and podCIDRs; a pod's node, flags and IPs. */
 function signature(r: Upsert): string {
-  if (r.kind === R.KIND_NODE) return JSON.stringify(r.body.addresses.map((a) => [a.type, [...a.ip.bytes]]));
+  if (r.kind === R.KIND_NODE) {
+    return JSON.stringify([r.body.addresses.map((a) => [a.type, [...a.ip.bytes]]), r.body.podCIDRs.map((c) => [[...c.ip.bytes], c.prefix])]);
+  }
   if (r.kind === R.KIND_POD) return JSON.stringify([r.body.flags, r.body.podIPs.map((ip) => [...ip.bytes])]);
   return '';
 }
 
 export class LocalNode {
   readonly name: string;
-  /** This node's Node and its pods, by record key. */
+  /** Every Node, and this node's pods, by record key. */
   private readonly held = new Map<string, { record: Upsert; signature: string }>();
 
   constructor(name: string) {
     this.name = name;
   }
 
-  /** Takes a batch's records; true when this node's addresses or its pods' interfaces may have changed. */
+  /** Takes a batch's records; true when this node's addresses, its pods' interfaces or another node's podCIDRs may have changed. */
   update(records: readonly Record[]): boolean {
     let changed = false;
     for (const r of records) {
       if (r.kind !== R.KIND_NODE && r.kind !== R.KIND_POD) continue;
       const key = refKey(r);
-      const mine = r.op === 'upsert' && (r.kind === R.KIND_NODE ? r.name === this.name : r.body.nodeName === this.name);
+      const kept = r.op === 'upsert' && (r.kind === R.KIND_NODE || r.body.nodeName === this.name);
       const before = this.held.get(key);
-      if (!mine) {
+      if (!kept) {
         if (before) this.held.delete(key);
         changed ||= before !== undefined;
         continue;

@@ -1,9 +1,10 @@
 // The pin root on bpffs: check that it is one, mount /sys/fs/bpf when a fresh
-// machine lacks it, create the root one level at a time. Node's recursive
-// mkdirSync spins forever under a /sys/fs/bpf that is not bpffs, so nothing
-// here creates a directory before statfs has said where it is.
+// machine lacks it (mode 0700, as systemd mounts it), create the root one
+// level at a time, and refuse one that someone else could change. Node's
+// recursive mkdirSync spins forever under a /sys/fs/bpf that is not bpffs, so
+// nothing here creates a directory before statfs has said where it is.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statfsSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export const DEFAULT_PIN_ROOT = '/sys/fs/bpf/sluice';
@@ -39,9 +40,10 @@ export function ensurePinRoot(root: string): void {
       throw new Error(`${BPFFS_MOUNT} is not mounted as bpffs; as root run: mount -t bpf bpf ${BPFFS_MOUNT}`);
     }
     try {
-      execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS_MOUNT], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // mode=0700: a bpffs mounted without it is 1777, where anyone may make the pin root first
+      execFileSync('mount', ['-t', 'bpf', '-o', 'mode=0700', 'bpf', BPFFS_MOUNT], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (e) {
-      throw new Error(`mount -t bpf bpf ${BPFFS_MOUNT} failed: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
+      throw new Error(`mount -t bpf -o mode=0700 bpf ${BPFFS_MOUNT} failed: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
     }
     base = existingAncestor(root);
     if (!isBpffs(base)) throw new Error(`${base} is still not bpffs after mounting ${BPFFS_MOUNT}`);
@@ -50,11 +52,42 @@ export function ensurePinRoot(root: string): void {
   const missing: string[] = [];
   for (let p = root; p !== base; p = dirname(p)) missing.unshift(p);
   for (const dir of missing) mkdirSync(dir, { mode: 0o700 });
+  checkOwner(root);
 }
 
-/** Whether root is an existing directory on bpffs (read-only commands never mount). */
+/**
+ * Throws unless root and each directory above it on bpffs belong to root and
+ * no one else may write to them: whoever can, can unlink a pin (the link of
+ * sl_connect4 takes host services with it) or put a map of their own in its
+ * place. A directory above that others may write to is allowed when sticky,
+ * as /sys/fs/bpf mounted without mode= is (1777): there, as in /tmp, no one
+ * else may rename or remove root's entries.
+ */
+function checkOwner(root: string): void {
+  for (let p = root; isBpffs(p); p = dirname(p)) {
+    const st = statSync(p), mode = st.mode & 0o7777;
+    const what = p === root ? `pin root ${p}` : `${p}, above the pin root ${root},`;
+    if (st.uid !== 0) {
+      throw new Error(`${what} belongs to uid ${st.uid}, not root: that user could unlink or replace sluice's pins; remove it (as root: rm -r ${p}) and try again`);
+    }
+    if ((mode & 0o022) !== 0 && (p === root || (mode & 0o1000) === 0)) {
+      throw new Error(`${what} is writable by others (mode ${mode.toString(8).padStart(4, '0')}): they could unlink or replace sluice's pins; chmod go-w ${p}`);
+    }
+    if (dirname(p) === p) break;
+  }
+}
+
+/** Whether root is an existing directory on bpffs (read-only commands never mount); throws, saying so, when
+ * this user may not look into it (a missing root and a forbidden one must not read alike). */
 export function pinRootExists(root: string): boolean {
-  return existsSync(root) && isBpffs(root);
+  try {
+    accessSync(root, constants.R_OK | constants.X_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    throw new Error(`${root}: ${code === 'EACCES' || code === 'EPERM' ? `permission denied (${code}): sluice's pins belong to root; run as root` : (e as Error).message}`);
+  }
+  return isBpffs(root);
 }
 
 /** Where --replace-maps keeps old pins until the new programs are attached. bpffs refuses names with a dot. */

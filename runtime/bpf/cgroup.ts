@@ -7,16 +7,15 @@
 // a testbed) are left alone: each set acts only on its own node's sockets.
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { cgroup2Mount } from './cgroup2Mount.ts';
 import type { ProgramName } from './loader.ts';
 import { sameProgram } from './sameProgram.ts';
-import { SOCK_HOOKS, type SockHook } from './sockHooks.ts';
+import { isOwnPin } from './ownPins.ts';
+import { linkPin, SOCK_HOOKS, type SockHook } from './sockHooks.ts';
 import * as S from './syscall.ts';
 import type { AttachResult } from './tc.ts';
 
-/** The pin of a program's link: "<pin root>/sl_connect4_link". */
-export const linkPin = (pinRoot: string, program: string) => join(pinRoot, `${program}_link`);
+export { linkPin } from './sockHooks.ts';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
@@ -79,9 +78,10 @@ function attachHook(cgroupFd: number, pinRoot: string, h: SockHook, progFd: numb
   return 'attached';
 }
 
-/** Unpins each link under pinRoot, which detaches its program; returns the programs detached. */
+/** Unpins each link under pinRoot, which detaches its program; returns the programs detached. A pin
+ * under a link's name that is not that hook's link is another's: left. */
 export function detachSockPrograms(pinRoot: string): string[] {
-  return SOCK_HOOKS.filter((h) => existsSync(linkPin(pinRoot, h.program))).map((h) => {
+  return SOCK_HOOKS.filter((h) => isOwnPin(pinRoot, linkPin('', h.program))).map((h) => {
     unlinkSync(linkPin(pinRoot, h.program));
     return h.program;
   });

@@ -6,7 +6,7 @@ export interface DatapathConfig {
   netnsCookie: bigint; // SO_NETNS_COOKIE of the node's namespace: the cgroup programs act on its sockets only; 0n: on none
   nodeIp: Uint8Array; // 4 bytes, network order: SNAT source toward remote backends
   hairpinIp: Uint8Array; // 4 bytes: source of a pod's flows to itself through a service
-  flags: number; // SL_CFG_*: SL_CFG_DSR for --dsr (bpf/lib/dsr.h)
+  flags: number; // SL_CFG_*: SL_CFG_DSR for --dsr (bpf/lib/dsr.h), SL_CFG_NO_FAST_PATH for --no-fast-path (bpf/lib/fwd.h)
   ctSynS: number;
   ctEstS: number;
   ctFinS: number;

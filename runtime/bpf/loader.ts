@@ -3,15 +3,20 @@
 // .rodata, then the verifier. A pin that does not fit this build stops the
 // load with an error naming it and the way out, before libbpf is asked to
 // reuse it; --replace-maps moves such pins aside instead and drops them once
-// the new programs are attached.
+// the new programs are attached. sl_stats, counters only, is replaced so
+// without asking when a build counts more (or fewer) things, and so is
+// sl_sockrev of another layout: a cache the host sockets' next connect or
+// send refills, whose loss only shows a backend as the peer of an older
+// socket meanwhile.
 import { existsSync } from 'node:fs';
-import { CONFIG, MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
+import { CONFIG, MAPS, NODE_MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
 import { encodeConfig, type DatapathConfig } from './config.ts';
 import { BpfObject, LibbpfError, type MapDef } from './libbpf.ts';
 import { STALE_PIN_HINT, typeName } from './maps.ts';
 import { dropAside, ensurePinRoot, movePinAside, movePinBack } from './bpffs.ts';
 import { maxEntriesOf, sizeFlagOf, type Sizes } from './sizes.ts';
 import { SOCK_HOOKS } from './sockHooks.ts';
+import { ITERATORS, kernelDestroysSockets, type IteratorName } from './staleSockets.ts';
 import * as S from './syscall.ts';
 
 export const DEFAULT_OBJECT = new URL('../../build/bpf/sluice.o', import.meta.url).pathname;
@@ -39,6 +44,8 @@ export class LoadError extends Error {
 
 export interface Datapath {
   readonly programs: ReadonlyMap<ProgramName, number>; // program fds, valid until close()
+  /** The stale socket iterators' fds; none when the kernel lacks bpf_sock_destroy (before 6.5). */
+  readonly iterators: ReadonlyMap<IteratorName, number>;
   readonly replaced: readonly string[]; // maps whose old pins were moved aside
   /** Drops the moved-aside pins: the new programs are attached and nothing needs the old maps. */
   commit(): void;
@@ -94,10 +101,12 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       const want = resize ?? (flag && pin ? pin.maxEntries : def.maxEntries);
       if (want !== def.maxEntries) obj.setMaxEntries(def.name, want);
       if (!pin) continue;
-      const diff = mismatches(def, pin);
+      const layout = mismatches(def, pin);
+      const diff = [...layout];
       if (pin.maxEntries !== want) diff.push(`max_entries ${pin.maxEntries}, ${resize !== undefined ? `${flag} asks` : 'this build'} ${want}`);
       if (diff.length === 0) continue;
-      if (!opts.replaceMaps) {
+      const countersOnly = def.name === 'sl_stats' && layout.length === 0; // a build that counts more things: only counts are lost
+      if (!opts.replaceMaps && !countersOnly && def.name !== 'sl_sockrev') {
         const resizeOnly = diff.length === 1 && resize !== undefined && pin.maxEntries !== want;
         throw new LoadError(`map ${def.name} pinned at ${def.pinPath}: ${diff.join('; ')}; ${resizeOnly
           ? `a map cannot be resized in place: apply with --replace-maps (it is rebuilt${def.name === 'sl_ct' ? ', and tracked connections are lost' : ''}) or without ${flag}`
@@ -109,6 +118,8 @@ export function loadDatapath(opts: LoadOptions): Datapath {
     const cfg = encodeConfig(opts.config);
     if (cfg.length !== CONFIG.size) throw new LoadError(`sl_config encodes to ${cfg.length} bytes, not ${CONFIG.size}`);
     obj.setInitialBytes('.rodata', 0, cfg);
+    const destroys = kernelDestroysSockets();
+    if (!destroys) for (const p of ITERATORS) obj.skipProgram(p);
     try {
       obj.load();
     } catch (e) {
@@ -116,9 +127,11 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       throw new LoadError(explainLoadFailure(e, objectPath), e.log);
     }
     const programs = new Map(PROGRAMS.map((p) => [p, obj.programFd(p)] as const));
+    const iterators = new Map(destroys ? ITERATORS.map((p) => [p, obj.programFd(p)] as const) : []);
     const replaced = moved.map((m) => m.path.slice(m.path.lastIndexOf('/') + 1));
     return {
       programs,
+      iterators,
       replaced,
       commit: () => {
         for (const { aside } of moved.splice(0)) dropAside(aside);
@@ -135,7 +148,7 @@ export function loadDatapath(opts: LoadOptions): Datapath {
 
 /** The object's maps must have the layouts this runtime (and the compiler) were generated from. */
 function checkAbi(defs: readonly MapDef[], object: string): void {
-  for (const l of [...MAPS, ...STATE_MAPS]) {
+  for (const l of [...MAPS, ...STATE_MAPS, ...NODE_MAPS]) {
     const def = defs.find((d) => d.name === l.name);
     if (!def) throw new LoadError(`load: ${object} has no map ${l.name}: it is not a sluice datapath of this version; rebuild it (npm run build:bpf)`);
     if (def.keySize !== l.key.size || def.valueSize !== l.value.size) {

@@ -15,9 +15,13 @@ export interface Chosen {
   why: string; // "pod shop/web-1 10.244.1.11", "holds 192.168.50.10", "--pod-ifaces"
 }
 
+/** A local pod whose IP the node routes straight to one of the chosen pod interfaces (sl_podnet's /32 entries). */
+export interface PodAddr { ip: string; ifindex: number }
+
 export interface Choice {
   pod: Chosen[]; // sorted by name
   node: Chosen[];
+  podAddrs: PodAddr[]; // by pod, as wanted
   skipped: string[]; // pods (or the node) left without an interface, and why
 }
 
@@ -36,10 +40,20 @@ function named(links: readonly Link[], names: readonly string[], flag: string): 
 
 const byName = (a: Chosen, b: Chosen) => (a.ifname < b.ifname ? -1 : a.ifname > b.ifname ? 1 : 0);
 
+/** The pods routed straight (no gateway, not local) to one of the pod interfaces. */
+function podAddrsOf(pod: readonly Chosen[], routes: readonly Route[], want: Wanted): PodAddr[] {
+  const byIf = new Map(pod.map((c) => [c.ifname, c.ifindex]));
+  return want.pods.flatMap(({ ip }) => {
+    const r = routes.find((x) => x.dst === ip);
+    return r && !r.type && !r.gateway && byIf.has(r.dev) ? [{ ip, ifindex: byIf.get(r.dev)! }] : [];
+  });
+}
+
 /**
  * Node interfaces hold one of the node's addresses. A pod's interface is the
  * device its IP is routed to directly (no gateway, not local, not a node
- * interface): the host side of its veth on routed CNIs.
+ * interface): the host side of its veth on routed CNIs. Pods routed to one
+ * of the pod interfaces so (whichever way those were chosen) are podAddrs.
  */
 export function pickInterfaces(links: readonly Link[], routes: readonly Route[], want: Wanted, flags: IfaceFlags = {}): Choice {
   const skipped: string[] = [];
@@ -53,11 +67,11 @@ export function pickInterfaces(links: readonly Link[], routes: readonly Route[],
     skipped.push(`node: no interface holds ${want.nodeAddresses.join(', ') || 'a node address'}; NodePorts and external clients are not served (pass --node-ifaces)`);
   }
   const nodeNames = new Set(node.map((n) => n.ifname));
-  if (flags.podIfaces?.length) return { pod: named(links, flags.podIfaces, '--pod-ifaces').sort(byName), node: node.sort(byName), skipped };
+  const choice = (pod: Chosen[]): Choice => ({ pod: pod.sort(byName), node: node.sort(byName), podAddrs: podAddrsOf(pod, routes, want), skipped });
+  if (flags.podIfaces?.length) return choice(named(links, flags.podIfaces, '--pod-ifaces'));
   if (flags.podIfacePrefix) {
-    const pod = links.filter((l) => l.ifname.startsWith(flags.podIfacePrefix!) && !nodeNames.has(l.ifname))
-      .map((l) => ({ ifname: l.ifname, ifindex: l.ifindex, why: `--pod-iface-prefix ${flags.podIfacePrefix}` }));
-    return { pod: pod.sort(byName), node: node.sort(byName), skipped };
+    return choice(links.filter((l) => l.ifname.startsWith(flags.podIfacePrefix!) && !nodeNames.has(l.ifname))
+      .map((l) => ({ ifname: l.ifname, ifindex: l.ifindex, why: `--pod-iface-prefix ${flags.podIfacePrefix}` })));
   }
   const pods = new Map<string, Chosen>();
   for (const { pod, ip } of want.pods) {
@@ -73,5 +87,5 @@ export function pickInterfaces(links: readonly Link[], routes: readonly Route[],
     if (seen) seen.why += `, ${pod} ${ip}`;
     else pods.set(l!.ifname, { ifname: l!.ifname, ifindex: l!.ifindex, why: `pod ${pod} ${ip}` });
   }
-  return { pod: [...pods.values()].sort(byName), node: node.sort(byName), skipped };
+  return choice([...pods.values()]);
 }

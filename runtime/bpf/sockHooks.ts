@@ -9,3 +9,6 @@ export const SOCK_HOOKS = [
 ] as const;
 
 export type SockHook = (typeof SOCK_HOOKS)[number];
+
+/** The pin of a program's link: "<pin root>/sl_connect4_link". */
+export const linkPin = (pinRoot: string, program: string) => (pinRoot === '' ? `${program}_link` : `${pinRoot}/${program}_link`);

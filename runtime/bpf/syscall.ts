@@ -10,7 +10,7 @@ const ATTR_SIZE = 144;
 const CMD = {
   MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4,
   OBJ_PIN: 6, OBJ_GET: 7, PROG_TEST_RUN: 10, PROG_GET_FD_BY_ID: 13, MAP_GET_FD_BY_ID: 14, OBJ_GET_INFO_BY_FD: 15,
-  MAP_LOOKUP_BATCH: 24, MAP_UPDATE_BATCH: 26, MAP_DELETE_BATCH: 27, LINK_CREATE: 28, LINK_UPDATE: 29,
+  MAP_LOOKUP_BATCH: 24, MAP_UPDATE_BATCH: 26, MAP_DELETE_BATCH: 27, LINK_CREATE: 28, LINK_UPDATE: 29, ITER_CREATE: 33,
 } as const;
 type Command = keyof typeof CMD;
 
@@ -228,7 +228,7 @@ export const progFdById = (id: number) => fdById('PROG_GET_FD_BY_ID', id);
 /** An fd of the map with this id, or null when it is gone. */
 export const mapFdById = (id: number) => fdById('MAP_GET_FD_BY_ID', id);
 
-/** BPF_LINK_CREATE: attaches a program to target (a cgroup's fd) at attachType; returns the link's fd. */
+/** BPF_LINK_CREATE: attaches a program to target (a cgroup's fd; 0 for an iterator) at attachType; returns the link's fd. */
 export function linkCreate(progFd: number, targetFd: number, attachType: number): number {
   const a = Buffer.alloc(ATTR_SIZE);
   a.writeUInt32LE(progFd, 0);
@@ -245,6 +245,13 @@ export function linkUpdate(linkFd: number, progFd: number): void {
   must('LINK_UPDATE', a);
 }
 
+/** BPF_ITER_CREATE: an iterator of an iterator program's link, in the calling thread's network namespace; read it to run it. */
+export function iterCreate(linkFd: number): number {
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(linkFd, 0);
+  return must('ITER_CREATE', a);
+}
+
 export const BPF_LINK_TYPE_CGROUP = 3;
 
 export interface LinkInfo { type: number; id: number; progId: number; attachType: number }
@@ -258,16 +265,28 @@ export function linkInfo(fd: number): LinkInfo {
 
 export interface TestRun { retval: number; data: Uint8Array; durationNs: number }
 
-/** BPF_PROG_TEST_RUN: runs a program on a packet, returns its verdict and the packet it left. */
-export function progTestRun(progFd: number, packet: Uint8Array, repeat = 1, outSize = packet.length + 256): TestRun {
-  const out = new Uint8Array(outSize);
+const SK_BUFF_SIZE = 192, SK_BUFF_IFINDEX = 40; // struct __sk_buff, the context of a tc program
+
+/**
+ * BPF_PROG_TEST_RUN: runs a program on a packet, returns its verdict and the
+ * packet it left. ifindex: the device the packet comes in by (a tc program's
+ * context); without it, the loopback of the calling thread's namespace.
+ */
+export function progTestRun(progFd: number, packet: Uint8Array, o: { repeat?: number; ifindex?: number } = {}): TestRun {
+  const out = new Uint8Array(packet.length + 256);
+  const ctx = new Uint8Array(SK_BUFF_SIZE);
+  new DataView(ctx.buffer).setUint32(SK_BUFF_IFINDEX, o.ifindex ?? 0, true);
   const a = Buffer.alloc(ATTR_SIZE);
   a.writeUInt32LE(progFd, 0);
   a.writeUInt32LE(packet.length, 8);
   a.writeUInt32LE(out.length, 12);
   a.writeBigUInt64LE(koffi.address(packet), 16);
   a.writeBigUInt64LE(koffi.address(out), 24);
-  a.writeUInt32LE(repeat, 32);
+  a.writeUInt32LE(o.repeat ?? 1, 32);
+  if (o.ifindex) {
+    a.writeUInt32LE(ctx.length, 40);
+    a.writeBigUInt64LE(koffi.address(ctx), 48);
+  }
   must('PROG_TEST_RUN', a);
   return { retval: a.readUInt32LE(4), data: out.slice(0, a.readUInt32LE(12)), durationNs: a.readUInt32LE(36) };
 }

@@ -5,26 +5,30 @@
 // interfaces, cgroup programs (host services) to the root cgroup. Maps are
 // filled before any program is attached, so a program never sees half of
 // them; sl_ct is never written, so tracked connections survive a re-apply or
-// an upgrade.
+// an upgrade. When the maps lose backends, the node's own sockets stuck on
+// them are destroyed next (bpf/lib/stale.h).
 import { DEFAULT_PIN_ROOT } from '../bpf/bpffs.ts';
 import { DEFAULT_TIMEOUTS, type DatapathConfig } from '../bpf/config.ts';
 import { readLinks, routesTo } from '../bpf/ifaces.ts';
 import { attachSockPrograms, detachSockPrograms } from '../bpf/cgroup.ts';
 import { DEFAULT_OBJECT, loadDatapath, type Datapath, type ProgramName } from '../bpf/loader.ts';
 import { PinnedStore } from '../bpf/maps.ts';
+import { podnetImage, podnetLine, syncPodnet } from '../bpf/podnet.ts';
 import { inNetns, netnsCookie } from '../bpf/netns.ts';
 import { pickInterfaces, type Choice, type Chosen } from '../bpf/pickInterfaces.ts';
+import { describeStaleSocks, type StaleSock } from '../bpf/staleRecords.ts';
+import { sweepStaleSockets } from '../bpf/staleSockets.ts';
 import { attachProgram, type AttachResult, type Hook } from '../bpf/tc.ts';
-import { SL_CFG_DSR } from '../abi/layouts.generated.ts';
+import { SL_CFG_DSR, SL_CFG_NO_FAST_PATH } from '../abi/layouts.generated.ts';
 import { parseIp } from '../encode/ip.ts';
 import { nodeFacts, type NodeFacts } from '../encode/nodeFacts.ts';
 import { normalizeAll } from '../encode/normalizeAll.ts';
-import { deleteCount, opCount, upsertCount } from '../maps/mapDiff.ts';
+import { backendsRemoved, deleteCount, opCount, upsertCount } from '../maps/mapDiff.ts';
 import { reconcile } from '../maps/reconcile.ts';
 import { loadSnapshot } from '../sources/snapshot.ts';
 import { failed, listOf, NETNS_USAGE, parse, PIN_ROOT_USAGE, SIZE_OPTIONS, sizesOf } from './bpfArgs.ts';
 import { compileObjects } from './compile.ts';
-import { UsageError, type Io } from './io.ts';
+import { checkInputFiles, UsageError, type Io } from './io.ts';
 
 export const DEFAULT_HAIRPIN_IP = '169.254.42.1';
 
@@ -39,6 +43,9 @@ ${NETNS_USAGE}
   --node-ip IP           SNAT source toward other nodes (default: the Node's InternalIP)
   --hairpin-ip IP        source of a pod's flow back to itself (default ${DEFAULT_HAIRPIN_IP})
   --dsr                  backends on other nodes answer external clients directly
+  --no-fast-path         hand translated requests and pod-to-pod traffic to the
+                         kernel's stack instead of forwarding them past it (for
+                         comparison); answers still go past it (default: past it)
   --no-host-services     leave the node's own processes (host network) untranslated:
                          no cgroup programs (default: translated at connect time)
   --cgroup-root DIR      the root of the cgroup v2 hierarchy to attach them to
@@ -61,7 +68,9 @@ maps to the compiled state (only the entries that differ), and attaches
 sl_from_pod/sl_to_pod to the host side of each local pod's interface and
 sl_from_netdev to each interface holding one of the node's addresses, and
 the host services programs to the root cgroup (for sockets of the node's
-network namespace only). Run as root. Applying the same snapshot again changes nothing.
+network namespace only). When backends go, the node's sockets still connected
+or connecting to them are destroyed, so their applications move on. Run as
+root. Applying the same snapshot again changes nothing.
 
   --node NAME            the node to program (required)
 ${DATAPATH_USAGE}  -h, --help             print this text
@@ -78,6 +87,7 @@ export interface DatapathArgs {
   nodeIp?: string;
   hairpinIp: string;
   dsr: boolean;
+  fastPath: boolean;
   hostServices: boolean;
   cgroupRoot?: string;
   replaceMaps: boolean;
@@ -94,7 +104,8 @@ interface ApplyArgs extends DatapathArgs {
 export const DATAPATH_OPTIONS = {
   'pin-root': { type: 'string' }, netns: { type: 'string' }, object: { type: 'string' },
   'pod-ifaces': { type: 'string' }, 'pod-iface-prefix': { type: 'string' }, 'node-ifaces': { type: 'string' },
-  'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' }, 'no-host-services': { type: 'boolean' },
+  'node-ip': { type: 'string' }, 'hairpin-ip': { type: 'string' }, dsr: { type: 'boolean' }, 'no-fast-path': { type: 'boolean' },
+  'no-host-services': { type: 'boolean' },
   'cgroup-root': { type: 'string' },
   'replace-maps': { type: 'boolean' }, verbose: { type: 'boolean' }, ...SIZE_OPTIONS,
 } as const;
@@ -108,7 +119,8 @@ export function datapathArgsOf(v: { [k: string]: string | boolean | undefined })
   return {
     pinRoot: (v['pin-root'] as string) ?? DEFAULT_PIN_ROOT,
     netns: v.netns as string | undefined, object: v.object as string | undefined, nodeIp: v['node-ip'] as string | undefined,
-    hairpinIp: (v['hairpin-ip'] as string) ?? DEFAULT_HAIRPIN_IP, dsr: v.dsr === true, hostServices: v['no-host-services'] !== true,
+    hairpinIp: (v['hairpin-ip'] as string) ?? DEFAULT_HAIRPIN_IP, dsr: v.dsr === true, fastPath: v['no-fast-path'] !== true,
+    hostServices: v['no-host-services'] !== true,
     cgroupRoot: v['cgroup-root'] as string | undefined,
     replaceMaps: v['replace-maps'] === true,
     verbose: v.verbose === true, sizes: sizesOf(v),
@@ -122,6 +134,7 @@ export function parseApplyArgs(args: readonly string[]): ApplyArgs | undefined {
   if (!p) return undefined;
   if (p.positionals.length === 0) throw new UsageError('no input files');
   if (p.values.node === undefined) throw new UsageError('--node is required: the node whose datapath this is');
+  checkInputFiles(p.positionals);
   return { files: p.positionals, node: p.values.node as string, ...datapathArgsOf(p.values) };
 }
 
@@ -165,9 +178,12 @@ function apply(a: ApplyArgs, io: Io): number {
       const changed = diff.sections.map((s) => `${s.map.name} +${upsertCount(s)} -${deleteCount(s)}`);
       lines.push(changed.length === 0 ? 'maps: no change' : `maps: ${changed.join(', ')} (${opCount(diff)} ops, ${syscalls} syscalls)`);
       if (dp.replaced.length > 0) lines.push(`maps replaced (old pins dropped): ${dp.replaced.join(', ')}`);
+      const swept = backendsRemoved(diff) > 0 ? sweepStale(dp, a) : undefined;
+      if (swept) lines.push(sweepLine(swept));
     } finally {
       store.close();
     }
+    lines.push(podnetLine(syncPodnet(a.pinRoot, podnetImage(choice.podAddrs, facts?.peerPodCidrs ?? []))));
     lines.push(...inNetns(a.netns, () => [
       ...choice.node.map((i) => attachLine(dp, i, PROGRAMS_OF.node)),
       ...choice.pod.map((i) => attachLine(dp, i, PROGRAMS_OF.pod)),
@@ -186,11 +202,12 @@ function apply(a: ApplyArgs, io: Io): number {
   return 0;
 }
 
-/** sl_config for a node: its IP, the hairpin source, DSR or not, and with host services its namespace's cookie. */
-export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp' | 'dsr' | 'hostServices' | 'netns'>): DatapathConfig {
+/** sl_config for a node: its IP, the hairpin source, DSR or not, the fast path or not, and with host services its namespace's cookie. */
+export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp' | 'dsr' | 'fastPath' | 'hostServices' | 'netns'>): DatapathConfig {
   return {
     netnsCookie: a.hostServices ? inNetns(a.netns, netnsCookie) : 0n,
-    nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes, flags: a.dsr ? SL_CFG_DSR : 0, ...DEFAULT_TIMEOUTS,
+    nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes,
+    flags: (a.dsr ? SL_CFG_DSR : 0) | (a.fastPath ? 0 : SL_CFG_NO_FAST_PATH), ...DEFAULT_TIMEOUTS,
   };
 }
 
@@ -208,12 +225,32 @@ export function hostServicesLine(dp: Datapath, a: Pick<DatapathArgs, 'pinRoot' |
   return `host services (root cgroup ${cgroup}): ${done.join(', ')}`;
 }
 
+/** What a stale socket sweep did: the sockets it destroyed, or why it could not run. */
+export type Sweep = { destroyed: StaleSock[] } | { error: string };
+
+/**
+ * After an update that removed backends (maps written): destroys the node's
+ * host sockets still connected, or connecting, to one (bpf/lib/stale.h), so
+ * their applications open new ones. Nothing to do (undefined) without host
+ * services. A failure is returned, not thrown: the maps are written.
+ */
+export function sweepStale(dp: Datapath, a: Pick<DatapathArgs, 'hostServices' | 'netns'>): Sweep | undefined {
+  if (!a.hostServices) return undefined;
+  if (dp.iterators.size === 0) return { error: 'this kernel has no bpf_sock_destroy (Linux 6.5)' };
+  try {
+    return { destroyed: sweepStaleSockets(dp.iterators, a.netns) };
+  } catch (e) {
+    return { error: (e as Error).message.split('\n')[0] };
+  }
+}
+
+export const sweepLine = (s: Sweep) => `stale sockets: ${'error' in s ? `not swept: ${s.error}` : describeStaleSocks(s.destroyed)}`;
+
 /** The interfaces to attach to, as the kernel (inside --netns) and the node's records say; runs `ip`. */
 export function chooseInterfaces(facts: NodeFacts | undefined, nodeIp: string, a: Pick<DatapathArgs, 'netns' | 'ifaces'>): Choice {
   return inNetns(a.netns, () => {
     const want = { nodeAddresses: facts?.addresses ?? [nodeIp], pods: facts?.pods ?? [] };
-    const routes = a.ifaces.podIfaces || a.ifaces.podIfacePrefix ? [] : routesTo(want.pods.map((p) => p.ip));
-    return pickInterfaces(readLinks(), routes, want, a.ifaces);
+    return pickInterfaces(readLinks(), routesTo(want.pods.map((p) => p.ip)), want, a.ifaces);
   });
 }
 

@@ -12,7 +12,7 @@ import { loadSnapshot } from '../sources/snapshot.ts';
 import { Compiler } from '../wasm/host.ts';
 import { viewOf } from '../view/frontends.ts';
 import { FORMATS, render, type Format, type NodeResult } from '../view/render.ts';
-import { UsageError, type Io } from './io.ts';
+import { checkInputFiles, UsageError, type Io } from './io.ts';
 
 export const COMPILE_USAGE = `usage: sluice compile <file>... [--node NAME] [--format table|json|maps]
 
@@ -50,6 +50,7 @@ export function parseCompileArgs(args: readonly string[]): CompileArgs | undefin
   }
   if (positionals.length === 0) throw new UsageError('no input files');
   if (values.node === '') throw new UsageError('--node needs a node name');
+  checkInputFiles(positionals);
   return { files: positionals, node: values.node, format: values.format as Format };
 }
 
@@ -59,19 +60,22 @@ export function compileCommand(args: readonly string[], io: Io): number {
     io.out(COMPILE_USAGE);
     return 0;
   }
-  const results = compileSnapshot(parsed.files, parsed.node);
+  const snapshot = loadSnapshot(parsed.files);
+  if (parsed.node !== undefined) checkNode(snapshot.objects, parsed.node);
+  const results = compileObjects(snapshot.objects, parsed.node, snapshot.rejected, snapshot.ignored);
   // json: one document per line; table and maps: sections a blank line apart.
   io.out(results.map((r) => render(parsed.format, r)).join(parsed.format === 'json' ? '' : '\n'));
   return results.some((r) => r.view.rejected.length > 0) ? 1 : 0;
 }
 
-/** One result per node: the given one, else every Node in the input, else none. */
-export function compileSnapshot(files: readonly string[], node: string | undefined): NodeResult[] {
-  const snapshot = loadSnapshot(files);
-  return compileObjects(snapshot.objects, node, snapshot.rejected, snapshot.ignored);
+/** A --node the input has no Node of would compile for a node that does not exist: a usage error. */
+function checkNode(objects: unknown[], node: string): void {
+  const nodes = normalizeAll(objects).records.filter((r) => r.kind === R.KIND_NODE).map((r) => r.name);
+  if (nodes.includes(node)) return;
+  throw new UsageError(`--node ${node}: the input has no Node of that name (${nodes.length ? `its Nodes: ${nodes.join(', ')}` : 'it has no Node'})`);
 }
 
-/** compileSnapshot for objects already parsed; rejected carries the loader's findings. */
+/** One result per node: the given one, else every Node in the input, else none; rejected carries the loader's findings. */
 export function compileObjects(objects: unknown[], node: string | undefined, rejected: Rejection[] = [], ignored = 0): NodeResult[] {
   const set = normalizeAll(objects);
   const { bytes: batch, refused } = encodeBatch(set.records);

@@ -3,6 +3,7 @@
 import { APPLY_USAGE, applyCommand } from './apply.ts';
 import { COMPILE_USAGE, compileCommand } from './compile.ts';
 import { DETACH_USAGE, detachCommand } from './detach.ts';
+import { EXPLAIN_USAGE, explainCommand } from './explain.ts';
 import { UsageError, type Io } from './io.ts';
 import { MAPS_USAGE, mapsCommand } from './maps.ts';
 import { TESTBED_USAGE, testbedCommand } from './testbed.ts';
@@ -13,6 +14,7 @@ interface Command { run(args: readonly string[], io: Io): number; usage: string;
 
 const COMMANDS: { readonly [name: string]: Command } = {
   compile: { run: compileCommand, usage: COMPILE_USAGE, summary: 'compile a cluster snapshot into the maps each node would get' },
+  explain: { run: explainCommand, usage: EXPLAIN_USAGE, summary: 'whether NetworkPolicy allows a flow in a snapshot, and by which rule' },
   replay: { run: replayCommand, usage: REPLAY_USAGE, summary: 'replay a recorded event log: the same diffs, batch by batch' },
   run: { run: runCommand, usage: RUN_USAGE, summary: 'the node agent: watch the cluster, keep this node\'s maps up to date (root)' },
   apply: { run: applyCommand, usage: APPLY_USAGE, summary: 'program this node\'s datapath from a cluster snapshot (root)' },

@@ -12,8 +12,9 @@ import type { MapChange } from '../log/replayState.ts';
 import { FORMATS, render, type Format } from '../view/render.ts';
 import { failed, parse } from './bpfArgs.ts';
 import { UsageError, type Io } from './io.ts';
+import { readKey } from './keyFile.ts';
 
-export const REPLAY_USAGE = `usage: sluice replay <log>... [--node NAME] [--verify] [--until BATCH]
+export const REPLAY_USAGE = `usage: sluice replay <log>... [--node NAME] [--verify [--key FILE]] [--until BATCH]
                      [--apply --pin-root DIR] [--format table|json|maps]
 
 Replays a recorded event log (files, or a directory of events-N.log files,
@@ -23,8 +24,15 @@ Prints each batch's events and what its diff did to each map (+added
 state reached.
 
   --node NAME      compile for this node (default: the one the log was recorded for)
-  --verify         check each diff against the hash recorded live; at the
-                   first that differs, say which batch and which object, and stop
+  --verify         check that the log is whole and unchanged (every record
+                   read, its digest chain intact, no file missing, renumbered
+                   or out of order) and that each diff equals the hash
+                   recorded live; stop at the first failure, naming it (for
+                   a diff, the batch and the object). A log without its
+                   clean-shutdown marker is incomplete
+  --key FILE       with --verify: every boundary must carry this key's mac
+                   (the run's --record-key), so the log is also authentic;
+                   without it only integrity is checked
   --until BATCH    stop after batch BATCH
   --apply          bring the maps pinned under --pin-root to the final state
                    (only the entries that differ; the maps must be pinned
@@ -35,15 +43,18 @@ state reached.
                    then every map entry in hex and a sha256 of them all
   -h, --help       print this text
 
-Damaged records (a torn last line after a crash) are skipped with a warning.
-Exit status: 0 done, 1 a diff differs from the recorded one (--verify) or
---apply failed, 2 usage error (or a file that is not a sluice event log).
+Without --verify, damaged records (a torn last line after a crash) are
+skipped with a warning. Exit status: 0 done (with --verify: verified and
+complete), 1 --verify failed or found the log incomplete, or --apply failed,
+2 usage error (or a file that is not a sluice event log).
 `;
 
 interface ReplayArgs {
   logs: string[];
   node: string | undefined;
   verify: boolean;
+  key: Uint8Array | undefined;
+  keyFile: string | undefined;
   until: number | undefined;
   pinRoot: string | undefined;
   format: Format;
@@ -52,7 +63,7 @@ interface ReplayArgs {
 /** Returns undefined for --help. */
 export function parseReplayArgs(args: readonly string[]): ReplayArgs | undefined {
   const p = parse(args, {
-    node: { type: 'string' }, verify: { type: 'boolean' }, until: { type: 'string' }, apply: { type: 'boolean' },
+    node: { type: 'string' }, verify: { type: 'boolean' }, key: { type: 'string' }, until: { type: 'string' }, apply: { type: 'boolean' },
     'pin-root': { type: 'string' }, format: { type: 'string', default: 'table' },
   });
   if (!p) return undefined;
@@ -62,8 +73,11 @@ export function parseReplayArgs(args: readonly string[]): ReplayArgs | undefined
   if (v.until !== undefined && !/^\d+$/.test(v.until as string)) throw new UsageError(`--until must be a batch number, not "${v.until}"`);
   if (v.apply === true && v['pin-root'] === undefined) throw new UsageError('--apply needs --pin-root: say which maps to overwrite');
   if (v.apply !== true && v['pin-root'] !== undefined) throw new UsageError('--pin-root is for --apply');
+  if (v.key !== undefined && v.verify !== true) throw new UsageError('--key is for --verify');
+  const keyFile = v.key as string | undefined;
   return {
     logs: p.positionals, node: v.node as string | undefined, verify: v.verify === true,
+    key: keyFile === undefined ? undefined : readKey(keyFile, '--key'), keyFile,
     until: v.until === undefined ? undefined : Number(v.until), pinRoot: v['pin-root'] as string | undefined, format: v.format as Format,
   };
 }
@@ -74,9 +88,10 @@ export function replayCommand(args: readonly string[], io: Io): number {
     io.out(REPLAY_USAGE);
     return 0;
   }
-  const replay = new Replay({ node: a.node, verify: a.verify, until: a.until });
+  const replay = new Replay({ node: a.node, verify: a.verify, until: a.until, key: a.key });
   const print = (steps: ReplayStep[]) => steps.forEach((s) => show(s, a.format, io));
-  let batches = 0, snapshots = 0, diverged: BatchStep | undefined;
+  let batches = 0, snapshots = 0, diverged: BatchStep | undefined, broken: Extract<ReplayStep, { type: 'failed' }> | undefined;
+  let incomplete: string | undefined; // why the log ends short, with --verify
   try {
     for (const item of readLog(logFiles(a.logs))) {
       const steps = replay.push(item);
@@ -85,6 +100,7 @@ export function replayCommand(args: readonly string[], io: Io): number {
       }
       print(steps);
       for (const s of steps) {
+        if (s.type === 'failed') broken ??= s;
         if (s.type !== 'batch') continue;
         if (s.boundary.type === 'batch') batches++;
         else snapshots++;
@@ -96,8 +112,15 @@ export function replayCommand(args: readonly string[], io: Io): number {
     if (e instanceof LogError) throw new UsageError(e.message);
     throw e;
   }
-  print(replay.end());
+  const end = replay.end();
+  print(end);
+  // Only the end decides: a run that crashed mid-log, followed by a new agent's files, is a note.
+  for (const s of end) if (s.type === 'warning' && s.incomplete) incomplete = s.message;
   if (!replay.state) throw new UsageError('the log holds no header');
+  if (broken) {
+    io.err(`sluice replay: not verified: ${broken.where}: ${broken.message}\n`);
+    return 1;
+  }
   if (diverged) {
     const d = diverged.divergence!;
     const who = d.exact || d.objects.length === 1 ? `: ${d.objects[0]}` : d.objects.length ? `: one of ${d.objects.join(', ')}` : '';
@@ -107,7 +130,16 @@ export function replayCommand(args: readonly string[], io: Io): number {
   if (batches + snapshots === 0) io.err(`sluice replay: warning: no batch replayed${a.until !== undefined ? ` up to batch ${a.until}` : ''}\n`);
   const result = replay.state.result();
   io.out((a.format === 'json' ? '' : '\n') + render(a.format, result));
-  if (a.verify) io.err(`sluice replay: verified ${plural(batches, 'batch', 'es')}${snapshots ? ` and ${plural(snapshots, 'snapshot')}` : ''}\n`);
+  if (a.verify) {
+    const what = `${plural(batches, 'batch', 'es')}${snapshots ? ` and ${plural(snapshots, 'snapshot')}` : ''}`;
+    const how = a.key ? `authentic: every boundary signed with the key in ${a.keyFile}`
+      : `integrity only: CRCs and the digest chain${replay.signed ? '; the log is signed, pass --key to check it' : ''}; without a key, a log edited and sealed again would pass too`;
+    if (incomplete) {
+      io.err(`sluice replay: verified ${what} (${how}), but the log is incomplete: ${incomplete}\n`);
+      return 1;
+    }
+    io.err(`sluice replay: verified ${what} (${how})\n`);
+  }
   return a.pinRoot === undefined ? 0 : applyTo(a.pinRoot, result.store, io);
 }
 
@@ -130,7 +162,8 @@ function applyTo(pinRoot: string, desired: MapStore, io: Io): number {
 }
 
 function show(s: ReplayStep, format: Format, io: Io): void {
-  if (s.type === 'warning') return io.err(`sluice replay: warning: ${s.where}: ${s.message}\n`);
+  if (s.type === 'warning') return io.err(`sluice replay: ${s.incomplete ? 'incomplete' : 'warning'}: ${s.where}: ${s.message}\n`);
+  if (s.type === 'failed') return; // said once, at the end
   if (s.type === 'restart') return io.out(format === 'json' ? `${JSON.stringify({ restart: s.where })}\n` : `${s.where}: the agent restarted; replay starts again from empty maps\n`);
   io.out(format === 'json' ? `${JSON.stringify(batchJson(s))}\n` : batchText(s));
 }

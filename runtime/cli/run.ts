@@ -3,6 +3,7 @@
 // SIGINT into a clean stop: exit 0 with the maps pinned and the programs
 // attached, so the node forwards while the agent is away.
 import { setFlagsFromString } from 'node:v8';
+import { readKey } from './keyFile.ts';
 import { parseDuration } from '../agent/duration.ts';
 import { jsonLogger } from '../agent/logger.ts';
 import { parseListen, type ListenAddress } from '../agent/statusServer.ts';
@@ -10,7 +11,9 @@ import { DATAPATH_OPTIONS, DATAPATH_USAGE, datapathArgsOf, type DatapathArgs } f
 import { parse } from './bpfArgs.ts';
 import { UsageError, type Io } from './io.ts';
 
-export const DEFAULT_LISTEN = '0.0.0.0:10256';
+/** kube-proxy's: load balancers and the kubelet probe health from outside the node; metrics stay on it. */
+export const DEFAULT_HEALTHZ = '0.0.0.0:10256';
+export const DEFAULT_METRICS = '127.0.0.1:10249';
 /** After SIGTERM, the longest the agent takes to stop before it exits anyway (the DaemonSet grants 30 s). */
 const STOP_DEADLINE_MS = 10_000;
 
@@ -28,10 +31,17 @@ the programs attached. Run as root (without --dry-run).
   --kubeconfig FILE      the API server (default: the in-cluster config)
   --min-sync DURATION    at most one batch per DURATION (default 1s; as
                          kube-proxy's --min-sync-period: 200ms, 1s, 1m30s)
-  --listen HOST:PORT     /healthz, /readyz and /metrics (default ${DEFAULT_LISTEN});
+  --healthz-bind-address HOST:PORT
+                         /livez, /healthz and /readyz (default ${DEFAULT_HEALTHZ});
                          the healthCheckNodePorts listen on HOST too
-  --record DIR           record every event and batch into DIR, for
-                         \`sluice replay\`
+  --metrics-bind-address HOST:PORT
+                         /metrics (default ${DEFAULT_METRICS})
+  --listen HOST:PORT     the older form: health and /metrics both on HOST:PORT
+  --record DIR           record every event and batch into DIR (0700, files
+                         0600; only the fields sluice reads), for \`sluice replay\`
+  --record-key FILE      sign the recording with the key in FILE (at least 16
+                         bytes), so \`sluice replay --verify --key FILE\` can tell
+                         it is authentic
   --dry-run              keep the maps in memory: nothing is loaded, attached
                          or written in the kernel; compiles and records as usual
 ${DATAPATH_USAGE}  -h, --help             print this text
@@ -45,7 +55,10 @@ export interface RunArgs {
   kubeconfig: string | undefined;
   minSyncMs: number;
   listen: ListenAddress;
+  /** undefined: /metrics on listen (--listen). */
+  metricsListen: ListenAddress | undefined;
   record: string | undefined;
+  recordKey: Uint8Array | undefined;
   dryRun: boolean;
   datapath: DatapathArgs;
 }
@@ -54,7 +67,8 @@ export interface RunArgs {
 export function parseRunArgs(args: readonly string[]): RunArgs | undefined {
   const p = parse(args, {
     node: { type: 'string' }, kubeconfig: { type: 'string' }, 'min-sync': { type: 'string' }, listen: { type: 'string' },
-    record: { type: 'string' }, 'dry-run': { type: 'boolean' }, ...DATAPATH_OPTIONS,
+    'healthz-bind-address': { type: 'string' }, 'metrics-bind-address': { type: 'string' },
+    record: { type: 'string' }, 'record-key': { type: 'string' }, 'dry-run': { type: 'boolean' }, ...DATAPATH_OPTIONS,
   });
   if (!p) return undefined;
   const v = p.values;
@@ -68,10 +82,18 @@ export function parseRunArgs(args: readonly string[]): RunArgs | undefined {
     }
   };
   const minSyncMs = usage(() => parseDuration((v['min-sync'] as string | undefined) ?? '1s'));
+  const address = (flag: string, dflt: string) => usage(() => parseListen((v[flag] as string | undefined) ?? dflt, `--${flag}`));
+  if (v.listen !== undefined && (v['healthz-bind-address'] !== undefined || v['metrics-bind-address'] !== undefined)) {
+    throw new UsageError('--listen serves health and metrics on one address: give it, or --healthz-bind-address and --metrics-bind-address, not both');
+  }
+  if (v['record-key'] !== undefined && v.record === undefined) throw new UsageError('--record-key signs a recording: it needs --record');
+  const old = v.listen !== undefined;
   return {
     node: v.node as string, kubeconfig: v.kubeconfig as string | undefined, minSyncMs,
-    listen: usage(() => parseListen((v.listen as string | undefined) ?? DEFAULT_LISTEN)),
-    record: v.record as string | undefined, dryRun: v['dry-run'] === true, datapath: datapathArgsOf(v),
+    listen: old ? address('listen', '') : address('healthz-bind-address', DEFAULT_HEALTHZ),
+    metricsListen: old ? undefined : address('metrics-bind-address', DEFAULT_METRICS),
+    record: v.record as string | undefined, recordKey: v['record-key'] === undefined ? undefined : readKey(v['record-key'] as string, '--record-key'),
+    dryRun: v['dry-run'] === true, datapath: datapathArgsOf(v),
   };
 }
 

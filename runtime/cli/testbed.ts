@@ -5,7 +5,7 @@ import { isIPv4 } from 'node:net';
 import { down } from '../testbed/down.ts';
 import { execIn, TARGET_FORMS } from '../testbed/exec.ts';
 import { DEFAULT_PREFIX, prefixProblem } from '../testbed/names.ts';
-import { readState } from '../testbed/state.ts';
+import { readState, type RpFilter, type Wiring } from '../testbed/state.ts';
 import { summary } from '../testbed/summary.ts';
 import { up, update } from '../testbed/testbed.ts';
 import { UsageError, type Io } from './io.ts';
@@ -14,7 +14,7 @@ const DEFAULT_TTL = 6 * 3600;
 
 export const TESTBED_USAGE = `usage: sluice testbed <command> [args] (as root)
 
-  up <file>... [--no-sluice] [--ttl SECONDS] [--client-ip IP,...]
+  up <file>... [--no-sluice] [--ttl SECONDS] [--client-ip IP,...] [--rp-filter 0|2] [--routed]
           make a cluster of network namespaces from a snapshot: one per Node
           (on an underlay bridge), one per Pod with podIP (a veth to its node,
           an echo server on each containerPort, TCP and UDP), an external
@@ -34,6 +34,11 @@ export const TESTBED_USAGE = `usage: sluice testbed <command> [args] (as root)
   --ttl SECONDS     echo servers exit by themselves after this (default ${DEFAULT_TTL})
   --client-ip IPS   extra addresses for the external client (on its lo), to
                     source traffic from (e.g. inside loadBalancerSourceRanges)
+  --rp-filter N     the nodes' rp_filter: 2, systemd's default (default), or 0,
+                    the kernel's; every other sysctl of a node is the kernel's
+                    default, but for ip_forward=1
+  --routed          join nodes and the external client through a router
+                    namespace, a link each, instead of one bridge
   -h, --help        print this text
 
 Echo servers answer "<namespace>/<pod> <client ip>:<client port>"; try
@@ -53,6 +58,8 @@ export interface TestbedArgs {
   sluice: boolean;
   ttl: number;
   clientIps: string[];
+  rpFilter: RpFilter;
+  wiring: Wiring;
   target?: string;
   command: string[];
 }
@@ -72,7 +79,7 @@ export function parseTestbedArgs(args: readonly string[]): TestbedArgs | undefin
       args: rest, allowPositionals: true,
       options: {
         prefix: { type: 'string', default: DEFAULT_PREFIX }, 'no-sluice': { type: 'boolean' }, ttl: { type: 'string' },
-        'client-ip': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'client-ip': { type: 'string' }, 'rp-filter': { type: 'string' }, routed: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -89,17 +96,24 @@ export function parseTestbedArgs(args: readonly string[]): TestbedArgs | undefin
   only('no-sluice', ['up', 'apply']);
   only('ttl', ['up']);
   only('client-ip', ['up']);
+  only('rp-filter', ['up']);
+  only('routed', ['up']);
   if ((s === 'up' || s === 'apply') && p.positionals.length === 0) throw new UsageError('no input files');
   if ((s === 'status' || s === 'down') && p.positionals.length > 0) throw new UsageError(`${s} takes no files`);
   if (s !== 'exec' && dash >= 0) throw new UsageError(`"--" is for exec only`);
   if (s === 'exec' && (p.positionals.length !== 1 || command.length === 0)) throw new UsageError('exec needs one TARGET, then -- and a command');
   const ttl = v.ttl === undefined ? DEFAULT_TTL : Number(v.ttl);
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > 7 * 86400) throw new UsageError(`--ttl must be 1-${7 * 86400} seconds`);
+  if (v['rp-filter'] !== undefined && v['rp-filter'] !== '0' && v['rp-filter'] !== '2') {
+    throw new UsageError(`--rp-filter must be 0 (the kernel's default) or 2 (systemd's), not "${v['rp-filter']}"`);
+  }
+  const rpFilter: RpFilter = v['rp-filter'] === '0' ? 0 : 2;
   const clientIps = v['client-ip'] === undefined ? [] : v['client-ip'].split(',');
   const bad = clientIps.find((ip) => !isIPv4(ip));
   if (bad !== undefined) throw new UsageError(`--client-ip: "${bad}" is not an IPv4 address`);
   return {
-    sub: s, prefix: v.prefix, files: s === 'exec' ? [] : p.positionals, sluice: !v['no-sluice'], ttl, clientIps,
+    sub: s, prefix: v.prefix, files: s === 'exec' ? [] : p.positionals, sluice: !v['no-sluice'], ttl, clientIps, rpFilter,
+    wiring: v.routed ? 'routed' : 'bridged',
     target: s === 'exec' ? p.positionals[0] : undefined, command,
   };
 }
@@ -114,7 +128,7 @@ export function testbedCommand(args: readonly string[], io: Io): number {
   try {
     switch (a.sub) {
       case 'up':
-        io.out(summary(up({ files: a.files, prefix: a.prefix, sluice: a.sluice, ttl: a.ttl, clientIps: a.clientIps }, log)));
+        io.out(summary(up({ files: a.files, prefix: a.prefix, sluice: a.sluice, ttl: a.ttl, clientIps: a.clientIps, rpFilter: a.rpFilter, wiring: a.wiring }, log)));
         return 0;
       case 'apply': {
         const r = update(a.prefix, a.files, !a.sluice, log);

@@ -5,12 +5,14 @@
 // only; a last line without its newline or with a wrong CRC is a torn write.
 import { crc32 } from 'node:zlib';
 import type { KubeEvent } from '../sources/events.ts';
+import type { Seal } from './chain.ts';
 
 export const LOG_FORMAT = 'sluice-event-log';
 /** A log directory's files: events-000000.log, events-000001.log, ... */
 export const LOG_FILE = /^events-(\d+)\.log$/;
 export const logFileName = (index: number) => `events-${String(index).padStart(6, '0')}.log`;
-export const LOG_VERSION = 1;
+/** 2: objects hold only the fields the normalizer reads; boundaries are sealed by a digest chain (and a key's mac); a clean stop writes an end record. */
+export const LOG_VERSION = 2;
 
 export interface LogHeader {
   type: 'header';
@@ -18,11 +20,13 @@ export interface LogHeader {
   version: number;
   /** The node whose maps were compiled. */
   node: string;
-  /** Index of this file among those one writer made, from 0. */
+  /** The N of its name, events-N.log: a file renamed, or one missing between two, shows. */
   file: number;
   /** empty: the agent's compiler started from nothing here (a new process);
    * snapshot: a rotation, the current state follows as upserts and a snapshot. */
   start: 'empty' | 'snapshot';
+  /** In a rotated file: the chain of the previous file's last boundary. */
+  prev?: string;
 }
 
 /** Per map that the diff touches: upserts, deletes, and the first 16 hex digits
@@ -41,6 +45,9 @@ export interface BatchBoundary {
   maps: MapDigests;
   /** When the batch was recorded, ISO 8601. */
   at?: string;
+  /** The file's digest chain through this boundary, and with a key its mac (chain.ts). */
+  chain: string;
+  mac?: string;
 }
 
 /** Ends a rotated file's snapshot: the state after batch `batch`, as the whole
@@ -49,18 +56,31 @@ export interface SnapshotBoundary extends Omit<BatchBoundary, 'type'> {
   type: 'snapshot';
 }
 
-export type LogRecord = LogHeader | KubeEvent | BatchBoundary | SnapshotBoundary;
+/** The last record of a file whose writer stopped cleanly (no crash, no lost write). */
+export interface EndRecord extends Seal {
+  type: 'end';
+  /** The last batch the writer recorded. */
+  batch: number;
+}
+
+export type LogRecord = LogHeader | KubeEvent | BatchBoundary | SnapshotBoundary | EndRecord;
 
 /** What readLog yields: each record, where it was read, and warnings in their place. */
 export type LogItem =
   | { type: 'header'; header: LogHeader; where: string }
   | { type: 'event'; event: KubeEvent; where: string }
   | { type: 'batch'; boundary: BatchBoundary | SnapshotBoundary; where: string }
-  | { type: 'warning'; message: string; where: string };
+  | { type: 'end'; end: EndRecord; where: string }
+  /** incomplete: the log stops short (a torn last write, events without their boundary), nothing in it is wrong. */
+  | { type: 'warning'; message: string; where: string; incomplete?: true };
 
 /** One framed line, newline included. */
 export function frame(record: LogRecord): string {
-  const json = JSON.stringify(record);
+  return frameJson(JSON.stringify(record));
+}
+
+/** One framed line of a record's JSON text. */
+export function frameJson(json: string): string {
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
 

@@ -3,8 +3,16 @@
 // process began starts over from empty maps, as that agent did; a rotated
 // file's snapshot moves the state to the snapshot's (no change when nothing
 // was lost), so replay can start at any file.
+//
+// With verify, the log must be whole and unchanged, not just replay to the
+// recorded hashes: the first warning that is not about the log stopping
+// short (a damaged or skipped record, a broken chain, a missing or
+// renumbered file, batches out of order) is a failure, and so is, with a
+// key, a boundary whose mac is missing or wrong. A log whose last file has
+// no end record is incomplete.
 import type { KubeEvent } from '../sources/events.ts';
 import { blame, type Divergence } from './blame.ts';
+import { macMatches, type Seal } from './chain.ts';
 import { mapsThatDiffer } from './digest.ts';
 import type { BatchBoundary, LogHeader, LogItem, SnapshotBoundary } from './format.ts';
 import { ReplayState, type Compiled } from './replayState.ts';
@@ -16,6 +24,8 @@ export interface ReplayOptions {
   verify?: boolean;
   /** Stop after this batch. */
   until?: number;
+  /** With verify: every boundary must carry this key's mac. */
+  key?: Uint8Array;
 }
 
 export interface BatchStep {
@@ -31,7 +41,8 @@ export interface BatchStep {
 
 export type ReplayStep =
   | BatchStep
-  | { type: 'warning'; message: string; where: string }
+  | { type: 'warning'; message: string; where: string; incomplete?: true }
+  | { type: 'failed'; message: string; where: string } // with verify: the log is not whole, unchanged or authentic
   | { type: 'restart'; where: string }; // a new agent process: replay starts from empty maps
 
 export class Replay {
@@ -42,6 +53,10 @@ export class Replay {
   done = false;
   /** The last batch replayed. */
   lastBatch: number | undefined;
+  /** With verify: boundaries seen, and those without a mac (checked only with a key). */
+  private seals = { seen: 0, unsigned: 0 };
+  /** The last file read ended with its end record. */
+  ended = false;
   private readonly opts: ReplayOptions;
   private events: { event: KubeEvent; where: string }[] = [];
   private fresh = true; // nothing replayed since the maps were empty
@@ -54,24 +69,63 @@ export class Replay {
     if (this.done) return [];
     switch (item.type) {
       case 'warning':
-        return [item];
+        return this.warned([item]);
       case 'event':
         this.events.push(item);
         return [];
       case 'header':
-        return this.header(item.header, item.where);
-      case 'batch':
-        return this.boundary(item.boundary, item.where);
+        this.ended = false;
+        return this.warned(this.header(item.header, item.where));
+      case 'batch': {
+        const failed = this.unsigned(item.boundary, item.where);
+        return failed ? this.warned([failed]) : this.warned(this.boundary(item.boundary, item.where));
+      }
+      case 'end': {
+        this.ended = true;
+        const failed = this.unsigned(item.end, item.where);
+        return this.warned([...this.dropEvents('the end record', false), ...(failed ? [failed] : [])]);
+      }
     }
   }
 
-  /** Warnings about what the log left unfinished. */
+  /** With verify: every boundary read carried a mac (and there was one). */
+  get signed(): boolean {
+    return this.seals.seen > 0 && this.seals.unsigned === 0;
+  }
+
+  /** Warnings about what the log left unfinished; with verify, incomplete unless it ends with an end record. */
   end(): ReplayStep[] {
-    return this.done ? [] : this.dropEvents('the log ends');
+    if (this.done) return [];
+    const out = this.dropEvents('the log ends');
+    if (this.opts.verify && !this.ended && this.state) {
+      out.push({ type: 'warning', where: 'the end of the log', incomplete: true, message: 'no clean-shutdown marker: the log is incomplete (its agent was killed, crashed, lost a write, or is still recording)' });
+    }
+    return out;
+  }
+
+  /** With verify, the first warning that is not about the log stopping short fails the replay. */
+  private warned(steps: ReplayStep[]): ReplayStep[] {
+    if (!this.opts.verify) return steps;
+    const bad = steps.findIndex((s) => s.type === 'failed' || (s.type === 'warning' && !s.incomplete));
+    if (bad < 0) return steps;
+    this.done = true;
+    const s = steps[bad] as { message: string; where: string };
+    return [...steps.slice(0, bad), { type: 'failed', message: s.message, where: s.where }];
+  }
+
+  /** With a key: a failure when b's mac is missing or is not the key's. */
+  private unsigned(b: Seal, where: string): ReplayStep | undefined {
+    if (!this.opts.verify) return undefined;
+    this.seals.seen++;
+    if (b.mac === undefined) this.seals.unsigned++;
+    if (!this.opts.key) return undefined;
+    if (b.mac === undefined) return { type: 'failed', where, message: 'not signed: the log was recorded without --record-key, or the mac was stripped' };
+    if (!macMatches(this.opts.key, b.chain, b.mac)) return { type: 'failed', where, message: 'the mac does not match the key: the log was changed and sealed again, or signed with another key' };
+    return undefined;
   }
 
   private header(h: LogHeader, where: string): ReplayStep[] {
-    const out = this.dropEvents('a new file begins');
+    const out = this.dropEvents(h.start === 'empty' ? 'a new agent\'s file begins' : 'a rotated file begins', h.start === 'empty');
     if (!this.state) {
       this.recordedNode = h.node;
       this.state = new ReplayState(this.opts.node ?? h.node);
@@ -120,11 +174,12 @@ export class Replay {
     return out;
   }
 
-  private dropEvents(why: string): ReplayStep[] {
+  /** incomplete: the log stops short there (a crash); else the events cannot be there in a log as written. */
+  private dropEvents(why: string, incomplete = true): ReplayStep[] {
     if (this.events.length === 0) return [];
     const { where } = this.events[0];
     const n = this.events.length;
     this.events = [];
-    return [{ type: 'warning', where, message: `${n} event${n === 1 ? '' : 's'} without a batch boundary before ${why}: that batch never completed live; not replayed` }];
+    return [{ type: 'warning', where, ...(incomplete ? { incomplete } : {}), message: `${n} event${n === 1 ? '' : 's'} without a batch boundary before ${why}: that batch never completed live; not replayed` }];
   }
 }

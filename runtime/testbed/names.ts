@@ -9,6 +9,8 @@ export const BPFFS = '/sys/fs/bpf';
 /** The pods' default gateway: link-local, answered by proxy ARP on the host side (Calico style). */
 export const POD_GATEWAY = '169.254.1.1';
 export const BRIDGE = 'br0';
+/** The routed underlay's address on each of its links, and every node's and the external client's gateway. */
+export const ROUTER_IP = '169.254.0.1';
 /** The node's and the external client's interface on the underlay; the pod's interface. */
 export const UPLINK = 'eth0';
 /** Host-side pod veths start so: `sluice apply --pod-iface-prefix slp` would find them too. */

@@ -19,9 +19,9 @@ export function sluiceApplyExists(): boolean {
   return r.status === 0;
 }
 
-/** Programs node from the snapshot files; returns what apply printed. Throws with its output on failure. */
-export function applySluice(node: NodeSpec, files: readonly string[]): string {
-  const r = sluice(node, ['apply', ...files, '--node', node.name, '--pin-root', node.pinRoot]);
+/** Programs node from the snapshot files (extra: more apply flags); returns what apply printed. Throws with its output on failure. */
+export function applySluice(node: NodeSpec, files: readonly string[], extra: readonly string[] = []): string {
+  const r = sluice(node, ['apply', ...files, '--node', node.name, '--pin-root', node.pinRoot, ...extra]);
   if (r.status !== 0) throw new Error(`sluice apply on node ${node.name} (exit ${r.status}):\n${r.out}`);
   return r.out;
 }

@@ -10,13 +10,22 @@ export interface Proc { pid: number; start: string }
 
 export interface PodState extends PodSpec { echo?: Proc }
 
+/** A node's reverse-path filter: the kernel's default (0, off) or systemd's (2, loose). */
+export type RpFilter = 0 | 2;
+
+/** How nodes and the external client are joined (wire.ts, makeUnderlay). */
+export type Wiring = 'bridged' | 'routed';
+
 export interface TestbedState {
   version: 1;
   prefix: string;
   files: string[]; // the snapshot last made, absolute paths
   sluice: boolean; // sluice apply runs on every node
+  applyArgs?: string[]; // more flags for every sluice apply (--no-fast-path, --dsr)
   ttl: number; // echo servers exit by themselves after this many seconds
   clientIps: string[]; // extra addresses of the external client (on its lo)
+  rpFilter: RpFilter; // the nodes' net.ipv4.conf.{all,default}.rp_filter
+  wiring: Wiring; // one bridge for all, or a router with a link to each
   underlay: Topology['underlay'];
   external: Topology['external'];
   nodes: NodeSpec[];

@@ -8,13 +8,13 @@ function table(rows: readonly string[][]): string {
 }
 
 export function summary(s: TestbedState): string {
-  const head = `testbed ${s.prefix}: ${s.nodes.length} nodes, ${s.pods.length} pods, underlay ${s.underlay.subnet}, ` +
-    `sluice ${s.sluice ? 'on' : 'off'}; state ${statePath(s.prefix)}`;
+  const head = `testbed ${s.prefix}: ${s.nodes.length} nodes, ${s.pods.length} pods, ${s.wiring} underlay ${s.underlay.subnet}, ` +
+    `nodes' rp_filter ${s.rpFilter}, sluice ${s.sluice ? 'on' : 'off'}; state ${statePath(s.prefix)}`;
   const rows = [
     ['WHAT', 'NAME', 'NETNS', 'ADDRESS', 'DETAIL'],
     ['external', '', s.external.netns, s.external.ip, [
       s.clientIps.length ? `client IPs ${s.clientIps.join(',')}` : '',
-      `${s.external.routes.length} routes via nodes`,
+      `${s.external.routes.length} routes via nodes${s.wiring === 'routed' ? ' (on the router)' : ''}`,
     ].filter(Boolean).join('; ')],
     ...s.nodes.map((n) => ['node', n.name, n.netns, n.ip, `pod CIDR ${n.podCIDRs.join(',') || '-'}${s.sluice ? `; pins ${n.pinRoot}` : ''}`]),
     ...s.pods.map((p) => ['pod', p.key, p.netns, p.ip,

@@ -10,7 +10,7 @@ import { isAlive, startEcho, stopEcho, waitReady } from './echo.ts';
 import { isTestbedNetns, pinBase } from './names.ts';
 import { listNetns } from './netns.ts';
 import { applySluice, sluiceApplyExists } from './sluice.ts';
-import { claimState, readState, writeState, type PodState, type TestbedState } from './state.ts';
+import { claimState, readState, writeState, type PodState, type RpFilter, type TestbedState, type Wiring } from './state.ts';
 import { topologyOf, type PodSpec, type Topology } from './topology.ts';
 import { makeExternal, makeNode, makePod, makeUnderlay, removePod, syncExternalRoutes } from './wire.ts';
 
@@ -22,6 +22,10 @@ export interface UpOptions {
   sluice: boolean;
   ttl: number;
   clientIps: string[];
+  rpFilter: RpFilter;
+  wiring: Wiring;
+  /** More flags for every sluice apply, at up and at each update. */
+  applyArgs?: string[];
 }
 
 /** The snapshot's topology; rejected objects and skipped pods are logged, not fatal. */
@@ -52,15 +56,17 @@ export function up(o: UpOptions, log: Log): TestbedState {
   }
   if (o.sluice && !sluiceApplyExists()) throw new Error('this build has no `sluice apply` yet: use --no-sluice');
   const state: TestbedState = {
-    version: 1, prefix: o.prefix, files, sluice: o.sluice, ttl: o.ttl, clientIps: o.clientIps,
+    version: 1, prefix: o.prefix, files, sluice: o.sluice, ttl: o.ttl, clientIps: o.clientIps, rpFilter: o.rpFilter, wiring: o.wiring,
+    applyArgs: o.applyArgs,
     underlay: t.underlay, external: { ...t.external, routes: [] }, nodes: t.nodes, pods: [], netns: [],
   };
   claimState(state);
   try {
     makeUnderlay(state);
-    makeExternal(state, t.external.routes);
+    makeExternal(state);
     for (const node of t.nodes) makeNode(state, t, node);
-    log(`made underlay ${t.underlay.subnet}, external ${t.external.ip}, nodes ${t.nodes.map((n) => n.name).join(', ')}`);
+    syncExternalRoutes(state, t.external.routes);
+    log(`made ${o.wiring} underlay ${t.underlay.subnet}, external ${t.external.ip}, nodes ${t.nodes.map((n) => n.name).join(', ')} (rp_filter ${o.rpFilter})`);
     addPods(state, t.pods, log);
     if (o.sluice) applyAll(state, log);
     return state;
@@ -97,7 +103,7 @@ function applyAll(state: TestbedState, log: Log): void {
     writeState(state);
   }
   for (const node of state.nodes) {
-    for (const line of applySluice(node, state.files).split('\n')) log(`sluice apply: ${line}`);
+    for (const line of applySluice(node, state.files, state.applyArgs).split('\n')) log(`sluice apply: ${line}`);
   }
 }
 

@@ -17,14 +17,17 @@
 //                         p-p-shop.web-7c5d9f8b6-a1 eth0 10.244.1.11/32
 //                         169.254.1.1 dev eth0 scope link; default via 169.254.1.1
 //                         echo server: TCP+UDP on each containerPort
-//  Nodes: ip_forward=1, rp_filter=0, accept_local=1, send_redirects=0 (wire.ts
-//  says why); pods and the external client: strict rp_filter, no forwarding.
+//  Nodes: a real node's defaults plus ip_forward=1: rp_filter 0 (the kernel's)
+//  or 2 (systemd's), accept_local=0 (wire.ts); pods and the external client:
+//  strict rp_filter, no forwarding.
 //
-// Why a bridge and not a router namespace: nodes of one cluster share a subnet
-// and reach each other's pod CIDRs through each other's node IPs as on-link
-// next hops. A bridge gives exactly that (ARP and all); a router would turn
-// every node-to-node hop into two routed hops that a real cluster lacks, and
-// would itself be a place where packets get forwarded or dropped.
+// Why a bridge by default: nodes of one cluster often share a subnet and
+// reach each other's pod CIDRs through each other's node IPs as on-link next
+// hops. A bridge gives exactly that (ARP and all). The routed wiring
+// (--routed, wire.ts) puts a router namespace in its place, a link to each
+// node and to the external client, for clusters whose nodes do not share a
+// segment: every node-to-node hop is then two routed hops, and the next hop
+// to another node's pods is the router; the pure layout here is the same.
 // The external client sits on the same L2, like a client or router on the node
 // subnet, and is the nodes' default gateway, so it may source traffic from any
 // address (--client-ip): replies come back to it by the default route.

@@ -2,15 +2,16 @@
 // namespace is written to the state file before it is made, so an interrupted
 // run leaves nothing `testbed down` does not know of.
 import { addNetns, deleteNetns, ipBatch, netnsExists, run, sysctl } from './netns.ts';
-import { BRIDGE, EXTERNAL_UNDERLAY_IFACE, POD_GATEWAY, UPLINK } from './names.ts';
+import { BRIDGE, EXTERNAL_UNDERLAY_IFACE, POD_GATEWAY, ROUTER_IP, UPLINK } from './names.ts';
 import { noteNetns, writeState, type TestbedState } from './state.ts';
 import { peerRoutes, type NodeSpec, type PodSpec, type Route, type Topology } from './topology.ts';
 
 /**
  * Every namespace starts from these, whatever the root namespace has (a new
  * namespace inherits the root's IPv4 settings): no IPv6 (no DAD or router
- * solicitations in the way), no forwarding, strict reverse-path checks.
- * Nodes relax them (makeNode).
+ * solicitations in the way), no forwarding, strict reverse-path checks, no
+ * local sources from outside (the kernel's default). Nodes forward and
+ * check sources as a real node does (makeNode).
  */
 const BASE = {
   'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1, 'net.ipv4.ip_forward': 0,
@@ -25,68 +26,96 @@ function newNetns(state: TestbedState, netns: string, settings: { [key: string]:
   sysctl(netns, { ...BASE, ...settings }); // before any link, so every link inherits "default"
 }
 
-/** The underlay: a namespace with one bridge and no addresses. */
+/**
+ * The underlay. Bridged: a namespace with one bridge and no addresses, the
+ * nodes and the external client on one L2 segment. Routed: a router
+ * namespace with a link to each of them, holding ROUTER_IP on every link;
+ * node-to-node traffic takes two routed hops, and the next hop to another
+ * node's pods is the router. It checks sources strictly, as BASE has it.
+ */
 export function makeUnderlay(state: TestbedState): void {
-  newNetns(state, state.underlay.netns, {});
-  ipBatch(state.underlay.netns, ['link set lo up', `link add ${BRIDGE} type bridge stp_state 0 forward_delay 0`, `link set ${BRIDGE} up`]);
+  const ul = state.underlay.netns;
+  if (state.wiring === 'routed') {
+    newNetns(state, ul, { 'net.ipv4.ip_forward': 1 });
+    ipBatch(ul, ['link set lo up']);
+    return;
+  }
+  newNetns(state, ul, {});
+  ipBatch(ul, ['link set lo up', `link add ${BRIDGE} type bridge stp_state 0 forward_delay 0`, `link set ${BRIDGE} up`]);
 }
 
-/** A veth from the bridge to UPLINK in netns. */
-function plugIn(state: TestbedState, port: string, netns: string): void {
-  ipBatch(state.underlay.netns, [
-    `link add ${port} type veth peer name ${UPLINK} netns ${netns}`, `link set ${port} master ${BRIDGE}`, `link set ${port} up`,
+/**
+ * A veth from the underlay to UPLINK in netns, whose host (ip) sits behind
+ * it: a bridge port, or a router link routing ip and the prefixes behind
+ * it there. Returns the routes UPLINK's side needs to reach the others.
+ */
+function plugIn(state: TestbedState, port: string, netns: string, ip: string, behind: readonly string[] = []): string[] {
+  const ul = state.underlay.netns;
+  ipBatch(ul, [`link add ${port} type veth peer name ${UPLINK} netns ${netns}`, `link set ${port} up`]);
+  if (state.wiring !== 'routed') {
+    ipBatch(ul, [`link set ${port} master ${BRIDGE}`]);
+    return [];
+  }
+  ipBatch(ul, [
+    `addr add ${ROUTER_IP}/32 dev ${port}`, `route add ${ip}/32 dev ${port} scope link`,
+    ...behind.map((dst) => `route add ${dst} via ${ip} dev ${port}`),
   ]);
+  return [`route add ${ROUTER_IP} dev ${UPLINK} scope link`, `route add default via ${ROUTER_IP} dev ${UPLINK}`];
 }
 
-/** The external client: on the underlay, routes to pod CIDRs and service IPs, never forwards. */
-export function makeExternal(state: TestbedState, routes: readonly Route[]): void {
+/** The address length on UPLINK: the underlay's subnet when bridged, the host alone when routed. */
+const uplinkPrefix = (state: TestbedState) => (state.wiring === 'routed' ? 32 : state.underlay.prefixLen);
+
+/** The external client: on the underlay, never forwards. Its routes to pod CIDRs and service IPs come once the nodes are there (syncExternalRoutes). */
+export function makeExternal(state: TestbedState): void {
   const ext = state.external;
   newNetns(state, ext.netns, { 'net.ipv4.conf.all.accept_redirects': 0, 'net.ipv4.conf.default.accept_redirects': 0 });
-  plugIn(state, EXTERNAL_UNDERLAY_IFACE, ext.netns);
-  ipBatch(ext.netns, [
-    'link set lo up', ...state.clientIps.map((ip) => `addr add ${ip}/32 dev lo`),
-    `addr add ${ext.ip}/${state.underlay.prefixLen} dev ${UPLINK}`, `link set ${UPLINK} up`,
-  ]);
-  syncExternalRoutes(state, routes);
+  ipBatch(ext.netns, ['link set lo up', ...state.clientIps.map((ip) => `addr add ${ip}/32 dev lo`)]);
+  const gateway = plugIn(state, EXTERNAL_UNDERLAY_IFACE, ext.netns, ext.ip, state.clientIps.map((ip) => `${ip}/32`));
+  ipBatch(ext.netns, [`addr add ${ext.ip}/${uplinkPrefix(state)} dev ${UPLINK}`, `link set ${UPLINK} up`, ...gateway]);
 }
 
-/** Brings the external client's routes to routes: removes the others, replaces these. */
+/**
+ * Brings the routes to pod CIDRs and service IPs (via nodes) to routes:
+ * removes the others, replaces these. The external client's own when
+ * bridged; when routed, the router's (the client's default route is it,
+ * and the nodes' too).
+ */
 export function syncExternalRoutes(state: TestbedState, routes: readonly Route[]): void {
   const ext = state.external;
   const keep = new Set(routes.map((r) => r.dst));
-  ipBatch(ext.netns, [
+  const [netns, dev] = state.wiring === 'routed' ? [state.underlay.netns, ''] : [ext.netns, ` dev ${UPLINK}`];
+  ipBatch(netns, [
     ...ext.routes.filter((r) => !keep.has(r.dst)).map((r) => `route del ${r.dst}`),
-    ...routes.map((r) => `route replace ${r.dst} via ${r.via} dev ${UPLINK}`),
+    ...routes.map((r) => `route replace ${r.dst} via ${r.via}${dev}`),
   ]);
   ext.routes = [...routes];
   writeState(state);
 }
 
 /**
- * A node: forwards; sends no ICMP redirects (the external client must keep
- * sending service traffic to the node it chose); and checks sources loosely
- * where the datapath's translation needs it:
- * - rp_filter=0: after reverse translation a reply's source is a service IP,
- *   which the node routes out of eth0 (default route), not to the pod's veth
- *   it arrives on: strict checking would drop it;
- * - accept_local=1: a NodePort reply leaves the pod's veth with the node's
- *   own IP as its source (reverse DNAT in sl_from_pod); without this the
- *   stack drops it as a martian (checked: NodePort times out without it).
+ * A node: a real node's defaults (the kernel's, or systemd's rp_filter=2, as
+ * state.rpFilter says; accept_local=0) plus forwarding. Nothing that only
+ * sluice needs: it must do without (its datapath forwards past the stack
+ * what the stack would refuse), and the testbed must not hide it if not.
+ * Bridged, it reaches the other nodes' pod CIDRs through their addresses
+ * and the rest through the external client; routed, all through the router.
  */
 export function makeNode(state: TestbedState, t: Topology, node: NodeSpec): void {
   newNetns(state, node.netns, {
     'net.ipv4.ip_forward': 1,
-    'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0,
-    'net.ipv4.conf.all.accept_local': 1, 'net.ipv4.conf.default.accept_local': 1,
-    'net.ipv4.conf.all.send_redirects': 0, 'net.ipv4.conf.default.send_redirects': 0,
+    'net.ipv4.conf.all.rp_filter': state.rpFilter, 'net.ipv4.conf.default.rp_filter': state.rpFilter,
   });
-  plugIn(state, node.underlayIface, node.netns);
-  ipBatch(node.netns, [
-    'link set lo up', `addr add ${node.ip}/${state.underlay.prefixLen} dev ${UPLINK}`, `link set ${UPLINK} up`,
+  const gateway = plugIn(state, node.underlayIface, node.netns, node.ip);
+  const routes = state.wiring === 'routed' ? gateway : [
     ...peerRoutes(t, node).map((r) => `route add ${r.dst} via ${r.via} dev ${UPLINK}`),
+    `route add default via ${state.external.ip} dev ${UPLINK}`,
+  ];
+  ipBatch(node.netns, [
+    'link set lo up', `addr add ${node.ip}/${uplinkPrefix(state)} dev ${UPLINK}`, `link set ${UPLINK} up`,
     // unused IPs of the own pod CIDR: an ICMP error, not a loop through the default route
     ...node.podCIDRs.map((c) => `route add unreachable ${c}`),
-    `route add default via ${state.external.ip} dev ${UPLINK}`,
+    ...routes,
   ]);
 }
 

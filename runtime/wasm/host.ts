@@ -1,7 +1,6 @@
 // Loads build/compiler.wasm and moves bytes in and out of it. The compiler
 // keeps the cluster model between batches; one Compiler is one node's view.
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { parseDiff, type MapDiff } from '../maps/mapDiff.ts';
 
 export interface Problem {
@@ -18,6 +17,7 @@ interface Exports {
   rebuild(): number;
   problems(): number;
   problemsVersion(): number;
+  explain(): number;
   __collect(): void;
 }
 
@@ -28,14 +28,12 @@ export interface CompilerOptions {
   idBits?: number;
   /** The debug build checks bounds and carries names in traps. */
   debug?: boolean;
-  /** Another build of the compiler (a path): benchmarks compare builds in one run. */
-  wasm?: string;
 }
 
 const modules = new Map<string, WebAssembly.Module>();
 
-function module(debug: boolean, path?: string): WebAssembly.Module {
-  const file = path !== undefined ? pathToFileURL(path) : new URL(`../../build/compiler.${debug ? 'debug' : 'release'}.wasm`, import.meta.url);
+function module(debug: boolean): WebAssembly.Module {
+  const file = new URL(`../../build/compiler.${debug ? 'debug' : 'release'}.wasm`, import.meta.url);
   let m = modules.get(file.href);
   if (!m) {
     try {
@@ -59,7 +57,7 @@ export class Compiler {
     const abort = (msg: number, file: number, line: number, col: number) => {
       throw new Error(`compiler.wasm aborted: ${readAsString(x!.memory, msg)} at ${readAsString(x!.memory, file)}:${line}:${col}`);
     };
-    x = new WebAssembly.Instance(module(opts.debug ?? false, opts.wasm), { env: { abort } }).exports as unknown as Exports;
+    x = new WebAssembly.Instance(module(opts.debug ?? false), { env: { abort } }).exports as unknown as Exports;
     this.x = x;
     const name = new TextEncoder().encode(opts.node ?? '');
     this.write(name);
@@ -115,6 +113,24 @@ export class Compiler {
       return s;
     };
     return Array.from({ length: count }, () => ({ object: str(), field: str(), reason: str() }));
+  }
+
+  /** sluice explain: one side of a flow on this node, from the compiled state
+   * (compiler/policy/explain.ts): dir 'ingress' of the pod at self from peer,
+   * 'egress' of the pod at self to peer; 'who' says who self is. */
+  explain(self: number, peer: number, dir: 'ingress' | 'egress' | 'who', proto: number, port: number): unknown {
+    const b = new Uint8Array(12);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, self >>> 0);
+    v.setUint32(4, peer >>> 0);
+    v.setUint8(8, dir === 'ingress' ? 0 : dir === 'egress' ? 1 : 255);
+    v.setUint8(9, proto);
+    v.setUint16(10, port, true);
+    this.write(b);
+    const at = this.x.explain() >>> 0;
+    const mem = this.x.memory.buffer;
+    const n = new DataView(mem).getUint32(at, true) - 4;
+    return JSON.parse(new TextDecoder().decode(new Uint8Array(mem, at + 4, n)));
   }
 
   memoryBytes(): number {

@@ -1,0 +1,277 @@
+// Label identities, namespaces and addresses (doc/policy.md): which pods
+// look alike to the cluster's selectors, the ids of identities and
+// namespaces, and which pod holds each address. The engine asks it, per
+// batch, to re-identify the pods a change reaches.
+import { NameIds } from '../ids';
+import { Batch } from './batch';
+import { Identity, selectorKeys, World } from './body';
+import { Labels, NamedPort, NO_LABELS, Pod, Policy } from './model';
+import { Changes, PolicyObjects } from './objects';
+
+const SEP = '\u0001';
+const NO_IDENTITIES: Identity[] = []; // never written
+
+export function countKey(m: Map<string, i32>, k: string, d: i32, flipped: Set<string>): void {
+  const n = (m.has(k) ? m.get(k) : 0) + d;
+  if (n == 0) m.delete(k);
+  else m.set(k, n);
+  if (n == 0 || n == d) flipped.add(k);
+}
+
+function insertSorted(list: Identity[], id: Identity): void {
+  let i = list.length;
+  list.push(id);
+  for (; i > 0 && list[i - 1].key > id.key; i--) list[i] = list[i - 1];
+  list[i] = id;
+}
+
+/** Renumbers one bucket; adds the names whose id moved (or that came or went) to moved. */
+export function renumber(ids: NameIds, bucket: u32, moved: Set<string>): void {
+  const names = ids.names(bucket);
+  const before: u32[] = [];
+  for (let j = 0; j < names.length; j++) before.push(ids.get(names[j]));
+  ids.renumber(bucket);
+  for (let j = 0; j < names.length; j++) if (ids.get(names[j]) != before[j]) moved.add(names[j]);
+}
+
+export class Identities implements World {
+  objects: PolicyObjects = new PolicyObjects();
+  node: string = '';
+  private labelKeys: Map<string, i32> = new Map(); // K, counted over policies
+  private portNames: Map<string, i32> = new Map(); // N
+  identitiesByKey: Map<string, Identity> = new Map();
+  identityIds: NameIds = new NameIds();
+  podIdentity: Map<string, string> = new Map();
+  podIps: Map<string, u32[]> = new Map(); // what each pod registered in ipOwners
+  private podNs: Map<string, string> = new Map();
+  ipOwners: Map<u32, string[]> = new Map();
+  private nsCount: Map<string, i32> = new Map(); // pods + (1 if a Namespace object)
+  nsIds: NameIds = new NameIds();
+  private nsKnown: Set<string> = new Set();
+  localPods: Set<string> = new Set();
+  private sortedIds: Identity[] | null = null;
+  private idsByNs: Map<string, Identity[]> = new Map(); // sorted by key
+  private sortedNs: string[] | null = null;
+  private sortedPods: Pod[] | null = null;
+
+  /** Every identity, by namespace then key: the per-namespace lists joined, no sort of them all. */
+  identities(): Identity[] {
+    if (this.sortedIds == null) {
+      const out: Identity[] = [];
+      const nss = this.namespaces();
+      for (let i = 0; i < nss.length; i++) {
+        const ids = this.identitiesIn(nss[i]);
+        for (let j = 0; j < ids.length; j++) out.push(ids[j]);
+      }
+      this.sortedIds = out;
+    }
+    return this.sortedIds!;
+  }
+
+  identitiesIn(ns: string): Identity[] { return this.idsByNs.has(ns) ? this.idsByNs.get(ns) : NO_IDENTITIES; }
+
+  namespaces(): string[] {
+    if (this.sortedNs == null) {
+      const keys = this.nsCount.keys();
+      keys.sort();
+      this.sortedNs = keys;
+    }
+    return this.sortedNs!;
+  }
+
+  nsLabels(ns: string): Labels { return this.objects.labelsOf(ns); }
+
+  identityId(i: Identity): u32 { return this.identityIds.get(i.key); }
+
+  nsId(ns: string): u32 { return this.nsIds.get(ns); }
+
+  pods(): Pod[] {
+    if (this.sortedPods == null) {
+      const keys = this.objects.pods.keys();
+      keys.sort();
+      const out: Pod[] = [];
+      for (let i = 0; i < keys.length; i++) {
+        const p = this.objects.pods.get(keys[i]);
+        if (p.networked) out.push(p);
+      }
+      this.sortedPods = out;
+    }
+    return this.sortedPods!;
+  }
+
+  /** K and N: label keys and port names whose count crosses zero re-identify the pods carrying them. */
+  countKeys(ch: Changes, b: Batch): void {
+    const keys = ch.policies.keys();
+    const flippedKeys = new Set<string>(), flippedNames = new Set<string>();
+    for (let i = 0; i < keys.length; i++) {
+      const old = ch.policies.get(keys[i]);
+      if (old != null) this.count(old, -1, flippedKeys, flippedNames);
+      if (this.objects.policies.has(keys[i])) this.count(this.objects.policies.get(keys[i]), 1, flippedKeys, flippedNames);
+    }
+    const pk = ch.pods.keys();
+    for (let i = 0; i < pk.length; i++) b.pods.add(pk[i]);
+    if (flippedKeys.size + flippedNames.size == 0) return;
+    const fk = flippedKeys.values(), fn = flippedNames.values();
+    const pods = this.objects.pods.values();
+    for (let i = 0; i < pods.length; i++) {
+      const p = pods[i];
+      let hit = false;
+      for (let j = 0; j < fk.length && !hit; j++) hit = p.labels.has(fk[j]);
+      for (let j = 0; j < p.ports.length && !hit; j++) hit = fn.includes(p.ports[j].name);
+      if (hit) b.pods.add(p.key);
+    }
+  }
+
+  private count(p: Policy, d: i32, fk: Set<string>, fn: Set<string>): void {
+    const keys: string[] = [], names: string[] = [];
+    selectorKeys(p, keys, names);
+    for (let i = 0; i < keys.length; i++) countKey(this.labelKeys, keys[i], d, fk);
+    for (let i = 0; i < names.length; i++) countKey(this.portNames, names[i], d, fn);
+  }
+
+  private identityKey(p: Pod): string {
+    let key = p.ns + SEP;
+    for (let i = 0; i < p.labels.keys.length; i++) {
+      const k = unchecked(p.labels.keys[i]);
+      if (this.labelKeys.has(k)) key += k + '=' + unchecked(p.labels.values[i]) + SEP;
+    }
+    key += SEP;
+    const named: string[] = [];
+    for (let i = 0; i < p.ports.length; i++) {
+      const np = unchecked(p.ports[i]);
+      if (this.portNames.has(np.name)) named.push(np.name + '/' + np.proto.toString() + '=' + np.port.toString());
+    }
+    named.sort();
+    return key + named.join(SEP);
+  }
+
+  private newIdentity(p: Pod, key: string): Identity {
+    const l = new Labels();
+    for (let i = 0; i < p.labels.keys.length; i++) {
+      if (!this.labelKeys.has(p.labels.keys[i])) continue;
+      l.keys.push(p.labels.keys[i]);
+      l.values.push(p.labels.values[i]);
+    }
+    const ports: NamedPort[] = [];
+    for (let i = 0; i < p.ports.length; i++) if (this.portNames.has(p.ports[i].name)) ports.push(p.ports[i]);
+    return new Identity(key, p.ns, l, ports);
+  }
+
+  /** Dirty pods get their identity, addresses and namespace count anew. */
+  reidentify(ch: Changes, b: Batch): void {
+    const keys = b.pods.values();
+    keys.sort();
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (this.podIdentity.has(key)) {
+        const old = this.identitiesByKey.get(this.podIdentity.get(key));
+        if (--old.members == 0) {
+          this.identitiesByKey.delete(old.key);
+          const list = this.idsByNs.get(old.ns);
+          list.splice(list.indexOf(old), 1);
+          if (list.length == 0) this.idsByNs.delete(old.ns);
+          b.idBuckets.add(this.identityIds.remove(old.key));
+          b.identities.push(old);
+        }
+        this.podIdentity.delete(key);
+      }
+      if (this.podIps.has(key)) {
+        const ips = this.podIps.get(key);
+        for (let j = 0; j < ips.length; j++) this.unown(ips[j], key, b);
+        this.podIps.delete(key);
+      }
+      if (this.podNs.has(key)) {
+        countKey(this.nsCount, this.podNs.get(key), -1, b.namespaces);
+        this.podNs.delete(key);
+      }
+      if (this.localPods.has(key)) this.localPods.delete(key);
+      if (!this.objects.pods.has(key)) continue;
+      const p = this.objects.pods.get(key);
+      if (p.node == this.node && this.node.length > 0) this.localPods.add(key);
+      countKey(this.nsCount, p.ns, 1, b.namespaces);
+      this.podNs.set(key, p.ns);
+      if (!p.networked) continue;
+      const ik = this.identityKey(p);
+      if (!this.identitiesByKey.has(ik)) {
+        const id = this.newIdentity(p, ik);
+        this.identitiesByKey.set(ik, id);
+        if (!this.idsByNs.has(id.ns)) this.idsByNs.set(id.ns, [id]);
+        else insertSorted(this.idsByNs.get(id.ns), id);
+        b.idBuckets.add(this.identityIds.add(ik));
+        b.identities.push(id);
+      }
+      this.identitiesByKey.get(ik).members++;
+      this.podIdentity.set(key, ik);
+      this.podIps.set(key, p.ips);
+      for (let j = 0; j < p.ips.length; j++) this.own(p.ips[j], key, b);
+    }
+    if (b.pods.size > 0) this.sortedPods = null;
+    if (b.identities.length > 0) this.sortedIds = null;
+  }
+
+  private own(ip: u32, pod: string, b: Batch): void {
+    b.ips.add(ip);
+    if (!this.ipOwners.has(ip)) { this.ipOwners.set(ip, [pod]); return; }
+    const o = this.ipOwners.get(ip);
+    o.push(pod);
+    o.sort();
+  }
+
+  private unown(ip: u32, pod: string, b: Batch): void {
+    b.ips.add(ip);
+    const o = this.ipOwners.get(ip);
+    o.splice(o.indexOf(pod), 1);
+    if (o.length == 0) this.ipOwners.delete(ip);
+  }
+
+  /** Ids of identities that existed before and moved: their entries and their pods' entries change. */
+  renumberIdentities(b: Batch): void {
+    const buckets = b.idBuckets.values();
+    for (let i = 0; i < buckets.length; i++) renumber(this.identityIds, buckets[i], b.renumbered);
+    const created = new Set<string>();
+    for (let i = 0; i < b.identities.length; i++) created.add(b.identities[i].key);
+    const moved = new Set<string>();
+    const names = b.renumbered.values();
+    for (let i = 0; i < names.length; i++) {
+      if (created.has(names[i]) || !this.identitiesByKey.has(names[i])) continue;
+      moved.add(names[i]);
+      b.identities.push(this.identitiesByKey.get(names[i]));
+    }
+    if (moved.size == 0) return;
+    const pods = this.podIdentity.keys();
+    for (let i = 0; i < pods.length; i++) {
+      if (!moved.has(this.podIdentity.get(pods[i]))) continue;
+      const ips = this.podIps.get(pods[i]);
+      for (let j = 0; j < ips.length; j++) b.ips.add(ips[j]);
+    }
+  }
+
+  /** Namespace objects and counts; ids renumbered; pods of a renumbered namespace re-emitted. */
+  updateNamespaces(ch: Changes, b: Batch): void {
+    const names = ch.namespaces.keys();
+    for (let i = 0; i < names.length; i++) {
+      const had = ch.namespaces.get(names[i]) != null, has = this.objects.nsLabels.has(names[i]);
+      if (had != has) countKey(this.nsCount, names[i], has ? 1 : -1, b.namespaces);
+      b.relabelled.set(names[i], had ? ch.namespaces.get(names[i])! : NO_LABELS);
+    }
+    const flipped = b.namespaces.values();
+    const buckets = new Set<u32>();
+    for (let i = 0; i < flipped.length; i++) {
+      const ns = flipped[i];
+      if (this.nsCount.has(ns) && !this.nsKnown.has(ns)) { buckets.add(this.nsIds.add(ns)); this.nsKnown.add(ns); }
+      else if (!this.nsCount.has(ns) && this.nsKnown.has(ns)) { buckets.add(this.nsIds.remove(ns)); this.nsKnown.delete(ns); }
+    }
+    const bs = buckets.values();
+    for (let i = 0; i < bs.length; i++) renumber(this.nsIds, bs[i], b.namespaces);
+    if (flipped.length > 0) this.sortedNs = null;
+    // A namespace whose id moved changes the entry of each of its pods.
+    const moved = b.namespaces.values();
+    if (moved.length == 0) return;
+    const pods = this.podNs.keys();
+    for (let i = 0; i < pods.length; i++) {
+      if (!moved.includes(this.podNs.get(pods[i])) || !this.podIps.has(pods[i])) continue;
+      const ips = this.podIps.get(pods[i]);
+      for (let j = 0; j < ips.length; j++) b.ips.add(ips[j]);
+    }
+  }
+}

@@ -1,0 +1,217 @@
+// The objects NetworkPolicy compiles from, decoded from the record ABI
+// (abi/records.ts): pods, namespaces and policies, as the policy compiler
+// keeps them between batches.
+import {
+  PEER_IPBLOCK, PEER_NAMESPACES, PEER_PODS, PODF_HOST_NETWORK, PODF_TERMINAL, POLICY_EGRESS, POLICY_INGRESS,
+  SEL_DOES_NOT_EXIST, SEL_EXISTS, SEL_IN, SEL_NOT_IN,
+} from '../abi/records';
+import { NOT_IPV4, Reader } from '../reader';
+
+/** Labels sorted by key, as the records carry them. */
+export class Labels {
+  keys: string[] = [];
+  values: string[] = [];
+
+  get(key: string): string | null {
+    for (let i = 0; i < this.keys.length; i++) if (unchecked(this.keys[i]) == key) return unchecked(this.values[i]);
+    return null;
+  }
+
+  has(key: string): bool { return this.get(key) != null; }
+
+  same(o: Labels): bool {
+    if (this.keys.length != o.keys.length) return false;
+    for (let i = 0; i < this.keys.length; i++) {
+      if (unchecked(this.keys[i]) != unchecked(o.keys[i]) || unchecked(this.values[i]) != unchecked(o.values[i])) return false;
+    }
+    return true;
+  }
+}
+
+export const NO_LABELS = new Labels();
+
+export function readLabels(r: Reader): Labels {
+  const l = new Labels();
+  for (let n = r.count(); n > 0; n--) {
+    l.keys.push(r.str());
+    l.values.push(r.str());
+  }
+  return l;
+}
+
+export class Expr {
+  constructor(public key: string, public op: u8, public values: string[]) {}
+}
+
+/** A metav1.LabelSelector: every label and expression must hold; empty selects all. */
+export class Selector {
+  labels: Labels = NO_LABELS;
+  exprs: Expr[] = [];
+
+  get empty(): bool { return this.labels.keys.length == 0 && this.exprs.length == 0; }
+
+  matches(l: Labels): bool {
+    for (let i = 0; i < this.labels.keys.length; i++) {
+      const v = l.get(unchecked(this.labels.keys[i]));
+      if (v == null || v != unchecked(this.labels.values[i])) return false;
+    }
+    for (let i = 0; i < this.exprs.length; i++) {
+      const e = unchecked(this.exprs[i]);
+      const v = l.get(e.key);
+      if (e.op == SEL_IN && (v == null || !e.values.includes(v))) return false;
+      if (e.op == SEL_NOT_IN && v != null && e.values.includes(v)) return false;
+      if (e.op == SEL_EXISTS && v == null) return false;
+      if (e.op == SEL_DOES_NOT_EXIST && v != null) return false;
+    }
+    return true;
+  }
+
+  /** The label keys it reads. */
+  keys(out: string[]): void {
+    for (let i = 0; i < this.labels.keys.length; i++) out.push(unchecked(this.labels.keys[i]));
+    for (let i = 0; i < this.exprs.length; i++) out.push(unchecked(this.exprs[i]).key);
+  }
+}
+
+export function readSelector(r: Reader): Selector {
+  const s = new Selector();
+  s.labels = readLabels(r);
+  for (let n = r.count(); n > 0; n--) {
+    const key = r.str();
+    const op = r.u8();
+    const values: string[] = [];
+    for (let k = r.count(); k > 0; k--) values.push(r.str());
+    s.exprs.push(new Expr(key, op, values));
+  }
+  return s;
+}
+
+export class Cidr4 {
+  constructor(public addr: u32, public len: u8) {} // addr: host order, host bits zero
+
+  contains(ip: u32): bool { return this.len == 0 || (ip >>> (32 - <u32>this.len)) == (this.addr >>> (32 - <u32>this.len)); } // len 32: shift 0
+  within(o: Cidr4): bool { return this.len >= o.len && o.contains(this.addr); }
+}
+
+function readCidr(r: Reader): Cidr4 | null {
+  const ip = r.ip();
+  const len = r.u8();
+  if (ip == NOT_IPV4) return null;
+  const a = bswap<u32>(<u32>ip);
+  return new Cidr4(len == 0 ? 0 : len >= 32 ? a : a & ~((<u32>0xffffffff) >>> len), len); // shifts are mod 32
+}
+
+/** One from/to entry: pods (selector or null), namespaces (or null), or a block. */
+export class Peer {
+  pods: Selector | null = null;
+  namespaces: Selector | null = null;
+  block: Cidr4 | null = null;
+  except: Cidr4[] = [];
+}
+
+export class PortSpec {
+  constructor(public proto: u8, public port: u16, public endPort: u16, public name: string) {}
+}
+
+export class Rule {
+  peers: Peer[] = [];
+  ports: PortSpec[] = [];
+  name: string = ''; // "ns/name ingress[2]"
+}
+
+export class Policy {
+  key: string = '';
+  ns: string = '';
+  selector: Selector = new Selector();
+  types: u8 = 0;
+  rules: StaticArray<Rule[]> = [[], []]; // by direction: 0 ingress, 1 egress
+
+  hasType(dir: i32): bool { return (this.types & (dir == 0 ? <u8>POLICY_INGRESS : <u8>POLICY_EGRESS)) != 0; }
+}
+
+function readRule(r: Reader, name: string): Rule {
+  const rule = new Rule();
+  rule.name = name;
+  for (let n = r.count(); n > 0; n--) {
+    const flags = r.u8();
+    const p = new Peer();
+    let v6 = false;
+    if (flags & PEER_PODS) p.pods = readSelector(r);
+    if (flags & PEER_NAMESPACES) p.namespaces = readSelector(r);
+    if (flags & PEER_IPBLOCK) {
+      p.block = readCidr(r);
+      v6 = p.block == null;
+      for (let k = r.count(); k > 0; k--) {
+        const e = readCidr(r);
+        if (e) p.except.push(e);
+      }
+    }
+    if (!v6) rule.peers.push(p); // the encoder drops IPv6 blocks; a stray one matches no IPv4 flow
+  }
+  for (let n = r.count(); n > 0; n--) {
+    const proto = r.u8();
+    const port = r.u16();
+    const endPort = r.u16();
+    rule.ports.push(new PortSpec(proto, port, endPort, r.str()));
+  }
+  return rule;
+}
+
+export function readPolicy(r: Reader, ns: string, key: string): Policy {
+  const p = new Policy();
+  p.key = key;
+  p.ns = ns;
+  p.selector = readSelector(r);
+  p.types = r.u8();
+  for (let dir = 0; dir < 2; dir++) {
+    const word = dir == 0 ? ' ingress[' : ' egress[';
+    for (let i = 0, n = r.count(); i < n; i++) unchecked(p.rules[dir]).push(readRule(r, key + word + i.toString() + ']'));
+  }
+  return p;
+}
+
+export class NamedPort {
+  constructor(public name: string, public proto: u8, public port: u16) {}
+}
+
+export class Pod {
+  key: string = '';
+  ns: string = '';
+  node: string = '';
+  flags: u8 = 0;
+  ips: u32[] = []; // host order
+  labels: Labels = NO_LABELS;
+  ports: NamedPort[] = [];
+
+  /** On the pod network: not hostNetwork, not finished, with an address. */
+  get networked(): bool { return (this.flags & (PODF_HOST_NETWORK | PODF_TERMINAL)) == 0 && this.ips.length > 0; }
+
+  /** The port a name resolves to for a protocol, or -1. */
+  resolve(name: string, proto: u8): i32 {
+    for (let i = 0; i < this.ports.length; i++) {
+      const p = unchecked(this.ports[i]);
+      if (p.name == name && p.proto == proto) return <i32>p.port;
+    }
+    return -1;
+  }
+}
+
+export function readPod(r: Reader, ns: string, key: string): Pod {
+  const p = new Pod();
+  p.key = key;
+  p.ns = ns;
+  p.node = r.str();
+  p.flags = r.u8();
+  for (let n = r.count(); n > 0; n--) {
+    const ip = r.ip();
+    if (ip != NOT_IPV4 && !p.ips.includes(bswap<u32>(<u32>ip))) p.ips.push(bswap<u32>(<u32>ip));
+  }
+  p.labels = readLabels(r);
+  for (let n = r.count(); n > 0; n--) {
+    const name = r.str();
+    const proto = r.u8();
+    const port = r.u16();
+    if (name.length > 0) p.ports.push(new NamedPort(name, proto, port));
+  }
+  return p;
+}

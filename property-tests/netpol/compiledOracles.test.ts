@@ -1,0 +1,87 @@
+// The oracles again, through the compiler: each case compiled for every node
+// that runs one of its pods, the maps read the way the datapath will
+// (model/policyMaps.ts), every probe given the verdict upstream expects.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileObjects } from '../../runtime/cli/compile.ts';
+import { explainFlow, loadObjects } from '../../runtime/cli/explain.ts';
+import type { Cluster, Json } from '../model/netpol.ts';
+import { mapVerdict, NodePolicy } from '../model/policyMaps.ts';
+import { knpCases, upstreamCases, type OracleCase } from '../oracles/oracles.ts';
+
+export function nodeMaps(cluster: Cluster): Map<string, NodePolicy> {
+  const objects = [...cluster.namespaces, ...cluster.pods, ...cluster.policies, ...cluster.nodes];
+  const nodes = new Set(cluster.pods.map((p) => (p.spec as Json).nodeName as string));
+  const out = new Map<string, NodePolicy>();
+  for (const n of [...nodes].sort()) {
+    const [r] = compileObjects(objects, n);
+    assert.equal(r.view.rejected, [], `${n}: nothing rejected`);
+    out.set(n, new NodePolicy(r.store));
+  }
+  return out;
+}
+
+function check(cases: OracleCase[]): number {
+  const wrong: string[] = [];
+  let probes = 0;
+  for (const c of cases) {
+    c.steps.forEach((s, i) => {
+      const maps = nodeMaps(s.cluster);
+      const nodeOf = new Map<string, string>();
+      for (const p of s.cluster.pods) {
+        for (const ip of ((p.status as Json).podIPs as { ip: string }[])) nodeOf.set(ip.ip, (p.spec as Json).nodeName as string);
+      }
+      for (const p of s.probes) {
+        probes++;
+        const v = mapVerdict({ src: p.srcIp, dst: p.dstIp, protocol: p.protocol, port: p.port },
+          maps.get(nodeOf.get(p.srcIp) ?? ''), maps.get(nodeOf.get(p.dstIp) ?? ''));
+        const want = c.disagrees ? !p.allow : p.allow;
+        if ((v.egress && v.ingress) !== want) {
+          wrong.push(`${c.name} step ${i + 1}: ${p.src} -> ${p.dst} ${p.port}/${p.protocol}: expected ${want} (egress ${v.egress}, ingress ${v.ingress})`);
+        }
+      }
+    });
+  }
+  assert.equal(wrong, []);
+  return probes;
+}
+
+test('upstream e2e through the compiled maps: 48 tests, 506 probes', () => {
+  assert.is(check(upstreamCases()), 506);
+});
+
+test('kube-network-policies through the compiled maps: 47 rows', () => {
+  assert.is(check(knpCases()), 47);
+});
+
+/** The same probes through `sluice explain`: its verdict, and its rules, agree with the map lookups it replays. */
+function checkExplain(cases: OracleCase[]): number {
+  const wrong: string[] = [];
+  let probes = 0;
+  for (const c of cases) {
+    c.steps.forEach((s, i) => {
+      const cluster = loadObjects([...s.cluster.namespaces, ...s.cluster.pods, ...s.cluster.policies, ...s.cluster.nodes]);
+      for (const p of s.probes) {
+        probes++;
+        const e = explainFlow(cluster, p.srcIp, p.dstIp, p.protocol, p.port);
+        const want = c.disagrees ? !p.allow : p.allow;
+        if ((e.verdict === 'allow') !== want) wrong.push(`${c.name} step ${i + 1}: ${p.src} -> ${p.dst} ${p.port}/${p.protocol}: explain says ${e.verdict}`);
+        for (const side of [e.egress, e.ingress]) {
+          if (side.checked && side.isolated && side.allowed !== (side.allowedBy ?? []).length > 0) wrong.push(`${c.name}: rules and lookups disagree: ${JSON.stringify(side)}`);
+        }
+      }
+    });
+  }
+  assert.equal(wrong, []);
+  return probes;
+}
+
+test('upstream e2e through sluice explain: 506 probes', () => {
+  assert.is(checkExplain(upstreamCases()), 506);
+});
+
+test('kube-network-policies through sluice explain: 47 rows', () => {
+  assert.is(checkExplain(knpCases()), 47);
+});
+
+test.run();
