@@ -13,9 +13,10 @@ import { frontendId, kubeProxyModel } from '../model/kubeProxy.ts';
 
 const EXAMPLE = new URL('../../examples/recorded.log', import.meta.url).pathname;
 
-test('recorded.log: a header for one node, then batches numbered from 1', () => {
-  const { header, batches } = readEventLog(EXAMPLE);
-  assert.equal([header.format, header.version, header.file, header.start], ['sluice-event-log', 1, 0, 'empty']);
+test('recorded.log: a header for one node, then batches numbered from 1, then the end of a clean stop', () => {
+  const { header, batches, ended } = readEventLog(EXAMPLE);
+  assert.equal([header.format, header.version, header.file, header.start], ['sluice-event-log', 2, 0, 'empty']);
+  assert.ok(ended, 'the recording ended cleanly');
   assert.type(header.node, 'string');
   assert.equal(batches.map((b) => b.batch), batches.map((_, i) => i + 1));
   assert.ok(batches.length >= 2, 'a first sync and changes after it');

@@ -6,7 +6,8 @@
 //   a header first; then events, each batch ended by a boundary that counts
 //   its events and, per map it touched, its upserts, deletes and the first 16
 //   hex digits of the sha256 of its upsert keys, upsert values, delete keys
-//   (keys sorted by their bytes, values in their keys' order).
+//   (keys sorted by their bytes, values in their keys' order); last, when the
+//   writer stopped cleanly, an end record naming the last batch.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -27,7 +28,7 @@ export interface LoggedBatch {
 }
 
 /** Reads one log file; fails (uvu assertions) on any line that is not as the format says. */
-export function readEventLog(path: string): { header: Json; batches: LoggedBatch[] } {
+export function readEventLog(path: string): { header: Json; batches: LoggedBatch[]; ended: boolean } {
   const text = readFileSync(path, 'utf8');
   assert.ok(text.endsWith('\n'), `${path}: the last record ends with a newline`);
   const records = text.slice(0, -1).split('\n').map((line, i) => {
@@ -41,7 +42,15 @@ export function readEventLog(path: string): { header: Json; batches: LoggedBatch
   const batches: LoggedBatch[] = [];
   const state = new Map<string, Json>();
   let events: Json[] = [];
+  let ended = false;
   for (const r of rest) {
+    assert.not.ok(ended, 'nothing after the end record');
+    if (r.type === 'end') {
+      assert.is(r.batch, batches.at(-1)?.batch, 'the end names the last batch');
+      assert.equal(events, [], 'no event after the last boundary');
+      ended = true;
+      continue;
+    }
     if (r.type === 'upsert' || r.type === 'delete' || r.type === 'synced') {
       events.push(r);
       if (r.type === 'synced') continue;
@@ -50,13 +59,13 @@ export function readEventLog(path: string): { header: Json; batches: LoggedBatch
       if (r.type === 'upsert') state.set(key, o);
       else state.delete(key);
     } else {
-      assert.is(r.type, 'batch', `a record is an event or a boundary, not ${r.type}`);
+      assert.is(r.type, 'batch', `a record is an event, a boundary or the end, not ${r.type}`);
       assert.is(r.events, events.length, `batch ${r.batch}: the events since the last boundary`);
       batches.push({ batch: r.batch as number, at: r.at as string | undefined, events, maps: r.maps as LoggedBatch['maps'], ops: r.ops as number, state: new Map(state) });
       events = [];
     }
   }
-  return { header, batches };
+  return { header, batches, ended };
 }
 
 export interface MapChange { added: number; changed: number; deleted: number; digest: string }
