@@ -55,13 +55,15 @@ const svcLayout = MAPS.find((m) => m.id === SL_MAP_SVC)!;
 const svcBset = uintReader(svcLayout.value, 'bset');
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
-/** What an entry of map points at (a backend set id, or a frontend), as a string; undefined for sl_svc. */
-function refOf(map: MapLayout): ((key: Uint8Array) => string) | undefined {
-  if (map.id === SL_MAP_SVC) return undefined;
-  if (map.key.fields.some((f) => f.name === 'bset')) {
+/** Which backend set or frontend an entry of a map other than sl_svc belongs to, as a string;
+ * "other" for maps no frontend points into (policy), which go in round 1 and are deleted last. */
+function refOf(map: MapLayout): (key: Uint8Array) => string {
+  const has = (f: string) => map.key.fields.some((x) => x.name === f);
+  if (has('bset')) {
     const bset = uintReader(map.key, 'bset');
     return (k) => `set ${bset(k)}`;
   }
+  if (!['vip', 'port', 'proto'].every(has)) return () => 'other';
   const parts = ['vip', 'port', 'proto'].map((f) => bytesReader(map.key, f));
   return (k) => `frontend ${parts.map((p) => hex(p(k))).join('|')}`;
 }
@@ -105,7 +107,7 @@ export function planApply(diff: MapDiff, oldValue: (svcKey: Uint8Array) => Uint8
   }
   for (let r = 1; rounds.last > 1 && r <= rounds.last; r++) {
     for (const s of others) {
-      const ref = refOf(s.map)!;
+      const ref = refOf(s.map);
       add(pack(s.map, entriesOf(s.upsertKeys, s.upsertValues, s.map.key.size, s.map.value.size).filter(([k]) => rounds.of(ref(k)) === r), false));
     }
     if (svc) add(pack(svc.map, svcUpserts.filter(([, v]) => rounds.of(`set ${svcBset(v!)}`) === r), false));
@@ -128,7 +130,7 @@ function roundsOf(others: readonly MapOps[], svcUpserts: readonly (readonly [Uin
   oldValue: (k: Uint8Array) => Uint8Array | undefined): { of(ref: string): number; last: number } {
   const written = new Set<string>();
   for (const s of others) {
-    const ref = refOf(s.map)!;
+    const ref = refOf(s.map);
     for (const [k] of entriesOf(s.upsertKeys, s.upsertValues, s.map.key.size, s.map.value.size)) written.add(ref(k));
   }
   const waitsFor = new Map<string, Set<string>>(); // set id -> the sets its frontends move to
@@ -169,7 +171,7 @@ function fit(diff: MapDiff, room: Room, svcUpserts: readonly (readonly [Uint8Arr
   const pointedAt = () => {
     if (referenced) return referenced;
     const gone = new Set(svcDeletes.map(([k]) => hex(k)));
-    referenced = new Set();
+    referenced = new Set(['other']); // a policy entry may be in use whatever the frontends do
     for (const [k, v] of room.entries('sl_svc')) if (!gone.has(hex(k))) referenced.add(`set ${svcBset(v)}`).add(frontendRef(k));
     for (const [k, v] of svcUpserts) referenced.add(`set ${svcBset(v!)}`).add(frontendRef(k));
     return referenced;
@@ -183,7 +185,7 @@ function fit(diff: MapDiff, room: Room, svcUpserts: readonly (readonly [Uint8Arr
     counts.set(name, final);
     if (final > max) throw new NoRoom(name, max, final, false);
     if (s.map.id === SL_MAP_SVC || live.size + added <= max) continue; // sl_svc deletes first
-    const ref = refOf(s.map)!, busy = pointedAt();
+    const ref = refOf(s.map), busy = pointedAt();
     const idx = new Set(entriesOf(s.deleteKeys, null, ks, 0).flatMap(([k], i) => (busy.has(ref(k)) ? [] : [i])));
     const peak = live.size + added - idx.size;
     if (peak > max) throw new NoRoom(name, max, peak, true);
