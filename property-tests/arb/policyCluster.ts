@@ -57,9 +57,18 @@ export const policySpec = () => fc.record({
 
 const PORTS: [string, number, string][][] = [[], [['http', 80, 'TCP']], [['http', 81, 'TCP'], ['dns', 53, 'UDP']], [['metrics', 80, 'TCP'], ['dns', 53, 'TCP']]];
 
-export const podObject = (i: number) => fc.record({
-  ns: fc.constantFrom(...NAMESPACES), labels: labels(), node: fc.constantFrom('n1', 'n2'), ports: fc.constantFrom(...PORTS),
-}).map((p) => pod({ name: `p${i}`, namespace: p.ns, ip: `10.0.0.${i + 1}`, node: p.node, labels: p.labels, ports: p.ports }));
+interface PodFields { ns: string; labels: Record<string, string>; node: string; ports: [string, number, string][] }
+
+const podFields = (node = fc.constantFrom('n1', 'n2')): fc.Arbitrary<PodFields> =>
+  fc.record({ ns: fc.constantFrom(...NAMESPACES), labels: labels(), node, ports: fc.constantFrom(...PORTS) });
+
+const podAt = (i: number, p: PodFields) => pod({ name: `p${i}`, namespace: p.ns, ip: `10.0.0.${i + 1}`, node: p.node, labels: p.labels, ports: p.ports });
+
+export const podObject = (i: number) => podFields().map((p) => podAt(i, p));
+
+/** A pod of node n1 and the one that replaces it, alike but for name and address, as a rollout makes. */
+export const replacement = (): fc.Arbitrary<[Json, Json]> => fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 5 }), podFields(fc.constant('n1')))
+  .map(([i, step, p]) => [podAt(i, p), podAt((i + step) % 6, p)]);
 
 export const namespaceObject = (name: string) => labels().map((l) => namespace(name, { ...l, ns: name }));
 

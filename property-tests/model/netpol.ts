@@ -103,8 +103,8 @@ function podIPs(p: Json): string[] {
   return ips.filter((ip) => !ip.includes(':'));
 }
 
-const onNetwork = (p: Json) => !['Succeeded', 'Failed'].includes(obj(p.status).phase as string) && podIPs(p).length > 0;
-const hostNetwork = (p: Json) => obj(p.spec).hostNetwork === true;
+export const onNetwork = (p: Json) => !['Succeeded', 'Failed'].includes(obj(p.status).phase as string) && podIPs(p).length > 0;
+export const hostNetwork = (p: Json) => obj(p.spec).hostNetwork === true;
 
 function nodeAddrs(n: Json): string[] {
   return arr(obj(n.status).addresses).map(obj).filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
