@@ -15,12 +15,12 @@ import { DEFAULT_TIMEOUTS, encodeConfig, type DatapathConfig } from '../../runti
 import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
 import { encodeRecords, type Record } from '../../runtime/encode/schema.ts';
 import type { MapDiff } from '../../runtime/maps/mapDiff.ts';
-import { bytesReader, u64Reader, uintReader } from '../../runtime/view/fieldReader.ts';
+import { bytesReader, u64Reader, uintReader } from '../../runtime/abi/fieldReader.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
 import { ipBytes, ipText, ETH_HLEN as ETH } from '../model/packet.ts';
 import { neighboursOf, type NodeNet } from '../model/datapath.ts';
 import { inNetns } from '../../runtime/bpf/netns.ts';
-import { podnetImage, syncPodnet } from '../../runtime/bpf/podnet.ts';
+import { podnetImage, syncPodnet } from '../../runtime/dataplane/podnet.ts';
 import { dropNodeNet, forgetNeighbour, makeNodeNet, restoreNeighbours, type MadeNet } from './nodeNet.ts';
 import type { BpfObject } from '../../runtime/bpf/libbpf.ts';
 import { SOCK_HOOKS } from '../../runtime/bpf/sockHooks.ts';

@@ -6,7 +6,7 @@
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import type { StructLayout } from '../../runtime/abi/mapLayout.ts';
 import { layoutOf } from '../../runtime/maps/store.ts';
-import { fieldOf, uintReader } from '../../runtime/view/fieldReader.ts';
+import { fieldOf, uintReader } from '../../runtime/abi/fieldReader.ts';
 import { ipBytes, ipText } from './packet.ts';
 
 /** A map lookup: the value bytes, or undefined when the key is absent. */

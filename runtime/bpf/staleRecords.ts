@@ -2,7 +2,7 @@
 // per socket they destroyed, read from the iterator's fd. Decoding and the
 // one-line summary `apply` prints and the agent logs. Pure.
 import { STALE_SOCK } from '../abi/layouts.generated.ts';
-import { uintReader } from '../view/fieldReader.ts';
+import { uintReader } from '../abi/fieldReader.ts';
 
 export interface StaleSock { frontend: string; backend: string; proto: 'TCP' | 'UDP' }
 

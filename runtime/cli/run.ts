@@ -7,7 +7,8 @@ import { readKey } from './keyFile.ts';
 import { parseDuration } from '../agent/duration.ts';
 import { jsonLogger } from '../agent/logger.ts';
 import { parseListen, type ListenAddress } from '../agent/statusServer.ts';
-import { DATAPATH_OPTIONS, DATAPATH_USAGE, datapathArgsOf, type DatapathArgs } from './apply.ts';
+import type { DatapathArgs } from '../dataplane/datapathArgs.ts';
+import { DATAPATH_OPTIONS, DATAPATH_USAGE, datapathArgsOf } from './apply.ts';
 import { parse } from './bpfArgs.ts';
 import { UsageError, type Io } from './io.ts';
 

@@ -18,7 +18,7 @@
 // change that still does not fit is refused before anything is written.
 import { MAPS, SL_MAP_SVC } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
-import { bytesReader, uintReader } from '../view/fieldReader.ts';
+import { bytesReader, uintReader } from '../abi/fieldReader.ts';
 import type { MapDiff, MapOps } from './mapDiff.ts';
 
 /** One write: n packed entries upserted, or (values null) deleted. */

@@ -5,7 +5,7 @@ import * as A from '../abi/layouts.generated.ts';
 import { compareUtf8 } from '../encode/compareUtf8.ts';
 import type { Note, Rejection } from '../encode/records.ts';
 import { layoutOf, type MapStore } from '../maps/store.ts';
-import { bytesReader, fieldOf, uintReader } from './fieldReader.ts';
+import { bytesReader, fieldOf, uintReader } from '../abi/fieldReader.ts';
 
 export interface Backend { ip: string; port: number }
 export interface Frontend {

@@ -4,7 +4,7 @@
 import * as A from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
 import { ipText } from './frontends.ts';
-import { u64Reader, uintReader } from './fieldReader.ts';
+import { u64Reader, uintReader } from '../abi/fieldReader.ts';
 
 type Entries = readonly (readonly [Uint8Array, Uint8Array])[];
 

@@ -7,10 +7,10 @@ import { MAPS } from '../abi/layouts.generated.ts';
 import { BpfObject } from '../bpf/libbpf.ts';
 import { DEFAULT_OBJECT } from '../bpf/loader.ts';
 import { maxEntriesOf, type Sizes } from '../bpf/sizes.ts';
-import type { Sweep } from '../cli/apply.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
 import { MemoryStore, type MapStore } from '../maps/store.ts';
 import type { Counter as StatCounter } from '../view/state.ts';
+import type { Sweep } from './staleSweep.ts';
 
 /** What one interface discovery did. */
 export interface InterfaceReport {
@@ -24,7 +24,7 @@ export interface InterfaceReport {
   failed: string[];
   /** What attaching the host services programs did, once per agent: "host services (root cgroup ...): ...". */
   hostServices?: string;
-  /** How sl_podnet changed (runtime/bpf/podnet.ts), when it did: "sl_podnet: 2 local pods, ...". */
+  /** How sl_podnet changed (podnet.ts), when it did: "sl_podnet: 2 local pods, ...". */
   podnet?: string;
 }
 
