@@ -1,6 +1,6 @@
 // Reads the ABI types out of a compiled BPF object's BTF (through bpftool), so
 // layouts are taken from what clang laid out, never from a hand-kept copy.
-import { execFileSync } from 'node:child_process';
+import { run } from '../runtime/exec/command.ts';
 
 export interface Field {
   name: string;
@@ -38,7 +38,7 @@ interface BtfType {
 }
 
 export function readLayouts(objPath: string): Layouts {
-  const json = execFileSync('bpftool', ['btf', 'dump', 'file', objPath, '-j'], { encoding: 'utf8' });
+  const json = run(['bpftool', 'btf', 'dump', 'file', objPath, '-j'], { timeoutMs: 120_000 });
   const types = new Map<number, BtfType>();
   for (const t of JSON.parse(json).types as BtfType[]) types.set(t.id, t);
   const enums = new Map<string, Map<string, number>>();

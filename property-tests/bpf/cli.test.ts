@@ -11,6 +11,7 @@ import { possibleCpus } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import type { LiveView } from '../../runtime/view/live.ts';
 import { dropNetns, dropPinRoot, fixtureObject, ipIn, kernelTest, MAIN, REAL_OBJECT, scratchNetns, scratchPinRoot, tcIn } from './env.ts';
+import { tryRun } from '../../runtime/exec/command.ts';
 
 const it = kernelTest({ netns: true });
 const CLUSTER = new URL('../../examples/cluster.yaml', import.meta.url).pathname;
@@ -196,7 +197,7 @@ it('as another user than root: maps and detach --pins say that the pins are root
   try {
     const root = `${top}/sluice`;
     mkdirSync(root, { mode: 0o700 });
-    const asNobody = (...args: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, MAIN, ...args], { encoding: 'utf8' });
+    const asNobody = (...args: string[]) => tryRun(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, MAIN, ...args]);
     const why = `${root}: permission denied (EACCES): sluice's pins belong to root; run as root\n`;
     const maps = asNobody('maps', '--pin-root', root);
     assert.equal([maps.status, maps.stderr], [1, `sluice maps: ${why}`]); // said "run \`sluice apply\` first"

@@ -2,19 +2,19 @@
 // kernel accepts each), its maps are defined as the design says and agree
 // with the generated layouts, and its .rodata is the config the loader
 // writes, nothing else. The BTF checks need no privilege.
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import { bpfTest, OBJECT, PROGRAMS, SOCK_PROGRAMS, withDatapath } from './harness.ts';
 import { NODE, NODE_NETS } from './cluster.ts';
+import { run } from '../../runtime/exec/command.ts';
 
 interface BtfType { id: number; kind: string; name: string; type_id?: number; nr_elems?: number; size?: number;
   members?: { name: string; type_id: number }[]; vars?: { type_id: number; offset: number; size: number }[] }
 
 function btfOf(path: string): Map<number, BtfType> {
-  const json = JSON.parse(execFileSync('bpftool', ['-j', 'btf', 'dump', 'file', path], { encoding: 'utf8' }));
+  const json = JSON.parse(run(['bpftool', '-j', 'btf', 'dump', 'file', path]));
   return new Map((json.types as BtfType[]).map((t) => [t.id, t]));
 }
 
