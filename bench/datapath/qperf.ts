@@ -60,7 +60,7 @@ export async function qperfRun(clientNs: string, cpu: number, serverNs: string, 
   const script = `taskset -c ${cpu} qperf --listen_port ${QPERF_PORT} -t ${seconds} -ub ${serverIp} tcp_bw; r=$?; echo; cat /proc/$$/stat; exit $r`;
   const server0 = netnsTicks(serverNs), t0 = cpuTicks();
   const ran = await runAsync(nsenter(clientNs, ['sh', '-c', script]), { timeoutMs: (seconds + 20) * 1000 }).catch((e: unknown) => {
-    throw new Error(`qperf: ${e instanceof CommandError ? e.reason : (e as Error).message}`);
+    throw new Error(`qperf: ${e instanceof CommandError ? e.reason : (e as Error).message}`, { cause: e });
   });
   const t1 = cpuTicks();
   await new Promise((r) => setTimeout(r, 200)); // the server's child for this test exits and is reaped

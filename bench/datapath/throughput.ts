@@ -95,7 +95,7 @@ async function iperfRun(r: BenchRun, lane: Lane, target: Target, o: ThroughputOp
       '-t', String(o.seconds), '-J', '--connect-timeout', '3000']);
     const t0 = cpuTicks();
     const ran = await runAsync(argv, { timeoutMs: (o.seconds + 20) * 1000 }).catch((e: unknown) => {
-      throw new Error(iperfError(e instanceof CommandError ? e.reason : (e as Error).message));
+      throw new Error(iperfError(e instanceof CommandError ? e.reason : (e as Error).message), { cause: e });
     });
     const t1 = cpuTicks();
     const out = JSON.parse(ran.stdout) as { end?: IperfEnd; error?: string };

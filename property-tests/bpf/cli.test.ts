@@ -187,7 +187,9 @@ it('failures: exit 1 and one line naming what and why', () => {
     assert.equal([iface.status, iface.stderr], [1, 'sluice apply: --pod-ifaces: no interface named nope0\n']);
     const broken = sluice('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject('SL_MINI_BROKEN'), '--verbose');
     assert.is(broken.status, 1);
-    assert.match(broken.stderr, /^sluice apply: load sl_to_pod: the verifier rejected it: R0 invalid mem access 'map_value_or_null' .*\n.*-- BEGIN PROG LOAD LOG --/s);
+    assert.match(broken.stderr, /^sluice apply: load sl_to_pod: the verifier rejected it: R0 invalid mem access 'map_value_or_null' [^\n]*\n  caused by: load [^\n]+\.o: [^\n]+\n.*-- BEGIN PROG LOAD LOG --/s);
+    const quiet = sluice('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject('SL_MINI_BROKEN'));
+    assert.equal(quiet.stderr.split('\n').length, 2, 'one line without --verbose');
   });
 });
 

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_TIMEOUTS, encodeConfig, type DatapathConfig } from '../../runtime/bpf/config.ts';
-import { loadDatapath, LoadError, type LoadOptions } from '../../runtime/bpf/loader.ts';
+import { LibbpfError } from '../../runtime/bpf/libbpf.ts';
+import { IncompatiblePinError, loadDatapath, LoadError, VerifierError, type LoadOptions } from '../../runtime/bpf/loader.ts';
 import { PinnedStore } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import { SL_CFG_DSR, SL_STAT_MAX, STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
@@ -55,8 +56,14 @@ it('a verifier rejection names the program, quotes the verifier, and leaves no p
     assert.equal(readdirSync(root), [], 'libbpf unpins what a failed load pinned');
     try {
       load(root, { object: fixtureObject('SL_MINI_BROKEN') });
+      assert.unreachable('the broken object loaded');
     } catch (e) {
-      assert.match((e as LoadError).log, /-- BEGIN PROG LOAD LOG --/, 'the full log is kept for --verbose');
+      assert.instance(e, VerifierError);
+      const v = e as VerifierError;
+      assert.equal([v.program, v.reason], ['sl_to_pod', "R0 invalid mem access 'map_value_or_null'"]);
+      assert.ok(Number.isInteger(v.insn), 'the instruction');
+      assert.match(v.log, /-- BEGIN PROG LOAD LOG --/, 'the full log is kept for --verbose');
+      assert.instance(v.cause, LibbpfError, "libbpf's own error is its cause");
     }
   });
 });
@@ -74,6 +81,8 @@ it('a pin of another version: a clear error; `sluice detach --pins` then load ag
     pinOldSvc(root);
     throwsLoad(() => load(root), new RegExp(`^map sl_svc pinned at ${root}/sl_svc: value 12 B, this build 16 B; it was pinned by another ` +
       'version of sluice: run `sluice detach --pins` and apply again, or apply with --replace-maps$'));
+    assert.throws(() => load(root), (e: unknown) => e instanceof IncompatiblePinError && e.map === 'sl_svc' && e.pinPath === `${root}/sl_svc` &&
+      e.differences.join() === 'value 12 B, this build 16 B');
     const r = spawnSync(process.execPath, [MAIN, 'detach', '--pins', '--pin-root', root], { encoding: 'utf8' });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, `removed ${root}: sl_svc`);

@@ -238,7 +238,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     }
   }
   function fatal(e: unknown): void {
-    const reason = (e as Error)?.message?.split('\n')[0] ?? String(e);
+    const reason = (e as Error)?.message ?? String(e);
     health.pipelineStopped(reason);
     log.error('fatal', { reason, batch });
     void stop(`fatal: ${reason}`, 1);

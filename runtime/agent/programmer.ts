@@ -106,7 +106,7 @@ export class Programmer {
     } catch (e) {
       this.stale = true;
       const done = (e as { applied?: number }).applied ?? 0;
-      return { mode: 'none', applied: done, removedBackends, applyMs: performance.now() - t0, error: (e as Error).message.split('\n')[0] };
+      return { mode: 'none', applied: done, removedBackends, applyMs: performance.now() - t0, error: (e as Error).message };
     }
   }
 }

@@ -85,7 +85,7 @@ export function pinRootExists(root: string): boolean {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return false;
-    throw new Error(`${root}: ${code === 'EACCES' || code === 'EPERM' ? `permission denied (${code}): sluice's pins belong to root; run as root` : (e as Error).message}`);
+    throw new Error(`${root}: ${code === 'EACCES' || code === 'EPERM' ? `permission denied (${code}): sluice's pins belong to root; run as root` : (e as Error).message}`, { cause: e });
   }
   return isBpffs(root);
 }

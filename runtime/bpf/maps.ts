@@ -70,7 +70,8 @@ export class PinnedMap {
     try {
       fd = S.objGet(path);
     } catch (e) {
-      throw new Error(`open ${layout.name}: ${(e as Error).message}${(e as S.BpfError).errno === S.errno.EACCES || (e as S.BpfError).errno === S.errno.EPERM ? ': needs root (CAP_BPF and read access to the pin)' : ''}`);
+      const denied = (e as S.BpfError).errno === S.errno.EACCES || (e as S.BpfError).errno === S.errno.EPERM;
+      throw new Error(`open ${layout.name}: ${(e as Error).message}${denied ? ': needs root (CAP_BPF and read access to the pin)' : ''}`, { cause: e });
     }
     if (fd === null) return null;
     const m = new PinnedMap(layout, path, fd);
@@ -104,7 +105,7 @@ export class PinnedMap {
         for (let i = 0; i < n; i++) out.push([keys.slice(i * ks, (i + 1) * ks), values.slice(i * vs, (i + 1) * vs)]);
       });
     } catch (e) {
-      if (!(e instanceof S.BpfError) || !this.lacksBatch(e)) throw new Error(`read ${this.name}: ${(e as Error).message}`);
+      if (!(e instanceof S.BpfError) || !this.lacksBatch(e)) throw new Error(`read ${this.name}: ${(e as Error).message}`, { cause: e });
       this.batch = false;
       out = [];
       const key = new Uint8Array(ks);
@@ -160,23 +161,44 @@ export class PinnedMap {
     return e.count === 0 && (NO_BATCH.has(e.errno) || (e.errno === S.errno.EINVAL && this.batch === undefined));
   }
 
-  /** Why a write stopped, in words a user can act on. */
-  describe(op: 'update' | 'delete', errno: number, key: Uint8Array | undefined): string {
-    const what = `${op} ${this.name}`;
+  /** Why a write stopped, in words a user can act on, after applied ops went through. */
+  writeError(op: 'update' | 'delete', errno: number, key: Uint8Array | undefined, applied: number): StoreError {
+    const what = `${op} ${this.name}`, cause = new S.BpfError(`MAP_${op.toUpperCase()}_ELEM ${this.name}`, errno);
     if (op === 'update' && (errno === S.errno.E2BIG || errno === S.errno.ENOSPC)) {
-      const flag = sizeFlagOf(this.name);
-      return `${what}: map full (max_entries ${this.info.maxEntries})${flag ? `; raise ${flag}` : ''}`;
+      return new MapFullError(this.name, this.info.maxEntries, undefined, false, applied, { cause });
     }
     if (op === 'delete' && errno === S.errno.ENOENT) {
-      return `${what}: key ${key ? Buffer.from(key).toString('hex') : '?'} not present: something else changed the map; apply again`;
+      return new StoreError(`${what}: key ${key ? Buffer.from(key).toString('hex') : '?'} not present: something else changed the map; apply again`, applied, { cause });
     }
-    if (errno === S.errno.EPERM || errno === S.errno.EACCES) return `${what}: ${S.errnoName(errno)}: needs root (CAP_BPF)`;
-    return `${what}: ${S.errnoName(errno)}`;
+    if (errno === S.errno.EPERM || errno === S.errno.EACCES) return new StoreError(`${what}: ${S.errnoName(errno)}: needs root (CAP_BPF)`, applied, { cause });
+    return new StoreError(`${what}: ${S.errnoName(errno)}`, applied, { cause });
   }
 
   close(): void {
     if (this.fd >= 0) S.close(this.fd);
     this.fd = -1;
+  }
+}
+
+/**
+ * A change that does not fit a map: which, its max_entries, the entries it
+ * needs (when counted before writing; atOnce: beside the old ones it
+ * replaces), and the flag that sizes it.
+ */
+export class MapFullError extends StoreError {
+  readonly map: string;
+  readonly maxEntries: number;
+  readonly needed: number | undefined;
+  readonly atOnce: boolean;
+  constructor(map: string, maxEntries: number, needed: number | undefined, atOnce: boolean, applied: number, options?: ErrorOptions) {
+    const flag = sizeFlagOf(map);
+    const need = needed === undefined ? '' : `; this change needs ${needed}${atOnce ? ' at once, old and new, until the old ones go' : ''}`;
+    super(`update ${map}: map full (max_entries ${maxEntries}${need})${flag ? `; raise ${flag}` : ''}`, applied, options);
+    this.name = 'MapFullError';
+    this.map = map;
+    this.maxEntries = maxEntries;
+    this.needed = needed;
+    this.atOnce = atOnce;
   }
 }
 
@@ -239,9 +261,7 @@ export class PinnedStore implements MapStore {
       plan = planApply(diff, (k) => (live ? live.get(Buffer.from(k).toString('latin1')) : this.lookup('sl_svc', k)), tight ? this : undefined);
     } catch (e) {
       if (!(e instanceof NoRoom)) throw e;
-      const flag = sizeFlagOf(e.map);
-      throw new StoreError(`update ${e.map}: map full (max_entries ${e.max}; this change needs ${e.needed}` +
-        `${e.atOnce ? ' at once, old and new, until the old ones go' : ''})${flag ? `; raise ${flag}` : ''}`, 0);
+      throw new MapFullError(e.map, e.max, e.needed, e.atOnce, 0, { cause: e });
     }
     let applied = 0;
     for (const step of plan.steps) {
@@ -251,7 +271,7 @@ export class PinnedStore implements MapStore {
       if (!r.errno) continue;
       this.bound.clear(); // unknown now: the next apply reads the maps
       const ks = step.map.key.size;
-      throw new StoreError(m.describe(step.values ? 'update' : 'delete', r.errno, step.keys.subarray(r.done * ks, (r.done + 1) * ks)), applied);
+      throw m.writeError(step.values ? 'update' : 'delete', r.errno, step.keys.subarray(r.done * ks, (r.done + 1) * ks), applied);
     }
     for (const s of diff.sections) {
       // Exact after a read; else at most that many (an upsert may have replaced a value).

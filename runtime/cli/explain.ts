@@ -150,7 +150,7 @@ function parse(args: readonly string[]): ExplainArgs | undefined {
       },
     });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw new UsageError((e as Error).message, { cause: e });
   }
   const v = parsed.values;
   if (v.help) return undefined;

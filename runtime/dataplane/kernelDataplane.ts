@@ -61,7 +61,7 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
         const s = syncPodnet(a.pinRoot, podnetImage(choice.podAddrs, facts?.peerPodCidrs ?? []));
         if (s.added + s.removed + s.changed > 0) report.podnet = podnetLine(s);
       } catch (e) {
-        report.failed.push(`sl_podnet: ${(e as Error).message.split('\n')[0]}`);
+        report.failed.push(`sl_podnet: ${(e as Error).message}`);
       }
       const chosen = [...choice.node.map((i) => ({ i, programs: PROGRAMS_OF.node })), ...choice.pod.map((i) => ({ i, programs: PROGRAMS_OF.pod }))];
       inNetns(a.netns, () => {
@@ -71,7 +71,7 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
             report.attached.push(attachLine(dp!, i, programs));
             attached.set(i.ifname, i.ifindex);
           } catch (e) {
-            report.failed.push(`${i.ifname} (${i.why}): ${(e as Error).message.split('\n')[0]}`);
+            report.failed.push(`${i.ifname} (${i.why}): ${(e as Error).message}`);
           }
         }
       });
@@ -80,7 +80,7 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
           report.hostServices = hostServicesLine(dp, a);
           hostServicesDone = true;
         } catch (e) {
-          report.failed.push(`host services: ${(e as Error).message.split('\n')[0]}`);
+          report.failed.push(`host services: ${(e as Error).message}`);
         }
       }
       const names = new Set(chosen.map((c) => c.i.ifname));

@@ -19,7 +19,7 @@ export function sweepStale(dp: Datapath, a: Pick<DatapathArgs, 'hostServices' | 
   try {
     return { destroyed: sweepStaleSockets(dp.iterators, a.netns) };
   } catch (e) {
-    return { error: (e as Error).message.split('\n')[0] };
+    return { error: (e as Error).message };
   }
 }
 

@@ -12,10 +12,12 @@ export interface MapStore {
   entries(map: string): [key: Uint8Array, value: Uint8Array][];
 }
 
+/** A write to the maps that stopped part way: applied ops went through before it. */
 export class StoreError extends Error {
   readonly applied: number;
-  constructor(message: string, applied: number) {
-    super(message);
+  constructor(message: string, applied: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreError';
     this.applied = applied;
   }
 }

@@ -70,7 +70,7 @@ export function up(o: UpOptions, log: Log): TestbedState {
     if (o.sluice) applyAll(state, log);
     return state;
   } catch (e) {
-    log(`failed: ${(e as Error).message.split('\n')[0]}; taking down what was made`);
+    log(`failed: ${(e as Error).message}; taking down what was made`);
     down(o.prefix, log);
     throw e;
   }
