@@ -16,8 +16,8 @@ import { parseArgs } from 'node:util';
 import { removePinRoot } from '../runtime/bpf/bpffs.ts';
 import { start, tryRun } from '../runtime/exec/command.ts';
 import { addNetns, deleteNetns } from '../runtime/exec/namespaces.ts';
-import { FakeApiServer } from '../property-tests/model/fakeApiServer.ts';
-import { node, service, slice } from './apiObjects.ts';
+import { FakeApiServer } from '../testkit/fakeApiServer.ts';
+import { nodeObject, serviceObject, sliceObject, syntheticNode, syntheticService } from '../testkit/syntheticCluster.ts';
 import { median, table } from './stats.ts';
 
 const MAIN = new URL('../runtime/cli/main.ts', import.meta.url).pathname;
@@ -77,10 +77,11 @@ async function runMode(mode: 'dry-run' | 'pinned', o: { services: number; endpoi
   const tag = `sl-churn-${process.pid}`;
   const pinRoot = `/sys/fs/bpf/${tag}`;
   try {
-    for (let i = 0; i < 3; i++) server.apply('nodes', node(i));
+    for (let i = 0; i < 3; i++) server.apply('nodes', nodeObject(syntheticNode(i)));
     for (let i = 0; i < o.services; i++) {
-      server.apply('services', service(i));
-      server.apply('endpointslices', slice(i, o.endpoints));
+      const s = syntheticService(i, { endpoints: o.endpoints });
+      server.apply('services', serviceObject(s));
+      server.apply('endpointslices', sliceObject(s));
     }
     const args = ['run', '--node', 'node-0', '--kubeconfig', server.writeKubeconfig(join(dir, 'kubeconfig')), '--min-sync', '1s', '--listen', '127.0.0.1:0'];
     if (mode === 'dry-run') args.push('--dry-run');
@@ -119,7 +120,7 @@ async function runMode(mode: 'dry-run' | 'pinned', o: { services: number; endpoi
       let changes = 0;
       for (let i = 0; i < o.churn; i++) {
         await sleep(Math.max(0, churnStart + i * 1000 - performance.now()));
-        server.apply('endpointslices', slice(o.services >> 1, o.endpoints, (i & 1) === 0 ? 1 : 0));
+        server.apply('endpointslices', sliceObject(syntheticService(o.services >> 1, { endpoints: o.endpoints, generation: (i & 1) === 0 ? 1 : 0 })));
         changes++;
       }
       await sleep(Math.max(0, churnStart + o.churn * 1000 - performance.now()));

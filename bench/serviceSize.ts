@@ -22,19 +22,18 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as R from '../compiler/abi/records.ts';
-import type { Ip } from '../runtime/encode/ip.ts';
+import { ipv4Of as ip } from '../runtime/encode/ipv4.ts';
 import { encodeRecords, type Record } from '../runtime/encode/schema.ts';
 import { start } from '../runtime/exec/command.ts';
 import type { MapDiff } from '../runtime/maps/mapDiff.ts';
 import { Compiler } from '../runtime/wasm/host.ts';
-import { FakeApiServer } from '../property-tests/model/fakeApiServer.ts';
-import { node } from './apiObjects.ts';
+import { FakeApiServer } from '../testkit/fakeApiServer.ts';
+import { nodeObject, syntheticNode } from '../testkit/syntheticCluster.ts';
 import { median, ms, table } from './stats.ts';
 
 const MAIN = new URL('../runtime/cli/main.ts', import.meta.url).pathname;
 const SLICE_MAX = 1000;
 
-const ip = (a: number): Ip => ({ family: 4, bytes: Uint8Array.of(a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255) });
 const portName = (ports: number, i: number) => (ports === 1 ? '' : `p${i}`);
 
 function service(ports: number): Record {
@@ -143,7 +142,7 @@ async function healthzDuringCompile(ports: number, waitMs: number): Promise<{ la
   const child = start(['node', MAIN, 'run', '--node', 'node-0', '--kubeconfig', server.writeKubeconfig(join(dir, 'kubeconfig')),
     '--min-sync', '100ms', '--listen', '127.0.0.1:0', '--dry-run'], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
-    server.apply('nodes', node(0));
+    server.apply('nodes', nodeObject(syntheticNode(0)));
     const lines: { msg: string; [k: string]: any }[] = [];
     let buf = '';
     child.stderr!.on('data', (b: Buffer) => {

@@ -8,20 +8,22 @@ import * as R from '../../compiler/abi/records.ts';
 import { encodeRecords, type Record, type SliceBody } from '../../runtime/encode/schema.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { service } from '../../bench/cluster.ts';
+import { serviceObject, syntheticRecords, syntheticService } from '../../testkit/syntheticCluster.ts';
 import { maglevTable } from '../model/maglevTable.ts';
 import { check } from '../seed.ts';
 
-const FRONTEND = Uint8Array.of(10, 96, 0, 0, 0, 80, R.PROTO_TCP, 0); // bench service 0: 10.96.0.0:80/TCP
+const SERVICE = syntheticService(0);
+const FRONTEND = Uint8Array.of(10, 96, 0, 1, 0, 80, R.PROTO_TCP, 0); // the synthetic Service 0: 10.96.0.1:80/TCP
+const service = () => syntheticRecords([serviceObject(SERVICE)])[0];
 
 function slice(addrs: number[]): Record {
   const body: SliceBody = {
-    serviceName: 'svc-0', addressType: R.ADDR_IPV4, ports: [{ name: 'http', proto: R.PROTO_TCP, port: 8080 }],
+    serviceName: SERVICE.name, addressType: R.ADDR_IPV4, ports: [{ name: SERVICE.portName, proto: R.PROTO_TCP, port: SERVICE.targetPort }],
     endpoints: addrs.map((a) => ({
       address: { family: 4, bytes: Uint8Array.of(10, 244, a >> 8, a & 255) }, conditions: R.COND_READY, nodeName: '', zone: '', forZones: [],
     })),
   };
-  return { kind: R.KIND_ENDPOINT_SLICE, namespace: 'bench', name: 'svc-0-abcde', op: 'upsert', body };
+  return { kind: R.KIND_ENDPOINT_SLICE, namespace: SERVICE.namespace, name: `${SERVICE.name}-abcde`, op: 'upsert', body };
 }
 
 const isPowerOfTwo = (x: number) => (x & (x - 1)) === 0;
@@ -36,12 +38,12 @@ test('removing a backend moves its flows plus at most 1% of the others', () => {
   check(fc.property(removal, ([addrs, gone]) => {
     const c = new Compiler({ node: 'node-0' });
     const store = new MemoryStore();
-    store.apply(c.batch(encodeRecords([service(0), slice(addrs)])));
+    store.apply(c.batch(encodeRecords([service(), slice(addrs)])));
     const before = maglevTable(store, FRONTEND);
     store.apply(c.batch(encodeRecords([slice(addrs.filter((_, i) => i !== gone))])));
     const after = maglevTable(store, FRONTEND);
     assert.is(after.length, before.length, 'table stayed on its ladder step');
-    const removed = `10.244.${addrs[gone] >> 8}.${addrs[gone] & 255}:8080`;
+    const removed = `10.244.${addrs[gone] >> 8}.${addrs[gone] & 255}:${SERVICE.targetPort}`;
     assert.not.ok(after.includes(removed), 'removed backend still in the table');
     const moved = before.filter((b, s) => b !== removed && after[s] !== b).length;
     assert.ok(moved <= before.length * 0.01, `${moved} of ${before.length} slots of other backends moved`);
@@ -51,7 +53,7 @@ test('removing a backend moves its flows plus at most 1% of the others', () => {
 test('no backend owns more than 1.1 x its share of slots', () => {
   check(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: 1, maxLength: 300 }), (addrs) => {
     const store = new MemoryStore();
-    store.apply(new Compiler({ node: 'node-0' }).batch(encodeRecords([service(0), slice(addrs)])));
+    store.apply(new Compiler({ node: 'node-0' }).batch(encodeRecords([service(), slice(addrs)])));
     const table = maglevTable(store, FRONTEND);
     const owned = new Map<string, number>();
     for (const b of table) owned.set(b, (owned.get(b) ?? 0) + 1);

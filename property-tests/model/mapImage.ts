@@ -38,5 +38,3 @@ export function mapImage(entries: readonly Entry[]): MapDiff {
   return { sections, bytes: new Uint8Array(0) };
 }
 
-/** "10.96.0.1" -> its u32 value. */
-export const ipNum = (text: string) => text.split('.').reduce((n, o) => n * 256 + Number(o), 0);

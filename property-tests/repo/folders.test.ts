@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { findCycle, folderEdges, importsOf, sourceFiles, type Edge } from './importGraph.ts';
 
-const FOLDERS = ['runtime', 'compiler', 'tools'];
+const FOLDERS = ['runtime', 'compiler', 'bench', 'property-tests', 'testkit', 'tools'];
 const folderOf = (file: string) => {
   const parts = file.split('/');
   return parts[0] === 'runtime' && parts.length > 2 ? `runtime/${parts[1]}` : parts[0];
@@ -34,7 +34,12 @@ test('no folder imports a folder that imports it back, through any chain', () =>
   assert.ok(!cycle, `folder cycle:\n  ${show(cycle ?? [])}`);
 });
 
-test('runtime imports none of bench, property-tests and tools', () => {
+test('bench and property-tests do not import each other: what both use lives in testkit or runtime', () => {
+  const edges = folderEdges(sourceFiles(['bench', 'property-tests']), folderOf);
+  assert.equal([...edges.values()].filter((e) => ['bench', 'property-tests'].includes(e.to)).map((e) => `${e.file} imports ${e.imports}`), []);
+});
+
+test('runtime imports none of bench, property-tests, testkit and tools', () => {
   const edges = [...folderEdges(sourceFiles(['runtime']), folderOf).values()].filter((e) => !e.to.startsWith('runtime'));
   assert.ok(edges.every((e) => e.to === 'compiler'), `runtime imports:\n  ${show(edges)}`);
 });

@@ -3,8 +3,8 @@
 // entries in, rows out; the caller reads the maps and the clock.
 import * as A from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
-import { ipText } from './frontends.ts';
 import { u64Reader, uintReader } from '../abi/fieldReader.ts';
+import { textOf } from '../encode/ipv4.ts';
 
 type Entries = readonly (readonly [Uint8Array, Uint8Array])[];
 
@@ -68,7 +68,7 @@ export function conntrackOf(entries: Entries, nowNs: bigint): CtEntry[] {
   const l = stateLayout('sl_ct');
   const tuple = (s: typeof l.key) => {
     const [saddr, daddr, sport, dport] = ['saddr', 'daddr', 'sport', 'dport'].map((f) => uintReader(s, f));
-    return (b: Uint8Array): Tuple => ({ saddr: ipText(saddr(b)), sport: sport(b), daddr: ipText(daddr(b)), dport: dport(b) });
+    return (b: Uint8Array): Tuple => ({ saddr: textOf(saddr(b)), sport: sport(b), daddr: textOf(daddr(b)), dport: dport(b) });
   };
   const key = tuple(l.key), value = tuple(l.value), proto = uintReader(l.key, 'proto');
   const [state, flags, bset, backend] = ['state', 'flags', 'bset', 'backend'].map((f) => uintReader(l.value, f));
