@@ -1,4 +1,4 @@
-// The folder drawing of the README: runtime's folders depend on each other
+// The folder drawing of doc/architecture.md: runtime's folders depend on each other
 // without a cycle (cli -> agent -> dataplane -> bpf -> maps -> abi), and so
 // do the top-level folders. A folder is one of runtime's subfolders, or a
 // top-level folder whole (the compiler is one AssemblyScript program, the
