@@ -10,6 +10,7 @@ import { MemoryStore } from '../../runtime/maps/store.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
 import { serviceObject, syntheticRecords, syntheticService } from '../../testkit/syntheticCluster.ts';
 import { maglevTable } from '../model/maglevTable.ts';
+import { Coverage } from '../coverage.ts';
 import { check } from '../seed.ts';
 
 const SERVICE = syntheticService(0);
@@ -34,8 +35,14 @@ const removal = fc.integer({ min: 3, max: 200 }).filter((n) => !isPowerOfTwo(n -
   fc.nat(n - 1),
 ));
 
+/** Tables up to 128 backends are filled by bounded-load rendezvous hashing, above that by Maglev's fill. */
+const fills = (n: number) => [n > 128 ? 'over 128 backends (Maglev fill)' : 'up to 128 backends (rendezvous fill)'] as const;
+const FILL_SHARES = { 'up to 128 backends (rendezvous fill)': 0.25, 'over 128 backends (Maglev fill)': 0.2 };
+
 test('removing a backend moves its flows plus at most 1% of the others', () => {
+  const coverage = new Coverage('backend removal', FILL_SHARES);
   check(fc.property(removal, ([addrs, gone]) => {
+    coverage.run(fills(addrs.length));
     const c = new Compiler({ node: 'node-0' });
     const store = new MemoryStore();
     store.apply(c.batch(encodeRecords([service(), slice(addrs)])));
@@ -48,10 +55,16 @@ test('removing a backend moves its flows plus at most 1% of the others', () => {
     const moved = before.filter((b, s) => b !== removed && after[s] !== b).length;
     assert.ok(moved <= before.length * 0.01, `${moved} of ${before.length} slots of other backends moved`);
   }), { numRuns: 60 });
+  coverage.check();
 });
 
+// A length drawn first: fast-check's default size would keep arrays under a dozen or so.
+const backends = fc.integer({ min: 1, max: 300 }).chain((n) => fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n }));
+
 test('no backend owns more than 1.1 x its share of slots', () => {
-  check(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: 1, maxLength: 300 }), (addrs) => {
+  const coverage = new Coverage('slot shares', FILL_SHARES);
+  check(fc.property(backends, (addrs) => {
+    coverage.run(fills(addrs.length));
     const store = new MemoryStore();
     store.apply(new Compiler({ node: 'node-0' }).batch(encodeRecords([service(), slice(addrs)])));
     const table = maglevTable(store, FRONTEND);
@@ -61,6 +74,7 @@ test('no backend owns more than 1.1 x its share of slots', () => {
     assert.ok(table.length >= 100 * addrs.length, `${table.length} slots for ${addrs.length} backends`);
     for (const [b, k] of owned) assert.ok(k <= Math.ceil((1.1 * table.length) / addrs.length), `${b} owns ${k} of ${table.length}`);
   }), { numRuns: 60 });
+  coverage.check();
 });
 
 test.run();

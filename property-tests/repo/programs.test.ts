@@ -28,9 +28,9 @@ function namedPrograms(source: string): string[] {
   return [...source.matchAll(/\[\s*'([\w.-]+)'\s*[,\]]/g)].map((m) => m[1]).filter((p) => known.has(p));
 }
 
-/** The needs whose install brings what a folder runs: the tests run under npm test (build, run, test), benchmarks under their deps script. */
+/** The needs whose install brings what a folder runs: tools and tests under npm test (build, run, test), benchmarks under their deps script. */
 const NEEDS_OF: { [folder: string]: Need[] } = {
-  runtime: ['run'], tools: ['build'], 'property-tests': ['build', 'run', 'test'], bench: ['build', 'run', 'bench'],
+  runtime: ['run'], tools: ['build', 'test'], 'property-tests': ['build', 'run', 'test'], bench: ['build', 'run', 'bench'],
 };
 
 test('directSpawns sees a program run around the exec layer, and lets node itself through', () => {

@@ -39,6 +39,7 @@ export const DEPENDENCIES = [
   { program: 'sysctl', package: 'procps', need: ['run', 'test', 'bench'], why: 'ip_forward and rp_filter inside testbed namespaces' },
   { program: 'sh', package: 'dash', need: ['test', 'bench'], why: 'small scripts inside a namespace' },
   { program: 'awk', package: 'mawk', need: ['test'], why: 'reads /proc/mounts in a mount namespace test\'s script' },
+  { program: 'git', package: 'git', need: ['test'], why: 'the files mutation testing stages (npm run mutate)' },
   { program: 'bash', package: 'bash', need: ['bench'], why: 'the kube-proxy baseline script' },
   { program: 'timeout', package: 'coreutils', need: ['bench'], why: 'bounds every background server' },
   { program: 'getconf', package: 'libc-bin', need: ['bench'], why: 'CLK_TCK, for CPU time from /proc' },
