@@ -149,7 +149,8 @@ it('maps: counters summed over CPUs by sl_stat name, conntrack as tuple => rewri
         perCpu.setBigUint64(16 * cpu, BigInt(cpu + 1), true);
         perCpu.setBigUint64(16 * cpu + 8, 100n, true);
       }
-      S.mapUpdate(stats, new Uint8Array(new Uint32Array([SL_DROP_NO_BACKEND]).buffer), new Uint8Array(perCpu.buffer));
+      const slot = -SL_DROP_NO_BACKEND; // a drop reason's slot in sl_stats: its negation
+      S.mapUpdate(stats, new Uint8Array(new Uint32Array([slot]).buffer), new Uint8Array(perCpu.buffer));
       const key = Uint8Array.from([10, 96, 10, 10, 10, 244, 1, 11, 0, 80, 0x9c, 0x40, 6, 0, 0, 0]); // VIP:80 -> pod:40000, the reply direction
       const value = new Uint8Array(40);
       const v = new DataView(value.buffer);

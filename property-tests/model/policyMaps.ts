@@ -5,6 +5,7 @@
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import type { MapStore } from '../../runtime/maps/store.ts';
 import { parseU32 } from '../../runtime/encode/ipv4.ts';
+import type { MapName } from '../../runtime/abi/layouts.generated.ts';
 
 export interface Ipid { identity: number; ns: number; group: [number, number]; kinds: [number, number]; flags: number }
 
@@ -28,7 +29,7 @@ export class NodePolicy {
         kinds: [d.getUint8(16), d.getUint8(17)], flags: d.getUint8(18),
       });
     }
-    const lpm = (map: string) => store.entries(map).map(([key, value]) => ({ plen: new DataView(key.buffer, key.byteOffset).getUint32(0, true), key, value }));
+    const lpm = (map: MapName) => store.entries(map).map(([key, value]) => ({ plen: new DataView(key.buffer, key.byteOffset).getUint32(0, true), key, value }));
     this.pol = lpm('sl_pol');
     this.cidr = lpm('sl_polcidr');
   }

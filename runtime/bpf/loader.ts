@@ -9,7 +9,7 @@
 // send refills, whose loss only shows a backend as the peer of an older
 // socket meanwhile.
 import { existsSync } from 'node:fs';
-import { CONFIG, MAPS, NODE_MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
+import { ALL_MAPS, CONFIG, isMapName } from '../abi/layouts.generated.ts';
 import { encodeConfig, type DatapathConfig } from './config.ts';
 import { BpfObject, LibbpfError, type MapDef } from './libbpf.ts';
 import { STALE_PIN_HINT, typeName } from './maps.ts';
@@ -127,7 +127,7 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       const pin = pinnedInfo(def.pinPath!);
       // A size flag sets max_entries; without one, a pinned map keeps its size. Maps
       // no flag sizes (sl_stats: one slot per enum sl_stat) keep the object's.
-      const flag = sizeFlagOf(def.name), resize = asked.get(def.name);
+      const flag = isMapName(def.name) ? sizeFlagOf(def.name) : undefined, resize = isMapName(def.name) ? asked.get(def.name) : undefined;
       const want = resize ?? (flag && pin ? pin.maxEntries : def.maxEntries);
       if (want !== def.maxEntries) obj.setMaxEntries(def.name, want);
       if (!pin) continue;
@@ -178,7 +178,7 @@ export function loadDatapath(opts: LoadOptions): Datapath {
 
 /** The object's maps must have the layouts this runtime (and the compiler) were generated from. */
 function checkAbi(defs: readonly MapDef[], object: string): void {
-  for (const l of [...MAPS, ...STATE_MAPS, ...NODE_MAPS]) {
+  for (const l of ALL_MAPS) {
     const def = defs.find((d) => d.name === l.name);
     if (!def) throw new LoadError(`load: ${object} has no map ${l.name}: it is not a sluice datapath of this version; rebuild it (npm run build:bpf)`);
     if (def.keySize !== l.key.size || def.valueSize !== l.value.size) {

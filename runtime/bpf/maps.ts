@@ -6,7 +6,7 @@
 // one syscall per entry.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
+import { MAPS, STATE_MAPS, type MapName } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
 import { NoRoom, planApply } from '../maps/applyPlan.ts';
 import { deleteCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
@@ -18,11 +18,6 @@ const T = S.BPF_MAP_TYPE;
 const TYPE_NAMES: { [type: number]: string } = Object.fromEntries(Object.entries(T).map(([k, v]) => [v, k.toLowerCase()]));
 export const typeName = (type: number) => TYPE_NAMES[type] ?? `type ${type}`;
 
-/** Map types the datapath may give each map; the store reads and writes these. */
-const TYPES: { readonly [map: string]: readonly number[] } = {
-  sl_svc: [T.HASH], sl_be: [T.HASH], sl_maglev: [T.HASH], sl_srcrange: [T.LPM_TRIE], sl_svcname: [T.HASH],
-  sl_ct: [T.LRU_HASH, T.HASH], sl_affinity: [T.LRU_HASH, T.HASH], sl_stats: [T.PERCPU_ARRAY, T.ARRAY],
-};
 const PERCPU = new Set<number>([T.PERCPU_ARRAY, T.PERCPU_HASH, T.LRU_PERCPU_HASH]);
 const NO_BATCH = new Set<number>([S.ENOTSUPP, S.errno.EOPNOTSUPP]);
 
@@ -76,17 +71,16 @@ export class PinnedMap {
     if (fd === null) return null;
     const m = new PinnedMap(layout, path, fd);
     m.batch = batch;
-    const want = TYPES[layout.name] ?? [m.info.type];
     const { type, keySize, valueSize } = m.info;
-    if (!want.includes(type) || keySize !== layout.key.size || valueSize !== layout.value.size) {
+    if (type !== layout.type || keySize !== layout.key.size || valueSize !== layout.value.size) {
       m.close();
       throw new Error(`open ${layout.name}: ${path} is a ${typeName(type)} map with key ${keySize} B and value ${valueSize} B, ` +
-        `this build needs ${want.map(typeName).join(' or ')} with key ${layout.key.size} B and value ${layout.value.size} B; ${STALE_PIN_HINT}`);
+        `this build needs ${typeName(layout.type)} with key ${layout.key.size} B and value ${layout.value.size} B; ${STALE_PIN_HINT}`);
     }
     return m;
   }
 
-  get name(): string {
+  get name(): MapName {
     return this.layout.name;
   }
 
@@ -186,11 +180,11 @@ export class PinnedMap {
  * replaces), and the flag that sizes it.
  */
 export class MapFullError extends StoreError {
-  readonly map: string;
+  readonly map: MapName;
   readonly maxEntries: number;
   readonly needed: number | undefined;
   readonly atOnce: boolean;
-  constructor(map: string, maxEntries: number, needed: number | undefined, atOnce: boolean, applied: number, options?: ErrorOptions) {
+  constructor(map: MapName, maxEntries: number, needed: number | undefined, atOnce: boolean, applied: number, options?: ErrorOptions) {
     const flag = sizeFlagOf(map);
     const need = needed === undefined ? '' : `; this change needs ${needed}${atOnce ? ' at once, old and new, until the old ones go' : ''}`;
     super(`update ${map}: map full (max_entries ${maxEntries}${need})${flag ? `; raise ${flag}` : ''}`, applied, options);
@@ -238,7 +232,7 @@ export class PinnedStore implements MapStore {
     return new PinnedStore(root, maps, state);
   }
 
-  private map(name: string): PinnedMap {
+  private map(name: MapName): PinnedMap {
     const m = this.maps.get(name);
     if (!m) throw new Error(`no map named ${name}`);
     return m;
@@ -280,25 +274,25 @@ export class PinnedStore implements MapStore {
     return { applied, syscalls: this.syscalls() - syscalls0 };
   }
 
-  lookup(map: string, key: Uint8Array): Uint8Array | undefined {
+  lookup(map: MapName, key: Uint8Array): Uint8Array | undefined {
     return this.map(map).lookup(key);
   }
 
-  entries(map: string): [Uint8Array, Uint8Array][] {
+  entries(map: MapName): [Uint8Array, Uint8Array][] {
     return this.map(map).entries();
   }
 
-  count(map: string): number {
+  count(map: MapName): number {
     return this.entries(map).length;
   }
 
   /** The map's max_entries, as pinned. */
-  maxEntries(map: string): number {
+  maxEntries(map: MapName): number {
     return this.map(map).info.maxEntries;
   }
 
   /** A datapath-owned map (sl_ct, sl_affinity, sl_stats), or undefined when the datapath pins none by that name. */
-  stateMap(name: string): PinnedMap | undefined {
+  stateMap(name: MapName): PinnedMap | undefined {
     return this.state.get(name);
   }
 

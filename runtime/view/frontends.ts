@@ -7,6 +7,7 @@ import type { Note, Rejection } from '../encode/records.ts';
 import { layoutOf, type MapStore } from '../maps/store.ts';
 import { bytesReader, fieldOf, uintReader } from '../abi/fieldReader.ts';
 import { textOf } from '../encode/ipv4.ts';
+import type { MapName } from '../abi/layouts.generated.ts';
 
 export interface Backend { ip: string; port: number }
 export interface Frontend {
@@ -23,7 +24,7 @@ export interface Frontend {
 export interface View {
   node: string | null;
   frontends: Frontend[];
-  maps: { [map: string]: { entries: number } };
+  maps: { [map in MapName]?: { entries: number } };
   rejected: Rejection[];
   notes: Note[];
 }
