@@ -8,14 +8,24 @@ import * as R from '../../compiler/abi/records.ts';
 import { encodeRecords, type Record, type SliceBody } from '../../runtime/encode/schema.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { serviceObject, syntheticRecords, syntheticService } from '../../testkit/syntheticCluster.ts';
 import { maglevTable } from '../model/maglevTable.ts';
 import { Coverage } from '../coverage.ts';
 import { check } from '../seed.ts';
 
-const SERVICE = syntheticService(0);
-const FRONTEND = Uint8Array.of(10, 96, 0, 1, 0, 80, R.PROTO_TCP, 0); // the synthetic Service 0: 10.96.0.1:80/TCP
-const service = () => syntheticRecords([serviceObject(SERVICE)])[0];
+const SERVICE = { namespace: 'bench', name: 'svc-0', portName: 'http', targetPort: 8080 };
+const FRONTEND = Uint8Array.of(10, 96, 0, 0, 0, 80, R.PROTO_TCP, 0); // 10.96.0.0:80/TCP
+
+/** One ClusterIP Service, port 80 to 8080: the frontend whose table the properties watch. */
+function service(): Record {
+  return {
+    kind: R.KIND_SERVICE, namespace: SERVICE.namespace, name: SERVICE.name, op: 'upsert',
+    body: {
+      type: R.SVC_TYPE_CLUSTER_IP, flags: 0, healthCheckNodePort: 0, affinityTimeout: 0, created: 0,
+      clusterIPs: [{ family: 4, bytes: Uint8Array.of(10, 96, 0, 0) }], externalIPs: [], loadBalancerIPs: [], sourceRanges: [],
+      ports: [{ name: SERVICE.portName, proto: R.PROTO_TCP, port: 80, nodePort: 0, targetPort: SERVICE.targetPort, targetPortName: '' }],
+    },
+  };
+}
 
 function slice(addrs: number[]): Record {
   const body: SliceBody = {
