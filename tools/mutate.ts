@@ -12,12 +12,12 @@
 // last result (build/mutate/incremental/<unit>.json); --retest-survivors
 // runs the survivors again, after tests were added. The summary goes to
 // bench/results/mutation.md (tools/mutate/summary.ts).
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSummary } from './mutate/summary.ts';
 import { FOLDERS } from './mutate/tests.ts';
+import { run, tryRun } from '../runtime/exec/command.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const out = join(root, 'build', 'mutate');
@@ -41,9 +41,8 @@ for (const u of units.flatMap((x) => x.split(','))) {
 /** The tracked (and new, unignored) files, with the compiler's `@inline function` as a comment. */
 function stageTree(): void {
   rmSync(stage, { recursive: true, force: true });
-  const ls = spawnSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
-  if (ls.status !== 0) throw new Error(`git ls-files: ${ls.stderr}`);
-  for (const f of ls.stdout.split('\n').filter((x) => x && existsSync(join(root, x)))) {
+  const ls = run(['git', 'ls-files', '-co', '--exclude-standard'], { cwd: root });
+  for (const f of ls.split('\n').filter((x) => x && existsSync(join(root, x)))) {
     mkdirSync(dirname(join(stage, f)), { recursive: true });
     if (f.startsWith('compiler/') && f.endsWith('.ts')) {
       writeFileSync(join(stage, f), readFileSync(join(root, f), 'utf8').replace(/^@inline (export )?function/gm, '/*@inline*/ $1function'));
@@ -88,8 +87,8 @@ function runUnit(unit: string): void {
   };
   writeFileSync(join(stage, 'stryker.config.json'), JSON.stringify(config, null, 2));
   const started = Date.now();
-  const r = spawnSync(join(root, 'node_modules/.bin/stryker'), ['run'], { cwd: stage, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`stryker run for ${unit} exited ${r.status}`);
+  const r = tryRun([join(root, 'node_modules/.bin/stryker') as `/${string}`, 'run'], { cwd: stage, output: 'inherit', timeoutMs: Infinity });
+  if (r.status !== 0) throw new Error(`stryker run for ${unit} exited ${r.status}`, { cause: r.error });
   writeFileSync(join(out, 'reports', `${name}.time`), `${Math.round((Date.now() - started) / 1000)}\n`);
 }
 

@@ -634,7 +634,7 @@ test('the compiled view and maps do not depend on the order of the input objects
   ];
   const bytes = (objs: object[]) => compileObjects(objs, undefined).map((r) => ({
     view: JSON.stringify(r.view),
-    maps: ['sl_svc', 'sl_be', 'sl_maglev', 'sl_srcrange', 'sl_svcname'].map((m) =>
+    maps: (['sl_svc', 'sl_be', 'sl_maglev', 'sl_srcrange', 'sl_svcname'] as const).map((m) =>
       r.store.entries(m).map(([k, v]) => `${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`).join(',')),
   }));
   const once = bytes(objects);

@@ -27,6 +27,7 @@ import { Coverage } from '../coverage.ts';
 import { maglevTable, setBackends } from '../model/maglevTable.ts';
 import { dump } from '../model/maps.ts';
 import { check } from '../seed.ts';
+import type { MapName } from '../../runtime/abi/layouts.generated.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const slots = (v: Uint8Array) => new DataView(v.buffer, v.byteOffset).getUint32(4, true); // svc_val.slots
@@ -87,7 +88,7 @@ function changes(before: MemoryStore, after: MemoryStore): Change[] {
  * holds its new entries.
  */
 function traders(before: MemoryStore, after: MemoryStore): Set<string> {
-  const entries = (s: MemoryStore, b: number) => ['sl_be', 'sl_maglev', 'sl_svcname'].flatMap((m) => s.entries(m)
+  const entries = (s: MemoryStore, b: number) => (['sl_be', 'sl_maglev', 'sl_svcname'] as const).flatMap((m) => s.entries(m)
     .filter(([k]) => new DataView(k.buffer, k.byteOffset).getUint32(0) === b).map(([k, v]) => `${m} ${hex(k)} ${hex(v)}`)).join();
   const changed = (b: number) => entries(before, b) !== entries(after, b);
   const edges = readers(before, after).filter(({ old, v }) => reads(old) && bset(old) !== bset(v) && changed(bset(old)) && changed(bset(v)))
@@ -227,7 +228,7 @@ test('room: counted before writing; deletes of what nothing points at move first
   const c = new Compiler({ node: 'n1' });
   const store = new MemoryStore();
   store.apply(c.batch(encodeRecords([svc('x', 1), slice('x-1', 'x', [1, 2]), svc('y', 2), slice('y-1', 'y', [3])])));
-  const room = (max: number) => ({ entries: (m: string) => store.entries(m), maxEntries: (m: string) => (m === 'sl_be' ? max : 1000) });
+  const room = (max: number) => ({ entries: (m: MapName) => store.entries(m), maxEntries: (m: MapName) => (m === 'sl_be' ? max : 1000) });
   // x goes and z comes with as many backends: x's set is pointed at by nothing once its frontend has gone
   const swap = c.batch(encodeRecords([gone(1, 'x'), svc('z', 3), slice('z-1', 'z', [4, 5])]));
   const plan = planApply(swap, (k) => store.lookup('sl_svc', k), room(3));

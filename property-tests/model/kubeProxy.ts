@@ -19,7 +19,7 @@
 // slices (kube-proxy keeps whichever copy it meets first, a local one
 // preferred) counts once, with the union of what the slices claim for it:
 // ready or serving if one says so, terminating only if all do.
-import { ipText } from '../../runtime/view/frontends.ts';
+import { textOf as ipText } from '../../runtime/encode/ipv4.ts';
 import type { Json } from './kube.ts';
 
 export interface ModelBackend { ip: string; port: number }

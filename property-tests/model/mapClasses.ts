@@ -4,7 +4,7 @@
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import { layoutOf, type MapStore } from '../../runtime/maps/store.ts';
 import type { Problem } from '../../runtime/wasm/host.ts';
-import { uintReader } from '../../runtime/view/fieldReader.ts';
+import { uintReader } from '../../runtime/abi/fieldReader.ts';
 
 export const MAP_CLASSES = [
   'backend set without id (full bucket)', 'backends left out (full bucket)', 'terminating fallback',

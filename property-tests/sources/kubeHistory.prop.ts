@@ -17,7 +17,7 @@ import { WATCHED_KINDS } from '../../runtime/sources/watchedKinds.ts';
 import { batchEvents } from '../../runtime/streams/batchEvents.ts';
 import { latestByKey } from '../../runtime/streams/latestByKey.ts';
 import { normalizeEvents, type NormalizedEvent } from '../../runtime/streams/normalizeEvents.ts';
-import { FakeApiServer, RESOURCES, type Resource } from '../model/fakeApiServer.ts';
+import { FakeApiServer, RESOURCES, type Resource } from '../../testkit/fakeApiServer.ts';
 import { Coverage } from '../coverage.ts';
 import { check } from '../seed.ts';
 import { FAST, kubeConfigFor } from './kubeHarness.ts';

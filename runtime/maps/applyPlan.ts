@@ -26,9 +26,9 @@
 // room, the deletes of entries nothing points at during the apply (sets whose
 // frontends all went in 1, ranges of frontends that went) move before 2; a
 // change that still does not fit is refused before anything is written.
-import { MAPS, SL_MAP_SVC, SL_SVC_AFFINITY } from '../abi/layouts.generated.ts';
+import { MAPS, SL_MAP_SVC, SL_SVC_AFFINITY, type MapName } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
-import { bytesReader, uintReader } from '../view/fieldReader.ts';
+import { bytesReader, uintReader } from '../abi/fieldReader.ts';
 import type { MapDiff, MapOps } from './mapDiff.ts';
 
 /** One write: n packed entries upserted, or (values null) deleted. */
@@ -36,17 +36,17 @@ export interface Step { map: MapLayout; keys: Uint8Array; values: Uint8Array | n
 
 /** What the maps hold, read when a change may not fit. */
 export interface Room {
-  entries(map: string): [key: Uint8Array, value: Uint8Array][];
-  maxEntries(map: string): number;
+  entries(map: MapName): [key: Uint8Array, value: Uint8Array][];
+  maxEntries(map: MapName): number;
 }
 
 /** A change that cannot fit: map, its max_entries, and the entries it would need (atOnce: before the old ones go). */
 export class NoRoom extends Error {
-  readonly map: string;
+  readonly map: MapName;
   readonly max: number;
   readonly needed: number;
   readonly atOnce: boolean;
-  constructor(map: string, max: number, needed: number, atOnce: boolean) {
+  constructor(map: MapName, max: number, needed: number, atOnce: boolean) {
     super(`${map}: ${needed} entries needed, max_entries ${max}`);
     this.map = map;
     this.max = max;
