@@ -6,24 +6,39 @@
 // process's CPU (/proc/<pid>/stat) per phase, its RSS, and from its log the
 // full sync's CPU, the batches, their diff ops and apply latencies. Runs with
 // --dry-run, and (as root) on real pinned maps. Beside it, kube-proxy's cost
-// for the same changes on this machine: /work/shared/baselines' sync script
-// run live (root, bounded), or the figures of its report.
-//
-//   npm run bench -- churn [--services 5000] [--endpoints 5] [--idle 90] [--churn 100]
-//                          [--modes dry-run,pinned] [--baseline live|report] [--baseline-timeout 900]
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+// for the same changes on this machine: the kube-proxy baseline kit's sync
+// script (--baseline-dir) run live (root, bounded), or the figures of its
+// report. CHURN_USAGE has the flags.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { removePinRoot } from '../runtime/bpf/bpffs.ts';
-import { FakeApiServer } from '../property-tests/model/fakeApiServer.ts';
-import { node, service, slice } from './apiObjects.ts';
+import { start, tryRun } from '../runtime/exec/command.ts';
+import { addNetns, deleteNetns } from '../runtime/exec/namespaces.ts';
+import { FakeApiServer } from '../testkit/fakeApiServer.ts';
+import { nodeObject, serviceObject, sliceObject, syntheticNode, syntheticService } from '../testkit/syntheticCluster.ts';
 import { median, table } from './stats.ts';
 
 const MAIN = new URL('../runtime/cli/main.ts', import.meta.url).pathname;
-const BASELINES = '/work/shared/baselines';
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+export const CHURN_USAGE = `usage: npm run bench -- churn [flags]
+
+The agent (sluice run) synced on N Services x K endpoints, idle, then one
+Service's endpoints changing every second, then idle: its CPU per phase, RSS,
+batches and apply latencies; beside kube-proxy's cost for the same changes.
+
+  --services N            Services (default 5000)
+  --endpoints K           endpoints per Service (default 5)
+  --idle S                seconds idle before and after the churn (default 90)
+  --churn S               seconds of churn, one change a second (default 100)
+  --modes A,B             dry-run,pinned (default both; pinned needs root)
+  --baseline live|report  kube-proxy's figures: its sync script run now
+                          (root, --baseline-dir), or its report's (default live)
+  --baseline-dir DIR      the kube-proxy baseline kit (02_sync_cost.sh); without
+                          it, live falls back to the report's figures
+  --baseline-timeout S    the live baseline's bound (default 900)
+`;
+const CLK_TCK = Number(tryRun(['getconf', 'CLK_TCK']).stdout.trim()) || 100;
 
 type Line = { msg: string; [k: string]: any };
 
@@ -62,18 +77,19 @@ async function runMode(mode: 'dry-run' | 'pinned', o: { services: number; endpoi
   const tag = `sl-churn-${process.pid}`;
   const pinRoot = `/sys/fs/bpf/${tag}`;
   try {
-    for (let i = 0; i < 3; i++) server.apply('nodes', node(i));
+    for (let i = 0; i < 3; i++) server.apply('nodes', nodeObject(syntheticNode(i)));
     for (let i = 0; i < o.services; i++) {
-      server.apply('services', service(i));
-      server.apply('endpointslices', slice(i, o.endpoints));
+      const s = syntheticService(i, { endpoints: o.endpoints });
+      server.apply('services', serviceObject(s));
+      server.apply('endpointslices', sliceObject(s));
     }
     const args = ['run', '--node', 'node-0', '--kubeconfig', server.writeKubeconfig(join(dir, 'kubeconfig')), '--min-sync', '1s', '--listen', '127.0.0.1:0'];
     if (mode === 'dry-run') args.push('--dry-run');
     else {
-      execFileSync('ip', ['netns', 'add', tag]); // nothing to attach to in there: the maps are what is measured
+      addNetns(tag); // nothing to attach to in there: the maps are what is measured
       args.push('--pin-root', pinRoot, '--netns', tag);
     }
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = start(['node', MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     const lines: Line[] = [];
     let buf = '';
     child.stderr!.on('data', (b: Buffer) => {
@@ -104,7 +120,7 @@ async function runMode(mode: 'dry-run' | 'pinned', o: { services: number; endpoi
       let changes = 0;
       for (let i = 0; i < o.churn; i++) {
         await sleep(Math.max(0, churnStart + i * 1000 - performance.now()));
-        server.apply('endpointslices', slice(o.services >> 1, o.endpoints, (i & 1) === 0 ? 1 : 0));
+        server.apply('endpointslices', sliceObject(syntheticService(o.services >> 1, { endpoints: o.endpoints, generation: (i & 1) === 0 ? 1 : 0 })));
         changes++;
       }
       await sleep(Math.max(0, churnStart + o.churn * 1000 - performance.now()));
@@ -131,7 +147,7 @@ async function runMode(mode: 'dry-run' | 'pinned', o: { services: number; endpoi
     await server.close();
     rmSync(dir, { recursive: true, force: true });
     if (mode === 'pinned') {
-      spawnSync('ip', ['netns', 'del', tag]);
+      deleteNetns(tag);
       try {
         removePinRoot(pinRoot);
       } catch {
@@ -151,7 +167,7 @@ interface Baseline { source: string; nftChange: number; nftChangeRange: string; 
 
 /** From the report (REPORT.md, results/sync.jsonl of 2026-11-26). */
 const REPORTED: Baseline = {
-  source: `${BASELINES}/REPORT.md (results/sync.jsonl, measured 2026-11-26 on this machine)`,
+  source: 'the kube-proxy baseline kit\'s REPORT.md (results/sync.jsonl, measured 2026-11-26 on the development machine)',
   nftChange: 0.23, nftChangeRange: '0.16-0.23 (partial sync 0.23, deferred chain delete 0.16)',
   legacyChange: 0.68, legacyChangeRange: '0.62-0.68 (minimal restore 0.62, partial sync 0.68)', legacyFull: 1.68,
 };
@@ -162,14 +178,15 @@ function medianOf(rows: { mode: string; op: string; cpu_s: number; rc: number }[
 }
 
 /** Runs 02_sync_cost.sh (legacy and nft, 5000 services) within a time bound; undefined when it cannot. */
-function liveBaseline(services: number, timeoutS: number, log: (s: string) => void): Baseline | undefined {
-  const script = join(BASELINES, '02_sync_cost.sh');
+function liveBaseline(dir: string | undefined, services: number, timeoutS: number, log: (s: string) => void): Baseline | undefined {
+  if (dir === undefined) return undefined;
+  const script = join(dir, '02_sync_cost.sh');
   if (process.geteuid?.() !== 0 || !existsSync(script)) return undefined;
   const out = mkdtempSync(join(tmpdir(), 'sluice-kpb-'));
   try {
     log(`baseline: ${script} -N ${services} -r 3 -b 20 -m "legacy nft" (at most ${timeoutS} s)`);
-    const r = spawnSync('bash', [script, '-N', String(services), '-r', '3', '-b', '20', '-m', 'legacy nft', '-o', join(out, 'sync.jsonl')],
-      { env: { ...process.env, KPB_OUT: out }, encoding: 'utf8', timeout: timeoutS * 1000, killSignal: 'SIGTERM' });
+    const r = tryRun(['bash', script, '-N', String(services), '-r', '3', '-b', '20', '-m', 'legacy nft', '-o', join(out, 'sync.jsonl')],
+      { env: { ...process.env, KPB_OUT: out }, timeoutMs: timeoutS * 1000, killSignal: 'SIGTERM' });
     if (r.status !== 0) {
       log(`baseline: did not finish (${r.error?.message ?? `exit ${r.status}`}); using the report's figures`);
       return undefined;
@@ -195,9 +212,11 @@ export async function benchAgentChurn(argv: readonly string[] = []): Promise<voi
     args: [...argv], options: {
       services: { type: 'string', default: '5000' }, endpoints: { type: 'string', default: '5' }, idle: { type: 'string', default: '90' },
       churn: { type: 'string', default: '100' }, modes: { type: 'string', default: 'dry-run,pinned' },
-      baseline: { type: 'string', default: 'live' }, 'baseline-timeout': { type: 'string', default: '900' },
+      baseline: { type: 'string', default: 'live' }, 'baseline-dir': { type: 'string' }, 'baseline-timeout': { type: 'string', default: '900' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (v.help) return void console.log(CHURN_USAGE);
   const o = { services: Number(v.services), endpoints: Number(v.endpoints), idle: Number(v.idle), churn: Number(v.churn) };
   const log = (s: string) => console.error(`# ${s}`);
   const m0 = machine();
@@ -215,7 +234,7 @@ export async function benchAgentChurn(argv: readonly string[] = []): Promise<voi
   }
   const m1 = machine();
   const busy = (m1.busy - m0.busy) / (m1.total - m0.total);
-  const base = (v.baseline === 'live' && liveBaseline(o.services, Number(v['baseline-timeout']), log)) || REPORTED;
+  const base = (v.baseline === 'live' && liveBaseline(v['baseline-dir'], o.services, Number(v['baseline-timeout']), log)) || REPORTED;
 
   const perChange = (r: ModeResult) => {
     const idleRate = (r.idle1 + r.idle2) / (2 * r.idleS);

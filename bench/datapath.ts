@@ -5,9 +5,7 @@
 // /sys/fs/bpf/sluice-bench/<pid> and scratch files, and removes them all on
 // exit, signals included; `--cleanup` removes what a killed run left. See
 // bench/datapath/options.ts for the flags.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { median } from './stats.ts';
 import { COMMANDS, type Dataplane } from './datapath/dataplanes.ts';
@@ -17,42 +15,15 @@ import { DATAPATH_USAGE, parseDatapathOptions, type DatapathOptions } from './da
 import { goalLines, latencyTable, markdownSection, throughputTable } from './datapath/report.ts';
 import { BenchRun, type Tools } from './datapath/benchRun.ts';
 import { removeLeftovers } from './datapath/leftovers.ts';
+import { buildSluice, buildTools, ensureCommands, log, machine, requireRoot, ROOT } from './datapath/setup.ts';
 import { goals, latencyRows, throughputRows } from './datapath/summary.ts';
 import { measureThroughput, type ThroughputSample } from './datapath/throughput.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-
-function sh(cmd: string, args: readonly string[], cwd = ROOT): void {
-  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
-}
-
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-
 /** The Debian packages, the datapath object, the compiler and the two C tools; returns the tools. */
 function prepare(dps: readonly Dataplane[], needIperf: boolean): Tools {
-  const missing = ['ip', 'nsenter', 'taskset', 'timeout', ...(needIperf ? ['iperf3'] : []), ...dps.flatMap((d) => COMMANDS[d])].filter((c) => !has(c));
-  if (missing.length) {
-    log(`installing what provides ${missing.join(', ')}`);
-    sh('bash', [join(ROOT, 'bench/datapath/deps.sh')]);
-  }
-  if (dps.includes('sluice')) {
-    if (!existsSync(join(ROOT, 'build/compiler.release.wasm'))) throw new Error('build/compiler.release.wasm is missing: run `npm run build`');
-    sh('make', ['-s', '-C', 'bpf']); // incremental: the object measured is the tree's
-  }
-  const dir = join(ROOT, 'build/bench');
-  mkdirSync(dir, { recursive: true });
-  const cc = ['cc', 'gcc', 'clang'].find(has);
-  if (!cc) throw new Error('no C compiler (cc, gcc or clang) for the benchmark tools');
-  const tools = { connlat: join(dir, 'connlat'), acceptd: join(dir, 'acceptd') };
-  for (const [name, bin] of Object.entries(tools)) sh(cc, ['-O2', '-Wall', '-o', bin, join(ROOT, `bench/datapath/${name}.c`)]);
-  return tools;
-}
-
-function machine(): string {
-  const kernel = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
-  return `${cpus().length} vCPU ${cpus()[0]?.model.trim() ?? '?'}, kernel ${kernel}`;
+  ensureCommands(['ip', 'nsenter', 'taskset', 'timeout', ...(needIperf ? ['iperf3' as const] : []), ...dps.flatMap((d) => COMMANDS[d])]);
+  if (dps.includes('sluice')) buildSluice();
+  return buildTools(['connlat', 'acceptd']);
 }
 
 export async function benchDatapath(args: readonly string[]): Promise<void> {
@@ -65,7 +36,7 @@ export async function benchDatapath(args: readonly string[]): Promise<void> {
     return;
   }
   if (o === 'help') return void console.log(DATAPATH_USAGE);
-  if (process.getuid?.() !== 0) throw new Error('the datapath benchmark needs root (network namespaces, tc, bpffs)');
+  requireRoot('datapath');
   const t0 = Date.now();
   const leftovers = removeLeftovers();
   for (const line of leftovers) log(`removed, left by a killed run: ${line}`);

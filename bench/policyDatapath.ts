@@ -1,5 +1,4 @@
 // The NetworkPolicy datapath benchmark (issue 11), in one run, as root:
-//   npm run bench -- policy-datapath [--smoke] [--reps N] [--tput-reps N] [--api-reps N] [--out DIR]
 // - connect p50 from a client pod to server pods selected by 10,000 rules,
 //   beside the same with no policy and the floor (no sluice);
 // - one iperf3 stream to such a pod, beside no policy;
@@ -7,46 +6,53 @@
 // - an API change (a pod, a policy, a namespace label) to the kernel
 //   enforcing it, through `sluice run` and the fake API server.
 // Namespaces sldp<pid>-*, pins under /sys/fs/bpf/sluice-bench/<pid>, scratch
-// files: all removed at the end, signals included (`npm run bench --
-// datapath --cleanup` removes what a killed run left).
-import { spawnSync } from 'node:child_process';
+// files: all removed at the end, signals included (--cleanup removes what a
+// killed run left).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { run as runCommand } from '../runtime/exec/command.ts';
 import { BenchRun } from './datapath/benchRun.ts';
-import { PIN_BASE } from './datapath/leftovers.ts';
+import { PIN_BASE, removeLeftovers } from './datapath/leftovers.ts';
 import { DEFAULT_QUIET } from './datapath/quiet.ts';
-import { removeLeftovers } from './datapath/leftovers.ts';
+import { buildSluice, buildTools, ensureCommands, log, machine, requireRoot, ROOT, type Tool } from './datapath/setup.ts';
 import { measureApiToEnforced, MIN_SYNC_MS, type EnforcedSample } from './policyDatapath/apiToEnforced.ts';
 import { policyChart } from './policyDatapath/chart.ts';
 import { measureCheck, type CheckSample } from './policyDatapath/checkCost.ts';
 import { measureConnect, measureThroughput, openLanes, VARIANTS, type ConnectSample, type TputSample, type Variant } from './policyDatapath/lanes.ts';
 import { median } from './stats.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+export const POLICY_DATAPATH_USAGE = `usage: npm run bench -- policy-datapath [flags]     (root)
+
+NetworkPolicy in the datapath, side by side in one run: connect latency from
+a client pod to server pods selected by 10,000 rules, beside no policy and
+the floor (no sluice); one iperf3 stream to such a pod; the check itself by
+BPF_PROG_TEST_RUN at 10 to 100,000 rules; an API change (a pod, a policy, a
+namespace label) to the kernel enforcing it, through \`sluice run\`. Writes
+<out>/policy-datapath.{jsonl,md,svg}.
+
+  --reps N              connect samples per lane (default 16)
+  --tput-reps N         throughput samples per lane (default 6)
+  --api-reps N          times each API change is made and undone (default 5)
+  --only P,P            only these parts: check, api, lanes (output then
+                        defaults to build/bench/policy-datapath-part)
+  --out DIR             where results go (default bench/results)
+  --smoke               a small run: 2 reps, 1,000 rules at most
+                        (--out build/bench/policy-datapath-smoke)
+  --cleanup             only remove what killed runs left, then exit
+`;
+
 const LABEL: { [v in Variant]: string } = { floor: 'floor (no sluice)', none: 'sluice, no policy', rules: 'sluice, 10,000 rules' };
 
-function sh(cmd: string, args: readonly string[]): void {
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
-}
-
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-
-/** Debian packages, the datapath, the check object and the two C tools. */
-function prepare(dir: string): { connlat: string; acceptd: string; check: string } {
-  if (['ip', 'nsenter', 'taskset', 'timeout', 'iperf3', 'ss'].some((c) => !has(c))) sh('bash', [join(ROOT, 'bench/datapath/deps.sh')]);
-  sh('make', ['-s', '-C', 'bpf']);
-  mkdirSync(dir, { recursive: true });
-  const cc = ['cc', 'gcc', 'clang'].find(has);
-  if (!cc) throw new Error('no C compiler for the benchmark tools');
-  const tools = { connlat: join(dir, 'connlat'), acceptd: join(dir, 'acceptd'), check: join(dir, 'policy-check.o') };
-  for (const name of ['connlat', 'acceptd'] as const) sh(cc, ['-O2', '-Wall', '-o', tools[name], join(ROOT, `bench/datapath/${name}.c`)]);
-  sh('clang', ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', `-I/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
-    '-Ibpf', '-Ibpf/include', '-c', 'bench/policyDatapath/check.bpf.c', '-o', tools.check]);
-  return tools;
+/** The datapath, the check object and the two C tools. */
+function prepare(): { connlat: Tool; acceptd: Tool; check: Tool } {
+  ensureCommands(['ip', 'nsenter', 'taskset', 'timeout', 'iperf3', 'ss']);
+  buildSluice();
+  const check = join(ROOT, 'build/bench/policy-check.o') as Tool;
+  runCommand(['clang', '-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', `-I/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+    '-Ibpf', '-Ibpf/include', '-c', 'bench/policyDatapath/check.bpf.c', '-o', check], { cwd: ROOT, output: 'inherit', timeoutMs: 600_000 });
+  return { ...buildTools(['connlat', 'acceptd']), check };
 }
 
 const PARTS = ['check', 'api', 'lanes'] as const;
@@ -57,29 +63,44 @@ interface Options {
   parts: Part[];
 }
 
-function options(args: readonly string[]): Options {
+function options(args: readonly string[]): Options | 'help' | 'cleanup' {
   const { values: v } = parseArgs({ args: [...args], options: {
     smoke: { type: 'boolean' }, reps: { type: 'string' }, 'tput-reps': { type: 'string' }, 'api-reps': { type: 'string' }, out: { type: 'string' },
-    only: { type: 'string' },
+    only: { type: 'string' }, cleanup: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   } });
-  const n = (x: string | undefined, d: number) => (x === undefined ? d : Number(x));
+  if (v.help) return 'help';
+  if (v.cleanup) return 'cleanup';
+  const n = (flag: string, x: string | undefined, d: number) => {
+    if (x === undefined) return d;
+    if (!/^[1-9]\d*$/.test(x)) throw new Error(`--${flag} takes a positive whole number, not "${x}"`);
+    return Number(x);
+  };
   const parts = (v.only?.split(',') ?? [...PARTS]) as Part[];
   if (parts.some((p) => !PARTS.includes(p))) throw new Error(`--only takes ${PARTS.join(', ')}`);
   const partial = parts.length < PARTS.length;
   return v.smoke
     ? { reps: 2, connects: 300, warmup: 50, tputReps: 1, tputSeconds: 2, apiReps: 1, rules: 10_000, checkRules: [10, 1000], repeat: 20_000, out: v.out ?? 'build/bench/policy-datapath-smoke', parts }
-    : { reps: n(v.reps, 16), connects: 2000, warmup: 200, tputReps: n(v['tput-reps'], 6), tputSeconds: 5, apiReps: n(v['api-reps'], 5), rules: 10_000,
+    : { reps: n('reps', v.reps, 16), connects: 2000, warmup: 200, tputReps: n('tput-reps', v['tput-reps'], 6), tputSeconds: 5, apiReps: n('api-reps', v['api-reps'], 5), rules: 10_000,
       checkRules: [10, 100, 1000, 10_000, 100_000], repeat: 200_000, out: v.out ?? (partial ? 'build/bench/policy-datapath-part' : 'bench/results'), parts };
 }
 
 const stat = (xs: number[]) => ({ p50: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
 
 export async function benchPolicyDatapath(args: readonly string[]): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the policy datapath benchmark needs root (network namespaces, tc, bpffs)');
-  const o = options(args);
+  let o: Options | 'help' | 'cleanup';
+  try {
+    o = options(args);
+  } catch (e) {
+    console.error(`bench policy-datapath: ${(e as Error).message}\n${POLICY_DATAPATH_USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (o === 'help') return void console.log(POLICY_DATAPATH_USAGE);
+  requireRoot('policy datapath');
   const t0 = Date.now(), load0 = loadavg()[0];
   for (const line of removeLeftovers()) log(`removed, left by a killed run: ${line}`);
-  const tools = prepare(join(ROOT, 'build/bench'));
+  if (o === 'cleanup') return;
+  const tools = prepare();
   const out = isAbsolute(o.out) ? o.out : join(ROOT, o.out);
   mkdirSync(out, { recursive: true });
   const run = new BenchRun(tools, t0 + 60 * 60_000);
@@ -161,7 +182,7 @@ function report(o: Options, out: string, r: { connect: ConnectSample[]; tput: Tp
   }
   const md: string[] = [
     `### NetworkPolicy in the datapath: its cost`, '',
-    `\`npm run bench -- policy-datapath\`, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} vCPU ${cpus()[0]?.model.trim() ?? '?'}, ` +
+    `\`npm run bench -- policy-datapath\`, ${new Date().toISOString().slice(0, 10)}, ${machine()}, ` +
       `${facts.minutes.toFixed(1)} min; 1-minute load average ${facts.load0.toFixed(2)} before, ${facts.load1.toFixed(2)} after.`, '',
   ];
   if (r.connect.length) {
@@ -188,7 +209,7 @@ function report(o: Options, out: string, r: { connect: ConnectSample[]; tput: Tp
   const checkAt = at(o.rules) ?? r.check.at(-1);
   writeFileSync(join(out, 'policy-datapath.md'), md.join('\n'));
   writeFileSync(join(out, 'policy-datapath.svg'), policyChart(r.connect.length ? VARIANTS.map((v) => ({ label: LABEL[v], ...c[v] })) : [], r.check,
-    `${cpus().length} vCPU, load ${facts.load0.toFixed(1)}${checkAt ? `; the check at ${checkAt.rules.toLocaleString('en-US')} rules: allow ${checkAt.allowNs} ns, deny ${checkAt.denyNs} ns` : ''}`));
+    `${machine()}, load ${facts.load0.toFixed(1)}${checkAt ? `; the check at ${checkAt.rules.toLocaleString('en-US')} rules: allow ${checkAt.allowNs} ns, deny ${checkAt.denyNs} ns` : ''}`));
   const jsonl = (xs: readonly object[]) => xs.map((x) => JSON.stringify(x) + '\n').join('');
   writeFileSync(join(out, 'policy-datapath.jsonl'), jsonl([...r.connect.map((s) => ({ what: 'connect', ...s })), ...r.tput.map((s) => ({ what: 'throughput', ...s })),
     ...r.check.map((s) => ({ what: 'check', ...s })), ...r.api.map((s) => ({ what: 'api', ...s }))]));

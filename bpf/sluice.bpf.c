@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The datapath: three tc programs that translate Kubernetes Service traffic
- * in place of kube-proxy and enforce NetworkPolicy, and four cgroup
- * programs that translate at connect time for the node's own processes. Each is a thin dispatcher; the work is
- * in lib/. The tc ingress programs forward what they translated, and pods'
- * traffic to pods, past the stack (lib/fwd.h); everything else they leave
- * untouched, for the kernel's own stack to decide.
+ * in place of kube-proxy and enforce NetworkPolicy, four cgroup programs
+ * that translate at connect time for the node's own processes, and two
+ * socket iterators that destroy the node's sockets stuck on a backend that
+ * left. Each is a thin dispatcher; the work is in lib/. The tc ingress
+ * programs forward what they translated, and pods' traffic to pods, past the
+ * stack (lib/fwd.h); everything else they leave untouched, for the kernel's
+ * own stack to decide.
  */
 #include "lib/common.h"
 #include "lib/config.h"
@@ -17,6 +19,7 @@
 #include "lib/parse.h"
 #include "lib/policy.h"
 #include "lib/sock.h"
+#include "lib/stale.h"
 #include "lib/stats.h"
 #include "sluice_maps.h"
 
@@ -128,6 +131,28 @@ SEC("cgroup/getpeername4")
 int sl_getpeername4(struct bpf_sock_addr *ctx)
 {
 	return sock_reverse(ctx);
+}
+
+/* The socket iterators (lib/stale.h), run by the runtime after an update
+ * that removed backends: TCP sockets still connecting, connected UDP. */
+SEC("iter/tcp")
+int sl_iter_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *sk = ctx->sk_common;
+
+	if (!sk || sk->skc_state != SOCK_SYN_SENT)
+		return 0;
+	return stale_sweep(ctx->meta, sk, IPPROTO_TCP);
+}
+
+SEC("iter/udp")
+int sl_iter_udp(struct bpf_iter__udp *ctx)
+{
+	struct sock_common *sk = (struct sock_common *)ctx->udp_sk;
+
+	if (!sk || sk->skc_state != SOCK_ESTABLISHED)
+		return 0;
+	return stale_sweep(ctx->meta, sk, IPPROTO_UDP);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -7,7 +7,7 @@
 import { SL_BE_LOCAL, SL_BE_TERMINATING } from './abi/layouts';
 import { ADDR_IPV4, COND_READY, COND_SERVING, COND_TERMINATING } from './abi/records';
 import { Cluster } from './cluster';
-import { endpointConds, endpointIp, endpointLocal, Service, ServicePort } from './model';
+import { endpointConds, endpointIp, endpointLocal, Service, ServicePort, Slice } from './model';
 
 export class Backend {
   id: u32 = 0; // assigned by ids.ts within its backend set
@@ -40,14 +40,11 @@ function candidates(cluster: Cluster, svc: Service, sp: ServicePort): void {
   for (let i = 0; i < slices.length; i++) {
     const s = unchecked(slices[i]);
     if (s.addressType != ADDR_IPV4) continue;
-    let port: u16 = 0;
-    for (let j = 0; j < s.ports.length; j++) {
-      const p = unchecked(s.ports[j]);
-      if (p.name == sp.name && p.proto == sp.proto) port = p.port;
-    }
+    const port = s.portOf(sp.name, sp.proto);
     if (port == 0) continue;
     for (let j = 0; j < s.endpoints.length; j++) {
       const e = unchecked(s.endpoints[j]);
+      if (svc.clusterIPs.includes(endpointIp(e))) continue; // never its own backend: selfBackends reports it
       found.push(candidate(endpointIp(e), port, endpointConds(e), endpointLocal(e)));
     }
   }
@@ -62,6 +59,22 @@ function candidates(cluster: Cluster, svc: Service, sp: ServicePort): void {
     unchecked(found[n - 1] = candidate(candIp(c), candPort(c), conds, candLocal(c) || candLocal(e)));
   }
   found.length = n;
+}
+
+/** Calls report(slice, endpoint index, address) for each endpoint of svc's
+ * slices at one of its own ClusterIPs: a Service cannot be its own backend
+ * (its packets would come back to it), so candidates() leaves them out. */
+export function selfBackends(cluster: Cluster, svc: Service, report: (s: Slice, i: i32, ip: u32) => void): void {
+  if (svc.clusterIPs.length == 0 || !cluster.slicesOf.has(svc.key)) return;
+  const slices = cluster.slicesOf.get(svc.key);
+  for (let i = 0; i < slices.length; i++) {
+    const s = unchecked(slices[i]);
+    if (s.addressType != ADDR_IPV4) continue; // an IPv4 slice's endpoints keep their index
+    for (let j = 0; j < s.endpoints.length; j++) {
+      const ip = endpointIp(unchecked(s.endpoints[j]));
+      if (svc.clusterIPs.includes(ip)) report(s, j, ip);
+    }
+  }
 }
 
 /** The backends of one service port, sorted by address and port. */

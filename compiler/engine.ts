@@ -2,6 +2,7 @@
 // frontends and backend sets, and what the maps hold; a batch recompiles
 // only the Services it touched, then diffs the entries those Services
 // (and any backend set whose id moved) had before against what they have now.
+import { SL_KIND_CLUSTER_IP } from './abi/layouts';
 import { Backend } from './backends';
 import { Cluster } from './cluster';
 import { MapSet, writeDiff } from './diff';
@@ -21,9 +22,41 @@ function sameBackends(a: StaticArray<Backend>, b: StaticArray<Backend>): bool {
   return true;
 }
 
-function hasBset(c: Compiled, name: string): bool {
+// Up to this many backend sets, a scan finds one faster than a set is built.
+const SCAN_MAX: i32 = 16;
+
+/** The names of c's backend sets, as a set when a scan would cost too much: a
+ * Service may have 65,535 ports, and one recompile looks up each old set. */
+function bsetNames(c: Compiled): Set<string> | null {
+  if (c.bsets.length <= SCAN_MAX) return null;
+  const names = new Set<string>();
+  for (let i = 0; i < c.bsets.length; i++) names.add(unchecked(c.bsets[i]).name);
+  return names;
+}
+
+function hasBset(c: Compiled, names: Set<string> | null, name: string): bool {
+  if (names) return names.has(name);
   for (let i = 0; i < c.bsets.length; i++) if (unchecked(c.bsets[i]).name == name) return true;
   return false;
+}
+
+// Which of two Services claiming one frontend keeps it (CVE-2020-8554: any
+// namespace may write externalIPs, and a LoadBalancer's status): a ClusterIP,
+// which the API server allocates, before any other kind; then the older
+// Service (creationTimestamp); then the first by namespace/name. It depends
+// on the claimants only, never on the order they came in.
+function precedes(a: Front, b: Front): bool {
+  const ca = a.kind == SL_KIND_CLUSTER_IP, cb = b.kind == SL_KIND_CLUSTER_IP;
+  if (ca != cb) return ca;
+  if (a.created != b.created) return a.created < b.created;
+  return a.owner < b.owner;
+}
+
+/** Why winner precedes loser, for the loser's problem. */
+function whyFirst(winner: Front, loser: Front): string {
+  if (winner.kind == SL_KIND_CLUSTER_IP && loser.kind != SL_KIND_CLUSTER_IP) return 'a ClusterIP comes before any other claim';
+  if (winner.created != loser.created) return 'the older Service comes first';
+  return 'created at the same time: the first by namespace/name';
 }
 
 /** What one batch changed, gathered before anything is emitted. */
@@ -38,7 +71,7 @@ export class Engine {
   compiled: Map<string, Compiled> = new Map();
   bsets: Map<string, BsetSpec> = new Map();
   ids: NameIds = new NameIds();
-  claims: Map<u64, Front[]> = new Map(); // frontend key -> claimants, by owner name
+  claims: Map<u64, Front[]> = new Map(); // frontend key -> claimants, by precedes()
   emitted: Map<u64, FrontState> = new Map();
   policy: PolicyEngine = new PolicyEngine();
   /** Moves on whenever problems() may have changed: reading them walks everything. */
@@ -93,7 +126,7 @@ export class Engine {
       const fs = claims[i];
       for (let j = 1; j < fs.length; j++) {
         ps.push(new Problem('Service ' + fs[j].owner, fs[j].field, 'frontend ' + describeKey(fs[j].key) +
-          ' is also claimed by Service ' + fs[0].owner + ', which keeps it (first by name)'));
+          ' is also claimed by Service ' + fs[0].owner + ', which keeps it (' + whyFirst(fs[0], fs[j]) + ')'));
       }
     }
     const names = this.bsets.keys();
@@ -119,11 +152,14 @@ export class Engine {
   private recompile(key: string, t: Touched): void {
     const old = this.compiled.has(key) ? this.compiled.get(key) : Compiled.NOTHING;
     const neu = this.cluster.services.has(key) ? compileService(this.cluster, this.cluster.services.get(key)) : Compiled.NOTHING;
+    const neuNames = bsetNames(neu);
     for (let i = 0; i < old.bsets.length; i++) {
       const name = unchecked(old.bsets[i]).name;
-      if (hasBset(neu, name)) continue;
+      if (hasBset(neu, neuNames, name)) continue;
       this.snapshot(name, t);
       this.bsets.delete(name);
+      // Over-full before this name leaves: a name without an id may get one, however many leave.
+      if (this.ids.names(this.ids.bucket(name)).length > MAX_RANK) this.problemsVersion++;
       t.buckets.add(this.ids.remove(name));
     }
     for (let i = 0; i < neu.bsets.length; i++) {
@@ -162,6 +198,7 @@ export class Engine {
     const byId = new Array<u64>(names.length);
     for (let i = 0; i < names.length; i++) unchecked(byId[i] = ((<u64>this.ids.get(names[i])) << 32) | <u64>i);
     byId.sort();
+    const owners = new Set<string>(); // whose frontends are in t.fronts already
     for (let i = 0; i < byId.length; i++) {
       const name = unchecked(names[<i32>(<u32>unchecked(byId[i]))]);
       const old = t.bsets.get(name);
@@ -174,8 +211,10 @@ export class Engine {
       } else {
         owner = old!.spec.owner;
       }
-      // The values of its frontends carry the set's id and size.
-      if (!this.compiled.has(owner)) continue;
+      // The values of its frontends carry the set's id and size: once per
+      // owner, not once per set (a Service has a set or two per port).
+      if (owners.has(owner) || !this.compiled.has(owner)) continue;
+      owners.add(owner);
       const fronts = this.compiled.get(owner).fronts;
       for (let j = 0; j < fronts.length; j++) t.fronts.add(unchecked(fronts[j]).key);
     }
@@ -212,7 +251,7 @@ export class Engine {
     const fs = this.claims.get(f.key);
     fs.push(f);
     this.problemsVersion++; // a second claimant: a conflict
-    for (let i = fs.length - 1; i > 0 && fs[i - 1].owner > f.owner; i--) {
+    for (let i = fs.length - 1; i > 0 && precedes(f, fs[i - 1]); i--) {
       fs[i] = fs[i - 1];
       fs[i - 1] = f;
     }

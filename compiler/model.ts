@@ -30,6 +30,7 @@ export class Service {
   type: u8 = 0;
   flags: u8 = 0;
   affinity: u32 = 0;
+  created: u32 = 0; // creationTimestamp, s: the older Service keeps a contested frontend
   clusterIPs: StaticArray<u32> = NO_IPS;
   externalIPs: StaticArray<u32> = NO_IPS;
   lbIPs: StaticArray<u32> = NO_IPS;
@@ -69,6 +70,7 @@ export function readService(r: Reader, key: string): Service {
   s.flags = r.u8();
   r.u16(); // healthCheckNodePort: served by the agent, not compiled
   s.affinity = r.u32();
+  s.created = r.u32();
   s.clusterIPs = ips(r);
   s.externalIPs = ips(r);
   s.lbIPs = ips(r);
@@ -100,12 +102,44 @@ export class SlicePort {
 @inline export function endpointConds(e: u64): u8 { return <u8>(e >> 8); }
 @inline export function endpointLocal(e: u64): bool { return (e & 1) != 0; }
 
+// Up to this many ports, a scan finds one faster than a map is built.
+const PORT_SCAN_MAX: i32 = 16;
+
 export class Slice {
   key: string = '';
   service: string = ''; // "namespace/serviceName"
   addressType: u8 = 0;
   ports: StaticArray<SlicePort> = NO_SLICE_PORTS;
   endpoints: StaticArray<u64> = NO_ENDPOINTS; // packed by endpoint()
+  // "proto name" -> port, built on first use when a scan per lookup would be
+  // quadratic in the ports (every Service port looks its own up).
+  private byName: Map<string, u16> | null = null;
+
+  /** The port of the slice port with this name and protocol (the last one
+   * listed, if several are); 0 for none. */
+  portOf(name: string, proto: u8): u16 {
+    const ps = this.ports;
+    if (ps.length <= PORT_SCAN_MAX) {
+      let port: u16 = 0;
+      for (let j = 0; j < ps.length; j++) {
+        const p = unchecked(ps[j]);
+        if (p.name == name && p.proto == proto) port = p.port;
+      }
+      return port;
+    }
+    let m = this.byName;
+    if (m == null) {
+      m = new Map<string, u16>();
+      for (let j = 0; j < ps.length; j++) m.set(portKey(unchecked(ps[j]).name, unchecked(ps[j]).proto), unchecked(ps[j]).port);
+      this.byName = m;
+    }
+    const k = portKey(name, proto);
+    return m.has(k) ? m.get(k) : 0;
+  }
+}
+
+@inline function portKey(name: string, proto: u8): string {
+  return proto.toString() + ' ' + name;
 }
 
 /** Reads an EndpointSlice whose namespace starts at nsAt; node is this node's

@@ -12,10 +12,10 @@ import {
   SVC_TYPE_EXTERNAL_NAME, SVC_TYPE_LOAD_BALANCER, SVC_TYPE_NODE_PORT, SVCF_AFFINITY,
   SVCF_EXTERNAL_LOCAL, SVCF_HEADLESS, SVCF_INTERNAL_LOCAL,
 } from './abi/records';
-import { Backend, selectBackends } from './backends';
+import { Backend, selectBackends, selfBackends } from './backends';
 import { Cluster } from './cluster';
 import { assignBackendIds } from './ids';
-import { Cidr, NO_CIDRS, Service } from './model';
+import { Cidr, NO_CIDRS, Service, Slice } from './model';
 import { ipString, Problem, protoString } from './problems';
 
 const MAX_BACKENDS: i32 = 0xffff; // svc_val.count is a u16
@@ -24,6 +24,7 @@ export class Front {
   constructor(
     public key: u64, // svc_key bytes as a number: vip, port, proto, scope
     public owner: string, // "namespace/name" of the Service
+    public created: u32, // the Service's creationTimestamp: the older keeps a contested frontend
     public kind: u8,
     public flags: u8,
     public bset: string, // backend set name
@@ -68,6 +69,9 @@ export function bsetOwner(name: string): string {
 const builtFronts: Front[] = [];
 const builtBsets: BsetSpec[] = [];
 const builtProblems: Problem[] = [];
+// What they hold, for lookups that must not scan: a Service may have 65,535 ports.
+const builtBsetNames = new Set<string>();
+const builtKeys = new Set<u64>();
 
 /** A copy of scratch, or none (shared, empty) when there is nothing to copy. */
 function exact<T>(scratch: T[], none: StaticArray<T>): StaticArray<T> {
@@ -79,6 +83,8 @@ class Builder {
     builtFronts.length = 0;
     builtBsets.length = 0;
     builtProblems.length = 0;
+    if (builtBsetNames.size > 0) builtBsetNames.clear();
+    if (builtKeys.size > 0) builtKeys.clear();
   }
 
   finish(): Compiled {
@@ -93,7 +99,7 @@ class Builder {
   bset(i: i32, local: bool): string {
     const p = unchecked(this.svc.ports[i]);
     const name = `${this.svc.key}|${p.name}|${p.port}|${protoString(p.proto)}|${local ? 'local' : 'cluster'}`;
-    for (let j = 0; j < builtBsets.length; j++) if (unchecked(builtBsets[j]).name == name) return name;
+    if (builtBsetNames.has(name)) return name;
     let bs = selectBackends(this.cluster, this.svc, p, local);
     if (bs.length > MAX_BACKENDS) {
       this.problem('spec.ports[' + i.toString() + ']', bs.length.toString() + ' backends; the first ' + MAX_BACKENDS.toString() + ' are used');
@@ -104,6 +110,7 @@ class Builder {
       this.problem('spec.ports[' + i.toString() + ']', (bs.length - kept.length).toString() + ' backends left out: their id bucket is full');
     }
     builtBsets.push(new BsetSpec(name, this.svc.key, kept));
+    builtBsetNames.add(name);
     return name;
   }
 
@@ -119,17 +126,25 @@ class Builder {
   }
 
   private add(key: u64, kind: i32, flags: i32, bset: string, ranges: StaticArray<Cidr>, field: string): void {
-    for (let i = 0; i < builtFronts.length; i++) {
-      if (unchecked(builtFronts[i]).key != key) continue;
+    if (builtKeys.has(key)) {
       this.problem(field, 'frontend ' + describeKey(key) + ' is listed twice; the first is used');
       return;
     }
-    builtFronts.push(new Front(key, this.svc.key, <u8>kind, <u8>flags, bset, this.svc.affinity, ranges, field));
+    builtKeys.add(key);
+    builtFronts.push(new Front(key, this.svc.key, this.svc.created, <u8>kind, <u8>flags, bset, this.svc.affinity, ranges, field));
   }
 
   problem(field: string, reason: string): void {
     builtProblems.push(new Problem('Service ' + this.svc.key, field, reason));
   }
+}
+
+// Closures cannot capture in AssemblyScript: the Service being compiled, for selfBackend.
+let compiling: Service = new Service();
+
+function selfBackend(s: Slice, i: i32, ip: u32): void {
+  builtProblems.push(new Problem('EndpointSlice ' + s.key, 'endpoints[' + i.toString() + '].addresses[0]', ipString(ip) +
+    ' is a ClusterIP of Service ' + compiling.key + ', which cannot be its own backend; left out'));
 }
 
 export function describeKey(key: u64): string {
@@ -143,6 +158,8 @@ export function compileService(cluster: Cluster, svc: Service): Compiled {
   const extLocal = (svc.flags & SVCF_EXTERNAL_LOCAL) != 0;
   const intLocal = (svc.flags & SVCF_INTERNAL_LOCAL) != 0;
   const nodePorts = svc.type == SVC_TYPE_NODE_PORT || svc.type == SVC_TYPE_LOAD_BALANCER;
+  compiling = svc;
+  selfBackends(cluster, svc, selfBackend);
   for (let i = 0; i < svc.ports.length; i++) {
     const p = unchecked(svc.ports[i]);
     for (let j = 0; j < svc.clusterIPs.length; j++) {

@@ -1,17 +1,21 @@
-// One benchmark run's footprint: its namespaces, pins, servers, commands and
-// scratch folder, named after its pid (leftovers.ts). All of it is removed by
-// close(), which runs on success, failure and signals, and checks that
-// nothing with the run's names is left.
+// One benchmark run's footprint: its namespaces, pins, testbeds, servers,
+// commands and scratch folder, named after its pid (leftovers.ts). All of it
+// is removed by close(), which runs on success, failure and signals, and
+// checks that nothing with the run's names is left.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { down } from '../../runtime/testbed/down.ts';
 import { removeIfEmpty, removePinTree } from '../../runtime/testbed/pins.ts';
 import { loadDataplane, InputFiles, type Dataplane, type Loaded } from './dataplanes.ts';
-import { CommandError, killRunning, Servers } from './exec.ts';
-import { deleteNetns, laneNamespaces, laneOf, makeLane, type Lane } from './lane.ts';
+import { Servers } from './servers.ts';
+import { CommandError, killRunning } from '../../runtime/exec/command.ts';
+import { deleteNetns } from '../../runtime/exec/namespaces.ts';
+import { laneNamespaces, laneOf, makeLane, type Lane } from './lane.ts';
 import { NETNS_DIR, PIN_BASE, runPrefix, scratchPrefix } from './leftovers.ts';
 import type { Probe } from './services.ts';
+import type { Tool } from './setup.ts';
 
-export interface Tools { connlat: string; acceptd: string }
+export interface Tools { connlat: Tool; acceptd: Tool }
 
 /** A lane to make: the floor's services are ignored (it has none). */
 export interface LaneSpec { dp: Dataplane; services: number; mtu: number }
@@ -24,19 +28,21 @@ const laneName = (dp: Dataplane, services: number, mtu: number) => `${dp === 'fl
 /** xs starting at its by-th element, wrapping. */
 const rotate = <T>(xs: readonly T[], by: number) => xs.map((_, i) => xs[(i + by) % xs.length]);
 
-export class BenchRun {
+/** T: the run's C tools, name -> binary. */
+export class BenchRun<T extends object = Tools> {
   readonly prefix = runPrefix(process.pid);
   readonly servers = new Servers();
   readonly scratch = mkdtempSync(scratchPrefix(process.pid));
   readonly files = new InputFiles(this.scratch);
   private readonly pinRoot = join(PIN_BASE, String(process.pid));
   private readonly namespaces = new Set<string>();
+  private readonly testbeds = new Set<string>();
   private closed = false;
 
-  readonly tools: Tools;
+  readonly tools: T;
   /** Wall-clock time (Date.now()) after which no sample starts. */
   readonly deadline: number;
-  constructor(tools: Tools, deadline: number) {
+  constructor(tools: T, deadline: number) {
     this.tools = tools;
     this.deadline = deadline;
   }
@@ -54,8 +60,8 @@ export class BenchRun {
    * further along (so drift of the machine hits all lanes alike). visit gets
    * the lane, the rep (from 1) and the lane's slot in that rep's order.
    */
-  async eachRep(what: string, reps: number, lanes: readonly LaneOf[], log: (line: string) => void,
-    visit: (l: LaneOf, rep: number, slot: number) => Promise<void>): Promise<void> {
+  async eachRep<L>(what: string, reps: number, lanes: readonly L[], log: (line: string) => void,
+    visit: (l: L, rep: number, slot: number) => Promise<void>): Promise<void> {
     for (let rep = 1; rep <= reps; rep++) {
       if (this.outOfTime()) return log(`${what}: the run's time bound is reached; stopped after ${rep - 1} of ${reps} reps`);
       log(`${what}: rep ${rep} of ${reps}`);
@@ -86,6 +92,15 @@ export class BenchRun {
     return out;
   }
 
+  /** A testbed (by prefix) about to be made: close() takes it down unless forgetTestbed() said it is gone. */
+  noteTestbed(prefix: string): void {
+    this.testbeds.add(prefix);
+  }
+
+  forgetTestbed(prefix: string): void {
+    this.testbeds.delete(prefix);
+  }
+
   /** Stops the servers and removes the lanes' namespaces (veths, qdiscs, programs with them) and pins. */
   closeLanes(lanes: readonly LaneOf[]): void {
     this.servers.stopAll();
@@ -112,6 +127,12 @@ export class BenchRun {
     };
     attempt('stop commands', killRunning);
     attempt('stop servers', () => this.servers.stopAll());
+    for (const prefix of this.testbeds) {
+      attempt(`testbed ${prefix} down`, () => {
+        const warnings = down(prefix, () => {}).warnings;
+        if (warnings.length) throw new Error(warnings.join('; '));
+      });
+    }
     // the namespaces noted as made, and any other with the run's prefix
     const ours = existsSync(NETNS_DIR) ? readdirSync(NETNS_DIR).filter((n) => n.startsWith(`${this.prefix}-`)) : [];
     for (const ns of new Set([...this.namespaces, ...ours])) attempt(`delete netns ${ns}`, () => deleteNetns(ns));

@@ -8,12 +8,17 @@
 //   (walked in order: the last service is the last rule), then the NodePort
 //   catch-all; KUBE-SVC-x marks non-cluster sources for masquerade and picks
 //   an endpoint with `statistic --probability 1/k`; KUBE-SEP-y marks hairpin
-//   and DNATs; KUBE-POSTROUTING masquerades marked traffic. Chain names are
+//   and DNATs; KUBE-POSTROUTING masquerades marked traffic. A NodePort
+//   Service adds a `--dport NP -j KUBE-EXT-x` rule to KUBE-NODEPORTS (reached
+//   by the addrtype LOCAL rule after every service's), and KUBE-EXT-x marks
+//   for masquerade and jumps to KUBE-SVC-x. Chain names are
 //   the prefix plus base32(sha256(...))[:16]; endpoint comments are left out
 //   above 1000 endpoints ("large cluster mode").
 // nftables: table ip kube-proxy; a service-ips verdict map keyed by
 //   daddr . l4proto . dport jumps to the service chain, which picks an
-//   endpoint chain with `numgen random mod k vmap`; the filter-hook check
+//   endpoint chain with `numgen random mod k vmap`; a NodePort's l4proto .
+//   port in the service-nodeports map goes to its external chain, which marks
+//   for masquerade and goes to the service chain; the filter-hook check
 //   chains and their sets and maps are there too. Priorities are numeric
 //   (dstnat-10 = -110) because nft 1.0.6 rejects some symbolic ones.
 // Pure: services in, text out.
@@ -44,6 +49,7 @@ export function hashName(text: string): string {
 }
 
 const svcChain = (s: BenchService) => `KUBE-SVC-${hashName(`${servicePortName(s)}tcp`).slice(0, 16)}`;
+const extChain = (s: BenchService) => `KUBE-EXT-${hashName(`${servicePortName(s)}tcp`).slice(0, 16)}`;
 const sepChain = (s: BenchService, ep: string) => `KUBE-SEP-${hashName(`${servicePortName(s)}tcp${ep}:${s.targetPort}`).slice(0, 16)}`;
 
 const NEW = '-m conntrack --ctstate NEW';
@@ -89,6 +95,12 @@ export function iptablesRules(services: readonly BenchService[]): string {
       const pick = i < k - 1 ? ` -m statistic --mode random --probability ${(1 / (k - i)).toFixed(10)}` : '';
       rules.push(`-A ${svc}${comment}${pick} -j ${sepChain(s, e)}`);
     });
+    if (s.nodePort) {
+      chains.push(extChain(s));
+      rules.push(`-A KUBE-NODEPORTS -m comment --comment ${spn} -m tcp -p tcp --dport ${s.nodePort} -j ${extChain(s)}`,
+        `-A ${extChain(s)} -m comment --comment "masquerade traffic for ${spn} external destinations" -j KUBE-MARK-MASQ`,
+        `-A ${extChain(s)} -j ${svc}`);
+    }
     for (const e of s.endpoints) {
       const comment = large ? '' : ` -m comment --comment ${spn}`;
       rules.push(`-A ${sepChain(s, e)}${comment} -s ${e} -j KUBE-MARK-MASQ`,
@@ -181,6 +193,11 @@ export function nftRules(services: readonly BenchService[]): string {
         `add rule ${T} ${e.chain} meta l4proto tcp dnat to ${e.ip}:${s.targetPort}`);
     }
     o.push(`add element ${T} cluster-ips { ${s.vip} }`, `add element ${T} service-ips { ${s.vip} . tcp . ${s.port} : goto ${svc} }`);
+    if (s.nodePort) {
+      const ext = `external-${hashName(id).slice(0, 8)}-${id}`;
+      o.push(`add chain ${T} ${ext}`, `flush chain ${T} ${ext}`, `add rule ${T} ${ext} jump mark-for-masquerade`, `add rule ${T} ${ext} goto ${svc}`,
+        `add element ${T} service-nodeports { tcp . ${s.nodePort} : goto ${ext} }`);
+    }
   }
   return o.join('\n') + '\n';
 }

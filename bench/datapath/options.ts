@@ -63,7 +63,8 @@ const DEFAULTS = {
   'tput-seconds': '5', mtus: '1500,9000', 'tput-services': '1000', 'max-minutes': '20', out: 'bench/results',
 };
 
-function ints(flag: string, v: string, min: number, max: number): number[] {
+/** A comma-separated list of integers in [min, max]; throws naming the flag. */
+export function ints(flag: string, v: string, min: number, max: number): number[] {
   const xs = v.split(',').map((s) => s.trim());
   if (xs.some((s) => !/^\d+$/.test(s) || Number(s) < min || Number(s) > max)) throw new Error(`--${flag}: integers from ${min} to ${max}, not "${v}"`);
   return xs.map(Number);

@@ -35,6 +35,16 @@ export function quietest<T extends { bgBusy: number }>(xs: readonly T[], thresho
   return quiet.length >= Math.max(3, Math.ceil(xs.length / 2)) ? quiet : xs;
 }
 
+/**
+ * quietest() for groups compared with each other (lanes of one run): each
+ * group's quiet samples when every group has enough of them, else all of
+ * every group, so no ratio sets quiet samples against busy ones.
+ */
+export function quietestAlike<T extends { bgBusy: number }>(groups: readonly (readonly T[])[], threshold: number): (readonly T[])[] {
+  const quiet = groups.map((g) => quietest(g, threshold));
+  return quiet.every((q, i) => q !== groups[i] || q.length === 0) ? quiet : [...groups];
+}
+
 /** The floor's row first, then per size each other dataplane's, in the order given. */
 export function latencyRows(samples: readonly LatencySample[], dataplanes: readonly Dataplane[], sizes: readonly number[], busyThreshold: number): LatencyRow[] {
   const used = (dp: Dataplane, n: number) => quietest(samples.filter((s) => s.dataplane === dp && s.services === n && ok(s)), busyThreshold);

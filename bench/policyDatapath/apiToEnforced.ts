@@ -11,16 +11,18 @@
 // first packet) gives the new verdict. Quiet: the change comes well after
 // the last batch; busy: 150 ms after one, inside --min-sync, where only a
 // pod's new address does not wait.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ensurePinRoot } from '../../runtime/bpf/bpffs.ts';
 import { BpfObject } from '../../runtime/bpf/libbpf.ts';
 import { inNetns } from '../../runtime/bpf/netns.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
-import { FakeApiServer, type Resource } from '../../property-tests/model/fakeApiServer.ts';
-import { buildFrame } from '../../property-tests/model/packet.ts';
-import { runSync, sleep } from '../datapath/exec.ts';
-import { BACKEND_IPS, CLIENT_IP, deleteNetns } from '../datapath/lane.ts';
+import { start } from '../../runtime/exec/command.ts';
+import { addNetns, deleteNetns } from '../../runtime/exec/namespaces.ts';
+import { FakeApiServer, type Resource } from '../../testkit/fakeApiServer.ts';
+import { buildFrame } from '../../testkit/packet.ts';
+import { BACKEND_IPS, CLIENT_IP } from '../datapath/lane.ts';
 
 type Obj = { [k: string]: unknown };
 const MAIN = new URL('../../runtime/cli/main.ts', import.meta.url).pathname;
@@ -90,7 +92,7 @@ export interface ApiOptions { reps: number; sluiceObject: string; scratch: strin
 
 /** The agent, and its log lines (JSON) as they come. */
 function startAgent(o: ApiOptions, kubeconfig: string): { child: ChildProcess; synced: Promise<void>; lines: Line[] } {
-  const child = spawn(process.execPath, [MAIN, 'run', '--node', NODE, '--kubeconfig', kubeconfig, '--pin-root', o.pinRoot, '--netns', o.netns,
+  const child = start(['node', MAIN, 'run', '--node', NODE, '--kubeconfig', kubeconfig, '--pin-root', o.pinRoot, '--netns', o.netns,
     '--min-sync', `${MIN_SYNC_MS}ms`, '--listen', '127.0.0.1:0', '--no-host-services'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let buf = '';
   const lines: Line[] = [];
@@ -112,7 +114,7 @@ function startAgent(o: ApiOptions, kubeconfig: string): { child: ChildProcess; s
 
 export async function measureApiToEnforced(o: ApiOptions, emit: (s: EnforcedSample) => void, log: (line: string) => void): Promise<void> {
   const server = await FakeApiServer.start();
-  runSync(['ip', 'netns', 'add', o.netns]);
+  addNetns(o.netns);
   ensurePinRoot(o.pinRoot);
   let agent: ChildProcess | undefined, obj: BpfObject | undefined;
   try {

@@ -8,7 +8,6 @@
 // never tracked, so every run is a first packet), and its instructions:
 // the same at every size. The kernel runs the programs in a scratch
 // namespace of the run's, so their route lookups see nothing of the host's.
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ensurePinRoot, removePinRoot } from '../../runtime/bpf/bpffs.ts';
 import { BpfObject } from '../../runtime/bpf/libbpf.ts';
@@ -17,9 +16,10 @@ import { inNetns } from '../../runtime/bpf/netns.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
+import { addNetns, deleteNetns } from '../../runtime/exec/namespaces.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { buildFrame } from '../../property-tests/model/packet.ts';
-import { BACKEND_IPS, CLIENT_IP, deleteNetns } from '../datapath/lane.ts';
+import { buildFrame } from '../../testkit/packet.ts';
+import { BACKEND_IPS, CLIENT_IP } from '../datapath/lane.ts';
 import { median } from '../stats.ts';
 import { clusterOf, NODE, OTHER_IP } from './cluster.ts';
 
@@ -56,7 +56,7 @@ function perRun(fd: number, frame: Uint8Array, o: CheckOptions): number {
 
 export function measureCheck(o: CheckOptions, log: (line: string) => void): CheckSample[] {
   const out: CheckSample[] = [];
-  spawnSync('ip', ['netns', 'add', o.netns]);
+  addNetns(o.netns);
   try {
     for (const rules of o.rules) {
       const pinRoot = join(o.pinBase, `check-${rules}`);

@@ -8,8 +8,9 @@
 // order after a bounded wait for a quiet machine, as the datapath benchmark's.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CommandError, nsenter, runAsync, type Argv } from '../../runtime/exec/command.ts';
 import type { BenchRun } from '../datapath/benchRun.ts';
-import { CommandError, inNs, run, sleep } from '../datapath/exec.ts';
 import { BACKEND_IFACES, BACKEND_IPS, CLIENT_CPU, CLIENT_IFACE, laneOf, makeLane, primeNeighbours, SERVER_CPU, type Lane } from '../datapath/lane.ts';
 import { PIN_BASE } from '../datapath/leftovers.ts';
 import { waitQuiet, type QuietWait } from '../datapath/quiet.ts';
@@ -33,11 +34,12 @@ export async function openLanes(r: BenchRun, rules: number, log: (line: string) 
     if (variant !== 'floor') {
       const file = join(r.scratch, `policy-${variant}.json`);
       writeFileSync(file, JSON.stringify(snapshotOf(variant === 'rules' ? rules : 0)));
-      const argv = [process.execPath, SLUICE_MAIN, 'apply', file, '--node', NODE, '--pin-root', join(PIN_BASE, String(process.pid), lane.name),
+      const argv: Argv = ['node', SLUICE_MAIN, 'apply', file, '--node', NODE, '--pin-root', join(PIN_BASE, String(process.pid), lane.name),
         '--netns', lane.node, '--pod-ifaces', [CLIENT_IFACE, ...BACKEND_IFACES].join(',')];
       try {
-        entry.loadSeconds = (await run(argv, { timeoutMs: 300_000 })).seconds;
-        log(`lane ${variant}: loaded in ${entry.loadSeconds.toFixed(2)} s${variant === 'rules' ? ` (${rules} rules)` : ''}`);
+        const seconds = (await runAsync(argv, { timeoutMs: 300_000 })).seconds;
+        entry.loadSeconds = seconds;
+        log(`lane ${variant}: loaded in ${seconds.toFixed(2)} s${variant === 'rules' ? ` (${rules} rules)` : ''}`);
       } catch (e) {
         entry.error = (e instanceof CommandError ? e.reason : (e as Error).message).split('\n')[0].slice(0, 200);
         log(`lane ${variant}: load failed: ${entry.error}`);
@@ -58,7 +60,7 @@ export async function measureConnect(r: BenchRun, lanes: readonly PolicyLane[], 
   emit: (s: ConnectSample) => void, log: (line: string) => void): Promise<void> {
   const limit = r.serverLimitSeconds();
   for (const ns of lanes.filter((l) => !l.error).flatMap((l) => l.lane.backends)) {
-    r.servers.start(inNs(ns, ['taskset', '-c', String(SERVER_CPU), r.tools.acceptd, '-p', '80', '-l', String(limit)]), limit);
+    r.servers.start(nsenter(ns, ['taskset', '-c', String(SERVER_CPU), r.tools.acceptd, '-p', '80', '-l', String(limit)]), limit);
   }
   await sleep(300);
   for (const l of lanes) primeNeighbours(l.lane, r.tools.connlat, 80);
@@ -67,10 +69,10 @@ export async function measureConnect(r: BenchRun, lanes: readonly PolicyLane[], 
     for (const [slot, l] of rotate(lanes, rep - 1).entries()) {
       if (l.error) continue;
       const bgBusy = await waitQuiet(o.quiet);
-      const argv = inNs(l.lane.client, ['taskset', '-c', String(CLIENT_CPU), r.tools.connlat, '-a', BACKEND_IPS.join(','), '-p', '80',
+      const argv = nsenter(l.lane.client, ['taskset', '-c', String(CLIENT_CPU), r.tools.connlat, '-a', BACKEND_IPS.join(','), '-p', '80',
         '-c', String(o.connects), '-w', String(o.warmup), '-l', String(SAMPLE_LIMIT_S)]);
       try {
-        emit({ variant: l.variant, rep, slot, bgBusy, ...JSON.parse((await run(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) });
+        emit({ variant: l.variant, rep, slot, bgBusy, ...JSON.parse((await runAsync(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) });
       } catch (e) {
         emit({ variant: l.variant, rep, slot, bgBusy, error: (e instanceof CommandError ? e.reason : (e as Error).message).split('\n')[0].slice(0, 300) });
       }

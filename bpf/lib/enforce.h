@@ -88,7 +88,7 @@ static __always_inline void enforce_flow_of(const struct ct_key *k, const struct
 
 /* Judges the flow of a stale entry (k, v), arriving by hook, again: on
  * POL_ALLOW the entry takes pol's epoch; else returns the reason. */
-static __always_inline __u32 enforce_recheck(const struct ct_key *k, struct ct_val *v, enum sl_hook hook,
+static __always_inline int enforce_recheck(const struct ct_key *k, struct ct_val *v, enum sl_hook hook,
 					     const struct polstate_val *pol)
 {
 	/* the local pod, by the interface: a pod's sender, or the receiver
@@ -96,7 +96,8 @@ static __always_inline __u32 enforce_recheck(const struct ct_key *k, struct ct_v
 	__be32 local_addr = hook == SL_HOOK_FROM_POD ? k->saddr : hook == SL_HOOK_TO_POD ? v->daddr : 0;
 	__be32 src, dst;
 	__be16 port;
-	__u32 local = 0, why;
+	__u32 local = 0;
+	int why;
 
 	enforce_flow_of(k, v, &src, &dst, &port);
 	if (local_addr)
@@ -149,7 +150,8 @@ static __always_inline bool enforce_passes_untracked(const struct pkt *p)
 static __always_inline int enforce_new_plain(struct __sk_buff *skb, const struct pkt *p, enum sl_hook hook,
 					     const struct polstate_val *pol, __u64 now)
 {
-	__u32 local, why;
+	__u32 local;
+	int why;
 	struct ct_key k;
 
 	if (!pol || enforce_passes_untracked(p))

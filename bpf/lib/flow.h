@@ -134,7 +134,7 @@ static __always_inline int flow_cut(struct __sk_buff *skb, struct pkt *p, const 
 	__be32 sender = p->saddr;
 
 	ct_delete_flow(k, &flow);
-	stats_count(skb, SL_DROP_POLICY_REVOKED);
+	stats_count(skb, drop_slot(SL_DROP_POLICY_REVOKED));
 	if (!pkt_is_tcp(p) || (p->tcp_flags & SL_TCP_RST))
 		return TC_ACT_SHOT;
 	if (hook == SL_HOOK_FROM_POD)
@@ -248,7 +248,7 @@ static __always_inline int flow_start(struct __sk_buff *skb, struct pkt *p, enum
 
 	if (pol) {
 		/* a pod's flow is judged with its sender known by the interface */
-		__u32 why = pol_verdict(p->saddr, pick->be.ip, p->proto, pick->be.port,
+		int why = pol_verdict(p->saddr, pick->be.ip, p->proto, pick->be.port,
 					hook == SL_HOOK_FROM_POD ? POL_LOCAL_SRC : 0);
 
 		if (why != POL_ALLOW)

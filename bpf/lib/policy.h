@@ -18,7 +18,7 @@
 #include "common.h"
 #include "sluice_maps.h"
 
-#define POL_ALLOW 0	/* pol_verdict: no side denies; else an SL_DROP_POLICY_* */
+#define POL_ALLOW 0	/* pol_verdict: no side denies; else an SL_DROP_POLICY_* (< 0) */
 
 /* pol_verdict's local: which end of the flow is known, by the interface
  * the packet came by or goes to, to be a pod of this node. Such a pod
@@ -108,7 +108,7 @@ static __always_inline bool pol_allows(__be32 group, __u8 kinds, __be32 addr, co
  * A global function: the verifier checks it once, on its own, rather than
  * again at every call on every path to it, which would take the programs
  * past its limit of instructions processed. */
-__attribute__((noinline)) __u32 pol_verdict(__be32 src, __be32 dst, __u8 proto, __be16 port, __u32 local)
+__attribute__((noinline)) int pol_verdict(__be32 src, __be32 dst, __u8 proto, __be16 port, __u32 local)
 {
 	const struct ipid_val *sv, *dv;
 

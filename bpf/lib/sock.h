@@ -52,8 +52,8 @@ static __always_inline void sock_pkt(struct bpf_sock_addr *ctx, __u8 proto, stru
 	p->proto = proto;
 }
 
-/* Fails connect() or sendmsg() with err; a stat counts a syscall as a
- * packet of 0 bytes. */
+/* Fails connect() or sendmsg() with err; slot (a stat, or a drop's:
+ * drop_slot) counts the syscall as a packet of 0 bytes. */
 static __always_inline int sock_refuse(int err, __u32 stat)
 {
 	stats_add(stat, 0);
@@ -61,9 +61,10 @@ static __always_inline int sock_refuse(int err, __u32 stat)
 	return SOCK_DENY;
 }
 
-/* Remembers that the socket sent to backend for frontend p (daddr, dport).
- * A failed update only leaves the backend visible as the peer. */
-static __always_inline void sock_remember(__u64 cookie, const struct pkt *p, const struct be_val *backend)
+/* Remembers that the socket sent to the picked backend for frontend p
+ * (daddr, dport). A failed update only leaves the backend visible as the
+ * peer, and the socket out of reach of the stale socket sweep. */
+static __always_inline void sock_remember(__u64 cookie, const struct pkt *p, const struct lb_pick *pick)
 {
 	struct sockrev_key k;
 	struct sockrev_val v;
@@ -71,10 +72,12 @@ static __always_inline void sock_remember(__u64 cookie, const struct pkt *p, con
 	__builtin_memset(&k, 0, sizeof(k));
 	__builtin_memset(&v, 0, sizeof(v));
 	k.cookie = cookie;
-	k.backend = backend->ip;
-	k.port = backend->port;
+	k.backend = pick->be.ip;
+	k.port = pick->be.port;
 	v.vip = p->daddr;
 	v.port = p->dport;
+	v.bset = pick->bset;
+	v.id = pick->id;
 	bpf_map_update_elem(&sl_sockrev, &k, &v, BPF_ANY);
 }
 
@@ -100,13 +103,13 @@ static __always_inline int sock_translate(struct bpf_sock_addr *ctx, __u32 proto
 	if (!s)
 		return SOCK_PASS;
 	if (svc_has_src_ranges(s) && !lb_src_allowed(&p))
-		return sock_refuse(EPERM, SL_DROP_SRC_RANGE);
+		return sock_refuse(EPERM, drop_slot(SL_DROP_SRC_RANGE));
 	if (s->count == 0)
 		return sock_refuse(ECONNREFUSED, SL_STAT_REJECTED);
 	cookie = bpf_get_socket_cookie(ctx);
 	if (!lb_pick(s, p.saddr, lb_mix64(cookie), bpf_ktime_get_ns(), &pick))
-		return sock_refuse(ECONNREFUSED, SL_DROP_NO_BACKEND);
-	sock_remember(cookie, &p, &pick.be);
+		return sock_refuse(ECONNREFUSED, drop_slot(SL_DROP_NO_BACKEND));
+	sock_remember(cookie, &p, &pick);
 	ctx->user_ip4 = pick.be.ip;
 	ctx->user_port = pick.be.port;
 	stats_add(SL_STAT_TRANSLATED, 0);

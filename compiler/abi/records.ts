@@ -1,7 +1,7 @@
 // The record ABI: how the runtime hands normalized Kubernetes objects to the
 // compiler. Plain constants, valid as both AssemblyScript and TypeScript, so
 // the encoder (runtime/encode/) and the decoder (compiler/reader.ts) import
-// the same file. Version 1.
+// the same file. Version 2.
 //
 // A batch is a sequence of records. Every integer is little-endian.
 //   record  := u32 size (whole record, header included) · u8 kind · u8 op ·
@@ -15,7 +15,8 @@
 //
 // Bodies:
 //   Service       u8 SVC_TYPE_* · u8 SVCF_* · u16 healthCheckNodePort ·
-//                 u32 affinity timeout (s) · list<ip> clusterIPs ·
+//                 u32 affinity timeout (s) · u32 creationTimestamp (s since
+//                 1970, 0 when unset) · list<ip> clusterIPs ·
 //                 list<ip> externalIPs · list<ip> loadBalancer ingress IPs ·
 //                 list<cidr> loadBalancerSourceRanges ·
 //                 list<str name · u8 proto · u16 port · u16 nodePort ·
@@ -35,7 +36,7 @@
 //     peer := u8 PEER_* · [selector pods] · [selector namespaces] ·
 //             [cidr ipBlock · list<cidr> except], present as PEER_* says
 
-export const RECORD_VERSION = 1;
+export const RECORD_VERSION = 2;
 export const RECORD_HEADER_SIZE = 8;
 
 export const KIND_SERVICE = 1;

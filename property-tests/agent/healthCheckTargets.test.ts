@@ -9,7 +9,7 @@ import type { Record } from '../../runtime/encode/schema.ts';
 
 const svc = (name: string, type: number, flags: number, hc: number): Record => ({
   kind: R.KIND_SERVICE, namespace: 'shop', name, op: 'upsert',
-  body: { type, flags, healthCheckNodePort: hc, affinityTimeout: 0, clusterIPs: [], externalIPs: [], loadBalancerIPs: [], sourceRanges: [], ports: [] },
+  body: { type, flags, healthCheckNodePort: hc, affinityTimeout: 0, created: 0, clusterIPs: [], externalIPs: [], loadBalancerIPs: [], sourceRanges: [], ports: [] },
 });
 const ep = (ip: string, nodeName: string, conditions = R.COND_READY | R.COND_SERVING) => ({ address: parseIp(ip)!, conditions, nodeName, zone: '', forZones: [] });
 const slice = (name: string, service: string, endpoints: ReturnType<typeof ep>[]): Record => ({

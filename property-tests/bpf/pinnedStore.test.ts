@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_TIMEOUTS } from '../../runtime/bpf/config.ts';
 import { loadDatapath } from '../../runtime/bpf/loader.ts';
-import { PinnedStore } from '../../runtime/bpf/maps.ts';
+import { MapFullError, PinnedStore } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import type { Sizes } from '../../runtime/bpf/sizes.ts';
 import { MAPS } from '../../runtime/abi/layouts.generated.ts';
@@ -110,36 +110,60 @@ it('without batch ops (as for a map type the kernel has none for): one syscall p
   });
 });
 
-it('a full map: "update sl_be: map full (max_entries 4); raise --be-max", with the ops that went through', () => {
+it('a change that cannot fit is refused before anything is written: "update sl_be: map full (max_entries 4; this change needs 18); raise --be-max"', () => {
   withPinned((store) => {
     const diff = reconcile(store, desiredOf(objects()));
     try {
       store.apply(diff);
       assert.unreachable('applied into a 4-entry sl_be');
     } catch (e) {
-      assert.instance(e, StoreError);
-      assert.is((e as Error).message, 'update sl_be: map full (max_entries 4); raise --be-max');
-      assert.is((e as StoreError).applied, 4, 'sl_be is written first, and four entries fit');
-      assert.is(store.count('sl_be'), 4);
+      assert.instance(e, MapFullError);
+      const needed = desiredOf(objects()).entries('sl_be').length;
+      assert.is((e as Error).message, `update sl_be: map full (max_entries 4; this change needs ${needed}); raise --be-max`);
+      assert.equal([(e as MapFullError).map, (e as MapFullError).maxEntries, (e as MapFullError).needed, (e as MapFullError).atOnce], ['sl_be', 4, needed, false]);
+      assert.is((e as StoreError).applied, 0);
+      for (const m of MAPS) assert.is(store.count(m.name), 0, m.name);
     }
   }, { 'be-max': 4 });
 });
 
-it('a map sized to the entry: its deletes make room for its upserts', () => {
-  const exact = desiredOf(objects()).entries('sl_be').length;
+/** shop/extra, a Service with one endpoint: a backend set more, and its table. */
+function extra(): unknown[] {
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'shop', name: 'extra' }, spec: { clusterIP: '10.96.99.1', ports: [{ port: 80 }] } },
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { namespace: 'shop', name: 'extra-1', labels: { 'kubernetes.io/service-name': 'extra' } },
+      addressType: 'IPv4', ports: [{ port: 80 }], endpoints: [{ addresses: ['10.244.1.99'] }] }];
+}
+const withExtra = () => [...objects(), ...extra()];
+
+it('an apply that overflows a map leaves the maps as they were: the live view is still the old compile', () => {
+  const full = desiredOf(objects()).entries('sl_maglev').length;
   withPinned((store) => {
     store.apply(reconcile(store, desiredOf(objects())));
-    // One of web's endpoints moves to another address: one sl_be key out, one in, no room to spare.
-    const objs = objects();
-    const web = objs.find((o) => o.kind === 'EndpointSlice' && o.metadata.name === 'web-8kq2z')!;
-    web.endpoints.at(-1).addresses = ['10.244.2.99'];
-    const diff = reconcile(store, desiredOf(objs));
-    const be = diff.sections.find((s) => s.map.name === 'sl_be')!;
-    assert.equal([upsertCount(be), deleteCount(be)], [1, 1]);
-    const r = store.apply(diff);
-    assert.is(r.applied, opCount(diff));
-    assert.is(r.syscalls, batchCalls(diff) + 1, 'sl_be: the update that found the map full, the deletes, the update again');
+    const diff = reconcile(store, desiredOf(withExtra()));
+    assert.throws(() => store.apply(diff), (e: unknown) => e instanceof StoreError && e.applied === 0 &&
+      /^update sl_maglev: map full \(max_entries \d+; this change needs \d+\); raise --maglev-max$/.test(e.message));
+    assertSameMaps(store, desiredOf(objects()));
+  }, { 'maglev-max': full });
+});
+
+it('a full map: a Service that leaves makes room for one that comes, its entries going first; a backend that moves needs room for both', () => {
+  const objs = objects();
+  const web = objs.find((o) => o.kind === 'EndpointSlice' && o.metadata.name === 'web-8kq2z')!;
+  const exact = desiredOf(objs).entries('sl_be').length;
+  withPinned((store) => {
+    store.apply(reconcile(store, desiredOf(objs)));
+    // One of web's endpoints moves to another address: until web's table points at it, both are needed.
+    const moved = structuredClone(objs);
+    moved.find((o) => o.kind === 'EndpointSlice' && o.metadata.name === 'web-8kq2z')!.endpoints.at(-1).addresses = ['10.244.2.99'];
+    assert.throws(() => store.apply(reconcile(store, desiredOf(moved))), (e: unknown) => e instanceof MapFullError && e.atOnce && e.applied === 0 &&
+      e.message === `update sl_be: map full (max_entries ${exact}; this change needs ${exact + 1} at once, old and new, until the old ones go); raise --be-max`);
     assertSameMaps(store, desiredOf(objs));
+    // web's slice leaves with its Service, and shop/extra comes with fewer backends: web's go first.
+    const swapped = [...objs.filter((o) => o !== web && !(o.kind === 'Service' && o.metadata.name === 'web')), ...extra()];
+    const diff = reconcile(store, desiredOf(swapped));
+    assert.is(store.apply(diff).applied, opCount(diff));
+    assertSameMaps(store, desiredOf(swapped));
   }, { 'be-max': exact });
 });
 

@@ -2,13 +2,16 @@
 // `kubectl get -o json` prints them), the compiled node view out. Every
 // expected value is written from Kubernetes and kube-proxy semantics
 // (pkg/proxy: service.go, endpointslicecache.go, topology.go), not from what
-// the compiler happens to print.
+// the compiler happens to print. Each example is also a named case of
+// kubeproxy.prop.ts: where nothing is rejected, the view must equal the
+// kube-proxy model's (model/kubeProxy.ts) as well.
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileObjects } from '../../runtime/cli/compile.ts';
 import type { Backend, View } from '../../runtime/view/frontends.ts';
-import { bes, ep, frontsOf, lbStatus, node, slice, svc, viewFor, type Json } from '../model/kube.ts';
+import { bes, ep, frontsOf, lbStatus, node, slice, svc, viewFor as compiledView, type Json } from '../model/kube.ts';
+import { frontendId, kubeProxyModel } from '../model/kubeProxy.ts';
 import { check } from '../seed.ts';
 
 /** What a frontend should look like, past its identity. */
@@ -16,8 +19,21 @@ const fe = (backends: Backend[], more: object = {}) => ({ trafficPolicy: 'Cluste
 const local = (backends: Backend[], more: object = {}) => fe(backends, { trafficPolicy: 'Local', ...more });
 const findings = (xs: { object: string; field: string }[]) => xs.map(({ object, field }) => ({ object, field }));
 
+const inputs = new WeakMap<View, [Json[], string]>();
+
+/** The compiled view, remembering its input for clean(). */
+function viewFor(objects: unknown[], nodeName: string): View {
+  const view = compiledView(objects, nodeName);
+  inputs.set(view, [objects as Json[], nodeName]);
+  return view;
+}
+
+/** Nothing rejected, and the view is what the kube-proxy model gives for the same input. */
 function clean(view: View): void {
   assert.equal(view.rejected, [], 'nothing rejected');
+  const [objects, nodeName] = inputs.get(view)!;
+  const byId = <T extends { ip: string; port: number; protocol: string }>(fs: T[]) => Object.fromEntries(fs.map((f) => [frontendId(f), f]));
+  assert.equal(byId(view.frontends), byId(kubeProxyModel(objects, nodeName).frontends), 'the kube-proxy model agrees');
 }
 
 const NODES = [
@@ -301,6 +317,22 @@ test('conditions: with nothing ready, serving-and-terminating endpoints are used
   });
 });
 
+test('conditions: an endpoint in two slices is terminating only if both say so (backends.ts merges terminating with &, not |)', () => {
+  // Slice 1 says serving and terminating, slice 2 serving and not terminating: merged, it is neither ready nor
+  // terminating, so neither rule of KEP-1669 takes it. A mutant that merged with | used it as a fallback and
+  // survived the suite (issue 15). The same endpoint alone in slice 1 is a fallback backend.
+  const draining = ep('10.244.1.1', undefined, { ready: false, serving: true, terminating: true });
+  const starting = ep('10.244.1.1', undefined, { ready: false, serving: true, terminating: false });
+  const both = [condSvc('dup', '10.96.0.86'), condSlice('dup', [draining]),
+    slice('shop/dup-2', 'dup', [{ name: 'http', port: 8080 }], [starting])];
+  const view = viewFor(both, 'n1');
+  clean(view);
+  assert.equal(frontsOf(view, 'shop/dup'), { 'ClusterIP 10.96.0.86:80/TCP': fe([]) });
+  assert.equal(frontsOf(viewFor(both.slice(0, 2), 'n1'), 'shop/dup'), { 'ClusterIP 10.96.0.86:80/TCP': fe(bes(['10.244.1.1', 8080])) });
+  // in either order of the slices
+  assert.equal(frontsOf(viewFor([both[0], both[2], both[1]], 'n1'), 'shop/dup'), { 'ClusterIP 10.96.0.86:80/TCP': fe([]) });
+});
+
 test('conditions: publishNotReadyAddresses does not make kube-proxy use a not-ready endpoint (the slice says ready)', () => {
   const objects = [
     svc('shop/pnr', { clusterIP: '10.96.0.85', publishNotReadyAddresses: true, ports: [{ name: 'http', port: 80 }] }),
@@ -512,6 +544,77 @@ test('two Services claiming one frontend: the first by namespace/name keeps it, 
   assert.equal(Object.keys(frontsOf(view, 'beta/b')).sort(), ['ClusterIP 10.96.3.1:80/UDP', 'ClusterIP 10.96.3.1:81/TCP']);
 });
 
+// ---- Frontend precedence (CVE-2020-8554) -----------------------------------------
+// A ClusterIP, allocated by the API server, keeps its frontend against any
+// externalIP or LoadBalancer IP that names it; otherwise the older Service
+// (metadata.creationTimestamp), then the first by namespace/name. The loser is
+// listed with the field its claim came from.
+
+const born = (o: Json, creationTimestamp: string): Json => ({ ...o, metadata: { ...(o.metadata as Json), creationTimestamp } });
+const kubernetes = born(svc('default/kubernetes', { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, targetPort: 6443 }] }), '2024-03-01T10:00:00Z');
+const apiSlice = slice('default/kubernetes', 'kubernetes', [{ name: 'https', port: 6443 }], [ep('192.168.1.10')]);
+
+test('precedence: an externalIP naming the kubernetes ClusterIP loses, even from an older Service first by name', () => {
+  const mitm = born(svc('aaa/mitm', { clusterIP: '10.96.7.7', externalIPs: ['10.96.0.1'], ports: [{ name: 'https', port: 443, targetPort: 8443 }] }), '2020-01-01T00:00:00Z');
+  const view = viewFor([kubernetes, apiSlice, mitm, slice('aaa/mitm-1', 'mitm', [{ name: 'https', port: 8443 }], [ep('10.244.1.66')])], 'n1');
+  assert.equal(frontsOf(view, 'default/kubernetes'), { 'ClusterIP 10.96.0.1:443/TCP': fe(bes(['192.168.1.10', 6443])) });
+  assert.equal(Object.keys(frontsOf(view, 'aaa/mitm')), ['ClusterIP 10.96.7.7:443/TCP'], 'mitm keeps its own ClusterIP only');
+  assert.equal(findings(view.rejected), [{ object: 'Service aaa/mitm', field: 'spec.externalIPs' }]);
+  assert.match(view.rejected[0].reason, /10\.96\.0\.1:443\/TCP.*default\/kubernetes/);
+});
+
+test('precedence: a LoadBalancer ingress IP naming a ClusterIP loses too', () => {
+  const lb = born(svc('aaa/lb', { type: 'LoadBalancer', clusterIP: '10.96.7.8', ports: [{ name: 'https', port: 443, nodePort: 30443 }] }, lbStatus('10.96.0.1')),
+    '2020-01-01T00:00:00Z');
+  const view = viewFor([kubernetes, apiSlice, lb], 'n1');
+  assert.equal(Object.keys(frontsOf(view, 'default/kubernetes')), ['ClusterIP 10.96.0.1:443/TCP']);
+  assert.equal(frontsOf(view, 'default/kubernetes')['ClusterIP 10.96.0.1:443/TCP'].backends, bes(['192.168.1.10', 6443]));
+  assert.equal(findings(view.rejected), [{ object: 'Service aaa/lb', field: 'status.loadBalancer.ingress' }]);
+});
+
+test('precedence: between externalIPs and LoadBalancer IPs the older Service wins, not the first by name', () => {
+  const old = born(svc('zzz/old', { clusterIP: '10.96.7.1', externalIPs: ['198.51.100.5'], ports: [{ name: 'http', port: 80 }] }), '2023-05-01T00:00:00Z');
+  const young = born(svc('aaa/young', { type: 'LoadBalancer', clusterIP: '10.96.7.2', ports: [{ name: 'http', port: 80, nodePort: 30080 }] },
+    lbStatus('198.51.100.5')), '2023-05-01T00:00:01Z');
+  const other = born(svc('mmm/other', { clusterIP: '10.96.7.3', externalIPs: ['198.51.100.5'], ports: [{ name: 'http', port: 80 }] }), '2025-01-01T00:00:00Z');
+  const view = viewFor([young, other, old], 'n1');
+  assert.ok(frontsOf(view, 'zzz/old')['ExternalIP 198.51.100.5:80/TCP'], JSON.stringify(view.frontends));
+  assert.equal(findings(view.rejected), [
+    { object: 'Service aaa/young', field: 'status.loadBalancer.ingress' },
+    { object: 'Service mmm/other', field: 'spec.externalIPs' },
+  ]);
+  for (const r of view.rejected) assert.match(r.reason, /zzz\/old/);
+});
+
+test('precedence: the same creationTimestamp (or none) falls back to the first by namespace/name', () => {
+  const at = '2023-05-01T00:00:00Z';
+  const a = born(svc('bbb/a', { clusterIP: '10.96.7.1', externalIPs: ['198.51.100.5'], ports: [{ name: 'http', port: 80 }] }), at);
+  const b = born(svc('aaa/b', { clusterIP: '10.96.7.2', externalIPs: ['198.51.100.5'], ports: [{ name: 'http', port: 80 }] }), at);
+  assert.equal(findings(viewFor([a, b], 'n1').rejected), [{ object: 'Service bbb/a', field: 'spec.externalIPs' }]);
+  const c = svc('ccc/c', { clusterIP: '10.96.7.3', externalIPs: ['198.51.100.6'], ports: [{ name: 'http', port: 80 }] });
+  const d = svc('ddd/d', { clusterIP: '10.96.7.4', externalIPs: ['198.51.100.6'], ports: [{ name: 'http', port: 80 }] });
+  assert.equal(findings(viewFor([d, c], 'n1').rejected), [{ object: 'Service ddd/d', field: 'spec.externalIPs' }]);
+});
+
+test('precedence: an invalid creationTimestamp rejects the Service, naming the field', () => {
+  const bad = born(svc('shop/bad', { clusterIP: '10.96.7.9', ports: [{ name: 'http', port: 80 }] }), 'yesterday');
+  assert.equal(findings(viewFor([bad], 'n1').rejected), [{ object: 'Service shop/bad', field: 'metadata.creationTimestamp' }]);
+});
+
+test('a Service is never its own backend: an endpoint at its ClusterIP is left out, and reported on the slice', () => {
+  const view = viewFor([
+    svc('shop/loop', { clusterIP: '10.96.5.5', ports: [{ name: 'http', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }] }),
+    slice('shop/loop-1', 'loop', [{ name: 'http', port: 8080 }, { name: 'dns', port: 53, protocol: 'UDP' }],
+      [ep('10.244.1.5'), ep('10.96.5.5'), ep('10.96.5.6')]), // .6 is another Service's ClusterIP: not this one's concern
+  ], 'n1');
+  assert.equal(frontsOf(view, 'shop/loop'), {
+    'ClusterIP 10.96.5.5:80/TCP': fe(bes(['10.96.5.6', 8080], ['10.244.1.5', 8080])),
+    'ClusterIP 10.96.5.5:53/UDP': fe(bes(['10.96.5.6', 53], ['10.244.1.5', 53])),
+  });
+  assert.equal(findings(view.rejected), [{ object: 'EndpointSlice shop/loop-1', field: 'endpoints[1].addresses[0]' }], 'once, not once per port');
+  assert.match(view.rejected[0].reason, /10\.96\.5\.5.*Service shop\/loop/);
+});
+
 // ---- Determinism -------------------------------------------------------------------
 
 test('the compiled view and maps do not depend on the order of the input objects', () => {
@@ -531,7 +634,7 @@ test('the compiled view and maps do not depend on the order of the input objects
   ];
   const bytes = (objs: object[]) => compileObjects(objs, undefined).map((r) => ({
     view: JSON.stringify(r.view),
-    maps: ['sl_svc', 'sl_be', 'sl_maglev', 'sl_srcrange', 'sl_svcname'].map((m) =>
+    maps: (['sl_svc', 'sl_be', 'sl_maglev', 'sl_srcrange', 'sl_svcname'] as const).map((m) =>
       r.store.entries(m).map(([k, v]) => `${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`).join(',')),
   }));
   const once = bytes(objects);

@@ -3,7 +3,7 @@
 // nodes and clients the scenarios send packets between.
 import type { NodeNet } from '../model/datapath.ts';
 import { ep, lbStatus, node, slice, svc, type Json } from '../model/kube.ts';
-import { ipText, type Frame, type Ip, type L4, type Raw, type Tcp, type Udp } from '../model/packet.ts';
+import { ipText, type Frame, type Ip, type L4, type Raw, type Tcp, type Udp } from '../../testkit/packet.ts';
 import { CONFIG } from './harness.ts';
 
 export const NODE = 'n1';

@@ -6,7 +6,7 @@
 // of it happens. The MTU cases run on n1 with a 1400-byte MTU on its uplink.
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
-import { buildFrame, ipBytes, parseFrame, quoteOf, TCP_FLAGS, type Frame, type Icmp, type L4, type Parsed } from '../model/packet.ts';
+import { buildFrame, ipBytes, parseFrame, quoteOf, TCP_FLAGS, type Frame, type Icmp, type L4, type Parsed } from '../../testkit/packet.ts';
 import { EXTERNAL, IN_RANGE, LOCAL_BE, MAC, N2_IP, NODE, NODE_IP, NODE_NETS, NODE_PORT, OBJECTS, REMOTE_BE, tcp, udp, VIP, wireFrame } from './cluster.ts';
 import { bpfTest, Datapath, ETH_HLEN, TC_ACT } from './harness.ts';
 import { closeDatapaths, ctEntry, runScenario, tuple, type Ctx, type Scenario } from './scenario.ts';

@@ -7,7 +7,7 @@
 // translation). With --policy-established keep, tracked flows go on.
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
-import { TCP_FLAGS } from '../model/packet.ts';
+import { TCP_FLAGS } from '../../testkit/packet.ts';
 import { app, CLIENT_POD, EXTERNAL, LOCAL_BE, netpol, NODE_IP, NODE_PORT, podFrame, REMOTE_BE, tcp, udp, VIP, wireFrame, withPolicies } from './cluster.ts';
 import { bpfTest } from './harness.ts';
 import { closeDatapaths, runScenario, type Ctx, type Scenario } from './scenario.ts';

@@ -6,7 +6,7 @@
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import { flowHash, pack } from '../model/datapath.ts';
-import { ipBytes, TCP_FLAGS } from '../model/packet.ts';
+import { ipBytes, TCP_FLAGS } from '../../testkit/packet.ts';
 import { CLIENT_POD, EXTERNAL, IN_RANGE, LOCAL_BE, MAC, NODE_IP, NODE_PORT, podFrame, REMOTE_BE, tcp, VIP, wireFrame } from './cluster.ts';
 import { bpfTest } from './harness.ts';
 import { closeDatapaths, ctEntry, runScenario, tuple, type Ctx, type Scenario } from './scenario.ts';

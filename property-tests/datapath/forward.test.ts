@@ -8,7 +8,7 @@
 // refuse on a node's default sysctls still goes past it.
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
-import { quoteOf, TCP_FLAGS } from '../model/packet.ts';
+import { quoteOf, TCP_FLAGS } from '../../testkit/packet.ts';
 import {
   CLIENT_POD, EXTERNAL, LOCAL_BE, MAC, N2_IP, NODE, NODE_IP, NODE_NETS, NODE_PORT, podFrame, REMOTE_BE, tcp, udp, VIP, wireFrame,
 } from './cluster.ts';

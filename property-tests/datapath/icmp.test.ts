@@ -3,7 +3,7 @@
 // client -> backend), or no socket hears of the error, and path MTU
 // discovery and connection refusals break.
 import * as assert from 'uvu/assert';
-import { buildIp, quoteOf, type Icmp, type Parsed } from '../model/packet.ts';
+import { buildIp, quoteOf, type Icmp, type Parsed } from '../../testkit/packet.ts';
 import { CLIENT_POD, EXTERNAL, NODE_IP, NODE_PORT, podFrame, REMOTE_BE, ROUTER, tcp, udp, VIP, wireFrame } from './cluster.ts';
 import { bpfTest, ETH_HLEN } from './harness.ts';
 import { closeDatapaths, runScenario, type Scenario } from './scenario.ts';

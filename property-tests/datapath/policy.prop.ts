@@ -15,11 +15,11 @@ import * as A from '../../runtime/abi/layouts.generated.ts';
 import { flows, policyCluster, policyObject, type PolicyCluster, type TestFlow } from '../arb/policyCluster.ts';
 import type { NodeNet } from '../model/datapath.ts';
 import { Evaluator, type Json } from '../model/netpol.ts';
-import { buildFrame, parseFrame, TCP_FLAGS, type L4 } from '../model/packet.ts';
+import { buildFrame, parseFrame, TCP_FLAGS, type L4 } from '../../testkit/packet.ts';
 import { nodeAllows, trackedAllows, untrackedAllows } from '../model/policyFlow.ts';
 import { check } from '../seed.ts';
 import { sctp } from './cluster.ts';
-import { bpfTest, Datapath, STAT_NAMES, TC_ACT, type Program } from './harness.ts';
+import { bpfTest, Datapath, TC_ACT, type Program } from './harness.ts';
 
 const { SYN, ACK, RST } = TCP_FLAGS;
 const NODE = 'n1', NODE_IP = '10.1.0.1';
@@ -114,8 +114,6 @@ const changed = (c: PolicyCluster) => fc.integer({ min: 0, max: 4 })
   .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => policyObject(`np${i}`))))
   .map((policies): PolicyCluster => ({ ...c, policies }));
 
-const REVOKED = STAT_NAMES.indexOf('SL_DROP_POLICY_REVOKED');
-
 bpf('established flows after a policy change: judged again on their next packet, either way, and cut when denied (a RST to the local pod for TCP); with keep, never', () => {
   let cut = 0, kept = 0;
   const clusters = policyCluster().chain((c) => fc.tuple(fc.constant(c), changed(c)));
@@ -137,10 +135,10 @@ bpf('established flows after a policy change: judged again on their next packet,
         const [src, dst, from, to, p] = backwards ? [f.dst, f.src, f.port, sport, back] : [f.src, f.dst, sport, f.port, fwd];
         const pkt: TestFlow = { src, dst, protocol: f.protocol, port: to };
         const want = tracked ? trackedAllows(ev2, NODE, f, keeping) : untrackedAllows(ev2, NODE, pkt, from, true);
-        const before = d.stats()[REVOKED];
+        const before = d.stats().SL_DROP_POLICY_REVOKED;
         const r = d.run(p, frame(f, src, dst, from, to, ACK));
         const what = `${backwards ? 'an answer' : 'a packet'} of ${show(f, sport)} by ${p}${keeping ? ', keep' : ''} after the change`;
-        const counted = d.stats()[REVOKED] - before;
+        const counted = d.stats().SL_DROP_POLICY_REVOKED - before;
         if (want) {
           assert.is(counted, 0, `${what}: not revoked`);
           assert.ok(r.verdict !== TC_ACT.SHOT && !((parseFrame(r.frame).l4.flags ?? 0) & RST), `${what}: passes`);

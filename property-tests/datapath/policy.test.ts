@@ -9,7 +9,7 @@
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import type { Json } from '../model/kube.ts';
-import { buildFrame, ipBytes, quoteOf, TCP_FLAGS, type Frame, type Ip, type L4 } from '../model/packet.ts';
+import { buildFrame, ipBytes, quoteOf, TCP_FLAGS, type Frame, type Ip, type L4 } from '../../testkit/packet.ts';
 import {
   app, CLIENT_POD, EXTERNAL, HAIRPIN_IP, IN_RANGE, LOCAL_BE, MAC, N2_IP, netpol, NODE_IP, NODE_PORT, podFrame, REMOTE_BE, sctp,
   tcp, udp, VIP, wireFrame, withPolicies,
@@ -108,7 +108,7 @@ const SCENARIOS: Scenario[] = [
         }
         assert.ok(local > 0 && remote > 0, `both kinds of backend picked: ${local} local, ${remote} remote`);
         const stats = c.dp.stats();
-        assert.is(stats[A.SL_DROP_POLICY_INGRESS], local, 'one ingress drop per flow to the local backend');
+        assert.is(stats.SL_DROP_POLICY_INGRESS, local, 'one ingress drop per flow to the local backend');
       } },
     ],
   },

@@ -7,7 +7,7 @@ import * as A from '../../runtime/abi/layouts.generated.ts';
 import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
 import { layoutOf } from '../../runtime/maps/store.ts';
 import { pack } from '../model/datapath.ts';
-import { buildFrame, ipBytes, quoteOf, TCP_FLAGS } from '../model/packet.ts';
+import { buildFrame, ipBytes, ipText, quoteOf, TCP_FLAGS } from '../../testkit/packet.ts';
 import { CLIENT_POD, HAIRPIN_IP, LOCAL_BE, MAC, movingSlice, podFrame, REMOTE_BE, tcp, udp, VIP } from './cluster.ts';
 import { bpfTest, TC_ACT } from './harness.ts';
 import { backendIps, closeDatapaths, ctEntry, modelPick, runScenario, serviceOf, tuple, type Ctx, type Scenario } from './scenario.ts';
@@ -25,7 +25,7 @@ function backendsOfFlows(c: Ctx, vip: string, n: number): Set<string> {
   for (let i = 0; i < n; i++) {
     const r = c.dp.run('sl_from_pod', buildFrame(podFrame(CLIENT_POD, vip, tcp(41000 + i, 80))));
     assert.is(r.verdict, TC_ACT.REDIRECT);
-    seen.add([...r.frame.subarray(30, 34)].join('.'));
+    seen.add(ipText(r.frame.subarray(30, 34)));
   }
   return seen;
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import * as assert from 'uvu/assert';
-import { FakeApiServer, RESOURCE_NAMES, RESOURCES } from '../model/fakeApiServer.ts';
+import { FakeApiServer, RESOURCE_NAMES, RESOURCES } from '../../testkit/fakeApiServer.ts';
 import { answersFrom, e2eSuite, fixture, show, type Item } from './harness.ts';
 
 const BASE = fixture('e2e-churn.yaml');
@@ -112,6 +112,13 @@ test('an endpoint removed in the API gets no new connection once the batch is in
   server!.apply('endpointslices', without);
   await Promise.all([...agents.values()].map((a, i) => a.until('the removal', () => a.batches().length > seen[i])));
   console.log(`# agent: an endpoint removed in the API is in both nodes' maps ${(performance.now() - t0).toFixed(0)} ms later (--min-sync 100ms)`);
+  for (const [i, a] of [...agents.values()].entries()) {
+    const removal = a.batches().slice(seen[i]).find((b) => b.ops.sl_be?.deletes > 0);
+    assert.ok(removal, 'a batch deleted the backend');
+    const sweep = (ls: Line[]) => ls.find((l) => l.msg === 'stale sockets' && l.batch === removal.batch);
+    await a.until('the stale socket sweep of that batch', (ls) => sweep(ls) !== undefined);
+    assert.equal([sweep(a.lines)!.destroyed, sweep(a.lines)!.sockets], [0, 'none'], 'no host socket was on the backend');
+  }
   const staying = APP.filter((p) => p !== LEAVING.pod);
   const t = await traffic();
   assert.is(answersFrom(t.tcp, staying).size, 2);

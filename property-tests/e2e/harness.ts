@@ -3,33 +3,34 @@
 // `after` runs even when a test fails; an exit handler is the backstop), and
 // clients run inside its namespaces: probe.ts (answers), timed.ts (how fast
 // a client fails), hold.ts (a long-lived flow), rate.ts (connections per
-// second). Traffic stays between the testbed's namespaces; every client is
+// second), reopen.ts (a client that opens a new socket when one fails).
+// Traffic stays between the testbed's namespaces; every client is
 // bounded in count and time, and only processes started here are signalled.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { down } from '../../runtime/testbed/down.ts';
 import { targetNetns } from '../../runtime/testbed/exec.ts';
-import { netnsUnavailableReason } from '../../runtime/testbed/netns.ts';
+import { nsenter, runAsync, start, tryRunAsync } from '../../runtime/exec/command.ts';
+import { netnsUnavailableReason } from '../../runtime/exec/namespaces.ts';
 import type { HoldReport } from '../../runtime/testbed/hold.ts';
 import type { RateReport } from '../../runtime/testbed/rate.ts';
+import type { ReopenEvent } from '../../runtime/testbed/reopen.ts';
 import type { RpFilter, TestbedState, Wiring } from '../../runtime/testbed/state.ts';
 import { up, update, type UpdateResult } from '../../runtime/testbed/testbed.ts';
 import type { Attempt } from '../../runtime/testbed/timed.ts';
 
-export type { Attempt, HoldReport, RateReport };
+export type { Attempt, HoldReport, RateReport, ReopenEvent };
 
 const MAIN = new URL('../../runtime/cli/main.ts', import.meta.url).pathname;
 const OBJECT = new URL('../../build/bpf/sluice.o', import.meta.url).pathname;
 const script = (name: string) => new URL(`../../runtime/testbed/${name}.ts`, import.meta.url).pathname;
 export const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 
-const execFileP = promisify(execFile);
 const quiet = () => {};
 
 /** Why these tests cannot run here, or null: they need netns, root and the built datapath. */
@@ -208,11 +209,8 @@ export class Bed {
   /** Runs a testbed script in target (NAMESPACE/POD, node/NAME, external); its stdout. */
   async run(target: string, name: string, args: readonly string[], timeoutMs = 30_000): Promise<string> {
     const netns = targetNetns(this.state, target);
-    const r = await execFileP('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, script(name), ...args], { encoding: 'utf8', timeout: timeoutMs })
-      .catch((e: { stdout?: string; stderr?: string; code?: number }) => {
-        if (e.code === 2 || !e.stdout) throw new Error(`${name} ${args.join(' ')} in ${target}: ${e.stderr?.trim() || 'failed'}`);
-        return { stdout: e.stdout };
-      });
+    const r = await tryRunAsync(nsenter(netns, ['node', script(name), ...args]), { timeoutMs });
+    if (r.status !== 0 && (r.status === 2 || !r.stdout)) throw new Error(`${name} ${args.join(' ')} in ${target}: ${r.stderr.trim() || r.error?.message || 'failed'}`);
     return r.stdout;
   }
 
@@ -236,8 +234,7 @@ export class Bed {
   /** A node's counters (`sluice maps --format json`), packets by enum sl_stat name. */
   async stats(nodeName: string): Promise<{ [stat: string]: number }> {
     const n = this.node(nodeName);
-    const r = await execFileP('nsenter', [`--net=/run/netns/${n.netns}`, '--', process.execPath, MAIN, 'maps', '--pin-root', n.pinRoot, '--format', 'json'],
-      { encoding: 'utf8', timeout: 30_000 });
+    const r = await runAsync(nsenter(n.netns, ['node', MAIN, 'maps', '--pin-root', n.pinRoot, '--format', 'json']), { timeoutMs: 30_000 });
     const stats = JSON.parse(r.stdout).stats as { [stat: string]: { packets: number } };
     return Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, v.packets]));
   }
@@ -248,9 +245,9 @@ export class Bed {
   }
 
   /** Starts a client script in target, in the background; stopped by the test, or at down. */
-  start<Final>(target: string, name: 'hold' | 'rate', args: readonly string[]): Helper<Final> {
+  start<Final>(target: string, name: 'hold' | 'rate' | 'reopen', args: readonly string[]): Helper<Final> {
     const netns = targetNetns(this.state, target);
-    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, script(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = start(nsenter(netns, ['node', script(name), ...args]), { stdio: ['ignore', 'pipe', 'pipe'] });
     const h = new Helper<Final>(child, `${name} in ${target}`);
     this.helpers.add(h as Helper<unknown>);
     h.done.then(() => this.helpers.delete(h as Helper<unknown>));
@@ -260,6 +257,11 @@ export class Bed {
   /** A long-lived flow (hold.ts), for at most a minute unless stopped; line 0 is its first answer. */
   hold(target: string, proto: 'tcp' | 'udp', ip: string, port: number, seconds = 60): Helper<HoldReport> {
     return this.start<HoldReport>(target, 'hold', [proto, ip, String(port), '--seconds', String(seconds), '--interval', '100']);
+  }
+
+  /** A client that opens a new socket whenever one fails (reopen.ts), for at most a minute unless stopped. */
+  reopen(target: string, proto: 'tcp' | 'udp', ip: string, port: number, seconds = 60): Helper<ReopenEvent> {
+    return this.start<ReopenEvent>(target, 'reopen', [proto, ip, String(port), '--seconds', String(seconds), '--interval', '100']);
   }
 
   /** Writes the fixture, edited, as a snapshot file of this testbed; returns its path. */
@@ -290,10 +292,8 @@ export class Bed {
   /** `sluice apply` of file on one node, as a separate process, asynchronously; what it printed. */
   async sluiceApply(nodeName: string, file: string, extra: readonly string[] = []): Promise<string> {
     const n = this.node(nodeName);
-    const args = [`--net=/run/netns/${n.netns}`, '--', process.execPath, MAIN, 'apply', file, '--node', n.name, '--pin-root', n.pinRoot, ...extra];
-    const r = await execFileP('nsenter', args, { encoding: 'utf8', timeout: 60_000 }).catch((e: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`sluice apply on ${nodeName}: ${e.stderr?.trim() || e.stdout?.trim() || e.message}`);
-    });
+    const r = await tryRunAsync(nsenter(n.netns, ['node', MAIN, 'apply', file, '--node', n.name, '--pin-root', n.pinRoot, ...extra]), { timeoutMs: 60_000 });
+    if (r.status !== 0) throw new Error(`sluice apply on ${nodeName}: ${r.stderr.trim() || r.stdout.trim() || r.error?.message || `exit ${r.status}`}`);
     return `${r.stdout}${r.stderr}`;
   }
 }
@@ -302,7 +302,7 @@ export class Bed {
 export type Item = { kind: string; metadata: { name: string; namespace?: string; labels?: { [k: string]: string } }; [field: string]: unknown };
 
 /** Leaves the endpoint with address ip out of every EndpointSlice. */
-export const withoutEndpoint = (ip: string) => (items: Item[]) => items.map((i) => i.kind !== 'EndpointSlice' ? i : {
+export const withoutEndpoint = (ip: string) => (items: Item[]) => items.map((i) => i.kind !== 'EndpointSlice' || !i.endpoints ? i : {
   ...i, endpoints: (i.endpoints as { addresses: string[] }[]).filter((e) => !e.addresses.includes(ip)),
 });
 

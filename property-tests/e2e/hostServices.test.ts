@@ -2,12 +2,16 @@
 // own network namespace reach Services through the cgroup programs
 // (connect-time translation), while pods and the external client keep the
 // tc path, untouched by the node's cgroup programs. Two nodes attach two sets
-// of programs to the same root cgroup, each acting on its own namespace.
+// of programs to the same root cgroup, each acting on its own namespace. A
+// host socket stuck on a backend that left (connected UDP, TCP still
+// connecting) is destroyed by the apply that removes it, and its client's
+// next socket reaches a backend that is still there.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { SOCK_HOOKS } from '../../runtime/bpf/sockHooks.ts';
-import { answersFrom, e2eSuite, parseAnswer, show } from './harness.ts';
+import { answersFrom, e2eSuite, parseAnswer, show, withoutEndpoint, type Item, type ReopenEvent } from './harness.ts';
+import { nsenter, run as runCommand } from '../../runtime/exec/command.ts';
 
 const CLUSTER = new URL('../../examples/cluster.yaml', import.meta.url).pathname;
 const { test, bed, run } = e2eSuite('e2e host services', 'h', CLUSTER);
@@ -16,6 +20,9 @@ const WEB = ['shop/web-7c5d9f8b6-a1', 'shop/web-7c5d9f8b6-b2', 'shop/web-7c5d9f8
 const DNS = ['kube-system/coredns-5d78c9869d-4xk2p', 'kube-system/coredns-5d78c9869d-9vq7m'];
 const INGRESS = ['edge/ingress-6f4b8d7c5-a1']; // edge/ingress: NodePort 30080, externalTrafficPolicy Local, on node-a
 const FAST_MS = 200; // a refusal comes in well under this; a drop would take the whole timeout
+/** How long after its apply returned a destroyed socket's client may take to report the error (its event loop; a loaded machine). */
+const REPORT_MS = 1000;
+const MAIN = new URL('../../runtime/cli/main.ts', import.meta.url).pathname;
 
 test('TCP from node-a to a ClusterIP: answered by every backend, and getpeername shows the ClusterIP', async () => {
   const lines = await bed.probe('node/node-a', 'tcp', '10.96.10.10', 80, { count: 30, peer: true });
@@ -64,12 +71,83 @@ test('a pod on node-a is not translated by node-a\'s cgroup programs: its calls 
   for (const a of self) assert.is(a!.client, '169.254.42.1', 'hairpin source: the tc path handled it');
 });
 
+type Of<E extends ReopenEvent['event']> = Extract<ReopenEvent, { event: E }>;
+
+/** The pod's IP, from the testbed. */
+const podIp = (key: string) => bed.state.pods.find((p) => p.key === key)!.ip;
+
+/** SL_STAT_SOCK_DESTROYED of a node (`sluice maps`), summed over CPUs. */
+const destroyedCount = (node: string) =>
+  JSON.parse(execFileSync(process.execPath, [MAIN, 'maps', '--pin-root', bed.node(node).pinRoot, '--format', 'json'], { encoding: 'utf8' })).stats.SL_STAT_SOCK_DESTROYED.packets as number;
+
+/** The socket's failure came with the apply that removed its backend: not before it started, at most REPORT_MS after it returned. */
+function inSync(e: Of<'error'>, sync: { startedAt: number; endedAt: number }): void {
+  assert.is(e.code, 'ECONNABORTED', JSON.stringify(e));
+  assert.ok(e.at >= sync.startedAt && e.at <= sync.endedAt + REPORT_MS,
+    `error at ${e.at - sync.startedAt} ms after the apply started; it took ${sync.endedAt - sync.startedAt} ms`);
+}
+
+test('a connected UDP socket from node-a to kube-dns: its backend removed, the socket gets ECONNABORTED within the apply, and a new one reaches the other DNS pod', async () => {
+  const before = destroyedCount('node-a');
+  const client = bed.reopen('node/node-a', 'udp', '10.96.0.10', 53, 30);
+  const first = await client.line<Of<'answer'>>(1); // line 0: socket 1 opened
+  assert.is(first.socket, 1);
+  const stuck = first.backend, other = DNS.find((d) => d !== stuck)!;
+  assert.ok(DNS.includes(stuck), JSON.stringify(first));
+  const sync = await bed.applyAll(bed.variant(`without-${stuck.split('/')[1]}`, withoutEndpoint(podIp(stuck))));
+  const gone = await client.line<Of<'error'>>(2);
+  assert.is(gone.socket, 1);
+  inSync(gone, sync);
+  const next = await client.line<Of<'answer'>>(4); // line 3: socket 2 opened
+  assert.equal([next.socket, next.backend], [2, other], JSON.stringify(next));
+  const done = await client.stop();
+  assert.ok(done.event === 'done' && done.sockets === 2, JSON.stringify(done));
+  assert.equal([...new Set(done.answers.map(([socket, backend]) => `${socket} ${backend}`))], [`1 ${stuck}`, `2 ${other}`], 'each socket kept its backend');
+  const [a, b] = sync.outputs;
+  assert.match(a, 'stale sockets: 1 destroyed (10.96.0.10:53/UDP 1)', a);
+  assert.match(b, 'stale sockets: none', b);
+  assert.is(destroyedCount('node-a') - before, 1, 'counted in sl_stats');
+});
+
+test('a TCP socket from node-a still connecting to a backend that drops SYNs: the backend removed, the connect fails with ECONNABORTED within the apply, and a new one is answered by the remaining backend', async () => {
+  const [stuck, other] = [WEB[2], WEB[1]];
+  const slow = (backend: string) => (items: Item[]) => [...items, {
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'slow', namespace: 'shop' },
+    spec: { type: 'ClusterIP', clusterIP: '10.96.81.81', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] },
+  }, {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+    metadata: { name: 'slow-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'slow' } },
+    endpoints: [{ addresses: [podIp(backend)], conditions: { ready: true } }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  }];
+  await bed.applyAll(bed.variant('slow-to-b3', slow(stuck)));
+  // the backend's own namespace drops the SYNs, as a hung pod or a dead node would
+  const netns = bed.state.pods.find((p) => p.key === stuck)!.netns;
+  runCommand(nsenter(netns, ['nft', '-f', '-']), {
+    input: 'table ip slstale {\n  chain input {\n    type filter hook input priority 0;\n    tcp dport 8080 tcp flags & (syn | ack) == syn drop\n  }\n}\n',
+  });
+  try {
+    const client = bed.reopen('node/node-a', 'tcp', '10.96.81.81', 80, 30);
+    await client.line<Of<'open'>>(0);
+    await new Promise((r) => setTimeout(r, 300)); // its SYN is out, and dropped
+    const sync = await bed.applyAll(bed.variant('slow-to-b2', slow(other)));
+    const gone = await client.line<Of<'error'>>(1);
+    assert.equal([gone.socket, gone.phase], [1, 'connecting'], JSON.stringify(gone));
+    inSync(gone, sync);
+    const next = await client.line<Of<'answer'>>(3); // line 2: socket 2 opened
+    assert.equal([next.socket, next.backend], [2, other], JSON.stringify(next));
+    await client.stop();
+    assert.match(sync.outputs[0], 'stale sockets: 1 destroyed (10.96.81.81:80/TCP 1)', sync.outputs[0]);
+  } finally {
+    runCommand(nsenter(netns, ['nft', 'delete', 'table', 'ip', 'slstale']));
+  }
+});
+
 test('after testbed down no link pin remains and none of the nodes\' cgroup programs is attached', async () => {
   // imported here: they load koffi, which a machine that skips these tests may lack
   const { linkPin, rootCgroup } = await import('../../runtime/bpf/cgroup.ts');
   const S = await import('../../runtime/bpf/syscall.ts');
   /** Prog ids attached to the root cgroup (bpftool), to see that ours went. */
-  const attachedIds = () => (JSON.parse(execFileSync('bpftool', ['-j', 'cgroup', 'show', rootCgroup()], { encoding: 'utf8' }).trim() || '[]') as { id: number }[]).map((p) => p.id);
+  const attachedIds = () => (JSON.parse(runCommand(['bpftool', '-j', 'cgroup', 'show', rootCgroup()]).trim() || '[]') as { id: number }[]).map((p) => p.id);
   const ours: number[] = [];
   for (const n of bed.state.nodes) {
     for (const h of SOCK_HOOKS) {

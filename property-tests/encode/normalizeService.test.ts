@@ -30,13 +30,25 @@ test('a minimal ClusterIP Service gets the API defaults', () => {
   assert.equal(n.record, {
     kind: R.KIND_SERVICE, namespace: 'shop', name: 'web', op: 'upsert',
     body: {
-      type: R.SVC_TYPE_CLUSTER_IP, flags: 0, healthCheckNodePort: 0, affinityTimeout: 0,
+      type: R.SVC_TYPE_CLUSTER_IP, flags: 0, healthCheckNodePort: 0, affinityTimeout: 0, created: 0,
       clusterIPs: [ip4(10, 96, 0, 5)], externalIPs: [], loadBalancerIPs: [], sourceRanges: [],
       ports: [{ name: '', proto: R.PROTO_TCP, port: 80, nodePort: 0, targetPort: 80, targetPortName: '' }],
     },
   });
   assert.equal(n.notes, []);
   assert.is(n.object, 'Service shop/web');
+});
+
+test('creationTimestamp: RFC 3339 in whole seconds since 1970; anything else names the field', () => {
+  const at = (creationTimestamp: unknown) => service({ clusterIP: '10.96.0.5', ports: [{ port: 80 }] }, { metadata: { name: 'web', namespace: 'shop', creationTimestamp } });
+  // 2024-03-01 is day 19,783 since 1970: 19,783 x 86,400 s, plus 10 h
+  assert.is(body(at('2024-03-01T10:00:00Z')).created, 19783 * 86400 + 10 * 3600);
+  assert.is(body(at('2024-03-01T11:00:00.999+01:00')).created, 19783 * 86400 + 10 * 3600, 'the offset applied, the fraction dropped');
+  assert.is(body(at(null)).created, 0);
+  for (const bad of ['2024-03-01', '2024-03-01 10:00:00Z', 'yesterday', '1969-12-31T23:59:59Z']) {
+    assert.is(normalize(at(bad)).rejected[0]?.field, 'metadata.creationTimestamp', bad);
+  }
+  rejects(at(1709287200), 'metadata.creationTimestamp', '1709287200 is not a string');
 });
 
 test('namespace defaults to "default"', () => {

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { kubeEvents, loadKubeConfig } from '../../runtime/sources/kube.ts';
 import type { KubeEvent } from '../../runtime/sources/events.ts';
-import { FakeApiServer } from '../model/fakeApiServer.ts';
+import { FakeApiServer } from '../../testkit/fakeApiServer.ts';
 import { FAST } from './kubeHarness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-kubeconfig-'));

@@ -5,16 +5,21 @@
 // image, which writes only the entries that differ (so an agent restarted on
 // an unchanged cluster writes nothing, and sl_ct is never touched). Either
 // way the log records the compiler's diff, which is what replay recomputes.
-import { MAPS } from '../abi/layouts.generated.ts';
-import { encodeRecords, type Record } from '../encode/schema.ts';
+import { MAPS, type MapName } from '../abi/layouts.generated.ts';
+import { encodeBatch, type Record, type Refused } from '../encode/schema.ts';
 import type { EventLogWriter } from '../log/eventLogWriter.ts';
 import { imageStore } from '../maps/imageStore.ts';
-import { deleteCount, opCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
+import { backendsRemoved, deleteCount, opCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
 import { reconcile } from '../maps/reconcile.ts';
 import type { MapStore } from '../maps/store.ts';
-import type { Compiler } from '../wasm/host.ts';
 
-export type MapOpCounts = { [map: string]: { upserts: number; deletes: number } };
+/** What the programmer needs of a compiler: wasm/compilerThread.ts's, or wasm/host.ts's own. */
+export interface BatchCompiler {
+  batch(records: Uint8Array): MapDiff | Promise<MapDiff>;
+  rebuild(): MapDiff;
+}
+
+export type MapOpCounts = { [map in MapName]?: { upserts: number; deletes: number } };
 
 export interface BatchResult {
   /** The compiler's diff, per map. */
@@ -25,21 +30,25 @@ export interface BatchResult {
   mode: 'diff' | 'reconcile' | 'none';
   /** Ops written to the maps (for a reconcile, only the entries that differed). */
   applied: number;
+  /** sl_be entries the write deleted (or tried to, when it failed): sockets may be stuck on them. */
+  removedBackends: number;
   applyMs: number;
   /** Why applying failed; the maps are then reconciled at the next batch or retry(). */
   error?: string;
+  /** Records the ABI could not hold, compiled as deletes (normalize should have rejected them). */
+  refused: Refused[];
 }
 
-export type Applied = Pick<BatchResult, 'mode' | 'applied' | 'applyMs' | 'error'>;
+export type Applied = Pick<BatchResult, 'mode' | 'applied' | 'removedBackends' | 'applyMs' | 'error'>;
 
 export class Programmer {
-  private readonly compiler: Compiler;
+  private readonly compiler: BatchCompiler;
   private readonly log: Pick<EventLogWriter, 'batch'> | undefined;
   /** The maps may differ from the compiler's state by more than the next diff. */
   private stale = true;
   private batches = 0;
 
-  constructor(compiler: Compiler, log?: Pick<EventLogWriter, 'batch'>) {
+  constructor(compiler: BatchCompiler, log?: Pick<EventLogWriter, 'batch'>) {
     this.compiler = compiler;
     this.log = log;
   }
@@ -52,11 +61,13 @@ export class Programmer {
   /**
    * Compiles batch n and brings store (when there is one yet) to the new
    * state. Only an apply failure is caught (and reported); anything else
-   * (the compiler, the log) throws.
+   * (the compiler, the log) throws. The compile may run elsewhere: nothing
+   * else may call the compiler until this resolves.
    */
-  batch(n: number, records: readonly Record[], store: MapStore | undefined): BatchResult {
+  async batch(n: number, records: readonly Record[], store: MapStore | undefined): Promise<BatchResult> {
     const t0 = performance.now();
-    const diff = this.compiler.batch(encodeRecords(records));
+    const { bytes, refused } = encodeBatch(records);
+    const diff = await this.compiler.batch(bytes);
     const first = this.batches++ === 0; // a fresh compiler's first diff is its whole image
     const compileMs = performance.now() - t0;
     const ops = opsOf(diff);
@@ -66,7 +77,7 @@ export class Programmer {
     else if (store && !this.stale) applied = this.applyDiff(store, diff);
     this.log?.batch(n, diff);
     if (store && !applied) applied = this.reconcile(store, this.compiler.rebuild()); // stale maps: only the whole image will do
-    return { ops, opCount: opCount(diff), compileMs, ...(applied ?? { mode: 'none', applied: 0, applyMs: 0 }) };
+    return { ops, opCount: opCount(diff), compileMs, refused, ...(applied ?? { mode: 'none', applied: 0, removedBackends: 0, applyMs: 0 }) };
   }
 
   /** Reconciles the maps to the compiler's whole image if they may differ from it (undefined when they cannot). */
@@ -75,24 +86,27 @@ export class Programmer {
   }
 
   private applyDiff(store: MapStore, diff: MapDiff): Applied {
-    return this.timed('diff', () => store.apply(diff).applied);
+    return this.timed('diff', store, () => diff);
   }
 
   private reconcile(store: MapStore, image: MapDiff): Applied {
     // Empty maps (a first start) take the image as it is: reconcile would copy it whole.
-    return this.timed('reconcile', () => store.apply(isEmpty(store) ? image : reconcile(store, imageStore(image))).applied);
+    return this.timed('reconcile', store, () => (isEmpty(store) ? image : reconcile(store, imageStore(image))));
   }
 
-  private timed(mode: 'diff' | 'reconcile', fn: () => number): Applied {
+  private timed(mode: 'diff' | 'reconcile', store: MapStore, diffOf: () => MapDiff): Applied {
     const t0 = performance.now();
+    let removedBackends = 0;
     try {
-      const applied = fn();
+      const diff = diffOf();
+      removedBackends = backendsRemoved(diff);
+      const applied = store.apply(diff).applied;
       this.stale = false;
-      return { mode, applied, applyMs: performance.now() - t0 };
+      return { mode, applied, removedBackends, applyMs: performance.now() - t0 };
     } catch (e) {
       this.stale = true;
       const done = (e as { applied?: number }).applied ?? 0;
-      return { mode: 'none', applied: done, applyMs: performance.now() - t0, error: (e as Error).message.split('\n')[0] };
+      return { mode: 'none', applied: done, removedBackends, applyMs: performance.now() - t0, error: (e as Error).message };
     }
   }
 }

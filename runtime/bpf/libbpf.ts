@@ -20,6 +20,7 @@ const api = {
   close: lib.func('void bpf_object__close(bpf_object *obj)'),
   findProgram: lib.func('bpf_program *bpf_object__find_program_by_name(bpf_object *obj, const char *name)'),
   programFd: lib.func('int bpf_program__fd(bpf_program *prog)'),
+  setAutoload: lib.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)'),
   findMap: lib.func('bpf_map *bpf_object__find_map_by_name(bpf_object *obj, const char *name)'),
   mapFd: lib.func('int bpf_map__fd(bpf_map *map)'),
   setMaxEntries: lib.func('int bpf_map__set_max_entries(bpf_map *map, uint32 n)'),
@@ -54,13 +55,15 @@ const printer = koffi.register((level: number, format: string, args: unknown) =>
 }, koffi.pointer(printFn));
 api.setPrint(printer);
 
+/** A libbpf call failed: message is the call and libbpf's strerror, one line; log is what libbpf printed meanwhile. */
 export class LibbpfError extends Error {
   readonly errno: number;
   readonly log: string;
   constructor(what: string, err: number, logText: string) {
     const buf = Buffer.alloc(256);
     api.strerror(err, buf, buf.length);
-    super(`${what}: ${buf.toString('latin1').replace(/\0.*$/s, '')}${logText ? `\n${logText}` : ''}`);
+    super(`${what}: ${buf.toString('latin1').replace(/\0.*$/s, '')}`);
+    this.name = 'LibbpfError';
     this.errno = Math.abs(err);
     this.log = logText;
   }
@@ -134,10 +137,19 @@ export class BpfObject {
     check(`load ${this.path}`, api.load(this.obj));
   }
 
-  programFd(name: string): number {
+  private program(name: string): unknown {
     const p = api.findProgram(this.obj, name);
     if (!p) throw new Error(`${this.path} has no program ${name}`);
-    return check(`fd of program ${name}`, api.programFd(p));
+    return p;
+  }
+
+  /** Leaves a program out of load() (before it): one this kernel cannot run. */
+  skipProgram(name: string): void {
+    check(`leave out program ${name}`, api.setAutoload(this.program(name), false));
+  }
+
+  programFd(name: string): number {
+    return check(`fd of program ${name}`, api.programFd(this.program(name)));
   }
 
   mapFd(name: string): number {

@@ -1,13 +1,15 @@
 // Pinned maps through bpf(2). PinnedMap is one open map (the handle);
 // PinnedStore is the MapStore over the compiler-owned ones, so the views,
 // reconcile and the tests treat live maps and MemoryStore alike. A MapDiff is
-// applied with one UPDATE_BATCH and one DELETE_BATCH per map section; a map
-// type without batch ops falls back to one syscall per entry.
+// applied in the order of maps/applyPlan.ts, usually one UPDATE_BATCH and one
+// DELETE_BATCH per map section; a map type without batch ops falls back to
+// one syscall per entry.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAPS, SL_MAP_SVC, STATE_MAPS } from '../abi/layouts.generated.ts';
+import { MAPS, STATE_MAPS, type MapName } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
-import { deleteCount, upsertCount, type MapDiff, type MapOps } from '../maps/mapDiff.ts';
+import { NoRoom, planApply } from '../maps/applyPlan.ts';
+import { deleteCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
 import { StoreError, type MapStore } from '../maps/store.ts';
 import { sizeFlagOf } from './sizes.ts';
 import * as S from './syscall.ts';
@@ -16,11 +18,6 @@ const T = S.BPF_MAP_TYPE;
 const TYPE_NAMES: { [type: number]: string } = Object.fromEntries(Object.entries(T).map(([k, v]) => [v, k.toLowerCase()]));
 export const typeName = (type: number) => TYPE_NAMES[type] ?? `type ${type}`;
 
-/** Map types the datapath may give each map; the store reads and writes these. */
-const TYPES: { readonly [map: string]: readonly number[] } = {
-  sl_svc: [T.HASH], sl_be: [T.HASH], sl_maglev: [T.HASH], sl_srcrange: [T.LPM_TRIE], sl_svcname: [T.HASH],
-  sl_ct: [T.LRU_HASH, T.HASH], sl_affinity: [T.LRU_HASH, T.HASH], sl_stats: [T.PERCPU_ARRAY, T.ARRAY],
-};
 const PERCPU = new Set<number>([T.PERCPU_ARRAY, T.PERCPU_HASH, T.LRU_PERCPU_HASH]);
 const NO_BATCH = new Set<number>([S.ENOTSUPP, S.errno.EOPNOTSUPP]);
 
@@ -68,22 +65,22 @@ export class PinnedMap {
     try {
       fd = S.objGet(path);
     } catch (e) {
-      throw new Error(`open ${layout.name}: ${(e as Error).message}${(e as S.BpfError).errno === S.errno.EACCES || (e as S.BpfError).errno === S.errno.EPERM ? ': needs root (CAP_BPF and read access to the pin)' : ''}`);
+      const denied = (e as S.BpfError).errno === S.errno.EACCES || (e as S.BpfError).errno === S.errno.EPERM;
+      throw new Error(`open ${layout.name}: ${(e as Error).message}${denied ? ': needs root (CAP_BPF and read access to the pin)' : ''}`, { cause: e });
     }
     if (fd === null) return null;
     const m = new PinnedMap(layout, path, fd);
     m.batch = batch;
-    const want = TYPES[layout.name] ?? [m.info.type];
     const { type, keySize, valueSize } = m.info;
-    if (!want.includes(type) || keySize !== layout.key.size || valueSize !== layout.value.size) {
+    if (type !== layout.type || keySize !== layout.key.size || valueSize !== layout.value.size) {
       m.close();
       throw new Error(`open ${layout.name}: ${path} is a ${typeName(type)} map with key ${keySize} B and value ${valueSize} B, ` +
-        `this build needs ${want.map(typeName).join(' or ')} with key ${layout.key.size} B and value ${layout.value.size} B; ${STALE_PIN_HINT}`);
+        `this build needs ${typeName(layout.type)} with key ${layout.key.size} B and value ${layout.value.size} B; ${STALE_PIN_HINT}`);
     }
     return m;
   }
 
-  get name(): string {
+  get name(): MapName {
     return this.layout.name;
   }
 
@@ -102,7 +99,7 @@ export class PinnedMap {
         for (let i = 0; i < n; i++) out.push([keys.slice(i * ks, (i + 1) * ks), values.slice(i * vs, (i + 1) * vs)]);
       });
     } catch (e) {
-      if (!(e instanceof S.BpfError) || !this.lacksBatch(e)) throw new Error(`read ${this.name}: ${(e as Error).message}`);
+      if (!(e instanceof S.BpfError) || !this.lacksBatch(e)) throw new Error(`read ${this.name}: ${(e as Error).message}`, { cause: e });
       this.batch = false;
       out = [];
       const key = new Uint8Array(ks);
@@ -158,18 +155,17 @@ export class PinnedMap {
     return e.count === 0 && (NO_BATCH.has(e.errno) || (e.errno === S.errno.EINVAL && this.batch === undefined));
   }
 
-  /** Why a write stopped, in words a user can act on. */
-  describe(op: 'update' | 'delete', errno: number, key: Uint8Array | undefined): string {
-    const what = `${op} ${this.name}`;
+  /** Why a write stopped, in words a user can act on, after applied ops went through. */
+  writeError(op: 'update' | 'delete', errno: number, key: Uint8Array | undefined, applied: number): StoreError {
+    const what = `${op} ${this.name}`, cause = new S.BpfError(`MAP_${op.toUpperCase()}_ELEM ${this.name}`, errno);
     if (op === 'update' && (errno === S.errno.E2BIG || errno === S.errno.ENOSPC)) {
-      const flag = sizeFlagOf(this.name);
-      return `${what}: map full (max_entries ${this.info.maxEntries})${flag ? `; raise ${flag}` : ''}`;
+      return new MapFullError(this.name, this.info.maxEntries, undefined, false, applied, { cause });
     }
     if (op === 'delete' && errno === S.errno.ENOENT) {
-      return `${what}: key ${key ? Buffer.from(key).toString('hex') : '?'} not present: something else changed the map; apply again`;
+      return new StoreError(`${what}: key ${key ? Buffer.from(key).toString('hex') : '?'} not present: something else changed the map; apply again`, applied, { cause });
     }
-    if (errno === S.errno.EPERM || errno === S.errno.EACCES) return `${what}: ${S.errnoName(errno)}: needs root (CAP_BPF)`;
-    return `${what}: ${S.errnoName(errno)}`;
+    if (errno === S.errno.EPERM || errno === S.errno.EACCES) return new StoreError(`${what}: ${S.errnoName(errno)}: needs root (CAP_BPF)`, applied, { cause });
+    return new StoreError(`${what}: ${S.errnoName(errno)}`, applied, { cause });
   }
 
   close(): void {
@@ -179,12 +175,25 @@ export class PinnedMap {
 }
 
 /**
- * Upserts first, the maps sl_svc points into before sl_svc itself, so a
- * frontend never points at a backend set that is not there yet; deletes
- * after, sl_svc first, so nothing still points at what goes away.
+ * A change that does not fit a map: which, its max_entries, the entries it
+ * needs (when counted before writing; atOnce: beside the old ones it
+ * replaces), and the flag that sizes it.
  */
-function upsertOrder(sections: readonly MapOps[]): MapOps[] {
-  return [...sections].sort((a, b) => Number(a.map.id === SL_MAP_SVC) - Number(b.map.id === SL_MAP_SVC) || a.map.id - b.map.id);
+export class MapFullError extends StoreError {
+  readonly map: MapName;
+  readonly maxEntries: number;
+  readonly needed: number | undefined;
+  readonly atOnce: boolean;
+  constructor(map: MapName, maxEntries: number, needed: number | undefined, atOnce: boolean, applied: number, options?: ErrorOptions) {
+    const flag = sizeFlagOf(map);
+    const need = needed === undefined ? '' : `; this change needs ${needed}${atOnce ? ' at once, old and new, until the old ones go' : ''}`;
+    super(`update ${map}: map full (max_entries ${maxEntries}${need})${flag ? `; raise ${flag}` : ''}`, applied, options);
+    this.name = 'MapFullError';
+    this.map = map;
+    this.maxEntries = maxEntries;
+    this.needed = needed;
+    this.atOnce = atOnce;
+  }
 }
 
 export interface ApplyResult { applied: number; syscalls: number }
@@ -194,6 +203,8 @@ export class PinnedStore implements MapStore {
   readonly root: string;
   private readonly maps: Map<string, PinnedMap>;
   private readonly state: Map<string, PinnedMap>;
+  /** Per map, at least as many entries as it holds; unknown until an apply has read it. Only this store writes them. */
+  private readonly bound = new Map<string, number>();
 
   private constructor(root: string, maps: Map<string, PinnedMap>, state: Map<string, PinnedMap>) {
     this.root = root;
@@ -221,64 +232,67 @@ export class PinnedStore implements MapStore {
     return new PinnedStore(root, maps, state);
   }
 
-  private map(name: string): PinnedMap {
+  private map(name: MapName): PinnedMap {
     const m = this.maps.get(name);
     if (!m) throw new Error(`no map named ${name}`);
     return m;
   }
 
-  /** Applies every op; a failure throws StoreError naming the map and the op, with .applied set. */
+  /**
+   * Applies every op in the order planApply gives (each frontend old or new
+   * at every moment). A change that cannot fit is refused before anything is
+   * written; a write that fails all the same throws StoreError naming the map
+   * and the op, with .applied set.
+   */
   apply(diff: MapDiff): ApplyResult {
-    let applied = 0;
     const syscalls0 = this.syscalls();
-    const deleted = new Set<MapOps>();
-    const del = (s: MapOps) => {
-      deleted.add(s);
-      const m = this.map(s.map.name), n = deleteCount(s);
-      const r = m.write(s.deleteKeys, null, n);
-      applied += r.done;
-      if (r.errno) {
-        const ks = s.map.key.size;
-        throw new StoreError(m.describe('delete', r.errno, s.deleteKeys.subarray(r.done * ks, (r.done + 1) * ks)), applied);
-      }
-    };
-    for (const s of upsertOrder(diff.sections)) {
-      const m = this.map(s.map.name), n = upsertCount(s), ks = s.map.key.size, vs = s.map.value.size;
-      let done = 0;
-      while (done < n) {
-        const r = m.write(s.upsertKeys.subarray(done * ks), s.upsertValues.subarray(done * vs), n - done);
-        done += r.done;
-        applied += r.done;
-        if (!r.errno) break;
-        const full = r.errno === S.errno.E2BIG || r.errno === S.errno.ENOSPC;
-        // Sized to the entry: this map's deletes make the room its upserts need.
-        if (full && deleteCount(s) > 0 && !deleted.has(s)) del(s);
-        else throw new StoreError(m.describe('update', r.errno, undefined), applied);
-      }
+    // Reading the maps to check room costs a dump each: done only when the
+    // entries known to be there plus every upsert might not fit.
+    const tight = diff.sections.some((s) => (this.bound.get(s.map.name) ?? Infinity) + upsertCount(s) > this.maxEntries(s.map.name));
+    const live = tight ? new Map(this.entries('sl_svc').map(([k, v]) => [Buffer.from(k).toString('latin1'), v])) : undefined;
+    let plan;
+    try {
+      plan = planApply(diff, (k) => (live ? live.get(Buffer.from(k).toString('latin1')) : this.lookup('sl_svc', k)), tight ? this : undefined);
+    } catch (e) {
+      if (!(e instanceof NoRoom)) throw e;
+      throw new MapFullError(e.map, e.max, e.needed, e.atOnce, 0, { cause: e });
     }
-    for (const s of diff.sections) if (!deleted.has(s)) del(s);
+    let applied = 0;
+    for (const step of plan.steps) {
+      const m = this.map(step.map.name);
+      const r = m.write(step.keys, step.values, step.n);
+      applied += r.done;
+      if (!r.errno) continue;
+      this.bound.clear(); // unknown now: the next apply reads the maps
+      const ks = step.map.key.size;
+      throw m.writeError(step.values ? 'update' : 'delete', r.errno, step.keys.subarray(r.done * ks, (r.done + 1) * ks), applied);
+    }
+    for (const s of diff.sections) {
+      // Exact after a read; else at most that many (an upsert may have replaced a value).
+      this.bound.set(s.map.name, plan.counts?.get(s.map.name) ?? this.bound.get(s.map.name)! + upsertCount(s) - deleteCount(s));
+    }
     return { applied, syscalls: this.syscalls() - syscalls0 };
   }
 
-  lookup(map: string, key: Uint8Array): Uint8Array | undefined {
+  lookup(map: MapName, key: Uint8Array): Uint8Array | undefined {
     return this.map(map).lookup(key);
   }
 
-  entries(map: string): [Uint8Array, Uint8Array][] {
+  entries(map: MapName): [Uint8Array, Uint8Array][] {
     return this.map(map).entries();
   }
 
-  count(map: string): number {
+  count(map: MapName): number {
     return this.entries(map).length;
   }
 
   /** The map's max_entries, as pinned. */
-  maxEntries(map: string): number {
+  maxEntries(map: MapName): number {
     return this.map(map).info.maxEntries;
   }
 
   /** A datapath-owned map (sl_ct, sl_affinity, sl_stats), or undefined when the datapath pins none by that name. */
-  stateMap(name: string): PinnedMap | undefined {
+  stateMap(name: MapName): PinnedMap | undefined {
     return this.state.get(name);
   }
 

@@ -10,7 +10,7 @@ const ATTR_SIZE = 144;
 const CMD = {
   MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4,
   OBJ_PIN: 6, OBJ_GET: 7, PROG_TEST_RUN: 10, PROG_GET_FD_BY_ID: 13, MAP_GET_FD_BY_ID: 14, OBJ_GET_INFO_BY_FD: 15,
-  MAP_LOOKUP_BATCH: 24, MAP_UPDATE_BATCH: 26, MAP_DELETE_BATCH: 27, LINK_CREATE: 28, LINK_UPDATE: 29,
+  MAP_LOOKUP_BATCH: 24, MAP_UPDATE_BATCH: 26, MAP_DELETE_BATCH: 27, LINK_CREATE: 28, LINK_UPDATE: 29, ITER_CREATE: 33,
 } as const;
 type Command = keyof typeof CMD;
 
@@ -229,7 +229,7 @@ export const progFdById = (id: number) => fdById('PROG_GET_FD_BY_ID', id);
 /** An fd of the map with this id, or null when it is gone. */
 export const mapFdById = (id: number) => fdById('MAP_GET_FD_BY_ID', id);
 
-/** BPF_LINK_CREATE: attaches a program to target (a cgroup's fd) at attachType; returns the link's fd. */
+/** BPF_LINK_CREATE: attaches a program to target (a cgroup's fd; 0 for an iterator) at attachType; returns the link's fd. */
 export function linkCreate(progFd: number, targetFd: number, attachType: number): number {
   const a = Buffer.alloc(ATTR_SIZE);
   a.writeUInt32LE(progFd, 0);
@@ -244,6 +244,13 @@ export function linkUpdate(linkFd: number, progFd: number): void {
   a.writeUInt32LE(linkFd, 0);
   a.writeUInt32LE(progFd, 4);
   must('LINK_UPDATE', a);
+}
+
+/** BPF_ITER_CREATE: an iterator of an iterator program's link, in the calling thread's network namespace; read it to run it. */
+export function iterCreate(linkFd: number): number {
+  const a = Buffer.alloc(ATTR_SIZE);
+  a.writeUInt32LE(linkFd, 0);
+  return must('ITER_CREATE', a);
 }
 
 export const BPF_LINK_TYPE_CGROUP = 3;

@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import * as R from '../../compiler/abi/records.ts';
 import { compareFindings, normalizeAll } from '../encode/normalizeAll.ts';
 import type { Rejection } from '../encode/records.ts';
-import { encodeRecords } from '../encode/schema.ts';
+import { labelOf } from '../encode/objectKey.ts';
+import { encodeBatch } from '../encode/schema.ts';
 import { MemoryStore } from '../maps/store.ts';
 import { loadSnapshot } from '../sources/snapshot.ts';
 import { Compiler } from '../wasm/host.ts';
@@ -40,7 +41,7 @@ export function parseCompileArgs(args: readonly string[]): CompileArgs | undefin
       options: { node: { type: 'string' }, format: { type: 'string', default: 'table' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw new UsageError((e as Error).message, { cause: e });
   }
   const { values, positionals } = parsed;
   if (values.help) return undefined;
@@ -77,13 +78,14 @@ function checkNode(objects: unknown[], node: string): void {
 /** One result per node: the given one, else every Node in the input, else none; rejected carries the loader's findings. */
 export function compileObjects(objects: unknown[], node: string | undefined, rejected: Rejection[] = [], ignored = 0): NodeResult[] {
   const set = normalizeAll(objects);
-  const batch = encodeRecords(set.records);
+  const { bytes: batch, refused } = encodeBatch(set.records);
+  const unencodable = refused.map((x) => ({ object: labelOf(x.ref), field: '', reason: x.reason }));
   const nodes = node !== undefined ? [node] : set.records.filter((r) => r.kind === R.KIND_NODE).map((r) => r.name);
   return (nodes.length > 0 ? nodes : [null]).map((name) => {
     const compiler = new Compiler({ node: name });
     const store = new MemoryStore();
     store.apply(compiler.batch(batch));
-    const all = [...rejected, ...set.rejected, ...compiler.problems()].sort(compareFindings);
+    const all = [...rejected, ...set.rejected, ...unencodable, ...compiler.problems()].sort(compareFindings);
     return { view: viewOf(store, { node: name, rejected: all, notes: set.notes }), store, ignored };
   });
 }

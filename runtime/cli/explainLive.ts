@@ -9,7 +9,7 @@ import { PinnedStore } from '../bpf/maps.ts';
 import { deleteCount, upsertCount } from '../maps/mapDiff.ts';
 import { reconcile } from '../maps/reconcile.ts';
 import { MemoryStore, type MapStore } from '../maps/store.ts';
-import { liveSide, type LiveLookup, type LiveSide } from '../view/livePolicy.ts';
+import { liveSide, type LiveLookup, type LiveSide, type LookupFn } from '../view/livePolicy.ts';
 import type { Io } from './io.ts';
 
 /** What explain.ts gives for a flow: the parts of a side this compares. */
@@ -54,7 +54,7 @@ function lookupsDrift(side: Drift['side'], live: LiveLookup[], compiled: LiveLoo
 
 const denies = (s: { checked: boolean; allowed?: boolean } | undefined) => s !== undefined && s.checked && s.allowed === false;
 
-function flowOf(look: (map: string, key: Uint8Array) => Uint8Array | undefined, node: string, f: FlowAsked): LiveFlow {
+function flowOf(look: LookupFn, node: string, f: FlowAsked): LiveFlow {
   const compiledVerdict = denies(f.egress) || denies(f.ingress) ? 'deny' : 'allow';
   if (f.exception) return { verdict: compiledVerdict, compiledVerdict, drift: [] };
   const proto = PROTOCOLS[f.protocol];

@@ -2,7 +2,7 @@
 // rejects the object; a valid IPv6 value is noted and left out, because the
 // datapath is IPv4 only today and a dual-stack object is still good input.
 import { Invalid, requiredString, shown } from './fields.ts';
-import { formatCidr, parseCidr, parseIp, type Cidr, type Ip } from './ip.ts';
+import { formatCidr, formatIp, parseCidr, parseIp, type Cidr, type Ip } from './ip.ts';
 
 export type Noter = (field: string, note: string) => void;
 
@@ -17,9 +17,43 @@ export function anyIp(v: unknown, field: string): Ip {
   return ip;
 }
 
-/** An IPv4 address, or undefined (noted) for an IPv6 one. */
-export function ipv4(v: unknown, field: string, note: Noter): Ip | undefined {
+/**
+ * Where an address is a destination, what it may not be. 'frontend' (a
+ * ClusterIP, a LoadBalancer IP): unspecified, loopback, broadcast or
+ * multicast. 'endpoint' (an endpoint address, an externalIP: the API server's
+ * ValidateEndpointIP): link-local too.
+ */
+export type Use = 'frontend' | 'endpoint';
+
+/** ip, if a Service may use it so; else Invalid, with the API server's words. */
+export function usable(ip: Ip, field: string, use: Use): Ip {
+  const why = refused(ip, use);
+  if (why !== undefined) throw new Invalid(field, `${JSON.stringify(formatIp(ip))} may not be ${why}`);
+  return ip;
+}
+
+function refused(ip: Ip, use: Use): string | undefined {
+  const b = ip.bytes;
+  const v4 = ip.family === 4 ? b : b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff ? b.subarray(12) : undefined;
+  if (v4) {
+    if (v4.every((x) => x === 0)) return 'unspecified (0.0.0.0)';
+    if (v4[0] === 127) return 'in the loopback range (127.0.0.0/8)';
+    if (v4.every((x) => x === 255)) return 'the broadcast address (255.255.255.255)';
+    if (v4[0] >= 224 && v4[0] <= 239) return 'in the multicast range (224.0.0.0/4)';
+    if (use === 'endpoint' && v4[0] === 169 && v4[1] === 254) return 'in the link-local range (169.254.0.0/16)';
+    return undefined;
+  }
+  if (b.every((x) => x === 0)) return 'unspecified (::)';
+  if (b.subarray(0, 15).every((x) => x === 0) && b[15] === 1) return 'the loopback address (::1)';
+  if (b[0] === 0xff) return 'in the multicast range (ff00::/8)';
+  if (use === 'endpoint' && b[0] === 0xfe && (b[1] & 0xc0) === 0x80) return 'in the link-local range (fe80::/10)';
+  return undefined;
+}
+
+/** An IPv4 address, or undefined (noted) for an IPv6 one; one a Service may not use so is Invalid. */
+export function ipv4(v: unknown, field: string, note: Noter, use?: Use): Ip | undefined {
   const ip = anyIp(v, field);
+  if (use !== undefined) usable(ip, field, use);
   if (ip.family === 4) return ip;
   note(field, ipv6Skipped(v as string));
   return undefined;

@@ -5,6 +5,9 @@ import type { Cidr, Ip } from './ip.ts';
 
 const utf8 = new TextEncoder();
 
+/** A list's count and a string's UTF-8 length are u16: the most a record holds of either. */
+export const RECORD_MAX = 0xffff;
+
 export class Writer {
   private buf = new Uint8Array(4096);
   private view = new DataView(this.buf.buffer);
@@ -45,7 +48,7 @@ export class Writer {
       this.buf[at + 2 + n] = c;
     }
     if (n < v.length) n = utf8.encodeInto(v, this.buf.subarray(at + 2, at + 2 + 3 * v.length)).written;
-    if (n > 0xffff) throw new RangeError(`string of ${n} bytes exceeds the record ABI's 65535`);
+    if (n > RECORD_MAX) throw new RangeError(`string of ${n} bytes exceeds the record ABI's ${RECORD_MAX}`);
     this.view.setUint16(at, n, true);
     this.length = at + 2 + n;
   }
@@ -109,7 +112,7 @@ export const cidr: Codec<Cidr> = {
 export function list<T>(item: Codec<T>): Codec<T[]> {
   return {
     write(w, v) {
-      if (v.length > 0xffff) throw new RangeError(`list of ${v.length} items exceeds the record ABI's 65535`);
+      if (v.length > RECORD_MAX) throw new RangeError(`list of ${v.length} items exceeds the record ABI's ${RECORD_MAX}`);
       w.u16(v.length);
       for (const x of v) item.write(w, x);
     },

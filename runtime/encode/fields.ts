@@ -2,6 +2,9 @@
 // its path ("spec.ports[1].port") and throws Invalid naming that path, so a bad
 // object is rejected whole with one precise message instead of half-compiled.
 // "Absent" means missing or null: kubectl prints both for an unset field.
+// Lists and strings longer than a record holds are invalid here too: an
+// object the encoder could not write must be rejected, not thrown on.
+import { RECORD_MAX } from './codec.ts';
 
 export class Invalid extends Error {
   readonly field: string;
@@ -15,10 +18,13 @@ export class Invalid extends Error {
 
 export type Obj = { readonly [key: string]: unknown };
 
-/** How a bad value reads in a reason: strings quoted, containers by kind. */
+const SHOWN_MAX = 64; // characters of a string shown in a reason: a name may be a megabyte
+
+/** How a bad value reads in a reason: strings quoted (a long one cut), containers by kind. */
 export function shown(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (v !== null && typeof v === 'object') return 'an object';
+  if (typeof v === 'string' && v.length > SHOWN_MAX) return `${JSON.stringify(v.slice(0, SHOWN_MAX))}... (${v.length} characters)`;
   return JSON.stringify(v) ?? String(v);
 }
 
@@ -37,14 +43,30 @@ export function object(v: unknown, field: string): Obj {
 export function list(v: unknown, field: string): readonly unknown[] {
   if (absent(v)) return [];
   if (!Array.isArray(v)) throw new Invalid(field, `${shown(v)} is not a list`);
+  fits(v.length, 'items', field);
   return Array.from(v);
+}
+
+/** Invalid when n of what (items, labels, ports) is more than a record holds. */
+export function fits(n: number, what: string, field: string): void {
+  if (n > RECORD_MAX) throw new Invalid(field, `${n} ${what}; a record holds at most ${RECORD_MAX}`);
+}
+
+const encoder = new TextEncoder();
+
+/** s, unless its UTF-8 is longer than a record holds. */
+export function short(s: string, field: string): string {
+  if (s.length * 3 <= RECORD_MAX) return s; // UTF-8 takes at most 3 bytes per UTF-16 unit
+  const n = encoder.encode(s).length;
+  if (n > RECORD_MAX) throw new Invalid(field, `is ${n} bytes of UTF-8; a record holds at most ${RECORD_MAX}`);
+  return s;
 }
 
 /** A string, or dflt when absent. */
 export function string(v: unknown, field: string, dflt = ''): string {
   if (absent(v)) return dflt;
   if (typeof v !== 'string') throw new Invalid(field, `${shown(v)} is not a string`);
-  return v;
+  return short(v, field);
 }
 
 /** A non-empty string; the API server refuses an empty one wherever this is used. */
@@ -74,6 +96,21 @@ export function oneOf<T extends string>(v: unknown, field: string, allowed: read
     throw new Invalid(field, `${shown(s)} is not one of ${allowed.join(', ')}`);
   }
   return s as T;
+}
+
+// RFC 3339, as metav1.Time is written: a date, a time, an optional fraction, Z or an offset.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const U32_MAX = 0xffffffff;
+
+/** A metav1.Time as whole seconds since 1970 (the fraction dropped), 0 when absent. */
+export function timestamp(v: unknown, field: string): number {
+  const s = string(v, field);
+  if (s === '') return 0;
+  const ms = RFC3339.test(s) ? Date.parse(s.toUpperCase()) : NaN;
+  if (Number.isNaN(ms)) throw new Invalid(field, `${shown(s)} is not an RFC 3339 time`);
+  const secs = Math.floor(ms / 1000);
+  if (secs < 0 || secs > U32_MAX) throw new Invalid(field, `${shown(s)} is not between 1970 and 2106`);
+  return secs;
 }
 
 /** Path of a map entry: metadata.labels["app"]. */

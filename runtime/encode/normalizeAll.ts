@@ -1,6 +1,6 @@
 // A whole set of objects -> records, as a snapshot or a relist gives them.
 import { compareUtf8 } from './compareUtf8.ts';
-import { isIgnored, normalize, type Normalized, type Note, type Rejection } from './records.ts';
+import { isIgnored, normalize, refOf, type Normalized, type Note, type Rejection } from './records.ts';
 import type { Upsert } from './schema.ts';
 
 export interface NormalizedSet {
@@ -12,11 +12,11 @@ export interface NormalizedSet {
 /** Normalizes every object; of two with the same kind, namespace and name, the later wins (noted). */
 export function normalizeAll(objects: readonly unknown[]): NormalizedSet {
   const byObject = new Map<string, Normalized>();
-  const unnamed: Normalized[] = []; // no name, so no identity to be a duplicate of
+  const unnamed: Normalized[] = []; // no valid name, so no identity to be a duplicate of
   for (const obj of objects) {
     if (isIgnored(obj)) continue;
     const n = normalize(obj);
-    if (!hasName(obj)) unnamed.push(n);
+    if (refOf(obj) === undefined) unnamed.push(n);
     else {
       if (byObject.has(n.object)) {
         n.notes.push({ object: n.object, field: '', note: 'appears more than once in the input; the last copy is used' });
@@ -30,11 +30,6 @@ export function normalizeAll(objects: readonly unknown[]): NormalizedSet {
     rejected: all.flatMap((n) => n.rejected).sort(compareFindings),
     notes: all.flatMap((n) => n.notes).sort(compareFindings),
   };
-}
-
-function hasName(obj: unknown): boolean {
-  const meta = (obj as { metadata?: { name?: unknown } } | null)?.metadata;
-  return typeof meta?.name === 'string' && meta.name !== '';
 }
 
 function compareRecords(a: Upsert, b: Upsert): number {

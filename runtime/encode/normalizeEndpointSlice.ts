@@ -2,9 +2,10 @@
 // endpoint slice cache reads it. Returns undefined for slices the datapath
 // cannot use yet (IPv6, FQDN), after validating them just as strictly.
 import * as R from '../../compiler/abi/records.ts';
-import { anyIp, type Noter } from './addresses.ts';
+import { anyIp, usable, type Noter } from './addresses.ts';
 import { boolean, Invalid, keyPath, list, object, oneOf, requiredString, shown, string, type Obj } from './fields.ts';
 import type { Ip } from './ip.ts';
+import { nameProblem } from './names.ts';
 import { port, protocol } from './ports.ts';
 import type { Endpoint, SliceBody, SlicePort } from './schema.ts';
 
@@ -15,7 +16,10 @@ const ADDRESS_TYPE_NAMES = Object.keys(ADDRESS_TYPES) as (keyof typeof ADDRESS_T
 
 export function normalizeEndpointSlice(o: Obj, note: Noter): SliceBody | undefined {
   const labels = object(object(o.metadata, 'metadata').labels, 'metadata.labels');
-  const serviceName = requiredString(labels[SERVICE_NAME_LABEL], keyPath('metadata.labels', SERVICE_NAME_LABEL));
+  const labelPath = keyPath('metadata.labels', SERVICE_NAME_LABEL);
+  const serviceName = requiredString(labels[SERVICE_NAME_LABEL], labelPath);
+  const problem = nameProblem('label value', serviceName);
+  if (problem !== undefined) throw new Invalid(labelPath, `${shown(serviceName)} ${problem}`);
   const typeName = oneOf(requiredString(o.addressType, 'addressType'), 'addressType', ADDRESS_TYPE_NAMES, 'IPv4');
   const addressType = ADDRESS_TYPES[typeName];
   const ports = list(o.ports, 'ports').flatMap((p, i) => slicePort(p, `ports[${i}]`));
@@ -68,5 +72,5 @@ function address(v: unknown, at: string, addressType: number): Ip | undefined {
   }
   const ip = anyIp(v, at);
   if (ip.family !== addressType) throw new Invalid(at, `${shown(v)} is not an IPv${addressType} address`);
-  return ip;
+  return usable(ip, at, 'endpoint');
 }

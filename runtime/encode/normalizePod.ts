@@ -1,7 +1,7 @@
 // Pod v1 -> PodBody: where a pod runs, its IPs, labels and named ports.
 import * as R from '../../compiler/abi/records.ts';
 import { ipv4, type Noter } from './addresses.ts';
-import { absent, boolean, Invalid, list, object, oneOf, string, type Obj } from './fields.ts';
+import { absent, boolean, fits, Invalid, list, object, oneOf, string, type Obj } from './fields.ts';
 import { port, portName, protocol } from './ports.ts';
 import type { ContainerPort, PodBody } from './schema.ts';
 import { labels } from './selectors.ts';
@@ -18,15 +18,17 @@ export function normalizePod(o: Obj, note: Noter): PodBody {
   const given: [unknown, string][] = many.length > 0
     ? many.map((v, i) => [object(v, `status.podIPs[${i}]`).ip, `status.podIPs[${i}].ip`])
     : absent(status.podIP) || status.podIP === '' ? [] : [[status.podIP, 'status.podIP']];
+  const ports = list(spec.containers, 'spec.containers').flatMap((c, i) => {
+    const at = `spec.containers[${i}]`;
+    return list(object(c, at).ports, `${at}.ports`).map((p, j) => containerPort(p, `${at}.ports[${j}]`));
+  });
+  fits(ports.length, 'ports in all', 'spec.containers'); // one list in the record, however many containers
   return {
     nodeName: string(spec.nodeName, 'spec.nodeName'),
     flags,
     podIPs: given.flatMap(([v, field]) => ipv4(v, field, note) ?? []),
     labels: labels(object(o.metadata, 'metadata').labels, 'metadata.labels'),
-    ports: list(spec.containers, 'spec.containers').flatMap((c, i) => {
-      const at = `spec.containers[${i}]`;
-      return list(object(c, at).ports, `${at}.ports`).map((p, j) => containerPort(p, `${at}.ports[${j}]`));
-    }),
+    ports,
   };
 }
 

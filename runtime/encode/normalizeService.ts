@@ -2,7 +2,7 @@
 // written by hand means what it would mean once stored in a cluster.
 import * as R from '../../compiler/abi/records.ts';
 import { cidrv4, ipv4, type Noter } from './addresses.ts';
-import { absent, boolean, integer, Invalid, list, object, oneOf, string, type Obj } from './fields.ts';
+import { absent, boolean, integer, Invalid, list, object, oneOf, string, timestamp, type Obj } from './fields.ts';
 import type { Ip } from './ip.ts';
 import { numberOrName, port, protocol } from './ports.ts';
 import type { ServiceBody, ServicePort } from './schema.ts';
@@ -31,8 +31,9 @@ export function normalizeService(o: Obj, note: Noter): ServiceBody {
     flags,
     healthCheckNodePort: integer(spec.healthCheckNodePort, 'spec.healthCheckNodePort', 0, 65535) ?? 0,
     affinityTimeout,
+    created: timestamp(object(o.metadata, 'metadata').creationTimestamp, 'metadata.creationTimestamp'),
     clusterIPs: cluster.ips,
-    externalIPs: present(list(spec.externalIPs, 'spec.externalIPs').map((v, i) => ipv4(v, `spec.externalIPs[${i}]`, note))),
+    externalIPs: present(list(spec.externalIPs, 'spec.externalIPs').map((v, i) => ipv4(v, `spec.externalIPs[${i}]`, note, 'endpoint'))),
     loadBalancerIPs: ingressIPs(o.status, note),
     // kube-proxy trims whitespace around each range before parsing it; so do we.
     sourceRanges: present(list(spec.loadBalancerSourceRanges, 'spec.loadBalancerSourceRanges').map((v, i) =>
@@ -52,7 +53,7 @@ function clusterIPs(spec: Obj, note: Noter): { ips: Ip[]; headless: boolean } {
   const none = given.find(([v]) => v === 'None');
   if (none && given.length > 1) throw new Invalid(none[1], '"None" must be the only cluster IP');
   if (none) return { ips: [], headless: true };
-  return { ips: present(given.map(([v, field]) => ipv4(v, field, note))), headless: false };
+  return { ips: present(given.map(([v, field]) => ipv4(v, field, note, 'frontend'))), headless: false };
 }
 
 /** ClientIP affinity timeout in seconds, 0 without affinity. */
@@ -72,7 +73,7 @@ function ingressIPs(status: unknown, note: Noter): Ip[] {
     const mode = oneOf(x.ipMode, `${at}.ipMode`, ['VIP', 'Proxy'], 'VIP');
     string(x.hostname, `${at}.hostname`);
     if (absent(x.ip) || x.ip === '') return undefined; // a hostname-only ingress gives the node nothing to answer for
-    const ip = ipv4(x.ip, `${at}.ip`, note);
+    const ip = ipv4(x.ip, `${at}.ip`, note, 'frontend');
     // ipMode Proxy: the load balancer rewrites the destination itself, so
     // kube-proxy leaves that IP alone and lets packets reach the node.
     return mode === 'Proxy' ? undefined : ip;

@@ -5,6 +5,7 @@
 import * as R from '../../compiler/abi/records.ts';
 import type { Noter } from './addresses.ts';
 import { Invalid, object, requiredString, shown, string, type Obj } from './fields.ts';
+import { nameProblem, type NameRule } from './names.ts';
 import { normalizeEndpointSlice } from './normalizeEndpointSlice.ts';
 import { normalizeNetworkPolicy } from './normalizeNetworkPolicy.ts';
 import { normalizeNode } from './normalizeNode.ts';
@@ -24,26 +25,36 @@ export interface Normalized {
   notes: Note[];
 }
 
-/** "Service default/web", or "Node n1" for a cluster-scoped object. */
+/** "Service default/web", or "Node n1" for a cluster-scoped object; a name
+ * longer than any valid one is cut (it may be a megabyte, and goes in logs). */
 export function objectName(kind: string, namespace: string, name: string): string {
-  return namespace === '' ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
+  return namespace === '' ? `${kind} ${cut(name)}` : `${kind} ${cut(namespace)}/${cut(name)}`;
 }
+
+const NAME_MAX = 253; // a DNS-1123 subdomain, the longest name of any kind
+
+const cut = (s: string) => (s.length <= NAME_MAX ? s : `${s.slice(0, 64)}... (${s.length} characters)`);
 
 interface KindSpec {
   kind: Kind;
   apiVersion: string;
   namespaced: boolean;
+  /** What the API server demands of metadata.name. */
+  name: NameRule;
   /** undefined: valid, but nothing the datapath can use (the body noted why). */
   body(o: Obj, note: Noter): object | undefined;
 }
 
 const KINDS: { readonly [kind: string]: KindSpec } = {
-  Service: { kind: R.KIND_SERVICE, apiVersion: 'v1', namespaced: true, body: normalizeService },
-  EndpointSlice: { kind: R.KIND_ENDPOINT_SLICE, apiVersion: 'discovery.k8s.io/v1', namespaced: true, body: normalizeEndpointSlice },
-  Node: { kind: R.KIND_NODE, apiVersion: 'v1', namespaced: false, body: normalizeNode },
-  Pod: { kind: R.KIND_POD, apiVersion: 'v1', namespaced: true, body: normalizePod },
-  Namespace: { kind: R.KIND_NAMESPACE, apiVersion: 'v1', namespaced: false, body: (o) => ({ labels: labels(object(o.metadata, 'metadata').labels, 'metadata.labels') }) },
-  NetworkPolicy: { kind: R.KIND_NETWORK_POLICY, apiVersion: 'networking.k8s.io/v1', namespaced: true, body: normalizeNetworkPolicy },
+  Service: { kind: R.KIND_SERVICE, apiVersion: 'v1', namespaced: true, name: 'DNS-1035 label', body: normalizeService },
+  EndpointSlice: { kind: R.KIND_ENDPOINT_SLICE, apiVersion: 'discovery.k8s.io/v1', namespaced: true, name: 'DNS-1123 subdomain', body: normalizeEndpointSlice },
+  Node: { kind: R.KIND_NODE, apiVersion: 'v1', namespaced: false, name: 'DNS-1123 subdomain', body: normalizeNode },
+  Pod: { kind: R.KIND_POD, apiVersion: 'v1', namespaced: true, name: 'DNS-1123 subdomain', body: normalizePod },
+  Namespace: {
+    kind: R.KIND_NAMESPACE, apiVersion: 'v1', namespaced: false, name: 'DNS-1123 label',
+    body: (o) => ({ labels: labels(object(o.metadata, 'metadata').labels, 'metadata.labels') }),
+  },
+  NetworkPolicy: { kind: R.KIND_NETWORK_POLICY, apiVersion: 'networking.k8s.io/v1', namespaced: true, name: 'DNS-1123 subdomain', body: normalizeNetworkPolicy },
 };
 
 const group = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
@@ -62,16 +73,19 @@ function specOf(o: Obj): KindSpec | undefined {
 /**
  * The identity of an object of a kind sluice reads, as normalize would name
  * it (a namespaced object without a namespace is in "default"); undefined for
- * other kinds and for objects without a name. A Delete of this ref removes
- * whatever record the object had.
+ * other kinds and for objects without a valid name (the API server would
+ * refuse them, so they have no identity to update or delete). A Delete of
+ * this ref removes whatever record the object had.
  */
 export function refOf(obj: unknown): Ref | undefined {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
   const o = obj as Obj;
   const spec = specOf(o);
   const meta = o.metadata !== null && typeof o.metadata === 'object' ? (o.metadata as Obj) : {};
-  if (!spec || typeof meta.name !== 'string' || meta.name === '') return undefined;
-  return { kind: spec.kind, namespace: namespaceOf(spec, meta), name: meta.name };
+  if (!spec || typeof meta.name !== 'string' || nameProblem(spec.name, meta.name) !== undefined) return undefined;
+  const namespace = namespaceOf(spec, meta);
+  if (spec.namespaced && nameProblem('DNS-1123 label', namespace) !== undefined) return undefined;
+  return { kind: spec.kind, namespace, name: meta.name };
 }
 
 /** "" for cluster-scoped kinds; a namespaced object without one is in "default". */
@@ -117,7 +131,15 @@ function checkHeader(o: Obj, spec: KindSpec): void {
   }
   string(o.apiVersion, 'apiVersion');
   const meta = object(o.metadata, 'metadata');
-  requiredString(meta.name, 'metadata.name');
-  if (spec.namespaced) string(meta.namespace, 'metadata.namespace');
+  validName(spec.name, requiredString(meta.name, 'metadata.name'), 'metadata.name');
+  if (spec.namespaced) {
+    const ns = string(meta.namespace, 'metadata.namespace');
+    if (ns !== '') validName('DNS-1123 label', ns, 'metadata.namespace');
+  }
   labels(meta.labels, 'metadata.labels'); // checked for every kind: the API server refuses bad labels on any
+}
+
+function validName(rule: NameRule, s: string, field: string): void {
+  const problem = nameProblem(rule, s);
+  if (problem !== undefined) throw new Invalid(field, `${shown(s)} ${problem}`);
 }

@@ -22,10 +22,12 @@ const selector: Codec<Selector> = struct<Selector>({
 export interface ServicePort { name: string; proto: number; port: number; nodePort: number; targetPort: number; targetPortName: string }
 export interface ServiceBody {
   type: number; flags: number; healthCheckNodePort: number; affinityTimeout: number;
+  /** metadata.creationTimestamp in seconds, 0 when unset: the older of two Services claiming a frontend keeps it. */
+  created: number;
   clusterIPs: Ip[]; externalIPs: Ip[]; loadBalancerIPs: Ip[]; sourceRanges: Cidr[]; ports: ServicePort[];
 }
 const service = struct<ServiceBody>({
-  type: u8, flags: u8, healthCheckNodePort: u16, affinityTimeout: u32,
+  type: u8, flags: u8, healthCheckNodePort: u16, affinityTimeout: u32, created: u32,
   clusterIPs: list(ip), externalIPs: list(ip), loadBalancerIPs: list(ip), sourceRanges: list(cidr),
   ports: list(struct<ServicePort>({ name: str, proto: u8, port: u16, nodePort: u16, targetPort: u16, targetPortName: str })),
 });
@@ -117,6 +119,38 @@ export function encodeRecords(recs: Iterable<Record>): Uint8Array {
   const w = new Writer();
   for (const r of recs) writeRecord(w, r);
   return w.finish();
+}
+
+/** A record the ABI could not hold, and why. */
+export interface Refused { ref: Ref; reason: string }
+
+/**
+ * encodeRecords for a batch that must go through: a record the ABI cannot
+ * hold (a list or string over 65,535) becomes the delete of its object and is
+ * returned as refused, rather than stopping the batch, and with it the agent
+ * on every restart. normalize rejects such objects, naming the field, so
+ * this is a last resort.
+ */
+export function encodeBatch(recs: readonly Record[]): { bytes: Uint8Array; refused: Refused[] } {
+  try {
+    return { bytes: encodeRecords(recs), refused: [] };
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+  }
+  const w = new Writer(), refused: Refused[] = [];
+  for (const r of recs) {
+    const at = w.length;
+    try {
+      writeRecord(w, r);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      w.length = at; // drop what was written of it
+      const ref: Ref = { kind: r.kind, namespace: r.namespace, name: r.name };
+      writeRecord(w, { ...ref, op: 'delete' });
+      refused.push({ ref, reason: e.message });
+    }
+  }
+  return { bytes: w.finish(), refused };
 }
 
 export function decodeRecords(buf: Uint8Array): Record[] {

@@ -2,16 +2,19 @@
 // so the compiler can hash and compare them without sorting again.
 import * as R from '../../compiler/abi/records.ts';
 import { compareUtf8 } from './compareUtf8.ts';
-import { Invalid, keyPath, list, object, oneOf, requiredString, shown, string } from './fields.ts';
+import { fits, Invalid, keyPath, list, object, oneOf, requiredString, short, shown, string } from './fields.ts';
 import type { Labels, Selector } from './schema.ts';
 
 /** A string-to-string map, sorted by key. */
 export function labels(v: unknown, field: string): Labels {
   const o = object(v, field);
-  return Object.keys(o).sort(compareUtf8).map((k) => {
+  const keys = Object.keys(o);
+  fits(keys.length, 'labels', field);
+  return keys.sort(compareUtf8).map((k) => {
     const value = o[k];
+    short(k, field); // the key itself, too long to name the field by
     if (typeof value !== 'string') throw new Invalid(keyPath(field, k), `${shown(value)} is not a string`);
-    return [k, value];
+    return [k, short(value, keyPath(field, k))];
   });
 }
 

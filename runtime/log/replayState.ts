@@ -1,12 +1,12 @@
 // One node's state during a replay: the compiler, the maps it has produced,
 // and the objects and records they came from. A batch goes through the
-// pieces the live agent uses (normalizeEvents, latestByKey, encodeRecords,
+// pieces the live agent uses (normalizeEvents, latestByKey, encodeBatch,
 // Compiler.batch), so the same events give the same diff.
 import { from, of, toArray, type Observable } from 'rxjs';
 import { compareFindings, normalizeAll } from '../encode/normalizeAll.ts';
 import { keyOf, labelOf } from '../encode/objectKey.ts';
 import type { Note, Rejection } from '../encode/records.ts';
-import { encodeRecords, type Record, type Upsert } from '../encode/schema.ts';
+import { encodeBatch, type Record, type Upsert } from '../encode/schema.ts';
 import { deleteCount, type MapDiff } from '../maps/mapDiff.ts';
 import { MemoryStore } from '../maps/store.ts';
 import type { KubeEvent, KubeObject } from '../sources/events.ts';
@@ -16,9 +16,10 @@ import { viewOf } from '../view/frontends.ts';
 import type { NodeResult } from '../view/render.ts';
 import { Compiler } from '../wasm/host.ts';
 import { digestOf, type DiffDigest } from './digest.ts';
+import type { MapName } from '../abi/layouts.generated.ts';
 
 /** What one map's ops did to the replayed maps. */
-export interface MapChange { map: string; added: number; deleted: number; changed: number }
+export interface MapChange { map: MapName; added: number; deleted: number; changed: number }
 
 /** A batch's objects as the compiler got them: the latest record per object, in key order. */
 export interface Change { key: string; label: string; record: Record }
@@ -60,7 +61,7 @@ export class ReplayState {
   /** Applies one recorded batch of events. */
   batch(events: readonly KubeEvent[]): Compiled {
     const { changes, rejected, notes } = changesOf(events);
-    const diff = this.compiler.batch(encodeRecords(changes.map((c) => c.record)));
+    const diff = this.compiler.batch(encodeBatch(changes.map((c) => c.record)).bytes); // as the agent encodes
     const compiled = { changes, rejected, notes, maps: this.apply(diff), digest: digestOf(diff) };
     this.remember(events, changes);
     return compiled;

@@ -23,6 +23,12 @@ export function deleteCount(ops: MapOps): number {
   return ops.deleteKeys.length / ops.map.key.size;
 }
 
+/** sl_be entries the diff deletes: backends gone (or moved to another id), whose sockets may be stale. */
+export function backendsRemoved(diff: MapDiff): number {
+  const s = diff.sections.find((x) => x.map.name === 'sl_be');
+  return s ? deleteCount(s) : 0;
+}
+
 export function opCount(diff: MapDiff): number {
   return diff.sections.reduce((n, s) => n + upsertCount(s) + deleteCount(s), 0);
 }

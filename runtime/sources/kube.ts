@@ -71,7 +71,7 @@ export function loadKubeConfig(path?: string): k8s.KubeConfig {
     try {
       kc.loadFromFile(path);
     } catch (e) {
-      throw new Error(`kubeconfig ${path}: ${(e as Error).message}`);
+      throw new Error(`kubeconfig ${path}: ${(e as Error).message}`, { cause: e });
     }
     if (!kc.getCurrentCluster()) throw new Error(`kubeconfig ${path}: the current context "${kc.getCurrentContext()}" names no cluster`);
   } else {
@@ -278,7 +278,7 @@ async function listPage(kc: k8s.KubeConfig, spec: WatchedKind, limit: number, co
   try {
     body = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`);
+    throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
   }
   if (body === null || typeof body !== 'object') throw new Error(`${where}: the response is not an object`);
   if (body.items !== undefined && body.items !== null && !Array.isArray(body.items)) throw new Error(`${where}: items is not a list`);

@@ -6,11 +6,11 @@
 // (the kernel does the LPM tries' longest match).
 import * as A from '../abi/layouts.generated.ts';
 import { layoutOf } from '../maps/store.ts';
-import { fieldOf } from './fieldReader.ts';
+import { fieldOf } from '../abi/fieldReader.ts';
 
-export type LookupFn = (map: string, key: Uint8Array) => Uint8Array | undefined;
+export type LookupFn = (map: A.MapName, key: Uint8Array) => Uint8Array | undefined;
 
-export interface LiveLookup { map: string; key: string; found: string | boolean | null }
+export interface LiveLookup { map: A.MapName; key: string; found: string | boolean | null }
 
 export interface LiveSide {
   checked: boolean;
