@@ -167,6 +167,30 @@ it('a full map: a Service that leaves makes room for one that comes, its entries
   }, { 'be-max': exact });
 });
 
+it('at a map\'s size, upserts of keys it holds are checked by a lookup each, the maps not read; a new key is still refused', () => {
+  const objs = objects();
+  const exact = desiredOf(objs).entries('sl_svc').length;
+  withPinned((store) => {
+    store.apply(reconcile(store, desiredOf(objs)));
+    // Every policy change rewrites sl_polstate, which holds one entry at most.
+    const edited = structuredClone(objs);
+    edited.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'web-from-edge')!.spec.ingress[0].ports = [{ port: 8080 }];
+    const diff = reconcile(store, desiredOf(edited));
+    assert.ok(diff.sections.some((s) => s.map.name === 'sl_polstate' && upsertCount(s) === 1), 'the change rewrites sl_polstate');
+    const entries = store.entries;
+    store.entries = () => assert.unreachable('the maps were read to check room') as never;
+    try {
+      assert.is(store.apply(diff).applied, opCount(diff));
+    } finally {
+      store.entries = entries;
+    }
+    assertSameMaps(store, desiredOf(edited));
+    assert.throws(() => store.apply(reconcile(store, desiredOf([...edited, ...extra()]))),
+      (e: unknown) => e instanceof MapFullError && e.map === 'sl_svc' && e.applied === 0);
+    assertSameMaps(store, desiredOf(edited));
+  }, { 'svc-max': exact });
+});
+
 it('deleting a key that is not there fails naming the map and key, with .applied', () => {
   withPinned((store) => {
     const be = MAPS.find((m) => m.name === 'sl_be')!;

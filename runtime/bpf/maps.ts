@@ -20,6 +20,8 @@ export const typeName = (type: number) => TYPE_NAMES[type] ?? `type ${type}`;
 
 const PERCPU = new Set<number>([T.PERCPU_ARRAY, T.PERCPU_HASH, T.LRU_PERCPU_HASH]);
 const NO_BATCH = new Set<number>([S.ENOTSUPP, S.errno.EOPNOTSUPP]);
+/** Upserts of a map near its size looked up one by one, rather than the maps read whole. */
+const FEW_LOOKUPS = 64;
 
 /** The way out when a pin does not fit this build. */
 export const STALE_PIN_HINT = 'it was pinned by another version of sluice: run `sluice detach --pins` and apply again, or apply with --replace-maps';
@@ -247,8 +249,9 @@ export class PinnedStore implements MapStore {
   apply(diff: MapDiff): ApplyResult {
     const syscalls0 = this.syscalls();
     // Reading the maps to check room costs a dump each: done only when the
-    // entries known to be there plus every upsert might not fit.
-    const tight = diff.sections.some((s) => (this.bound.get(s.map.name) ?? Infinity) + upsertCount(s) > this.maxEntries(s.map.name));
+    // entries known to be there plus the upserts that may add one might not fit.
+    const growth = new Map(diff.sections.map((s) => [s.map.name, this.growthOf(s)]));
+    const tight = diff.sections.some((s) => (this.bound.get(s.map.name) ?? Infinity) + growth.get(s.map.name)! > this.maxEntries(s.map.name));
     const live = tight ? new Map(this.entries('sl_svc').map(([k, v]) => [Buffer.from(k).toString('latin1'), v])) : undefined;
     let plan;
     try {
@@ -269,9 +272,25 @@ export class PinnedStore implements MapStore {
     }
     for (const s of diff.sections) {
       // Exact after a read; else at most that many (an upsert may have replaced a value).
-      this.bound.set(s.map.name, plan.counts?.get(s.map.name) ?? this.bound.get(s.map.name)! + upsertCount(s) - deleteCount(s));
+      this.bound.set(s.map.name, plan.counts?.get(s.map.name) ?? this.bound.get(s.map.name)! + growth.get(s.map.name)! - deleteCount(s));
     }
     return { applied, syscalls: this.syscalls() - syscalls0 };
+  }
+
+  /**
+   * How many entries a section's upserts may add: all of them, but where
+   * they would pass the map's size, in a hash map, and are few, only those
+   * whose key it does not hold (one lookup each: a one-entry map such as
+   * sl_polstate, rewritten by every policy change, is never full by it).
+   * An LPM trie's lookup is a longest match, so its upserts all count.
+   */
+  private growthOf(s: MapDiff['sections'][number]): number {
+    const n = upsertCount(s), m = this.map(s.map.name), bound = this.bound.get(s.map.name);
+    if (bound === undefined || bound + n <= m.info.maxEntries || n > FEW_LOOKUPS || m.info.type === T.LPM_TRIE) return n;
+    const ks = s.map.key.size;
+    let added = 0;
+    for (let i = 0; i < n; i++) if (!m.lookup(s.upsertKeys.subarray(i * ks, (i + 1) * ks))) added++;
+    return added;
   }
 
   lookup(map: MapName, key: Uint8Array): Uint8Array | undefined {
