@@ -2,7 +2,7 @@
 // network namespaces: apply twice changes nothing the second time, the live
 // view equals the compiled one, detach takes everything away.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SL_CT_ESTABLISHED, SL_CT_REPLY, SL_DROP_NO_BACKEND } from '../../runtime/abi/layouts.generated.ts';
@@ -10,7 +10,7 @@ import { cgroup2Mount } from '../../runtime/bpf/cgroup2Mount.ts';
 import { possibleCpus } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import type { LiveView } from '../../runtime/view/live.ts';
-import { dropNetns, dropPinRoot, fixtureObject, ipIn, kernelTest, MAIN, REAL_OBJECT, scratchNetns, scratchPinRoot, tcIn } from './env.ts';
+import { dropNetns, dropPinRoot, fixtureObject, ipIn, kernelTest, MAIN, REAL_OBJECT, REPO, scratchNetns, scratchPinRoot, tcIn } from './env.ts';
 import { tryRun } from '../../runtime/exec/command.ts';
 
 const it = kernelTest({ netns: true });
@@ -194,13 +194,31 @@ it('failures: exit 1 and one line naming what and why', () => {
   });
 });
 
+/**
+ * The CLI as user nobody. A checkout under a home only root may enter (a
+ * clone in /root) is bound, in a mount namespace of the child's own, at a
+ * path nobody can reach; node (the devDependency) comes with it.
+ */
+function runAsNobody(...argv: string[]): ReturnType<typeof tryRun> {
+  const repo = REPO.replace(/\/$/, '');
+  const at = mkdtempSync('/tmp/sl-test-checkout-');
+  chmodSync(at, 0o755);
+  const seen = (p: string) => (p.startsWith(`${repo}/`) ? at + p.slice(repo.length) : p);
+  try {
+    return tryRun(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" "$1" && shift 2 && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"',
+      repo, at, ...[process.execPath, ...argv].map(seen)]);
+  } finally {
+    rmSync(at, { recursive: true, force: true });
+  }
+}
+
 it('as another user than root: maps and detach --pins say that the pins are root\'s, not that there are none', () => {
   const top = `/sys/fs/bpf/sl-test-${process.pid}-private`;
   mkdirSync(top, { mode: 0o700 }); // as systemd mounts /sys/fs/bpf: 0700, so others cannot even see what is in it
   try {
     const root = `${top}/sluice`;
     mkdirSync(root, { mode: 0o700 });
-    const asNobody = (...args: string[]) => tryRun(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, MAIN, ...args]);
+    const asNobody = (...args: string[]) => runAsNobody(MAIN, ...args);
     const why = `${root}: permission denied (EACCES): sluice's pins belong to root; run as root\n`;
     const maps = asNobody('maps', '--pin-root', root);
     assert.equal([maps.status, maps.stderr], [1, `sluice maps: ${why}`]); // said "run \`sluice apply\` first"

@@ -9,7 +9,7 @@ import { ensurePinRoot, removePinRoot } from '../../runtime/bpf/bpffs.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import { run, tryRun } from '../../runtime/exec/command.ts';
 
-const REPO = new URL('../../', import.meta.url).pathname;
+export const REPO = new URL('../../', import.meta.url).pathname;
 export const MAIN = `${REPO}runtime/cli/main.ts`;
 export const REAL_OBJECT = `${REPO}build/bpf/sluice.o`;
 const OUT = `${REPO}build/test-bpf`;

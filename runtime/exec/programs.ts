@@ -33,7 +33,7 @@ export const DEPENDENCIES = [
   { program: 'mount', package: 'mount', need: ['run', 'test'], why: 'bpffs and cgroup2 when a fresh machine has none; tmpfs in a test' },
   { program: 'umount', package: 'mount', need: ['test'], why: 'takes a test\'s tmpfs down' },
   { program: 'nsenter', package: 'util-linux', need: ['run', 'test', 'bench'], why: 'runs a command in a network namespace with the host\'s mounts (testbed)' },
-  { program: 'unshare', package: 'util-linux', need: ['test'], why: 'a private mount namespace for the bpffs and cgroup2 mount tests' },
+  { program: 'unshare', package: 'util-linux', need: ['test'], why: 'a private mount namespace: the bpffs and cgroup2 mount tests; the checkout bound where another user can read it' },
   { program: 'setpriv', package: 'util-linux', need: ['test'], why: 'runs the CLI as another user' },
   { program: 'taskset', package: 'util-linux', need: ['bench'], why: 'pins servers and clients to a CPU' },
   { program: 'sysctl', package: 'procps', need: ['run', 'test', 'bench'], why: 'ip_forward and rp_filter inside testbed namespaces' },
