@@ -205,7 +205,7 @@ function runAsNobody(...argv: string[]): ReturnType<typeof tryRun> {
   chmodSync(at, 0o755);
   const seen = (p: string) => (p.startsWith(`${repo}/`) ? at + p.slice(repo.length) : p);
   try {
-    return tryRun(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" "$1" && shift 2 && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"',
+    return tryRun(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" "$1" && shift && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"',
       repo, at, ...[process.execPath, ...argv].map(seen)]);
   } finally {
     rmSync(at, { recursive: true, force: true });
