@@ -88,10 +88,17 @@ function portsOnce(b: Build, batch: Uint8Array): number {
   return ms(t);
 }
 
-/** ms for each of `changes` one-endpoint changes of a Service of e endpoints. */
-function endpointChanges(b: Build, e: number, changes: number): number[] {
+/** The table slots of the one frontend in a diff, from its sl_svc value: each build's own ladder. */
+function slotsOf(d: MapDiff): number {
+  const s = d.sections.find((x) => x.map.name === 'sl_svc')!;
+  const f = s.map.value.fields.find((x) => x.name === 'slots')!;
+  return new DataView(s.upsertValues.buffer, s.upsertValues.byteOffset).getUint32(f.offset, true);
+}
+
+/** ms for each of `changes` one-endpoint changes of a Service of e endpoints, and its table's slots. */
+function endpointChanges(b: Build, e: number, changes: number): { ms: number[]; slots: number } {
   const c = b.compiler();
-  c.batch(b.encode([service(1), ...slices(1, e)]));
+  const slots = slotsOf(c.batch(b.encode([service(1), ...slices(1, e)])));
   const change = [1, 0].map((g) => b.encode([slice(1, e, 0, g)]));
   const out: number[] = [];
   for (let i = 0; i < changes; i++) {
@@ -99,16 +106,7 @@ function endpointChanges(b: Build, e: number, changes: number): number[] {
     c.batch(change[i & 1]);
     out.push(ms(t));
   }
-  return out;
-}
-
-/** Table slots of a backend set of n: the compiler's ladder (compiler/maglev.ts). */
-function slots(n: number): number {
-  const k = n === 1 ? 0 : Math.ceil(Math.log2(n));
-  let p = (n <= 128 ? 100 : 800) * 2 ** k;
-  const prime = (x: number) => { for (let d = 2; d * d <= x; d++) if (x % d === 0) return false; return true; };
-  while (!prime(p)) p++;
-  return p;
+  return { ms: out, slots };
 }
 
 function measure(builds: Build[], sizes: number[], budgetMs: number): void {
@@ -116,17 +114,22 @@ function measure(builds: Build[], sizes: number[], budgetMs: number): void {
   const rows: (string | number)[][] = [['size', ...builds.flatMap((b) => [`${b.name}: ports ms`, 'us/port', 'endpoint change ms', 'us/endpoint', 'ns/slot'])]];
   for (const n of sizes) {
     const reps = n <= 1000 ? 7 : n <= 10000 ? 3 : 1;
-    const portMs = builds.map(() => [] as number[]), epMs = builds.map(() => [] as number[]);
+    const portMs = builds.map(() => [] as number[]), epMs = builds.map(() => [] as number[]), slots = builds.map(() => 0);
     const batches = builds.map((b) => b.encode([service(n), slice(n, 2, 0)]));
     for (let r = 0; r < reps; r++) {
       builds.forEach((b, i) => { if (n <= b.skipAbove) portMs[i].push(portsOnce(b, batches[i])); });
-      builds.forEach((b, i) => { if (n <= b.skipAbove) epMs[i].push(...endpointChanges(b, n, n <= 1000 ? 20 : 4)); });
+      builds.forEach((b, i) => {
+        if (n > b.skipAbove) return;
+        const r = endpointChanges(b, n, n <= 1000 ? 20 : 4);
+        epMs[i].push(...r.ms);
+        slots[i] = r.slots;
+      });
     }
     const row: (string | number)[] = [n];
     builds.forEach((b, i) => {
       if (portMs[i].length === 0) return row.push('skipped', '', '', '', '');
       const p = median(portMs[i]), e = median(epMs[i]);
-      row.push(p.toFixed(1), (p / n * 1000).toFixed(1), e.toFixed(2), (e / n * 1000).toFixed(2), (e / slots(n) * 1e6).toFixed(1));
+      row.push(p.toFixed(1), (p / n * 1000).toFixed(1), e.toFixed(2), (e / n * 1000).toFixed(2), (e / slots[i] * 1e6).toFixed(1));
       if (Math.max(...portMs[i], ...epMs[i]) > budgetMs) b.skipAbove = n;
     });
     rows.push(row);

