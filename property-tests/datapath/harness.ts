@@ -12,7 +12,8 @@ import { mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'nod
 import { randomBytes } from 'node:crypto';
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import { DEFAULT_TIMEOUTS, encodeConfig, type DatapathConfig } from '../../runtime/bpf/config.ts';
-import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
+import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
+import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { encodeRecords, type Record } from '../../runtime/encode/schema.ts';
 import type { MapDiff } from '../../runtime/maps/mapDiff.ts';
 import { bytesReader, u64Reader, uintReader } from '../../runtime/view/fieldReader.ts';
@@ -113,7 +114,7 @@ export class Datapath {
       this.obj.load();
       for (const p of [...PROGRAMS, ...SOCK_PROGRAMS]) this.progFds.set(p, this.obj.programFd(p));
       for (const m of [...A.MAPS, ...A.STATE_MAPS, ...A.NODE_MAPS]) this.mapFds.set(m.name, this.obj.mapFd(m.name));
-      this.applyRecords(normalizeAll(opts.objects).records);
+      this.applyRecords(recordsOf(snapshotEvents(opts.objects)).records);
       const pods = opts.net.pods.map((p) => ({ ip: p.ip, ifindex: this.ifindex(p.dev) }));
       syncPodnet(this.pinRoot, podnetImage(pods, opts.net.peerPodCidrs));
     } catch (e) {
@@ -252,7 +253,7 @@ export class Datapath {
     this.clearState();
     if (this.unresolved.length > 0) restoreNeighbours(this.made!, this.described);
     this.unresolved = [];
-    this.applyRecords(normalizeAll(objects).records);
+    this.applyRecords(recordsOf(snapshotEvents(objects)).records);
     this.syncToCompiler();
   }
 

@@ -28,7 +28,7 @@ import { HealthCheckTargets } from './healthCheckTargets.ts';
 import { LocalNode } from './localNode.ts';
 import type { Logger } from './logger.ts';
 import { Programmer, type Applied } from './programmer.ts';
-import { recordBatches } from './recordBatches.ts';
+import { recordBatches } from '../streams/recordBatches.ts';
 import { releaseHeap } from './releaseHeap.ts';
 import { metricsRoute, serveRoutes, verdictRoute, type ListenAddress, type Listening } from './statusServer.ts';
 

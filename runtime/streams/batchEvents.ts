@@ -13,7 +13,9 @@
 //   difference, delivered synchronously, is one batch even when quiet.
 // - When the source completes, what is pending goes out at the end of its
 //   interval, then the output completes; a source that ends before 'synced'
-//   gives nothing. Later 'synced' items are ignored.
+//   gives nothing. Later 'synced' items are ignored. A batch due in the tick
+//   the source completes in goes out at once: a source that ends at once (a
+//   snapshot: its objects, then 'synced') gives its one batch synchronously.
 //
 // A batch is a list in arrival order; latestByKey makes it a set of states.
 //
@@ -38,6 +40,7 @@ export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncS
     let synced = false;
     let last = -Infinity;
     let cut: Subscription | undefined;
+    let cutNow = false; // the scheduled flush is this tick's
     let done = false;
 
     const flush = () => {
@@ -52,7 +55,8 @@ export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncS
       if (!synced || cut) return;
       // Bounded by minSync both ways, so a clock that jumps cannot hold a change longer.
       const wait = Math.min(minSync, Math.max(0, last + minSync - scheduler.now()));
-      cut = wait === 0 ? asapScheduler.schedule(flush) : scheduler.schedule(flush, wait);
+      cutNow = wait === 0;
+      cut = cutNow ? asapScheduler.schedule(flush) : scheduler.schedule(flush, wait);
     };
     const sub = events.subscribe({
       next: (e) => {
@@ -64,7 +68,10 @@ export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncS
       error: (err) => out.error(err),
       complete: () => {
         done = true;
-        if (!cut) out.complete(); // nothing scheduled: before 'synced', or nothing pending
+        if (!cut) return out.complete(); // nothing scheduled: before 'synced', or nothing pending
+        if (!cutNow) return;
+        cut.unsubscribe(); // nothing more can join this tick's batch
+        flush();
       },
     });
     return () => {
