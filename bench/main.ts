@@ -1,10 +1,11 @@
 // `npm run bench [-- NAME... [--flag value...]]`: runs the named benchmarks (default: all);
-// flags after the names go to each (churn, datapath, pod2pod, nodeport take some; the last three run only when named).
+// flags after the names go to each (churn, nodes, datapath, pod2pod, nodeport take some; the last four run only when named).
 import { benchAgentChurn } from './agentChurn.ts';
 import { benchCompiler } from './compiler.ts';
 import { benchDatapath } from './datapath.ts';
 import { benchEventLog } from './eventLog.ts';
 import { benchNodePort } from './nodeport.ts';
+import { benchNodes } from './nodes.ts';
 import { benchPod2pod } from './pod2pod.ts';
 import { benchPolicy } from './policy.ts';
 import { benchServiceSize } from './serviceSize.ts';
@@ -15,11 +16,12 @@ const benches: Record<string, (args: string[]) => void | Promise<void>> = {
   log: () => benchEventLog(),
   policy: () => benchPolicy(),
   churn: (args) => benchAgentChurn(args),
+  nodes: (args) => benchNodes(args), // N agents: minutes, gigabytes: only when named
   datapath: (args) => benchDatapath(args), // root, network namespaces, ~15 min: only when named
   pod2pod: (args) => benchPod2pod(args), // root, testbeds: only when named
   nodeport: (args) => benchNodePort(args), // root, testbeds: only when named
 };
-const ONLY_WHEN_NAMED = ['datapath', 'pod2pod', 'nodeport'];
+const ONLY_WHEN_NAMED = ['datapath', 'pod2pod', 'nodeport', 'nodes'];
 const byDefault = Object.keys(benches).filter((name) => !ONLY_WHEN_NAMED.includes(name));
 const argv = process.argv.slice(2);
 const first = argv.findIndex((a) => a.startsWith('-'));
