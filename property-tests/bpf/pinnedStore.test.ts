@@ -126,6 +126,25 @@ it('a change that cannot fit is refused before anything is written: "update sl_b
   }, { 'be-max': 4 });
 });
 
+it('a map that is full but changes in place (sl_polstate, its one epoch) is not read whole at each change', () => {
+  withPinned((store) => {
+    const compiler = new Compiler({ node: NODE });
+    store.apply(compiler.batch(encodeRecords(recordsOf(snapshotEvents(objects())).records)));
+    const pod = objects().find((o) => o.kind === 'Pod' && o.metadata.labels?.app === 'ingress')!; // a peer of shop's policy
+    let reads = 0;
+    const entries = store.entries.bind(store);
+    store.entries = (map) => (reads++, entries(map));
+    for (const app of ['other', 'ingress', 'other']) {
+      const relabelled = { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, app } } };
+      const diff = compiler.batch(encodeRecords(recordsOf(snapshotEvents([relabelled])).records));
+      assert.ok(diff.sections.some((x) => x.map.name === 'sl_polstate' && upsertCount(x) === 1), 'the change moves the epoch');
+      assert.is(store.apply(diff).applied, opCount(diff));
+    }
+    assert.is(reads, 0, 'no map was read to check its room');
+    assert.is(store.count('sl_polstate'), 1);
+  });
+});
+
 /** shop/extra, a Service with one endpoint: a backend set more, and its table. */
 function extra(): unknown[] {
   return [
