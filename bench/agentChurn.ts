@@ -1,5 +1,5 @@
 // The agent at scale (issue 12), after the Calico eBPF announcement's test:
-// the cluster of scaleCluster.ts (5,000 Services x 5 endpoints, 10,000 Pods
+// the cluster of testkit/scaleCluster.ts (5,000 Services x 5 endpoints, 10,000 Pods
 // in 500 Namespaces, 1,000 NetworkPolicies) served by the fake API server in
 // a process of its own; the agent (`sluice run`, a child process, --min-sync
 // 1s, started as the image starts it: Node's compile cache on) syncs; then
@@ -16,23 +16,41 @@
 // iptables-legacy-restore of the same 5,000 Services' whole ruleset, and
 // nftables' and iptables' partial syncs of one changed Service.
 //
-//   npm run bench -- churn [--idle 30] [--churn 30] [--modes dry-run,pinned] [--sizing yes]
-//                          [--baseline live|skip] [--baseline-timeout 900]
-import { execFileSync, spawnSync } from 'node:child_process';
+// CHURN_USAGE has the flags.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { removePinRoot } from '../runtime/bpf/bpffs.ts';
 import { normalize } from '../runtime/encode/records.ts';
 import { encodeRecords } from '../runtime/encode/schema.ts';
+import { tryRun } from '../runtime/exec/command.ts';
+import { addNetns, deleteNetns } from '../runtime/exec/namespaces.ts';
+import { ISSUE_12, pod, service, slice, type ClusterSize } from '../testkit/scaleCluster.ts';
 import type { ChurnKind } from './apiServerProcess.ts';
 import { AgentProcess, cpuOf, rssOf, ServerProcess, sleep } from './processes.ts';
-import { ISSUE_12, pod, service, slice, type ClusterSize } from './scaleCluster.ts';
 import { median, table } from './stats.ts';
 
 /** The kube-proxy baselines, found from the repository: ../shared/baselines beside its root. */
-export const BASELINES = new URL('../../shared/baselines', import.meta.url).pathname;
+const BASELINES = '../shared/baselines';
+const ROOT = new URL('..', import.meta.url).pathname;
+
+export const CHURN_USAGE = `usage: npm run bench -- churn [flags]
+
+The agent (sluice run) on issue 12's cluster (5,000 Services x 5, 10,000 Pods
+in 500 Namespaces, 1,000 NetworkPolicies): CPU to ready, full sync, RSS ten
+seconds after ready, CPU per Service, Pod and policy change; RSS per Pod and
+per Service; beside kube-proxy's restore and partial syncs, run live.
+
+  --idle S                seconds idle before and after the churn (default 30)
+  --churn S               seconds of each kind's churn, one change a second (default 30)
+  --modes A,B             dry-run,pinned (default both; pinned needs root)
+  --sizing yes|no         RSS on three smaller clusters, per Pod and per Service (default yes)
+  --baseline live|skip    kube-proxy's sync script run now (root) or not (default live)
+  --baseline-dir DIR      the kube-proxy baseline kit, 02_sync_cost.sh (default
+                          ${BASELINES}, from the repository's root)
+  --baseline-timeout S    the live baseline's bound (default 900)
+`;
 
 const KINDS: ChurnKind[] = ['service', 'pod', 'policy'];
 
@@ -46,7 +64,7 @@ type Mode = 'dry-run' | 'pinned';
 
 async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o: { idle: number; churn: number }, log: (s: string) => void): Promise<ModeResult> {
   const tag = `sl-churn-${process.pid}`, pinRoot = `/sys/fs/bpf/${tag}`;
-  if (mode === 'pinned') execFileSync('ip', ['netns', 'add', tag]); // nothing to attach to in there: the maps are what is measured
+  if (mode === 'pinned') addNetns(tag); // nothing to attach to in there: the maps are what is measured
   const agent = new AgentProcess('node-0', kubeconfig, mode === 'dry-run' ? ['--dry-run'] : ['--pin-root', pinRoot, '--netns', tag]);
   try {
     const synced = await agent.until('synced', 600_000);
@@ -79,7 +97,7 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
   } finally {
     await agent.stop();
     if (mode === 'pinned') {
-      spawnSync('ip', ['netns', 'del', tag]);
+      deleteNetns(tag);
       try {
         removePinRoot(pinRoot);
       } catch {
@@ -137,15 +155,15 @@ function medianOf(rows: { mode: string; op: string; cpu_s: number; rc: number }[
 }
 
 /** Runs 02_sync_cost.sh (legacy and nft, 5,000 Services x 5) within a time bound; undefined when it cannot. */
-function liveBaseline(services: number, timeoutS: number, log: (s: string) => void): Baseline | undefined {
-  const script = join(BASELINES, '02_sync_cost.sh');
+function liveBaseline(dir: string, services: number, timeoutS: number, log: (s: string) => void): Baseline | undefined {
+  const script = resolve(ROOT, dir, '02_sync_cost.sh');
   if (process.geteuid?.() !== 0) return void log('baseline: skipped (not root: it loads rules into network namespaces)');
   if (!existsSync(script)) return void log(`baseline: skipped (no ${script})`);
   const out = mkdtempSync(join(tmpdir(), 'sluice-kpb-'));
   try {
     log(`baseline: ${script} -N ${services} -r 3 -b 20 -m "legacy nft" (at most ${timeoutS} s)`);
-    const r = spawnSync('bash', [script, '-N', String(services), '-r', '3', '-b', '20', '-m', 'legacy nft', '-o', join(out, 'sync.jsonl')],
-      { env: { ...process.env, KPB_OUT: out }, encoding: 'utf8', timeout: timeoutS * 1000, killSignal: 'SIGTERM' });
+    const r = tryRun(['bash', script, '-N', String(services), '-r', '3', '-b', '20', '-m', 'legacy nft', '-o', join(out, 'sync.jsonl')],
+      { env: { ...process.env, KPB_OUT: out }, timeoutMs: timeoutS * 1000, killSignal: 'SIGTERM' });
     if (r.status !== 0) return void log(`baseline: did not finish (${r.error?.message ?? `exit ${r.status}`})`);
     const rows = readFileSync(join(out, 'sync.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     const get = (mode: string, op: string) => medianOf(rows, mode, op);
@@ -172,9 +190,11 @@ export async function benchAgentChurn(argv: readonly string[] = []): Promise<voi
   const { values: v } = parseArgs({
     args: [...argv], options: {
       idle: { type: 'string', default: '30' }, churn: { type: 'string', default: '30' }, modes: { type: 'string', default: 'dry-run,pinned' },
-      sizing: { type: 'string', default: 'yes' }, baseline: { type: 'string', default: 'live' }, 'baseline-timeout': { type: 'string', default: '900' },
+      sizing: { type: 'string', default: 'yes' }, baseline: { type: 'string', default: 'live' }, 'baseline-dir': { type: 'string', default: BASELINES },
+      'baseline-timeout': { type: 'string', default: '900' }, help: { type: 'boolean', short: 'h' },
     },
   });
+  if (v.help) return void console.log(CHURN_USAGE);
   const o = { idle: Number(v.idle), churn: Number(v.churn) };
   const log = (s: string) => console.error(`# ${s}`);
   const m0 = machine(), load0 = loadavg()[0], t0 = Date.now();
@@ -197,7 +217,7 @@ export async function benchAgentChurn(argv: readonly string[] = []): Promise<voi
   }
   const grew = v.sizing === 'yes' ? await growth(log) : undefined;
   const m1 = machine(), busy = (m1.busy - m0.busy) / (m1.total - m0.total), load1 = loadavg()[0];
-  const base = v.baseline === 'live' ? liveBaseline(ISSUE_12.namespaces * ISSUE_12.servicesPerNamespace, Number(v['baseline-timeout']), log) : undefined;
+  const base = v.baseline === 'live' ? liveBaseline(v['baseline-dir']!, ISSUE_12.namespaces * ISSUE_12.servicesPerNamespace, Number(v['baseline-timeout']), log) : undefined;
   report(results, grew, base, o, { busy, load0, load1, minutes: (Date.now() - t0) / 60_000 });
 }
 
@@ -230,7 +250,7 @@ function report(results: ModeResult[], grew: Growth | undefined, base: Baseline 
     console.log(`${grew.perPod.toFixed(0)} bytes per Pod (its normalized record: ${grew.podRecord} bytes), ` +
       `${grew.perService.toFixed(0)} bytes per Service with its slice of ${s.endpoints} (their records: ${grew.serviceRecord} bytes)`);
   }
-  console.log(base ? `\nkube-proxy on this machine, same run (${BASELINES}/02_sync_cost.sh, restore tool's CPU, medians): ${base.rows}` : '\nkube-proxy: no live baseline in this run');
+  console.log(base ? `\nkube-proxy on this machine, same run (02_sync_cost.sh, restore tool's CPU, medians): ${base.rows}` : '\nkube-proxy: no live baseline in this run');
   const goals: [string, string, boolean | undefined][] = [];
   for (const r of results) {
     goals.push([`${r.mode}: CPU to ready <= 0.5 x iptables-legacy-restore of the whole ruleset`, `${r.readyCpu.toFixed(2)} s / ${base?.legacyFull.toFixed(2) ?? '?'} s = ${ratio(r.readyCpu, base?.legacyFull)}`,

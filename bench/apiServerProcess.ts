@@ -11,8 +11,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeApiServer } from '../property-tests/model/fakeApiServer.ts';
-import { networkPolicy, pod, scaleCluster, slice, type ClusterSize } from './scaleCluster.ts';
+import { FakeApiServer } from '../testkit/fakeApiServer.ts';
+import { networkPolicy, pod, scaleCluster, slice, type ClusterSize } from '../testkit/scaleCluster.ts';
 
 export type ChurnKind = 'pod' | 'service' | 'policy';
 type Message = { op: 'load'; size: ClusterSize } | { op: 'churn'; kind?: ChurnKind; count: number; everyMs: number } | { op: 'stats' };

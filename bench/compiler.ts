@@ -6,7 +6,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { encodeRecords } from '../runtime/encode/schema.ts';
 import { opCount } from '../runtime/maps/mapDiff.ts';
 import { Compiler } from '../runtime/wasm/host.ts';
-import { cluster, slice } from './cluster.ts';
+import { serviceObjects, sliceObject, syntheticRecords, syntheticService, syntheticServices } from '../testkit/syntheticCluster.ts';
 import { mean, median, ms, table } from './stats.ts';
 
 const REPEAT = 5; // fresh compilers per size
@@ -15,8 +15,8 @@ const CHURN = 2000; // churn batches per compiler
 interface Result { services: number; full: number[]; fullGc: number; churn: number[]; churnGc: number; ops: number; bytes: number; memFull: number; memChurn: number }
 
 function run(n: number, k: number): Result {
-  const snapshot = encodeRecords(cluster(n, k));
-  const churn = [1, 0].map((g) => encodeRecords([slice(n >> 1, k, g)]));
+  const snapshot = encodeRecords(syntheticRecords(syntheticServices(n, { endpoints: k }).flatMap(serviceObjects)));
+  const churn = [1, 0].map((g) => encodeRecords(syntheticRecords([sliceObject(syntheticService(n >> 1, { endpoints: k, generation: g }))])));
   const r: Result = { services: n, full: [], fullGc: 0, churn: [], churnGc: 0, ops: 0, bytes: 0, memFull: 0, memChurn: 0 };
   for (let rep = 0; rep < REPEAT; rep++) {
     const c = new Compiler({ node: 'node-0' });

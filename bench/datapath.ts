@@ -21,7 +21,7 @@ import { measureThroughput, type ThroughputSample } from './datapath/throughput.
 
 /** The Debian packages, the datapath object, the compiler and the two C tools; returns the tools. */
 function prepare(dps: readonly Dataplane[], needIperf: boolean): Tools {
-  ensureCommands(['ip', 'nsenter', 'taskset', 'timeout', ...(needIperf ? ['iperf3'] : []), ...dps.flatMap((d) => COMMANDS[d])]);
+  ensureCommands(['ip', 'nsenter', 'taskset', 'timeout', ...(needIperf ? ['iperf3' as const] : []), ...dps.flatMap((d) => COMMANDS[d])]);
   if (dps.includes('sluice')) buildSluice();
   return buildTools(['connlat', 'acceptd']);
 }

@@ -12,7 +12,7 @@ import { Replay } from '../runtime/log/replay.ts';
 import { changesOf } from '../runtime/log/replayState.ts';
 import type { KubeEvent } from '../runtime/sources/events.ts';
 import { Compiler } from '../runtime/wasm/host.ts';
-import { service, slice } from './apiObjects.ts';
+import { serviceObjects, sliceObject, syntheticService, syntheticServices } from '../testkit/syntheticCluster.ts';
 import { mean, median, ms, table } from './stats.ts';
 
 const CHURN = 2000;
@@ -27,7 +27,7 @@ export function benchEventLog(n = 5000, k = 5): void {
     const rows: (string | number)[][] = [['phase', 'events', 'event() µs/event', 'batch() ms', 'bytes/event', 'raw JSON bytes/event']];
     const rawBytes = (events: KubeEvent[]) => events.reduce((s, e) => s + JSON.stringify(e).length, 0) / events.length;
 
-    const sync: KubeEvent[] = [...Array.from({ length: n }, (_, i) => [service(i), slice(i, k)]).flat().map((object): KubeEvent => ({ type: 'upsert', object })), { type: 'synced' }];
+    const sync: KubeEvent[] = [...syntheticServices(n, { endpoints: k }).flatMap(serviceObjects).map((object): KubeEvent => ({ type: 'upsert', object })), { type: 'synced' }];
     const diff = compile(compiler, sync);
     let t = process.hrtime.bigint();
     for (const e of sync) log.event(e);
@@ -38,7 +38,7 @@ export function benchEventLog(n = 5000, k = 5): void {
     rows.push([`initial sync (${n} x ${k})`, sync.length, (eventMs * 1000 / sync.length).toFixed(1), batchMs.toFixed(1), (syncBytes / sync.length).toFixed(0), rawBytes(sync).toFixed(0)]);
 
     const events: number[] = [], batches: number[] = [];
-    const churn = [1, 0].map((g) => [{ type: 'upsert', object: slice(n >> 1, k, g) } as KubeEvent]);
+    const churn = [1, 0].map((g) => [{ type: 'upsert', object: sliceObject(syntheticService(n >> 1, { endpoints: k, generation: g })) } as KubeEvent]);
     for (let b = 0; b < CHURN; b++) {
       const d = compile(compiler, churn[b & 1]);
       t = process.hrtime.bigint();

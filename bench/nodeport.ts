@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from './stats.ts';
-import { CommandError, inNs, run } from './datapath/exec.ts';
+import { CommandError, nsenter, runAsync } from '../runtime/exec/command.ts';
 import { CLIENT_CPU, SERVER_CPU } from './datapath/lane.ts';
 import { removeLeftovers } from './datapath/leftovers.ts';
 import { nodePortChart, nodePortGoals, nodePortMarkdown, nodePortRows, nodePortTable, type NodePortSample } from './datapath/nodeportReport.ts';
@@ -111,10 +111,10 @@ const loadAvg = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]
 async function sample(o: NodePortOptions, httpget: string, l: TestbedLane, base: Pick<NodePortSample, 'lane' | 'rep' | 'slot'>): Promise<NodePortSample> {
   if (l.error) return { ...base, bgBusy: -1, loadAvg: loadAvg(), error: `load failed: ${l.error}` };
   const bgBusy = await waitQuiet(o.quiet), load = loadAvg();
-  const argv = inNs(l.state!.external.netns, ['taskset', '-c', String(CLIENT_CPU), httpget, '-a', NODES[0].ip, '-p', String(NODE_PORT),
+  const argv = nsenter(l.state!.external.netns, ['taskset', '-c', String(CLIENT_CPU), httpget, '-a', NODES[0].ip, '-p', String(NODE_PORT),
     '-c', String(o.count), '-w', String(o.warmup), '-l', String(SAMPLE_LIMIT_S)]);
   try {
-    return { ...base, bgBusy, loadAvg: load, ...JSON.parse((await run(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) };
+    return { ...base, bgBusy, loadAvg: load, ...JSON.parse((await runAsync(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) };
   } catch (e) {
     const reason = e instanceof CommandError ? e.reason : (e as Error).message;
     const partial = /\{.*\}/.exec(reason)?.[0]; // httpget exits 1 when tries failed, after printing what it got
@@ -153,7 +153,7 @@ export async function benchNodePort(args: readonly string[]): Promise<void> {
     inputs: (scratch) => writeInputs(scratch, services(opts.services)),
     servers: (r, ls) => {
       const limit = r.serverLimitSeconds();
-      for (const l of ls) r.servers.start(inNs(podNetns(l, podKey(SERVER_POD)), ['taskset', '-c', String(SERVER_CPU), r.tools.httpd, '-p', String(BACKEND_PORT), '-l', String(limit)]), limit);
+      for (const l of ls) r.servers.start(nsenter(podNetns(l, podKey(SERVER_POD)), ['taskset', '-c', String(SERVER_CPU), r.tools.httpd, '-p', String(BACKEND_PORT), '-l', String(limit)]), limit);
     },
     visit: async (r, l, rep, slot) => {
       if (l.error && rep > 1) return;

@@ -8,15 +8,26 @@
 // fake server serializes an event once for all its watches, as the real
 // one's watch cache does; what it cannot show is the real one's per-watch
 // costs (TLS, HTTP/2 framing), which doc/scale.md adds from published figures.
-//
-//   npm run bench -- nodes [--agents 0,1,2,4,8,16,32] [--changes 200] [--every 20]
-//                          [--namespaces 50] [--pods 20] [--services 10] [--policies 2]
+// NODES_USAGE has the flags.
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { ClusterSize } from '../testkit/scaleCluster.ts';
 import { AgentProcess, cpuOf, rssOf, ServerProcess, sleep } from './processes.ts';
-import type { ClusterSize } from './scaleCluster.ts';
 import { mean, table } from './stats.ts';
 
+export const NODES_USAGE = `usage: npm run bench -- nodes [flags]
+
+N agents (sluice run --dry-run, a process each) against the fake API server:
+per Pod change, the server's CPU, the bytes it writes to each agent, each
+agent's CPU.
+
+  --agents A,B,...        the agent counts to measure (default 0,1,2,4,8,16,32)
+  --changes N             Pod changes per count (default 200)
+  --every MS              one change every MS ms (default 20)
+  --namespaces N --pods N --services N --policies N --nodes N
+                          the cluster: Namespaces, Pods, Services and policies
+                          per Namespace, Nodes (default 50, 20, 10, 2, 100)
+`;
 
 interface Row { agents: number; serverUs: number; perAgentUs: number; bytes: number; agentUs: number; rssMiB: number; delivered: string; syncS: number }
 
@@ -64,9 +75,10 @@ export async function benchNodes(argv: readonly string[] = []): Promise<void> {
     args: [...argv], options: {
       agents: { type: 'string', default: '0,1,2,4,8,16,32' }, changes: { type: 'string', default: '200' }, every: { type: 'string', default: '20' },
       namespaces: { type: 'string', default: '50' }, pods: { type: 'string', default: '20' }, services: { type: 'string', default: '10' },
-      policies: { type: 'string', default: '2' }, nodes: { type: 'string', default: '100' },
+      policies: { type: 'string', default: '2' }, nodes: { type: 'string', default: '100' }, help: { type: 'boolean', short: 'h' },
     },
   });
+  if (v.help) return void console.log(NODES_USAGE);
   const size: ClusterSize = {
     namespaces: Number(v.namespaces), podsPerNamespace: Number(v.pods), servicesPerNamespace: Number(v.services), endpoints: 5,
     policiesPerNamespace: Number(v.policies), nodes: Number(v.nodes),

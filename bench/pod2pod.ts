@@ -6,10 +6,10 @@
 // testbed (bench/datapath/testbedLane.ts) and all are up at once; reps go
 // through them in rotating order, each sample after a bounded wait for a
 // quiet machine. Needs root. Writes <out>/pod2pod.{jsonl,md,svg}.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { tryRun } from '../runtime/exec/command.ts';
 import { median } from './stats.ts';
 import { CLIENT_CPU, SERVER_CPU } from './datapath/lane.ts';
 import { removeLeftovers } from './datapath/leftovers.ts';
@@ -86,7 +86,7 @@ function parseOptions(args: readonly string[]): Pod2podOptions | 'help' | 'clean
 /** The flag of `sluice apply` that turns its fast path (forwarding past the stack) off, when this build has it. */
 const NO_FAST_PATH = '--no-fast-path';
 const MAIN = new URL('../runtime/cli/main.ts', import.meta.url).pathname;
-const applyHas = (flag: string) => spawnSync(process.execPath, [MAIN, 'apply', '--help'], { encoding: 'utf8', timeout: 30_000 }).stdout.includes(flag);
+const applyHas = (flag: string) => tryRun(['node', MAIN, 'apply', '--help']).stdout.includes(flag);
 
 function lanesOf(o: Pod2podOptions, fastPathFlag: boolean): LaneInfo[] {
   const n = o.services.toLocaleString('en-US');

@@ -11,10 +11,11 @@ import { opCount, type MapDiff } from '../runtime/maps/mapDiff.ts';
 import { MemoryStore } from '../runtime/maps/store.ts';
 import { Compiler } from '../runtime/wasm/host.ts';
 import { median, ms, table } from './stats.ts';
+import type { MapName } from '../runtime/abi/layouts.generated.ts';
 
 const NODES = 100, NAMESPACES = 500, PODS_PER_NS = 20, APPS = 10;
 const REPEAT = 3, CHANGES = 200;
-const POLICY_MAPS = ['sl_ipid', 'sl_polcidr', 'sl_pol', 'sl_polname', 'sl_polstate'];
+const POLICY_MAPS: MapName[] = ['sl_ipid', 'sl_polcidr', 'sl_pol', 'sl_polname', 'sl_polstate'];
 
 const rec = (o: object): Record => {
   const n = normalize(o);

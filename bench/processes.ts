@@ -1,8 +1,9 @@
 // The processes the agent benchmarks run: the fake API server (in a process
 // of its own, apiServerProcess.ts) and agents (`sluice run`), each read from
 // /proc by pid, so that each one's CPU and memory are its own.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { start } from '../runtime/exec/command.ts';
 
 const MAIN = new URL('../runtime/cli/main.ts', import.meta.url).pathname;
 const SERVER = new URL('./apiServerProcess.ts', import.meta.url).pathname;
@@ -29,7 +30,7 @@ export class ServerProcess {
   private waiting: ((m: any) => void)[] = [];
 
   constructor() {
-    this.child = fork(SERVER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = start(['node', SERVER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m) => this.waiting.shift()?.(m));
   }
 
@@ -52,7 +53,7 @@ export class AgentProcess {
 
   constructor(node: string, kubeconfig: string, extra: string[] = ['--dry-run']) {
     mkdirSync(COMPILE_CACHE, { recursive: true });
-    this.child = spawn(process.execPath, [MAIN, 'run', '--node', node, '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--min-sync', '1s', ...extra],
+    this.child = start(['node', MAIN, 'run', '--node', node, '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--min-sync', '1s', ...extra],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_COMPILE_CACHE: COMPILE_CACHE } });
     let buf = '';
     this.child.stderr!.on('data', (b: Buffer) => {

@@ -15,28 +15,25 @@
 // fake API server) gets a Service of --healthz-ports ports while /healthz is
 // asked every 10 ms: how long it takes to answer during that compile (at most
 // --healthz-wait seconds of it).
-//
-//   npm run bench -- size [--sizes 10,100,1000,10000,65535] [--baseline DIR] [--budget 20]
-//                         [--healthz-ports 65535] [--healthz-wait 60]
-import { spawn } from 'node:child_process';
+// SIZE_USAGE has the flags.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as R from '../compiler/abi/records.ts';
-import type { Ip } from '../runtime/encode/ip.ts';
+import { ipv4Of as ip } from '../runtime/encode/ipv4.ts';
 import { encodeRecords, type Record } from '../runtime/encode/schema.ts';
+import { start } from '../runtime/exec/command.ts';
 import type { MapDiff } from '../runtime/maps/mapDiff.ts';
 import { Compiler } from '../runtime/wasm/host.ts';
-import { FakeApiServer } from '../property-tests/model/fakeApiServer.ts';
-import { node } from './apiObjects.ts';
+import { FakeApiServer } from '../testkit/fakeApiServer.ts';
+import { nodeObject, syntheticNode } from '../testkit/syntheticCluster.ts';
 import { median, ms, table } from './stats.ts';
 
 const MAIN = new URL('../runtime/cli/main.ts', import.meta.url).pathname;
 const SLICE_MAX = 1000;
 
-const ip = (a: number): Ip => ({ family: 4, bytes: Uint8Array.of(a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255) });
 const portName = (ports: number, i: number) => (ports === 1 ? '' : `p${i}`);
 
 function service(ports: number): Record {
@@ -142,10 +139,10 @@ function measure(builds: Build[], sizes: number[], budgetMs: number): void {
 async function healthzDuringCompile(ports: number, waitMs: number): Promise<{ latencies: number[]; batch?: { compileMs: number; applyMs: number } }> {
   const server = await FakeApiServer.start();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-size-'));
-  const child = spawn(process.execPath, [MAIN, 'run', '--node', 'node-0', '--kubeconfig', server.writeKubeconfig(join(dir, 'kubeconfig')),
+  const child = start(['node', MAIN, 'run', '--node', 'node-0', '--kubeconfig', server.writeKubeconfig(join(dir, 'kubeconfig')),
     '--min-sync', '100ms', '--listen', '127.0.0.1:0', '--dry-run'], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
-    server.apply('nodes', node(0));
+    server.apply('nodes', nodeObject(syntheticNode(0)));
     const lines: { msg: string; [k: string]: any }[] = [];
     let buf = '';
     child.stderr!.on('data', (b: Buffer) => {
@@ -195,11 +192,25 @@ async function healthzDuringCompile(ports: number, waitMs: number): Promise<{ la
   }
 }
 
+export const SIZE_USAGE = `usage: npm run bench -- size [flags]
+
+Compile time against one Service's size (ports; endpoints), which must grow
+linearly; then /healthz latency while the agent compiles the largest.
+
+  --sizes A,B,...       Service sizes (default 10,100,1000,10000,65535)
+  --baseline DIR        another built checkout of sluice, measured beside this one
+  --budget S            a build over S seconds for one size skips the larger (default 20)
+  --healthz-ports N     ports of the Service the agent compiles meanwhile (default 65535; 0: skip)
+  --healthz-wait S      longest wait for that compile (default 60)
+`;
+
 export async function benchServiceSize(args: string[]): Promise<void> {
   const { values: v } = parseArgs({ args, options: {
     sizes: { type: 'string', default: '10,100,1000,10000,65535' }, baseline: { type: 'string' },
     budget: { type: 'string', default: '20' }, 'healthz-ports': { type: 'string', default: '65535' }, 'healthz-wait': { type: 'string', default: '60' },
+    help: { type: 'boolean', short: 'h' },
   } });
+  if (v.help) return void console.log(SIZE_USAGE);
   const load = loadavg()[0];
   const builds: Build[] = [{ name: 'this', encode: encodeRecords, compiler: () => new Compiler({ node: 'node-0' }), skipAbove: Infinity }];
   if (v.baseline) builds.push(await checkout(v.baseline));

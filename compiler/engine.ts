@@ -158,6 +158,8 @@ export class Engine {
       if (hasBset(neu, neuNames, name)) continue;
       this.snapshot(name, t);
       this.bsets.delete(name);
+      // Over-full before this name leaves: a name without an id may get one, however many leave.
+      if (this.ids.names(this.ids.bucket(name)).length > MAX_RANK) this.problemsVersion++;
       t.buckets.add(this.ids.remove(name));
     }
     for (let i = 0; i < neu.bsets.length; i++) {

@@ -7,12 +7,15 @@ import { join } from 'node:path';
 import { down } from '../../runtime/testbed/down.ts';
 import { removeIfEmpty, removePinTree } from '../../runtime/testbed/pins.ts';
 import { loadDataplane, InputFiles, type Dataplane, type Loaded } from './dataplanes.ts';
-import { CommandError, killRunning, Servers } from './exec.ts';
-import { deleteNetns, laneNamespaces, laneOf, makeLane, type Lane } from './lane.ts';
+import { Servers } from './servers.ts';
+import { CommandError, killRunning } from '../../runtime/exec/command.ts';
+import { deleteNetns } from '../../runtime/exec/namespaces.ts';
+import { laneNamespaces, laneOf, makeLane, type Lane } from './lane.ts';
 import { NETNS_DIR, PIN_BASE, runPrefix, scratchPrefix } from './leftovers.ts';
 import type { Probe } from './services.ts';
+import type { Tool } from './setup.ts';
 
-export interface Tools { connlat: string; acceptd: string }
+export interface Tools { connlat: Tool; acceptd: Tool }
 
 /** A lane to make: the floor's services are ignored (it has none). */
 export interface LaneSpec { dp: Dataplane; services: number; mtu: number }

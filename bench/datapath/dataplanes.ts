@@ -6,7 +6,8 @@
 // real compiler, loader, PinnedStore and tc attach.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inNs, run } from './exec.ts';
+import { nsenter, runAsync, type Argv } from '../../runtime/exec/command.ts';
+import type { Program } from '../../runtime/exec/programs.ts';
 import { iptablesRules, nftRules } from './kubeProxyRules.ts';
 import { BACKEND_IFACES, BACKEND_IPS, CLIENT_IFACE, type Lane } from './lane.ts';
 import { benchServices, type Probe } from './services.ts';
@@ -24,7 +25,7 @@ export const LABELS: { readonly [d in Dataplane]: string } = {
 };
 
 /** The commands each dataplane needs, besides ip(8) and nsenter(1). */
-export const COMMANDS: { readonly [d in Dataplane]: string[] } = {
+export const COMMANDS: { readonly [d in Dataplane]: Program[] } = {
   floor: [], sluice: [], nft: ['nft'], legacy: ['iptables-legacy-restore'], iptnft: ['iptables-nft-restore'],
 };
 
@@ -80,18 +81,18 @@ export async function loadDataplane(dp: Dataplane, lane: Lane, n: number, probe:
     case 'floor':
       return { seconds: 0, target };
     case 'sluice': {
-      const argv = [process.execPath, SLUICE_MAIN, 'apply', files.path('sluice', n, probe), '--node', BENCH_NODE,
+      const argv: Argv = ['node', SLUICE_MAIN, 'apply', files.path('sluice', n, probe), '--node', BENCH_NODE,
         '--pin-root', pinRoot, '--netns', lane.node, '--pod-ifaces', [CLIENT_IFACE, ...BACKEND_IFACES].join(',')];
-      return { seconds: (await run(argv, { timeoutMs: LOAD_TIMEOUT_MS.sluice })).seconds, target };
+      return { seconds: (await runAsync(argv, { timeoutMs: LOAD_TIMEOUT_MS.sluice })).seconds, target };
     }
     case 'legacy':
     case 'iptnft': {
       const restore = dp === 'legacy' ? 'iptables-legacy-restore' : 'iptables-nft-restore';
-      const r = await run(inNs(lane.node, [restore]), { timeoutMs: LOAD_TIMEOUT_MS[dp], stdinFile: files.path('ipt', n, probe) });
+      const r = await runAsync(nsenter(lane.node, [restore]), { timeoutMs: LOAD_TIMEOUT_MS[dp], stdinFile: files.path('ipt', n, probe) });
       return { seconds: r.seconds, target };
     }
     case 'nft': {
-      const r = await run(inNs(lane.node, ['nft', '-f', files.path('nft', n, probe)]), { timeoutMs: LOAD_TIMEOUT_MS.nft });
+      const r = await runAsync(nsenter(lane.node, ['nft', '-f', files.path('nft', n, probe)]), { timeoutMs: LOAD_TIMEOUT_MS.nft });
       return { seconds: r.seconds, target };
     }
   }

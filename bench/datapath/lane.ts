@@ -11,7 +11,9 @@
 // namespace and the node namespace has no other link, so traffic stays in
 // the lane. Addresses repeat across lanes: each lane is a world of its own.
 import { cpus } from 'node:os';
-import { inNs, runSync } from './exec.ts';
+import { nsenter, run } from '../../runtime/exec/command.ts';
+import { addNetns, ipBatch, sysctl } from '../../runtime/exec/namespaces.ts';
+import type { Tool } from './setup.ts';
 
 export const CLIENT_IP = '10.244.1.10';
 export const NODE_GW = '10.244.0.1';
@@ -42,33 +44,29 @@ export function laneOf(prefix: string, name: string, mtu: number): Lane {
   return { name, mtu, node: ns('node'), client: ns('cli'), backends: BACKEND_IPS.map((_, i) => ns(`be${i + 1}`)) };
 }
 
-const NO_IPV6 = ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
-
-function sysctl(ns: string, settings: readonly string[]): void {
-  runSync(inNs(ns, ['sysctl', '-qw', ...settings]));
-}
+const NO_IPV6 = { 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 };
 
 /** A pod namespace on a veth to the node; hostIface is the node's side. */
 function addPod(l: Lane, ns: string, ip: string, hostIface: string): void {
-  runSync(['ip', 'netns', 'add', ns]);
+  addNetns(ns);
   sysctl(ns, NO_IPV6);
-  runSync(['ip', '-n', l.node, '-batch', '-'], [
+  ipBatch(l.node, [
     `link add ${hostIface} mtu ${l.mtu} type veth peer name eth0 netns ${ns} mtu ${l.mtu}`,
     `addr add ${NODE_GW}/32 dev ${hostIface}`, `link set ${hostIface} up`,
-  ].join('\n') + '\n');
-  runSync(['ip', '-n', ns, '-batch', '-'], [
+  ]);
+  ipBatch(ns, [
     'link set lo up', `addr add ${ip}/32 dev eth0`, 'link set eth0 up',
     `route add ${NODE_GW} dev eth0 scope link`, `route add default via ${NODE_GW} dev eth0`,
-  ].join('\n') + '\n');
-  runSync(['ip', '-n', l.node, 'route', 'add', `${ip}/32`, 'dev', hostIface, 'scope', 'link', 'src', NODE_GW]);
+  ]);
+  ipBatch(l.node, [`route add ${ip}/32 dev ${hostIface} scope link src ${NODE_GW}`]);
 }
 
 /** Makes the lane's namespaces; note(ns) is called before each is made, so a failure leaves nothing unknown. */
 export function makeLane(l: Lane, note: (ns: string) => void): void {
   note(l.node);
-  runSync(['ip', 'netns', 'add', l.node]);
-  sysctl(l.node, [...NO_IPV6, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
-  runSync(['ip', '-n', l.node, 'link', 'set', 'lo', 'up']);
+  addNetns(l.node);
+  sysctl(l.node, { ...NO_IPV6, 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0 });
+  ipBatch(l.node, ['link set lo up']);
   note(l.client);
   addPod(l, l.client, CLIENT_IP, CLIENT_IFACE);
   l.backends.forEach((ns, i) => {
@@ -78,21 +76,13 @@ export function makeLane(l: Lane, note: (ns: string) => void): void {
 }
 
 /** Fills the neighbour tables with one connect() to each backend (answered or refused), so no measured SYN waits for ARP. */
-export function primeNeighbours(l: Lane, connlat: string, port: number): void {
+export function primeNeighbours(l: Lane, connlat: Tool, port: number): void {
   for (const ip of BACKEND_IPS) {
     try {
-      runSync(inNs(l.client, [connlat, '-a', ip, '-p', String(port), '-c', '1', '-w', '0', '-l', '2']), undefined, 5_000);
+      run(nsenter(l.client, [connlat, '-a', ip, '-p', String(port), '-c', '1', '-w', '0', '-l', '2']), { timeoutMs: 5_000 });
     } catch {
       // refused (no server on that backend) is fine: the neighbour entry is there all the same
     }
   }
 }
 
-/** Deletes a namespace if it exists (its veths, qdiscs and tc programs go with it). */
-export function deleteNetns(ns: string): void {
-  try {
-    runSync(['ip', 'netns', 'delete', ns]);
-  } catch (e) {
-    if (!/No such file|does not exist|Invalid/.test((e as Error).message)) throw e;
-  }
-}

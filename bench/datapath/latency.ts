@@ -4,7 +4,8 @@
 // order rotates every rep), so drift of the machine hits all of them alike,
 // sizes included. Each sample follows a bounded wait for a quiet machine, and
 // is connlat's warm-up plus `connects` new connections, as percentiles.
-import { CommandError, inNs, run, sleep } from './exec.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CommandError, nsenter, runAsync } from '../../runtime/exec/command.ts';
 import { CLIENT_CPU, primeNeighbours, SERVER_CPU } from './lane.ts';
 import { waitQuiet, type QuietWait } from './quiet.ts';
 import type { BenchRun } from './benchRun.ts';
@@ -49,7 +50,7 @@ export async function measureLatency(r: BenchRun, o: LatencyOptions, emit: (s: L
   try {
     const limit = r.serverLimitSeconds(); // a server outlives the run by at most this, whatever happens to it
     for (const ns of lanes.filter((l) => l.loaded).flatMap((l) => l.lane.backends)) {
-      r.servers.start(inNs(ns, ['taskset', '-c', String(SERVER_CPU), r.tools.acceptd, '-p', '80', '-l', String(limit)]), limit);
+      r.servers.start(nsenter(ns, ['taskset', '-c', String(SERVER_CPU), r.tools.acceptd, '-p', '80', '-l', String(limit)]), limit);
     }
     await sleep(300);
     for (const { lane } of lanes) primeNeighbours(lane, r.tools.connlat, 80);
@@ -60,10 +61,10 @@ export async function measureLatency(r: BenchRun, o: LatencyOptions, emit: (s: L
         return;
       }
       const bgBusy = await waitQuiet(o.quiet);
-      const argv = inNs(l.lane.client, ['taskset', '-c', String(CLIENT_CPU), r.tools.connlat, '-a', l.loaded.target.ip, '-p', String(l.loaded.target.port),
+      const argv = nsenter(l.lane.client, ['taskset', '-c', String(CLIENT_CPU), r.tools.connlat, '-a', l.loaded.target.ip, '-p', String(l.loaded.target.port),
         '-c', String(o.connects), '-w', String(o.warmup), '-l', String(SAMPLE_LIMIT_S)]);
       try {
-        emit({ ...base, bgBusy, ...JSON.parse((await run(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) });
+        emit({ ...base, bgBusy, ...JSON.parse((await runAsync(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) });
       } catch (e) {
         const reason = e instanceof CommandError ? e.reason : (e as Error).message;
         const partial = /\{.*\}/.exec(reason)?.[0]; // connlat exits 1 when tries failed, after printing what it got

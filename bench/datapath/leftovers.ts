@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { down } from '../../runtime/testbed/down.ts';
 import { STATE_DIR } from '../../runtime/testbed/names.ts';
-import { pidsIn } from '../../runtime/testbed/netns.ts';
+import { deleteNetns, pidsIn } from '../../runtime/exec/namespaces.ts';
 import { removeIfEmpty, removePinTree } from '../../runtime/testbed/pins.ts';
 import { readState } from '../../runtime/testbed/state.ts';
-import { runSync } from './exec.ts';
-import { deleteNetns } from './lane.ts';
+import { run } from '../../runtime/exec/command.ts';
 
 export const NETNS_DIR = '/run/netns';
 export const PIN_BASE = '/sys/fs/bpf/sluice-bench';
@@ -46,7 +45,7 @@ function killInside(ns: string): number {
   let killed = 0;
   let pids: string[] = [];
   try {
-    pids = runSync(['ip', 'netns', 'pids', ns]).split(/\s+/).filter((p) => /^\d+$/.test(p));
+    pids = run(['ip', 'netns', 'pids', ns]).split(/\s+/).filter((p) => /^\d+$/.test(p));
   } catch {
     return 0;
   }

@@ -1,6 +1,6 @@
 // The NodePort benchmark's figures: per lane, medians over reps of each
 // rep's connect and total time percentiles (p50, p99), ratios to kube-proxy's
-// nftables mode, the goals, a console table, the README's markdown
+// nftables mode, the goals, a console table, the markdown of results/*.md
 // section and the chart. Pure.
 import { median, table } from '../stats.ts';
 import { barChart, type Panel, type Series } from './barChart.ts';

@@ -1,7 +1,7 @@
 // The pod-to-pod benchmark's figures: per lane and MTU, medians over reps of
 // throughput and of CPU per Gbit (the qperf processes' and the machine's),
 // each as a ratio to the floor at that MTU; the issue's goals; a console
-// table, the README's markdown section and the chart. Pure.
+// table, the markdown of results/*.md and the chart. Pure.
 import { median, table } from '../stats.ts';
 import { barChart, type Panel, type Series } from './barChart.ts';
 import { fmt, quietestAlike, type Goal } from './summary.ts';

@@ -9,8 +9,8 @@
 // unlike the machine's it is not raised by other work on a shared machine.
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { pidsIn } from '../../runtime/testbed/netns.ts';
-import { CommandError, inNs, run } from './exec.ts';
+import { pidsIn } from '../../runtime/exec/namespaces.ts';
+import { CommandError, nsenter, runAsync } from '../../runtime/exec/command.ts';
 import { busyFraction, cpuTicks } from './quiet.ts';
 
 export const QPERF_PORT = 19765; // qperf's default listen port
@@ -29,7 +29,7 @@ export interface QperfResult {
 }
 
 /** The argv of a qperf server in netns on cpu (it forks a child per test). */
-export const qperfServer = (netns: string, cpu: number) => inNs(netns, ['taskset', '-c', String(cpu), 'qperf', '--listen_port', String(QPERF_PORT)]);
+export const qperfServer = (netns: string, cpu: number) => nsenter(netns, ['taskset', '-c', String(cpu), 'qperf', '--listen_port', String(QPERF_PORT)]);
 
 /** Fields 14-17 of /proc/<pid>/stat (utime stime cutime cstime), summed, in ticks; 0 for a process gone. */
 function ticksOf(pid: number): number {
@@ -59,8 +59,8 @@ export function parseBandwidth(out: string): number {
 export async function qperfRun(clientNs: string, cpu: number, serverNs: string, serverIp: string, seconds: number): Promise<QperfResult> {
   const script = `taskset -c ${cpu} qperf --listen_port ${QPERF_PORT} -t ${seconds} -ub ${serverIp} tcp_bw; r=$?; echo; cat /proc/$$/stat; exit $r`;
   const server0 = netnsTicks(serverNs), t0 = cpuTicks();
-  const ran = await run(inNs(clientNs, ['sh', '-c', script]), { timeoutMs: (seconds + 20) * 1000 }).catch((e: unknown) => {
-    throw new Error(`qperf: ${e instanceof CommandError ? e.reason : (e as Error).message}`);
+  const ran = await runAsync(nsenter(clientNs, ['sh', '-c', script]), { timeoutMs: (seconds + 20) * 1000 }).catch((e: unknown) => {
+    throw new Error(`qperf: ${e instanceof CommandError ? e.reason : (e as Error).message}`, { cause: e });
   });
   const t1 = cpuTicks();
   await new Promise((r) => setTimeout(r, 200)); // the server's child for this test exits and is reaped

@@ -2,7 +2,7 @@
 // bounded time) for a quiet machine before each sample and records the busy
 // fraction it saw, so noisy samples can be told apart afterwards.
 import { readFileSync } from 'node:fs';
-import { sleep } from './exec.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Ticks { busy: number; total: number }
 

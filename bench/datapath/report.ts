@@ -1,4 +1,4 @@
-// The figures as a console table and as the README's markdown section. Pure.
+// The figures as a console table and as the markdown of results/*.md. Pure.
 import { table } from '../stats.ts';
 import { LABELS } from './dataplanes.ts';
 import { fmt, type Goal, type LatencyRow, type ThroughputRow } from './summary.ts';

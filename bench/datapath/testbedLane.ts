@@ -10,12 +10,12 @@
 // scratch folder (how leftovers.ts tells a dead run's testbeds).
 import { down } from '../../runtime/testbed/down.ts';
 import { pinBase } from '../../runtime/testbed/names.ts';
-import { ipBatch, pidsIn, run as runIp } from '../../runtime/testbed/netns.ts';
+import { ipBatch, pidsIn } from '../../runtime/exec/namespaces.ts';
 import { applySluice } from '../../runtime/testbed/sluice.ts';
 import { writeState, type TestbedState } from '../../runtime/testbed/state.ts';
 import { up } from '../../runtime/testbed/testbed.ts';
-import { spawnSync } from 'node:child_process';
-import { inNs, run, sleep } from './exec.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { nsenter, run, runAsync, tryRun } from '../../runtime/exec/command.ts';
 
 /** What a lane's nodes run: nothing, kube-proxy's rules (files per kind), or sluice with these `apply` flags. */
 export type LaneLoad = { kind: 'none' } | { kind: 'iptables'; backend: 'legacy' | 'nft' } | { kind: 'nft' } | { kind: 'sluice'; args: string[] };
@@ -41,7 +41,7 @@ export const testbedPrefix = (pid: number, lane: number) => `b${pid.toString(36)
 /** Every link of every namespace of the testbed at mtu: veths first, then the bridge (which may not exceed its ports). */
 function setMtu(state: TestbedState, mtu: number): void {
   const links = state.netns.map((ns) => ({
-    ns, links: (JSON.parse(runIp('ip', ['-n', ns, '-j', '-d', 'link', 'show'])) as { ifname: string; linkinfo?: { info_kind?: string } }[])
+    ns, links: (JSON.parse(run(['ip', '-n', ns, '-j', '-d', 'link', 'show'])) as { ifname: string; linkinfo?: { info_kind?: string } }[])
       .filter((l) => l.ifname !== 'lo'),
   }));
   for (const bridges of [false, true]) {
@@ -57,10 +57,10 @@ async function load(state: TestbedState, l: LaneLoad, inputs: LaneInputs): Promi
       case 'none':
         break;
       case 'iptables':
-        await run(inNs(node.netns, [l.backend === 'legacy' ? 'iptables-legacy-restore' : 'iptables-nft-restore']), { timeoutMs: LOAD_TIMEOUT_MS, stdinFile: inputs.iptables });
+        await runAsync(nsenter(node.netns, [l.backend === 'legacy' ? 'iptables-legacy-restore' : 'iptables-nft-restore']), { timeoutMs: LOAD_TIMEOUT_MS, stdinFile: inputs.iptables });
         break;
       case 'nft':
-        await run(inNs(node.netns, ['nft', '-f', inputs.nft]), { timeoutMs: LOAD_TIMEOUT_MS });
+        await runAsync(nsenter(node.netns, ['nft', '-f', inputs.nft]), { timeoutMs: LOAD_TIMEOUT_MS });
         break;
       case 'sluice':
         if (!state.pinBase) {
@@ -113,7 +113,7 @@ const MAIN = new URL('../../runtime/cli/main.ts', import.meta.url).pathname;
 export function laneStats(lane: TestbedLane, node: string): { [name: string]: number } | undefined {
   const n = lane.state?.nodes.find((x) => x.name === node);
   if (!n) return undefined;
-  const r = spawnSync(process.execPath, [MAIN, 'maps', '--pin-root', n.pinRoot, '--format', 'json'], { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 << 20 });
+  const r = tryRun(['node', MAIN, 'maps', '--pin-root', n.pinRoot, '--format', 'json'], { timeoutMs: 60_000 });
   if (r.status !== 0) return undefined;
   const stats = JSON.parse(r.stdout).stats as { [name: string]: { packets: number } };
   return Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, v.packets]));

@@ -4,7 +4,7 @@
 // then rep by rep every lane in rotating order until the reps or the time
 // bound are done, and everything taken down, whatever happened.
 import { BenchRun } from './benchRun.ts';
-import { sleep } from './exec.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { closeTestbedLane, openTestbedLane, testbedPrefix, type LaneInputs, type TestbedLane, type TestbedLaneSpec } from './testbedLane.ts';
 
 export interface TestbedRunOptions<T extends object> {

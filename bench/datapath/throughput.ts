@@ -6,7 +6,8 @@
 // whole machine's, from /proc/stat around each iperf3 run (sender, receiver
 // and forwarding all run here), plus iperf3's own figures for its two ends.
 import { cpus } from 'node:os';
-import { CommandError, inNs, run, runSync, sleep } from './exec.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CommandError, nsenter, run, runAsync } from '../../runtime/exec/command.ts';
 import { CLIENT_CPU, primeNeighbours, SERVER_CPU, type Lane } from './lane.ts';
 import { busyFraction, cpuTicks, waitQuiet, type QuietWait } from './quiet.ts';
 import type { BenchRun } from './benchRun.ts';
@@ -84,17 +85,17 @@ type Measured = Omit<ThroughputSample, 'dataplane' | 'mtu' | 'services' | 'rep' 
 /** One iperf3 run through the lane to target, against a fresh one-off server (a stalled test cannot hold up the next). */
 async function iperfRun(r: BenchRun, lane: Lane, target: Target, o: ThroughputOptions): Promise<Measured> {
   const server = lane.backends[0];
-  const stopServer = r.servers.start(inNs(server, ['taskset', '-c', String(SERVER_CPU), 'iperf3', '-s', '-1', '-p', String(PORT), '--rcv-timeout', '5000']),
+  const stopServer = r.servers.start(nsenter(server, ['taskset', '-c', String(SERVER_CPU), 'iperf3', '-s', '-1', '-p', String(PORT), '--rcv-timeout', '5000']),
     o.seconds + 40);
   let bgBusy = -1;
   try {
     await listening(server, PORT);
     bgBusy = await waitQuiet(o.quiet);
-    const argv = inNs(lane.client, ['taskset', '-c', String(CLIENT_CPU), 'iperf3', '-c', target.ip, '-p', String(target.port),
+    const argv = nsenter(lane.client, ['taskset', '-c', String(CLIENT_CPU), 'iperf3', '-c', target.ip, '-p', String(target.port),
       '-t', String(o.seconds), '-J', '--connect-timeout', '3000']);
     const t0 = cpuTicks();
-    const ran = await run(argv, { timeoutMs: (o.seconds + 20) * 1000 }).catch((e: unknown) => {
-      throw new Error(iperfError(e instanceof CommandError ? e.reason : (e as Error).message));
+    const ran = await runAsync(argv, { timeoutMs: (o.seconds + 20) * 1000 }).catch((e: unknown) => {
+      throw new Error(iperfError(e instanceof CommandError ? e.reason : (e as Error).message), { cause: e });
     });
     const t1 = cpuTicks();
     const out = JSON.parse(ran.stdout) as { end?: IperfEnd; error?: string };
@@ -124,7 +125,7 @@ function iperfError(reason: string): string {
 /** Waits (at most 3 s) until something listens on TCP port in netns. */
 async function listening(netns: string, port: number): Promise<void> {
   for (let i = 0; i < 30; i++) {
-    if (runSync(inNs(netns, ['ss', '-Hltn', `sport = :${port}`])).trim() !== '') return;
+    if (run(nsenter(netns, ['ss', '-Hltn', `sport = :${port}`])).trim() !== '') return;
     await sleep(100);
   }
   throw new Error(`iperf3 server: not listening after 3 s`);

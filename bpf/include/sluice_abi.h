@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The map layouts shared by the datapath (bpf/) and the compiler (compiler/).
- * This header is the single source of truth: tools/gen-abi.ts reads the BTF of
- * build/bpf/abi.o and generates compiler/abi/layouts.ts and
- * runtime/abi/layouts.generated.ts from it. Constants live in enums, because
- * #defines do not reach BTF.
+ * This header is the single source of truth: tools/gen-abi.ts compiles every
+ * enum and struct it declares (each at the start of a line) beside the maps
+ * of sluice_maps.h into build/bpf/abi.o, and generates compiler/abi/layouts.ts
+ * and runtime/abi/layouts.generated.ts from that object's BTF. Constants live
+ * in enums, because #defines do not reach BTF.
  *
  * Keys are hashed and sorted bytewise, so every pad byte is explicit and zero,
  * and every multi-byte key field is big-endian: sorting key bytes then sorts
@@ -383,48 +384,61 @@ struct stale_sock {
 	__u8 pad[3];
 };
 
-/* Per-CPU packet counters by what happened to the packet. Drop reasons are
- * the SL_DROP_* values; the rest count events that are not drops. The
- * cgroup programs count a connect() or sendmsg() as a packet of 0 bytes:
- * TRANSLATED, REJECTED (no backend: ECONNREFUSED), SRC_RANGE (EPERM); the
- * socket iterators a socket destroyed, likewise (SOCK_DESTROYED). */
+/* Per-CPU packet counters of what happened to packets that were not dropped
+ * (drops: enum sl_drop). The cgroup programs count a connect() or sendmsg()
+ * as a packet of 0 bytes: TRANSLATED, REJECTED (no backend: ECONNREFUSED);
+ * the socket iterators a socket destroyed, likewise (SOCK_DESTROYED). */
 enum sl_stat {
 	SL_STAT_TRANSLATED = 0,	/* a new flow got a backend */
 	SL_STAT_CT_HIT = 1,	/* a packet of a tracked flow was rewritten */
 	SL_STAT_REJECTED = 2,	/* answered with TCP RST or ICMP unreachable */
 	SL_STAT_REPICKED = 3,	/* a UDP/SCTP flow left a removed backend */
 	SL_STAT_ICMP_ERROR = 4,	/* an ICMP error about a tracked flow was translated */
-	SL_DROP_NO_BACKEND = 5,	/* no backend, and no reject could be sent */
-	SL_DROP_SRC_RANGE = 6,	/* client outside loadBalancerSourceRanges */
-	SL_DROP_CT_FULL = 7,	/* conntrack update failed */
-	SL_DROP_MALFORMED = 8,	/* headers shorter than they claim */
-	SL_DROP_NAT_PORTS = 9,	/* no free SNAT port */
-	SL_DROP_REWRITE = 10,	/* a helper failed to rewrite the packet (no memory) */
-	SL_STAT_DSR_SENT = 11,	/* left for a remote backend with the DSR option */
-	SL_STAT_DSR_RECEIVED = 12,	/* arrived with the DSR option, taken off here */
-	SL_STAT_DSR_NO_ROOM = 13,	/* the option would pass the MTU or the 60-byte
+	SL_STAT_DSR_SENT = 5,	/* left for a remote backend with the DSR option */
+	SL_STAT_DSR_RECEIVED = 6,	/* arrived with the DSR option, taken off here */
+	SL_STAT_DSR_NO_ROOM = 7,	/* the option would pass the MTU or the 60-byte
 				 * header: a new flow SNATed instead, a packet
 				 * of a DSR flow sent without it */
-	SL_STAT_FWD_PEER = 14,	/* forwarded past the stack into a local pod
+	SL_STAT_FWD_PEER = 8,	/* forwarded past the stack into a local pod
 				 * (bpf_redirect_peer) */
-	SL_STAT_FWD_DIRECT = 15,	/* forwarded past the stack out of an interface,
+	SL_STAT_FWD_DIRECT = 9,	/* forwarded past the stack out of an interface,
 				 * to a neighbour the lookup knew (bpf_redirect) */
-	SL_STAT_FWD_NEIGH = 16,	/* forwarded past the stack out of an interface,
+	SL_STAT_FWD_NEIGH = 10,	/* forwarded past the stack out of an interface,
 				 * the neighbour left to the kernel to resolve
 				 * (bpf_redirect_neigh) */
-	SL_STAT_FWD_STACK = 17,	/* meant to go past the stack, given to it
+	SL_STAT_FWD_STACK = 11,	/* meant to go past the stack, given to it
 				 * instead because the route lookup said so: no
 				 * route, a local destination, too big for the
 				 * route's MTU, or the TTL running out (the stack
 				 * then answers, or drops) */
-	SL_STAT_SOCK_DESTROYED = 18,	/* a host socket whose backend left was
+	SL_STAT_SOCK_DESTROYED = 12,	/* a host socket whose backend left was
 				 * destroyed (bpf_sock_destroy: the
 				 * application gets ECONNABORTED) */
-	SL_STAT_MAX = 19,
+	SL_STAT_MAX = 13,
+};
+
+/* Why the datapath dropped a packet (or, in the cgroup programs, refused a
+ * connect() or sendmsg()), as Cilium names its drop reasons: negative, so a
+ * reason is never mistaken for a TC_ACT_* verdict or a counter. sl_stats
+ * counts reason r at slot -r, past every enum sl_stat; a connect() outside
+ * the source ranges is SRC_RANGE (EPERM), one to a frontend whose backends
+ * all failed their pick NO_BACKEND (ECONNREFUSED). */
+enum sl_drop {
+	SL_DROP_NO_BACKEND = -200,	/* no backend, and no reject could be sent */
+	SL_DROP_SRC_RANGE = -201,	/* client outside loadBalancerSourceRanges */
+	SL_DROP_CT_FULL = -202,	/* conntrack update failed */
+	SL_DROP_MALFORMED = -203,	/* headers shorter than they claim */
+	SL_DROP_NAT_PORTS = -204,	/* no free SNAT port */
+	SL_DROP_REWRITE = -205,	/* a helper failed to rewrite the packet (no memory) */
+};
+
+/* Slots of sl_stats: every enum sl_stat, then every -enum sl_drop. */
+enum sl_stats_slots {
+	SL_STATS_SLOTS = 256,
 };
 
 struct stats_key {
-	__u32 stat;		/* enum sl_stat */
+	__u32 stat;		/* enum sl_stat, or -enum sl_drop */
 };
 
 struct stats_val {

@@ -6,8 +6,10 @@
  * upgrade). Names are sl_<x> for SL_MAP_<X> / SL_STATE_<X> of sluice_abi.h.
  * max_entries are defaults; the loader may change them before load.
  *
- * Included by exactly one object (sluice.bpf.c): a map defined here in two
- * objects would still be one pinned map, but one definition is easier to read.
+ * Included by exactly one object with programs (sluice.bpf.c): a map defined
+ * here in two objects would still be one pinned map, but one definition is
+ * easier to read. tools/gen-abi.ts reads each map's type and key and value
+ * types from the BTF of these definitions.
  */
 #ifndef SLUICE_MAPS_H
 #define SLUICE_MAPS_H
@@ -177,14 +179,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_podnet SEC(".maps");
 
-/* Per-CPU packet and byte counters by enum sl_stat; written by the programs,
- * summed over CPUs by the agent. The key is struct stats_key, declared as
- * __u32 because the kernel wants an integer key type for arrays. */
+/* Per-CPU packet and byte counters by enum sl_stat, and drops at -enum
+ * sl_drop; written by the programs, summed over CPUs by the agent. The key is
+ * struct stats_key, declared as __u32 because the kernel wants an integer key
+ * type for arrays. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct stats_val);
-	__uint(max_entries, SL_STAT_MAX);
+	__uint(max_entries, SL_STATS_SLOTS);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_stats SEC(".maps");
 

@@ -52,8 +52,8 @@ static __always_inline void sock_pkt(struct bpf_sock_addr *ctx, __u8 proto, stru
 	p->proto = proto;
 }
 
-/* Fails connect() or sendmsg() with err; a stat counts a syscall as a
- * packet of 0 bytes. */
+/* Fails connect() or sendmsg() with err; slot (a stat, or a drop's:
+ * drop_slot) counts the syscall as a packet of 0 bytes. */
 static __always_inline int sock_refuse(int err, __u32 stat)
 {
 	stats_add(stat, 0);
@@ -103,12 +103,12 @@ static __always_inline int sock_translate(struct bpf_sock_addr *ctx, __u32 proto
 	if (!s)
 		return SOCK_PASS;
 	if (svc_has_src_ranges(s) && !lb_src_allowed(&p))
-		return sock_refuse(EPERM, SL_DROP_SRC_RANGE);
+		return sock_refuse(EPERM, drop_slot(SL_DROP_SRC_RANGE));
 	if (s->count == 0)
 		return sock_refuse(ECONNREFUSED, SL_STAT_REJECTED);
 	cookie = bpf_get_socket_cookie(ctx);
 	if (!lb_pick(s, p.saddr, lb_mix64(cookie), bpf_ktime_get_ns(), &pick))
-		return sock_refuse(ECONNREFUSED, SL_DROP_NO_BACKEND);
+		return sock_refuse(ECONNREFUSED, drop_slot(SL_DROP_NO_BACKEND));
 	sock_remember(cookie, &p, &pick);
 	ctx->user_ip4 = pick.be.ip;
 	ctx->user_port = pick.be.port;

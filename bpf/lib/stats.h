@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Per-CPU counters of what happened to packets (enum sl_stat). Every drop
- * goes through stats_drop, so no packet disappears uncounted. */
+/* Per-CPU counters of what happened to packets (enum sl_stat) and of why
+ * they were dropped (enum sl_drop). Every drop goes through stats_drop, so no
+ * packet disappears uncounted. */
 #ifndef SLUICE_LIB_STATS_H
 #define SLUICE_LIB_STATS_H
 
@@ -25,10 +26,16 @@ static __always_inline void stats_count(struct __sk_buff *skb, __u32 stat)
 	stats_add(stat, skb->len);
 }
 
-/* Returns TC_ACT_SHOT; why is an SL_DROP_* value. */
-static __always_inline int stats_drop(struct __sk_buff *skb, __u32 why)
+/* sl_stats' slot of a drop reason: past the counters, by its negation. */
+static __always_inline __u32 drop_slot(enum sl_drop why)
 {
-	stats_count(skb, why);
+	return -why;
+}
+
+/* Counts the drop; returns TC_ACT_SHOT. */
+static __always_inline int stats_drop(struct __sk_buff *skb, enum sl_drop why)
+{
+	stats_count(skb, drop_slot(why));
 	return TC_ACT_SHOT;
 }
 

@@ -21,46 +21,6 @@ export const SL_STATE_SOCKREV: i32 = 4;
 // enum sl_node_map
 export const SL_NODE_PODNET: i32 = 1;
 
-// enum sl_ct_flag
-export const SL_CT_REPLY: i32 = 1;
-export const SL_CT_SNAT: i32 = 2;
-export const SL_CT_EXTERNAL: i32 = 4;
-export const SL_CT_FIN: i32 = 8;
-export const SL_CT_DSR: i32 = 16;
-export const SL_CT_DSR_BACKEND: i32 = 32;
-
-// enum sl_ct_state
-export const SL_CT_NEW: i32 = 0;
-export const SL_CT_ESTABLISHED: i32 = 1;
-export const SL_CT_CLOSING: i32 = 2;
-export const SL_CT_CLOSED: i32 = 3;
-
-// enum sl_stat
-export const SL_STAT_TRANSLATED: i32 = 0;
-export const SL_STAT_CT_HIT: i32 = 1;
-export const SL_STAT_REJECTED: i32 = 2;
-export const SL_STAT_REPICKED: i32 = 3;
-export const SL_STAT_ICMP_ERROR: i32 = 4;
-export const SL_DROP_NO_BACKEND: i32 = 5;
-export const SL_DROP_SRC_RANGE: i32 = 6;
-export const SL_DROP_CT_FULL: i32 = 7;
-export const SL_DROP_MALFORMED: i32 = 8;
-export const SL_DROP_NAT_PORTS: i32 = 9;
-export const SL_DROP_REWRITE: i32 = 10;
-export const SL_STAT_DSR_SENT: i32 = 11;
-export const SL_STAT_DSR_RECEIVED: i32 = 12;
-export const SL_STAT_DSR_NO_ROOM: i32 = 13;
-export const SL_STAT_FWD_PEER: i32 = 14;
-export const SL_STAT_FWD_DIRECT: i32 = 15;
-export const SL_STAT_FWD_NEIGH: i32 = 16;
-export const SL_STAT_FWD_STACK: i32 = 17;
-export const SL_STAT_SOCK_DESTROYED: i32 = 18;
-export const SL_STAT_MAX: i32 = 19;
-
-// enum sl_cfg_flag
-export const SL_CFG_DSR: i32 = 1;
-export const SL_CFG_NO_FAST_PATH: i32 = 2;
-
 // enum sl_limits
 export const SL_MAGLEV_CHUNK: i32 = 64;
 export const SL_SVCNAME_LEN: i32 = 128;
@@ -116,25 +76,57 @@ export const SL_POL_PREFIX_ANY_PROTO: i32 = 72;
 export const SL_POL_PREFIX_PROTO: i32 = 80;
 export const SL_POL_PREFIX_PORT: i32 = 96;
 
+// enum sl_ct_flag
+export const SL_CT_REPLY: i32 = 1;
+export const SL_CT_SNAT: i32 = 2;
+export const SL_CT_EXTERNAL: i32 = 4;
+export const SL_CT_FIN: i32 = 8;
+export const SL_CT_DSR: i32 = 16;
+export const SL_CT_DSR_BACKEND: i32 = 32;
+
+// enum sl_ct_state
+export const SL_CT_NEW: i32 = 0;
+export const SL_CT_ESTABLISHED: i32 = 1;
+export const SL_CT_CLOSING: i32 = 2;
+export const SL_CT_CLOSED: i32 = 3;
+
+// enum sl_stat
+export const SL_STAT_TRANSLATED: i32 = 0;
+export const SL_STAT_CT_HIT: i32 = 1;
+export const SL_STAT_REJECTED: i32 = 2;
+export const SL_STAT_REPICKED: i32 = 3;
+export const SL_STAT_ICMP_ERROR: i32 = 4;
+export const SL_STAT_DSR_SENT: i32 = 5;
+export const SL_STAT_DSR_RECEIVED: i32 = 6;
+export const SL_STAT_DSR_NO_ROOM: i32 = 7;
+export const SL_STAT_FWD_PEER: i32 = 8;
+export const SL_STAT_FWD_DIRECT: i32 = 9;
+export const SL_STAT_FWD_NEIGH: i32 = 10;
+export const SL_STAT_FWD_STACK: i32 = 11;
+export const SL_STAT_SOCK_DESTROYED: i32 = 12;
+export const SL_STAT_MAX: i32 = 13;
+
+// enum sl_drop
+export const SL_DROP_NO_BACKEND: i32 = -200;
+export const SL_DROP_SRC_RANGE: i32 = -201;
+export const SL_DROP_CT_FULL: i32 = -202;
+export const SL_DROP_MALFORMED: i32 = -203;
+export const SL_DROP_NAT_PORTS: i32 = -204;
+export const SL_DROP_REWRITE: i32 = -205;
+
+// enum sl_stats_slots
+export const SL_STATS_SLOTS: i32 = 256;
+
+// enum sl_cfg_flag
+export const SL_CFG_DSR: i32 = 1;
+export const SL_CFG_NO_FAST_PATH: i32 = 2;
+
 // enum sl_dsr
 export const SL_DSR_OPT_TYPE: i32 = 158;
 export const SL_DSR_OPT_LEN: i32 = 8;
 
 // (map id, key size, value size) for every map, by id
 export const MAPS_LAYOUT: StaticArray<i32> = [1, 8, 16, 2, 8, 8, 3, 8, 256, 4, 16, 4, 5, 4, 128, 6, 4, 20, 7, 12, 8, 8, 16, 8, 9, 4, 128, 10, 4, 8];
-
-// struct sl_config
-export const SL_CONFIG_SIZE: i32 = 48;
-export const SL_CONFIG_NETNS_COOKIE: i32 = 0;
-export const SL_CONFIG_NODE_IP: i32 = 8;
-export const SL_CONFIG_HAIRPIN_IP: i32 = 12;
-export const SL_CONFIG_FLAGS: i32 = 16;
-export const SL_CONFIG_CT_SYN_S: i32 = 20;
-export const SL_CONFIG_CT_EST_S: i32 = 24;
-export const SL_CONFIG_CT_FIN_S: i32 = 28;
-export const SL_CONFIG_CT_RST_S: i32 = 32;
-export const SL_CONFIG_CT_UDP_S: i32 = 36;
-export const SL_CONFIG_CT_OTHER_S: i32 = 40;
 
 // struct svc_key
 export const SVC_KEY_SIZE: i32 = 8;
@@ -194,81 +186,6 @@ export const SVCNAME_KEY_BSET: i32 = 0;
 export const SVCNAME_VAL_SIZE: i32 = 128;
 export const SVCNAME_VAL_NAME: i32 = 0;
 
-// struct ct_key
-export const CT_KEY_SIZE: i32 = 16;
-export const CT_KEY_SADDR: i32 = 0;
-export const CT_KEY_DADDR: i32 = 4;
-export const CT_KEY_SPORT: i32 = 8;
-export const CT_KEY_DPORT: i32 = 10;
-export const CT_KEY_PROTO: i32 = 12;
-export const CT_KEY_PAD: i32 = 13;
-
-// struct ct_val
-export const CT_VAL_SIZE: i32 = 40;
-export const CT_VAL_EXPIRES: i32 = 0;
-export const CT_VAL_SADDR: i32 = 8;
-export const CT_VAL_DADDR: i32 = 12;
-export const CT_VAL_SPORT: i32 = 16;
-export const CT_VAL_DPORT: i32 = 18;
-export const CT_VAL_BSET: i32 = 20;
-export const CT_VAL_BACKEND: i32 = 24;
-export const CT_VAL_STATE: i32 = 28;
-export const CT_VAL_FLAGS: i32 = 29;
-export const CT_VAL_PEER_MAC: i32 = 30;
-
-// struct affinity_key
-export const AFFINITY_KEY_SIZE: i32 = 8;
-export const AFFINITY_KEY_BSET: i32 = 0;
-export const AFFINITY_KEY_CLIENT: i32 = 4;
-
-// struct affinity_val
-export const AFFINITY_VAL_SIZE: i32 = 16;
-export const AFFINITY_VAL_USED: i32 = 0;
-export const AFFINITY_VAL_BACKEND: i32 = 8;
-export const AFFINITY_VAL_PAD: i32 = 12;
-
-// struct sockrev_key
-export const SOCKREV_KEY_SIZE: i32 = 16;
-export const SOCKREV_KEY_COOKIE: i32 = 0;
-export const SOCKREV_KEY_BACKEND: i32 = 8;
-export const SOCKREV_KEY_PORT: i32 = 12;
-export const SOCKREV_KEY_PAD: i32 = 14;
-
-// struct sockrev_val
-export const SOCKREV_VAL_SIZE: i32 = 16;
-export const SOCKREV_VAL_VIP: i32 = 0;
-export const SOCKREV_VAL_PORT: i32 = 4;
-export const SOCKREV_VAL_PAD: i32 = 6;
-export const SOCKREV_VAL_BSET: i32 = 8;
-export const SOCKREV_VAL_ID: i32 = 12;
-
-// struct stale_sock
-export const STALE_SOCK_SIZE: i32 = 16;
-export const STALE_SOCK_VIP: i32 = 0;
-export const STALE_SOCK_BACKEND: i32 = 4;
-export const STALE_SOCK_VPORT: i32 = 8;
-export const STALE_SOCK_PORT: i32 = 10;
-export const STALE_SOCK_PROTO: i32 = 12;
-export const STALE_SOCK_PAD: i32 = 13;
-
-// struct podnet_key
-export const PODNET_KEY_SIZE: i32 = 8;
-export const PODNET_KEY_PREFIXLEN: i32 = 0;
-export const PODNET_KEY_ADDR: i32 = 4;
-
-// struct podnet_val
-export const PODNET_VAL_SIZE: i32 = 4;
-export const PODNET_VAL_IFINDEX: i32 = 0;
-
-// struct stats_key
-export const STATS_KEY_SIZE: i32 = 4;
-export const STATS_KEY_STAT: i32 = 0;
-
-// struct stats_val
-export const STATS_VAL_SIZE: i32 = 16;
-export const STATS_VAL_PACKETS: i32 = 0;
-export const STATS_VAL_BYTES: i32 = 8;
-
 // struct ipid_key
 export const IPID_KEY_SIZE: i32 = 4;
 export const IPID_KEY_ADDR: i32 = 0;
@@ -326,3 +243,91 @@ export const POLSTATE_KEY_ZERO: i32 = 0;
 export const POLSTATE_VAL_SIZE: i32 = 8;
 export const POLSTATE_VAL_EPOCH: i32 = 0;
 export const POLSTATE_VAL_FLAGS: i32 = 4;
+
+// struct ct_key
+export const CT_KEY_SIZE: i32 = 16;
+export const CT_KEY_SADDR: i32 = 0;
+export const CT_KEY_DADDR: i32 = 4;
+export const CT_KEY_SPORT: i32 = 8;
+export const CT_KEY_DPORT: i32 = 10;
+export const CT_KEY_PROTO: i32 = 12;
+export const CT_KEY_PAD: i32 = 13;
+
+// struct ct_val
+export const CT_VAL_SIZE: i32 = 40;
+export const CT_VAL_EXPIRES: i32 = 0;
+export const CT_VAL_SADDR: i32 = 8;
+export const CT_VAL_DADDR: i32 = 12;
+export const CT_VAL_SPORT: i32 = 16;
+export const CT_VAL_DPORT: i32 = 18;
+export const CT_VAL_BSET: i32 = 20;
+export const CT_VAL_BACKEND: i32 = 24;
+export const CT_VAL_STATE: i32 = 28;
+export const CT_VAL_FLAGS: i32 = 29;
+export const CT_VAL_PEER_MAC: i32 = 30;
+
+// struct affinity_key
+export const AFFINITY_KEY_SIZE: i32 = 8;
+export const AFFINITY_KEY_BSET: i32 = 0;
+export const AFFINITY_KEY_CLIENT: i32 = 4;
+
+// struct affinity_val
+export const AFFINITY_VAL_SIZE: i32 = 16;
+export const AFFINITY_VAL_USED: i32 = 0;
+export const AFFINITY_VAL_BACKEND: i32 = 8;
+export const AFFINITY_VAL_PAD: i32 = 12;
+
+// struct sockrev_key
+export const SOCKREV_KEY_SIZE: i32 = 16;
+export const SOCKREV_KEY_COOKIE: i32 = 0;
+export const SOCKREV_KEY_BACKEND: i32 = 8;
+export const SOCKREV_KEY_PORT: i32 = 12;
+export const SOCKREV_KEY_PAD: i32 = 14;
+
+// struct sockrev_val
+export const SOCKREV_VAL_SIZE: i32 = 16;
+export const SOCKREV_VAL_VIP: i32 = 0;
+export const SOCKREV_VAL_PORT: i32 = 4;
+export const SOCKREV_VAL_PAD: i32 = 6;
+export const SOCKREV_VAL_BSET: i32 = 8;
+export const SOCKREV_VAL_ID: i32 = 12;
+
+// struct podnet_key
+export const PODNET_KEY_SIZE: i32 = 8;
+export const PODNET_KEY_PREFIXLEN: i32 = 0;
+export const PODNET_KEY_ADDR: i32 = 4;
+
+// struct podnet_val
+export const PODNET_VAL_SIZE: i32 = 4;
+export const PODNET_VAL_IFINDEX: i32 = 0;
+
+// struct stats_val
+export const STATS_VAL_SIZE: i32 = 16;
+export const STATS_VAL_PACKETS: i32 = 0;
+export const STATS_VAL_BYTES: i32 = 8;
+
+// struct stale_sock
+export const STALE_SOCK_SIZE: i32 = 16;
+export const STALE_SOCK_VIP: i32 = 0;
+export const STALE_SOCK_BACKEND: i32 = 4;
+export const STALE_SOCK_VPORT: i32 = 8;
+export const STALE_SOCK_PORT: i32 = 10;
+export const STALE_SOCK_PROTO: i32 = 12;
+export const STALE_SOCK_PAD: i32 = 13;
+
+// struct stats_key
+export const STATS_KEY_SIZE: i32 = 4;
+export const STATS_KEY_STAT: i32 = 0;
+
+// struct sl_config
+export const SL_CONFIG_SIZE: i32 = 48;
+export const SL_CONFIG_NETNS_COOKIE: i32 = 0;
+export const SL_CONFIG_NODE_IP: i32 = 8;
+export const SL_CONFIG_HAIRPIN_IP: i32 = 12;
+export const SL_CONFIG_FLAGS: i32 = 16;
+export const SL_CONFIG_CT_SYN_S: i32 = 20;
+export const SL_CONFIG_CT_EST_S: i32 = 24;
+export const SL_CONFIG_CT_FIN_S: i32 = 28;
+export const SL_CONFIG_CT_RST_S: i32 = 32;
+export const SL_CONFIG_CT_UDP_S: i32 = 36;
+export const SL_CONFIG_CT_OTHER_S: i32 = 40;

@@ -302,8 +302,16 @@ export class PolicyEngine implements Expansions {
 
   private acquire(key: string, p: Pod, dir: i32, b: Batch): void {
     if (!this.groups.has(key)) {
-      const pols = this.selecting(p, dir);
-      this.groups.set(key, new Group(key, dir, pols, dir == 0 ? this.resolution(p, pols) : []));
+      // A group its last pod left earlier in this batch comes back with the
+      // image and id the maps still hold for it (its key fixes its content),
+      // so emitGroups diffs against those rather than against nothing.
+      if (b.gone.has(key)) {
+        this.groups.set(key, b.gone.get(key));
+        b.gone.delete(key);
+      } else {
+        const pols = this.selecting(p, dir);
+        this.groups.set(key, new Group(key, dir, pols, dir == 0 ? this.resolution(p, pols) : []));
+      }
       b.groupBuckets.add(this.groupIds.add(key));
       b.groups.add(key);
     }

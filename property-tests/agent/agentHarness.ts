@@ -11,7 +11,7 @@ import { compileObjects } from '../../runtime/cli/compile.ts';
 import type { MapStore } from '../../runtime/maps/store.ts';
 import { WATCHED_KINDS } from '../../runtime/sources/watchedKinds.ts';
 import { renderMaps } from '../../runtime/view/render.ts';
-import { FakeApiServer, RESOURCE_NAMES, RESOURCES } from '../model/fakeApiServer.ts';
+import { FakeApiServer, RESOURCE_NAMES, RESOURCES } from '../../testkit/fakeApiServer.ts';
 import { FAST, kubeConfigFor } from '../sources/kubeHarness.ts';
 
 export type Json = { [k: string]: any };

@@ -9,7 +9,7 @@ import yaml from 'js-yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseRunArgs } from '../../runtime/cli/run.ts';
-import { FakeApiServer } from '../model/fakeApiServer.ts';
+import { FakeApiServer } from '../../testkit/fakeApiServer.ts';
 import { node, service, slice, until, type LogLine } from './agentHarness.ts';
 
 const MAIN = new URL('../../runtime/cli/main.ts', import.meta.url).pathname;

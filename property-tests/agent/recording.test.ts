@@ -3,13 +3,14 @@
 // after) stops recording, once, said in the log, a metric and /readyz, and
 // the maps go on following the cluster; a second agent on the same record
 // directory is refused the lock and runs without recording.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { converged, logged, node, service, slice, until, withCluster } from './agentHarness.ts';
+import { run, tryRun } from '../../runtime/exec/command.ts';
 
 const MAIN = new URL('../../runtime/cli/main.ts', import.meta.url).pathname;
 const root = process.geteuid?.() === 0;
@@ -22,11 +23,11 @@ const metric = (text: string, name: string) => Number(new RegExp(`\\n${name} (\\
 /** A 64 KiB tmpfs at a fresh directory, unmounted and removed after body. */
 async function withSmallDisk(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-enospc-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'sluice-test', dir]);
+  run(['mount', '-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'sluice-test', dir]);
   try {
     await body(dir);
   } finally {
-    spawnSync('umount', [dir]);
+    tryRun(['umount', dir]);
     rmSync(dir, { recursive: true, force: true });
   }
 }

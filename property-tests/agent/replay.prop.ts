@@ -8,14 +8,22 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { replayCommand } from '../../runtime/cli/replay.ts';
 import { apiStep, runStep } from '../arb/apiStep.ts';
+import { Coverage } from '../coverage.ts';
 import { check } from '../seed.ts';
 import { compiledMaps, converged, mapsOf, until, withCluster } from './agentHarness.ts';
 
 const schedule = fc.array(fc.record({ step: apiStep(), pauseMs: fc.constantFrom(0, 0, 1, 5, 30) }), { minLength: 1, maxLength: 20 });
 
+/** The breakages a history goes through, for the coverage counts. */
+const BREAKS = { raw: 'an item the cache cannot hold', drop: 'a watch dropped', expire: 'history compacted (relist)', fail: 'a watch refused' } as const;
+type Break = (typeof BREAKS)[keyof typeof BREAKS];
+// Each in about 15% of histories: at 25 runs per seed, a floor of 2% asks for one at least.
+const coverage = new Coverage<Break>('agent histories', Object.fromEntries(Object.values(BREAKS).map((b) => [b, 0.02])) as { [B in Break]: number });
+
 test('property: the agent\'s maps = compile of the final state = replay --verify of what it recorded', () => check(fc.asyncProperty(
   fc.array(apiStep(), { maxLength: 8 }), schedule, fc.constantFrom(0, 10, 50), fc.constantFrom('n1', 'n2'),
   async (before, after, minSyncMs, node) => withCluster(async ({ server, dir, start }) => {
+    coverage.run(after.flatMap(({ step }) => (step.op in BREAKS ? [BREAKS[step.op as keyof typeof BREAKS]] : [])));
     for (const s of before) if (s.op === 'apply' || s.op === 'delete' || s.op === 'raw') runStep(server, s);
     const log = `${dir}/log`;
     const r = await start({ node, minSyncMs, record: log, source: { restartBackoff: { initialMs: 5, maxMs: 40 }, clientReconnectDelay: (ms) => ms / 50, watchTimeoutMs: 5000 } });
@@ -34,6 +42,6 @@ test('property: the agent\'s maps = compile of the final state = replay --verify
     assert.match(err, /^sluice replay: verified \d+ batch/m);
     assert.ok(out.endsWith(live), `replay = agent\nreplayed:\n${out}\nlive:\n${live}`);
   }),
-), { numRuns: 25 }));
+), { numRuns: 25 }).then(() => coverage.check()));
 
 test.run();

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Resource } from '../model/fakeApiServer.ts';
+import type { Resource } from '../../testkit/fakeApiServer.ts';
 import { pick } from './pool.ts';
 
 export type ApiObject = { resource: Resource; object: { [k: string]: any } };

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { RESOURCE_NAMES, type FakeApiServer, type Resource } from '../model/fakeApiServer.ts';
+import { RESOURCE_NAMES, type FakeApiServer, type Resource } from '../../testkit/fakeApiServer.ts';
 import { apiObject, nameOf, type ApiObject } from './apiObject.ts';
 
 /** One thing the fake API server does: a write, a malformed item, or a way to break the watch. */

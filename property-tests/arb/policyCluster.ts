@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import type { Json, Protocol } from '../model/netpol.ts';
 import { namespace, node, pod, policy } from '../oracles/oracles.ts';
+import { inSubnet, parseU32 } from '../../runtime/encode/ipv4.ts';
 
 export const NAMESPACES = ['x', 'y', 'z'];
 export const NODES = [node('n1', '10.1.0.1'), node('n2', '10.1.0.2')];
@@ -24,9 +25,7 @@ const CIDRS = ['10.0.0.0/28', '10.0.0.0/29', '10.0.0.8/29', '10.0.0.0/30', '10.0
 
 function inside(inner: string, outer: string): boolean {
   const [ia, il] = inner.split('/'), [oa, ol] = outer.split('/');
-  const n = (s: string) => s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
-  const len = Number(ol);
-  return Number(il) > len && Math.floor(n(ia) / 2 ** (32 - len)) === Math.floor(n(oa) / 2 ** (32 - len));
+  return Number(il) > Number(ol) && inSubnet(parseU32(ia), parseU32(oa), Number(ol));
 }
 
 const ipBlock = () => fc.constantFrom(...CIDRS).chain((cidr) =>
@@ -57,9 +56,18 @@ export const policySpec = () => fc.record({
 
 const PORTS: [string, number, string][][] = [[], [['http', 80, 'TCP']], [['http', 81, 'TCP'], ['dns', 53, 'UDP']], [['metrics', 80, 'TCP'], ['dns', 53, 'TCP']]];
 
-export const podObject = (i: number) => fc.record({
-  ns: fc.constantFrom(...NAMESPACES), labels: labels(), node: fc.constantFrom('n1', 'n2'), ports: fc.constantFrom(...PORTS),
-}).map((p) => pod({ name: `p${i}`, namespace: p.ns, ip: `10.0.0.${i + 1}`, node: p.node, labels: p.labels, ports: p.ports }));
+interface PodFields { ns: string; labels: Record<string, string>; node: string; ports: [string, number, string][] }
+
+const podFields = (node = fc.constantFrom('n1', 'n2')): fc.Arbitrary<PodFields> =>
+  fc.record({ ns: fc.constantFrom(...NAMESPACES), labels: labels(), node, ports: fc.constantFrom(...PORTS) });
+
+const podAt = (i: number, p: PodFields) => pod({ name: `p${i}`, namespace: p.ns, ip: `10.0.0.${i + 1}`, node: p.node, labels: p.labels, ports: p.ports });
+
+export const podObject = (i: number) => podFields().map((p) => podAt(i, p));
+
+/** A pod of node n1 and the one that replaces it, alike but for name and address, as a rollout makes. */
+export const replacement = (): fc.Arbitrary<[Json, Json]> => fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 5 }), podFields(fc.constant('n1')))
+  .map(([i, step, p]) => [podAt(i, p), podAt((i + step) % 6, p)]);
 
 export const namespaceObject = (name: string) => labels().map((l) => namespace(name, { ...l, ns: name }));
 

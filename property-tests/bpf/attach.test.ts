@@ -7,7 +7,7 @@ import { readLinks, routesTo } from '../../runtime/bpf/ifaces.ts';
 import { TC_INGRESS, tcAttach, tcQuery } from '../../runtime/bpf/libbpf.ts';
 import { loadDatapath, type Datapath } from '../../runtime/bpf/loader.ts';
 import { inNetns } from '../../runtime/bpf/netns.ts';
-import { pickInterfaces } from '../../runtime/bpf/pickInterfaces.ts';
+import { pickInterfaces } from '../../runtime/dataplane/pickInterfaces.ts';
 import { attachedProgram, attachProgram, detachInterface, interfacesWithPrograms, TC_HANDLE, TC_PRIORITY } from '../../runtime/bpf/tc.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import { dropNetns, dropPinRoot, fixtureObject, ipIn, kernelTest, scratchNetns, scratchPinRoot, tcIn } from './env.ts';

@@ -3,13 +3,13 @@
 // bpffs never returns) and where another user could change it, removed
 // whole; where sluice mounts bpffs itself, it mounts it 0700 (tried in a
 // mount namespace of the test's own, so the host's /sys/fs/bpf is untouched).
-import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensurePinRoot, isBpffs, removePinRoot } from '../../runtime/bpf/bpffs.ts';
 import { kernelTest } from './env.ts';
+import { tryRun } from '../../runtime/exec/command.ts';
 
 const it = kernelTest({ netns: false });
 
@@ -69,8 +69,8 @@ it('where sluice mounts bpffs itself, it is 0700', () => {
     import { statSync } from 'node:fs';
     ensurePinRoot('/sys/fs/bpf/sluice');
     console.log((statSync('/sys/fs/bpf').mode & 0o777).toString(8), (statSync('/sys/fs/bpf/sluice').mode & 0o7777).toString(8));`;
-  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
-    `mount -t tmpfs sluice-test /sys/fs/bpf && exec ${process.execPath} --input-type=module -e "$0"`, script], { encoding: 'utf8' });
+  const r = tryRun(['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+    `mount -t tmpfs sluice-test /sys/fs/bpf && exec ${process.execPath} --input-type=module -e "$0"`, script]);
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, '700 700\n');
 });

@@ -2,7 +2,6 @@
 // on a hybrid host (this machine), a unified one (CI), and without cgroup v2,
 // where sluice mounts it itself (tried in a mount namespace of its own, so
 // the machine's mounts are not touched).
-import { spawnSync } from 'node:child_process';
 import { existsSync, rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { test } from 'uvu';
@@ -10,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { OWN_CGROUP2 } from '../../runtime/bpf/cgroup.ts';
 import { cgroup2Mount } from '../../runtime/bpf/cgroup2Mount.ts';
 import { kernelTest } from './env.ts';
+import { tryRun } from '../../runtime/exec/command.ts';
 
 const it = kernelTest({ netns: false });
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -36,7 +36,7 @@ it('nothing mounted: rootCgroup mounts the cgroup2 hierarchy at its own place', 
     const dir = rootCgroup(); console.log(JSON.stringify({ dir, type: statfsSync(dir).type }));`;
   const unmountAll = `awk '$3 == "cgroup2" { print $2 }' /proc/mounts | while read -r m; do umount "$m" || exit 1; done`;
   try {
-    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `${unmountAll} && exec "$0" --input-type=module -e "$1"`, process.execPath, script], { encoding: 'utf8' });
+    const r = tryRun(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${unmountAll} && exec "$0" --input-type=module -e "$1"`, process.execPath, script]);
     assert.is(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout), { dir: OWN_CGROUP2, type: CGROUP2_SUPER_MAGIC });
   } finally {

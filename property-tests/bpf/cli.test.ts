@@ -11,6 +11,7 @@ import { possibleCpus } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import type { LiveView } from '../../runtime/view/live.ts';
 import { dropNetns, dropPinRoot, fixtureObject, ipIn, kernelTest, MAIN, REAL_OBJECT, scratchNetns, scratchPinRoot, tcIn } from './env.ts';
+import { tryRun } from '../../runtime/exec/command.ts';
 
 const it = kernelTest({ netns: true });
 const CLUSTER = new URL('../../examples/cluster.yaml', import.meta.url).pathname;
@@ -148,7 +149,8 @@ it('maps: counters summed over CPUs by sl_stat name, conntrack as tuple => rewri
         perCpu.setBigUint64(16 * cpu, BigInt(cpu + 1), true);
         perCpu.setBigUint64(16 * cpu + 8, 100n, true);
       }
-      S.mapUpdate(stats, new Uint8Array(new Uint32Array([SL_DROP_NO_BACKEND]).buffer), new Uint8Array(perCpu.buffer));
+      const slot = -SL_DROP_NO_BACKEND; // a drop reason's slot in sl_stats: its negation
+      S.mapUpdate(stats, new Uint8Array(new Uint32Array([slot]).buffer), new Uint8Array(perCpu.buffer));
       const key = Uint8Array.from([10, 96, 10, 10, 10, 244, 1, 11, 0, 80, 0x9c, 0x40, 6, 0, 0, 0]); // VIP:80 -> pod:40000, the reply direction
       const value = new Uint8Array(40);
       const v = new DataView(value.buffer);
@@ -186,7 +188,9 @@ it('failures: exit 1 and one line naming what and why', () => {
     assert.equal([iface.status, iface.stderr], [1, 'sluice apply: --pod-ifaces: no interface named nope0\n']);
     const broken = sluice('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject('SL_MINI_BROKEN'), '--verbose');
     assert.is(broken.status, 1);
-    assert.match(broken.stderr, /^sluice apply: load sl_to_pod: the verifier rejected it: R0 invalid mem access 'map_value_or_null' .*\n.*-- BEGIN PROG LOAD LOG --/s);
+    assert.match(broken.stderr, /^sluice apply: load sl_to_pod: the verifier rejected it: R0 invalid mem access 'map_value_or_null' [^\n]*\n  caused by: load [^\n]+\.o: [^\n]+\n.*-- BEGIN PROG LOAD LOG --/s);
+    const quiet = sluice('apply', CLUSTER, '--node', 'node-a', '--netns', ns, '--pin-root', root, '--object', fixtureObject('SL_MINI_BROKEN'));
+    assert.equal(quiet.stderr.split('\n').length, 2, 'one line without --verbose');
   });
 });
 
@@ -196,7 +200,7 @@ it('as another user than root: maps and detach --pins say that the pins are root
   try {
     const root = `${top}/sluice`;
     mkdirSync(root, { mode: 0o700 });
-    const asNobody = (...args: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, MAIN, ...args], { encoding: 'utf8' });
+    const asNobody = (...args: string[]) => tryRun(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, MAIN, ...args]);
     const why = `${root}: permission denied (EACCES): sluice's pins belong to root; run as root\n`;
     const maps = asNobody('maps', '--pin-root', root);
     assert.equal([maps.status, maps.stderr], [1, `sluice maps: ${why}`]); // said "run \`sluice apply\` first"

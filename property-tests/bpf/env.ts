@@ -2,12 +2,12 @@
 // namespaces cannot be used here (the tests then skip, or fail under CI), the
 // stand-in datapath object built from fixtures/, and scratch pin roots and
 // network namespaces that are always removed, on failure and at exit too.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensurePinRoot, removePinRoot } from '../../runtime/bpf/bpffs.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
+import { run, tryRun } from '../../runtime/exec/command.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 export const MAIN = `${REPO}runtime/cli/main.ts`;
@@ -20,7 +20,7 @@ const namespaces = new Set<string>();
 
 /** Removes everything made here that is still around; also runs at exit. */
 export function cleanup(): void {
-  for (const ns of namespaces) spawnSync('ip', ['netns', 'del', ns]);
+  for (const ns of namespaces) tryRun(['ip', 'netns', 'del', ns]);
   namespaces.clear();
   for (const root of pinRoots) {
     try {
@@ -49,19 +49,19 @@ export function dropPinRoot(root: string): void {
 /** A new network namespace "sl-test-<pid>-<tag>", deleted by dropNetns or at exit. */
 export function scratchNetns(tag: string): string {
   const ns = `sl-test-${process.pid}-${tag}`;
-  execFileSync('ip', ['netns', 'add', ns]);
+  run(['ip', 'netns', 'add', ns]);
   namespaces.add(ns);
   return ns;
 }
 
 export function dropNetns(ns: string): void {
-  spawnSync('ip', ['netns', 'del', ns]);
+  tryRun(['ip', 'netns', 'del', ns]);
   namespaces.delete(ns);
 }
 
 /** `ip -n NS ...` and `tc -n NS ...`: netlink inside the namespace, no remount of /sys as `ip netns exec` does. */
-export const ipIn = (ns: string, ...args: string[]) => execFileSync('ip', ['-n', ns, ...args], { encoding: 'utf8' });
-export const tcIn = (ns: string, ...args: string[]) => execFileSync('tc', ['-n', ns, ...args], { encoding: 'utf8' });
+export const ipIn = (ns: string, ...args: string[]) => run(['ip', '-n', ns, ...args]);
+export const tcIn = (ns: string, ...args: string[]) => run(['tc', '-n', ns, ...args]);
 
 /**
  * Builds the stand-in datapath (fixtures/mini.bpf.c) with the given -D
@@ -72,7 +72,7 @@ export function fixtureObject(...defines: string[]): string {
   const out = `${OUT}/mini${defines.map((d) => `-${d}`).join('')}.o`;
   if (existsSync(out) && statSync(out).mtimeMs > statSync(src).mtimeMs && statSync(out).mtimeMs > statSync(`${REPO}bpf/include/sluice_abi.h`).mtimeMs) return out;
   mkdirSync(OUT, { recursive: true });
-  execFileSync('clang', ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', `-I/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+  run(['clang', '-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', `-I/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
     `-I${REPO}bpf/include`, ...defines.map((d) => `-D${d}`), '-c', src, '-o', out]);
   return out;
 }

@@ -7,10 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_TIMEOUTS, encodeConfig, type DatapathConfig } from '../../runtime/bpf/config.ts';
-import { loadDatapath, LoadError, type LoadOptions } from '../../runtime/bpf/loader.ts';
+import { LibbpfError } from '../../runtime/bpf/libbpf.ts';
+import { IncompatiblePinError, loadDatapath, LoadError, VerifierError, type LoadOptions } from '../../runtime/bpf/loader.ts';
 import { PinnedStore } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
-import { SL_CFG_DSR, SL_STAT_MAX, STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
+import { SL_CFG_DSR, SL_STATS_SLOTS, STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
 import { dropPinRoot, fixtureObject, kernelTest, MAIN, scratchPinRoot } from './env.ts';
 
 const it = kernelTest({ netns: false });
@@ -55,8 +56,14 @@ it('a verifier rejection names the program, quotes the verifier, and leaves no p
     assert.equal(readdirSync(root), [], 'libbpf unpins what a failed load pinned');
     try {
       load(root, { object: fixtureObject('SL_MINI_BROKEN') });
+      assert.unreachable('the broken object loaded');
     } catch (e) {
-      assert.match((e as LoadError).log, /-- BEGIN PROG LOAD LOG --/, 'the full log is kept for --verbose');
+      assert.instance(e, VerifierError);
+      const v = e as VerifierError;
+      assert.equal([v.program, v.reason], ['sl_to_pod', "R0 invalid mem access 'map_value_or_null'"]);
+      assert.ok(Number.isInteger(v.insn), 'the instruction');
+      assert.match(v.log, /-- BEGIN PROG LOAD LOG --/, 'the full log is kept for --verbose');
+      assert.instance(v.cause, LibbpfError, "libbpf's own error is its cause");
     }
   });
 });
@@ -74,6 +81,8 @@ it('a pin of another version: a clear error; `sluice detach --pins` then load ag
     pinOldSvc(root);
     throwsLoad(() => load(root), new RegExp(`^map sl_svc pinned at ${root}/sl_svc: value 12 B, this build 16 B; it was pinned by another ` +
       'version of sluice: run `sluice detach --pins` and apply again, or apply with --replace-maps$'));
+    assert.throws(() => load(root), (e: unknown) => e instanceof IncompatiblePinError && e.map === 'sl_svc' && e.pinPath === `${root}/sl_svc` &&
+      e.differences.join() === 'value 12 B, this build 16 B');
     const r = spawnSync(process.execPath, [MAIN, 'detach', '--pins', '--pin-root', root], { encoding: 'utf8' });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, `removed ${root}: sl_svc`);
@@ -121,7 +130,7 @@ it('sizes: a flag sets max_entries, a pin keeps its size without one, and a diff
 
 it('an upgrade adopts an older build\'s pins: sl_ct kept with its flows, a shorter sl_stats replaced (counts only), sl_podnet made', () => {
   withRoot((root) => {
-    const stats = S.mapCreate(S.BPF_MAP_TYPE.PERCPU_ARRAY, 4, 16, SL_STAT_MAX - 4, 0, 'sl_stats');
+    const stats = S.mapCreate(S.BPF_MAP_TYPE.PERCPU_ARRAY, 4, 16, SL_STATS_SLOTS - 4, 0, 'sl_stats');
     S.objPin(stats, `${root}/sl_stats`);
     S.close(stats);
     const ct = STATE_MAPS.find((m) => m.name === 'sl_ct')!;
@@ -134,7 +143,7 @@ it('an upgrade adopts an older build\'s pins: sl_ct kept with its flows, a short
     assert.equal(dp.replaced, ['sl_stats'], 'sl_stats, and nothing else, replaced without --replace-maps');
     dp.commit();
     dp.close();
-    assert.is(mapInfoAt(`${root}/sl_stats`).maxEntries, SL_STAT_MAX);
+    assert.is(mapInfoAt(`${root}/sl_stats`).maxEntries, SL_STATS_SLOTS);
     const got = new Uint8Array(ct.value.size), fd = S.objGet(`${root}/sl_ct`)!;
     try {
       assert.ok(S.mapLookup(fd, flow, got) && got.every((b) => b === 9), 'the tracked flow is still there');
@@ -160,7 +169,7 @@ it('an older build\'s sl_sockrev (an 8-byte value, before the backend\'s sl_be k
 
 it('a pinned sl_stats of another layout is another version: no silent replace', () => {
   withRoot((root) => {
-    const fd = S.mapCreate(S.BPF_MAP_TYPE.PERCPU_ARRAY, 4, 8, SL_STAT_MAX, 0, 'sl_stats');
+    const fd = S.mapCreate(S.BPF_MAP_TYPE.PERCPU_ARRAY, 4, 8, SL_STATS_SLOTS, 0, 'sl_stats');
     S.objPin(fd, `${root}/sl_stats`);
     S.close(fd);
     throwsLoad(() => load(root), new RegExp(`^map sl_stats pinned at ${root}/sl_stats: value 8 B, this build 16 B; ` +

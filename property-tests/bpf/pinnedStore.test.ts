@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_TIMEOUTS } from '../../runtime/bpf/config.ts';
 import { loadDatapath } from '../../runtime/bpf/loader.ts';
-import { PinnedStore } from '../../runtime/bpf/maps.ts';
+import { MapFullError, PinnedStore } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import type { Sizes } from '../../runtime/bpf/sizes.ts';
 import { MAPS } from '../../runtime/abi/layouts.generated.ts';
@@ -118,8 +118,10 @@ it('a change that cannot fit is refused before anything is written: "update sl_b
       store.apply(diff);
       assert.unreachable('applied into a 4-entry sl_be');
     } catch (e) {
-      assert.instance(e, StoreError);
-      assert.is((e as Error).message, `update sl_be: map full (max_entries 4; this change needs ${desiredOf(objects()).entries('sl_be').length}); raise --be-max`);
+      assert.instance(e, MapFullError);
+      const needed = desiredOf(objects()).entries('sl_be').length;
+      assert.is((e as Error).message, `update sl_be: map full (max_entries 4; this change needs ${needed}); raise --be-max`);
+      assert.equal([(e as MapFullError).map, (e as MapFullError).maxEntries, (e as MapFullError).needed, (e as MapFullError).atOnce], ['sl_be', 4, needed, false]);
       assert.is((e as StoreError).applied, 0);
       for (const m of MAPS) assert.is(store.count(m.name), 0, m.name);
     }
@@ -174,7 +176,7 @@ it('a full map: a Service that leaves makes room for one that comes, its entries
     // One of web's endpoints moves to another address: until web's table points at it, both are needed.
     const moved = structuredClone(objs);
     moved.find((o) => o.kind === 'EndpointSlice' && o.metadata.name === 'web-8kq2z')!.endpoints.at(-1).addresses = ['10.244.2.99'];
-    assert.throws(() => store.apply(reconcile(store, desiredOf(moved))), (e: unknown) => e instanceof StoreError && e.applied === 0 &&
+    assert.throws(() => store.apply(reconcile(store, desiredOf(moved))), (e: unknown) => e instanceof MapFullError && e.atOnce && e.applied === 0 &&
       e.message === `update sl_be: map full (max_entries ${exact}; this change needs ${exact + 1} at once, old and new, until the old ones go); raise --be-max`);
     assertSameMaps(store, desiredOf(objs));
     // web's slice leaves with its Service, and shop/extra comes with fewer backends: web's go first.

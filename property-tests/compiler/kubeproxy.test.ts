@@ -2,13 +2,16 @@
 // `kubectl get -o json` prints them), the compiled node view out. Every
 // expected value is written from Kubernetes and kube-proxy semantics
 // (pkg/proxy: service.go, endpointslicecache.go, topology.go), not from what
-// the compiler happens to print.
+// the compiler happens to print. Each example is also a named case of
+// kubeproxy.prop.ts: where nothing is rejected, the view must equal the
+// kube-proxy model's (model/kubeProxy.ts) as well.
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileObjects } from '../../runtime/cli/compile.ts';
 import type { Backend, View } from '../../runtime/view/frontends.ts';
-import { bes, ep, frontsOf, lbStatus, node, slice, svc, viewFor, type Json } from '../model/kube.ts';
+import { bes, ep, frontsOf, lbStatus, node, slice, svc, viewFor as compiledView, type Json } from '../model/kube.ts';
+import { frontendId, kubeProxyModel } from '../model/kubeProxy.ts';
 import { check } from '../seed.ts';
 
 /** What a frontend should look like, past its identity. */
@@ -16,8 +19,21 @@ const fe = (backends: Backend[], more: object = {}) => ({ trafficPolicy: 'Cluste
 const local = (backends: Backend[], more: object = {}) => fe(backends, { trafficPolicy: 'Local', ...more });
 const findings = (xs: { object: string; field: string }[]) => xs.map(({ object, field }) => ({ object, field }));
 
+const inputs = new WeakMap<View, [Json[], string]>();
+
+/** The compiled view, remembering its input for clean(). */
+function viewFor(objects: unknown[], nodeName: string): View {
+  const view = compiledView(objects, nodeName);
+  inputs.set(view, [objects as Json[], nodeName]);
+  return view;
+}
+
+/** Nothing rejected, and the view is what the kube-proxy model gives for the same input. */
 function clean(view: View): void {
   assert.equal(view.rejected, [], 'nothing rejected');
+  const [objects, nodeName] = inputs.get(view)!;
+  const byId = <T extends { ip: string; port: number; protocol: string }>(fs: T[]) => Object.fromEntries(fs.map((f) => [frontendId(f), f]));
+  assert.equal(byId(view.frontends), byId(kubeProxyModel(objects, nodeName).frontends), 'the kube-proxy model agrees');
 }
 
 const NODES = [
@@ -299,6 +315,22 @@ test('conditions: with nothing ready, serving-and-terminating endpoints are used
   assert.equal(frontsOf(view, 'shop/c2'), {
     'ClusterIP 10.96.0.81:80/TCP': fe(bes(['10.244.1.1', 8080], ['10.244.1.2', 8080])),
   });
+});
+
+test('conditions: an endpoint in two slices is terminating only if both say so (backends.ts merges terminating with &, not |)', () => {
+  // Slice 1 says serving and terminating, slice 2 serving and not terminating: merged, it is neither ready nor
+  // terminating, so neither rule of KEP-1669 takes it. A mutant that merged with | used it as a fallback and
+  // survived the suite (issue 15). The same endpoint alone in slice 1 is a fallback backend.
+  const draining = ep('10.244.1.1', undefined, { ready: false, serving: true, terminating: true });
+  const starting = ep('10.244.1.1', undefined, { ready: false, serving: true, terminating: false });
+  const both = [condSvc('dup', '10.96.0.86'), condSlice('dup', [draining]),
+    slice('shop/dup-2', 'dup', [{ name: 'http', port: 8080 }], [starting])];
+  const view = viewFor(both, 'n1');
+  clean(view);
+  assert.equal(frontsOf(view, 'shop/dup'), { 'ClusterIP 10.96.0.86:80/TCP': fe([]) });
+  assert.equal(frontsOf(viewFor(both.slice(0, 2), 'n1'), 'shop/dup'), { 'ClusterIP 10.96.0.86:80/TCP': fe(bes(['10.244.1.1', 8080])) });
+  // in either order of the slices
+  assert.equal(frontsOf(viewFor([both[0], both[2], both[1]], 'n1'), 'shop/dup'), { 'ClusterIP 10.96.0.86:80/TCP': fe([]) });
 });
 
 test('conditions: publishNotReadyAddresses does not make kube-proxy use a not-ready endpoint (the slice says ready)', () => {
@@ -602,7 +634,7 @@ test('the compiled view and maps do not depend on the order of the input objects
   ];
   const bytes = (objs: object[]) => compileObjects(objs, undefined).map((r) => ({
     view: JSON.stringify(r.view),
-    maps: ['sl_svc', 'sl_be', 'sl_maglev', 'sl_srcrange', 'sl_svcname'].map((m) =>
+    maps: (['sl_svc', 'sl_be', 'sl_maglev', 'sl_srcrange', 'sl_svcname'] as const).map((m) =>
       r.store.entries(m).map(([k, v]) => `${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`).join(',')),
   }));
   const once = bytes(objects);

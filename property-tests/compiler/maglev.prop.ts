@@ -8,20 +8,33 @@ import * as R from '../../compiler/abi/records.ts';
 import { encodeRecords, type Record, type SliceBody } from '../../runtime/encode/schema.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { service } from '../../bench/cluster.ts';
 import { maglevTable } from '../model/maglevTable.ts';
+import { Coverage } from '../coverage.ts';
 import { check } from '../seed.ts';
 
-const FRONTEND = Uint8Array.of(10, 96, 0, 0, 0, 80, R.PROTO_TCP, 0); // bench service 0: 10.96.0.0:80/TCP
+const SERVICE = { namespace: 'bench', name: 'svc-0', portName: 'http', targetPort: 8080 };
+const FRONTEND = Uint8Array.of(10, 96, 0, 0, 0, 80, R.PROTO_TCP, 0); // 10.96.0.0:80/TCP
+
+/** One ClusterIP Service, port 80 to 8080: the frontend whose table the properties watch. */
+function service(): Record {
+  return {
+    kind: R.KIND_SERVICE, namespace: SERVICE.namespace, name: SERVICE.name, op: 'upsert',
+    body: {
+      type: R.SVC_TYPE_CLUSTER_IP, flags: 0, healthCheckNodePort: 0, affinityTimeout: 0, created: 0,
+      clusterIPs: [{ family: 4, bytes: Uint8Array.of(10, 96, 0, 0) }], externalIPs: [], loadBalancerIPs: [], sourceRanges: [],
+      ports: [{ name: SERVICE.portName, proto: R.PROTO_TCP, port: 80, nodePort: 0, targetPort: SERVICE.targetPort, targetPortName: '' }],
+    },
+  };
+}
 
 function slice(addrs: number[]): Record {
   const body: SliceBody = {
-    serviceName: 'svc-0', addressType: R.ADDR_IPV4, ports: [{ name: 'http', proto: R.PROTO_TCP, port: 8080 }],
+    serviceName: SERVICE.name, addressType: R.ADDR_IPV4, ports: [{ name: SERVICE.portName, proto: R.PROTO_TCP, port: SERVICE.targetPort }],
     endpoints: addrs.map((a) => ({
       address: { family: 4, bytes: Uint8Array.of(10, 244, a >> 8, a & 255) }, conditions: R.COND_READY, nodeName: '', zone: '', forZones: [],
     })),
   };
-  return { kind: R.KIND_ENDPOINT_SLICE, namespace: 'bench', name: 'svc-0-abcde', op: 'upsert', body };
+  return { kind: R.KIND_ENDPOINT_SLICE, namespace: SERVICE.namespace, name: `${SERVICE.name}-abcde`, op: 'upsert', body };
 }
 
 const isPowerOfTwo = (x: number) => (x & (x - 1)) === 0;
@@ -32,26 +45,38 @@ const removal = fc.integer({ min: 3, max: 200 }).filter((n) => !isPowerOfTwo(n -
   fc.nat(n - 1),
 ));
 
+/** Tables up to 128 backends are filled by bounded-load rendezvous hashing, above that by Maglev's fill. */
+const fills = (n: number) => [n > 128 ? 'over 128 backends (Maglev fill)' : 'up to 128 backends (rendezvous fill)'] as const;
+const FILL_SHARES = { 'up to 128 backends (rendezvous fill)': 0.25, 'over 128 backends (Maglev fill)': 0.2 };
+
 test('removing a backend moves its flows plus at most 1% of the others', () => {
+  const coverage = new Coverage('backend removal', FILL_SHARES);
   check(fc.property(removal, ([addrs, gone]) => {
+    coverage.run(fills(addrs.length));
     const c = new Compiler({ node: 'node-0' });
     const store = new MemoryStore();
-    store.apply(c.batch(encodeRecords([service(0), slice(addrs)])));
+    store.apply(c.batch(encodeRecords([service(), slice(addrs)])));
     const before = maglevTable(store, FRONTEND);
     store.apply(c.batch(encodeRecords([slice(addrs.filter((_, i) => i !== gone))])));
     const after = maglevTable(store, FRONTEND);
     assert.is(after.length, before.length, 'table stayed on its ladder step');
-    const removed = `10.244.${addrs[gone] >> 8}.${addrs[gone] & 255}:8080`;
+    const removed = `10.244.${addrs[gone] >> 8}.${addrs[gone] & 255}:${SERVICE.targetPort}`;
     assert.not.ok(after.includes(removed), 'removed backend still in the table');
     const moved = before.filter((b, s) => b !== removed && after[s] !== b).length;
     assert.ok(moved <= before.length * 0.01, `${moved} of ${before.length} slots of other backends moved`);
   }), { numRuns: 60 });
+  coverage.check();
 });
 
+// A length drawn first: fast-check's default size would keep arrays under a dozen or so.
+const backends = fc.integer({ min: 1, max: 300 }).chain((n) => fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n }));
+
 test('no backend owns more than 1.1 x its share of slots', () => {
-  check(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: 1, maxLength: 300 }), (addrs) => {
+  const coverage = new Coverage('slot shares', FILL_SHARES);
+  check(fc.property(backends, (addrs) => {
+    coverage.run(fills(addrs.length));
     const store = new MemoryStore();
-    store.apply(new Compiler({ node: 'node-0' }).batch(encodeRecords([service(0), slice(addrs)])));
+    store.apply(new Compiler({ node: 'node-0' }).batch(encodeRecords([service(), slice(addrs)])));
     const table = maglevTable(store, FRONTEND);
     const owned = new Map<string, number>();
     for (const b of table) owned.set(b, (owned.get(b) ?? 0) + 1);
@@ -59,6 +84,7 @@ test('no backend owns more than 1.1 x its share of slots', () => {
     assert.ok(table.length >= 100 * addrs.length, `${table.length} slots for ${addrs.length} backends`);
     for (const [b, k] of owned) assert.ok(k <= Math.ceil((1.1 * table.length) / addrs.length), `${b} owns ${k} of ${table.length}`);
   }), { numRuns: 60 });
+  coverage.check();
 });
 
 test.run();

@@ -77,7 +77,7 @@ function ladder(n: number): number {
 }
 
 test('the decoders read the struct sizes the header has', () => {
-  assert.equal(['sl_svc', 'sl_be', 'sl_maglev', 'sl_srcrange', 'sl_svcname'].map((m) => [layoutOf(m).key.size, layoutOf(m).value.size]),
+  assert.equal((['sl_svc', 'sl_be', 'sl_maglev', 'sl_srcrange', 'sl_svcname'] as const).map((m) => [layoutOf(m).key.size, layoutOf(m).value.size]),
     [[8, 16], [8, 8], [8, 256], [16, 4], [4, 128]]);
 });
 

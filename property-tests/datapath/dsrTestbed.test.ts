@@ -8,15 +8,13 @@
 // the testbed's strict rp_filter: it routes node IPs and service IPs out of
 // the one interface the answers come in by, so they pass. Traffic stays
 // between the namespaces this test makes; all of it is taken down in finally.
-import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { nsenter, run as runCommand, tryRunAsync, type Argv } from '../../runtime/exec/command.ts';
+import { listNetns, netnsUnavailableReason } from '../../runtime/exec/namespaces.ts';
 import { down } from '../../runtime/testbed/down.ts';
 import { isTestbedNetns, pinBase } from '../../runtime/testbed/names.ts';
-import { listNetns, netnsUnavailableReason } from '../../runtime/testbed/netns.ts';
-import { sluiceApplyExists } from '../../runtime/testbed/sluice.ts';
 import type { TestbedState } from '../../runtime/testbed/state.ts';
 import { up } from '../../runtime/testbed/testbed.ts';
 
@@ -28,18 +26,14 @@ const OBJECT = new URL('../../build/bpf/sluice.o', import.meta.url).pathname;
 const NODE_A = '192.168.60.10', NODE_B = '192.168.60.11', EXTERNAL_IP = '203.0.113.80';
 const POD = 'default/web-b';
 
-const reason = netnsUnavailableReason() ?? (!existsSync(OBJECT) ? `${OBJECT} not built (npm run build:bpf)`
-  : !sluiceApplyExists() ? 'no `sluice apply` in this build' : null);
+const reason = netnsUnavailableReason() ?? (!existsSync(OBJECT) ? `${OBJECT} not built (npm run build:bpf)` : null);
 if (reason && process.env.CI) test('the DSR testbed can run (required in CI)', () => assert.unreachable(`cannot run: ${reason}`));
 else if (reason) console.log(`# SKIP DSR testbed: ${reason}`);
 const nsTest = reason ? test.skip : test;
 
-const execFileP = promisify(execFile);
-
 /** The probe's answers from inside netns, one line per attempt. */
 async function probe(netns: string, proto: 'tcp' | 'udp', ip: string, port: number, count = 1): Promise<string[]> {
-  const args = [`--net=/run/netns/${netns}`, '--', process.execPath, PROBE, proto, ip, String(port), '-n', String(count), '--timeout', '2000'];
-  const r = await execFileP('nsenter', args, { encoding: 'utf8', timeout: 30_000 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  const r = await tryRunAsync(nsenter(netns, ['node', PROBE, proto, ip, String(port), '-n', String(count), '--timeout', '2000']), { timeoutMs: 30_000 });
   return r.stdout.trimEnd().split('\n');
 }
 
@@ -49,13 +43,13 @@ function answered(lines: string[], client: string, what: string): void {
   for (const l of lines) assert.match(l, new RegExp(`^${POD} ${client.replace(/\./g, '\\.')}:\\d+$`), `${what}: "${l}"`);
 }
 
-function run(argv: string[], what: string): string {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`${what} (exit ${r.status}): ${r.stderr || r.stdout}`);
-  return r.stdout;
+function run(argv: Argv, what: string): string {
+  try {
+    return runCommand(argv, { timeoutMs: 120_000 });
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`, { cause: e });
+  }
 }
-
-const inNs = (netns: string, argv: string[]) => ['nsenter', `--net=/run/netns/${netns}`, '--', ...argv];
 
 function macOf(netns: string): string {
   return JSON.parse(run(['ip', '-n', netns, '-j', 'link', 'show', 'eth0'], `eth0 of ${netns}`))[0].address;
@@ -73,19 +67,18 @@ function countAnswers(s: TestbedState, macA: string, macB: string): void {
   }
 }
 `;
-  const r = spawnSync('nsenter', [`--net=/run/netns/${s.external.netns}`, '--', 'nft', '-f', '-'], { input: rules, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`nft in ${s.external.netns}: ${r.stderr}`);
+  runCommand(nsenter(s.external.netns, ['nft', '-f', '-']), { input: rules });
 }
 
 function counted(s: TestbedState): { fromA: number; fromB: number } {
-  const json = JSON.parse(run(inNs(s.external.netns, ['nft', '-j', 'list', 'counters', 'table', 'ip', 'sldsr']), 'nft list'));
+  const json = JSON.parse(run(nsenter(s.external.netns, ['nft', '-j', 'list', 'counters', 'table', 'ip', 'sldsr']), 'nft list'));
   const packets = (name: string) => json.nftables.find((x: { counter?: { name: string } }) => x.counter?.name === name).counter.packets as number;
   return { fromA: packets('from_a'), fromB: packets('from_b') };
 }
 
 /** `sluice maps --format json` of a node: its counters, by enum sl_stat name. */
 function stats(pinRoot: string): { [name: string]: { packets: number } } {
-  return JSON.parse(run([process.execPath, MAIN, 'maps', '--pin-root', pinRoot, '--format', 'json'], `sluice maps ${pinRoot}`)).stats;
+  return JSON.parse(run(['node', MAIN, 'maps', '--pin-root', pinRoot, '--format', 'json'], `sluice maps ${pinRoot}`)).stats;
 }
 
 nsTest('DSR end to end: without --dsr the pod sees node-a; with --dsr on every node it sees the external client, whose connections work with answers straight from node-b', async () => {
@@ -100,7 +93,7 @@ nsTest('DSR end to end: without --dsr the pod sees node-a; with --dsr on every n
     answered(await probe(ext, 'tcp', NODE_A, 30080), NODE_A, 'NodePort on node-a, no --dsr: SNAT');
     answered(await probe(ext, 'tcp', NODE_B, 30090), client, 'externalTrafficPolicy Local on node-b');
 
-    for (const n of [a, b]) run(inNs(n.netns, [process.execPath, MAIN, 'apply', SNAPSHOT, '--node', n.name, '--pin-root', n.pinRoot, '--dsr']), `apply --dsr on ${n.name}`);
+    for (const n of [a, b]) run(nsenter(n.netns, ['node', MAIN, 'apply', SNAPSHOT, '--node', n.name, '--pin-root', n.pinRoot, '--dsr']), `apply --dsr on ${n.name}`);
     countAnswers(s, macOf(a.netns), macOf(b.netns));
     const [tcp, udp, externalIp] = [await probe(ext, 'tcp', NODE_A, 30080, 3), await probe(ext, 'udp', NODE_A, 30053, 3), await probe(ext, 'tcp', EXTERNAL_IP, 80, 2)];
     answered(tcp, client, 'NodePort TCP on node-a with --dsr');

@@ -16,16 +16,17 @@ import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
 import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { encodeRecords, type Record } from '../../runtime/encode/schema.ts';
 import type { MapDiff } from '../../runtime/maps/mapDiff.ts';
-import { bytesReader, u64Reader, uintReader } from '../../runtime/view/fieldReader.ts';
+import { bytesReader, u64Reader, uintReader } from '../../runtime/abi/fieldReader.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
 import { ipBytes, ipText, ETH_HLEN as ETH } from '../model/packet.ts';
 import { neighboursOf, type NodeNet } from '../model/datapath.ts';
 import { inNetns } from '../../runtime/bpf/netns.ts';
-import { podnetImage, syncPodnet } from '../../runtime/bpf/podnet.ts';
+import { podnetImage, syncPodnet } from '../../runtime/dataplane/podnet.ts';
 import { dropNodeNet, forgetNeighbour, makeNodeNet, restoreNeighbours, type MadeNet } from './nodeNet.ts';
 import type { BpfObject } from '../../runtime/bpf/libbpf.ts';
 import { SOCK_HOOKS } from '../../runtime/bpf/sockHooks.ts';
 import { libbpf, OBJECT, sys } from './gate.ts';
+import { STAT_NAMES } from '../../runtime/view/state.ts';
 
 export { bpfTest, bpfUnavailableReason, OBJECT } from './gate.ts';
 
@@ -54,7 +55,7 @@ export interface DatapathOptions {
 }
 
 /** Small maps: every load of a test preallocates them. */
-const TEST_MAX_ENTRIES: { [map: string]: number } = { sl_svc: 1024, sl_be: 4096, sl_ct: 4096, sl_affinity: 1024 };
+const TEST_MAX_ENTRIES: { [map in A.MapName]?: number } = { sl_svc: 1024, sl_be: 4096, sl_ct: 4096, sl_affinity: 1024 };
 
 export interface RunResult { verdict: number; frame: Uint8Array }
 
@@ -225,23 +226,23 @@ export class Datapath {
     return out;
   }
 
-  /** Packets per enum sl_stat, summed over CPUs. */
-  stats(): number[] {
+  /** Packets per counter and drop reason (enum sl_stat, enum sl_drop), by name, summed over CPUs. */
+  stats(): { [name: string]: number } {
     const fd = this.mapFd('sl_stats');
     const cpus = possibleCpus(), stride = 16; // struct stats_val, already a multiple of 8
     const key = new Uint8Array(4), val = new Uint8Array(stride * cpus);
     const dv = new DataView(val.buffer);
-    return Array.from({ length: A.SL_STAT_MAX }, (_, stat) => {
-      new DataView(key.buffer).setUint32(0, stat, true);
-      if (!sys.mapLookup(fd, key, val)) return 0;
+    return Object.fromEntries([...STAT_NAMES].map(([slot, name]) => {
+      new DataView(key.buffer).setUint32(0, slot, true);
+      if (!sys.mapLookup(fd, key, val)) return [name, 0];
       let n = 0n;
       for (let c = 0; c < cpus; c++) n += dv.getBigUint64(c * stride, true);
-      return Number(n);
-    });
+      return [name, Number(n)];
+    }));
   }
 
   /** Raw lookup in a map; undefined when absent. */
-  lookup(map: string, key: Uint8Array, valueSize: number): Uint8Array | undefined {
+  lookup(map: A.MapName, key: Uint8Array, valueSize: number): Uint8Array | undefined {
     const val = new Uint8Array(valueSize);
     return sys.mapLookup(this.mapFd(map), key, val) ? val : undefined;
   }
@@ -274,7 +275,7 @@ export class Datapath {
     }
   }
 
-  private keys(map: string, size: number): Uint8Array[] {
+  private keys(map: A.MapName, size: number): Uint8Array[] {
     const fd = this.mapFd(map), keys: Uint8Array[] = [];
     for (let at: Uint8Array | null = null, next = new Uint8Array(size); sys.mapNextKey(fd, at, next); at = keys.at(-1)!) {
       keys.push(next.slice());
@@ -284,26 +285,26 @@ export class Datapath {
 
   /** Empties the maps the datapath owns: conntrack, affinity, counters. */
   clearState(): void {
-    for (const m of ['sl_ct', 'sl_affinity']) this.clear(m);
+    for (const m of ['sl_ct', 'sl_affinity'] as const) this.clear(m);
     const fd = this.mapFd('sl_stats'), zero = new Uint8Array(16 * possibleCpus()), key = new Uint8Array(4);
-    for (let stat = 0; stat < A.SL_STAT_MAX; stat++) {
-      new DataView(key.buffer).setUint32(0, stat, true);
+    for (const slot of STAT_NAMES.keys()) {
+      new DataView(key.buffer).setUint32(0, slot, true);
       sys.mapUpdate(fd, key, zero);
     }
   }
 
-  private clear(map: string): void {
+  private clear(map: A.MapName): void {
     const fd = this.mapFd(map);
     for (const k of this.keys(map, A.STATE_MAPS.find((m) => m.name === map)!.key.size)) sys.mapDelete(fd, k);
   }
 
   /** Writes one entry, as another flow (or a test) would have left it. */
-  update(map: string, key: Uint8Array, value: Uint8Array): void {
+  update(map: A.MapName, key: Uint8Array, value: Uint8Array): void {
     sys.mapUpdate(this.mapFd(map), key, value);
   }
 
   /** Deletes one entry; false when it was not there. */
-  delete(map: string, key: Uint8Array): boolean {
+  delete(map: A.MapName, key: Uint8Array): boolean {
     return sys.mapDelete(this.mapFd(map), key);
   }
 
@@ -358,9 +359,3 @@ export function withDatapath<T>(opts: DatapathOptions, fn: (dp: Datapath) => T):
     dp.close();
   }
 }
-
-/** The names of enum sl_stat, by value. */
-export const STAT_NAMES: string[] = Object.entries(A)
-  .filter(([k, v]) => /^SL_(STAT|DROP)_/.test(k) && k !== 'SL_STAT_MAX' && typeof v === 'number')
-  .sort((a, b) => (a[1] as number) - (b[1] as number))
-  .map(([k]) => k);

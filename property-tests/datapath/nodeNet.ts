@@ -5,19 +5,14 @@
 // program in the calling thread's namespace, on the device its context's
 // ifindex names, so the programs' route lookups see this network and
 // nothing of the machine's.
-import { spawnSync } from 'node:child_process';
+import { run } from '../../runtime/exec/command.ts';
+import { addNetns, deleteNetns, ipBatch, sysctl } from '../../runtime/exec/namespaces.ts';
 import { neighboursOf, routesOf, type NodeNet } from '../model/datapath.ts';
 
 export interface MadeNet {
   netns: string;
   /** Device name -> ifindex inside netns. */
   ifindex: ReadonlyMap<string, number>;
-}
-
-function run(cmd: string, args: readonly string[], input?: string): string {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${(r.stderr || r.stdout).trim()}`);
-  return r.stdout;
 }
 
 const peerOf = (dev: string) => `${dev}p`;
@@ -43,11 +38,11 @@ function ipLines(net: NodeNet): string[] {
 
 /** Makes netns as net describes it; deletes it again if a step fails. */
 export function makeNodeNet(net: NodeNet, netns: string): MadeNet {
-  run('ip', ['netns', 'add', netns]);
+  addNetns(netns);
   try {
-    run('nsenter', [`--net=/run/netns/${netns}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-    run('ip', ['-n', netns, '-batch', '-'], ipLines(net).join('\n') + '\n');
-    const links = JSON.parse(run('ip', ['-n', netns, '-j', 'link', 'show'])) as { ifindex: number; ifname: string }[];
+    sysctl(netns, { 'net.ipv4.ip_forward': 1 });
+    ipBatch(netns, ipLines(net));
+    const links = JSON.parse(run(['ip', '-n', netns, '-j', 'link', 'show'])) as { ifindex: number; ifname: string }[];
     return { netns, ifindex: new Map(links.map((l) => [l.ifname, l.ifindex])) };
   } catch (e) {
     dropNodeNet(netns);
@@ -56,15 +51,15 @@ export function makeNodeNet(net: NodeNet, netns: string): MadeNet {
 }
 
 export function dropNodeNet(netns: string): void {
-  spawnSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' });
+  deleteNetns(netns);
 }
 
 /** Removes the neighbour ip on dev, as if it had never been resolved. */
 export function forgetNeighbour(made: MadeNet, ip: string, dev: string): void {
-  run('ip', ['-n', made.netns, 'neigh', 'del', ip, 'dev', dev]);
+  run(['ip', '-n', made.netns, 'neigh', 'del', ip, 'dev', dev]);
 }
 
 /** Puts back every neighbour net describes. */
 export function restoreNeighbours(made: MadeNet, net: NodeNet): void {
-  run('ip', ['-n', made.netns, '-batch', '-'], neighbourLines(net).join('\n') + '\n');
+  ipBatch(made.netns, neighbourLines(net));
 }

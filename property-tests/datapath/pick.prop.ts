@@ -16,6 +16,7 @@ import { ipv4Text } from '../arb/ipv4Text.ts';
 import { check } from '../seed.ts';
 import { NODE, NODE_IP, NODE_NETS, NODE_PORT, OBJECTS, podFrame, tcp, udp, VIP, wireFrame } from './cluster.ts';
 import { bpfTest, Datapath, TC_ACT, type Program } from './harness.ts';
+import type { MapName } from '../../runtime/abi/layouts.generated.ts';
 
 // 150 backends: past the rendezvous fill's limit, so the compiler uses
 // Maglev's permutation fill on a table of 204,800+ slots (3,200+ chunks).
@@ -46,7 +47,7 @@ bpf.after(() => dp?.close());
 for (const k of CASES) {
   bpf(`${k.name}: the kernel's backend${k.prog === 'sl_from_netdev' ? ', SNAT port' : ''} and forwarding are the model's`, () => {
     const d = dp!;
-    const lookup = (map: string, key: Uint8Array) => d.lookup(map, key, layoutOf(map).value.size);
+    const lookup = (map: MapName, key: Uint8Array) => d.lookup(map, key, layoutOf(map).value.size);
     check(fc.property(ipv4Text(), fc.integer({ min: 1024, max: 65535 }), (client, sport) => {
       d.clearState();
       const t: Tuple = { saddr: client, daddr: k.vip, sport, dport: k.port, proto: PROTO[k.proto === 'tcp' ? 'TCP' : 'UDP'] };

@@ -2,19 +2,19 @@
 // kernel accepts each), its maps are defined as the design says and agree
 // with the generated layouts, and its .rodata is the config the loader
 // writes, nothing else. The BTF checks need no privilege.
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import { bpfTest, OBJECT, PROGRAMS, SOCK_PROGRAMS, withDatapath } from './harness.ts';
 import { NODE, NODE_NETS } from './cluster.ts';
+import { run } from '../../runtime/exec/command.ts';
 
 interface BtfType { id: number; kind: string; name: string; type_id?: number; nr_elems?: number; size?: number;
   members?: { name: string; type_id: number }[]; vars?: { type_id: number; offset: number; size: number }[] }
 
 function btfOf(path: string): Map<number, BtfType> {
-  const json = JSON.parse(execFileSync('bpftool', ['-j', 'btf', 'dump', 'file', path], { encoding: 'utf8' }));
+  const json = JSON.parse(run(['bpftool', '-j', 'btf', 'dump', 'file', path]));
   return new Map((json.types as BtfType[]).map((t) => [t.id, t]));
 }
 
@@ -54,7 +54,7 @@ const EXPECTED: { [map: string]: { type: number; max_entries: number; map_flags?
   sl_affinity: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 65536, key: 'affinity_key', value: 'affinity_val' },
   sl_sockrev: { type: BPF_MAP_TYPE.LRU_HASH, max_entries: 65536, key: 'sockrev_key', value: 'sockrev_val' },
   sl_podnet: { type: BPF_MAP_TYPE.LPM_TRIE, max_entries: 16384, map_flags: NO_PREALLOC, key: 'podnet_key', value: 'podnet_val' },
-  sl_stats: { type: BPF_MAP_TYPE.PERCPU_ARRAY, max_entries: A.SL_STAT_MAX, key: '__u32', value: 'stats_val' },
+  sl_stats: { type: BPF_MAP_TYPE.PERCPU_ARRAY, max_entries: A.SL_STATS_SLOTS, key: '__u32', value: 'stats_val' },
 };
 
 test('.rodata holds sl_cfg alone, at offset 0, sized as struct sl_config (the loader writes it there)', () => {
@@ -74,7 +74,7 @@ test('map definitions: one per ABI map, named sl_<x>, pinned by name, with the d
 
 test('licence: every bpf/ source carries the SPDX line, the object the kernel\'s licence string', () => {
   const dir = new URL('../../bpf/', import.meta.url).pathname;
-  const files = ['sluice.bpf.c', 'abi.bpf.c', ...readdirSync(`${dir}include`).map((f) => `include/${f}`), ...readdirSync(`${dir}lib`).map((f) => `lib/${f}`)];
+  const files = ['sluice.bpf.c', ...readdirSync(`${dir}include`).map((f) => `include/${f}`), ...readdirSync(`${dir}lib`).map((f) => `lib/${f}`)];
   for (const f of files) {
     assert.match(readFileSync(`${dir}${f}`, 'utf8').split('\n')[0], 'SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)', f);
   }

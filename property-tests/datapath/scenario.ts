@@ -7,7 +7,7 @@ import { layoutOf } from '../../runtime/maps/store.ts';
 import { backendsOf, forwardOf, frontendOf, maglevPick, type Backend, type Lookup, type NodeNet, type Service, type Tuple } from '../model/datapath.ts';
 import { buildFrame, parseFrame, PROTO, type Frame, type Parsed } from '../model/packet.ts';
 import { NODE, NODE_NETS, OBJECTS } from './cluster.ts';
-import { Datapath, STAT_NAMES, VERDICT_NAMES, type Program } from './harness.ts';
+import { Datapath, VERDICT_NAMES, type Program } from './harness.ts';
 
 export type Verdict = 'TC_ACT_OK' | 'TC_ACT_SHOT' | 'TC_ACT_REDIRECT';
 
@@ -84,18 +84,18 @@ function checkOut(e: Expect, out: Parsed, sent: Uint8Array, result: Uint8Array, 
   if (e.dport !== undefined) assert.is(out.l4.dport, e.dport, `${where}: destination port`);
   if (e.stats) {
     const stats = c.dp.stats();
-    const got = Object.fromEntries(Object.keys(e.stats).map((k) => [k, stats[STAT_NAMES.indexOf(k)]]));
+    const got = Object.fromEntries(Object.keys(e.stats).map((k) => [k, stats[k]]));
     assert.equal(got, e.stats, `${where}: stats`);
   }
   e.check?.(out, c);
 }
 
 const FWD_STATS = { peer: 'SL_STAT_FWD_PEER', iface: 'SL_STAT_FWD_DIRECT', neigh: 'SL_STAT_FWD_NEIGH', stack: 'SL_STAT_FWD_STACK' } as const;
-const fwdCounts = (stats: number[]) => Object.fromEntries(Object.values(FWD_STATS).map((k) => [k, stats[STAT_NAMES.indexOf(k)]]));
+const fwdCounts = (stats: { [name: string]: number }) => Object.fromEntries(Object.values(FWD_STATS).map((k) => [k, stats[k]]));
 const NO_FWD = Object.fromEntries(Object.values(FWD_STATS).map((k) => [k, 0]));
 
 /** The routed check of Expect, or for a passing step that is not routed, that nothing forwarded it. */
-function checkForward(e: Expect, out: Parsed, sent: Parsed, before: number[], c: Ctx, where: string): void {
+function checkForward(e: Expect, out: Parsed, sent: Parsed, before: { [name: string]: number }, c: Ctx, where: string): void {
   if (e.verdict === 'TC_ACT_SHOT' || (!e.routed && e.verdict !== 'TC_ACT_OK')) return;
   const counts = fwdCounts(c.dp.stats()), was = fwdCounts(before);
   const delta = Object.fromEntries(Object.keys(counts).map((k) => [k, counts[k] - was[k]]));

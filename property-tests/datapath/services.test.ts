@@ -8,7 +8,7 @@ import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
 import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { layoutOf } from '../../runtime/maps/store.ts';
 import { pack } from '../model/datapath.ts';
-import { buildFrame, ipBytes, quoteOf, TCP_FLAGS } from '../model/packet.ts';
+import { buildFrame, ipBytes, ipText, quoteOf, TCP_FLAGS } from '../model/packet.ts';
 import { CLIENT_POD, HAIRPIN_IP, LOCAL_BE, MAC, movingSlice, podFrame, REMOTE_BE, tcp, udp, VIP } from './cluster.ts';
 import { bpfTest, TC_ACT } from './harness.ts';
 import { backendIps, closeDatapaths, ctEntry, modelPick, runScenario, serviceOf, tuple, type Ctx, type Scenario } from './scenario.ts';
@@ -26,7 +26,7 @@ function backendsOfFlows(c: Ctx, vip: string, n: number): Set<string> {
   for (let i = 0; i < n; i++) {
     const r = c.dp.run('sl_from_pod', buildFrame(podFrame(CLIENT_POD, vip, tcp(41000 + i, 80))));
     assert.is(r.verdict, TC_ACT.REDIRECT);
-    seen.add([...r.frame.subarray(30, 34)].join('.'));
+    seen.add(ipText(r.frame.subarray(30, 34)));
   }
   return seen;
 }

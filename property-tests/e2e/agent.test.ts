@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import * as assert from 'uvu/assert';
-import { FakeApiServer, RESOURCE_NAMES, RESOURCES } from '../model/fakeApiServer.ts';
+import { FakeApiServer, RESOURCE_NAMES, RESOURCES } from '../../testkit/fakeApiServer.ts';
 import { answersFrom, e2eSuite, fixture, show, type Item } from './harness.ts';
 
 const BASE = fixture('e2e-churn.yaml');

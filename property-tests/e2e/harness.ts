@@ -6,17 +6,17 @@
 // second), reopen.ts (a client that opens a new socket when one fails).
 // Traffic stays between the testbed's namespaces; every client is
 // bounded in count and time, and only processes started here are signalled.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { down } from '../../runtime/testbed/down.ts';
 import { targetNetns } from '../../runtime/testbed/exec.ts';
-import { netnsUnavailableReason } from '../../runtime/testbed/netns.ts';
+import { nsenter, runAsync, start, tryRunAsync } from '../../runtime/exec/command.ts';
+import { netnsUnavailableReason } from '../../runtime/exec/namespaces.ts';
 import type { HoldReport } from '../../runtime/testbed/hold.ts';
 import type { RateReport } from '../../runtime/testbed/rate.ts';
 import type { ReopenEvent } from '../../runtime/testbed/reopen.ts';
@@ -31,7 +31,6 @@ const OBJECT = new URL('../../build/bpf/sluice.o', import.meta.url).pathname;
 const script = (name: string) => new URL(`../../runtime/testbed/${name}.ts`, import.meta.url).pathname;
 export const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 
-const execFileP = promisify(execFile);
 const quiet = () => {};
 
 /** Why these tests cannot run here, or null: they need netns, root and the built datapath. */
@@ -210,11 +209,8 @@ export class Bed {
   /** Runs a testbed script in target (NAMESPACE/POD, node/NAME, external); its stdout. */
   async run(target: string, name: string, args: readonly string[], timeoutMs = 30_000): Promise<string> {
     const netns = targetNetns(this.state, target);
-    const r = await execFileP('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, script(name), ...args], { encoding: 'utf8', timeout: timeoutMs })
-      .catch((e: { stdout?: string; stderr?: string; code?: number }) => {
-        if (e.code === 2 || !e.stdout) throw new Error(`${name} ${args.join(' ')} in ${target}: ${e.stderr?.trim() || 'failed'}`);
-        return { stdout: e.stdout };
-      });
+    const r = await tryRunAsync(nsenter(netns, ['node', script(name), ...args]), { timeoutMs });
+    if (r.status !== 0 && (r.status === 2 || !r.stdout)) throw new Error(`${name} ${args.join(' ')} in ${target}: ${r.stderr.trim() || r.error?.message || 'failed'}`);
     return r.stdout;
   }
 
@@ -238,8 +234,7 @@ export class Bed {
   /** A node's counters (`sluice maps --format json`), packets by enum sl_stat name. */
   async stats(nodeName: string): Promise<{ [stat: string]: number }> {
     const n = this.node(nodeName);
-    const r = await execFileP('nsenter', [`--net=/run/netns/${n.netns}`, '--', process.execPath, MAIN, 'maps', '--pin-root', n.pinRoot, '--format', 'json'],
-      { encoding: 'utf8', timeout: 30_000 });
+    const r = await runAsync(nsenter(n.netns, ['node', MAIN, 'maps', '--pin-root', n.pinRoot, '--format', 'json']), { timeoutMs: 30_000 });
     const stats = JSON.parse(r.stdout).stats as { [stat: string]: { packets: number } };
     return Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, v.packets]));
   }
@@ -252,7 +247,7 @@ export class Bed {
   /** Starts a client script in target, in the background; stopped by the test, or at down. */
   start<Final>(target: string, name: 'hold' | 'rate' | 'reopen', args: readonly string[]): Helper<Final> {
     const netns = targetNetns(this.state, target);
-    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, script(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = start(nsenter(netns, ['node', script(name), ...args]), { stdio: ['ignore', 'pipe', 'pipe'] });
     const h = new Helper<Final>(child, `${name} in ${target}`);
     this.helpers.add(h as Helper<unknown>);
     h.done.then(() => this.helpers.delete(h as Helper<unknown>));
@@ -297,10 +292,8 @@ export class Bed {
   /** `sluice apply` of file on one node, as a separate process, asynchronously; what it printed. */
   async sluiceApply(nodeName: string, file: string, extra: readonly string[] = []): Promise<string> {
     const n = this.node(nodeName);
-    const args = [`--net=/run/netns/${n.netns}`, '--', process.execPath, MAIN, 'apply', file, '--node', n.name, '--pin-root', n.pinRoot, ...extra];
-    const r = await execFileP('nsenter', args, { encoding: 'utf8', timeout: 60_000 }).catch((e: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`sluice apply on ${nodeName}: ${e.stderr?.trim() || e.stdout?.trim() || e.message}`);
-    });
+    const r = await tryRunAsync(nsenter(n.netns, ['node', MAIN, 'apply', file, '--node', n.name, '--pin-root', n.pinRoot, ...extra]), { timeoutMs: 60_000 });
+    if (r.status !== 0) throw new Error(`sluice apply on ${nodeName}: ${r.stderr.trim() || r.stdout.trim() || r.error?.message || `exit ${r.status}`}`);
     return `${r.stdout}${r.stderr}`;
   }
 }

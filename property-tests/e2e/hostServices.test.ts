@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { SOCK_HOOKS } from '../../runtime/bpf/sockHooks.ts';
 import { answersFrom, e2eSuite, parseAnswer, show, withoutEndpoint, type Item, type ReopenEvent } from './harness.ts';
+import { nsenter, run as runCommand } from '../../runtime/exec/command.ts';
 
 const CLUSTER = new URL('../../examples/cluster.yaml', import.meta.url).pathname;
 const { test, bed, run } = e2eSuite('e2e host services', 'h', CLUSTER);
@@ -121,7 +122,7 @@ test('a TCP socket from node-a still connecting to a backend that drops SYNs: th
   await bed.applyAll(bed.variant('slow-to-b3', slow(stuck)));
   // the backend's own namespace drops the SYNs, as a hung pod or a dead node would
   const netns = bed.state.pods.find((p) => p.key === stuck)!.netns;
-  execFileSync('nsenter', [`--net=/run/netns/${netns}`, '--', 'nft', '-f', '-'], {
+  runCommand(nsenter(netns, ['nft', '-f', '-']), {
     input: 'table ip slstale {\n  chain input {\n    type filter hook input priority 0;\n    tcp dport 8080 tcp flags & (syn | ack) == syn drop\n  }\n}\n',
   });
   try {
@@ -137,7 +138,7 @@ test('a TCP socket from node-a still connecting to a backend that drops SYNs: th
     await client.stop();
     assert.match(sync.outputs[0], 'stale sockets: 1 destroyed (10.96.81.81:80/TCP 1)', sync.outputs[0]);
   } finally {
-    execFileSync('nsenter', [`--net=/run/netns/${netns}`, '--', 'nft', 'delete', 'table', 'ip', 'slstale']);
+    runCommand(nsenter(netns, ['nft', 'delete', 'table', 'ip', 'slstale']));
   }
 });
 
@@ -146,7 +147,7 @@ test('after testbed down no link pin remains and none of the nodes\' cgroup prog
   const { linkPin, rootCgroup } = await import('../../runtime/bpf/cgroup.ts');
   const S = await import('../../runtime/bpf/syscall.ts');
   /** Prog ids attached to the root cgroup (bpftool), to see that ours went. */
-  const attachedIds = () => (JSON.parse(execFileSync('bpftool', ['-j', 'cgroup', 'show', rootCgroup()], { encoding: 'utf8' }).trim() || '[]') as { id: number }[]).map((p) => p.id);
+  const attachedIds = () => (JSON.parse(runCommand(['bpftool', '-j', 'cgroup', 'show', rootCgroup()]).trim() || '[]') as { id: number }[]).map((p) => p.id);
   const ours: number[] = [];
   for (const n of bed.state.nodes) {
     for (const h of SOCK_HOOKS) {

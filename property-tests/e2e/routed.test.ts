@@ -6,10 +6,10 @@
 // systemd's rp_filter=2. ClusterIP from a pod to local and remote backends,
 // pod to pod across the router, and NodePorts from outside through both
 // nodes (local backend: the client's address; remote: SNAT).
-import { execFileSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
 import { ROUTER_IP } from '../../runtime/testbed/names.ts';
 import { answersFrom, e2eSuite, fixture, show } from './harness.ts';
+import { run as runCommand } from '../../runtime/exec/command.ts';
 
 const { test, bed, run } = e2eSuite('e2e routed', 'rt', fixture('e2e-churn.yaml'), { rpFilter: 2, wiring: 'routed' });
 
@@ -19,7 +19,7 @@ const NODE1 = '172.30.9.11', NODE2 = '172.30.9.12';
 
 test('the wiring: each node reaches the other\'s pods and the client through the router', () => {
   for (const [node, dst] of [['node-1', '10.72.2.12'], ['node-2', '10.72.1.11'], ['node-1', bed.state.external.ip]]) {
-    const route = JSON.parse(execFileSync('ip', ['-n', bed.node(node).netns, '-j', 'route', 'get', dst], { encoding: 'utf8' }))[0];
+    const route = JSON.parse(runCommand(['ip', '-n', bed.node(node).netns, '-j', 'route', 'get', dst]))[0];
     assert.equal([route.gateway, route.dev], [ROUTER_IP, 'eth0'], `${node} -> ${dst}`);
   }
 });

@@ -91,6 +91,15 @@ test('rejection rules', () => {
   rejects({ podSelector: { matchLabels: { app: true } } }, 'spec.podSelector.matchLabels["app"]', 'true is not a string');
 });
 
+test('endPort equal to port is a range of one port, accepted (normalizeNetworkPolicy.ts: the bound is endPort < port, not <=)', () => {
+  // The API server accepts endPort >= port; a mutant that rejected endPort == port survived the suite (issue 15).
+  assert.equal(body({ ingress: [{ ports: [{ port: 8080, endPort: 8080 }] }] }).ingress[0].ports,
+    [{ proto: R.PROTO_TCP, port: 8080, endPort: 8080, portName: '' }]);
+  assert.equal(body({ egress: [{ ports: [{ protocol: 'UDP', port: 1, endPort: 2 }] }] }).egress[0].ports,
+    [{ proto: R.PROTO_UDP, port: 1, endPort: 2, portName: '' }], 'one past it too');
+  rejects({ ingress: [{ ports: [{ port: 8080, endPort: 8079 }] }] }, 'spec.ingress[0].ports[0].endPort', '8079 is less than port 8080');
+});
+
 test('IPv6 blocks are skipped; a rule left with no peers is dropped, not widened to everyone', () => {
   const n = normalize(policy({
     ingress: [

@@ -6,11 +6,11 @@
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import type { StructLayout } from '../../runtime/abi/mapLayout.ts';
 import { layoutOf } from '../../runtime/maps/store.ts';
-import { fieldOf, uintReader } from '../../runtime/view/fieldReader.ts';
+import { fieldOf, uintReader } from '../../runtime/abi/fieldReader.ts';
 import { ipBytes, ipText } from './packet.ts';
 
 /** A map lookup: the value bytes, or undefined when the key is absent. */
-export type Lookup = (map: string, key: Uint8Array) => Uint8Array | undefined;
+export type Lookup = (map: A.MapName, key: Uint8Array) => Uint8Array | undefined;
 
 export interface Tuple { saddr: string; daddr: string; sport: number; dport: number; proto: number }
 

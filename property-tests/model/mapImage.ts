@@ -4,9 +4,10 @@
 import type { StructLayout } from '../../runtime/abi/mapLayout.ts';
 import type { MapDiff, MapOps } from '../../runtime/maps/mapDiff.ts';
 import { layoutOf } from '../../runtime/maps/store.ts';
+import type { MapName } from '../../runtime/abi/layouts.generated.ts';
 
 export type Fields = { [field: string]: number | string };
-export interface Entry { map: string; key: Fields; value: Fields }
+export interface Entry { map: MapName; key: Fields; value: Fields }
 
 export function encodeStruct(s: StructLayout, fields: Fields): Uint8Array {
   const out = new Uint8Array(s.size);
@@ -23,7 +24,7 @@ const compareBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b);
 
 /** A diff of upserts only, one section per map in id order, keys sorted. */
 export function mapImage(entries: readonly Entry[]): MapDiff {
-  const byMap = new Map<string, [Uint8Array, Uint8Array][]>();
+  const byMap = new Map<MapName, [Uint8Array, Uint8Array][]>();
   for (const e of entries) {
     const l = layoutOf(e.map);
     const list = byMap.get(e.map) ?? [];
@@ -38,5 +39,3 @@ export function mapImage(entries: readonly Entry[]): MapDiff {
   return { sections, bytes: new Uint8Array(0) };
 }
 
-/** "10.96.0.1" -> its u32 value. */
-export const ipNum = (text: string) => text.split('.').reduce((n, o) => n * 256 + Number(o), 0);

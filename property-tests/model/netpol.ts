@@ -1,4 +1,5 @@
 // A reference evaluator of NetworkPolicy (networking.k8s.io/v1), written from
+import { inSubnet, parseU32 } from '../../runtime/encode/ipv4.ts';
 // the API reference and the concept page (kubernetes.io/docs/concepts/
 // services-networking/network-policies), not from the compiler. It reads the
 // Kubernetes objects themselves, so it shares no parsing with sluice.
@@ -83,17 +84,9 @@ export function selects(selector: unknown, labels: Record<string, string>): bool
   return true;
 }
 
-export function ipToInt(ip: string): number {
-  const p = ip.split('.').map(Number);
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) throw new Error(`not an IPv4 address: ${ip}`);
-  return ((p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]) >>> 0;
-}
-
 export function inCidr(ip: string, cidr: string): boolean {
   const [base, len] = cidr.split('/');
-  const n = Number(len);
-  const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
-  return ((ipToInt(ip) & mask) >>> 0) === ((ipToInt(base) & mask) >>> 0);
+  return inSubnet(parseU32(ip), parseU32(base), Number(len));
 }
 
 function podIPs(p: Json): string[] {
@@ -103,8 +96,8 @@ function podIPs(p: Json): string[] {
   return ips.filter((ip) => !ip.includes(':'));
 }
 
-const onNetwork = (p: Json) => !['Succeeded', 'Failed'].includes(obj(p.status).phase as string) && podIPs(p).length > 0;
-const hostNetwork = (p: Json) => obj(p.spec).hostNetwork === true;
+export const onNetwork = (p: Json) => !['Succeeded', 'Failed'].includes(obj(p.status).phase as string) && podIPs(p).length > 0;
+export const hostNetwork = (p: Json) => obj(p.spec).hostNetwork === true;
 
 function nodeAddrs(n: Json): string[] {
   return arr(obj(n.status).addresses).map(obj).filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')

@@ -1,4 +1,6 @@
 // Ethernet + IPv4 + TCP/UDP/ICMP frames for datapath tests: a builder that
+import { formatIp } from '../../runtime/encode/ip.ts';
+import { ipv4Of, parseU32 } from '../../runtime/encode/ipv4.ts';
 // writes valid checksums, and a parser that reads a frame back and says
 // whether its checksums hold. Addresses are dotted strings, MACs
 // colon-separated hex, numbers host order.
@@ -26,13 +28,9 @@ export interface Ip {
 
 export interface Frame { srcMac?: string; dstMac?: string; ip: Ip }
 
-export function ipBytes(ip: string): Uint8Array {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) throw new Error(`bad IPv4 address ${ip}`);
-  return Uint8Array.from(parts);
-}
-
-export const ipText = (b: Uint8Array) => [...b.subarray(0, 4)].join('.');
+/** A header's address field and its text, through runtime/encode's one pair. */
+export const ipBytes = (ip: string): Uint8Array => ipv4Of(parseU32(ip)).bytes;
+export const ipText = (b: Uint8Array) => formatIp({ family: 4, bytes: b.subarray(0, 4) });
 const macBytes = (m: string) => Uint8Array.from(m.split(':').map((h) => parseInt(h, 16)));
 const macText = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 

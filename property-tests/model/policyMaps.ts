@@ -4,7 +4,8 @@
 // kernel will and compare it with the reference evaluator.
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import type { MapStore } from '../../runtime/maps/store.ts';
-import { ipToInt } from './netpol.ts';
+import { parseU32 } from '../../runtime/encode/ipv4.ts';
+import type { MapName } from '../../runtime/abi/layouts.generated.ts';
 
 export interface Ipid { identity: number; ns: number; group: [number, number]; kinds: [number, number]; flags: number }
 
@@ -28,12 +29,12 @@ export class NodePolicy {
         kinds: [d.getUint8(16), d.getUint8(17)], flags: d.getUint8(18),
       });
     }
-    const lpm = (map: string) => store.entries(map).map(([key, value]) => ({ plen: new DataView(key.buffer, key.byteOffset).getUint32(0, true), key, value }));
+    const lpm = (map: MapName) => store.entries(map).map(([key, value]) => ({ plen: new DataView(key.buffer, key.byteOffset).getUint32(0, true), key, value }));
     this.pol = lpm('sl_pol');
     this.cidr = lpm('sl_polcidr');
   }
 
-  lookupIpid(ip: string): Ipid | undefined { return this.ipid.get(ipToInt(ip)); }
+  lookupIpid(ip: string): Ipid | undefined { return this.ipid.get(parseU32(ip)); }
 
   /** The longest entry matching the first `bits` bits after prefixlen of key. */
   private static longest(entries: LpmEntry[], key: Uint8Array): LpmEntry | undefined {
@@ -79,7 +80,7 @@ export class NodePolicy {
       const d = new DataView(key.buffer);
       d.setUint32(0, 64, true);
       d.setUint32(4, g);
-      d.setUint32(8, ipToInt(peerIp));
+      d.setUint32(8, parseU32(peerIp));
       const c = NodePolicy.longest(this.cidr, key);
       if (c) {
         const v = new DataView(c.value.buffer, c.value.byteOffset);

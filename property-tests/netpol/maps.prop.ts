@@ -8,6 +8,7 @@ import { policyCluster, rule, type PolicyCluster } from '../arb/policyCluster.ts
 import type { Json } from '../model/netpol.ts';
 import { check } from '../seed.ts';
 import { mapAllowed, modelAllowed } from './verdicts.ts';
+import { inSubnet, parseU32, textOf } from '../../runtime/encode/ipv4.ts';
 
 const spec = (p: Json) => p.spec as Json;
 
@@ -55,13 +56,11 @@ test('P5: renaming policies changes no verdict', () => {
 function split(c: PolicyCluster): PolicyCluster {
   const half = (cidr: string, bit: number) => {
     const [a, l] = cidr.split('/');
-    const n = a.split('.').reduce((x, y) => x * 256 + Number(y), 0) + bit * 2 ** (31 - Number(l));
-    return `${[24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.')}/${Number(l) + 1}`;
+    return `${textOf(parseU32(a) + bit * 2 ** (31 - Number(l)))}/${Number(l) + 1}`;
   };
   const within = (inner: string, outer: string) => {
     const [ia, il] = inner.split('/'), [oa, ol] = outer.split('/');
-    const n = (s: string) => s.split('.').reduce((x, y) => x * 256 + Number(y), 0);
-    return Number(il) >= Number(ol) && Math.floor(n(ia) / 2 ** (32 - Number(ol))) === Math.floor(n(oa) / 2 ** (32 - Number(ol)));
+    return Number(il) >= Number(ol) && inSubnet(parseU32(ia), parseU32(oa), Number(ol));
   };
   const peers = (ps: Json[] | undefined) => ps?.flatMap((p) => {
     const b = p.ipBlock as { cidr: string; except?: string[] } | undefined;

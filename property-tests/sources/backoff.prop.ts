@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { backoffDelay, RESTART_BACKOFF } from '../../runtime/sources/backoff.ts';
+import { Coverage } from '../coverage.ts';
 import { check } from '../seed.ts';
 
 test('without jitter: 100 ms doubling, capped at 30 s', () => {
@@ -19,11 +20,14 @@ test('property: every delay lies within +-jitter of min(max, initial * factor^n)
     initialMs: fc.integer({ min: 1, max: 1000 }), maxMs: fc.integer({ min: 1, max: 60_000 }),
     factor: fc.double({ min: 1, max: 4, noNaN: true }), jitter: fc.double({ min: 0, max: 0.9, noNaN: true }),
   });
+  const coverage = new Coverage('delays', { 'under the cap': 0.1, 'at the cap': 0.3 });
   check(fc.property(policy, fc.nat(100), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (p, n, r) => {
     const base = Math.min(p.maxMs, p.initialMs * p.factor ** n);
+    coverage.run([base === p.maxMs ? 'at the cap' : 'under the cap']);
     const d = backoffDelay(n, p, () => r);
     assert.ok(Number.isFinite(d) && d >= Math.floor(base * (1 - p.jitter)) && d <= Math.ceil(base * (1 + p.jitter)), `${d} vs ${base}`);
   }));
+  coverage.check();
 });
 
 test.run();

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeEvent } from '../../runtime/sources/events.ts';
 import { normalizeEvents } from '../../runtime/streams/normalizeEvents.ts';
-import { RESOURCE_NAMES, type Resource } from '../model/fakeApiServer.ts';
+import { RESOURCE_NAMES, type Resource } from '../../testkit/fakeApiServer.ts';
 import { shown, withCluster } from './kubeHarness.ts';
 
 type Json = { [k: string]: unknown };

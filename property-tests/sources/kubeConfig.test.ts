@@ -9,7 +9,7 @@ import { kubeEvents } from '../../runtime/sources/kube.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiCredentials, loadKubeConfig } from '../../runtime/sources/kubeConfig.ts';
 import type { KubeEvent } from '../../runtime/sources/events.ts';
-import { FakeApiServer } from '../model/fakeApiServer.ts';
+import { FakeApiServer } from '../../testkit/fakeApiServer.ts';
 import { FAST } from './kubeHarness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-kubeconfig-'));

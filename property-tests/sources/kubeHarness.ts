@@ -6,7 +6,7 @@ import type { Subscription } from 'rxjs';
 import { kubeEvents, type KubeSourceOptions } from '../../runtime/sources/kube.ts';
 import { kubeStats, type KubeStats } from '../../runtime/sources/kubeStats.ts';
 import type { KubeEvent } from '../../runtime/sources/events.ts';
-import { FakeApiServer } from '../model/fakeApiServer.ts';
+import { FakeApiServer } from '../../testkit/fakeApiServer.ts';
 
 /** Test timings: restarts 20 ms doubling to 200 ms; client-node's 1 s reconnect backoff becomes 20 ms. */
 export const FAST: KubeSourceOptions = {

@@ -18,8 +18,9 @@ import { WATCHED_KINDS } from '../../runtime/sources/watchedKinds.ts';
 import { batchEvents } from '../../runtime/streams/batchEvents.ts';
 import { latestByKey } from '../../runtime/streams/latestByKey.ts';
 import { normalizeEvents, type NormalizedEvent } from '../../runtime/streams/normalizeEvents.ts';
-import { FakeApiServer, RESOURCES, type Resource } from '../model/fakeApiServer.ts';
-import { SEED } from '../seed.ts';
+import { FakeApiServer, RESOURCES, type Resource } from '../../testkit/fakeApiServer.ts';
+import { Coverage } from '../coverage.ts';
+import { check } from '../seed.ts';
 import { FAST, kubeConfigFor } from './kubeHarness.ts';
 
 type Json = { [k: string]: unknown };
@@ -76,8 +77,13 @@ function run(server: FakeApiServer, s: Step): void {
 const keyOf = (r: Record) => `${r.kind}/${r.namespace}/${r.name}`;
 const selectorOf = (r: Resource) => WATCHED_KINDS.find((k) => k.kind === RESOURCES[r].kind)!.labelSelector;
 
+// Each breakage in a quarter of the schedules or more; the floor, at 25 runs per seed, is well under that.
+const BREAKS = ['drop', 'stall', 'expire', 'fail'] as const;
+const coverage = new Coverage<(typeof BREAKS)[number]>('watch breakages', { drop: 0.05, stall: 0.05, expire: 0.05, fail: 0.05 });
+
 test('property: any history, any breakage: the client converges, and the batches add up to a snapshot of the end state', async () => {
-  await fc.assert(fc.asyncProperty(fc.array(step, { maxLength: 6 }), schedule, async (before, after) => {
+  await check(fc.asyncProperty(fc.array(step, { maxLength: 6 }), schedule, async (before, after) => {
+    coverage.run(after.flatMap(({ step: s }) => ((BREAKS as readonly string[]).includes(s.op) ? [s.op as (typeof BREAKS)[number]] : [])));
     const server = await FakeApiServer.start();
     const subs: Subscription[] = [];
     try {
@@ -128,7 +134,8 @@ test('property: any history, any breakage: the client converges, and the batches
       subs.forEach((s) => s.unsubscribe());
       await server.close();
     }
-  }), { seed: SEED, numRuns: 25 });
+  }), { numRuns: 25 });
+  coverage.check();
 });
 
 /** Same keys, and the same resourceVersion (objects) or the same content (records) under each. */

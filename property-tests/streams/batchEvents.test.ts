@@ -19,6 +19,13 @@ test('nothing before synced; the first batch, at synced, is everything before it
   });
 });
 
+test('any value but { type: "synced" } is a change, null and undefined too', () => {
+  scheduler().run(({ hot, expectObservable }) => {
+    const values = { S, n: null, u: undefined, t: { type: 'upsert' } };
+    expectObservable(hot('-n-u-t-S--|', values).pipe(batchEvents<unknown>(3))).toBe('-------x--|', { x: [null, undefined, { type: 'upsert' }] });
+  });
+});
+
 test('an empty cluster still gives its (empty) first batch', () => {
   scheduler().run(({ hot, expectObservable }) => {
     expectObservable(hot('--S---|', V).pipe(batchEvents(3))).toBe('--x---|', { x: [] });

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { MAX_SECONDS as HOLD_MAX_SECONDS, parseHoldArgs } from '../../runtime/testbed/hold.ts';
 import { MAX_CONCURRENCY, MAX_CONNECTIONS, MAX_SECONDS as RATE_MAX_SECONDS, parseRateArgs } from '../../runtime/testbed/rate.ts';
 import { MAX_COUNT, parseTimedArgs } from '../../runtime/testbed/timed.ts';
+import { number, parseClientArgs } from '../../runtime/testbed/clientArgs.ts';
 
 test('rate.ts: defaults, and its bounds', () => {
   assert.equal(parseRateArgs(['10.0.0.1', '30080']), {
@@ -34,6 +35,18 @@ test('timed.ts: defaults, and its bounds', () => {
   for (const bad of [
     ['udp', '10.0.0.1', '80', '-n', String(MAX_COUNT + 1)], ['udp', '10.0.0.1', '80', '--timeout', '0'], ['icmp', '10.0.0.1', '80'],
   ]) assert.type(parseTimedArgs(bad), 'string', bad.join(' '));
+});
+
+test('one parser words every client\'s errors alike: the flag, its range and unit', () => {
+  const spec = { proto: true, flags: { wait: number(1, 50, { default: 5, unit: 'ms' }), frac: number(0.5, 2, { real: true }), from: { kind: 'ipv4' as const }, on: { kind: 'switch' as const } } };
+  assert.equal(parseClientArgs(['udp', '10.0.0.1', '53'], spec), { proto: 'udp', ip: '10.0.0.1', port: 53, flags: { wait: 5, frac: undefined, from: undefined, on: undefined } });
+  assert.equal(parseClientArgs(['tcp', '10.0.0.1', '80', '--frac', '1.5', '--from', '10.0.0.2', '--on'], spec),
+    { proto: 'tcp', ip: '10.0.0.1', port: 80, flags: { wait: 5, frac: 1.5, from: '10.0.0.2', on: true } });
+  assert.is(parseClientArgs(['tcp', '10.0.0.1', '80', '--wait', '51'], spec), '--wait must be 1-50 ms');
+  assert.is(parseClientArgs(['tcp', '10.0.0.1', '80', '--wait', '2.5'], spec), '--wait must be 1-50 ms', 'whole numbers unless real');
+  assert.is(parseClientArgs(['tcp', '10.0.0.1', '80', '--frac', '3'], spec), '--frac must be 0.5-2');
+  assert.is(parseClientArgs(['tcp', '10.0.0.1', '80', '--from', 'x'], spec), '--from must be an IPv4 address');
+  assert.is(parseClientArgs(['10.0.0.1', '80'], { proto: false, flags: {} }).toString(), '[object Object]', 'no protocol when the client takes none');
 });
 
 test.run();

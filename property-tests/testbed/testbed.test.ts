@@ -5,16 +5,15 @@
 // library is called directly (a CLI run costs a second of imports on a busy
 // machine); the CLI is run where only it can be tested: arguments, exit
 // status, exec, and a crash half way through `up`.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { nsenter, run, start, tryRunAsync } from '../../runtime/exec/command.ts';
+import { linksIn, listNetns, netnsUnavailableReason, readSysctl } from '../../runtime/exec/namespaces.ts';
 import { down as testbedDown } from '../../runtime/testbed/down.ts';
 import { isAlive } from '../../runtime/testbed/echo.ts';
 import { isTestbedNetns, pinBase, ROUTER_IP, runDir, statePath } from '../../runtime/testbed/names.ts';
-import { linksIn, listNetns, netnsUnavailableReason } from '../../runtime/testbed/netns.ts';
-import { sluiceApplyExists } from '../../runtime/testbed/sluice.ts';
 import { readState, type TestbedState, type Wiring } from '../../runtime/testbed/state.ts';
 import { up as testbedUp, update } from '../../runtime/testbed/testbed.ts';
 
@@ -45,12 +44,9 @@ function cli(...args: string[]) {
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-const execFileP = promisify(execFile);
-
 /** The probe's answers, run inside netns: one line per attempt. */
 async function probe(netns: string, proto: 'tcp' | 'udp', ip: string, port: number, count = 1): Promise<string[]> {
-  const args = [`--net=/run/netns/${netns}`, '--', process.execPath, PROBE, proto, ip, String(port), '-n', String(count), '--timeout', '1500'];
-  const r = await execFileP('nsenter', args, { encoding: 'utf8', timeout: 20_000 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  const r = await tryRunAsync(nsenter(netns, ['node', PROBE, proto, ip, String(port), '-n', String(count), '--timeout', '1500']), { timeoutMs: 20_000 });
   return r.stdout.trimEnd().split('\n');
 }
 
@@ -66,8 +62,7 @@ function answered(lines: string[], pod: string, client: string): void {
 /** The IPv4 settings of netns that decide what a node forwards and accepts ("all", as a node's interfaces inherit them). */
 function sysctls(netns: string): { [name: string]: string } {
   const keys = ['ip_forward', 'conf.all.rp_filter', 'conf.all.accept_local', 'conf.all.send_redirects'];
-  const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, '--', 'sysctl', '-n', ...keys.map((k) => `net.ipv4.${k}`)], { encoding: 'utf8' });
-  const values = r.stdout.trim().split('\n');
+  const values = readSysctl(netns, keys.map((k) => `net.ipv4.${k}`));
   return Object.fromEntries(keys.map((k, i) => [k.split('.').at(-1)!, values[i]]));
 }
 
@@ -139,8 +134,8 @@ nsTest('routed wiring, no sluice: nodes and the external client each on a link t
     const [cross, fromExt] = await Promise.all([probe(web1, 'tcp', '10.50.2.12', 8080, 2), probe(ext, 'udp', '10.50.2.20', 53)]);
     answered(cross, 'demo/web-2', '10.50.1.11');
     answered(fromExt, 'kube-system/dns-1', s.external.ip);
-    const via = spawnSync('ip', ['-n', s.nodes[0].netns, '-j', 'route', 'get', '10.50.2.12'], { encoding: 'utf8' });
-    assert.equal(JSON.parse(via.stdout)[0].gateway, ROUTER_IP, 'node-1 reaches node-2\'s pods through the router');
+    const via = run(['ip', '-n', s.nodes[0].netns, '-j', 'route', 'get', '10.50.2.12']);
+    assert.equal(JSON.parse(via)[0].gateway, ROUTER_IP, 'node-1 reaches node-2\'s pods through the router');
     assert.not.ok(linksIn(s.underlay.netns).includes('br0'), 'no bridge');
   } finally {
     down(prefix);
@@ -198,7 +193,7 @@ nsTest('two testbeds of one snapshot under different prefixes coexist; taking on
 nsTest('down after a crash: up killed half way, or its state file lost', () => {
   const prefix = prefixFor('c');
   try {
-    const child = spawn(process.execPath, [MAIN, 'testbed', 'up', CLUSTER, '--no-sluice', '--prefix', prefix], { stdio: 'ignore' });
+    const child = start(['node', MAIN, 'testbed', 'up', CLUSTER, '--no-sluice', '--prefix', prefix]);
     const t0 = Date.now();
     while (Date.now() - t0 < 10_000 && listNetns().filter((n) => isTestbedNetns(prefix, n)).length < 6) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
@@ -220,8 +215,7 @@ nsTest('down after a crash: up killed half way, or its state file lost', () => {
   }
 });
 
-const sluiceReason = reason ?? (!existsSync(new URL('../../build/bpf/sluice.o', import.meta.url)) ? 'build/bpf/sluice.o not built (npm run build:bpf)'
-  : !sluiceApplyExists() ? 'no `sluice apply` in this build' : null);
+const sluiceReason = reason ?? (!existsSync(new URL('../../build/bpf/sluice.o', import.meta.url)) ? 'build/bpf/sluice.o not built (npm run build:bpf)' : null);
 if (!reason && sluiceReason) console.log(`# SKIP testbed with sluice: ${sluiceReason}`);
 
 (sluiceReason ? test.skip : test)('with sluice: apply on every node, each with its own pin root; down removes the pins', async () => {
@@ -231,8 +225,7 @@ if (!reason && sluiceReason) console.log(`# SKIP testbed with sluice: ${sluiceRe
     s = up(prefix, SMALL, true);
     for (const n of s.nodes) assert.ok(existsSync(n.pinRoot), `pins of ${n.name}`);
     const web1 = s.pods.find((p) => p.key === 'demo/web-1')!;
-    const filters = spawnSync('tc', ['-n', s.nodes[0].netns, 'filter', 'show', 'dev', web1.hostIface, 'ingress'], { encoding: 'utf8' });
-    assert.match(filters.stdout, /sl_from_pod/);
+    assert.match(run(['tc', '-n', s.nodes[0].netns, 'filter', 'show', 'dev', web1.hostIface, 'ingress']), /sl_from_pod/);
     answered(await probe(web1.netns, 'tcp', '10.50.2.12', 8080), 'demo/web-2', '10.50.1.11');
     const report = down(prefix);
     assert.ok(report.pins > 0 && report.warnings.length === 0, JSON.stringify(report));

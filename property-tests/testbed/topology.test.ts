@@ -9,11 +9,12 @@ import { parseTestbedArgs } from '../../runtime/cli/testbed.ts';
 import { recordsOf as pipeline, upserts } from '../../runtime/streams/recordsOf.ts';
 import type { Upsert } from '../../runtime/encode/schema.ts';
 import { loadSnapshot, snapshotEvents } from '../../runtime/sources/snapshot.ts';
-import { inSubnet, maskOf, parseU32, textOf } from '../../runtime/testbed/ipv4.ts';
+import { inSubnet, maskOf, parseU32, textOf } from '../../runtime/encode/ipv4.ts';
 import * as N from '../../runtime/testbed/names.ts';
 import { parseProbeArgs } from '../../runtime/testbed/probe.ts';
 import { peerRoutes, topologyOf } from '../../runtime/testbed/topology.ts';
 import { check } from '../seed.ts';
+import { parseIp } from '../../runtime/encode/ip.ts';
 
 const path = (rel: string) => new URL(`../${rel}`, import.meta.url).pathname;
 const recordsOf = (file: string) => upserts(pipeline(snapshotEvents(loadSnapshot([file]).objects)).records);
@@ -45,7 +46,7 @@ test('pods left out say why: hostNetwork, no IP', () => {
 
 const node = (name: string, ip: string): Upsert => ({
   kind: R.KIND_NODE, namespace: '', name, op: 'upsert',
-  body: { addresses: [{ type: R.NODE_ADDR_INTERNAL, ip: { family: 4, bytes: Uint8Array.from(ip.split('.').map(Number)) } }], podCIDRs: [], labels: [] },
+  body: { addresses: [{ type: R.NODE_ADDR_INTERNAL, ip: parseIp(ip)! }], podCIDRs: [], labels: [] },
 });
 
 test('property: the underlay holds every node and a free address for the external client', () => {

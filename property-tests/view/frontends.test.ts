@@ -4,17 +4,18 @@ import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import { frontendsOf, viewOf } from '../../runtime/view/frontends.ts';
-import { ipNum, mapImage, type Entry } from '../model/mapImage.ts';
+import { mapImage, type Entry } from '../model/mapImage.ts';
+import { parseU32 } from '../../runtime/encode/ipv4.ts';
 
 const TCP = 6, UDP = 17;
 
 function svc(vip: string, port: number, proto: number, value: { bset: number; kind: number; flags?: number; affinity?: number; count?: number }, scope = A.SL_SCOPE_ALL): Entry {
-  return { map: 'sl_svc', key: { vip: ipNum(vip), port, proto, scope }, value: { slots: value.count ? 100 * value.count : 0, count: 0, flags: 0, ...value } };
+  return { map: 'sl_svc', key: { vip: parseU32(vip), port, proto, scope }, value: { slots: value.count ? 100 * value.count : 0, count: 0, flags: 0, ...value } };
 }
-const be = (bset: number, id: number, ip: string, port: number, flags = 0): Entry => ({ map: 'sl_be', key: { bset, id }, value: { ip: ipNum(ip), port, flags } });
+const be = (bset: number, id: number, ip: string, port: number, flags = 0): Entry => ({ map: 'sl_be', key: { bset, id }, value: { ip: parseU32(ip), port, flags } });
 const name = (bset: number, service: string): Entry => ({ map: 'sl_svcname', key: { bset }, value: { name: service } });
 const range = (vip: string, port: number, proto: number, client: string, prefix: number): Entry =>
-  ({ map: 'sl_srcrange', key: { prefixlen: 64 + prefix, vip: ipNum(vip), port, proto, client: ipNum(client) }, value: { allow: 1 } });
+  ({ map: 'sl_srcrange', key: { prefixlen: 64 + prefix, vip: parseU32(vip), port, proto, client: parseU32(client) }, value: { allow: 1 } });
 
 function store(entries: Entry[]): MemoryStore {
   const s = new MemoryStore();

@@ -6,7 +6,8 @@ import * as A from '../../runtime/abi/layouts.generated.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import type { View } from '../../runtime/view/frontends.ts';
 import { render } from '../../runtime/view/render.ts';
-import { ipNum, mapImage, type Entry } from '../model/mapImage.ts';
+import { mapImage, type Entry } from '../model/mapImage.ts';
+import { parseU32 } from '../../runtime/encode/ipv4.ts';
 
 const VIEW: View = {
   node: 'node-a',
@@ -64,8 +65,8 @@ test('json: the view as one line', () => {
 
 const ENTRIES: Entry[] = [
   { map: 'sl_svcname', key: { bset: 1 }, value: { name: 'a/b' } },
-  { map: 'sl_svc', key: { vip: ipNum('10.96.0.1'), port: 80, proto: 6, scope: 0 }, value: { bset: 1, count: 1, slots: 100 } },
-  { map: 'sl_svc', key: { vip: ipNum('10.96.0.0'), port: 80, proto: 6, scope: 0 }, value: { bset: 1, count: 1, slots: 100 } },
+  { map: 'sl_svc', key: { vip: parseU32('10.96.0.1'), port: 80, proto: 6, scope: 0 }, value: { bset: 1, count: 1, slots: 100 } },
+  { map: 'sl_svc', key: { vip: parseU32('10.96.0.0'), port: 80, proto: 6, scope: 0 }, value: { bset: 1, count: 1, slots: 100 } },
 ];
 
 function storeOf(entries: Entry[]): MemoryStore {

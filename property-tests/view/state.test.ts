@@ -3,20 +3,25 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
-import { conntrackOf, STAT_NAMES, statsOf } from '../../runtime/view/state.ts';
+import { conntrackOf, isDrop, STAT_NAMES, statsOf } from '../../runtime/view/state.ts';
 
 const u32le = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 
-test('stats: every enum sl_stat by name in enum order, per-CPU slots summed', () => {
+test('stats: every enum sl_stat, then every enum sl_drop (at slot -reason), by name in enum order, per-CPU slots summed', () => {
   const twoCpus = new DataView(new ArrayBuffer(32));
   twoCpus.setBigUint64(0, 3n, true); twoCpus.setBigUint64(8, 300n, true);
   twoCpus.setBigUint64(16, 4n, true); twoCpus.setBigUint64(24, 400n, true);
-  const stats = statsOf([[u32le(A.SL_DROP_SRC_RANGE), new Uint8Array(twoCpus.buffer)]]);
+  const one = new DataView(new ArrayBuffer(32));
+  one.setBigUint64(0, 1n, true); one.setBigUint64(8, 60n, true);
+  const stats = statsOf([[u32le(201), new Uint8Array(twoCpus.buffer)], [u32le(2), new Uint8Array(one.buffer)]]);
   assert.equal(Object.keys(stats), [...STAT_NAMES.values()]);
-  assert.is(Object.keys(stats)[0], 'SL_STAT_TRANSLATED');
+  assert.equal(Object.keys(stats).slice(0, 3), ['SL_STAT_TRANSLATED', 'SL_STAT_CT_HIT', 'SL_STAT_REJECTED']);
+  assert.equal(Object.keys(stats).filter((k) => k.startsWith('SL_DROP_')), [...A.SL_DROP_NAMES.values()], 'the drops after the counters');
   assert.not.ok('SL_STAT_MAX' in stats);
-  assert.equal(stats.SL_DROP_SRC_RANGE, { packets: 7, bytes: 700 });
+  assert.equal(stats.SL_DROP_SRC_RANGE, { packets: 7, bytes: 700 }, 'SL_DROP_SRC_RANGE is -201: slot 201');
+  assert.equal(stats.SL_STAT_REJECTED, { packets: 1, bytes: 60 });
   assert.equal(stats.SL_STAT_TRANSLATED, { packets: 0, bytes: 0 });
+  assert.ok(isDrop('SL_DROP_SRC_RANGE') && !isDrop('SL_STAT_REJECTED'));
 });
 
 test('conntrack: tuple, rewrite, state, flags (unknown bits in hex), seconds left', () => {

@@ -13,15 +13,85 @@ export const SL_MAP_POLCIDR = 7;
 export const SL_MAP_POL = 8;
 export const SL_MAP_POLNAME = 9;
 export const SL_MAP_POLSTATE = 10;
+export const SL_MAP_ID_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_MAP_SVC'], [2, 'SL_MAP_BE'], [3, 'SL_MAP_MAGLEV'], [4, 'SL_MAP_SRCRANGE'], [5, 'SL_MAP_SVCNAME'], [6, 'SL_MAP_IPID'], [7, 'SL_MAP_POLCIDR'], [8, 'SL_MAP_POL'], [9, 'SL_MAP_POLNAME'], [10, 'SL_MAP_POLSTATE']]);
 
 // enum sl_state_map
 export const SL_STATE_CT = 1;
 export const SL_STATE_AFFINITY = 2;
 export const SL_STATE_STATS = 3;
 export const SL_STATE_SOCKREV = 4;
+export const SL_STATE_MAP_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_STATE_CT'], [2, 'SL_STATE_AFFINITY'], [3, 'SL_STATE_STATS'], [4, 'SL_STATE_SOCKREV']]);
 
 // enum sl_node_map
 export const SL_NODE_PODNET = 1;
+export const SL_NODE_MAP_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_NODE_PODNET']]);
+
+// enum sl_limits
+export const SL_MAGLEV_CHUNK = 64;
+export const SL_SVCNAME_LEN = 128;
+export const SL_MAGLEV_MIN = 100;
+export const SL_LIMITS_NAMES: ReadonlyMap<number, string> = new Map([[64, 'SL_MAGLEV_CHUNK'], [128, 'SL_SVCNAME_LEN'], [100, 'SL_MAGLEV_MIN']]);
+
+// enum sl_scope
+export const SL_SCOPE_ALL = 0;
+export const SL_SCOPE_INTERNAL = 1;
+export const SL_SCOPE_NAMES: ReadonlyMap<number, string> = new Map([[0, 'SL_SCOPE_ALL'], [1, 'SL_SCOPE_INTERNAL']]);
+
+// enum sl_svc_kind
+export const SL_KIND_CLUSTER_IP = 0;
+export const SL_KIND_NODE_PORT = 1;
+export const SL_KIND_EXTERNAL_IP = 2;
+export const SL_KIND_LOAD_BALANCER = 3;
+export const SL_SVC_KIND_NAMES: ReadonlyMap<number, string> = new Map([[0, 'SL_KIND_CLUSTER_IP'], [1, 'SL_KIND_NODE_PORT'], [2, 'SL_KIND_EXTERNAL_IP'], [3, 'SL_KIND_LOAD_BALANCER']]);
+
+// enum sl_svc_flag
+export const SL_SVC_LOCAL = 1;
+export const SL_SVC_AFFINITY = 2;
+export const SL_SVC_SRC_RANGES = 4;
+export const SL_SVC_HAS_INTERNAL = 8;
+export const SL_SVC_FLAG_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_SVC_LOCAL'], [2, 'SL_SVC_AFFINITY'], [4, 'SL_SVC_SRC_RANGES'], [8, 'SL_SVC_HAS_INTERNAL']]);
+
+// enum sl_be_flag
+export const SL_BE_LOCAL = 1;
+export const SL_BE_TERMINATING = 2;
+export const SL_BE_FLAG_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_BE_LOCAL'], [2, 'SL_BE_TERMINATING']]);
+
+// enum sl_dir
+export const SL_DIR_INGRESS = 0;
+export const SL_DIR_EGRESS = 1;
+export const SL_DIR_NAMES: ReadonlyMap<number, string> = new Map([[0, 'SL_DIR_INGRESS'], [1, 'SL_DIR_EGRESS']]);
+
+// enum sl_peer_kind
+export const SL_PEER_ANY = 0;
+export const SL_PEER_ID = 1;
+export const SL_PEER_NS = 2;
+export const SL_PEER_ALL_PODS = 3;
+export const SL_PEER_CIDR = 4;
+export const SL_PEER_KIND_NAMES: ReadonlyMap<number, string> = new Map([[0, 'SL_PEER_ANY'], [1, 'SL_PEER_ID'], [2, 'SL_PEER_NS'], [3, 'SL_PEER_ALL_PODS'], [4, 'SL_PEER_CIDR']]);
+
+// enum sl_ipid_flag
+export const SL_IPID_POD = 1;
+export const SL_IPID_LOCAL = 2;
+export const SL_IPID_NODE_SELF = 4;
+export const SL_IPID_FLAG_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_IPID_POD'], [2, 'SL_IPID_LOCAL'], [4, 'SL_IPID_NODE_SELF']]);
+
+// enum sl_pol_group
+export const SL_GROUP_UNNUMBERED = 1;
+export const SL_POL_GROUP_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_GROUP_UNNUMBERED']]);
+
+// enum sl_pol_action
+export const SL_POL_ALLOW = 1;
+export const SL_POL_ACTION_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_POL_ALLOW']]);
+
+// enum sl_polstate_flag
+export const SL_POLSTATE_ANY_POLICY = 1;
+export const SL_POLSTATE_FLAG_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_POLSTATE_ANY_POLICY']]);
+
+// enum sl_pol_prefix
+export const SL_POL_PREFIX_ANY_PROTO = 72;
+export const SL_POL_PREFIX_PROTO = 80;
+export const SL_POL_PREFIX_PORT = 96;
+export const SL_POL_PREFIX_NAMES: ReadonlyMap<number, string> = new Map([[72, 'SL_POL_PREFIX_ANY_PROTO'], [80, 'SL_POL_PREFIX_PROTO'], [96, 'SL_POL_PREFIX_PORT']]);
 
 // enum sl_ct_flag
 export const SL_CT_REPLY = 1;
@@ -30,12 +100,14 @@ export const SL_CT_EXTERNAL = 4;
 export const SL_CT_FIN = 8;
 export const SL_CT_DSR = 16;
 export const SL_CT_DSR_BACKEND = 32;
+export const SL_CT_FLAG_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_CT_REPLY'], [2, 'SL_CT_SNAT'], [4, 'SL_CT_EXTERNAL'], [8, 'SL_CT_FIN'], [16, 'SL_CT_DSR'], [32, 'SL_CT_DSR_BACKEND']]);
 
 // enum sl_ct_state
 export const SL_CT_NEW = 0;
 export const SL_CT_ESTABLISHED = 1;
 export const SL_CT_CLOSING = 2;
 export const SL_CT_CLOSED = 3;
+export const SL_CT_STATE_NAMES: ReadonlyMap<number, string> = new Map([[0, 'SL_CT_NEW'], [1, 'SL_CT_ESTABLISHED'], [2, 'SL_CT_CLOSING'], [3, 'SL_CT_CLOSED']]);
 
 // enum sl_stat
 export const SL_STAT_TRANSLATED = 0;
@@ -43,90 +115,49 @@ export const SL_STAT_CT_HIT = 1;
 export const SL_STAT_REJECTED = 2;
 export const SL_STAT_REPICKED = 3;
 export const SL_STAT_ICMP_ERROR = 4;
-export const SL_DROP_NO_BACKEND = 5;
-export const SL_DROP_SRC_RANGE = 6;
-export const SL_DROP_CT_FULL = 7;
-export const SL_DROP_MALFORMED = 8;
-export const SL_DROP_NAT_PORTS = 9;
-export const SL_DROP_REWRITE = 10;
-export const SL_STAT_DSR_SENT = 11;
-export const SL_STAT_DSR_RECEIVED = 12;
-export const SL_STAT_DSR_NO_ROOM = 13;
-export const SL_STAT_FWD_PEER = 14;
-export const SL_STAT_FWD_DIRECT = 15;
-export const SL_STAT_FWD_NEIGH = 16;
-export const SL_STAT_FWD_STACK = 17;
-export const SL_STAT_SOCK_DESTROYED = 18;
-export const SL_STAT_MAX = 19;
+export const SL_STAT_DSR_SENT = 5;
+export const SL_STAT_DSR_RECEIVED = 6;
+export const SL_STAT_DSR_NO_ROOM = 7;
+export const SL_STAT_FWD_PEER = 8;
+export const SL_STAT_FWD_DIRECT = 9;
+export const SL_STAT_FWD_NEIGH = 10;
+export const SL_STAT_FWD_STACK = 11;
+export const SL_STAT_SOCK_DESTROYED = 12;
+export const SL_STAT_MAX = 13;
+export const SL_STAT_NAMES: ReadonlyMap<number, string> = new Map([[0, 'SL_STAT_TRANSLATED'], [1, 'SL_STAT_CT_HIT'], [2, 'SL_STAT_REJECTED'], [3, 'SL_STAT_REPICKED'], [4, 'SL_STAT_ICMP_ERROR'], [5, 'SL_STAT_DSR_SENT'], [6, 'SL_STAT_DSR_RECEIVED'], [7, 'SL_STAT_DSR_NO_ROOM'], [8, 'SL_STAT_FWD_PEER'], [9, 'SL_STAT_FWD_DIRECT'], [10, 'SL_STAT_FWD_NEIGH'], [11, 'SL_STAT_FWD_STACK'], [12, 'SL_STAT_SOCK_DESTROYED'], [13, 'SL_STAT_MAX']]);
+
+// enum sl_drop
+export const SL_DROP_NO_BACKEND = -200;
+export const SL_DROP_SRC_RANGE = -201;
+export const SL_DROP_CT_FULL = -202;
+export const SL_DROP_MALFORMED = -203;
+export const SL_DROP_NAT_PORTS = -204;
+export const SL_DROP_REWRITE = -205;
+export const SL_DROP_NAMES: ReadonlyMap<number, string> = new Map([[-200, 'SL_DROP_NO_BACKEND'], [-201, 'SL_DROP_SRC_RANGE'], [-202, 'SL_DROP_CT_FULL'], [-203, 'SL_DROP_MALFORMED'], [-204, 'SL_DROP_NAT_PORTS'], [-205, 'SL_DROP_REWRITE']]);
+
+// enum sl_stats_slots
+export const SL_STATS_SLOTS = 256;
+export const SL_STATS_SLOTS_NAMES: ReadonlyMap<number, string> = new Map([[256, 'SL_STATS_SLOTS']]);
 
 // enum sl_cfg_flag
 export const SL_CFG_DSR = 1;
 export const SL_CFG_NO_FAST_PATH = 2;
-
-// enum sl_limits
-export const SL_MAGLEV_CHUNK = 64;
-export const SL_SVCNAME_LEN = 128;
-export const SL_MAGLEV_MIN = 100;
-
-// enum sl_scope
-export const SL_SCOPE_ALL = 0;
-export const SL_SCOPE_INTERNAL = 1;
-
-// enum sl_svc_kind
-export const SL_KIND_CLUSTER_IP = 0;
-export const SL_KIND_NODE_PORT = 1;
-export const SL_KIND_EXTERNAL_IP = 2;
-export const SL_KIND_LOAD_BALANCER = 3;
-
-// enum sl_svc_flag
-export const SL_SVC_LOCAL = 1;
-export const SL_SVC_AFFINITY = 2;
-export const SL_SVC_SRC_RANGES = 4;
-export const SL_SVC_HAS_INTERNAL = 8;
-
-// enum sl_be_flag
-export const SL_BE_LOCAL = 1;
-export const SL_BE_TERMINATING = 2;
-
-// enum sl_dir
-export const SL_DIR_INGRESS = 0;
-export const SL_DIR_EGRESS = 1;
-
-// enum sl_peer_kind
-export const SL_PEER_ANY = 0;
-export const SL_PEER_ID = 1;
-export const SL_PEER_NS = 2;
-export const SL_PEER_ALL_PODS = 3;
-export const SL_PEER_CIDR = 4;
-
-// enum sl_ipid_flag
-export const SL_IPID_POD = 1;
-export const SL_IPID_LOCAL = 2;
-export const SL_IPID_NODE_SELF = 4;
-
-// enum sl_pol_group
-export const SL_GROUP_UNNUMBERED = 1;
-
-// enum sl_pol_action
-export const SL_POL_ALLOW = 1;
-
-// enum sl_polstate_flag
-export const SL_POLSTATE_ANY_POLICY = 1;
-
-// enum sl_pol_prefix
-export const SL_POL_PREFIX_ANY_PROTO = 72;
-export const SL_POL_PREFIX_PROTO = 80;
-export const SL_POL_PREFIX_PORT = 96;
+export const SL_CFG_FLAG_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_CFG_DSR'], [2, 'SL_CFG_NO_FAST_PATH']]);
 
 // enum sl_dsr
 export const SL_DSR_OPT_TYPE = 158;
 export const SL_DSR_OPT_LEN = 8;
+export const SL_DSR_NAMES: ReadonlyMap<number, string> = new Map([[158, 'SL_DSR_OPT_TYPE'], [8, 'SL_DSR_OPT_LEN']]);
+
+/** Every map of the datapath, by the name it is pinned as. */
+export type MapName = 'sl_svc' | 'sl_be' | 'sl_maglev' | 'sl_srcrange' | 'sl_svcname' | 'sl_ipid' | 'sl_polcidr' | 'sl_pol' | 'sl_polname' | 'sl_polstate' | 'sl_ct' | 'sl_affinity' | 'sl_stats' | 'sl_sockrev' | 'sl_podnet';
 
 // Maps the compiler writes, by id: the order of a MapDiff.
-export const MAPS: readonly MapLayout[] = [
+export const MAPS: readonly MapLayout<MapName>[] = [
   {
     "id": 1,
     "name": "sl_svc",
+    "type": 1,
     "key": {
       "name": "svc_key",
       "size": 8,
@@ -223,6 +254,7 @@ export const MAPS: readonly MapLayout[] = [
   {
     "id": 2,
     "name": "sl_be",
+    "type": 1,
     "key": {
       "name": "be_key",
       "size": 8,
@@ -287,6 +319,7 @@ export const MAPS: readonly MapLayout[] = [
   {
     "id": 3,
     "name": "sl_maglev",
+    "type": 1,
     "key": {
       "name": "maglev_key",
       "size": 8,
@@ -327,6 +360,7 @@ export const MAPS: readonly MapLayout[] = [
   {
     "id": 4,
     "name": "sl_srcrange",
+    "type": 11,
     "key": {
       "name": "srcrange_key",
       "size": 16,
@@ -399,6 +433,7 @@ export const MAPS: readonly MapLayout[] = [
   {
     "id": 5,
     "name": "sl_svcname",
+    "type": 1,
     "key": {
       "name": "svcname_key",
       "size": 4,
@@ -431,6 +466,7 @@ export const MAPS: readonly MapLayout[] = [
   {
     "id": 6,
     "name": "sl_ipid",
+    "type": 1,
     "key": {
       "name": "ipid_key",
       "size": 4,
@@ -503,6 +539,7 @@ export const MAPS: readonly MapLayout[] = [
   {
     "id": 7,
     "name": "sl_polcidr",
+    "type": 11,
     "key": {
       "name": "polcidr_key",
       "size": 12,
@@ -567,6 +604,7 @@ export const MAPS: readonly MapLayout[] = [
   {
     "id": 8,
     "name": "sl_pol",
+    "type": 11,
     "key": {
       "name": "pol_key",
       "size": 16,
@@ -663,6 +701,7 @@ export const MAPS: readonly MapLayout[] = [
   {
     "id": 9,
     "name": "sl_polname",
+    "type": 1,
     "key": {
       "name": "polname_key",
       "size": 4,
@@ -695,6 +734,7 @@ export const MAPS: readonly MapLayout[] = [
   {
     "id": 10,
     "name": "sl_polstate",
+    "type": 1,
     "key": {
       "name": "polstate_key",
       "size": 4,
@@ -735,10 +775,11 @@ export const MAPS: readonly MapLayout[] = [
 ];
 
 // Maps the datapath owns: read by `sluice maps`, never written by the applier.
-export const STATE_MAPS: readonly MapLayout[] = [
+export const STATE_MAPS: readonly MapLayout<MapName>[] = [
   {
     "id": 1,
     "name": "sl_ct",
+    "type": 9,
     "key": {
       "name": "ct_key",
       "size": 16,
@@ -883,6 +924,7 @@ export const STATE_MAPS: readonly MapLayout[] = [
   {
     "id": 2,
     "name": "sl_affinity",
+    "type": 9,
     "key": {
       "name": "affinity_key",
       "size": 8,
@@ -939,6 +981,7 @@ export const STATE_MAPS: readonly MapLayout[] = [
   {
     "id": 3,
     "name": "sl_stats",
+    "type": 6,
     "key": {
       "name": "stats_key",
       "size": 4,
@@ -979,6 +1022,7 @@ export const STATE_MAPS: readonly MapLayout[] = [
   {
     "id": 4,
     "name": "sl_sockrev",
+    "type": 9,
     "key": {
       "name": "sockrev_key",
       "size": 16,
@@ -1067,10 +1111,11 @@ export const STATE_MAPS: readonly MapLayout[] = [
 ];
 
 // Maps the agent writes from the node's interfaces and the Nodes; the datapath reads them.
-export const NODE_MAPS: readonly MapLayout[] = [
+export const NODE_MAPS: readonly MapLayout<MapName>[] = [
   {
     "id": 1,
     "name": "sl_podnet",
+    "type": 11,
     "key": {
       "name": "podnet_key",
       "size": 8,
@@ -1109,6 +1154,11 @@ export const NODE_MAPS: readonly MapLayout[] = [
     }
   }
 ];
+
+/** Every map sluice pins, whoever writes it. */
+export const ALL_MAPS: readonly MapLayout<MapName>[] = [...MAPS, ...STATE_MAPS, ...NODE_MAPS];
+
+export const isMapName = (name: string): name is MapName => ALL_MAPS.some((m) => m.name === name);
 
 // The load-time settings of the datapath programs.
 export const CONFIG: StructLayout = {

@@ -1,4 +1,6 @@
-// The shape of a map's key and value as tools/gen-abi.ts reads it from BTF.
+// The shape of a map, its key and its value as tools/gen-abi.ts reads them from BTF.
+import type { MapName } from './layouts.generated.ts';
+
 export interface FieldLayout {
   readonly name: string;
   readonly offset: number;
@@ -14,9 +16,11 @@ export interface StructLayout {
   readonly fields: readonly FieldLayout[];
 }
 
-export interface MapLayout {
+export interface MapLayout<Name extends string = MapName> {
   readonly id: number;
-  readonly name: string;
+  readonly name: Name;
+  /** BPF_MAP_TYPE_*, as the datapath object defines the map. */
+  readonly type: number;
   readonly key: StructLayout;
   readonly value: StructLayout;
 }

@@ -8,11 +8,11 @@
 // entries that differ; later batches apply the compiler's diffs. Stopping
 // leaves the maps pinned and the programs attached.
 import type { AddressInfo } from 'node:net';
-import type { Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { describeStaleSocks } from '../bpf/staleRecords.ts';
-import type { DatapathArgs } from '../cli/apply.ts';
+import type { DatapathArgs } from '../dataplane/datapathArgs.ts';
+import { memoryDataplane, type Dataplane } from '../dataplane/dataplane.ts';
 import { labelOf } from '../encode/objectKey.ts';
-import type { Rejection } from '../encode/records.ts';
 import type { Record } from '../encode/schema.ts';
 import type { MapStore } from '../maps/store.ts';
 import type { KubeEvent } from '../sources/events.ts';
@@ -21,15 +21,18 @@ import { loadKubeConfig, type ApiAccess } from '../sources/kubeConfig.ts';
 import { kubeStats } from '../sources/kubeStats.ts';
 import { CompilerThread } from '../wasm/compilerThread.ts';
 import { agentMetrics, type AgentMetrics } from './agentMetrics.ts';
-import { memoryDataplane, type Dataplane, type InterfaceReport } from './dataplane.ts';
+import { BatchMetrics, processCpu, round } from './batchMetrics.ts';
 import { Health } from './health.ts';
 import { HealthCheckServers } from './healthCheckServers.ts';
 import { HealthCheckTargets } from './healthCheckTargets.ts';
+import { InterfaceSync } from './interfaceSync.ts';
 import { LocalNode } from './localNode.ts';
 import type { Logger } from './logger.ts';
+import { ProblemsWatch } from './problemsWatch.ts';
 import { Programmer, type Applied } from './programmer.ts';
 import { recordBatches } from '../streams/recordBatches.ts';
 import { releaseHeap } from './releaseHeap.ts';
+import { RetryTimer } from './retryTimer.ts';
 import { metricsRoute, serveRoutes, verdictRoute, type ListenAddress, type Listening } from './statusServer.ts';
 
 export interface AgentOptions {
@@ -58,6 +61,8 @@ export interface AgentOptions {
   failTimeoutMs?: number;
   /** After the first sync, the compiler's problems are read at most this often (default 10 s). */
   problemsIntervalMs?: number;
+  /** The clock of the batches, retries and health (default asyncScheduler: wall-clock time). */
+  clock?: SchedulerLike;
 }
 
 export interface Agent {
@@ -76,7 +81,6 @@ export interface Agent {
   stop(reason: string): Promise<number>;
 }
 
-const RETRY_MS = { first: 1000, max: 30_000 };
 /** A watch silent this long is taken for dead and resumed. The API server sends a
  * bookmark about once a minute to watches that ask (ours do), so a live one is
  * never that quiet; client-node's 30 s default reopened six quiet watches twice a
@@ -85,10 +89,11 @@ const WATCH_TIMEOUT_MS = 90_000;
 
 export async function startAgent(o: AgentOptions): Promise<Agent> {
   const { log, node } = o;
+  const clock = o.clock ?? asyncScheduler;
   const kc = o.kubeConfig ?? await loadKubeConfig(o.kubeconfig);
   const compiler = new CompilerThread({ node }); // a long compile leaves this thread free to answer /healthz
   // What a run does not use is not loaded: the kernel's side without --dry-run, the log writer without --record.
-  const dataplane: Dataplane = o.dryRun ? memoryDataplane(o.datapath) : (await import('./kernelDataplane.ts')).kernelDataplane({ ...o.datapath, node });
+  const dataplane: Dataplane = o.dryRun ? memoryDataplane(o.datapath) : (await import('../dataplane/kernelDataplane.ts')).kernelDataplane({ ...o.datapath, node });
   const health = new Health(o.failTimeoutMs);
   const writer = o.record === undefined ? undefined : new (await import('./recorder.ts')).Recorder(o.record, { node, image: () => compiler.rebuild(), key: o.recordKey }, (why) => {
     health.recordStopped(why);
@@ -111,20 +116,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     record: o.record, server: kc.getCurrentCluster()?.server, pid: process.pid, processCpuSeconds: round(processCpu(), 3),
   });
 
-  const probes = {
-    '/livez': verdictRoute(() => health.livez()),
-    '/healthz': verdictRoute(() => health.healthz(Date.now())),
-    '/readyz': verdictRoute(() => health.readyz(Date.now())),
-  };
-  const listeners: Listening[] = [];
+  let listeners: Listening[];
   try {
-    if (o.metricsListen) {
-      listeners.push(await serveRoutes(o.listen, probes), await serveRoutes(o.metricsListen, { '/metrics': metricsRoute(metrics.registry) }));
-    } else {
-      listeners.push(await serveRoutes(o.listen, { ...probes, '/metrics': metricsRoute(metrics.registry) }));
-    }
+    listeners = await serveStatus(o, health, metrics, clock);
   } catch (e) {
-    await Promise.allSettled(listeners.map((l) => l.close()));
     writer?.close();
     dataplane.close();
     void compiler.close();
@@ -132,18 +127,27 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   }
   const [status, metricsAt = status] = listeners;
   log.info('listening', { address: status.address.address, port: status.address.port, metricsAddress: metricsAt.address.address, metricsPort: metricsAt.address.port });
-  const hc = new HealthCheckServers(o.healthCheckHost ?? o.listen.host, log, () => health.healthz(Date.now()).ok);
+  const hc = new HealthCheckServers(o.healthCheckHost ?? o.listen.host, log, () => health.healthz(clock.now()).ok);
+
+  // ---- the parts, each on the clock ----
+  // Batches, retries and problem reads, one at a time and in order: the
+  // compiler answers one call at a time, and the log wants batches in order.
+  let queue: Promise<void> = Promise.resolve();
+  const serially = (fn: () => void | Promise<void>) => {
+    queue = queue.then(() => guarded(fn));
+  };
+  const report = new BatchMetrics({ metrics, health, log, clock, onSynced: () => compiler.collect(), onReady: releaseHeap });
+  const retry = new RetryTimer(() => serially(retryApply), clock);
+  const interfaces = new InterfaceSync({
+    dataplane, facts: () => local.facts(), mapsPending: () => programmer.pending, log, attaches: metrics.interfaces, run: serially, clock,
+  });
+  const problems = new ProblemsWatch({
+    compiler, intervalMs: o.problemsIntervalMs ?? 10_000, minSyncMs: o.minSyncMs, run: serially, clock,
+    onNew: (p) => report.rejected(p, 'compile'), onCount: (n) => metrics.problems.set(n),
+  });
 
   // ---- per batch ----
   let waiting: string | undefined; // why the maps cannot be programmed yet, as last logged
-  let skipped = new Set<string>(); // interfaces skipped, as last logged
-  let retryTimer: NodeJS.Timeout | undefined, retryMs = RETRY_MS.first;
-  const cpu0 = process.cpuUsage(), t0 = performance.now();
-
-  const rejected = (r: Rejection, stage: 'normalize' | 'compile') => {
-    log.warn('object rejected', { object: r.object, field: r.field, reason: r.reason, stage });
-    metrics.rejected.inc({ kind: r.object.split(' ')[0], stage });
-  };
 
   // The events since the last batch was cut: recorded just before that batch's
   // boundary, as a batch may still be compiling when the next events come.
@@ -157,32 +161,9 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
 
   const applied = (r: Applied, n: number) => {
     if (r.removedBackends > 0) sweep(n);
-    if (r.error !== undefined) {
-      metrics.applyFailures.inc();
-      health.applyFailed(Date.now(), r.error);
-      log.error('apply failed', { batch: n, reason: r.error, retryInMs: retryMs });
-      scheduleRetry();
-      return;
-    }
-    if (r.mode === 'none') return;
-    clearTimeout(retryTimer);
-    retryMs = RETRY_MS.first;
-    metrics.appliedOps.inc({ mode: r.mode }, r.applied);
-    metrics.applySeconds.observe(r.applyMs / 1000);
-    metrics.lastApply.set(Date.now() / 1000);
-    const first = health.syncedAt === undefined;
-    health.applied(Date.now());
-    if (first) {
-      // The sync grew the compiler's heap and this one: collect now, with the sync's cost, not at the first change.
-      compiler.collect();
-      metrics.synced.set(1);
-      const cpu = process.cpuUsage(cpu0);
-      log.info('synced', {
-        batch: n, applied: r.applied, syncMs: round(performance.now() - t0), syncCpuSeconds: round((cpu.user + cpu.system) / 1e6, 3),
-        processCpuSeconds: round(processCpu(), 3), rssBytes: process.memoryUsage.rss(),
-      });
-      releaseHeap(); // after the line, so the sync's CPU is what it took to be ready
-    }
+    const outcome = report.applied(r, n, retry.nextMs);
+    if (outcome === 'failed') retry.failed();
+    else if (outcome === 'applied') retry.succeeded();
   };
 
   // Sockets of the node's own processes still connected (UDP) or connecting
@@ -194,94 +175,28 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     else log.info('stale sockets', { batch: n, destroyed: s.destroyed.length, sockets: describeStaleSocks(s.destroyed) });
   };
 
-  const scheduleRetry = () => {
-    clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => serially(() => {
-      const r = dataplane.store && programmer.retry(dataplane.store);
-      if (!r) return;
-      if (r.error === undefined) log.info('maps reconciled after a failed apply', { batch, applied: r.applied, applyMs: round(r.applyMs) });
-      applied(r, batch);
-      attachIfDue();
-    }), retryMs);
-    retryMs = Math.min(retryMs * 2, RETRY_MS.max);
-  };
-
-  // Programs go on interfaces only once the maps hold a whole state (as apply
-  // fills the maps before attaching): first after the sync, then whenever this
-  // node's pods (or its addresses) change; a failed apply defers it.
-  let interfacesDue = true;
-  const attachIfDue = () => {
-    if (!interfacesDue || !dataplane.store || programmer.pending) return;
-    interfacesDue = false;
-    interfaces(dataplane.syncInterfaces(local.facts()));
-  };
-  const interfaces = (report: InterfaceReport) => {
-    for (const line of report.attached) log.info('interface attached', { interface: line });
-    for (const line of report.failed) log.error('interface attach failed', { interface: line });
-    if (report.hostServices) log.info('host services', { programs: report.hostServices });
-    if (report.podnet) log.info('pod addresses', { map: report.podnet });
-    if (report.dropped.length) log.info('interfaces no longer chosen', { interfaces: report.dropped });
-    metrics.interfaces.inc({ result: 'attached' }, report.attached.length);
-    metrics.interfaces.inc({ result: 'failed' }, report.failed.length);
-    for (const s of report.skipped) if (!skipped.has(s)) log.info('interface skipped', { reason: s });
-    skipped = new Set(report.skipped);
-  };
-
-  // The compiler's problems (conflicts it resolved, backends left out) are
-  // read when its problemsVersion says they may have changed: reading them
-  // walks the whole cluster (2-5 ms at 5,000 Services), and an endpoint
-  // change of a Service without problems leaves the version alone. A Service
-  // whose problems keep changing would have them read every batch: after the
-  // first sync they are read at most every problemsMs, by the first batch
-  // that finds them due, else by a timer set minSync past that, which a
-  // steady stream of batches always beats.
-  const problemsMs = o.problemsIntervalMs ?? 10_000;
-  let problemsTimer: NodeJS.Timeout | undefined;
-  let problemsRead = -1, problemsAt = -Infinity; // the version last read, and when
-  let problems = new Set<string>(); // as last read, JSON
-  const problemsAfter = () => {
-    if (compiler.problemsVersion() === problemsRead) return;
-    const wait = problemsAt + problemsMs - performance.now();
-    if (wait <= 0) checkProblems();
-    else problemsTimer ??= setTimeout(() => serially(checkProblems), wait + o.minSyncMs);
-  };
-  const checkProblems = () => {
-    clearTimeout(problemsTimer);
-    problemsTimer = undefined;
-    problemsRead = compiler.problemsVersion();
-    problemsAt = performance.now();
-    const now = compiler.problems();
-    metrics.problems.set(now.length);
-    const keys = new Set(now.map((p) => JSON.stringify(p)));
-    for (const p of now) if (!problems.has(JSON.stringify(p))) rejected(p, 'compile');
-    problems = keys;
+  const retryApply = () => {
+    const r = dataplane.store && programmer.retry(dataplane.store);
+    if (!r) return;
+    if (r.error === undefined) log.info('maps reconciled after a failed apply', { batch, applied: r.applied, applyMs: round(r.applyMs) });
+    applied(r, batch);
+    interfaces.sync(false);
   };
 
   const onBatch = async (records: Record[], recorded: KubeEvent[], events: number) => {
     const n = ++batch;
     for (const e of recorded) writer?.event(e);
-    metrics.compiledRecords.inc(records.length);
     const nodeChanged = local.update(records), hcChanged = targets.update(records);
     const why = dataplane.prepare(local.facts());
     if (why !== waiting && why !== undefined) log.warn('maps not programmed yet', { reason: why });
     waiting = why;
     if (why !== undefined) health.notProgrammed(why);
     const r = await programmer.batch(n, records, dataplane.store);
-    for (const x of r.refused) rejected({ object: labelOf(x.ref), field: '', reason: x.reason }, 'normalize');
-    metrics.batches.inc();
-    metrics.compileSeconds.observe(r.compileMs / 1000);
-    for (const [map, c] of Object.entries(r.ops)) {
-      if (c.upserts) metrics.diffOps.inc({ map, op: 'upsert' }, c.upserts);
-      if (c.deletes) metrics.diffOps.inc({ map, op: 'delete' }, c.deletes);
-    }
-    log.info('batch', {
-      batch: n, events, records: records.length, ops: r.ops, opCount: r.opCount, mode: r.mode, applied: r.applied,
-      compileMs: round(r.compileMs), applyMs: round(r.applyMs),
-    });
+    for (const x of r.refused) report.rejected({ object: labelOf(x.ref), field: '', reason: x.reason }, 'normalize');
+    report.batch(n, r, events, records.length);
     applied(r, n);
-    problemsAfter(); // the sync's problems are read with it: none were read before
-    interfacesDue ||= nodeChanged;
-    attachIfDue();
+    problems.afterBatch(); // the sync's problems are read with it: none were read before
+    interfaces.sync(nodeChanged);
     if (hcChanged) {
       hc.sync(targets.targets());
       metrics.healthChecks.set(hc.ports.length);
@@ -293,18 +208,13 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const done = new Promise<number>((r) => (resolveDone = r));
   let stopping: Promise<number> | undefined;
   let sub: Subscription | undefined;
-  // Batches, retries and problem reads, one at a time and in order: the
-  // compiler answers one call at a time, and the log wants batches in order.
-  let queue: Promise<void> = Promise.resolve();
-  const serially = (fn: () => void | Promise<void>) => {
-    queue = queue.then(() => guarded(fn));
-  };
 
   const stop = (reason: string, code = 0): Promise<number> => {
     stopping ??= (async () => {
       sub?.unsubscribe();
-      clearTimeout(retryTimer);
-      clearTimeout(problemsTimer);
+      retry.stop();
+      interfaces.stop();
+      problems.stop();
       await queue; // a batch being compiled completes; those not started are dropped
       writer?.close();
       await Promise.allSettled([hc.close(), ...listeners.map((l) => l.close())]);
@@ -328,7 +238,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     }
   }
   function fatal(e: unknown): void {
-    const reason = (e as Error)?.message?.split('\n')[0] ?? String(e);
+    const reason = (e as Error)?.message ?? String(e);
     health.pipelineStopped(reason);
     log.error('fatal', { reason, batch });
     void stop(`fatal: ${reason}`, 1);
@@ -338,7 +248,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     watchTimeoutMs: WATCH_TIMEOUT_MS, ...o.source, stats,
     onRestart: (kind, error, delayMs) => log.warn('watch restart', { kind, error, delayMs: Math.round(delayMs) }),
   });
-  sub = events$.pipe(recordBatches(o.minSyncMs, { onEvent, onRejected: (r) => rejected(r, 'normalize') })).subscribe({
+  sub = events$.pipe(recordBatches(o.minSyncMs, { onEvent, onRejected: (r) => report.rejected(r, 'normalize') }, clock)).subscribe({
     next: (records) => {
       const recorded = segment, events = pendingEvents;
       segment = [];
@@ -357,8 +267,20 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   };
 }
 
-const round = (x: number, digits = 2) => Number(x.toFixed(digits));
-const processCpu = () => {
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1e6;
-};
+/** The probes and /metrics: on one listener, or (with metricsListen) /metrics on its own. */
+async function serveStatus(o: AgentOptions, health: Health, metrics: AgentMetrics, clock: SchedulerLike): Promise<Listening[]> {
+  const probes = {
+    '/livez': verdictRoute(() => health.livez()),
+    '/healthz': verdictRoute(() => health.healthz(clock.now())),
+    '/readyz': verdictRoute(() => health.readyz(clock.now())),
+  };
+  const metricsRoutes = { '/metrics': metricsRoute(metrics.registry) };
+  if (!o.metricsListen) return [await serveRoutes(o.listen, { ...probes, ...metricsRoutes })];
+  const status = await serveRoutes(o.listen, probes);
+  try {
+    return [status, await serveRoutes(o.metricsListen, metricsRoutes)];
+  } catch (e) {
+    await status.close();
+    throw e;
+  }
+}

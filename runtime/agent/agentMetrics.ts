@@ -6,10 +6,10 @@
 // it). prom-client adds the process's own: CPU, memory, file descriptors,
 // V8's heap and GC, and event-loop lag.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { MAPS } from '../abi/layouts.generated.ts';
+import { MAPS, type MapName } from '../abi/layouts.generated.ts';
 import type { MapStore } from '../maps/store.ts';
 import type { KubeStats } from '../sources/kubeStats.ts';
-import type { Counter as StatCounter } from '../view/state.ts';
+import { isDrop, type Counter as StatCounter } from '../view/state.ts';
 import type { Compiler } from '../wasm/host.ts';
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -25,9 +25,9 @@ export interface MetricSources {
   compiler: Pick<Compiler, 'gc' | 'memoryBytes'>;
   /** The maps, once there are any; and the batches so far (the fill is read once per batch). */
   store: () => MapStore | undefined;
-  capacity: (map: string) => number | undefined;
+  capacity: (map: MapName) => number | undefined;
   batches: () => number;
-  /** The datapath's counters (sl_stats summed over CPUs, by enum sl_stat name); undefined without a kernel datapath. */
+  /** The datapath's counters and drops (sl_stats summed over CPUs, by enum sl_stat and enum sl_drop name); undefined without a kernel datapath. */
   datapathStats: () => { readonly [stat: string]: StatCounter } | undefined;
 }
 
@@ -52,7 +52,7 @@ export function agentMetrics(src: MetricSources) {
   const perKind = (field: (k: KubeStats['kinds'][string]) => number) => () =>
     Object.entries(src.kube.kinds).map(([kind, k]): [{ kind: string }, number] => [{ kind }, field(k)]);
   const stats = (drops: boolean, field: keyof StatCounter) => () => Object.entries(src.datapathStats() ?? {})
-    .filter(([name]) => name.startsWith('SL_DROP_') === drops)
+    .filter(([name]) => isDrop(name) === drops)
     .map(([name, c]): [{ [l: string]: string }, number] => [{ [drops ? 'reason' : 'stat']: statLabel(name) }, c[field]]);
 
   let filledAt = -1;
@@ -107,7 +107,7 @@ export function agentMetrics(src: MetricSources) {
     }),
     datapathPackets: copied('sluice_datapath_packets_total', "Packets the datapath counted (sl_stats), by stat: translated, ct_hit, rejected, ...", ['stat'], stats(false, 'packets')),
     datapathBytes: copied('sluice_datapath_bytes_total', 'Bytes of those packets, by stat.', ['stat'], stats(false, 'bytes')),
-    drops: copied('sluice_datapath_drops_total', 'Packets the datapath dropped (sl_stats SL_DROP_*), by reason: no_backend, src_range, ct_full, ...', ['reason'], stats(true, 'packets')),
+    drops: copied('sluice_datapath_drops_total', 'Packets the datapath dropped (sl_stats, enum sl_drop), by reason: no_backend, src_range, ct_full, ...', ['reason'], stats(true, 'packets')),
     dropBytes: copied('sluice_datapath_dropped_bytes_total', 'Bytes of those packets, by reason.', ['reason'], stats(true, 'bytes')),
   };
   for (const c of [m.batches, m.applyFailures, m.compiledRecords, m.recordFailures]) c.inc(0); // present from the first scrape

@@ -5,7 +5,7 @@
 // image, which writes only the entries that differ (so an agent restarted on
 // an unchanged cluster writes nothing, and sl_ct is never touched). Either
 // way the log records the compiler's diff, which is what replay recomputes.
-import { MAPS } from '../abi/layouts.generated.ts';
+import { MAPS, type MapName } from '../abi/layouts.generated.ts';
 import { encodeBatch, type Record, type Refused } from '../encode/schema.ts';
 import type { EventLogWriter } from '../log/eventLogWriter.ts';
 import { imageStore } from '../maps/imageStore.ts';
@@ -19,7 +19,7 @@ export interface BatchCompiler {
   rebuild(): MapDiff;
 }
 
-export type MapOpCounts = { [map: string]: { upserts: number; deletes: number } };
+export type MapOpCounts = { [map in MapName]?: { upserts: number; deletes: number } };
 
 export interface BatchResult {
   /** The compiler's diff, per map. */
@@ -106,7 +106,7 @@ export class Programmer {
     } catch (e) {
       this.stale = true;
       const done = (e as { applied?: number }).applied ?? 0;
-      return { mode: 'none', applied: done, removedBackends, applyMs: performance.now() - t0, error: (e as Error).message.split('\n')[0] };
+      return { mode: 'none', applied: done, removedBackends, applyMs: performance.now() - t0, error: (e as Error).message };
     }
   }
 }

@@ -56,4 +56,4 @@ export class Recorder {
   }
 }
 
-const reason = (e: unknown) => (e as Error).message?.split('\n')[0] ?? String(e);
+const reason = (e: unknown) => (e as Error).message ?? String(e);

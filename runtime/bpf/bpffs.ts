@@ -3,9 +3,9 @@
 // level at a time, and refuse one that someone else could change. Node's
 // recursive mkdirSync spins forever under a /sys/fs/bpf that is not bpffs, so
 // nothing here creates a directory before statfs has said where it is.
-import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { run, type CommandError } from '../exec/command.ts';
 
 export const DEFAULT_PIN_ROOT = '/sys/fs/bpf/sluice';
 const BPF_FS_MAGIC = 0xcafe4a11;
@@ -41,9 +41,9 @@ export function ensurePinRoot(root: string): void {
     }
     try {
       // mode=0700: a bpffs mounted without it is 1777, where anyone may make the pin root first
-      execFileSync('mount', ['-t', 'bpf', '-o', 'mode=0700', 'bpf', BPFFS_MOUNT], { stdio: ['ignore', 'ignore', 'pipe'] });
+      run(['mount', '-t', 'bpf', '-o', 'mode=0700', 'bpf', BPFFS_MOUNT]);
     } catch (e) {
-      throw new Error(`mount -t bpf -o mode=0700 bpf ${BPFFS_MOUNT} failed: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
+      throw new Error(`mount -t bpf -o mode=0700 bpf ${BPFFS_MOUNT} failed: ${(e as CommandError).reason}`, { cause: e });
     }
     base = existingAncestor(root);
     if (!isBpffs(base)) throw new Error(`${base} is still not bpffs after mounting ${BPFFS_MOUNT}`);
@@ -85,7 +85,7 @@ export function pinRootExists(root: string): boolean {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return false;
-    throw new Error(`${root}: ${code === 'EACCES' || code === 'EPERM' ? `permission denied (${code}): sluice's pins belong to root; run as root` : (e as Error).message}`);
+    throw new Error(`${root}: ${code === 'EACCES' || code === 'EPERM' ? `permission denied (${code}): sluice's pins belong to root; run as root` : (e as Error).message}`, { cause: e });
   }
   return isBpffs(root);
 }

@@ -5,8 +5,8 @@
 // hook, under a fixed name, so a second apply keeps or updates the link it
 // finds and never attaches twice. Links of other pin roots (another node of
 // a testbed) are left alone: each set acts only on its own node's sockets.
-import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
+import { run, type CommandError } from '../exec/command.ts';
 import { cgroup2Mount } from './cgroup2Mount.ts';
 import type { ProgramName } from './loader.ts';
 import { sameProgram } from './sameProgram.ts';
@@ -33,10 +33,10 @@ export function rootCgroup(): string {
   if (dir) return dir;
   mkdirSync(OWN_CGROUP2, { recursive: true });
   try {
-    execFileSync('mount', ['-t', 'cgroup2', 'none', OWN_CGROUP2], { stdio: ['ignore', 'ignore', 'pipe'] });
+    run(['mount', '-t', 'cgroup2', 'none', OWN_CGROUP2]);
   } catch (e) {
-    const why = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim();
-    throw new Error(`host services: no cgroup2 filesystem mounted, and mount -t cgroup2 none ${OWN_CGROUP2} failed: ${why}; mount one, or pass --no-host-services`);
+    const why = (e as CommandError).reason;
+    throw new Error(`host services: no cgroup2 filesystem mounted, and mount -t cgroup2 none ${OWN_CGROUP2} failed: ${why}; mount one, or pass --no-host-services`, { cause: e });
   }
   return OWN_CGROUP2;
 }

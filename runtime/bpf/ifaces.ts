@@ -4,7 +4,7 @@
 // iproute2 rather than netlink through koffi: the same answers (policy
 // routing included, since the kernel resolves `route get`), one process for
 // any number of pods, and no netlink message code of our own.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { CommandError, run, tryRun } from '../exec/command.ts';
 
 export interface Link {
   ifindex: number;
@@ -19,10 +19,11 @@ export interface Route {
   type?: string; // "local", "unreachable", ...; absent for unicast
 }
 
+/** Runs ip; with input (a -force batch) a failed line is not a failure. */
 function ip(args: string[], input?: string): string {
-  const r = spawnSync('ip', args, { input, encoding: 'utf8' });
-  if (r.error) throw new Error(`ip ${args.join(' ')}: ${r.error.message} (is iproute2 installed?)`);
-  if (r.status !== 0 && input === undefined) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+  const r = tryRun(['ip', ...args], { input });
+  if (r.error) throw new CommandError(['ip', ...args], `${r.error.message} (is iproute2 installed?)`, null, { cause: r.error });
+  if (r.status !== 0 && input === undefined) throw new CommandError(['ip', ...args], r.stderr.trim(), r.status);
   return r.stdout;
 }
 
@@ -44,6 +45,6 @@ export function routesTo(ips: readonly string[]): Route[] {
 
 /** `tc -j filter show dev IF HOOK` is empty: nothing but our programs was there. */
 export function tcFiltersLeft(ifname: string, hook: 'ingress' | 'egress'): number {
-  const out = execFileSync('tc', ['-j', 'filter', 'show', 'dev', ifname, hook], { encoding: 'utf8' });
+  const out = run(['tc', '-j', 'filter', 'show', 'dev', ifname, hook]);
   return out.trim() === '' ? 0 : (JSON.parse(out) as unknown[]).length;
 }

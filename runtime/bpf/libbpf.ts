@@ -55,13 +55,15 @@ const printer = koffi.register((level: number, format: string, args: unknown) =>
 }, koffi.pointer(printFn));
 api.setPrint(printer);
 
+/** A libbpf call failed: message is the call and libbpf's strerror, one line; log is what libbpf printed meanwhile. */
 export class LibbpfError extends Error {
   readonly errno: number;
   readonly log: string;
   constructor(what: string, err: number, logText: string) {
     const buf = Buffer.alloc(256);
     api.strerror(err, buf, buf.length);
-    super(`${what}: ${buf.toString('latin1').replace(/\0.*$/s, '')}${logText ? `\n${logText}` : ''}`);
+    super(`${what}: ${buf.toString('latin1').replace(/\0.*$/s, '')}`);
+    this.name = 'LibbpfError';
     this.errno = Math.abs(err);
     this.log = logText;
   }

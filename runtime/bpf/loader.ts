@@ -9,7 +9,7 @@
 // send refills, whose loss only shows a backend as the peer of an older
 // socket meanwhile.
 import { existsSync } from 'node:fs';
-import { CONFIG, MAPS, NODE_MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
+import { ALL_MAPS, CONFIG, isMapName } from '../abi/layouts.generated.ts';
 import { encodeConfig, type DatapathConfig } from './config.ts';
 import { BpfObject, LibbpfError, type MapDef } from './libbpf.ts';
 import { STALE_PIN_HINT, typeName } from './maps.ts';
@@ -36,9 +36,39 @@ export interface LoadOptions {
 /** A load failure: message is one line naming the map or program and the way out; log is libbpf's full text. */
 export class LoadError extends Error {
   readonly log: string;
-  constructor(message: string, log = '') {
-    super(message);
-    this.log = log;
+  constructor(message: string, options: { log?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'LoadError';
+    this.log = options.log ?? '';
+  }
+}
+
+/** A pinned map that does not fit this build (another version's layout, or another size). */
+export class IncompatiblePinError extends LoadError {
+  readonly map: string;
+  readonly pinPath: string;
+  /** How the pin differs ("value 12 B, this build 16 B"); empty when libbpf found it and did not say. */
+  readonly differences: readonly string[];
+  constructor(map: string, pinPath: string, differences: readonly string[], way: string, options: { log?: string; cause?: unknown } = {}) {
+    super(`map ${map} pinned at ${pinPath}${differences.length ? `: ${differences.join('; ')}` : ' does not fit this build'}; ${way}`, options);
+    this.name = 'IncompatiblePinError';
+    this.map = map;
+    this.pinPath = pinPath;
+    this.differences = differences;
+  }
+}
+
+/** The kernel's verifier refused a program: which, its last word, and the instruction when the log names one. */
+export class VerifierError extends LoadError {
+  readonly program: string;
+  readonly reason: string;
+  readonly insn: number | undefined;
+  constructor(program: string, reason: string, insn: number | undefined, message: string, options: { log?: string; cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'VerifierError';
+    this.program = program;
+    this.reason = reason;
+    this.insn = insn;
   }
 }
 
@@ -83,7 +113,7 @@ export function loadDatapath(opts: LoadOptions): Datapath {
   try {
     obj = new BpfObject(objectPath, opts.pinRoot);
   } catch (e) {
-    throw new LoadError(`open ${objectPath}: ${(e as Error).message.split('\n')[0]}`, (e as LibbpfError).log);
+    throw new LoadError(`open ${objectPath}: ${(e as Error).message}`, { log: (e as LibbpfError).log, cause: e });
   }
   const moved: { path: string; aside: string }[] = [];
   const restore = () => {
@@ -97,7 +127,7 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       const pin = pinnedInfo(def.pinPath!);
       // A size flag sets max_entries; without one, a pinned map keeps its size. Maps
       // no flag sizes (sl_stats: one slot per enum sl_stat) keep the object's.
-      const flag = sizeFlagOf(def.name), resize = asked.get(def.name);
+      const flag = isMapName(def.name) ? sizeFlagOf(def.name) : undefined, resize = isMapName(def.name) ? asked.get(def.name) : undefined;
       const want = resize ?? (flag && pin ? pin.maxEntries : def.maxEntries);
       if (want !== def.maxEntries) obj.setMaxEntries(def.name, want);
       if (!pin) continue;
@@ -108,9 +138,9 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       const countersOnly = def.name === 'sl_stats' && layout.length === 0; // a build that counts more things: only counts are lost
       if (!opts.replaceMaps && !countersOnly && def.name !== 'sl_sockrev') {
         const resizeOnly = diff.length === 1 && resize !== undefined && pin.maxEntries !== want;
-        throw new LoadError(`map ${def.name} pinned at ${def.pinPath}: ${diff.join('; ')}; ${resizeOnly
+        throw new IncompatiblePinError(def.name, def.pinPath!, diff, resizeOnly
           ? `a map cannot be resized in place: apply with --replace-maps (it is rebuilt${def.name === 'sl_ct' ? ', and tracked connections are lost' : ''}) or without ${flag}`
-          : STALE_PIN_HINT}`);
+          : STALE_PIN_HINT);
       }
       stale.push(def.pinPath!);
     }
@@ -124,7 +154,7 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       obj.load();
     } catch (e) {
       if (!(e instanceof LibbpfError)) throw e;
-      throw new LoadError(explainLoadFailure(e, objectPath), e.log);
+      throw loadFailure(e, objectPath);
     }
     const programs = new Map(PROGRAMS.map((p) => [p, obj.programFd(p)] as const));
     const iterators = new Map(destroys ? ITERATORS.map((p) => [p, obj.programFd(p)] as const) : []);
@@ -148,7 +178,7 @@ export function loadDatapath(opts: LoadOptions): Datapath {
 
 /** The object's maps must have the layouts this runtime (and the compiler) were generated from. */
 function checkAbi(defs: readonly MapDef[], object: string): void {
-  for (const l of [...MAPS, ...STATE_MAPS, ...NODE_MAPS]) {
+  for (const l of ALL_MAPS) {
     const def = defs.find((d) => d.name === l.name);
     if (!def) throw new LoadError(`load: ${object} has no map ${l.name}: it is not a sluice datapath of this version; rebuild it (npm run build:bpf)`);
     if (def.keySize !== l.key.size || def.valueSize !== l.value.size) {
@@ -159,32 +189,39 @@ function checkAbi(defs: readonly MapDef[], object: string): void {
   }
 }
 
-/** libbpf's warnings -> one line: which program or map, the verifier's own words, what to do. */
-export function explainLoadFailure(e: LibbpfError, object: string): string {
-  const log = e.log;
+/**
+ * A failed load, from libbpf's log, as one line: which program or map, the
+ * verifier's own words, what to do; typed where the caller may act on it
+ * (VerifierError, IncompatiblePinError). The log and the LibbpfError stay on it.
+ */
+export function loadFailure(e: LibbpfError, object: string): LoadError {
+  const log = e.log, options = { log, cause: e };
   const prog = /prog '([^']+)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/.exec(log);
+  const redo = `${object} does not pass this kernel's verifier: rebuild it from a matching source, or report`;
   if (prog) {
     const lines = prog[2].split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
     const tail = lines.filter((l) => !/^(processed \d+ insns|verification time|stack depth|\d+: )/.test(l) && !l.startsWith(';'));
     const reason = tail.at(-1) ?? 'no reason logged';
     const insn = lines.findLast((l) => /^\d+: /.test(l))?.split(':')[0];
     const source = lines.findLast((l) => l.startsWith(';'))?.replace(/^;\s*/, '');
-    return `load ${prog[1]}: the verifier rejected it: ${reason}${insn ? ` (insn ${insn}${source ? `: ${source}` : ''})` : ''}; ` +
-      `${object} does not pass this kernel's verifier: rebuild it from a matching source, or report the full log (--verbose)`;
+    const at = insn ? ` (insn ${insn}${source ? `: ${source}` : ''})` : '';
+    return new VerifierError(prog[1], reason, insn === undefined ? undefined : Number(insn),
+      `load ${prog[1]}: the verifier rejected it: ${reason}${at}; ${redo} the full log (--verbose)`, options);
   }
   const failed = /prog '([^']+)': BPF program load failed: (.*)/.exec(log);
   const pin = /couldn't reuse pinned map at '([^']+)'/.exec(log);
-  if (pin) return `map pinned at ${pin[1]} does not fit ${object}; ${STALE_PIN_HINT}`;
+  if (pin) return new IncompatiblePinError(pin[1].slice(pin[1].lastIndexOf('/') + 1), pin[1], [], STALE_PIN_HINT, options);
   // As root, EACCES is the verifier refusing the program without a log it could quote.
   if (e.errno === S.errno.EACCES && process.getuid?.() === 0) {
-    return `load ${failed?.[1] ?? object}: the kernel refused it (EACCES, the verifier's answer, with no log); ` +
-      `${object} does not pass this kernel's verifier: rebuild it from a matching source, or report the output of --verbose`;
+    const program = failed?.[1] ?? object;
+    return new VerifierError(program, 'EACCES, with no log', undefined,
+      `load ${program}: the kernel refused it (EACCES, the verifier's answer, with no log); ${redo} the output of --verbose`, options);
   }
   if (e.errno === S.errno.EPERM || e.errno === S.errno.EACCES) {
-    return `load ${failed?.[1] ?? object}: permission denied: run as root (CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN)`;
+    return new LoadError(`load ${failed?.[1] ?? object}: permission denied: run as root (CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON or CAP_SYS_ADMIN)`, options);
   }
-  if (failed) return `load ${failed[1]}: ${failed[2]}`;
+  if (failed) return new LoadError(`load ${failed[1]}: ${failed[2]}`, options);
   const map = /map '([^']+)': (.*)/.exec(log);
-  if (map) return `create map ${map[1]}: ${map[2]}`;
-  return `load ${object}: ${e.message.split('\n')[0]}`;
+  if (map) return new LoadError(`create map ${map[1]}: ${map[2]}`, options);
+  return new LoadError(`load ${object}: ${e.message}`, options);
 }

@@ -6,7 +6,7 @@
 // one syscall per entry.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
+import { MAPS, STATE_MAPS, type MapName } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
 import { NoRoom, planApply } from '../maps/applyPlan.ts';
 import { deleteCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
@@ -18,11 +18,6 @@ const T = S.BPF_MAP_TYPE;
 const TYPE_NAMES: { [type: number]: string } = Object.fromEntries(Object.entries(T).map(([k, v]) => [v, k.toLowerCase()]));
 export const typeName = (type: number) => TYPE_NAMES[type] ?? `type ${type}`;
 
-/** Map types the datapath may give each map; the store reads and writes these. */
-const TYPES: { readonly [map: string]: readonly number[] } = {
-  sl_svc: [T.HASH], sl_be: [T.HASH], sl_maglev: [T.HASH], sl_srcrange: [T.LPM_TRIE], sl_svcname: [T.HASH],
-  sl_ct: [T.LRU_HASH, T.HASH], sl_affinity: [T.LRU_HASH, T.HASH], sl_stats: [T.PERCPU_ARRAY, T.ARRAY],
-};
 const PERCPU = new Set<number>([T.PERCPU_ARRAY, T.PERCPU_HASH, T.LRU_PERCPU_HASH]);
 const NO_BATCH = new Set<number>([S.ENOTSUPP, S.errno.EOPNOTSUPP]);
 
@@ -70,22 +65,22 @@ export class PinnedMap {
     try {
       fd = S.objGet(path);
     } catch (e) {
-      throw new Error(`open ${layout.name}: ${(e as Error).message}${(e as S.BpfError).errno === S.errno.EACCES || (e as S.BpfError).errno === S.errno.EPERM ? ': needs root (CAP_BPF and read access to the pin)' : ''}`);
+      const denied = (e as S.BpfError).errno === S.errno.EACCES || (e as S.BpfError).errno === S.errno.EPERM;
+      throw new Error(`open ${layout.name}: ${(e as Error).message}${denied ? ': needs root (CAP_BPF and read access to the pin)' : ''}`, { cause: e });
     }
     if (fd === null) return null;
     const m = new PinnedMap(layout, path, fd);
     m.batch = batch;
-    const want = TYPES[layout.name] ?? [m.info.type];
     const { type, keySize, valueSize } = m.info;
-    if (!want.includes(type) || keySize !== layout.key.size || valueSize !== layout.value.size) {
+    if (type !== layout.type || keySize !== layout.key.size || valueSize !== layout.value.size) {
       m.close();
       throw new Error(`open ${layout.name}: ${path} is a ${typeName(type)} map with key ${keySize} B and value ${valueSize} B, ` +
-        `this build needs ${want.map(typeName).join(' or ')} with key ${layout.key.size} B and value ${layout.value.size} B; ${STALE_PIN_HINT}`);
+        `this build needs ${typeName(layout.type)} with key ${layout.key.size} B and value ${layout.value.size} B; ${STALE_PIN_HINT}`);
     }
     return m;
   }
 
-  get name(): string {
+  get name(): MapName {
     return this.layout.name;
   }
 
@@ -104,7 +99,7 @@ export class PinnedMap {
         for (let i = 0; i < n; i++) out.push([keys.slice(i * ks, (i + 1) * ks), values.slice(i * vs, (i + 1) * vs)]);
       });
     } catch (e) {
-      if (!(e instanceof S.BpfError) || !this.lacksBatch(e)) throw new Error(`read ${this.name}: ${(e as Error).message}`);
+      if (!(e instanceof S.BpfError) || !this.lacksBatch(e)) throw new Error(`read ${this.name}: ${(e as Error).message}`, { cause: e });
       this.batch = false;
       out = [];
       const key = new Uint8Array(ks);
@@ -160,23 +155,44 @@ export class PinnedMap {
     return e.count === 0 && (NO_BATCH.has(e.errno) || (e.errno === S.errno.EINVAL && this.batch === undefined));
   }
 
-  /** Why a write stopped, in words a user can act on. */
-  describe(op: 'update' | 'delete', errno: number, key: Uint8Array | undefined): string {
-    const what = `${op} ${this.name}`;
+  /** Why a write stopped, in words a user can act on, after applied ops went through. */
+  writeError(op: 'update' | 'delete', errno: number, key: Uint8Array | undefined, applied: number): StoreError {
+    const what = `${op} ${this.name}`, cause = new S.BpfError(`MAP_${op.toUpperCase()}_ELEM ${this.name}`, errno);
     if (op === 'update' && (errno === S.errno.E2BIG || errno === S.errno.ENOSPC)) {
-      const flag = sizeFlagOf(this.name);
-      return `${what}: map full (max_entries ${this.info.maxEntries})${flag ? `; raise ${flag}` : ''}`;
+      return new MapFullError(this.name, this.info.maxEntries, undefined, false, applied, { cause });
     }
     if (op === 'delete' && errno === S.errno.ENOENT) {
-      return `${what}: key ${key ? Buffer.from(key).toString('hex') : '?'} not present: something else changed the map; apply again`;
+      return new StoreError(`${what}: key ${key ? Buffer.from(key).toString('hex') : '?'} not present: something else changed the map; apply again`, applied, { cause });
     }
-    if (errno === S.errno.EPERM || errno === S.errno.EACCES) return `${what}: ${S.errnoName(errno)}: needs root (CAP_BPF)`;
-    return `${what}: ${S.errnoName(errno)}`;
+    if (errno === S.errno.EPERM || errno === S.errno.EACCES) return new StoreError(`${what}: ${S.errnoName(errno)}: needs root (CAP_BPF)`, applied, { cause });
+    return new StoreError(`${what}: ${S.errnoName(errno)}`, applied, { cause });
   }
 
   close(): void {
     if (this.fd >= 0) S.close(this.fd);
     this.fd = -1;
+  }
+}
+
+/**
+ * A change that does not fit a map: which, its max_entries, the entries it
+ * needs (when counted before writing; atOnce: beside the old ones it
+ * replaces), and the flag that sizes it.
+ */
+export class MapFullError extends StoreError {
+  readonly map: MapName;
+  readonly maxEntries: number;
+  readonly needed: number | undefined;
+  readonly atOnce: boolean;
+  constructor(map: MapName, maxEntries: number, needed: number | undefined, atOnce: boolean, applied: number, options?: ErrorOptions) {
+    const flag = sizeFlagOf(map);
+    const need = needed === undefined ? '' : `; this change needs ${needed}${atOnce ? ' at once, old and new, until the old ones go' : ''}`;
+    super(`update ${map}: map full (max_entries ${maxEntries}${need})${flag ? `; raise ${flag}` : ''}`, applied, options);
+    this.name = 'MapFullError';
+    this.map = map;
+    this.maxEntries = maxEntries;
+    this.needed = needed;
+    this.atOnce = atOnce;
   }
 }
 
@@ -219,7 +235,7 @@ export class PinnedStore implements MapStore {
     return new PinnedStore(root, maps, state);
   }
 
-  private map(name: string): PinnedMap {
+  private map(name: MapName): PinnedMap {
     const m = this.maps.get(name);
     if (!m) throw new Error(`no map named ${name}`);
     return m;
@@ -242,9 +258,7 @@ export class PinnedStore implements MapStore {
       plan = planApply(diff, (k) => (live ? live.get(Buffer.from(k).toString('latin1')) : this.lookup('sl_svc', k)), tight ? this : undefined);
     } catch (e) {
       if (!(e instanceof NoRoom)) throw e;
-      const flag = sizeFlagOf(e.map);
-      throw new StoreError(`update ${e.map}: map full (max_entries ${e.max}; this change needs ${e.needed}` +
-        `${e.atOnce ? ' at once, old and new, until the old ones go' : ''})${flag ? `; raise ${flag}` : ''}`, 0);
+      throw new MapFullError(e.map, e.max, e.needed, e.atOnce, 0, { cause: e });
     }
     let applied = 0;
     for (const step of plan.steps) {
@@ -254,7 +268,7 @@ export class PinnedStore implements MapStore {
       if (!r.errno) continue;
       this.bound.clear(); // unknown now: the next apply reads the maps
       const ks = step.map.key.size;
-      throw new StoreError(m.describe(step.values ? 'update' : 'delete', r.errno, step.keys.subarray(r.done * ks, (r.done + 1) * ks)), applied);
+      throw m.writeError(step.values ? 'update' : 'delete', r.errno, step.keys.subarray(r.done * ks, (r.done + 1) * ks), applied);
     }
     for (const s of diff.sections) {
       // Exact after a read; else at most that many (an upsert may have replaced a value), and never more than the map holds.
@@ -282,25 +296,25 @@ export class PinnedStore implements MapStore {
     return bound + added > max;
   }
 
-  lookup(map: string, key: Uint8Array): Uint8Array | undefined {
+  lookup(map: MapName, key: Uint8Array): Uint8Array | undefined {
     return this.map(map).lookup(key);
   }
 
-  entries(map: string): [Uint8Array, Uint8Array][] {
+  entries(map: MapName): [Uint8Array, Uint8Array][] {
     return this.map(map).entries();
   }
 
-  count(map: string): number {
+  count(map: MapName): number {
     return this.entries(map).length;
   }
 
   /** The map's max_entries, as pinned. */
-  maxEntries(map: string): number {
+  maxEntries(map: MapName): number {
     return this.map(map).info.maxEntries;
   }
 
   /** A datapath-owned map (sl_ct, sl_affinity, sl_stats), or undefined when the datapath pins none by that name. */
-  stateMap(name: string): PinnedMap | undefined {
+  stateMap(name: MapName): PinnedMap | undefined {
     return this.state.get(name);
   }
 

@@ -33,7 +33,7 @@ export function inNetns<T>(netns: string | undefined, fn: () => T): T {
   try {
     target = openSync(path, 'r');
   } catch (e) {
-    throw new Error(`network namespace ${netns}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `${path} does not exist` : (e as Error).message}`);
+    throw new Error(`network namespace ${netns}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `${path} does not exist` : (e as Error).message}`, { cause: e });
   }
   const home = openSync('/proc/thread-self/ns/net', 'r');
   try {

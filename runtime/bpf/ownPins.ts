@@ -6,12 +6,12 @@
 // so a --pin-root of /sys/fs/bpf itself takes no other tool's pins.
 import { existsSync, readdirSync, readlinkSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAPS, NODE_MAPS, STATE_MAPS } from '../abi/layouts.generated.ts';
+import { ALL_MAPS } from '../abi/layouts.generated.ts';
 import { asideDir, pinRootExists } from './bpffs.ts';
 import { linkPin, SOCK_HOOKS } from './sockHooks.ts';
 import * as S from './syscall.ts';
 
-const MAP_NAMES = new Set([...MAPS, ...STATE_MAPS, ...NODE_MAPS].map((m) => m.name));
+const MAP_NAMES = new Set<string>(ALL_MAPS.map((m) => m.name));
 const LINKS = new Map(SOCK_HOOKS.map((h) => [linkPin('', h.program), h.attachType])); // "sl_connect4_link" -> its attach type
 
 /** "map", "prog" or "link", as the kernel files the object's fd. */

@@ -2,12 +2,12 @@
 // per socket they destroyed, read from the iterator's fd. Decoding and the
 // one-line summary `apply` prints and the agent logs. Pure.
 import { STALE_SOCK } from '../abi/layouts.generated.ts';
-import { uintReader } from '../view/fieldReader.ts';
+import { uintReader } from '../abi/fieldReader.ts';
+import { textOf } from '../encode/ipv4.ts';
 
 export interface StaleSock { frontend: string; backend: string; proto: 'TCP' | 'UDP' }
 
 const read = Object.fromEntries(['vip', 'vport', 'backend', 'port', 'proto'].map((f) => [f, uintReader(STALE_SOCK, f)]));
-const ipv4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
 /** The records in bytes (a whole number of them, as the iterator writes them). */
 export function decodeStaleSocks(bytes: Uint8Array): StaleSock[] {
@@ -16,7 +16,7 @@ export function decodeStaleSocks(bytes: Uint8Array): StaleSock[] {
   for (let at = 0; at < bytes.length; at += STALE_SOCK.size) {
     const r = bytes.subarray(at, at + STALE_SOCK.size);
     out.push({
-      frontend: `${ipv4(read.vip(r))}:${read.vport(r)}`, backend: `${ipv4(read.backend(r))}:${read.port(r)}`,
+      frontend: `${textOf(read.vip(r))}:${read.vport(r)}`, backend: `${textOf(read.backend(r))}:${read.port(r)}`,
       proto: read.proto(r) === 6 ? 'TCP' : 'UDP',
     });
   }

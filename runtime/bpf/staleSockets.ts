@@ -34,7 +34,7 @@ export function sweepStaleSockets(iterators: ReadonlyMap<IteratorName, number>, 
       try {
         out.push(...decodeStaleSocks(readAll(iter)));
       } catch (e) {
-        throw new Error(`run ${name}: ${(e as Error).message}`);
+        throw new Error(`run ${name}: ${(e as Error).message}`, { cause: e });
       } finally {
         closeSync(iter);
       }

@@ -1,36 +1,18 @@
 // sluice apply: a snapshot -> this node's datapath. Compiles the snapshot for
-// the node, loads the datapath object (maps pinned, reused when they fit),
-// moves the pinned maps to the compiled image with only the ops that differ,
-// then attaches the programs: tc programs to the node's and its pods'
-// interfaces, cgroup programs (host services) to the root cgroup. Maps are
-// filled before any program is attached, so a program never sees half of
-// them; sl_ct is never written, so tracked connections survive a re-apply or
-// an upgrade. When the maps lose backends, the node's own sockets stuck on
-// them are destroyed next (bpf/lib/stale.h).
+// the node and hands the compiled maps to the dataplane (dataplane/
+// programNode.ts), which loads, writes only what differs and attaches. The
+// datapath flags are parsed here for `apply` and `run` alike.
 import { DEFAULT_PIN_ROOT } from '../bpf/bpffs.ts';
-import { DEFAULT_TIMEOUTS, type DatapathConfig } from '../bpf/config.ts';
-import { readLinks, routesTo } from '../bpf/ifaces.ts';
-import { attachSockPrograms, detachSockPrograms } from '../bpf/cgroup.ts';
-import { DEFAULT_OBJECT, loadDatapath, type Datapath, type ProgramName } from '../bpf/loader.ts';
-import { PinnedStore } from '../bpf/maps.ts';
-import { podnetImage, podnetLine, syncPodnet } from '../bpf/podnet.ts';
-import { inNetns, netnsCookie } from '../bpf/netns.ts';
-import { pickInterfaces, type Choice, type Chosen } from '../bpf/pickInterfaces.ts';
-import { describeStaleSocks, type StaleSock } from '../bpf/staleRecords.ts';
-import { sweepStaleSockets } from '../bpf/staleSockets.ts';
-import { attachProgram, type AttachResult, type Hook } from '../bpf/tc.ts';
-import { SL_CFG_DSR, SL_CFG_NO_FAST_PATH } from '../abi/layouts.generated.ts';
+import { DEFAULT_OBJECT } from '../bpf/loader.ts';
+import { DEFAULT_HAIRPIN_IP, type DatapathArgs } from '../dataplane/datapathArgs.ts';
+import { programNode } from '../dataplane/programNode.ts';
 import { parseIp } from '../encode/ip.ts';
-import { nodeFacts, type NodeFacts } from '../encode/nodeFacts.ts';
-import { backendsRemoved, deleteCount, opCount, upsertCount } from '../maps/mapDiff.ts';
-import { reconcile } from '../maps/reconcile.ts';
+import { nodeFacts } from '../encode/nodeFacts.ts';
 import { loadSnapshot, snapshotEvents } from '../sources/snapshot.ts';
 import { recordsOf, upserts } from '../streams/recordsOf.ts';
 import { failed, listOf, NETNS_USAGE, parse, PIN_ROOT_USAGE, SIZE_OPTIONS, sizesOf } from './bpfArgs.ts';
 import { compileObjects } from './compile.ts';
 import { checkInputFiles, UsageError, type Io } from './io.ts';
-
-export const DEFAULT_HAIRPIN_IP = '169.254.42.1';
 
 /** The options `apply` and `run` share: where the maps are, which interfaces, sizes. */
 export const DATAPATH_USAGE = `${PIN_ROOT_USAGE}
@@ -78,23 +60,6 @@ ${DATAPATH_USAGE}  -h, --help             print this text
 Exit status: 0 done (rejected objects are listed on stderr and left out),
 1 failed (one line says what and why), 2 usage error.
 `;
-
-/** What `apply` and `run` share: where the maps are pinned, how the datapath is loaded and attached. */
-export interface DatapathArgs {
-  pinRoot: string;
-  netns?: string;
-  object?: string;
-  nodeIp?: string;
-  hairpinIp: string;
-  dsr: boolean;
-  fastPath: boolean;
-  hostServices: boolean;
-  cgroupRoot?: string;
-  replaceMaps: boolean;
-  verbose: boolean;
-  sizes: ReturnType<typeof sizesOf>;
-  ifaces: { podIfaces?: string[]; podIfacePrefix?: string; nodeIfaces?: string[] };
-}
 
 interface ApplyArgs extends DatapathArgs {
   files: string[];
@@ -151,11 +116,6 @@ export function applyCommand(args: readonly string[], io: Io): number {
   }
 }
 
-export const PROGRAMS_OF: { pod: [ProgramName, Hook][]; node: [ProgramName, Hook][] } = {
-  pod: [['sl_from_pod', 'ingress'], ['sl_to_pod', 'egress']],
-  node: [['sl_from_netdev', 'ingress']],
-};
-
 function apply(a: ApplyArgs, io: Io): number {
   const snapshot = loadSnapshot(a.files);
   const [compiled] = compileObjects(snapshot.objects, a.node, snapshot.rejected, snapshot.ignored, snapshot.notes);
@@ -165,97 +125,7 @@ function apply(a: ApplyArgs, io: Io): number {
   if (!nodeIp) {
     throw new Error(facts ? `Node ${a.node} has no IPv4 InternalIP: pass --node-ip` : `no Node ${a.node} in the snapshot: pass --node-ip, or include the Node`);
   }
-  const config = datapathConfig(nodeIp, a);
-  // Which interfaces, before anything is loaded: a wrong --pod-ifaces fails with nothing changed.
-  const choice = chooseInterfaces(facts, nodeIp, a);
-  const dp = loadDatapath({ object: a.object, pinRoot: a.pinRoot, sizes: a.sizes, config, replaceMaps: a.replaceMaps });
-  const lines: string[] = [];
-  try {
-    const store = PinnedStore.open(a.pinRoot);
-    try {
-      const diff = reconcile(store, compiled.store);
-      const { syscalls } = store.apply(diff);
-      const changed = diff.sections.map((s) => `${s.map.name} +${upsertCount(s)} -${deleteCount(s)}`);
-      lines.push(changed.length === 0 ? 'maps: no change' : `maps: ${changed.join(', ')} (${opCount(diff)} ops, ${syscalls} syscalls)`);
-      if (dp.replaced.length > 0) lines.push(`maps replaced (old pins dropped): ${dp.replaced.join(', ')}`);
-      const swept = backendsRemoved(diff) > 0 ? sweepStale(dp, a) : undefined;
-      if (swept) lines.push(sweepLine(swept));
-    } finally {
-      store.close();
-    }
-    lines.push(podnetLine(syncPodnet(a.pinRoot, podnetImage(choice.podAddrs, facts?.peerPodCidrs ?? []))));
-    lines.push(...inNetns(a.netns, () => [
-      ...choice.node.map((i) => attachLine(dp, i, PROGRAMS_OF.node)),
-      ...choice.pod.map((i) => attachLine(dp, i, PROGRAMS_OF.pod)),
-    ]));
-    const host = hostServicesLine(dp, a);
-    if (host) lines.push(host);
-    dp.commit();
-  } catch (e) {
-    dp.rollback();
-    throw e;
-  } finally {
-    dp.close();
-  }
-  for (const s of choice.skipped) lines.push(`skipped ${s}`);
+  const lines = programNode(compiled.store, facts, nodeIp, a);
   io.out(`node ${a.node}: ${a.pinRoot}\n${lines.join('\n')}\n`);
   return 0;
-}
-
-/** sl_config for a node: its IP, the hairpin source, DSR or not, the fast path or not, and with host services its namespace's cookie. */
-export function datapathConfig(nodeIp: string, a: Pick<DatapathArgs, 'hairpinIp' | 'dsr' | 'fastPath' | 'hostServices' | 'netns'>): DatapathConfig {
-  return {
-    netnsCookie: a.hostServices ? inNetns(a.netns, netnsCookie) : 0n,
-    nodeIp: parseIp(nodeIp)!.bytes, hairpinIp: parseIp(a.hairpinIp)!.bytes,
-    flags: (a.dsr ? SL_CFG_DSR : 0) | (a.fastPath ? 0 : SL_CFG_NO_FAST_PATH), ...DEFAULT_TIMEOUTS,
-  };
-}
-
-/**
- * Host services: the cgroup programs on the root cgroup (kept when already
- * there); with --no-host-services, those an earlier apply left are detached.
- * Says what happened, or nothing when there was nothing to do.
- */
-export function hostServicesLine(dp: Datapath, a: Pick<DatapathArgs, 'pinRoot' | 'hostServices' | 'cgroupRoot'>): string | undefined {
-  if (!a.hostServices) {
-    const gone = detachSockPrograms(a.pinRoot);
-    return gone.length > 0 ? `host services off: ${gone.join(', ')} detached` : undefined;
-  }
-  const { cgroup, done } = attachSockPrograms(a.pinRoot, dp.programs, a.cgroupRoot);
-  return `host services (root cgroup ${cgroup}): ${done.join(', ')}`;
-}
-
-/** What a stale socket sweep did: the sockets it destroyed, or why it could not run. */
-export type Sweep = { destroyed: StaleSock[] } | { error: string };
-
-/**
- * After an update that removed backends (maps written): destroys the node's
- * host sockets still connected, or connecting, to one (bpf/lib/stale.h), so
- * their applications open new ones. Nothing to do (undefined) without host
- * services. A failure is returned, not thrown: the maps are written.
- */
-export function sweepStale(dp: Datapath, a: Pick<DatapathArgs, 'hostServices' | 'netns'>): Sweep | undefined {
-  if (!a.hostServices) return undefined;
-  if (dp.iterators.size === 0) return { error: 'this kernel has no bpf_sock_destroy (Linux 6.5)' };
-  try {
-    return { destroyed: sweepStaleSockets(dp.iterators, a.netns) };
-  } catch (e) {
-    return { error: (e as Error).message.split('\n')[0] };
-  }
-}
-
-export const sweepLine = (s: Sweep) => `stale sockets: ${'error' in s ? `not swept: ${s.error}` : describeStaleSocks(s.destroyed)}`;
-
-/** The interfaces to attach to, as the kernel (inside --netns) and the node's records say; runs `ip`. */
-export function chooseInterfaces(facts: NodeFacts | undefined, nodeIp: string, a: Pick<DatapathArgs, 'netns' | 'ifaces'>): Choice {
-  return inNetns(a.netns, () => {
-    const want = { nodeAddresses: facts?.addresses ?? [nodeIp], pods: facts?.pods ?? [] };
-    return pickInterfaces(readLinks(), routesTo(want.pods.map((p) => p.ip)), want, a.ifaces);
-  });
-}
-
-/** Attaches programs to one interface (call inside the netns); says what each hook got. */
-export function attachLine(dp: Datapath, i: Chosen, programs: [ProgramName, Hook][]): string {
-  const done = programs.map(([p, hook]) => `${p} ${hook} ${attachProgram(i.ifindex, hook, dp.programs.get(p)!) satisfies AttachResult}`);
-  return `${i.ifname} (${i.why}): ${done.join(', ')}`;
 }

@@ -18,7 +18,7 @@ export function parse(args: readonly string[], options: Options): { values: { [k
   try {
     parsed = parseArgs({ args: [...args], allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw new UsageError((e as Error).message, { cause: e });
   }
   if (parsed.values.help) return undefined;
   for (const [k, v] of Object.entries(parsed.values) as [string, unknown][]) if (v === '') throw new UsageError(`--${k} needs a value`);
@@ -42,11 +42,18 @@ export function sizesOf(values: { [k: string]: unknown }): Sizes {
 
 export const listOf = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined);
 
-/** Prints the one-line error (and the log with --verbose); returns exit status 1. */
+/**
+ * Prints the error's one line; with --verbose also what caused it, and the
+ * log (libbpf's) that one of them carries. Returns exit status 1.
+ */
 export function failed(command: string, e: unknown, io: Io, verbose: boolean): number {
-  const message = (e as Error).message ?? String(e);
-  io.err(`sluice ${command}: ${message.split('\n')[0]}\n`);
-  const log = (e as { log?: string }).log || message.split('\n').slice(1).join('\n');
-  if (verbose && log) io.err(`${log}\n`);
+  io.err(`sluice ${command}: ${(e as Error).message ?? String(e)}\n`);
+  if (!verbose) return 1;
+  let log = '';
+  for (let c = (e as Error).cause as { message?: string; log?: string; cause?: unknown } | undefined; c; c = c.cause as typeof c) {
+    if (c.message) io.err(`  caused by: ${c.message}\n`);
+  }
+  for (let c = e as { log?: string; cause?: unknown } | undefined; c && !log; c = c.cause as typeof c) log = c.log ?? '';
+  if (log) io.err(`${log}\n`);
   return 1;
 }

@@ -43,7 +43,7 @@ export function parseCompileArgs(args: readonly string[]): CompileArgs | undefin
       options: { node: { type: 'string' }, format: { type: 'string', default: 'table' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw new UsageError((e as Error).message, { cause: e });
   }
   const { values, positionals } = parsed;
   if (values.help) return undefined;

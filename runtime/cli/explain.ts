@@ -4,6 +4,8 @@
 // egress is judged on its node, the destination's ingress on its node.
 import { parseArgs } from 'node:util';
 import * as R from '../../compiler/abi/records.ts';
+import { formatIp } from '../encode/ip.ts';
+import { parseU32 } from '../encode/ipv4.ts';
 import { compareFindings } from '../encode/records.ts';
 import { encodeRecords, type PodBody, type Upsert } from '../encode/schema.ts';
 import { MemoryStore } from '../maps/store.ts';
@@ -43,7 +45,6 @@ export interface Cluster {
   batch: Uint8Array;
 }
 
-const ipNum = (ip: string) => ip.split('.').reduce((a, x) => a * 256 + Number(x), 0) >>> 0;
 const isIp = (s: string) => /^\d+\.\d+\.\d+\.\d+$/.test(s);
 
 function load(files: string[]): Cluster {
@@ -60,7 +61,7 @@ export function loadObjects(objects: unknown[], rejected: Cluster['rejected'] = 
     if (r.kind !== R.KIND_POD) continue;
     const b = r.body as PodBody;
     if (b.podIPs.length === 0 || (b.flags & (R.PODF_HOST_NETWORK | R.PODF_TERMINAL)) !== 0) continue;
-    pods.set(`${r.namespace}/${r.name}`, { ip: [...b.podIPs[0].bytes].join('.'), node: b.nodeName });
+    pods.set(`${r.namespace}/${r.name}`, { ip: formatIp(b.podIPs[0]), node: b.nodeName });
   }
   return {
     records, rejected: [...rejected, ...set.rejected].sort(compareFindings), objects, pods,
@@ -92,13 +93,13 @@ export interface Explained {
 export function explainFlow(c: Cluster, src: string, dst: string, proto: string, port: number, node?: string): Explained {
   const p = PROTOCOLS[proto];
   const srcNode = node ?? nodeOfIp(c, src) ?? '', dstNode = node ?? nodeOfIp(c, dst) ?? '';
-  const who = (ip: string, n: string) => compilerFor(c, n).explain(ipNum(ip), 0, 'who', 0, 0);
+  const who = (ip: string, n: string) => compilerFor(c, n).explain(parseU32(ip), 0, 'who', 0, 0);
   const notChecked: Side = { checked: false };
   if (src === dst) {
     return { from: who(src, srcNode), to: who(dst, dstNode), port, protocol: proto, verdict: 'allow', egress: notChecked, ingress: notChecked, exception: 'a pod can always reach itself' };
   }
-  const egress = (srcNode ? compilerFor(c, srcNode).explain(ipNum(src), ipNum(dst), 'egress', p, port) : notChecked) as Side;
-  const ingress = (dstNode ? compilerFor(c, dstNode).explain(ipNum(dst), ipNum(src), 'ingress', p, port) : notChecked) as Side;
+  const egress = (srcNode ? compilerFor(c, srcNode).explain(parseU32(src), parseU32(dst), 'egress', p, port) : notChecked) as Side;
+  const ingress = (dstNode ? compilerFor(c, dstNode).explain(parseU32(dst), parseU32(src), 'ingress', p, port) : notChecked) as Side;
   const ok = (s: Side) => !s.checked || s.allowed === true;
   return {
     from: srcNode ? egress.self : who(src, dstNode), to: dstNode ? ingress.self : who(dst, srcNode),
@@ -152,7 +153,7 @@ function parse(args: readonly string[]): ExplainArgs | undefined {
       },
     });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw new UsageError((e as Error).message, { cause: e });
   }
   const v = parsed.values;
   if (v.help) return undefined;

@@ -10,7 +10,7 @@ export function readKey(path: string, flag: string): Uint8Array {
   try {
     key = readFileSync(path);
   } catch (e) {
-    throw new UsageError(`${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
   if (key.length < MIN_BYTES) throw new UsageError(`${flag}: ${path} holds ${key.length} bytes; a key needs at least ${MIN_BYTES} (head -c 32 /dev/urandom > ${path})`);
   return key;

@@ -7,7 +7,8 @@ import { readKey } from './keyFile.ts';
 import { parseDuration } from '../agent/duration.ts';
 import { jsonLogger } from '../agent/logger.ts';
 import { parseListen, type ListenAddress } from '../agent/statusServer.ts';
-import { DATAPATH_OPTIONS, DATAPATH_USAGE, datapathArgsOf, type DatapathArgs } from './apply.ts';
+import type { DatapathArgs } from '../dataplane/datapathArgs.ts';
+import { DATAPATH_OPTIONS, DATAPATH_USAGE, datapathArgsOf } from './apply.ts';
 import { parse } from './bpfArgs.ts';
 import { UsageError, type Io } from './io.ts';
 
@@ -78,7 +79,7 @@ export function parseRunArgs(args: readonly string[]): RunArgs | undefined {
     try {
       return fn();
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      throw new UsageError((e as Error).message, { cause: e });
     }
   };
   const minSyncMs = usage(() => parseDuration((v['min-sync'] as string | undefined) ?? '1s'));
@@ -139,7 +140,7 @@ async function runAgent(a: RunArgs, io: Io): Promise<void> {
     if (requested !== undefined) stop(requested);
     process.exit(await agent.done); // client-node may keep idle sockets: do not wait for them
   } catch (e) {
-    log.error('fatal', { reason: (e as Error).message.split('\n')[0] });
+    log.error('fatal', { reason: (e as Error).message ?? String(e), cause: (e as Error).cause === undefined ? undefined : String((e as Error).cause) });
     process.exit(1);
   }
 }

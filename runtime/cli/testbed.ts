@@ -83,7 +83,7 @@ export function parseTestbedArgs(args: readonly string[]): TestbedArgs | undefin
       },
     });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw new UsageError((e as Error).message, { cause: e });
   }
   const v = p.values;
   if (v.help) return undefined;

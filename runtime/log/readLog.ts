@@ -71,7 +71,7 @@ function* readFile(path: string, end: FileEnd): Generator<LogItem> {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new LogError(`cannot read ${path}: ${(e as Error).message}`);
+    throw new LogError(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   const lines = splitLines(buf);
   if (lines.length === 0) {

@@ -14,9 +14,10 @@ import { snapshotEvents } from '../sources/snapshot.ts';
 import { recordsOf } from '../streams/recordsOf.ts';
 import { Compiler } from '../wasm/host.ts';
 import { digestOf, type DiffDigest } from './digest.ts';
+import type { MapName } from '../abi/layouts.generated.ts';
 
 /** What one map's ops did to the replayed maps. */
-export interface MapChange { map: string; added: number; deleted: number; changed: number }
+export interface MapChange { map: MapName; added: number; deleted: number; changed: number }
 
 /** A batch's objects as the compiler got them: the latest record per object, in key order. */
 export interface Change { key: string; label: string; record: Record }

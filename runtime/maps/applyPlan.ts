@@ -1,24 +1,34 @@
 // The order a diff goes into live maps, and whether it fits, so that no
 // moment of an apply (nor the end of one that fails part way) shows a
-// frontend anything but its old state or its new one:
+// frontend anything but its old state or its new one. A frontend reads its
+// sl_svc value, then slots [0, value.slots) of its set's table in sl_maglev,
+// then the backends those slots name in sl_be; with session affinity, any
+// backend of its set in sl_be (an sl_affinity entry may name it). So:
 //  1. frontends that go (sl_svc deletes): each is then in its new state, gone;
-//  2. backend sets (sl_be, sl_maglev, sl_svcname) and source ranges in,
-//     before any frontend points at them;
-//  3. frontends in (sl_svc upserts): each moves from its old set to its new
-//     one in a single update;
-//  4. what nothing points at any more: the other maps' deletes.
+//  2. source ranges in (keyed by frontend), before their frontends change;
+//  3. frontends whose set keeps its id but whose table shrinks: the new value
+//     first, reading the first slots of the old table, because the old
+//     value's slot count would read past the end of the new one;
+//  4. backend sets (sl_be, sl_maglev, sl_svcname) in, before any frontend
+//     points at them, then the frontends that stay on their set (or have no
+//     backends, and read none); a set's old entries (the frontends that read
+//     them have moved), then the frontends that join it, which, with
+//     affinity, must find no backend the set loses (its previous owner's,
+//     where the id changed hands); each frontend moves in a single update;
+//  5. what nothing points at any more: the other maps' deletes.
 // A set's id is its rank in a hash bucket, so a set may be given the id that
 // a frontend still points at until it moves: that set goes in a later round
-// (2 and 3 again), after the frontend has moved. A set that keeps its id is
-// rewritten in place; during that write each slot of its table names a
-// backend of the old set or of the new one.
+// (4 again), after the frontend has moved. A set that keeps its id is
+// rewritten in place; during that write each slot of its table, up to the
+// slot count of the value its frontends have then, names a backend of the
+// old set or of the new one.
 // Deleting last holds old and new entries at once. Where a map lacks the
 // room, the deletes of entries nothing points at during the apply (sets whose
 // frontends all went in 1, ranges of frontends that went) move before 2; a
 // change that still does not fit is refused before anything is written.
-import { MAPS, SL_MAP_SVC } from '../abi/layouts.generated.ts';
+import { MAPS, SL_MAP_SVC, SL_SVC_AFFINITY, type MapName } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
-import { bytesReader, uintReader } from '../view/fieldReader.ts';
+import { bytesReader, uintReader } from '../abi/fieldReader.ts';
 import type { MapDiff, MapOps } from './mapDiff.ts';
 
 /** One write: n packed entries upserted, or (values null) deleted. */
@@ -26,17 +36,17 @@ export interface Step { map: MapLayout; keys: Uint8Array; values: Uint8Array | n
 
 /** What the maps hold, read when a change may not fit. */
 export interface Room {
-  entries(map: string): [key: Uint8Array, value: Uint8Array][];
-  maxEntries(map: string): number;
+  entries(map: MapName): [key: Uint8Array, value: Uint8Array][];
+  maxEntries(map: MapName): number;
 }
 
 /** A change that cannot fit: map, its max_entries, and the entries it would need (atOnce: before the old ones go). */
 export class NoRoom extends Error {
-  readonly map: string;
+  readonly map: MapName;
   readonly max: number;
   readonly needed: number;
   readonly atOnce: boolean;
-  constructor(map: string, max: number, needed: number, atOnce: boolean) {
+  constructor(map: MapName, max: number, needed: number, atOnce: boolean) {
     super(`${map}: ${needed} entries needed, max_entries ${max}`);
     this.map = map;
     this.max = max;
@@ -53,17 +63,26 @@ export interface Plan {
 
 const svcLayout = MAPS.find((m) => m.id === SL_MAP_SVC)!;
 const svcBset = uintReader(svcLayout.value, 'bset');
+const svcSlots = uintReader(svcLayout.value, 'slots');
+const svcCount = uintReader(svcLayout.value, 'count');
+const svcFlags = uintReader(svcLayout.value, 'flags');
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
-/** Which backend set or frontend an entry of a map other than sl_svc belongs to, as a string;
- * "other" for maps no frontend points into (policy), which go in round 1 and are deleted last. */
-function refOf(map: MapLayout): (key: Uint8Array) => string {
+/** What the keys of a map other than sl_svc belong to: a backend set, a frontend, or
+ * nothing a frontend points into (policy: written in round 1, deleted last). */
+function keyedBy(map: MapLayout): 'set' | 'frontend' | 'other' {
   const has = (f: string) => map.key.fields.some((x) => x.name === f);
-  if (has('bset')) {
+  return has('bset') ? 'set' : ['vip', 'port', 'proto'].every(has) ? 'frontend' : 'other';
+}
+
+/** Which backend set or frontend an entry of a map other than sl_svc belongs to, as a string. */
+function refOf(map: MapLayout): (key: Uint8Array) => string {
+  const by = keyedBy(map);
+  if (by === 'set') {
     const bset = uintReader(map.key, 'bset');
     return (k) => `set ${bset(k)}`;
   }
-  if (!['vip', 'port', 'proto'].every(has)) return () => 'other';
+  if (by === 'other') return () => 'other';
   const parts = ['vip', 'port', 'proto'].map((f) => bytesReader(map.key, f));
   return (k) => `frontend ${parts.map((p) => hex(p(k))).join('|')}`;
 }
@@ -79,6 +98,25 @@ function pack(map: MapLayout, entries: readonly (readonly [Uint8Array, Uint8Arra
   return { map, keys: new Uint8Array(keys), values: values && new Uint8Array(values), n: entries.length };
 }
 
+/** A frontend's upsert: the set whose entries its old value reads and the one its new value
+ * reads (none when it has no backends), whether its table shrinks in place, and whether its
+ * new value may reach any backend of its set (session affinity). */
+interface Move { from: string | undefined; to: string | undefined; shrinks: boolean; affine: boolean }
+
+function moveOf(key: Uint8Array, value: Uint8Array, oldValue: (k: Uint8Array) => Uint8Array | undefined): Move {
+  const old = oldValue(key);
+  const reads = (v: Uint8Array | undefined) => (v && svcCount(v) > 0 ? `set ${svcBset(v)}` : undefined);
+  const from = reads(old), to = reads(value);
+  return { from, to, shrinks: to !== undefined && from === to && svcSlots(value) < svcSlots(old!), affine: (svcFlags(value) & SL_SVC_AFFINITY) !== 0 };
+}
+
+// Phases, in the order they are written; round r >= 1 of step 4 has four.
+const FRONTENDS_OUT = 0, ROOM = 1, RANGES_IN = 2, SHRINKING = 3;
+const setsIn = (r: number) => 4 * r, staying = (r: number) => 4 * r + 1, staleOut = (r: number) => 4 * r + 2, joining = (r: number) => 4 * r + 3;
+
+/** The phase of each entry of one map's upserts or deletes, or one phase for all of them. */
+type Phases = number | number[];
+
 /**
  * The steps that take the maps from their state to the diff's. oldValue gives
  * a frontend's live sl_svc value (to tell where it moves from); with room, the
@@ -90,67 +128,84 @@ export function planApply(diff: MapDiff, oldValue: (svcKey: Uint8Array) => Uint8
   const others = diff.sections.filter((s) => s !== svc);
   const svcUpserts = svc ? entriesOf(svc.upsertKeys, svc.upsertValues, svc.map.key.size, svc.map.value.size) : [];
   const svcDeletes = svc ? entriesOf(svc.deleteKeys, null, svc.map.key.size, 0) : [];
-  const rounds = roundsOf(others, svcUpserts, oldValue);
   const early = room ? fit(diff, room, svcUpserts, svcDeletes) : { deletes: new Map<MapOps, Set<number>>(), counts: undefined };
 
+  const refs = new Map(others.map((s) => {
+    const ref = refOf(s.map), ks = s.map.key.size;
+    return [s, { upserts: entriesOf(s.upsertKeys, null, ks, 0).map(([k]) => ref(k)), deletes: entriesOf(s.deleteKeys, null, ks, 0).map(([k]) => ref(k)) }];
+  }));
+  const sets = others.filter((s) => keyedBy(s.map) === 'set').map((s) => refs.get(s)!);
+  const written = new Set(sets.flatMap((r) => r.upserts)), emptied = new Set(sets.flatMap((r) => r.deletes));
+  // Where a frontend moves from matters only where a set is written or loses entries.
+  const moves = written.size + emptied.size > 0 ? svcUpserts.map(([k, v]) => moveOf(k, v!, oldValue)) : [];
+  // Sets whose old entries go before frontends join them, lest affinity lead a frontend to one.
+  const joined = new Set(moves.flatMap((m) => (m.to !== undefined && m.from !== m.to && m.affine && emptied.has(m.to) ? [m.to] : [])));
+  const rounds = roundsOf(moves, new Set([...written, ...joined]));
+
+  const phases = new Map<MapOps, { upserts: Phases; deletes: Phases }>();
+  if (svc) {
+    phases.set(svc, { deletes: FRONTENDS_OUT, upserts: moves.length === 0 ? staying(1) : moves.map((m) => {
+      if (m.shrinks) return SHRINKING;
+      if (m.to === undefined) return staying(1); // reads no set: in as soon as its old one allows
+      return m.from !== m.to && joined.has(m.to) ? joining(rounds.of(m.to)) : staying(rounds.of(m.to));
+    }) });
+  }
+  const last = setsIn(rounds.last + 1);
+  for (const s of others) {
+    const by = keyedBy(s.map), r = refs.get(s)!, idx = early.deletes.get(s);
+    phases.set(s, {
+      upserts: by === 'frontend' ? RANGES_IN : by === 'set' && rounds.last > 1 ? r.upserts.map((x) => setsIn(rounds.of(x))) : setsIn(1),
+      deletes: !idx && (by !== 'set' || joined.size === 0) ? last
+        : r.deletes.map((x, i) => (idx?.has(i) ? ROOM : joined.has(x) ? staleOut(rounds.of(x)) : last)),
+    });
+  }
+
   const steps: Step[] = [];
-  const add = (s: Step) => s.n > 0 && steps.push(s);
-  if (svc) add({ map: svc.map, keys: svc.deleteKeys, values: null, n: svcDeletes.length });
-  for (const s of others) {
-    const idx = early.deletes.get(s);
-    if (idx) add(pack(s.map, entriesOf(s.deleteKeys, null, s.map.key.size, 0).filter((_, i) => idx.has(i)), true));
-  }
-  const upserts = (s: MapOps) => ({ map: s.map, keys: s.upsertKeys, values: s.upsertValues, n: s.upsertKeys.length / s.map.key.size });
-  if (rounds.last === 1) { // the usual case: the sections as they are, one write per map and op
-    for (const s of others) add(upserts(s));
-    if (svc) add(upserts(svc));
-  }
-  for (let r = 1; rounds.last > 1 && r <= rounds.last; r++) {
-    for (const s of others) {
-      const ref = refOf(s.map);
-      add(pack(s.map, entriesOf(s.upsertKeys, s.upsertValues, s.map.key.size, s.map.value.size).filter(([k]) => rounds.of(ref(k)) === r), false));
+  const used = new Set([...phases.values()].flatMap((p) => [p.upserts, p.deletes].flat()));
+  for (const phase of [...used].sort((a, b) => a - b)) {
+    for (const s of diff.sections) {
+      for (const deletes of [false, true]) {
+        const step = stepOf(s, deletes, deletes ? phases.get(s)!.deletes : phases.get(s)!.upserts, phase);
+        if (step) steps.push(step);
+      }
     }
-    if (svc) add(pack(svc.map, svcUpserts.filter(([, v]) => rounds.of(`set ${svcBset(v!)}`) === r), false));
-  }
-  for (const s of others) {
-    const idx = early.deletes.get(s);
-    if (!idx) add({ map: s.map, keys: s.deleteKeys, values: null, n: s.deleteKeys.length / s.map.key.size });
-    else add(pack(s.map, entriesOf(s.deleteKeys, null, s.map.key.size, 0).filter((_, i) => !idx.has(i)), true));
   }
   return { steps, counts: early.counts };
 }
 
+/** One map's upserts or deletes that go in phase, if any do. */
+function stepOf(s: MapOps, deletes: boolean, phases: Phases, phase: number): Step | undefined {
+  const keys = deletes ? s.deleteKeys : s.upsertKeys, values = deletes ? null : s.upsertValues;
+  if (keys.length === 0 || (typeof phases === 'number' && phases !== phase)) return undefined;
+  if (typeof phases === 'number') return { map: s.map, keys, values, n: keys.length / s.map.key.size };
+  const step = pack(s.map, entriesOf(keys, values, s.map.key.size, s.map.value.size).filter((_, i) => phases[i] === phase), deletes);
+  return step.n > 0 ? step : undefined;
+}
+
 /**
- * The round each backend set's new entries go in: after every frontend that
- * moves away from its id has moved (in the round of the set it moves to).
- * Bucket ranks keep their order, so these waits have no cycle; should one
- * appear (frontends trading sets both ways), everything goes in round 1.
+ * The round each changed backend set (written, or emptied before frontends
+ * join it) goes in: after every frontend that reads it and moves away has
+ * moved (in the round of the set it moves to, or round 1 if it then reads
+ * none). Frontends that follow their set to another id never wait for each
+ * other, as bucket ranks keep their order. Frontends that change set (taken
+ * over by another Service, or their traffic policy changed) may trade ids
+ * round a cycle of waits, which no order of these writes can serve: the wait
+ * that closes the cycle is dropped, and the frontends it held read, for a
+ * moment, a set that is neither their old nor their new one.
  */
-function roundsOf(others: readonly MapOps[], svcUpserts: readonly (readonly [Uint8Array, Uint8Array | undefined])[],
-  oldValue: (k: Uint8Array) => Uint8Array | undefined): { of(ref: string): number; last: number } {
-  const written = new Set<string>();
-  for (const s of others) {
-    const ref = refOf(s.map);
-    for (const [k] of entriesOf(s.upsertKeys, s.upsertValues, s.map.key.size, s.map.value.size)) written.add(ref(k));
-  }
-  const waitsFor = new Map<string, Set<string>>(); // set id -> the sets its frontends move to
-  if (written.size > 0) {
-    for (const [k, v] of svcUpserts) {
-      const old = oldValue(k);
-      if (!old || svcBset(old) === svcBset(v!)) continue;
-      const from = `set ${svcBset(old)}`;
-      if (!written.has(from)) continue; // nothing new is written where it was
-      if (!waitsFor.has(from)) waitsFor.set(from, new Set());
-      waitsFor.get(from)!.add(`set ${svcBset(v!)}`);
-    }
+function roundsOf(moves: readonly Move[], changed: ReadonlySet<string>): { of(ref: string): number; last: number } {
+  const waitsFor = new Map<string, Set<string | undefined>>(); // set id -> the sets its readers move to
+  for (const { from, to } of moves) {
+    if (from === undefined || from === to || !changed.has(from)) continue; // nothing changes where it was
+    if (!waitsFor.has(from)) waitsFor.set(from, new Set());
+    waitsFor.get(from)!.add(to);
   }
   const round = new Map<string, number>();
-  let cycle = false;
-  const visit = (ref: string, path: Set<string>): number => {
-    if (!written.has(ref)) return 1; // there already: frontends may move to it in round 1
+  const visit = (ref: string | undefined, path: Set<string>): number => {
+    if (ref === undefined || !changed.has(ref)) return 1; // none, or there already: frontends may move to it in round 1
+    if (path.has(ref)) return 0; // closes a cycle: dropped
     const known = round.get(ref);
     if (known !== undefined) return known;
-    if (path.has(ref)) { cycle = true; return 1; }
     path.add(ref);
     let r = 1;
     for (const to of waitsFor.get(ref) ?? []) r = Math.max(r, visit(to, path) + 1);
@@ -159,7 +214,6 @@ function roundsOf(others: readonly MapOps[], svcUpserts: readonly (readonly [Uin
     return r;
   };
   for (const ref of waitsFor.keys()) visit(ref, new Set());
-  if (cycle) return { of: () => 1, last: 1 };
   return { of: (ref) => round.get(ref) ?? 1, last: Math.max(1, ...round.values()) };
 }
 

@@ -4,9 +4,10 @@
 // as long as the diff is (until the next call on the Compiler).
 import { upsertCount, type MapDiff } from './mapDiff.ts';
 import type { MapStore } from './store.ts';
+import type { MapName } from '../abi/layouts.generated.ts';
 
 export function imageStore(image: MapDiff): MapStore {
-  const entries = (map: string): [Uint8Array, Uint8Array][] => {
+  const entries = (map: MapName): [Uint8Array, Uint8Array][] => {
     const s = image.sections.find((x) => x.map.name === map);
     if (!s) return [];
     if (s.deleteKeys.length > 0) throw new Error(`imageStore: the diff deletes from ${map}; an image only adds`);

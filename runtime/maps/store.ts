@@ -1,26 +1,28 @@
 // Where map contents live. The pinned-map store (bpf(2)) and the in-memory
 // store share this interface, so compile, replay and tests run without root.
-import { MAPS } from '../abi/layouts.generated.ts';
+import { MAPS, type MapName } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
 import type { MapDiff } from './mapDiff.ts';
 
 export interface MapStore {
   /** Applies every op; a partial failure throws with .applied set. */
   apply(diff: MapDiff): { applied: number };
-  lookup(map: string, key: Uint8Array): Uint8Array | undefined;
+  lookup(map: MapName, key: Uint8Array): Uint8Array | undefined;
   /** Entries in key-byte order. */
-  entries(map: string): [key: Uint8Array, value: Uint8Array][];
+  entries(map: MapName): [key: Uint8Array, value: Uint8Array][];
 }
 
+/** A write to the maps that stopped part way: applied ops went through before it. */
 export class StoreError extends Error {
   readonly applied: number;
-  constructor(message: string, applied: number) {
-    super(message);
+  constructor(message: string, applied: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreError';
     this.applied = applied;
   }
 }
 
-export function layoutOf(map: string): MapLayout {
+export function layoutOf(map: MapName): MapLayout {
   const l = MAPS.find((m) => m.name === map);
   if (!l) throw new Error(`no map named ${map}`);
   return l;
@@ -42,7 +44,7 @@ function bytesOf(s: string): Uint8Array {
  * of heap each.
  */
 export class MemoryStore implements MapStore {
-  private readonly maps = new Map<string, Map<string, string>>(MAPS.map((m) => [m.name, new Map()]));
+  private readonly maps = new Map<MapName, Map<string, string>>(MAPS.map((m) => [m.name, new Map()]));
 
   apply(diff: MapDiff): { applied: number } {
     let applied = 0;
@@ -62,12 +64,12 @@ export class MemoryStore implements MapStore {
     return { applied };
   }
 
-  lookup(map: string, key: Uint8Array): Uint8Array | undefined {
+  lookup(map: MapName, key: Uint8Array): Uint8Array | undefined {
     const v = this.maps.get(map)?.get(latin1(key));
     return v === undefined ? undefined : bytesOf(v);
   }
 
-  entries(map: string): [Uint8Array, Uint8Array][] {
+  entries(map: MapName): [Uint8Array, Uint8Array][] {
     const m = this.maps.get(map);
     if (!m) throw new Error(`no map named ${map}`);
     return [...m.keys()].sort().map((k) => [bytesOf(k), bytesOf(m.get(k)!)]);

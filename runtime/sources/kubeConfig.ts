@@ -54,7 +54,7 @@ export async function loadKubeConfig(path?: string): Promise<ApiAccess> {
   try {
     doc = yaml.load(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`kubeconfig ${path}: ${(e as Error).message}`);
+    throw new Error(`kubeconfig ${path}: ${(e as Error).message}`, { cause: e });
   }
   const lean = credentialsOf(doc, dirname(path), path);
   if (lean) return new ApiCredentials(lean);
@@ -63,7 +63,7 @@ export async function loadKubeConfig(path?: string): Promise<ApiAccess> {
   try {
     kc.loadFromFile(path);
   } catch (e) {
-    throw new Error(`kubeconfig ${path}: ${(e as Error).message}`);
+    throw new Error(`kubeconfig ${path}: ${(e as Error).message}`, { cause: e });
   }
   if (!kc.getCurrentCluster()) throw new Error(`kubeconfig ${path}: the current context "${kc.getCurrentContext()}" names no cluster`);
   return kc;

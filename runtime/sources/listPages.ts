@@ -40,7 +40,7 @@ async function listPage(access: ApiAccess, spec: WatchedKind, limit: number, con
   try {
     body = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`);
+    throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
   }
   if (body === null || typeof body !== 'object') throw new Error(`${where}: the response is not an object`);
   if (body.items !== undefined && body.items !== null && !Array.isArray(body.items)) throw new Error(`${where}: items is not a list`);

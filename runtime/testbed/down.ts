@@ -3,9 +3,9 @@
 // logs and the state file removed. Works from the state file; without one
 // (lost, or never written), from the namespaces named by the prefix.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { deleteNetns, listNetns, netnsExists, pidsIn } from '../exec/namespaces.ts';
 import { isEchoServer, processStart, stopEcho } from './echo.ts';
 import { isTestbedNetns, nodeNetns, pinBase, runDir } from './names.ts';
-import { deleteNetns, listNetns, netnsExists, pidsIn } from './netns.ts';
 import { countPins, removeIfEmpty, removePinTree } from './pins.ts';
 import { detachSluice } from './sluice.ts';
 import { readState, removeState } from './state.ts';

@@ -2,9 +2,8 @@
 // per pod inside its namespace, detached, output to a log under runDir. A
 // process is identified by pid and start time and stopped only if both still
 // match and its command line is an echo server's: never a stranger's pid.
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { nsenter } from './netns.ts';
+import { nsenter, start } from '../exec/command.ts';
 import { runDir } from './names.ts';
 import type { Proc } from './state.ts';
 import type { PodSpec } from './topology.ts';
@@ -43,8 +42,7 @@ export function startEcho(prefix: string, pod: PodSpec, ttl: number): Proc {
   mkdirSync(runDir(prefix), { recursive: true, mode: 0o700 });
   const fd = openSync(echoLog(prefix, pod), 'w', 0o600);
   try {
-    const [cmd, ...args] = nsenter(pod.netns, [process.execPath, ECHO_SERVER, pod.key, String(ttl), ...pod.ports.map(String)]);
-    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd] });
+    const child = start(nsenter(pod.netns, ['node', ECHO_SERVER, pod.key, String(ttl), ...pod.ports.map(String)]), { detached: true, stdio: ['ignore', fd, fd] });
     if (child.pid === undefined) throw new Error(`echo server of ${pod.key}: spawn failed`);
     child.unref();
     return { pid: child.pid, start: processStart(child.pid) ?? '?' };

@@ -1,8 +1,7 @@
 // `testbed exec`: a command inside one of the testbed's namespaces, through
 // nsenter for all of them, so bpffs (and `sluice maps`) works on nodes too.
-import { spawnSync, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
-import { nsenter } from './netns.ts';
+import { nsenterUser, tryRun } from '../exec/command.ts';
 import type { TestbedState } from './state.ts';
 
 export const TARGET_FORMS = 'NAMESPACE/POD, pod/NAMESPACE/POD, node/NAME, external or underlay';
@@ -23,9 +22,8 @@ export function targetNetns(state: TestbedState, target: string): string {
 }
 
 /** Runs argv in target's namespace; returns its exit status (128+N when killed by signal N). */
-export function execIn(state: TestbedState, target: string, argv: readonly string[], stdio: StdioOptions = 'inherit'): number {
-  const [cmd, ...args] = nsenter(targetNetns(state, target), argv);
-  const r = spawnSync(cmd, args, { stdio });
-  if (r.error) throw new Error(`${argv[0]}: ${r.error.message}`);
+export function execIn(state: TestbedState, target: string, argv: readonly string[]): number {
+  const r = tryRun(nsenterUser(targetNetns(state, target), argv), { output: 'inherit', timeoutMs: Infinity });
+  if (r.error) throw new Error(`${argv[0]}: ${r.error.message}`, { cause: r.error });
   return r.status ?? 128 + (r.signal ? constants.signals[r.signal] : 0);
 }

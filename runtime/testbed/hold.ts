@@ -11,7 +11,7 @@
 // Exit status: 0 no failure, 1 some, 2 usage error.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { parseArgs } from 'node:util';
+import { number, parseClientArgs, runClient } from './clientArgs.ts';
 
 export interface HoldOptions {
   proto: 'tcp' | 'udp';
@@ -154,42 +154,25 @@ export async function hold(o: HoldOptions, stopped: () => boolean, onFirst: (ans
   return r;
 }
 
-const USAGE = 'usage: hold.ts tcp|udp IP PORT [--seconds S] [--interval MS] [--timeout MS]\n';
+const USAGE = 'hold.ts tcp|udp IP PORT [--seconds S] [--interval MS] [--timeout MS]';
 
 /** The options, or what is wrong with argv. */
 export function parseHoldArgs(argv: readonly string[]): HoldOptions | string {
-  let p;
-  try {
-    p = parseArgs({
-      args: [...argv], allowPositionals: true,
-      options: { seconds: { type: 'string', default: '10' }, interval: { type: 'string', default: '100' }, timeout: { type: 'string', default: '1000' } },
-    });
-  } catch (e) {
-    return (e as Error).message.split('\n')[0];
-  }
-  const [proto, ip, portText] = p.positionals;
-  const int = (t: string | undefined, min: number, max: number) => (t !== undefined && /^\d+$/.test(t) && +t >= min && +t <= max ? +t : undefined);
-  const port = int(portText, 1, 65535), seconds = int(p.values.seconds, 1, MAX_SECONDS);
-  const intervalMs = int(p.values.interval, 10, 10_000), timeoutMs = int(p.values.timeout, 1, 10_000);
-  if (proto !== 'tcp' && proto !== 'udp') return 'the protocol is tcp or udp';
-  if (!net.isIPv4(ip ?? '')) return 'IP must be an IPv4 address';
-  if (port === undefined || p.positionals.length !== 3) return 'PORT must be 1-65535, and nothing may follow it';
-  if (seconds === undefined) return `--seconds must be 1-${MAX_SECONDS}`;
-  if (intervalMs === undefined) return '--interval must be 10-10000 ms';
-  if (timeoutMs === undefined) return '--timeout must be 1-10000 ms';
-  return { proto, ip: ip!, port, seconds, intervalMs, timeoutMs };
+  const p = parseClientArgs(argv, {
+    proto: true,
+    flags: { seconds: number(1, MAX_SECONDS, { default: 10 }), interval: number(10, 10_000, { default: 100, unit: 'ms' }), timeout: number(1, 10_000, { default: 1000, unit: 'ms' }) },
+  });
+  if (typeof p === 'string') return p;
+  const f = p.flags as { seconds: number; interval: number; timeout: number };
+  return { proto: p.proto, ip: p.ip, port: p.port, seconds: f.seconds, intervalMs: f.interval, timeoutMs: f.timeout };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const o = parseHoldArgs(process.argv.slice(2));
-  if (typeof o === 'string') {
-    process.stderr.write(`hold: ${o}\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
+  await runClient('hold', USAGE, parseHoldArgs, async (o) => {
     let stop = false;
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => (stop = true));
     const report = await hold(o, () => stop, (answer, at) => process.stdout.write(JSON.stringify({ event: 'first', answer, at }) + '\n'));
     process.stdout.write(JSON.stringify(report) + '\n');
-    process.exitCode = report.failed === 0 && report.firstAt > 0 ? 0 : 1;
-  }
+    return report.failed === 0 && report.firstAt > 0 ? 0 : 1;
+  });
 }

@@ -9,7 +9,7 @@
 // Exit status: 0 every attempt answered, 1 some did not, 2 usage error.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { parseArgs } from 'node:util';
+import { number, parseClientArgs, runClient } from './clientArgs.ts';
 
 export interface ProbeOptions {
   proto: 'tcp' | 'udp';
@@ -97,41 +97,26 @@ export async function probe(o: ProbeOptions): Promise<Answer[]> {
   return answers;
 }
 
-const USAGE = 'usage: probe.ts tcp|udp IP PORT [--count N] [--timeout MS] [--source IP] [--sport PORT] [--peer]\n';
+const USAGE = 'probe.ts tcp|udp IP PORT [--count N] [--timeout MS] [--source IP] [--sport PORT] [--peer]';
 
 /** The options, or what is wrong with argv. */
 export function parseProbeArgs(argv: readonly string[]): ProbeOptions | string {
-  let p;
-  try {
-    p = parseArgs({
-      args: [...argv], allowPositionals: true,
-      options: { count: { type: 'string', short: 'n', default: '1' }, timeout: { type: 'string', default: '1000' }, source: { type: 'string' }, sport: { type: 'string' }, peer: { type: 'boolean' } },
-    });
-  } catch (e) {
-    return (e as Error).message.split('\n')[0];
-  }
-  const [proto, ip, portText] = p.positionals;
-  const int = (t: string | undefined, min: number, max: number) => (t !== undefined && /^\d+$/.test(t) && +t >= min && +t <= max ? +t : undefined);
-  const port = int(portText, 1, 65535), count = int(p.values.count, 1, MAX_COUNT), timeoutMs = int(p.values.timeout, 1, MAX_TIMEOUT_MS);
-  const sport = p.values.sport === undefined ? undefined : int(p.values.sport, 1, 65535);
-  if (proto !== 'tcp' && proto !== 'udp') return 'the protocol is tcp or udp';
-  if (net.isIPv4(ip ?? '') === false) return 'IP must be an IPv4 address';
-  if (port === undefined || p.positionals.length !== 3) return 'PORT must be 1-65535, and nothing may follow it';
-  if (count === undefined) return `--count must be 1-${MAX_COUNT}`;
-  if (timeoutMs === undefined) return `--timeout must be 1-${MAX_TIMEOUT_MS} ms`;
-  if (p.values.sport !== undefined && sport === undefined) return '--sport must be 1-65535';
-  if (p.values.source !== undefined && !net.isIPv4(p.values.source)) return '--source must be an IPv4 address';
-  return { proto, ip, port, count, timeoutMs, source: p.values.source, sport, peer: p.values.peer };
+  const p = parseClientArgs(argv, {
+    proto: true,
+    flags: {
+      count: number(1, MAX_COUNT, { default: 1, short: 'n' }), timeout: number(1, MAX_TIMEOUT_MS, { default: 1000, unit: 'ms' }),
+      source: { kind: 'ipv4' }, sport: number(1, 65535), peer: { kind: 'switch' },
+    },
+  });
+  if (typeof p === 'string') return p;
+  const f = p.flags as { count: number; timeout: number; source?: string; sport?: number; peer?: boolean };
+  return { proto: p.proto, ip: p.ip, port: p.port, count: f.count, timeoutMs: f.timeout, source: f.source, sport: f.sport, peer: f.peer };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const o = parseProbeArgs(process.argv.slice(2));
-  if (typeof o === 'string') {
-    process.stderr.write(`probe: ${o}\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
+  await runClient('probe', USAGE, parseProbeArgs, async (o) => {
     const answers = await probe(o);
     process.stdout.write(answers.map((a) => (a.ok ? a.line : `error ${a.error}`)).join('\n') + '\n');
-    process.exitCode = answers.every((a) => a.ok) ? 0 : 1;
-  }
+    return answers.every((a) => a.ok) ? 0 : 1;
+  });
 }

@@ -13,7 +13,7 @@
 // maxGapMs is the longest time without a connection completing: a stall.
 // Exit status: 0 no failure, 1 some, 2 usage error.
 import net from 'node:net';
-import { parseArgs } from 'node:util';
+import { number, parseClientArgs, runClient } from './clientArgs.ts';
 
 export interface RateOptions {
   ip: string;
@@ -111,47 +111,29 @@ export async function runRate(o: RateOptions, stopped: () => boolean, onFirst: (
   return r;
 }
 
-const USAGE = 'usage: rate.ts IP PORT [--seconds S] [--concurrency C] [--rate R] [--timeout MS] [--max N]\n';
+const USAGE = 'rate.ts IP PORT [--seconds S] [--concurrency C] [--rate R] [--timeout MS] [--max N]';
 
 /** The options, or what is wrong with argv. */
 export function parseRateArgs(argv: readonly string[]): RateOptions | string {
-  let p;
-  try {
-    p = parseArgs({
-      args: [...argv], allowPositionals: true,
-      options: {
-        seconds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '8' }, rate: { type: 'string' },
-        timeout: { type: 'string', default: '2000' }, max: { type: 'string', default: String(MAX_CONNECTIONS) },
-      },
-    });
-  } catch (e) {
-    return (e as Error).message.split('\n')[0];
-  }
-  const [ip, portText] = p.positionals;
-  const num = (t: string | undefined, min: number, max: number) => (t !== undefined && /^\d+(\.\d+)?$/.test(t) && +t >= min && +t <= max ? +t : undefined);
-  const port = num(portText, 1, 65535), seconds = num(p.values.seconds, 0.1, MAX_SECONDS);
-  const concurrency = num(p.values.concurrency, 1, MAX_CONCURRENCY), timeoutMs = num(p.values.timeout, 1, 60_000);
-  const max = num(p.values.max, 1, MAX_CONNECTIONS), rate = p.values.rate === undefined ? undefined : num(p.values.rate, 1, 100_000);
-  if (!net.isIPv4(ip ?? '')) return 'IP must be an IPv4 address';
-  if (port === undefined || !Number.isInteger(port) || p.positionals.length !== 2) return 'PORT must be 1-65535, and nothing may follow it';
-  if (seconds === undefined) return `--seconds must be 0.1-${MAX_SECONDS}`;
-  if (concurrency === undefined || !Number.isInteger(concurrency)) return `--concurrency must be 1-${MAX_CONCURRENCY}`;
-  if (p.values.rate !== undefined && rate === undefined) return '--rate must be 1-100000 connections a second';
-  if (timeoutMs === undefined) return '--timeout must be 1-60000 ms';
-  if (max === undefined || !Number.isInteger(max)) return `--max must be 1-${MAX_CONNECTIONS}`;
-  return { ip: ip!, port, seconds, concurrency, rate, timeoutMs, max };
+  const p = parseClientArgs(argv, {
+    proto: false,
+    flags: {
+      seconds: number(0.1, MAX_SECONDS, { default: 3, real: true }), concurrency: number(1, MAX_CONCURRENCY, { default: 8 }),
+      rate: number(1, 100_000, { real: true, unit: 'connections a second' }), timeout: number(1, 60_000, { default: 2000, unit: 'ms', real: true }),
+      max: number(1, MAX_CONNECTIONS, { default: MAX_CONNECTIONS }),
+    },
+  });
+  if (typeof p === 'string') return p;
+  const f = p.flags as { seconds: number; concurrency: number; rate?: number; timeout: number; max: number };
+  return { ip: p.ip, port: p.port, seconds: f.seconds, concurrency: f.concurrency, rate: f.rate, timeoutMs: f.timeout, max: f.max };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const o = parseRateArgs(process.argv.slice(2));
-  if (typeof o === 'string') {
-    process.stderr.write(`rate: ${o}\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
+  await runClient('rate', USAGE, parseRateArgs, async (o) => {
     let stop = false;
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => (stop = true));
     const report = await runRate(o, () => stop, (at) => process.stdout.write(JSON.stringify({ event: 'running', at }) + '\n'));
     process.stdout.write(JSON.stringify(report) + '\n');
-    process.exitCode = report.failed === 0 ? 0 : 1;
-  }
+    return report.failed === 0 ? 0 : 1;
+  });
 }

@@ -15,7 +15,7 @@
 // Exit status: 0 done, 2 usage error.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { parseArgs } from 'node:util';
+import { number, parseClientArgs, runClient } from './clientArgs.ts';
 
 export interface ReopenOptions { proto: 'tcp' | 'udp'; ip: string; port: number; seconds: number; intervalMs: number; connectTimeoutMs: number }
 
@@ -105,41 +105,28 @@ export async function reopen(o: ReopenOptions, stopped: () => boolean, emit: (e:
   return { event: 'done', sockets, answers };
 }
 
-const USAGE = 'usage: reopen.ts tcp|udp IP PORT [--seconds S] [--interval MS] [--connect-timeout MS]\n';
+const USAGE = 'reopen.ts tcp|udp IP PORT [--seconds S] [--interval MS] [--connect-timeout MS]';
 
 /** The options, or what is wrong with argv. */
 export function parseReopenArgs(argv: readonly string[]): ReopenOptions | string {
-  let p;
-  try {
-    p = parseArgs({
-      args: [...argv], allowPositionals: true,
-      options: { seconds: { type: 'string', default: '10' }, interval: { type: 'string', default: '100' }, 'connect-timeout': { type: 'string', default: '30000' } },
-    });
-  } catch (e) {
-    return (e as Error).message.split('\n')[0];
-  }
-  const [proto, ip, portText] = p.positionals;
-  const int = (t: string | undefined, min: number, max: number) => (t !== undefined && /^\d+$/.test(t) && +t >= min && +t <= max ? +t : undefined);
-  const port = int(portText, 1, 65535), seconds = int(p.values.seconds, 1, MAX_SECONDS);
-  const intervalMs = int(p.values.interval, 10, 10_000), connectTimeoutMs = int(p.values['connect-timeout'], 1, 60_000);
-  if (proto !== 'tcp' && proto !== 'udp') return 'the protocol is tcp or udp';
-  if (!net.isIPv4(ip ?? '')) return 'IP must be an IPv4 address';
-  if (port === undefined || p.positionals.length !== 3) return 'PORT must be 1-65535, and nothing may follow it';
-  if (seconds === undefined) return `--seconds must be 1-${MAX_SECONDS}`;
-  if (intervalMs === undefined) return '--interval must be 10-10000 ms';
-  if (connectTimeoutMs === undefined) return '--connect-timeout must be 1-60000 ms';
-  return { proto, ip: ip!, port, seconds, intervalMs, connectTimeoutMs };
+  const p = parseClientArgs(argv, {
+    proto: true,
+    flags: {
+      seconds: number(1, MAX_SECONDS, { default: 10 }), interval: number(10, 10_000, { default: 100, unit: 'ms' }),
+      'connect-timeout': number(1, 60_000, { default: 30_000, unit: 'ms' }),
+    },
+  });
+  if (typeof p === 'string') return p;
+  const f = p.flags as { seconds: number; interval: number; 'connect-timeout': number };
+  return { proto: p.proto, ip: p.ip, port: p.port, seconds: f.seconds, intervalMs: f.interval, connectTimeoutMs: f['connect-timeout'] };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const o = parseReopenArgs(process.argv.slice(2));
-  if (typeof o === 'string') {
-    process.stderr.write(`reopen: ${o}\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
+  await runClient('reopen', USAGE, parseReopenArgs, async (o) => {
     let stop = false;
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => (stop = true));
     const line = (e: ReopenEvent) => process.stdout.write(JSON.stringify(e) + '\n');
     line(await reopen(o, () => stop, line));
-  }
+    return 0;
+  });
 }

@@ -1,22 +1,14 @@
 // The testbed's one contact with the agent: `sluice apply` and `sluice detach`
 // run as separate processes inside a node's namespace (nsenter, so the pins
 // under /sys/fs/bpf stay visible), with that node's own pin root.
-import { spawnSync } from 'node:child_process';
-import { nsenter } from './netns.ts';
+import { nsenter, tryRun } from '../exec/command.ts';
 import type { NodeSpec } from './topology.ts';
 
 const MAIN = new URL('../cli/main.ts', import.meta.url).pathname;
 
 function sluice(node: NodeSpec, args: readonly string[]): { status: number | null; out: string } {
-  const [cmd, ...rest] = nsenter(node.netns, [process.execPath, MAIN, ...args]);
-  const r = spawnSync(cmd, rest, { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`.trim() };
-}
-
-/** Whether this build has `sluice apply` (the datapath may not have landed). */
-export function sluiceApplyExists(): boolean {
-  const r = spawnSync(process.execPath, [MAIN, 'apply', '--help'], { encoding: 'utf8', timeout: 30_000 });
-  return r.status === 0;
+  const r = tryRun(nsenter(node.netns, ['node', MAIN, ...args]), { timeoutMs: 120_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}${r.error ? r.error.message : ''}`.trim() };
 }
 
 /** Programs node from the snapshot files (extra: more apply flags); returns what apply printed. Throws with its output on failure. */

@@ -3,13 +3,13 @@
 // Takedown is in down.ts. Progress goes to log, one line per step.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { listNetns } from '../exec/namespaces.ts';
 import { loadSnapshot, snapshotEvents } from '../sources/snapshot.ts';
 import { recordsOf, upserts } from '../streams/recordsOf.ts';
 import { down } from './down.ts';
 import { isAlive, startEcho, stopEcho, waitReady } from './echo.ts';
 import { isTestbedNetns, pinBase } from './names.ts';
-import { listNetns } from './netns.ts';
-import { applySluice, sluiceApplyExists } from './sluice.ts';
+import { applySluice } from './sluice.ts';
 import { claimState, readState, writeState, type PodState, type RpFilter, type TestbedState, type Wiring } from './state.ts';
 import { topologyOf, type PodSpec, type Topology } from './topology.ts';
 import { makeExternal, makeNode, makePod, makeUnderlay, removePod, syncExternalRoutes } from './wire.ts';
@@ -54,7 +54,6 @@ export function up(o: UpOptions, log: Log): TestbedState {
   if (o.sluice && existsSync(pinBase(o.prefix)) && !readState(o.prefix)) {
     throw new Error(`${pinBase(o.prefix)} exists and is not this testbed's: remove it or choose another --prefix`);
   }
-  if (o.sluice && !sluiceApplyExists()) throw new Error('this build has no `sluice apply` yet: use --no-sluice');
   const state: TestbedState = {
     version: 1, prefix: o.prefix, files, sluice: o.sluice, ttl: o.ttl, clientIps: o.clientIps, rpFilter: o.rpFilter, wiring: o.wiring,
     applyArgs: o.applyArgs,
@@ -71,7 +70,7 @@ export function up(o: UpOptions, log: Log): TestbedState {
     if (o.sluice) applyAll(state, log);
     return state;
   } catch (e) {
-    log(`failed: ${(e as Error).message.split('\n')[0]}; taking down what was made`);
+    log(`failed: ${(e as Error).message}; taking down what was made`);
     down(o.prefix, log);
     throw e;
   }

@@ -9,7 +9,7 @@
 // Exit status: 0 done (whatever the outcomes), 2 usage error.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { parseArgs } from 'node:util';
+import { number, parseClientArgs, runClient } from './clientArgs.ts';
 
 export interface Attempt { outcome: string; ms: number; answer?: string }
 
@@ -65,35 +65,18 @@ export async function timed(o: TimedOptions): Promise<Attempt[]> {
   return out;
 }
 
-const USAGE = 'usage: timed.ts tcp|udp IP PORT [--count N] [--timeout MS]\n';
+const USAGE = 'timed.ts tcp|udp IP PORT [--count N] [--timeout MS]';
 
 export function parseTimedArgs(argv: readonly string[]): TimedOptions | string {
-  let p;
-  try {
-    p = parseArgs({
-      args: [...argv], allowPositionals: true,
-      options: { count: { type: 'string', short: 'n', default: '1' }, timeout: { type: 'string', default: '1000' } },
-    });
-  } catch (e) {
-    return (e as Error).message.split('\n')[0];
-  }
-  const [proto, ip, portText] = p.positionals;
-  const int = (t: string | undefined, min: number, max: number) => (t !== undefined && /^\d+$/.test(t) && +t >= min && +t <= max ? +t : undefined);
-  const port = int(portText, 1, 65535), count = int(p.values.count, 1, MAX_COUNT), timeoutMs = int(p.values.timeout, 1, 10_000);
-  if (proto !== 'tcp' && proto !== 'udp') return 'the protocol is tcp or udp';
-  if (!net.isIPv4(ip ?? '')) return 'IP must be an IPv4 address';
-  if (port === undefined || p.positionals.length !== 3) return 'PORT must be 1-65535, and nothing may follow it';
-  if (count === undefined) return `--count must be 1-${MAX_COUNT}`;
-  if (timeoutMs === undefined) return '--timeout must be 1-10000 ms';
-  return { proto, ip: ip!, port, count, timeoutMs };
+  const p = parseClientArgs(argv, { proto: true, flags: { count: number(1, MAX_COUNT, { default: 1, short: 'n' }), timeout: number(1, 10_000, { default: 1000, unit: 'ms' }) } });
+  if (typeof p === 'string') return p;
+  const f = p.flags as { count: number; timeout: number };
+  return { proto: p.proto, ip: p.ip, port: p.port, count: f.count, timeoutMs: f.timeout };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const o = parseTimedArgs(process.argv.slice(2));
-  if (typeof o === 'string') {
-    process.stderr.write(`timed: ${o}\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
+  await runClient('timed', USAGE, parseTimedArgs, async (o) => {
     process.stdout.write(JSON.stringify(await timed(o)) + '\n');
-  }
+    return 0;
+  });
 }

@@ -34,7 +34,7 @@
 import * as R from '../../compiler/abi/records.ts';
 import { formatCidr, formatIp } from '../encode/ip.ts';
 import type { Upsert } from '../encode/schema.ts';
-import { commonPrefix, inSubnet, maskOf, parseU32, textOf, u32Of } from './ipv4.ts';
+import { commonPrefix, inSubnet, maskOf, parseU32, textOf, u32Of } from '../encode/ipv4.ts';
 import * as N from './names.ts';
 
 export interface NodeSpec {

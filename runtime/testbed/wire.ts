@@ -1,7 +1,8 @@
 // Makes (and unmakes) the parts of the topology, one namespace at a time. Each
 // namespace is written to the state file before it is made, so an interrupted
 // run leaves nothing `testbed down` does not know of.
-import { addNetns, deleteNetns, ipBatch, netnsExists, run, sysctl } from './netns.ts';
+import { run } from '../exec/command.ts';
+import { addNetns, deleteNetns, ipBatch, netnsExists, sysctl } from '../exec/namespaces.ts';
 import { BRIDGE, EXTERNAL_UNDERLAY_IFACE, POD_GATEWAY, ROUTER_IP, UPLINK } from './names.ts';
 import { noteNetns, writeState, type TestbedState } from './state.ts';
 import { peerRoutes, type NodeSpec, type PodSpec, type Route, type Topology } from './topology.ts';
@@ -141,7 +142,7 @@ export function removePod(state: TestbedState, pod: PodSpec): void {
   const node = state.nodes.find((n) => n.name === pod.node);
   if (node && netnsExists(node.netns)) {
     try {
-      run('ip', ['-n', node.netns, 'link', 'del', pod.hostIface]);
+      run(['ip', '-n', node.netns, 'link', 'del', pod.hostIface]);
     } catch {
       // never made, or gone with its peer: deleting the namespace is what matters
     }

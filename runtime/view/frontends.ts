@@ -5,7 +5,9 @@ import * as A from '../abi/layouts.generated.ts';
 import { compareUtf8 } from '../encode/compareUtf8.ts';
 import type { Note, Rejection } from '../encode/records.ts';
 import { layoutOf, type MapStore } from '../maps/store.ts';
-import { bytesReader, fieldOf, uintReader } from './fieldReader.ts';
+import { bytesReader, fieldOf, uintReader } from '../abi/fieldReader.ts';
+import { textOf } from '../encode/ipv4.ts';
+import type { MapName } from '../abi/layouts.generated.ts';
 
 export interface Backend { ip: string; port: number }
 export interface Frontend {
@@ -22,7 +24,7 @@ export interface Frontend {
 export interface View {
   node: string | null;
   frontends: Frontend[];
-  maps: { [map: string]: { entries: number } };
+  maps: { [map in MapName]?: { entries: number } };
   rejected: Rejection[];
   notes: Note[];
 }
@@ -52,14 +54,14 @@ export function frontendsOf(store: MapStore): Frontend[] {
     frontend: {
       service: names.get(s.bset) ?? '?',
       type: TYPE_OF_KIND[s.kind] ?? `kind ${s.kind}`,
-      ip: ipText(s.vip),
+      ip: textOf(s.vip),
       port: s.port,
       protocol: PROTOCOLS[s.proto] ?? `proto ${s.proto}`,
       trafficPolicy: s.flags & A.SL_SVC_LOCAL ? 'Local' : 'Cluster',
-      backends: (backends.get(s.bset) ?? []).map((b) => ({ ip: ipText(b.ip), port: b.port })),
+      backends: (backends.get(s.bset) ?? []).map((b) => ({ ip: textOf(b.ip), port: b.port })),
       affinitySeconds: s.flags & A.SL_SVC_AFFINITY ? s.affinity : null,
       sourceRanges: s.flags & A.SL_SVC_SRC_RANGES
-        ? (ranges.get(`${s.vip}:${s.port}:${s.proto}`) ?? []).map((r) => `${ipText(r.ip)}/${r.prefix}`)
+        ? (ranges.get(`${s.vip}:${s.port}:${s.proto}`) ?? []).map((r) => `${textOf(r.ip)}/${r.prefix}`)
         : null,
     } satisfies Frontend,
   }));
@@ -80,10 +82,6 @@ function svcReader() {
 }
 
 const typeRank = (t: string) => (FRONTEND_TYPES as readonly string[]).indexOf(t) >>> 0; // unknown kinds last
-
-export function ipText(v: number): string {
-  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-}
 
 /** sl_svcname: backend set -> "namespace/name" (NUL padded in the map). */
 function serviceNames(store: MapStore): Map<number, string> {

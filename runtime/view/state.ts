@@ -1,27 +1,33 @@
 // The datapath-owned maps as `sluice maps` shows them: sl_stats summed over
-// CPUs by enum sl_stat name, and sl_ct as tuple -> rewritten tuple. Pure:
+// CPUs by enum sl_stat and enum sl_drop name, and sl_ct as tuple ->
+// rewritten tuple. Pure:
 // entries in, rows out; the caller reads the maps and the clock.
 import * as A from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
-import { ipText } from './frontends.ts';
-import { u64Reader, uintReader } from './fieldReader.ts';
+import { u64Reader, uintReader } from '../abi/fieldReader.ts';
+import { textOf } from '../encode/ipv4.ts';
 
 type Entries = readonly (readonly [Uint8Array, Uint8Array])[];
 
-const stateLayout = (name: string): MapLayout => {
+const stateLayout = (name: A.MapName): MapLayout => {
   const l = A.STATE_MAPS.find((m) => m.name === name);
   if (!l) throw new Error(`no datapath map named ${name}: runtime/abi is out of date, run npm run gen`);
   return l;
 };
 
-/** enum sl_stat value -> its name, from the generated constants. */
-export const STAT_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(A)
-  .filter(([k, v]) => /^SL_(STAT|DROP)_/.test(k) && k !== 'SL_STAT_MAX' && typeof v === 'number')
-  .map(([k, v]) => [v as number, k] as const).sort((a, b) => a[0] - b[0]));
+/** sl_stats slot -> the name of what it counts: each enum sl_stat at its value, then each enum sl_drop at its negation. */
+export const STAT_NAMES: ReadonlyMap<number, string> = new Map([
+  ...[...A.SL_STAT_NAMES].filter(([v]) => v !== A.SL_STAT_MAX),
+  ...[...A.SL_DROP_NAMES].map(([v, name]) => [-v, name] as const),
+]);
+
+/** Whether a stat name is a drop reason (enum sl_drop), not a counter. */
+export const isDrop = (name: string) => DROP_NAMES.has(name);
+const DROP_NAMES = new Set(A.SL_DROP_NAMES.values());
 
 export interface Counter { packets: number; bytes: number }
 
-/** Every sl_stat by name, in enum order; per-CPU values (slots of roundup(size, 8) bytes) summed. */
+/** Every counter and drop by name, in enum order; per-CPU values (slots of roundup(size, 8) bytes) summed. */
 export function statsOf(entries: Entries): { [stat: string]: Counter } {
   const l = stateLayout('sl_stats');
   const stat = uintReader(l.key, 'stat'), packets = u64Reader(l.value, 'packets'), bytes = u64Reader(l.value, 'bytes');
@@ -68,7 +74,7 @@ export function conntrackOf(entries: Entries, nowNs: bigint): CtEntry[] {
   const l = stateLayout('sl_ct');
   const tuple = (s: typeof l.key) => {
     const [saddr, daddr, sport, dport] = ['saddr', 'daddr', 'sport', 'dport'].map((f) => uintReader(s, f));
-    return (b: Uint8Array): Tuple => ({ saddr: ipText(saddr(b)), sport: sport(b), daddr: ipText(daddr(b)), dport: dport(b) });
+    return (b: Uint8Array): Tuple => ({ saddr: textOf(saddr(b)), sport: sport(b), daddr: textOf(daddr(b)), dport: dport(b) });
   };
   const key = tuple(l.key), value = tuple(l.value), proto = uintReader(l.key, 'proto');
   const [state, flags, bset, backend] = ['state', 'flags', 'bset', 'backend'].map((f) => uintReader(l.value, f));

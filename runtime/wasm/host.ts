@@ -39,7 +39,7 @@ function module(debug: boolean): WebAssembly.Module {
     try {
       m = new WebAssembly.Module(readFileSync(file));
     } catch (e) {
-      throw new Error(`cannot load ${file.pathname}: ${(e as Error).message}; run \`npm run build\` first`);
+      throw new Error(`cannot load ${file.pathname}: ${(e as Error).message}; run \`npm run build\` first`, { cause: e });
     }
     modules.set(file.href, m);
   }

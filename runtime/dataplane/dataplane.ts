@@ -3,14 +3,14 @@
 // dataplane (--dry-run) holds the maps in a MemoryStore and touches no kernel
 // state, so the agent runs, compiles and records without root.
 import { existsSync } from 'node:fs';
-import { MAPS } from '../abi/layouts.generated.ts';
+import { isMapName, MAPS, type MapName } from '../abi/layouts.generated.ts';
 import { BpfObject } from '../bpf/libbpf.ts';
 import { DEFAULT_OBJECT } from '../bpf/loader.ts';
 import { maxEntriesOf, type Sizes } from '../bpf/sizes.ts';
-import type { Sweep } from '../cli/apply.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
 import { MemoryStore, type MapStore } from '../maps/store.ts';
 import type { Counter as StatCounter } from '../view/state.ts';
+import type { Sweep } from './staleSweep.ts';
 
 /** What one interface discovery did. */
 export interface InterfaceReport {
@@ -24,7 +24,7 @@ export interface InterfaceReport {
   failed: string[];
   /** What attaching the host services programs did, once per agent: "host services (root cgroup ...): ...". */
   hostServices?: string;
-  /** How sl_podnet changed (runtime/bpf/podnet.ts), when it did: "sl_podnet: 2 local pods, ...". */
+  /** How sl_podnet changed (podnet.ts), when it did: "sl_podnet: 2 local pods, ...". */
   podnet?: string;
 }
 
@@ -43,7 +43,7 @@ export interface Dataplane {
   /** After an update that removed backends: destroys the node's host sockets stuck on them (undefined: nothing to do). */
   sweepStaleSockets(): Sweep | undefined;
   /** max_entries of a compiler-owned map, when known. */
-  capacity(map: string): number | undefined;
+  capacity(map: MapName): number | undefined;
   /** The datapath's counters (sl_stats summed over CPUs, by name); undefined without a kernel datapath. */
   stats(): { [stat: string]: StatCounter } | undefined;
   /** Closes handles; pinned maps and attached programs stay. */
@@ -67,12 +67,12 @@ export function memoryDataplane(opts: { object?: string; sizes?: Sizes } = {}): 
 }
 
 /** max_entries by map: the object's defaults (read from the file, nothing loaded), then the size flags. */
-function objectCapacities(object: string, sizes: Sizes): Map<string, number> {
-  const out = new Map<string, number>();
+function objectCapacities(object: string, sizes: Sizes): Map<MapName, number> {
+  const out = new Map<MapName, number>();
   if (existsSync(object)) {
     const obj = new BpfObject(object, '/sys/fs/bpf'); // opened only: no map is created or pinned
     try {
-      for (const def of obj.maps()) if (MAPS.some((m) => m.name === def.name)) out.set(def.name, def.maxEntries);
+      for (const def of obj.maps()) if (isMapName(def.name) && MAPS.some((m) => m.name === def.name)) out.set(def.name, def.maxEntries);
     } finally {
       obj.close();
     }

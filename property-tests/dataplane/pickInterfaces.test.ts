@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Link, Route } from '../../runtime/bpf/ifaces.ts';
-import { pickInterfaces } from '../../runtime/bpf/pickInterfaces.ts';
+import { pickInterfaces } from '../../runtime/dataplane/pickInterfaces.ts';
 
 const LINKS: Link[] = [
   { ifindex: 1, ifname: 'lo', addresses: ['127.0.0.1'] },

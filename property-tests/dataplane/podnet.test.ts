@@ -1,12 +1,12 @@
-// sl_podnet as the agent writes it (runtime/bpf/podnet.ts): the image of
+// sl_podnet as the agent writes it (runtime/dataplane/podnet.ts): the image of
 // local pods and other nodes' podCIDRs, keyed as an LPM trie wants (prefix
 // length host order, address network order), and its sync into a pinned
 // map, which writes only what differs and removes what is gone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { podnetImage, syncPodnet } from '../../runtime/bpf/podnet.ts';
+import { podnetImage, syncPodnet } from '../../runtime/dataplane/podnet.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
-import { dropPinRoot, kernelTest, scratchPinRoot } from './env.ts';
+import { dropPinRoot, kernelTest, scratchPinRoot } from '../bpf/env.ts';
 
 const it = kernelTest({ netns: false });
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

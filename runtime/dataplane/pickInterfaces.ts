@@ -1,7 +1,7 @@
 // Which interfaces get which programs, from what the kernel says (links and
 // routes) and what the cluster says (the node's addresses, its pods' IPs).
 // Pure, so the rules are tested without a network.
-import type { Link, Route } from './ifaces.ts';
+import type { Link, Route } from '../bpf/ifaces.ts';
 
 export interface IfaceFlags {
   podIfaces?: readonly string[]; // --pod-ifaces: exactly these

@@ -6,7 +6,9 @@
 // managedFields), since what the agent parses is what it pays for.
 // Everything derives from the index: every run serves the same bytes.
 import type { KubeObject } from '../runtime/sources/events.ts';
-import type { Resource } from '../property-tests/model/fakeApiServer.ts';
+import { textOf } from '../runtime/encode/ipv4.ts';
+import type { Resource } from './fakeApiServer.ts';
+import { uid } from './syntheticCluster.ts';
 
 export interface ClusterSize { namespaces: number; podsPerNamespace: number; servicesPerNamespace: number; endpoints: number; policiesPerNamespace: number; nodes: number }
 
@@ -14,13 +16,11 @@ export const ISSUE_12: ClusterSize = { namespaces: 500, podsPerNamespace: 20, se
 
 const APPS = 10, TEAMS = 50;
 const ns = (i: number) => `ns-${i}`;
-const ipOf = (a: number) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-const uid = (kind: number, n: number) => `00000000-0000-4000-${String(kind).padStart(4, '0')}-${String(n).padStart(12, '0')}`;
 const time = '2026-01-15T09:00:00Z';
 const managed = (manager: string, fields: object) => [{ manager, operation: 'Update', apiVersion: 'v1', time, fieldsType: 'FieldsV1', fieldsV1: fields }];
 
 /** Pod n (of all), its IP 10.(1 + n>>16).(n>>8).(n & 255) inside its node's podCIDR-free range; g: a later incarnation. */
-export const podIp = (n: number) => ipOf(0x0a010000 + n);
+export const podIp = (n: number) => textOf(0x0a010000 + n);
 export const nodeOfPod = (n: number, nodes: number) => (Math.imul(n, 2654435761) >>> 0) % nodes;
 
 export function namespace(i: number): KubeObject {
@@ -69,7 +69,7 @@ export function pod(n: number, s: ClusterSize, relabel = 0): KubeObject {
   };
 }
 
-const svcIp = (k: number) => ipOf(0x0a600000 + k);
+const svcIp = (k: number) => textOf(0x0a600000 + k);
 
 /** Service j of namespace i; its ClusterIP 10.96.0.0 + its index. */
 export function service(i: number, j: number, s: ClusterSize): KubeObject {

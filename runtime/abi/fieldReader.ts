@@ -1,7 +1,7 @@
 // Reads fields of map keys and values by name, with the offsets, sizes and
 // byte order tools/gen-abi.ts took from BTF, so a layout change in
 // bpf/include/sluice_abi.h reaches the views without editing them.
-import type { FieldLayout, StructLayout } from '../abi/mapLayout.ts';
+import type { FieldLayout, StructLayout } from './mapLayout.ts';
 
 export function fieldOf(s: StructLayout, name: string): FieldLayout {
   const f = s.fields.find((x) => x.name === name);

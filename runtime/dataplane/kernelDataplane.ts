@@ -1,5 +1,5 @@
 // The dataplane on this node's kernel, through the same pieces `sluice apply`
-// uses: the datapath is loaded (maps pinned and reused) the first time the
+// uses (programNode.ts): the datapath is loaded (maps pinned and reused) the first time the
 // node's IP is known, and the programs are attached to the node's interfaces
 // and to each local pod's veth as discovery finds them, and (host services)
 // to the root cgroup once. Nothing here detaches: programs and pins outlive
@@ -7,12 +7,16 @@
 // deleted takes its programs with it.
 import { loadDatapath, type Datapath } from '../bpf/loader.ts';
 import { PinnedStore } from '../bpf/maps.ts';
-import { podnetImage, podnetLine, syncPodnet } from '../bpf/podnet.ts';
 import { inNetns } from '../bpf/netns.ts';
-import { attachLine, chooseInterfaces, datapathConfig, hostServicesLine, PROGRAMS_OF, sweepStale, type DatapathArgs } from '../cli/apply.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
 import { statsOf } from '../view/state.ts';
+import type { DatapathArgs } from './datapathArgs.ts';
+import { datapathConfig } from './datapathConfig.ts';
 import type { Dataplane, InterfaceReport } from './dataplane.ts';
+import { hostServicesLine } from './hostServices.ts';
+import { attachLine, chooseInterfaces, PROGRAMS_OF } from './interfaces.ts';
+import { podnetImage, podnetLine, syncPodnet } from './podnet.ts';
+import { sweepStale } from './staleSweep.ts';
 
 export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
   let dp: Datapath | undefined;
@@ -57,7 +61,7 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
         const s = syncPodnet(a.pinRoot, podnetImage(choice.podAddrs, facts?.peerPodCidrs ?? []));
         if (s.added + s.removed + s.changed > 0) report.podnet = podnetLine(s);
       } catch (e) {
-        report.failed.push(`sl_podnet: ${(e as Error).message.split('\n')[0]}`);
+        report.failed.push(`sl_podnet: ${(e as Error).message}`);
       }
       const chosen = [...choice.node.map((i) => ({ i, programs: PROGRAMS_OF.node })), ...choice.pod.map((i) => ({ i, programs: PROGRAMS_OF.pod }))];
       inNetns(a.netns, () => {
@@ -67,7 +71,7 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
             report.attached.push(attachLine(dp!, i, programs));
             attached.set(i.ifname, i.ifindex);
           } catch (e) {
-            report.failed.push(`${i.ifname} (${i.why}): ${(e as Error).message.split('\n')[0]}`);
+            report.failed.push(`${i.ifname} (${i.why}): ${(e as Error).message}`);
           }
         }
       });
@@ -76,7 +80,7 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
           report.hostServices = hostServicesLine(dp, a);
           hostServicesDone = true;
         } catch (e) {
-          report.failed.push(`host services: ${(e as Error).message.split('\n')[0]}`);
+          report.failed.push(`host services: ${(e as Error).message}`);
         }
       }
       const names = new Set(chosen.map((c) => c.i.ifname));

@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import { NODE_MAPS } from '../abi/layouts.generated.ts';
 import { parseCidr } from '../encode/ip.ts';
-import { fieldOf } from '../view/fieldReader.ts';
+import { fieldOf } from '../abi/fieldReader.ts';
 import type { PodAddr } from './pickInterfaces.ts';
-import * as S from './syscall.ts';
+import * as S from '../bpf/syscall.ts';
 
 const LAYOUT = NODE_MAPS.find((m) => m.name === 'sl_podnet')!;
 const PREFIXLEN = fieldOf(LAYOUT.key, 'prefixlen'), ADDR = fieldOf(LAYOUT.key, 'addr'), IFINDEX = fieldOf(LAYOUT.value, 'ifindex');

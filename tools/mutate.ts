@@ -1,0 +1,98 @@
+// npm run mutate [-- UNIT... [--concurrency N] [--retest-survivors] [--skip-test FILE]]
+// Mutation testing with StrykerJS and its command runner, one run per unit:
+// a folder (compiler, runtime/encode, runtime/maps, runtime/log,
+// runtime/streams; all of them by default), or files in one, comma-separated
+// (a long run is cut in pieces that way: Stryker writes nothing until a run
+// ends), against
+// the non-kernel tests (tools/mutate/tests.ts).
+// Stryker runs in a staged copy of the work tree (build/mutate/stage), where
+// the AssemblyScript `@inline function` is a comment, as Babel cannot parse
+// a decorated function; tools/mutate/runMutant.ts rebuilds compiler.wasm per
+// compiler mutant. Incremental: a mutant whose code is unchanged keeps its
+// last result (build/mutate/incremental/<unit>.json); --retest-survivors
+// runs the survivors again, after tests were added. The summary goes to
+// bench/results/mutation.md (tools/mutate/summary.ts).
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeSummary } from './mutate/summary.ts';
+import { FOLDERS } from './mutate/tests.ts';
+import { run, tryRun } from '../runtime/exec/command.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const out = join(root, 'build', 'mutate');
+const stage = join(out, 'stage');
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    concurrency: { type: 'string', default: '2' }, 'retest-survivors': { type: 'boolean', default: false },
+    // a test known to fail on this tree (the dry run must pass): left out of every run, and said so in the summary
+    'skip-test': { type: 'string', multiple: true, default: [] },
+  },
+});
+const units = positionals.length > 0 ? positionals : Object.keys(FOLDERS);
+for (const u of units.flatMap((x) => x.split(','))) {
+  if (!Object.keys(FOLDERS).some((f) => u === f || (u.startsWith(`${f}/`) && u.endsWith('.ts')))) {
+    throw new Error(`${u} is neither one of ${Object.keys(FOLDERS).join(', ')} nor a .ts file in one`);
+  }
+}
+
+/** The tracked (and new, unignored) files, with the compiler's `@inline function` as a comment. */
+function stageTree(): void {
+  rmSync(stage, { recursive: true, force: true });
+  const ls = run(['git', 'ls-files', '-co', '--exclude-standard'], { cwd: root });
+  for (const f of ls.split('\n').filter((x) => x && existsSync(join(root, x)))) {
+    mkdirSync(dirname(join(stage, f)), { recursive: true });
+    if (f.startsWith('compiler/') && f.endsWith('.ts')) {
+      writeFileSync(join(stage, f), readFileSync(join(root, f), 'utf8').replace(/^@inline (export )?function/gm, '/*@inline*/ $1function'));
+    } else {
+      cpSync(join(root, f), join(stage, f));
+    }
+  }
+  symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'));
+  // The agent's tests size its maps from the datapath object (npm run build:bpf).
+  cpSync(join(root, 'build', 'bpf'), join(stage, 'build', 'bpf'), { recursive: true });
+}
+
+/** Drops the survivors from an incremental file, so that Stryker tries them again. */
+function forgetSurvivors(file: string): void {
+  if (!existsSync(file)) return;
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  for (const f of Object.values(report.files) as { mutants: { status: string }[] }[]) {
+    f.mutants = f.mutants.filter((m) => m.status !== 'Survived' && m.status !== 'NoCoverage');
+  }
+  writeFileSync(file, JSON.stringify(report));
+}
+
+function runUnit(unit: string): void {
+  const name = unit.replaceAll('/', '-').replaceAll(',', '+');
+  const incremental = join(out, 'incremental', `${name}.json`);
+  if (values['retest-survivors']) forgetSurvivors(incremental);
+  const config = {
+    testRunner: 'command',
+    commandRunner: { command: ['node tools/mutate/runMutant.ts', stage, ...values['skip-test']].join(' ') },
+    mutate: unit.endsWith('.ts') ? unit.split(',') : unit === 'compiler' ? ['compiler/**/*.ts', '!compiler/abi/**'] : [`${unit}/**/*.ts`],
+    coverageAnalysis: 'off',
+    concurrency: Number(values.concurrency),
+    incremental: true,
+    incrementalFile: incremental,
+    reporters: ['json', 'clear-text', 'progress-append-only'],
+    jsonReporter: { fileName: join(out, 'reports', `${name}.json`) },
+    tempDirName: join(out, 'tmp'),
+    ignorePatterns: ['bench/results', '.git'],
+    timeoutMS: 20000,
+    // Nothing to rewrite for the sandbox, and typescript 7 has no JavaScript API for Stryker to do it with.
+    tsconfigFile: 'none',
+  };
+  writeFileSync(join(stage, 'stryker.config.json'), JSON.stringify(config, null, 2));
+  const started = Date.now();
+  const r = tryRun([join(root, 'node_modules/.bin/stryker') as `/${string}`, 'run'], { cwd: stage, output: 'inherit', timeoutMs: Infinity });
+  if (r.status !== 0) throw new Error(`stryker run for ${unit} exited ${r.status}`, { cause: r.error });
+  writeFileSync(join(out, 'reports', `${name}.time`), `${Math.round((Date.now() - started) / 1000)}\n`);
+}
+
+mkdirSync(join(out, 'reports'), { recursive: true });
+stageTree();
+for (const u of units) runUnit(u);
+writeSummary(out, join(root, 'bench', 'results', 'mutation.md'), values['skip-test']);
