@@ -6,6 +6,7 @@ import { benchDatapath } from './datapath.ts';
 import { DATAPATH_USAGE } from './datapath/options.ts';
 import { benchEventLog } from './eventLog.ts';
 import { benchNodePort, NODEPORT_USAGE } from './nodeport.ts';
+import { benchNodes, NODES_USAGE } from './nodes.ts';
 import { benchPod2pod, POD2POD_USAGE } from './pod2pod.ts';
 import { benchPolicy } from './policy.ts';
 import { benchPolicyDatapath, POLICY_DATAPATH_USAGE } from './policyDatapath.ts';
@@ -25,7 +26,8 @@ const BENCHES: Record<string, Bench> = {
   size: { run: (a) => benchServiceSize(a), about: 'compile time against one Service\'s size; /healthz while it compiles', usage: SIZE_USAGE },
   log: { run: () => benchEventLog(), about: 'what recording the event log costs per event, and reading and replaying it' },
   policy: { run: () => benchPolicy(), about: 'NetworkPolicy compile of 10,000 pods and 1,000 policies, full and per change' },
-  churn: { run: (a) => benchAgentChurn(a), about: 'the agent\'s CPU idle and under one Service\'s churn, beside kube-proxy\'s', usage: CHURN_USAGE },
+  churn: { run: (a) => benchAgentChurn(a), about: 'the agent on issue 12\'s cluster: CPU to ready, RSS, CPU per change, beside kube-proxy\'s restore', usage: CHURN_USAGE },
+  nodes: { run: (a) => benchNodes(a), about: 'what N agents watching every Pod cost the API server, per Pod change (minutes, gigabytes)', usage: NODES_USAGE, onlyWhenNamed: true },
   datapath: { run: (a) => benchDatapath(a), about: 'connect latency and throughput through a ClusterIP (root, ~15 min)', usage: DATAPATH_USAGE, onlyWhenNamed: true },
   pod2pod: { run: (a) => benchPod2pod(a), about: 'pod to pod throughput and CPU per Gbit across two nodes (root, ~10 min)', usage: POD2POD_USAGE, onlyWhenNamed: true },
   nodeport: { run: (a) => benchNodePort(a), about: 'NodePort connect and total time from an external client, DSR (root, ~3 min)', usage: NODEPORT_USAGE, onlyWhenNamed: true },

@@ -14,6 +14,9 @@
 // - labelSelector (`k`, `!k`, `k=v`, `k==v`, `k!=v`, comma-joined) filters
 //   lists and watches; on a watch, an object that stops matching arrives as
 //   DELETED and one that starts matching as ADDED, as the watch cache does;
+// - an event is serialized once and the same bytes written to every watch
+//   it goes to, as the watch cache's caching objects do (watchBytes counts
+//   them, per resource, for benchmarks);
 // - a resourceVersion older than the compaction point is "too old": 410 Gone,
 //   either as an ERROR event {code: 410} on a 200 stream, closed at once, or
 //   as an HTTP 410 with a Status body (expire() chooses);
@@ -51,7 +54,7 @@ export interface SeenRequest {
   at: number;
 }
 
-interface Change { rv: number; type: EventType; object: unknown; old: unknown }
+interface Change { rv: number; type: EventType; object: unknown; old: unknown; lines?: Map<string, Buffer> }
 interface Watcher { resource: Resource; res: ServerResponse; selector: Selector; bookmarks: boolean }
 type Selector = (labels: { [k: string]: unknown }) => boolean;
 type Failure = { resource: Resource; verb: 'list' | 'watch'; status: number; left: number };
@@ -72,6 +75,7 @@ export class FakeApiServer {
   private readonly pages = new Map<string, { items: unknown[]; rv: number }>();
   private hidden = 0; // > 0 while unseen() runs: changes reach history but no open watch
   private rawCount = 0;
+  private readonly sent = new Map<Resource, number>(RESOURCE_NAMES.map((r) => [r, 0]));
 
   private constructor(server: Server) {
     this.server = server;
@@ -235,6 +239,11 @@ export class FakeApiServer {
     return this.requests.filter((r) => r.watch && (!resource || r.resource === resource));
   }
 
+  /** Bytes of events written to watches of resource (all of them, open or closed). */
+  watchBytes(resource: Resource): number {
+    return this.sent.get(resource)!;
+  }
+
   // ---- protocol ----
 
   private record(resource: Resource, change: Change): void {
@@ -249,7 +258,12 @@ export class FakeApiServer {
     const is = c.type !== 'DELETED' && w.selector(labelsOf(c.object));
     const type: string | undefined = c.type === 'DELETED' ? (was ? 'DELETED' : undefined)
       : was && is ? 'MODIFIED' : is ? 'ADDED' : was ? 'DELETED' : undefined;
-    if (type) w.res.write(line(type, withKind(w.resource, c.object)));
+    if (!type) return;
+    c.lines ??= new Map();
+    let bytes = c.lines.get(type);
+    if (!bytes) c.lines.set(type, bytes = Buffer.from(line(type, withKind(w.resource, c.object))));
+    w.res.write(bytes);
+    this.sent.set(w.resource, this.sent.get(w.resource)! + bytes.length);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

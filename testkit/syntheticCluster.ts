@@ -1,4 +1,5 @@
-// The one synthetic cluster of the benchmarks and the tests: Service i is
+// The synthetic cluster of the benchmarks and the tests (issue 12's larger
+// one, with Pods, Namespaces and policies, is scaleCluster.ts): Service i is
 // svc<i> in namespace ns<i/100>, ClusterIP 10.96.0.1 + i, port p80 (80 to
 // 80/TCP), with one EndpointSlice of k ready endpoints on one node, in its
 // own block of 16 addresses from 10.245.0.0 (in the cluster CIDR
@@ -7,10 +8,11 @@
 // Everything derives from the index: every run compiles and serves the same
 // bytes. Objects are rendered as the API server serves them (uid,
 // resourceVersion, managedFields), so what a trimmed event log saves shows.
-import { normalizeAll } from '../runtime/encode/normalizeAll.ts';
 import { parseU32, textOf } from '../runtime/encode/ipv4.ts';
 import type { Upsert } from '../runtime/encode/schema.ts';
 import type { KubeObject } from '../runtime/sources/events.ts';
+import { snapshotEvents } from '../runtime/sources/snapshot.ts';
+import { recordsOf, upserts } from '../runtime/streams/recordsOf.ts';
 
 export interface SyntheticService {
   index: number;
@@ -54,7 +56,8 @@ export const syntheticServices = (n: number, o: { endpoints?: number; node?: str
 /** node-i, its InternalIP 192.168.200.(10 + i). */
 export const syntheticNode = (i: number): SyntheticNode => ({ name: `node-${i}`, ip: `192.168.200.${10 + i}` });
 
-const uid = (kind: number, n: number) => `00000000-0000-4000-${String(kind).padStart(4, '0')}-${String(n).padStart(12, '0')}`;
+/** A uid that names its kind (a number per generator) and index. */
+export const uid = (kind: number, n: number) => `00000000-0000-4000-${String(kind).padStart(4, '0')}-${String(n).padStart(12, '0')}`;
 const managedFields = [{ manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: TIME, fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:ports': {} } } }];
 
 export function serviceObject(s: SyntheticService): KubeObject {
@@ -107,9 +110,9 @@ export const serviceObjects = (s: SyntheticService) => [serviceObject(s), sliceO
 
 /** The records the compiler gets for these objects (every one valid: none is rejected). */
 export function syntheticRecords(objects: readonly KubeObject[]): Upsert[] {
-  const set = normalizeAll(objects);
+  const set = recordsOf(snapshotEvents(objects));
   if (set.rejected.length > 0) throw new Error(`synthetic objects rejected: ${JSON.stringify(set.rejected[0])}`);
-  return set.records;
+  return upserts(set.records);
 }
 
 /** As `kubectl get nodes,pods,services,endpointslices -A -o json` prints them. */

@@ -14,7 +14,8 @@ import { BpfObject } from '../../runtime/bpf/libbpf.ts';
 import { PinnedStore } from '../../runtime/bpf/maps.ts';
 import { inNetns } from '../../runtime/bpf/netns.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
-import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
+import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
+import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { addNetns, deleteNetns } from '../../runtime/exec/namespaces.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
@@ -67,7 +68,7 @@ export function measureCheck(o: CheckOptions, log: (line: string) => void): Chec
         objs.push(check);
         const t0 = performance.now();
         const compiler = new Compiler({ node: NODE });
-        const diff = compiler.batch(encodeRecords(normalizeAll(clusterOf(rules)).records));
+        const diff = compiler.batch(encodeRecords(recordsOf(snapshotEvents(clusterOf(rules))).records));
         const compileMs = performance.now() - t0;
         const store = PinnedStore.open(pinRoot);
         const entries = { sl_pol: 0, sl_polcidr: 0, sl_ipid: 0 };

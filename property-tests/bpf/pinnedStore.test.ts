@@ -11,7 +11,8 @@ import * as S from '../../runtime/bpf/syscall.ts';
 import type { Sizes } from '../../runtime/bpf/sizes.ts';
 import { MAPS } from '../../runtime/abi/layouts.generated.ts';
 import { compileObjects } from '../../runtime/cli/compile.ts';
-import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
+import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
+import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { deleteCount, encodeDiff, opCount, upsertCount, type MapDiff } from '../../runtime/maps/mapDiff.ts';
 import { reconcile } from '../../runtime/maps/reconcile.ts';
@@ -65,7 +66,7 @@ function webLosesAnEndpoint(): { objects: unknown[]; changed: unknown } {
 
 it('the compiler\'s diff goes in with one batch call per map and op kind, and reads back as the compiled image', () => {
   withPinned((store) => {
-    const records = normalizeAll(objects()).records;
+    const records = recordsOf(snapshotEvents(objects())).records;
     const diff = new Compiler({ node: NODE }).batch(encodeRecords(records));
     assert.equal(store.apply(diff), { applied: opCount(diff), syscalls: batchCalls(diff) });
     assertSameMaps(store, desiredOf(objects()));
@@ -79,8 +80,8 @@ it('adoption: one service changed gives exactly the compiler\'s incremental ops 
     store.apply(reconcile(store, desiredOf(objects())));
     const { objects: after, changed } = webLosesAnEndpoint();
     const compiler = new Compiler({ node: NODE });
-    compiler.batch(encodeRecords(normalizeAll(objects()).records));
-    const incremental = compiler.batch(encodeRecords(normalizeAll([changed]).records));
+    compiler.batch(encodeRecords(recordsOf(snapshotEvents(objects())).records));
+    const incremental = compiler.batch(encodeRecords(recordsOf(snapshotEvents([changed])).records));
     const adopted = reconcile(store, desiredOf(after));
     assert.ok(opCount(adopted) > 0);
     assert.equal(Buffer.from(adopted.bytes).toString('hex'), Buffer.from(incremental.bytes).toString('hex'));
@@ -125,6 +126,25 @@ it('a change that cannot fit is refused before anything is written: "update sl_b
       for (const m of MAPS) assert.is(store.count(m.name), 0, m.name);
     }
   }, { 'be-max': 4 });
+});
+
+it('a map that is full but changes in place (sl_polstate, its one epoch) is not read whole at each change', () => {
+  withPinned((store) => {
+    const compiler = new Compiler({ node: NODE });
+    store.apply(compiler.batch(encodeRecords(recordsOf(snapshotEvents(objects())).records)));
+    const pod = objects().find((o) => o.kind === 'Pod' && o.metadata.labels?.app === 'ingress')!; // a peer of shop's policy
+    let reads = 0;
+    const entries = store.entries.bind(store);
+    store.entries = (map) => (reads++, entries(map));
+    for (const app of ['other', 'ingress', 'other']) {
+      const relabelled = { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, app } } };
+      const diff = compiler.batch(encodeRecords(recordsOf(snapshotEvents([relabelled])).records));
+      assert.ok(diff.sections.some((x) => x.map.name === 'sl_polstate' && upsertCount(x) === 1), 'the change moves the epoch');
+      assert.is(store.apply(diff).applied, opCount(diff));
+    }
+    assert.is(reads, 0, 'no map was read to check its room');
+    assert.is(store.count('sl_polstate'), 1);
+  });
 });
 
 /** shop/extra, a Service with one endpoint: a backend set more, and its table. */

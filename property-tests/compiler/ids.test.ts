@@ -5,19 +5,21 @@
 // with 40 Services at one id hash bit; the suite did not notice (issue 15).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
+import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
+import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
 import { ep, slice, svc } from '../model/kube.ts';
 
 const RANKS = 16; // ids.ts: 4 rank bits
+const records = (objects: unknown[]) => recordsOf(snapshotEvents(objects)).records;
 
 test('ids.ts rank bound: 40 Services at one id hash bit compile; those past rank 15 get no id, and say so', () => {
   const objects = Array.from({ length: 40 }, (_, i) => svc(`crowd/s${i}`, { clusterIP: `10.96.1.${i}`, ports: [{ port: 80 }] }));
   const c = new Compiler({ node: 'n1', idBits: 1 });
   const store = new MemoryStore();
-  store.apply(c.batch(encodeRecords(normalizeAll(objects).records)));
+  store.apply(c.batch(encodeRecords(records(objects))));
   const svcs = store.entries('sl_svc');
   assert.is(svcs.length, 40, 'every frontend is there, with or without backends');
   const ids = svcs.map(([, v]) => new DataView(v.buffer, v.byteOffset).getUint32(0, true)).filter((id) => id !== 0);
@@ -34,7 +36,7 @@ test('ids.ts rank bound: at 16 names a bucket is full but nobody is left out; th
   const bucketOf = (i: number) => {
     const c = new Compiler({ node: 'n1', idBits: 1 });
     const s = new MemoryStore();
-    s.apply(c.batch(encodeRecords(normalizeAll([svc(`crowd/s${i}`, { clusterIP: '10.96.1.1', ports: [{ port: 80 }] })]).records)));
+    s.apply(c.batch(encodeRecords(records([svc(`crowd/s${i}`, { clusterIP: '10.96.1.1', ports: [{ port: 80 }] })]))));
     return (new DataView(s.entries('sl_svc')[0][1].buffer, s.entries('sl_svc')[0][1].byteOffset).getUint32(0, true) & ~(RANKS - 1)) >>> 0;
   };
   const first = bucketOf(0);
@@ -43,7 +45,7 @@ test('ids.ts rank bound: at 16 names a bucket is full but nobody is left out; th
   const compile = (n: number) => {
     const c = new Compiler({ node: 'n1', idBits: 1 });
     const s = new MemoryStore();
-    s.apply(c.batch(encodeRecords(normalizeAll(same.slice(0, n).map((i) => svc(`crowd/s${i}`, { clusterIP: `10.96.2.${i}`, ports: [{ port: 80 }] }))).records)));
+    s.apply(c.batch(encodeRecords(records(same.slice(0, n).map((i) => svc(`crowd/s${i}`, { clusterIP: `10.96.2.${i}`, ports: [{ port: 80 }] }))))));
     return { ids: s.entries('sl_svc').map(([, v]) => new DataView(v.buffer, v.byteOffset).getUint32(0, true)), problems: c.problems() };
   };
   const full = compile(RANKS);
@@ -58,7 +60,7 @@ test('ids.ts rank bound: at 16 names a bucket is full but nobody is left out; th
 function compileAt1Bit(batches: object[][]) {
   const c = new Compiler({ node: 'n1', idBits: 1 });
   const store = new MemoryStore();
-  for (const b of batches) store.apply(c.batch(encodeRecords(normalizeAll(b).records)));
+  for (const b of batches) store.apply(c.batch(encodeRecords(records(b))));
   const be = store.entries('sl_be').map(([k, v]) => {
     const dk = new DataView(k.buffer, k.byteOffset), dv = new DataView(v.buffer, v.byteOffset);
     return { set: dk.getUint32(0, false), id: dk.getUint32(4, false), addr: [...v.subarray(0, 4)].join('.') + ':' + dv.getUint16(4, false),

@@ -12,7 +12,8 @@ import { mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'nod
 import { randomBytes } from 'node:crypto';
 import * as A from '../../runtime/abi/layouts.generated.ts';
 import { DEFAULT_TIMEOUTS, encodeConfig, type DatapathConfig } from '../../runtime/bpf/config.ts';
-import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
+import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
+import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { encodeRecords, type Record } from '../../runtime/encode/schema.ts';
 import type { MapDiff } from '../../runtime/maps/mapDiff.ts';
 import { bytesReader, u64Reader, uintReader } from '../../runtime/abi/fieldReader.ts';
@@ -119,7 +120,7 @@ export class Datapath {
       this.obj.load();
       for (const p of [...PROGRAMS, ...SOCK_PROGRAMS]) this.progFds.set(p, this.obj.programFd(p));
       for (const m of [...A.MAPS, ...A.STATE_MAPS, ...A.NODE_MAPS]) this.mapFds.set(m.name, this.obj.mapFd(m.name));
-      this.applyRecords(normalizeAll(opts.objects).records);
+      this.applyRecords(recordsOf(snapshotEvents(opts.objects)).records);
       this.setLocalPods(opts.net.pods.map((p) => p.ip));
     } catch (e) {
       this.close();
@@ -291,7 +292,7 @@ export class Datapath {
   /** The compiler-owned maps made to hold exactly what a fresh compile of objects gives. */
   recompile(objects: unknown[]): void {
     this.compiler = new Compiler({ node: this.node });
-    this.compiler.batch(encodeRecords(normalizeAll(objects).records));
+    this.compiler.batch(encodeRecords(recordsOf(snapshotEvents(objects)).records));
     this.syncToCompiler();
   }
 

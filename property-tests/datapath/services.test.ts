@@ -4,7 +4,8 @@
 // pass untouched or be dropped.
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
-import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
+import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
+import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { layoutOf } from '../../runtime/maps/store.ts';
 import { pack } from '../model/datapath.ts';
 import { buildFrame, ipBytes, ipText, quoteOf, TCP_FLAGS } from '../../testkit/packet.ts';
@@ -224,7 +225,7 @@ const SCENARIOS: Scenario[] = [
       { prog: 'sl_from_pod', frame: (c) => podFrame(CLIENT_POD, VIP.moving, tcp(sameBackendPort(c, c.outs[0].ip.dst), 53)),
         expect: { verdict: 'TC_ACT_REDIRECT', routed: true, check: (out, c) => assert.is(out.ip.dst, c.outs[0].ip.dst, 'a TCP flow on the same backend') } },
       { act: 'remove the backend of both flows', run: (c) => {
-        c.dp.applyRecords(normalizeAll([movingSlice(REMOTE_BE.filter((ip) => ip !== c.outs[0].ip.dst))]).records);
+        c.dp.applyRecords(recordsOf(snapshotEvents([movingSlice(REMOTE_BE.filter((ip) => ip !== c.outs[0].ip.dst))])).records);
       } },
       { prog: 'sl_from_pod', frame: podFrame(CLIENT_POD, VIP.moving, udp(40050, 53)),
         expect: { verdict: 'TC_ACT_REDIRECT', routed: true, dst: REMOTE_BE, dport: 5353, stats: { SL_STAT_REPICKED: 1, SL_STAT_TRANSLATED: 3 },

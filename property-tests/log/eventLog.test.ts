@@ -35,7 +35,7 @@ function replay(files: string[]): { steps: ReplayStep[]; maps: string } {
   const r = new Replay({ verify: true });
   const steps = [...readLog(files)].flatMap((i) => r.push(i));
   steps.push(...r.end());
-  return { steps, maps: renderMaps('node-a', r.state!.result().store) };
+  return { steps, maps: renderMaps('node-a', r.state!.store) };
 }
 
 const svc = (name: string) => ({

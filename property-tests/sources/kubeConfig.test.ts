@@ -1,10 +1,13 @@
-// loadKubeConfig: a file, else in-cluster; errors say which and why.
+// loadKubeConfig: a file, else in-cluster; errors say which and why; the
+// forms read without client-node agree with client-node.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { kubeEvents, loadKubeConfig } from '../../runtime/sources/kube.ts';
+import { kubeEvents } from '../../runtime/sources/kube.ts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ApiCredentials, loadKubeConfig } from '../../runtime/sources/kubeConfig.ts';
 import type { KubeEvent } from '../../runtime/sources/events.ts';
 import { FakeApiServer } from '../../testkit/fakeApiServer.ts';
 import { FAST } from './kubeHarness.ts';
@@ -23,7 +26,7 @@ current-context: ctx
 `);
   server.apply('namespaces', { metadata: { name: 'shop' } });
   const events: KubeEvent[] = [];
-  const sub = kubeEvents(loadKubeConfig(path), FAST).subscribe((e) => events.push(e));
+  const sub = kubeEvents(await loadKubeConfig(path), FAST).subscribe((e) => events.push(e));
   try {
     await new Promise<void>((resolve, reject) => {
       const deadline = performance.now() + 4000;
@@ -37,31 +40,105 @@ current-context: ctx
   }
 });
 
-test('a missing file is named in the error', () => {
-  assert.throws(() => loadKubeConfig(join(dir, 'nope')), (e: Error) => e.message.startsWith(`kubeconfig ${join(dir, 'nope')}: `) && /ENOENT/.test(e.message));
-});
+const rejects = async (p: Promise<unknown>, check: RegExp | ((e: Error) => boolean)) => {
+  const e = await p.then(() => undefined, (err: Error) => err);
+  assert.ok(e, 'expected an error');
+  assert.ok(typeof check === 'function' ? check(e!) : check.test(e!.message), e!.message);
+};
+
+test('a missing file is named in the error', () => rejects(loadKubeConfig(join(dir, 'nope')),
+  (e) => e.message.startsWith(`kubeconfig ${join(dir, 'nope')}: `) && /ENOENT/.test(e.message)));
 
 test('a file whose context names no cluster', () => {
   const path = join(dir, 'empty');
   writeFileSync(path, 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\ncurrent-context: x\n');
-  assert.throws(() => loadKubeConfig(path), /names no cluster/);
+  return rejects(loadKubeConfig(path), /names no cluster/);
 });
 
-test('no file: in-cluster config from the service environment, or a clear error outside a cluster', () => {
+test('no file: in-cluster config from the service environment, or a clear error outside a cluster', async () => {
   const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
   try {
     delete process.env.KUBERNETES_SERVICE_HOST;
     delete process.env.KUBERNETES_SERVICE_PORT;
-    assert.throws(() => loadKubeConfig(), /not running in a cluster .*pass a kubeconfig file/);
+    await rejects(loadKubeConfig(), /not running in a cluster .*pass a kubeconfig file/);
     process.env.KUBERNETES_SERVICE_HOST = '10.96.0.1';
     process.env.KUBERNETES_SERVICE_PORT = '443';
-    assert.is(loadKubeConfig().getCurrentCluster()?.server, 'https://10.96.0.1:443');
+    assert.is((await loadKubeConfig()).getCurrentCluster()?.server, 'https://10.96.0.1:443');
   } finally {
     for (const [k, v] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
   }
+});
+
+
+// client-node's KubeConfig is the oracle: for the forms read here, the same
+// server, Authorization header and TLS options it would use; for the rest,
+// client-node's own KubeConfig.
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const kubeconfig = (cluster: string, user: string) => `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {${cluster}}}]
+users: [{name: u, user: {${user}}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: shop}}]
+current-context: x
+`;
+writeFileSync(join(dir, 'ca.pem'), 'CA FROM A FILE');
+writeFileSync(join(dir, 'client.pem'), 'CERT FROM A FILE');
+writeFileSync(join(dir, 'client.key'), 'KEY FROM A FILE');
+writeFileSync(join(dir, 'token'), 'from-a-token-file');
+const READ_HERE: [string, string, string][] = [
+  ['a token over plain HTTP', 'server: "http://127.0.0.1:8080/", insecure-skip-tls-verify: true', 'token: abc'],
+  ['CA and client certificate inline, a TLS server name', `server: "https://10.0.0.1:6443", certificate-authority-data: ${b64('CA')}, tls-server-name: kube.example`,
+    `client-certificate-data: ${b64('CERT')}, client-key-data: ${b64('KEY')}`],
+  ['files named relative to the kubeconfig', 'server: "https://10.0.0.1:6443", certificate-authority: ca.pem', 'client-certificate: client.pem, client-key: client.key'],
+  ['a token, TLS verification off', 'server: "https://10.0.0.1:6443", insecure-skip-tls-verify: true', 'token: t0k3n'],
+  ['no credentials', 'server: "https://10.0.0.1:6443"', ''],
+];
+for (const [what, cluster, user] of READ_HERE) {
+  test(`read here, as client-node reads it: ${what}`, async () => {
+    const path = join(dir, 'read-here');
+    writeFileSync(path, kubeconfig(cluster, user));
+    const ours = await loadKubeConfig(path);
+    assert.instance(ours, ApiCredentials);
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
+    const theirs: { headers?: { [k: string]: string }; [k: string]: unknown } = {};
+    await (kc as unknown as { applyOptions(o: object): Promise<void> }).applyOptions(theirs); // what applySecurityAuthentication applies
+    const { headers = {}, ...tls } = theirs;
+    const o = ours as ApiCredentials;
+    assert.equal(o.getCurrentCluster().server, kc.getCurrentCluster()!.server);
+    assert.equal(o.authorization(), headers.Authorization);
+    assert.equal(o.tlsOptions(), tls);
+  });
+}
+
+const CLIENT_NODE_READS: [string, string, string][] = [
+  ['an exec plugin', 'server: "https://10.0.0.1:6443"', 'exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/true}'],
+  ['a token file', 'server: "https://10.0.0.1:6443"', `token-file: ${join(dir, 'token')}`],
+  ['basic auth', 'server: "https://10.0.0.1:6443"', 'username: admin, password: secret'],
+  ['impersonation', 'server: "https://10.0.0.1:6443"', 'token: abc, as: someone'],
+  ['a proxy', 'server: "https://10.0.0.1:6443", proxy-url: "http://proxy:3128"', 'token: abc'],
+];
+for (const [what, cluster, user] of CLIENT_NODE_READS) {
+  test(`left to client-node's KubeConfig: ${what}`, async () => {
+    const path = join(dir, 'client-node');
+    writeFileSync(path, kubeconfig(cluster, user));
+    const access = await loadKubeConfig(path);
+    assert.instance(access, KubeConfig);
+    assert.is(access.getCurrentCluster()?.server, 'https://10.0.0.1:6443');
+  });
+}
+
+test('in-cluster: the service account token is read again after a minute, as it is rotated', () => {
+  const token = join(dir, 'sa-token');
+  writeFileSync(token, 'one');
+  const access = new ApiCredentials({ server: 'https://10.96.0.1:443', clusterName: 'inCluster', skipTLSVerify: false, tokenFile: token });
+  assert.is(access.authorization(0), 'Bearer one');
+  writeFileSync(token, 'two');
+  assert.is(access.authorization(59_000), 'Bearer one');
+  assert.is(access.authorization(61_000), 'Bearer two');
 });
 
 test.run();

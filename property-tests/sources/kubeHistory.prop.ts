@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { share, type Subscription } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
+import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
+import { recordsOf, upserts } from '../../runtime/streams/recordsOf.ts';
 import type { Record } from '../../runtime/encode/schema.ts';
 import type { KubeEvent } from '../../runtime/sources/events.ts';
 import { kubeEvents } from '../../runtime/sources/kube.ts';
@@ -119,7 +120,7 @@ test('property: any history, any breakage: the client converges, and the batches
         const x = o as { kind: string; metadata: { namespace?: string; name: string } };
         return [`${x.kind}/${x.metadata.namespace ?? ''}/${x.metadata.name}`, o];
       }));
-      const expected = () => new Map(normalizeAll(visible()).records.map((r) => [keyOf(r), r]));
+      const expected = () => new Map(upserts(recordsOf(snapshotEvents(visible())).records).map((r) => [keyOf(r), r]));
       const deadline = performance.now() + 5000;
       while (!(synced === 1 && batches >= 1 && same(seen, serverView()) && same(compiled, expected()))) {
         if (performance.now() > deadline) {

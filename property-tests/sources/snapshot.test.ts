@@ -1,12 +1,15 @@
-// loadSnapshot and normalizeAll: files, documents, Lists, bad files, duplicates.
+// loadSnapshot, and a snapshot through the one pipeline (recordsOf): files,
+// documents, Lists, bad files, duplicates.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as R from '../../compiler/abi/records.ts';
-import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
-import { loadSnapshot } from '../../runtime/sources/snapshot.ts';
+import { loadSnapshot, snapshotEvents } from '../../runtime/sources/snapshot.ts';
+import { recordsOf, upserts } from '../../runtime/streams/recordsOf.ts';
+
+const normalized = (objects: unknown[]) => recordsOf(snapshotEvents(objects));
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-snapshot-'));
 function file(name: string, text: string): string {
@@ -79,8 +82,8 @@ test('documents that are not objects, or have no kind, are rejected by position'
   ]);
 });
 
-test('normalizeAll sorts records by kind, namespace and name, and rejections by object', () => {
-  const set = normalizeAll([
+test('a snapshot: upserts in key order (kind, namespace, name), a delete for each rejected object, rejections by object', () => {
+  const set = normalized([
     { kind: 'Service', metadata: { name: 'b', namespace: 'shop' }, spec: {} },
     { kind: 'Namespace', metadata: { name: 'shop' } },
     { kind: 'Service', metadata: { name: 'a', namespace: 'shop' }, spec: {} },
@@ -89,24 +92,22 @@ test('normalizeAll sorts records by kind, namespace and name, and rejections by 
     { kind: 'Node', metadata: { name: 'n1' } },
     { kind: 'Deployment', metadata: { name: 'a', namespace: 'shop' } },
   ]);
-  assert.equal(set.records.map((r) => [r.kind, r.namespace, r.name]), [
+  assert.equal(upserts(set.records).map((r) => [r.kind, r.namespace, r.name]), [
     [R.KIND_SERVICE, 'shop', 'a'], [R.KIND_SERVICE, 'shop', 'b'], [R.KIND_NODE, '', 'n1'], [R.KIND_NAMESPACE, '', 'shop'],
   ]);
+  assert.equal(set.records.filter((r) => r.op === 'delete').map((r) => `${r.namespace}/${r.name}`), ['aaa/c', 'edge/z']);
   assert.equal(set.rejected.map((r) => r.object), ['Service aaa/c', 'Service edge/z']);
   assert.equal(set.notes, []);
 });
 
 test('of two copies of one object the later wins, with a note', () => {
-  const set = normalizeAll([
-    { kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { clusterIP: '10.96.0.1' } },
-    { kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { clusterIP: '10.96.0.2' } },
-    { kind: 'Service', metadata: { name: 'api', namespace: 'shop' }, spec: { clusterIP: 'bad' } },
-    { kind: 'Service', metadata: { name: 'api', namespace: 'shop' }, spec: { clusterIP: '10.96.0.3' } },
-  ]);
-  assert.equal(set.records.map((r) => [r.name, Array.from((r.body as { clusterIPs: { bytes: Uint8Array }[] }).clusterIPs[0].bytes)]),
+  const svc = (name: string, clusterIP: string) => `---\napiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec: {clusterIP: "${clusterIP}"}\n`;
+  const s = loadSnapshot([file('twice.yaml', svc('web', '10.96.0.1') + svc('web', '10.96.0.2') + svc('api', 'bad') + svc('api', '10.96.0.3'))]);
+  const set = normalized(s.objects);
+  assert.equal(upserts(set.records).map((r) => [r.name, Array.from((r.body as { clusterIPs: { bytes: Uint8Array }[] }).clusterIPs[0].bytes)]),
     [['api', [10, 96, 0, 3]], ['web', [10, 96, 0, 2]]]);
   assert.equal(set.rejected, [], 'the earlier, rejected copy of api was replaced');
-  assert.equal(set.notes, [
+  assert.equal(s.notes.sort((a, b) => (a.object < b.object ? -1 : 1)), [
     { object: 'Service shop/api', field: '', note: 'appears more than once in the input; the last copy is used' },
     { object: 'Service shop/web', field: '', note: 'appears more than once in the input; the last copy is used' },
   ]);
@@ -114,10 +115,10 @@ test('of two copies of one object the later wins, with a note', () => {
 
 test('the bundled examples: cluster.yaml loads clean, bad.yaml rejects exactly its bad objects', () => {
   const cluster = loadSnapshot([example('cluster.yaml')]);
-  const set = normalizeAll(cluster.objects);
-  assert.equal([cluster.rejected, set.rejected, set.notes, cluster.ignored], [[], [], [], 1]);
+  const set = normalized(cluster.objects);
+  assert.equal([cluster.rejected, set.rejected, set.notes, cluster.notes, cluster.ignored], [[], [], [], [], 1]);
   assert.equal(set.records.filter((r) => r.kind === R.KIND_NODE).map((r) => r.name), ['node-a', 'node-b']);
-  const bad = normalizeAll(loadSnapshot([example('bad.yaml')]).objects);
+  const bad = normalized(loadSnapshot([example('bad.yaml')]).objects);
   assert.equal(bad.rejected.map((r) => `${r.object} ${r.field}`), [
     'EndpointSlice default/orphan-slice metadata.labels["kubernetes.io/service-name"]',
     'Service default/? metadata.name',
@@ -125,7 +126,7 @@ test('the bundled examples: cluster.yaml loads clean, bad.yaml rejects exactly i
     'Service default/port-out-of-range spec.ports[1].port',
     'Service default/unknown-protocol spec.ports[0].protocol',
   ]);
-  assert.equal(bad.records.map((r) => r.name), ['fine', 'fine-abcde']);
+  assert.equal(upserts(bad.records).map((r) => r.name), ['fine', 'fine-abcde']);
 });
 
 test.run();

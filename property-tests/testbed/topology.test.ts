@@ -6,9 +6,9 @@ import * as assert from 'uvu/assert';
 import * as R from '../../compiler/abi/records.ts';
 import { UsageError } from '../../runtime/cli/io.ts';
 import { parseTestbedArgs } from '../../runtime/cli/testbed.ts';
-import { normalizeAll } from '../../runtime/encode/normalizeAll.ts';
+import { recordsOf as pipeline, upserts } from '../../runtime/streams/recordsOf.ts';
 import type { Upsert } from '../../runtime/encode/schema.ts';
-import { loadSnapshot } from '../../runtime/sources/snapshot.ts';
+import { loadSnapshot, snapshotEvents } from '../../runtime/sources/snapshot.ts';
 import { inSubnet, maskOf, parseU32, textOf } from '../../runtime/encode/ipv4.ts';
 import * as N from '../../runtime/testbed/names.ts';
 import { parseProbeArgs } from '../../runtime/testbed/probe.ts';
@@ -17,7 +17,7 @@ import { check } from '../seed.ts';
 import { parseIp } from '../../runtime/encode/ip.ts';
 
 const path = (rel: string) => new URL(`../${rel}`, import.meta.url).pathname;
-const recordsOf = (file: string) => normalizeAll(loadSnapshot([file]).objects).records;
+const recordsOf = (file: string) => upserts(pipeline(snapshotEvents(loadSnapshot([file]).objects)).records);
 
 test('cluster.yaml: nodes on one /24, every pod with an IP, service IPs routed via the first node', () => {
   const t = topologyOf(recordsOf(path('../examples/cluster.yaml')), 'sl');

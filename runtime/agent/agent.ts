@@ -7,19 +7,19 @@
 // 'synced') reconciles the maps to the compiled image, writing only the
 // entries that differ; later batches apply the compiler's diffs. Stopping
 // leaves the maps pinned and the programs attached.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { AddressInfo } from 'node:net';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { describeStaleSocks } from '../bpf/staleRecords.ts';
 import type { DatapathArgs } from '../dataplane/datapathArgs.ts';
 import { memoryDataplane, type Dataplane } from '../dataplane/dataplane.ts';
-import { kernelDataplane } from '../dataplane/kernelDataplane.ts';
 import { labelOf } from '../encode/objectKey.ts';
 import type { Record } from '../encode/schema.ts';
 import type { MapStore } from '../maps/store.ts';
 import type { KubeEvent } from '../sources/events.ts';
-import { kubeEvents, loadKubeConfig, type KubeSourceOptions } from '../sources/kube.ts';
+import { kubeEvents, type KubeSourceOptions } from '../sources/kube.ts';
+import { loadKubeConfig, type ApiAccess } from '../sources/kubeConfig.ts';
 import { kubeStats } from '../sources/kubeStats.ts';
+import { recordBatches } from '../streams/recordBatches.ts';
 import { CompilerThread } from '../wasm/compilerThread.ts';
 import { agentMetrics, type AgentMetrics } from './agentMetrics.ts';
 import { BatchMetrics, processCpu, round } from './batchMetrics.ts';
@@ -31,8 +31,7 @@ import { LocalNode } from './localNode.ts';
 import type { Logger } from './logger.ts';
 import { ProblemsWatch } from './problemsWatch.ts';
 import { Programmer, type Applied } from './programmer.ts';
-import { recordBatches } from './recordBatches.ts';
-import { Recorder } from './recorder.ts';
+import { releaseHeap } from './releaseHeap.ts';
 import { RetryTimer } from './retryTimer.ts';
 import { metricsRoute, serveRoutes, verdictRoute, type ListenAddress, type Listening } from './statusServer.ts';
 
@@ -40,7 +39,7 @@ export interface AgentOptions {
   node: string;
   /** The API server: a kubeconfig file, else the in-cluster config (ignored when kubeConfig is given). */
   kubeconfig?: string;
-  kubeConfig?: KubeConfig;
+  kubeConfig?: ApiAccess;
   /** Record every event and batch boundary into this directory (an event log `sluice replay` reads). */
   record?: string;
   /** Sign the recorded log with this key (HMAC-SHA256 of each boundary's digest chain). */
@@ -91,11 +90,12 @@ const WATCH_TIMEOUT_MS = 90_000;
 export async function startAgent(o: AgentOptions): Promise<Agent> {
   const { log, node } = o;
   const clock = o.clock ?? asyncScheduler;
-  const kc = o.kubeConfig ?? loadKubeConfig(o.kubeconfig);
+  const kc = o.kubeConfig ?? await loadKubeConfig(o.kubeconfig);
   const compiler = new CompilerThread({ node }); // a long compile leaves this thread free to answer /healthz
-  const dataplane: Dataplane = o.dryRun ? memoryDataplane(o.datapath) : kernelDataplane({ ...o.datapath, node });
+  // What a run does not use is not loaded: the kernel's side without --dry-run, the log writer without --record.
+  const dataplane: Dataplane = o.dryRun ? memoryDataplane(o.datapath) : (await import('../dataplane/kernelDataplane.ts')).kernelDataplane({ ...o.datapath, node });
   const health = new Health(o.failTimeoutMs);
-  const writer = o.record === undefined ? undefined : new Recorder(o.record, { node, image: () => compiler.rebuild(), key: o.recordKey }, (why) => {
+  const writer = o.record === undefined ? undefined : new (await import('./recorder.ts')).Recorder(o.record, { node, image: () => compiler.rebuild(), key: o.recordKey }, (why) => {
     health.recordStopped(why);
     metrics.recording.set(0);
     metrics.recordFailures.inc();
@@ -113,7 +113,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   metrics.recording.set(writer?.recording ? 1 : 0);
   log.info('start', {
     node, dryRun: o.dryRun, pinRoot: o.dryRun ? undefined : o.datapath.pinRoot, netns: o.datapath.netns, minSyncMs: o.minSyncMs,
-    record: o.record, server: kc.getCurrentCluster()?.server, pid: process.pid,
+    record: o.record, server: kc.getCurrentCluster()?.server, pid: process.pid, processCpuSeconds: round(processCpu(), 3),
   });
 
   let listeners: Listening[];
@@ -136,7 +136,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const serially = (fn: () => void | Promise<void>) => {
     queue = queue.then(() => guarded(fn));
   };
-  const report = new BatchMetrics({ metrics, health, log, clock, onSynced: () => compiler.collect() });
+  const report = new BatchMetrics({ metrics, health, log, clock, onSynced: () => compiler.collect(), onReady: releaseHeap });
   const retry = new RetryTimer(() => serially(retryApply), clock);
   const interfaces = new InterfaceSync({
     dataplane, facts: () => local.facts(), mapsPending: () => programmer.pending, log, attaches: metrics.interfaces, run: serially, clock,

@@ -16,6 +16,8 @@ export interface BatchMetricsOptions {
   log: Logger;
   /** At the first full sync: the sync grew the compiler's heap, so it is collected then, with the sync's cost. */
   onSynced?: () => void;
+  /** Right after the 'synced' line (whose CPU is then what it took to be ready): the sync's heap given back. */
+  onReady?: () => void;
   clock?: SchedulerLike;
 }
 
@@ -84,6 +86,7 @@ export class BatchMetrics {
         batch: n, applied: r.applied, syncMs: round(now - this.t0), syncCpuSeconds: round((cpu.user + cpu.system) / 1e6, 3),
         processCpuSeconds: round(processCpu(), 3), rssBytes: process.memoryUsage.rss(),
       });
+      this.o.onReady?.();
     }
     return 'applied';
   }

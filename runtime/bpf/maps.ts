@@ -271,8 +271,9 @@ export class PinnedStore implements MapStore {
       throw m.writeError(step.values ? 'update' : 'delete', r.errno, step.keys.subarray(r.done * ks, (r.done + 1) * ks), applied);
     }
     for (const s of diff.sections) {
-      // Exact after a read; else at most that many (an upsert may have replaced a value).
-      this.bound.set(s.map.name, plan.counts?.get(s.map.name) ?? this.bound.get(s.map.name)! + growth.get(s.map.name)! - deleteCount(s));
+      // Exact after a read; else at most that many (an upsert may have replaced a value), and never more than the map holds.
+      const at = plan.counts?.get(s.map.name) ?? this.bound.get(s.map.name)! + growth.get(s.map.name)! - deleteCount(s);
+      this.bound.set(s.map.name, Math.min(at, this.maxEntries(s.map.name)));
     }
     return { applied, syscalls: this.syscalls() - syscalls0 };
   }

@@ -8,8 +8,8 @@ import { DEFAULT_HAIRPIN_IP, type DatapathArgs } from '../dataplane/datapathArgs
 import { programNode } from '../dataplane/programNode.ts';
 import { parseIp } from '../encode/ip.ts';
 import { nodeFacts } from '../encode/nodeFacts.ts';
-import { normalizeAll } from '../encode/normalizeAll.ts';
-import { loadSnapshot } from '../sources/snapshot.ts';
+import { loadSnapshot, snapshotEvents } from '../sources/snapshot.ts';
+import { recordsOf, upserts } from '../streams/recordsOf.ts';
 import { failed, listOf, NETNS_USAGE, parse, PIN_ROOT_USAGE, SIZE_OPTIONS, sizesOf } from './bpfArgs.ts';
 import { compileObjects } from './compile.ts';
 import { checkInputFiles, UsageError, type Io } from './io.ts';
@@ -125,9 +125,9 @@ export function applyCommand(args: readonly string[], io: Io): number {
 
 function apply(a: ApplyArgs, io: Io): number {
   const snapshot = loadSnapshot(a.files);
-  const [compiled] = compileObjects(snapshot.objects, a.node, snapshot.rejected, snapshot.ignored);
+  const [compiled] = compileObjects(snapshot.objects, a.node, snapshot.rejected, snapshot.ignored, snapshot.notes);
   for (const r of compiled.view.rejected) io.err(`sluice apply: rejected ${r.object}${r.field ? ` ${r.field}` : ''}: ${r.reason}\n`);
-  const facts = nodeFacts(normalizeAll(snapshot.objects).records, a.node);
+  const facts = nodeFacts(upserts(recordsOf(snapshotEvents(snapshot.objects)).records), a.node);
   const nodeIp = a.nodeIp ?? facts?.internalIp;
   if (!nodeIp) {
     throw new Error(facts ? `Node ${a.node} has no IPv4 InternalIP: pass --node-ip` : `no Node ${a.node} in the snapshot: pass --node-ip, or include the Node`);

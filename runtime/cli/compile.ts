@@ -1,14 +1,16 @@
 // sluice compile: a cluster snapshot -> the maps each node would get, without
-// a cluster or root. Each node gets a fresh compiler and one batch of every
-// record, so the output is the canonical image for that state.
+// a cluster or root. The snapshot goes through the agent's pipeline
+// (recordsOf: its objects, then 'synced'), and each node gets a fresh
+// compiler and that one batch, so the output is the canonical image for that
+// state, and the first batch an agent would apply.
 import { parseArgs } from 'node:util';
 import * as R from '../../compiler/abi/records.ts';
-import { compareFindings, normalizeAll } from '../encode/normalizeAll.ts';
-import type { Rejection } from '../encode/records.ts';
+import { compareFindings, type Note, type Rejection } from '../encode/records.ts';
 import { labelOf } from '../encode/objectKey.ts';
-import { encodeBatch } from '../encode/schema.ts';
+import { encodeBatch, type Record } from '../encode/schema.ts';
 import { MemoryStore } from '../maps/store.ts';
-import { loadSnapshot } from '../sources/snapshot.ts';
+import { loadSnapshot, snapshotEvents } from '../sources/snapshot.ts';
+import { recordsOf } from '../streams/recordsOf.ts';
 import { Compiler } from '../wasm/host.ts';
 import { viewOf } from '../view/frontends.ts';
 import { FORMATS, render, type Format, type NodeResult } from '../view/render.ts';
@@ -62,7 +64,7 @@ export function compileCommand(args: readonly string[], io: Io): number {
   }
   const snapshot = loadSnapshot(parsed.files);
   if (parsed.node !== undefined) checkNode(snapshot.objects, parsed.node);
-  const results = compileObjects(snapshot.objects, parsed.node, snapshot.rejected, snapshot.ignored);
+  const results = compileObjects(snapshot.objects, parsed.node, snapshot.rejected, snapshot.ignored, snapshot.notes);
   // json: one document per line; table and maps: sections a blank line apart.
   io.out(results.map((r) => render(parsed.format, r)).join(parsed.format === 'json' ? '' : '\n'));
   return results.some((r) => r.view.rejected.length > 0) ? 1 : 0;
@@ -70,22 +72,24 @@ export function compileCommand(args: readonly string[], io: Io): number {
 
 /** A --node the input has no Node of would compile for a node that does not exist: a usage error. */
 function checkNode(objects: unknown[], node: string): void {
-  const nodes = normalizeAll(objects).records.filter((r) => r.kind === R.KIND_NODE).map((r) => r.name);
+  const nodes = nodeNames(recordsOf(snapshotEvents(objects)).records);
   if (nodes.includes(node)) return;
   throw new UsageError(`--node ${node}: the input has no Node of that name (${nodes.length ? `its Nodes: ${nodes.join(', ')}` : 'it has no Node'})`);
 }
 
-/** One result per node: the given one, else every Node in the input, else none; rejected carries the loader's findings. */
-export function compileObjects(objects: unknown[], node: string | undefined, rejected: Rejection[] = [], ignored = 0): NodeResult[] {
-  const set = normalizeAll(objects);
+const nodeNames = (records: readonly Record[]) => records.filter((r) => r.kind === R.KIND_NODE && r.op === 'upsert').map((r) => r.name);
+
+/** One result per node: the given one, else every Node in the input, else none; rejected and notes carry the loader's findings. */
+export function compileObjects(objects: unknown[], node: string | undefined, rejected: Rejection[] = [], ignored = 0, notes: Note[] = []): NodeResult[] {
+  const set = recordsOf(snapshotEvents(objects));
   const { bytes: batch, refused } = encodeBatch(set.records);
   const unencodable = refused.map((x) => ({ object: labelOf(x.ref), field: '', reason: x.reason }));
-  const nodes = node !== undefined ? [node] : set.records.filter((r) => r.kind === R.KIND_NODE).map((r) => r.name);
+  const nodes = node !== undefined ? [node] : nodeNames(set.records);
   return (nodes.length > 0 ? nodes : [null]).map((name) => {
     const compiler = new Compiler({ node: name });
     const store = new MemoryStore();
     store.apply(compiler.batch(batch));
     const all = [...rejected, ...set.rejected, ...unencodable, ...compiler.problems()].sort(compareFindings);
-    return { view: viewOf(store, { node: name, rejected: all, notes: set.notes }), store, ignored };
+    return { view: viewOf(store, { node: name, rejected: all, notes: [...notes, ...set.notes].sort(compareFindings) }), store, ignored };
   });
 }

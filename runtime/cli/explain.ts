@@ -6,10 +6,11 @@ import { parseArgs } from 'node:util';
 import * as R from '../../compiler/abi/records.ts';
 import { formatIp } from '../encode/ip.ts';
 import { parseU32 } from '../encode/ipv4.ts';
-import { compareFindings, normalizeAll } from '../encode/normalizeAll.ts';
+import { compareFindings } from '../encode/records.ts';
 import { encodeRecords, type PodBody, type Upsert } from '../encode/schema.ts';
 import { MemoryStore } from '../maps/store.ts';
-import { loadSnapshot } from '../sources/snapshot.ts';
+import { loadSnapshot, snapshotEvents } from '../sources/snapshot.ts';
+import { recordsOf, upserts } from '../streams/recordsOf.ts';
 import { viewOf } from '../view/frontends.ts';
 import { Compiler } from '../wasm/host.ts';
 import { UsageError, type Io } from './io.ts';
@@ -64,16 +65,17 @@ function load(files: string[]): Cluster {
 
 /** A cluster to explain flows in, from objects already parsed. */
 export function loadObjects(objects: unknown[], rejected: Cluster['rejected'] = []): Cluster {
-  const set = normalizeAll(objects);
+  const set = recordsOf(snapshotEvents(objects));
+  const records = upserts(set.records);
   const pods = new Map<string, { ip: string; node: string }>();
-  for (const r of set.records) {
+  for (const r of records) {
     if (r.kind !== R.KIND_POD) continue;
     const b = r.body as PodBody;
     if (b.podIPs.length === 0 || (b.flags & (R.PODF_HOST_NETWORK | R.PODF_TERMINAL)) !== 0) continue;
     pods.set(`${r.namespace}/${r.name}`, { ip: formatIp(b.podIPs[0]), node: b.nodeName });
   }
   return {
-    records: set.records, rejected: [...rejected, ...set.rejected].sort(compareFindings), objects, pods,
+    records, rejected: [...rejected, ...set.rejected].sort(compareFindings), objects, pods,
     compilers: new Map(), batch: encodeRecords(set.records),
   };
 }

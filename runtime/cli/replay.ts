@@ -9,7 +9,9 @@ import type { KubeEvent } from '../sources/events.ts';
 import { LogError, logFiles, readLog } from '../log/readLog.ts';
 import { Replay, type BatchStep, type ReplayStep } from '../log/replay.ts';
 import type { MapChange } from '../log/replayState.ts';
-import { FORMATS, render, type Format } from '../view/render.ts';
+import type { ReplayState } from '../log/replayState.ts';
+import { viewOf } from '../view/frontends.ts';
+import { FORMATS, render, type Format, type NodeResult } from '../view/render.ts';
 import { failed, parse } from './bpfArgs.ts';
 import { UsageError, type Io } from './io.ts';
 import { readKey } from './keyFile.ts';
@@ -128,7 +130,7 @@ export function replayCommand(args: readonly string[], io: Io): number {
     return 1;
   }
   if (batches + snapshots === 0) io.err(`sluice replay: warning: no batch replayed${a.until !== undefined ? ` up to batch ${a.until}` : ''}\n`);
-  const result = replay.state.result();
+  const result = nodeResult(replay.state);
   io.out((a.format === 'json' ? '' : '\n') + render(a.format, result));
   if (a.verify) {
     const what = `${plural(batches, 'batch', 'es')}${snapshots ? ` and ${plural(snapshots, 'snapshot')}` : ''}`;
@@ -207,4 +209,10 @@ function batchJson(s: BatchStep): object {
     rejected: c.rejected, maps: c.maps, ops: c.digest.ops, sha256: c.digest.sha256,
     recorded: { ops: b.ops, sha256: b.sha256 }, verified: s.verified ?? null, divergence: s.divergence ?? null,
   };
+}
+
+/** The view `sluice compile` prints, read from the replayed maps. Objects of other
+ * kinds are not kept (sources watch only the six), so none is counted as ignored. */
+function nodeResult(state: ReplayState): NodeResult {
+  return { view: viewOf(state.store, { node: state.node, ...state.findings() }), store: state.store, ignored: 0 };
 }

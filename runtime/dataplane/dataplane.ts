@@ -53,14 +53,14 @@ export interface Dataplane {
 /** --dry-run: maps in memory; capacities as the datapath object and the size flags would make them. */
 export function memoryDataplane(opts: { object?: string; sizes?: Sizes } = {}): Dataplane {
   const store = new MemoryStore();
-  const capacities = objectCapacities(opts.object ?? DEFAULT_OBJECT, opts.sizes ?? {});
+  let capacities: Map<string, number> | undefined; // read when first asked (a metrics scrape), not at start
   const none: InterfaceReport = { attached: [], dropped: [], skipped: [], failed: [] };
   return {
     store,
     prepare: () => undefined,
     syncInterfaces: () => none,
     sweepStaleSockets: () => undefined,
-    capacity: (map) => capacities.get(map),
+    capacity: (map) => (capacities ??= objectCapacities(opts.object ?? DEFAULT_OBJECT, opts.sizes ?? {})).get(map),
     stats: () => undefined,
     close() {},
   };

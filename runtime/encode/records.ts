@@ -5,6 +5,7 @@
 import * as R from '../../compiler/abi/records.ts';
 import type { Noter } from './addresses.ts';
 import { Invalid, object, requiredString, shown, string, type Obj } from './fields.ts';
+import { compareUtf8 } from './compareUtf8.ts';
 import { nameProblem, type NameRule } from './names.ts';
 import { normalizeEndpointSlice } from './normalizeEndpointSlice.ts';
 import { normalizeNetworkPolicy } from './normalizeNetworkPolicy.ts';
@@ -16,6 +17,14 @@ import { labels } from './selectors.ts';
 
 export interface Rejection { object: string; field: string; reason: string }
 export interface Note { object: string; field: string; note: string }
+
+type Finding = { object: string; field: string; reason?: string; note?: string };
+
+/** A total order on rejections and notes, for output that does not depend on input order. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return compareUtf8(a.object, b.object) || compareUtf8(a.field, b.field) ||
+    compareUtf8(a.reason ?? a.note ?? '', b.reason ?? b.note ?? '');
+}
 
 export interface Normalized {
   /** "Kind ns/name": whom the rejections and notes are about. */

@@ -1,19 +1,17 @@
 // One node's state during a replay: the compiler, the maps it has produced,
-// and the objects and records they came from. A batch goes through the
-// pieces the live agent uses (normalizeEvents, latestByKey, encodeBatch,
-// Compiler.batch), so the same events give the same diff.
-import { from, of, toArray, type Observable } from 'rxjs';
-import { compareFindings, normalizeAll } from '../encode/normalizeAll.ts';
-import { keyOf, labelOf } from '../encode/objectKey.ts';
-import type { Note, Rejection } from '../encode/records.ts';
+// and the objects and records they came from. A batch goes through the live
+// agent's pipeline (recordBatches, as recordsOf runs it on the batch's events
+// followed by 'synced'; then encodeBatch and Compiler.batch), so the same
+// events give the same diff.
+import { from } from 'rxjs';
+import { keyOf, labelOf, refKey } from '../encode/objectKey.ts';
+import { compareFindings, type Note, type Rejection } from '../encode/records.ts';
 import { encodeBatch, type Record, type Upsert } from '../encode/schema.ts';
 import { deleteCount, type MapDiff } from '../maps/mapDiff.ts';
 import { MemoryStore } from '../maps/store.ts';
 import type { KubeEvent, KubeObject } from '../sources/events.ts';
-import { latestByKey } from '../streams/latestByKey.ts';
-import { normalizeEvents, type NormalizedEvent } from '../streams/normalizeEvents.ts';
-import { viewOf } from '../view/frontends.ts';
-import type { NodeResult } from '../view/render.ts';
+import { snapshotEvents } from '../sources/snapshot.ts';
+import { recordsOf } from '../streams/recordsOf.ts';
 import { Compiler } from '../wasm/host.ts';
 import { digestOf, type DiffDigest } from './digest.ts';
 import type { MapName } from '../abi/layouts.generated.ts';
@@ -36,7 +34,8 @@ export interface Compiled {
 export class ReplayState {
   readonly node: string | null;
   private compiler!: Compiler;
-  private store!: MemoryStore;
+  /** The replayed maps. */
+  store!: MemoryStore;
   /** The latest raw object per key, kinds sluice reads only. */
   private readonly objects = new Map<string, KubeObject>();
   /** What the compiler holds: the latest upsert record per key. */
@@ -91,12 +90,10 @@ export class ReplayState {
     return [...this.objects.values()];
   }
 
-  /** The view `sluice compile` prints, read from the replayed maps. Objects of
-   * other kinds are not kept (sources watch only the six), so none is counted as ignored. */
-  result(): NodeResult {
-    const set = normalizeAll(this.currentObjects());
-    const rejected = [...set.rejected, ...this.compiler.problems()].sort(compareFindings);
-    return { view: viewOf(this.store, { node: this.node, rejected, notes: set.notes }), store: this.store, ignored: 0 };
+  /** What `sluice compile` would report of the current objects: rejections (the compiler's problems among them) and notes. */
+  findings(): { rejected: Rejection[]; notes: Note[] } {
+    const set = recordsOf(snapshotEvents(this.currentObjects()));
+    return { rejected: [...set.rejected, ...this.compiler.problems()].sort(compareFindings), notes: set.notes };
   }
 
   /** Per map: upserts of keys the maps lacked (added) or held (changed), and deletes. */
@@ -126,22 +123,8 @@ export class ReplayState {
   }
 }
 
-/** The live pipeline's per-batch steps, run synchronously on one batch. */
+/** The live pipeline, run on one recorded batch's events. */
 export function changesOf(events: readonly KubeEvent[]): Pick<Compiled, 'changes' | 'rejected' | 'notes'> {
-  const items = last(from(events).pipe(normalizeEvents(), toArray()));
-  const recordItems = items.filter((i): i is Extract<NormalizedEvent, { type: 'record' }> => i.type === 'record');
-  const latest = last(of(recordItems).pipe(latestByKey((i) => i.key)));
-  return {
-    changes: latest.map((i) => ({ key: i.key, label: labelOf(i.record), record: i.record })),
-    rejected: items.flatMap((i) => (i.type === 'rejected' ? [i.rejection] : [])).sort(compareFindings),
-    notes: items.flatMap((i) => (i.type === 'note' ? [i.note] : [])).sort(compareFindings),
-  };
-}
-
-/** The last value of an observable that completes synchronously. */
-function last<T>(o: Observable<T>): T {
-  let value: { v: T } | undefined;
-  o.subscribe((v) => (value = { v })).unsubscribe();
-  if (!value) throw new Error('a batch step emitted nothing synchronously');
-  return value.v;
+  const set = recordsOf(from([...events, { type: 'synced' } as const]));
+  return { changes: set.records.map((record) => ({ key: refKey(record), label: labelOf(record), record })), rejected: set.rejected, notes: set.notes };
 }

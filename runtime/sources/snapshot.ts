@@ -1,19 +1,25 @@
 // Reads a cluster snapshot: files as `kubectl get -o yaml|json` prints them.
-// A file that cannot be read or parsed is one rejection; the others still load.
+// A file that cannot be read or parsed is one rejection; the others still
+// load. As a source it is its objects, then 'synced' (snapshotEvents): what
+// the API server gives a starting agent, through the same pipeline.
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
-import { isIgnored, type Rejection } from '../encode/records.ts';
+import { from, type Observable } from 'rxjs';
+import { keyOf, labelOf } from '../encode/objectKey.ts';
+import { isIgnored, type Note, type Rejection } from '../encode/records.ts';
+import type { KubeEvent, KubeObject } from './events.ts';
 
 export interface Snapshot {
-  objects: unknown[]; // in file order, Lists expanded; kinds sluice reads (or cannot tell) only
+  objects: unknown[]; // in file order, Lists expanded; kinds sluice reads (or cannot tell) only; of one object given twice, the last
   rejected: Rejection[];
+  notes: Note[]; // objects given more than once
   ignored: number; // objects of other kinds (Deployment, ConfigMap, ...)
 }
 
 type Obj = { readonly [key: string]: unknown };
 
 export function loadSnapshot(paths: readonly string[]): Snapshot {
-  const out: Snapshot = { objects: [], rejected: [], ignored: 0 };
+  const out: Snapshot = { objects: [], rejected: [], notes: [], ignored: 0 };
   for (const path of paths) {
     const reject = (reason: string) => out.rejected.push({ object: `File ${path}`, field: '', reason });
     let docs: unknown[];
@@ -33,7 +39,26 @@ export function loadSnapshot(paths: readonly string[]): Snapshot {
       }
     });
   }
+  out.objects = lastCopies(out.objects, out.notes);
   return out;
+}
+
+/** The objects as a source: each an upsert, then 'synced'. */
+export function snapshotEvents(objects: readonly unknown[]): Observable<KubeEvent> {
+  return from<KubeEvent[]>([...objects.map((object): KubeEvent => ({ type: 'upsert', object: object as KubeObject })), { type: 'synced' }]);
+}
+
+/** Of an object given more than once (by kind, namespace and name), the last copy, noted; the others in order. */
+function lastCopies(objects: unknown[], notes: Note[]): unknown[] {
+  const last = new Map<string, number>();
+  const keys = objects.map((o, i) => {
+    const k = keyOf(o);
+    if (!k) return undefined; // no identity to be a duplicate of
+    if (last.has(k.key)) notes.push({ object: labelOf(k.ref), field: '', note: 'appears more than once in the input; the last copy is used' });
+    last.set(k.key, i);
+    return k.key;
+  });
+  return objects.filter((_, i) => keys[i] === undefined || last.get(keys[i]!) === i);
 }
 
 /** JSON for .json files; YAML otherwise, several documents split by `---`, empty ones dropped. */

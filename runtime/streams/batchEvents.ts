@@ -13,7 +13,9 @@
 //   difference, delivered synchronously, is one batch even when quiet.
 // - When the source completes, what is pending goes out at the end of its
 //   interval, then the output completes; a source that ends before 'synced'
-//   gives nothing. Later 'synced' items are ignored.
+//   gives nothing. Later 'synced' items are ignored. A batch due in the tick
+//   the source completes in goes out at once: a source that ends at once (a
+//   snapshot: its objects, then 'synced') gives its one batch synchronously.
 // - An urgent change (urgent(item), asked of every change in arrival order,
 //   before 'synced' too, so a stateful predicate sees them all) goes out at
 //   once, with what is pending, whatever the interval: a new pod's address,
@@ -76,7 +78,10 @@ export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncS
       error: (err) => out.error(err),
       complete: () => {
         done = true;
-        if (!cut) out.complete(); // nothing scheduled: before 'synced', or nothing pending
+        if (!cut) return out.complete(); // nothing scheduled: before 'synced', or nothing pending
+        if (!asap) return;
+        cut.unsubscribe(); // nothing more can join this tick's batch
+        flush();
       },
     });
     return () => {

@@ -3,9 +3,9 @@
 // Takedown is in down.ts. Progress goes to log, one line per step.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { normalizeAll } from '../encode/normalizeAll.ts';
 import { listNetns } from '../exec/namespaces.ts';
-import { loadSnapshot } from '../sources/snapshot.ts';
+import { loadSnapshot, snapshotEvents } from '../sources/snapshot.ts';
+import { recordsOf, upserts } from '../streams/recordsOf.ts';
 import { down } from './down.ts';
 import { isAlive, startEcho, stopEcho, waitReady } from './echo.ts';
 import { isTestbedNetns, pinBase } from './names.ts';
@@ -31,9 +31,9 @@ export interface UpOptions {
 /** The snapshot's topology; rejected objects and skipped pods are logged, not fatal. */
 export function plan(files: readonly string[], prefix: string, log: Log): Topology {
   const snapshot = loadSnapshot(files);
-  const set = normalizeAll(snapshot.objects);
+  const set = recordsOf(snapshotEvents(snapshot.objects));
   for (const r of [...snapshot.rejected, ...set.rejected]) log(`rejected ${r.object}${r.field ? ` ${r.field}` : ''}: ${r.reason}`);
-  const t = topologyOf(set.records, prefix);
+  const t = topologyOf(upserts(set.records), prefix);
   for (const s of t.skipped) log(`skipped ${s}`);
   return t;
 }

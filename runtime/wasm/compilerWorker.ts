@@ -8,10 +8,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Compiler, type CompilerOptions } from './host.ts';
 import type { Call, Reply } from './compilerThread.ts';
 
-const { opts, port, flag } = workerData as { opts: CompilerOptions; port: MessagePort; flag: Int32Array };
-const compiler = new Compiler(opts);
-
-function run(call: Call): Reply {
+function run(compiler: Compiler, call: Call): Reply {
   const state = () => ({ problemsVersion: compiler.problemsVersion(), gc: { ...compiler.gc }, memoryBytes: compiler.memoryBytes() });
   try {
     let value: unknown = null;
@@ -28,14 +25,20 @@ function run(call: Call): Reply {
 
 const transfer = (r: Reply) => (r.value instanceof Uint8Array ? [r.value.buffer as ArrayBuffer] : []);
 
-parentPort!.on('message', (call: Call) => {
-  const r = run(call);
-  parentPort!.postMessage(r, transfer(r));
-});
+function serve(parent: MessagePort): void {
+  const { opts, port, flag } = workerData as { opts: CompilerOptions; port: MessagePort; flag: Int32Array };
+  const compiler = new Compiler(opts);
+  parent.on('message', (call: Call) => {
+    const r = run(compiler, call);
+    parent.postMessage(r, transfer(r));
+  });
+  port.on('message', (call: Call) => {
+    const r = run(compiler, call);
+    port.postMessage(r, transfer(r));
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  });
+}
 
-port.on('message', (call: Call) => {
-  const r = run(call);
-  port.postMessage(r, transfer(r));
-  Atomics.store(flag, 0, 1);
-  Atomics.notify(flag, 0);
-});
+// Imported on the main thread (to fill the compile cache when an image is built) it does nothing.
+if (parentPort) serve(parentPort);

@@ -22,7 +22,7 @@ export const NON_KERNEL: readonly string[] = [
   'compiler/', 'encode/', 'maps/', 'log/', 'streams/', 'view/', 'sources/',
   'cli/compile.test.ts', 'cli/replay.test.ts',
   'agent/agent.test.ts', 'agent/duration.test.ts', 'agent/health.test.ts', 'agent/healthCheckTargets.test.ts',
-  'agent/prometheus.test.ts', 'agent/recordBatches.test.ts', 'agent/replay.prop.ts',
+  'agent/prometheus.test.ts', 'agent/replay.prop.ts',
 ];
 
 const isTest = (f: string) => /\.(test|prop)\.ts$/.test(f);

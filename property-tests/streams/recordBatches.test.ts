@@ -1,4 +1,4 @@
-// The agent's pipeline in virtual time: the raw events handed to onEvent
+// The one pipeline in virtual time: the raw events handed to onEvent
 // since the last batch are exactly the ones the next batch holds (what the
 // event log records as one batch, and replay recomputes), rejections are
 // reported as they arrive and ride with the next batch, and a batch is the
@@ -7,7 +7,7 @@ import { tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { recordBatches } from '../../runtime/agent/recordBatches.ts';
+import { recordBatches } from '../../runtime/streams/recordBatches.ts';
 import type { KubeEvent, KubeObject } from '../../runtime/sources/events.ts';
 
 const svc = (name: string, ip: string): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'a', name }, spec: { clusterIP: ip, ports: [{ port: 80 }] } });
