@@ -191,7 +191,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     if (why !== waiting && why !== undefined) log.warn('maps not programmed yet', { reason: why });
     waiting = why;
     if (why !== undefined) health.notProgrammed(why);
-    const r = await programmer.batch(n, records, dataplane.store);
+    health.compiling(clock.now());
+    const r = await programmer.batch(n, records, dataplane.store).finally(() => health.compiling(undefined));
     for (const x of r.refused) report.rejected({ object: labelOf(x.ref), field: '', reason: x.reason }, 'normalize');
     report.batch(n, r, events, records.length);
     applied(r, n);
@@ -270,7 +271,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
 /** The probes and /metrics: on one listener, or (with metricsListen) /metrics on its own. */
 async function serveStatus(o: AgentOptions, health: Health, metrics: AgentMetrics, clock: SchedulerLike): Promise<Listening[]> {
   const probes = {
-    '/livez': verdictRoute(() => health.livez()),
+    '/livez': verdictRoute(() => health.livez(clock.now())),
     '/healthz': verdictRoute(() => health.healthz(clock.now())),
     '/readyz': verdictRoute(() => health.readyz(clock.now())),
   };

@@ -5,7 +5,9 @@
 // it answers and the pipeline runs, whatever the API server or the maps do:
 // a restart helps neither a lost API connection (the source reconnects by
 // itself) nor a full map (it needs a larger --*-max), and restarting on
-// those only throws away the agent's state.
+// those only throws away the agent's state. A batch that has been in the
+// compiler's thread for longer than compileStuckMs (the compiler thread's
+// own limit for a call) is a stuck compiler, which only a restart ends.
 // /readyz (readinessProbe): the dataplane is programmed: the first full sync
 // is in the maps and the last apply succeeded.
 // /healthz (kube-proxy's, which cloud load balancers probe on port 10256 to
@@ -13,6 +15,8 @@
 // the maps, then 200 while the last apply succeeded or the applies have been
 // failing for less than failTimeoutMs (default 60 s, kube-proxy's 2 x its
 // 30 s sync period), so a node that cannot be programmed is steered around.
+
+import { COMPILER_CALL_TIMEOUT_MS } from '../wasm/compilerThread.ts';
 
 export interface Verdict { ok: boolean; reason: string }
 
@@ -28,8 +32,18 @@ export class Health {
   /** Why --record stopped, when it did: the dataplane goes on, /readyz says so. */
   private recordingStopped: string | undefined;
 
-  constructor(failTimeoutMs = 60_000) {
+  readonly compileStuckMs: number;
+  /** When the batch now in the compiler went in. */
+  private compilingSince: number | undefined;
+
+  constructor(failTimeoutMs = 60_000, compileStuckMs = COMPILER_CALL_TIMEOUT_MS) {
     this.failTimeoutMs = failTimeoutMs;
+    this.compileStuckMs = compileStuckMs;
+  }
+
+  /** A batch went into the compiler (now), or (undefined) came out. */
+  compiling(now: number | undefined): void {
+    this.compilingSince = now;
   }
 
   /** The maps hold a batch. */
@@ -57,12 +71,15 @@ export class Health {
     this.recordingStopped ??= why;
   }
 
-  livez(): Verdict {
-    return this.stopped === undefined ? { ok: true, reason: 'ok' } : { ok: false, reason: `the pipeline stopped: ${this.stopped}` };
+  livez(now: number): Verdict {
+    if (this.stopped !== undefined) return { ok: false, reason: `the pipeline stopped: ${this.stopped}` };
+    const ms = this.compilingSince === undefined ? 0 : now - this.compilingSince;
+    if (ms > this.compileStuckMs) return { ok: false, reason: `the compiler has been on one batch for ${(ms / 1000).toFixed(0)} s (stuck after ${this.compileStuckMs / 1000} s)` };
+    return { ok: true, reason: 'ok' };
   }
 
   healthz(now: number): Verdict {
-    const live = this.livez();
+    const live = this.livez(now);
     if (!live.ok) return live;
     if (this.failingSince !== undefined) {
       const ok = this.syncedAt !== undefined && now - this.failingSince < this.failTimeoutMs;
@@ -73,7 +90,7 @@ export class Health {
   }
 
   readyz(now: number): Verdict {
-    const live = this.livez();
+    const live = this.livez(now);
     if (!live.ok) return live;
     if (this.syncedAt === undefined) return { ok: false, reason: this.waiting };
     if (this.failingSince !== undefined) return { ok: false, reason: `${this.failing(now)}: ${this.lastError}` };

@@ -15,8 +15,8 @@ export interface Call { id: number; op: 'batch' | 'rebuild' | 'problems' | 'coll
 interface State { problemsVersion: number; gc: { runs: number; ms: number }; memoryBytes: number }
 export interface Reply { id: number; value?: unknown; error?: string; state: State }
 
-/** How long a waiting call may take before the thread is taken for dead. */
-const SYNC_TIMEOUT_MS = 120_000;
+/** How long a call may take before the thread is taken for dead (a waiting call throws; /livez fails on a batch). */
+export const COMPILER_CALL_TIMEOUT_MS = 120_000;
 
 export class CompilerThread {
   private readonly worker: Worker;
@@ -95,7 +95,7 @@ export class CompilerThread {
     if (this.dead) throw this.dead;
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage({ id: ++this.seq, op } satisfies Call);
-    if (Atomics.wait(this.flag, 0, 0, SYNC_TIMEOUT_MS) === 'timed-out') throw new Error(`the compiler thread did not answer ${op} in ${SYNC_TIMEOUT_MS / 1000} s`);
+    if (Atomics.wait(this.flag, 0, 0, COMPILER_CALL_TIMEOUT_MS) === 'timed-out') throw new Error(`the compiler thread did not answer ${op} in ${COMPILER_CALL_TIMEOUT_MS / 1000} s`);
     const r = receiveMessageOnPort(this.port)!.message as Reply;
     this.state = r.state;
     if (r.error !== undefined) throw new Error(r.error);
