@@ -3,9 +3,10 @@
 // do the top-level folders. A folder is one of runtime's subfolders, or a
 // top-level folder whole (the compiler is one AssemblyScript program, the
 // tests one suite).
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { findCycle, folderEdges, importsOf, sourceFiles, type Edge } from './importGraph.ts';
+import { findCycle, folderEdges, importsOf, ROOT, sourceFiles, type Edge } from './importGraph.ts';
 
 const FOLDERS = ['runtime', 'compiler', 'bench', 'property-tests', 'testkit', 'tools'];
 const folderOf = (file: string) => {
@@ -42,6 +43,11 @@ test('bench and property-tests do not import each other: what both use lives in 
 test('runtime imports none of bench, property-tests, testkit and tools', () => {
   const edges = [...folderEdges(sourceFiles(['runtime']), folderOf).values()].filter((e) => !e.to.startsWith('runtime'));
   assert.ok(edges.every((e) => e.to === 'compiler'), `runtime imports:\n  ${show(edges)}`);
+});
+
+test('koffi behind one module: runtime/bpf/native.ts alone imports it', () => {
+  const importers = sourceFiles(FOLDERS).filter((f) => /^\s*import\b[^;]*\bfrom ['"]koffi['"]/m.test(readFileSync(`${ROOT}/${f}`, 'utf8')));
+  assert.equal(importers, ['runtime/bpf/native.ts']);
 });
 
 test.run();

@@ -9,18 +9,15 @@
 // for about 0.1 s of CPU. The response bodies the sync read were malloc'd
 // outside V8's heap: freed, glibc keeps their pages (60 MiB after a sync of
 // 10,000 Pods) until malloc_trim hands them back.
-import koffi from 'koffi';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { libc } from '../bpf/native.ts';
 
 type Gc = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
-
-let mallocTrim: ((pad: number) => number) | undefined;
 
 export function releaseHeap(): void {
   setFlagsFromString('--expose-gc'); // only a fresh context gets the gc function; this one stays as it was
   const gc = runInNewContext('gc') as Gc;
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  mallocTrim ??= koffi.load('libc.so.6').func('int malloc_trim(size_t pad)');
-  mallocTrim(0);
+  libc.mallocTrim(0);
 }

@@ -1,59 +1,21 @@
-// libbpf.so.1 through koffi: open, configure and load a BPF object, find its
+// libbpf.so.1 (bound in native.ts): open, configure and load a BPF object, find its
 // programs and maps, attach programs to tc hooks. libbpf rather than our own
 // ELF loader: it does relocations, BTF fix-ups and map pinning the way every
 // other tool on the machine does, and it is one shared library away.
-import koffi from 'koffi';
+import { address, errno, libbpf, libc, writeAt } from './native.ts';
 
-const lib = koffi.load('libbpf.so.1');
-koffi.opaque('bpf_object');
-koffi.opaque('bpf_program');
-koffi.opaque('bpf_map');
-koffi.struct('sl_bpf_tc_hook', { sz: 'size_t', ifindex: 'int', attach_point: 'int', parent: 'uint32' });
-koffi.struct('sl_bpf_tc_opts', { sz: 'size_t', prog_fd: 'int', flags: 'uint32', prog_id: 'uint32', handle: 'uint32', priority: 'uint32' });
-// libbpf_print_fn_t takes a printf format and a va_list, which is a pointer on x86_64.
-const printFn = koffi.proto('int sl_libbpf_print_fn(int level, const char *format, void *args)');
-const vsnprintf = koffi.load('libc.so.6').func('int vsnprintf(_Out_ uint8_t *buf, size_t size, const char *format, void *args)');
-
-const api = {
-  open: lib.func('bpf_object *bpf_object__open_file(const char *path, const void *opts)'),
-  load: lib.func('int bpf_object__load(bpf_object *obj)'),
-  close: lib.func('void bpf_object__close(bpf_object *obj)'),
-  findProgram: lib.func('bpf_program *bpf_object__find_program_by_name(bpf_object *obj, const char *name)'),
-  programFd: lib.func('int bpf_program__fd(bpf_program *prog)'),
-  setAutoload: lib.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)'),
-  findMap: lib.func('bpf_map *bpf_object__find_map_by_name(bpf_object *obj, const char *name)'),
-  mapFd: lib.func('int bpf_map__fd(bpf_map *map)'),
-  setMaxEntries: lib.func('int bpf_map__set_max_entries(bpf_map *map, uint32 n)'),
-  nextMap: lib.func('bpf_map *bpf_object__next_map(bpf_object *obj, bpf_map *prev)'),
-  mapName: lib.func('const char *bpf_map__name(bpf_map *map)'),
-  mapType: lib.func('int bpf_map__type(bpf_map *map)'),
-  mapKeySize: lib.func('uint32 bpf_map__key_size(bpf_map *map)'),
-  mapValueSize: lib.func('uint32 bpf_map__value_size(bpf_map *map)'),
-  mapMaxEntries: lib.func('uint32 bpf_map__max_entries(bpf_map *map)'),
-  mapFlags: lib.func('uint32 bpf_map__map_flags(bpf_map *map)'),
-  mapPinPath: lib.func('const char *bpf_map__pin_path(bpf_map *map)'),
-  mapIsInternal: lib.func('bool bpf_map__is_internal(bpf_map *map)'),
-  initialValue: lib.func('void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *size)'),
-  hookCreate: lib.func('int bpf_tc_hook_create(sl_bpf_tc_hook *hook)'),
-  hookDestroy: lib.func('int bpf_tc_hook_destroy(sl_bpf_tc_hook *hook)'),
-  attach: lib.func('int bpf_tc_attach(const sl_bpf_tc_hook *hook, _Inout_ sl_bpf_tc_opts *opts)'),
-  detach: lib.func('int bpf_tc_detach(const sl_bpf_tc_hook *hook, const sl_bpf_tc_opts *opts)'),
-  query: lib.func('int bpf_tc_query(const sl_bpf_tc_hook *hook, _Inout_ sl_bpf_tc_opts *opts)'),
-  setPrint: lib.func('void *libbpf_set_print(sl_libbpf_print_fn *fn)'),
-  strerror: lib.func('int libbpf_strerror(int err, _Out_ char *buf, size_t size)'),
-};
+const api = libbpf();
 
 // libbpf reports verifier logs and load failures through its print callback;
 // keep the last messages so an error can quote the verifier's own words.
 let log: string[] = [];
 const line = Buffer.alloc(4096);
-const printer = koffi.register((level: number, format: string, args: unknown) => {
+api.onPrint((level, format, args) => {
   if (level > 1) return 0; // WARN and INFO; DEBUG is too chatty
-  const n = vsnprintf(line, line.length, format, args);
+  const n = libc.vsnprintf(line, line.length, format, args);
   log.push(line.toString('utf8', 0, Math.min(Math.max(n, 0), line.length - 1)));
   return 0;
-}, koffi.pointer(printFn));
-api.setPrint(printer);
+});
 
 /** A libbpf call failed: message is the call and libbpf's strerror, one line; log is what libbpf printed meanwhile. */
 export class LibbpfError extends Error {
@@ -96,9 +58,9 @@ export class BpfObject {
     const root = Buffer.from(`${pinRoot}\0`);
     const opts = Buffer.alloc(80);
     opts.writeBigUInt64LE(80n, 0);
-    opts.writeBigUInt64LE(koffi.address(root), 24);
+    opts.writeBigUInt64LE(address(root), 24);
     this.obj = api.open(path, opts);
-    if (!this.obj) throw new LibbpfError(`open ${path}`, -koffi.errno(), takeLog());
+    if (!this.obj) throw new LibbpfError(`open ${path}`, -errno(), takeLog());
   }
 
   private map(name: string): unknown {
@@ -128,7 +90,7 @@ export class BpfObject {
     const size = [0];
     const p = api.initialValue(this.map(section), size);
     if (!p || at + bytes.length > size[0]) throw new Error(`${this.path}: ${section} holds ${size[0]} bytes, not ${at + bytes.length}`);
-    koffi.encode(p, at, 'uint8_t', Array.from(bytes), bytes.length);
+    writeAt(p, at, bytes);
   }
 
   /** Loads every program and creates or reuses every map; the error quotes the verifier. */

@@ -4,23 +4,18 @@
 // which remounts /sys). libbpf's netlink socket and the `ip`/`tc` children
 // spawned meanwhile are made on this thread, so they act inside it too.
 // netnsCookie() names a namespace as the cgroup programs see it.
-import koffi from 'koffi';
 import { closeSync, openSync } from 'node:fs';
+import { errno, libc } from './native.ts';
 import { errnoName } from './syscall.ts';
 
 const CLONE_NEWNET = 0x40000000;
-const libc = koffi.load('libc.so.6');
-const setns = libc.func('int setns(int fd, int nstype)');
-const socket = libc.func('int socket(int domain, int type, int protocol)');
-const getsockopt = libc.func('int getsockopt(int fd, int level, int name, _Out_ uint64_t *value, _Inout_ uint32_t *len)');
-const closeFd = libc.func('int close(int fd)');
 
 /** "/run/netns/NAME" for a name as `ip netns` makes them; a path is taken as it is. */
 export const netnsPath = (netns: string) => (netns.includes('/') ? netns : `/run/netns/${netns}`);
 
 function enter(fd: number, what: string): void {
-  if (setns(fd, CLONE_NEWNET) !== 0) {
-    const e = koffi.errno();
+  if (libc.setns(fd, CLONE_NEWNET) !== 0) {
+    const e = errno();
     throw new Error(`enter network namespace ${what}: ${errnoName(e)}${e === 1 ? ' (needs CAP_SYS_ADMIN)' : ''}`);
   }
 }
@@ -63,15 +58,15 @@ const AF_INET = 2, SOCK_DGRAM = 2, SOL_SOCKET = 1, SO_NETNS_COOKIE = 71;
  * inNetns for another namespace.
  */
 export function netnsCookie(): bigint {
-  const fd = socket(AF_INET, SOCK_DGRAM, 0);
-  if (fd < 0) throw new Error(`socket for SO_NETNS_COOKIE: ${errnoName(koffi.errno())}`);
+  const fd = libc.socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) throw new Error(`socket for SO_NETNS_COOKIE: ${errnoName(errno())}`);
   try {
     const value = [0n], len = [8];
-    if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, value, len) !== 0) {
-      throw new Error(`getsockopt SO_NETNS_COOKIE: ${errnoName(koffi.errno())} (needs Linux 5.14)`);
+    if (libc.getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, value, len) !== 0) {
+      throw new Error(`getsockopt SO_NETNS_COOKIE: ${errnoName(errno())} (needs Linux 5.14)`);
     }
     return BigInt(value[0]);
   } finally {
-    closeFd(fd);
+    libc.close(fd);
   }
 }

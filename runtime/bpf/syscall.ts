@@ -1,7 +1,7 @@
-// bpf(2) through koffi: one function per command this project uses. The only
-// module that imports koffi. Attr layouts follow union bpf_attr in
+// bpf(2) through libc's syscall() (native.ts): one function per command this
+// project uses. Attr layouts follow union bpf_attr in
 // linux/bpf.h (offsets checked against the kernel headers, see TOOLCHAIN.md).
-import koffi from 'koffi';
+import { address, errno as lastErrno, libc } from './native.ts';
 import { constants } from 'node:os';
 
 const NR_BPF = 321; // x86_64
@@ -17,11 +17,6 @@ type Command = keyof typeof CMD;
 export const BPF_ANY = 0;
 export const BPF_NOEXIST = 1;
 export const BPF_EXIST = 2;
-
-const libc = koffi.load('libc.so.6');
-// glibc's syscall() moves integer registers in asm: a fixed prototype is ABI-safe and faster than a variadic one.
-const syscall = libc.func('long syscall(long nr, int cmd, void *attr, uint32 size)');
-const closeFd = libc.func('int close(int fd)');
 
 const errnoNames = new Map<number, string>([...Object.entries(constants.errno).map(([name, n]) => [n, name] as const), [524, 'ENOTSUPP']]);
 
@@ -48,8 +43,8 @@ export const ENOTSUPP = 524;
 
 /** Runs one command; returns its result or -errno (read before any other FFI call). */
 function bpf(cmd: Command, attr: Buffer): number {
-  const r = Number(syscall(NR_BPF, CMD[cmd], attr, ATTR_SIZE));
-  return r < 0 ? -koffi.errno() : r;
+  const r = Number(libc.syscall(NR_BPF, CMD[cmd], attr, ATTR_SIZE));
+  return r < 0 ? -lastErrno() : r;
 }
 
 function must(cmd: Command, attr: Buffer, what = ''): number {
@@ -58,10 +53,10 @@ function must(cmd: Command, attr: Buffer, what = ''): number {
   return r;
 }
 
-const addr = (b: Uint8Array | null) => (b ? koffi.address(b) : 0n);
+const addr = (b: Uint8Array | null) => (b ? address(b) : 0n);
 
 export function close(fd: number): void {
-  closeFd(fd);
+  libc.close(fd);
 }
 
 export function mapCreate(type: number, keySize: number, valueSize: number, maxEntries: number, flags: number, name: string): number {
@@ -159,7 +154,7 @@ export function mapLookupAll(fd: number, keySize: number, valueSize: number, eac
 export function objPin(fd: number, path: string): void {
   const p = Buffer.from(`${path}\0`);
   const a = Buffer.alloc(ATTR_SIZE);
-  a.writeBigUInt64LE(koffi.address(p), 0);
+  a.writeBigUInt64LE(address(p), 0);
   a.writeUInt32LE(fd, 8);
   must('OBJ_PIN', a, path);
 }
@@ -168,7 +163,7 @@ export function objPin(fd: number, path: string): void {
 export function objGet(path: string): number | null {
   const p = Buffer.from(`${path}\0`);
   const a = Buffer.alloc(ATTR_SIZE);
-  a.writeBigUInt64LE(koffi.address(p), 0);
+  a.writeBigUInt64LE(address(p), 0);
   const r = bpf('OBJ_GET', a);
   if (r === -errno.ENOENT) return null;
   if (r < 0) throw new BpfError(`OBJ_GET ${path}`, -r);
@@ -182,7 +177,7 @@ function objInfo(fd: number, info: Buffer, what: string): Buffer {
   const a = Buffer.alloc(ATTR_SIZE);
   a.writeUInt32LE(fd, 0);
   a.writeUInt32LE(info.length, 4);
-  a.writeBigUInt64LE(koffi.address(info), 8);
+  a.writeBigUInt64LE(address(info), 8);
   must('OBJ_GET_INFO_BY_FD', a, what);
   return info;
 }
@@ -206,7 +201,7 @@ export function progInfo(fd: number): ProgInfo {
   const ids = new Uint32Array(64);
   const info = Buffer.alloc(80);
   info.writeUInt32LE(ids.length, 52);
-  info.writeBigUInt64LE(koffi.address(ids), 56);
+  info.writeBigUInt64LE(address(ids), 56);
   objInfo(fd, info, 'program');
   const n = Math.min(info.readUInt32LE(52), ids.length);
   return {
@@ -281,12 +276,12 @@ export function progTestRun(progFd: number, packet: Uint8Array, o: { repeat?: nu
   a.writeUInt32LE(progFd, 0);
   a.writeUInt32LE(packet.length, 8);
   a.writeUInt32LE(out.length, 12);
-  a.writeBigUInt64LE(koffi.address(packet), 16);
-  a.writeBigUInt64LE(koffi.address(out), 24);
+  a.writeBigUInt64LE(address(packet), 16);
+  a.writeBigUInt64LE(address(out), 24);
   a.writeUInt32LE(o.repeat ?? 1, 32);
   if (o.ifindex) {
     a.writeUInt32LE(ctx.length, 40);
-    a.writeBigUInt64LE(koffi.address(ctx), 48);
+    a.writeBigUInt64LE(address(ctx), 48);
   }
   must('PROG_TEST_RUN', a);
   return { retval: a.readUInt32LE(4), data: out.slice(0, a.readUInt32LE(12)), durationNs: a.readUInt32LE(36) };

@@ -2,15 +2,14 @@
 // while the writer records. The kernel drops it when the holder exits, even
 // killed, so a crashed agent never leaves a stale lock; and it holds across
 // containers that mount the same host directory, whose pids mean nothing to
-// each other. Node has no flock of its own: libc's, through koffi.
-import koffi from 'koffi';
+// each other. Node has no flock of its own: libc's.
 import { closeSync, openSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { errno, libc } from '../bpf/native.ts';
 import { errnoName } from '../bpf/syscall.ts';
 
 const LOCK_EX = 2, LOCK_NB = 4;
 const EWOULDBLOCK = 11;
-const flock = koffi.load('libc.so.6').func('int flock(int fd, int operation)');
 
 export const LOCK_FILE = 'lock';
 
@@ -18,8 +17,8 @@ export const LOCK_FILE = 'lock';
 export function lockDir(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   const fd = openSync(path, 'a+', 0o600);
-  if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
-    const e = koffi.errno();
+  if (libc.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    const e = errno();
     closeSync(fd);
     if (e !== EWOULDBLOCK) throw new Error(`lock ${path}: ${errnoName(e)}`);
     const holder = readFileSync(path, 'utf8').trim();
