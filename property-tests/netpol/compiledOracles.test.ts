@@ -7,7 +7,7 @@ import { compileObjects } from '../../runtime/cli/compile.ts';
 import { explainFlow, loadObjects } from '../../runtime/cli/explain.ts';
 import { Evaluator, type Cluster, type Json } from '../model/netpol.ts';
 import { mapVerdict, NodePolicy } from '../model/policyMaps.ts';
-import { cyclonusGeneratedCases, knpCases, upstreamCases, type OracleCase, type ProbeFlow } from '../oracles/oracles.ts';
+import { cyclonusGeneratedCases, knpCases, policyAssistantCases, upstreamCases, type OracleCase, type ProbeFlow } from '../oracles/oracles.ts';
 
 export function nodeMaps(cluster: Cluster): Map<string, NodePolicy> {
   const objects = [...cluster.namespaces, ...cluster.pods, ...cluster.policies, ...cluster.nodes];
@@ -60,6 +60,10 @@ test('kube-network-policies through the compiled maps: 47 rows', () => {
   assert.is(check(knpCases()), 47);
 });
 
+test('policy-assistant stored verdicts through the compiled maps: 7 cases, 488 probes', () => {
+  assert.is(check(policyAssistantCases()), 488);
+});
+
 /** The same probes through `sluice explain`: its verdict, and its rules, agree with the map lookups it replays. */
 function checkExplain(cases: OracleCase[]): number {
   const wrong: string[] = [];
@@ -88,6 +92,10 @@ test('upstream e2e through sluice explain: 506 probes', () => {
 
 test('kube-network-policies through sluice explain: 47 rows', () => {
   assert.is(checkExplain(knpCases()), 47);
+});
+
+test('policy-assistant stored verdicts through sluice explain: 488 probes', () => {
+  assert.is(checkExplain(policyAssistantCases()), 488);
 });
 
 /**

@@ -143,22 +143,25 @@ export function upstreamCases(): OracleCase[] {
   });
 }
 
+/** A case given as a cluster and flows by address (kube-network-policies' tables and the like). */
+function flowCase(suite: string, c: Json): OracleCase {
+  const pods = (c.pods as Json[]).map((p) => pod({ ports: [], node: 'testnode', ...p } as unknown as PodSpec));
+  const byIp = new Map((c.pods as Json[]).map((p) => [p.ip as string, `${p.namespace}/${p.name}`]));
+  const cluster: Cluster = {
+    namespaces: (c.namespaces as Json[]).map((n) => namespace(n.name as string, n.labels as Record<string, string>)),
+    pods,
+    policies: (c.policies as Json[]).map(policy),
+    nodes: [],
+  };
+  const probes = (c.flows as Json[]).map((f): Probe => ({
+    src: byIp.get(f.src as string) ?? (f.src as string), dst: byIp.get(f.dst as string) ?? (f.dst as string),
+    srcIp: f.src as string, dstIp: f.dst as string, protocol: f.protocol as Protocol, port: f.port as number, allow: f.allow as boolean,
+  }));
+  return { suite, name: c.name as string, steps: [{ cluster, probes }], disagrees: c.disagrees as string | undefined };
+}
+
 export function knpCases(): OracleCase[] {
-  return read('./kube-network-policies.yaml').cases.map((c) => {
-    const pods = (c.pods as Json[]).map((p) => pod({ ports: [], node: 'testnode', ...p } as unknown as PodSpec));
-    const byIp = new Map((c.pods as Json[]).map((p) => [p.ip as string, `${p.namespace}/${p.name}`]));
-    const cluster: Cluster = {
-      namespaces: (c.namespaces as Json[]).map((n) => namespace(n.name as string, n.labels as Record<string, string>)),
-      pods,
-      policies: (c.policies as Json[]).map(policy),
-      nodes: [],
-    };
-    const probes = (c.flows as Json[]).map((f): Probe => ({
-      src: byIp.get(f.src as string) ?? (f.src as string), dst: byIp.get(f.dst as string) ?? (f.dst as string),
-      srcIp: f.src as string, dstIp: f.dst as string, protocol: f.protocol as Protocol, port: f.port as number, allow: f.allow as boolean,
-    }));
-    return { suite: 'kube-network-policies', name: c.name as string, steps: [{ cluster, probes }], disagrees: c.disagrees as string | undefined };
-  });
+  return read('./kube-network-policies.yaml').cases.map((c) => flowCase('kube-network-policies', c));
 }
 
 // The cyclonus model: upstream's, plus the namespaces and pods its cases create.
@@ -211,5 +214,47 @@ export function cyclonusGeneratedCases(): GeneratedCase[] {
       return { cluster, probes };
     });
     return { name: c.name as string, steps };
+  });
+}
+
+/** Upstream's truth table for one model case: a printed grid, or a default per direction and the flows that differ. */
+function expected(c: Json): (src: string, dst: string, portProto: string) => boolean {
+  const table = c.table as { ports: string[]; rows: Record<string, string> } | undefined;
+  const pods = (c.model as Json).pods as string[];
+  if (table) {
+    return (src, dst, pp) => table.rows[src].split(' ')[pods.indexOf(dst)][table.ports.indexOf(pp)] === '.';
+  }
+  const side = (d: Json) => (src: string, dst: string, pp: string) =>
+    (d.default === 'allowed') !== (d.except as string[][]).some(([f, t, x]) => f === src && t === dst && x === pp);
+  const ingress = side(c.ingress as Json), egress = side(c.egress as Json);
+  return (src, dst, pp) => ingress(src, dst, pp) && egress(src, dst, pp);
+}
+
+export function policyAssistantCases(): OracleCase[] {
+  return read('./policy-assistant.yaml').cases.map((c) => {
+    if (c.flows) return flowCase('policy-assistant', c);
+    const model = c.model as { pods: string[]; addresses?: string; ports?: string[] };
+    const ip = (ref: string) => model.addresses
+      ? `${model.addresses}.${(NS.indexOf(ref.split('/')[0]) + 1) * 10 + POD.indexOf(ref.split('/')[1]) + 1}`
+      : upstreamIp(ref);
+    const ports = model.ports ?? (c.table as { ports: string[] }).ports;
+    const allow = expected(c);
+    const probes: Probe[] = [];
+    for (const src of model.pods) {
+      for (const dst of model.pods) {
+        if (src === dst) continue;
+        for (const pp of ports) {
+          const [protocol, port] = pp.split('/');
+          probes.push({ src, dst, srcIp: ip(src), dstIp: ip(dst), protocol: protocol as Protocol, port: Number(port), allow: allow(src, dst, pp) });
+        }
+      }
+    }
+    const cluster: Cluster = {
+      namespaces: NS.map((n) => namespace(n, { ns: n, 'kubernetes.io/metadata.name': n })),
+      pods: model.pods.map((p) => servingPod(p, { pod: p.split('/')[1] }, ip(p))),
+      policies: (c.policies as Json[]).map(policy),
+      nodes: UPSTREAM_NODES,
+    };
+    return { suite: 'policy-assistant', name: c.name as string, steps: [{ cluster, probes }] };
   });
 }
