@@ -38,10 +38,10 @@ test('kube-network-policies table tests: 47 rows, 1 contradicting the API refere
   check(cases, 47, 47);
 });
 
-test('policy-assistant (cyclonus) stored verdicts: 7 cases, 488 probes', () => {
+test('policy-assistant (cyclonus) stored verdicts: 12 cases, 636 probes', () => {
   const cases = policyAssistantCases();
   assert.is(cases.filter((c) => c.name === 'simple ipblock').length, 1, 'the generator\'s case with its printed table');
-  check(cases, 7, 488);
+  check(cases, 12, 636);
 });
 
 test.run();
