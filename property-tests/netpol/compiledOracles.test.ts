@@ -60,8 +60,8 @@ test('kube-network-policies through the compiled maps: 47 rows', () => {
   assert.is(check(knpCases()), 47);
 });
 
-test('policy-assistant stored verdicts through the compiled maps: 12 cases, 636 probes', () => {
-  assert.is(check(policyAssistantCases()), 636);
+test('policy-assistant stored verdicts through the compiled maps: 16 cases, 711 probes', () => {
+  assert.is(check(policyAssistantCases()), 711);
 });
 
 /** The same probes through `sluice explain`: its verdict, and its rules, agree with the map lookups it replays. */
@@ -94,8 +94,8 @@ test('kube-network-policies through sluice explain: 47 rows', () => {
   assert.is(checkExplain(knpCases()), 47);
 });
 
-test('policy-assistant stored verdicts through sluice explain: 636 probes', () => {
-  assert.is(checkExplain(policyAssistantCases()), 636);
+test('policy-assistant stored verdicts through sluice explain: 711 probes', () => {
+  assert.is(checkExplain(policyAssistantCases()), 711);
 });
 
 /**

@@ -233,9 +233,10 @@ function expected(c: Json): (src: string, dst: string, portProto: string) => boo
 export function policyAssistantCases(): OracleCase[] {
   return read('./policy-assistant.yaml').cases.map((c) => {
     if (c.flows) return flowCase('policy-assistant', c);
-    const model = c.model as { pods: string[]; addresses?: string; ports?: string[] };
+    const model = c.model as { pods: string[]; namespaces?: string[]; addresses?: string; ports?: string[] };
+    const namespaces = model.namespaces ?? NS;
     const ip = (ref: string) => model.addresses
-      ? `${model.addresses}.${(NS.indexOf(ref.split('/')[0]) + 1) * 10 + POD.indexOf(ref.split('/')[1]) + 1}`
+      ? `${model.addresses}.${(namespaces.indexOf(ref.split('/')[0]) + 1) * 10 + POD.indexOf(ref.split('/')[1]) + 1}`
       : upstreamIp(ref);
     const ports = model.ports ?? (c.table as { ports: string[] }).ports;
     const allow = expected(c);
@@ -250,7 +251,7 @@ export function policyAssistantCases(): OracleCase[] {
       }
     }
     const cluster: Cluster = {
-      namespaces: NS.map((n) => namespace(n, { ns: n, 'kubernetes.io/metadata.name': n })),
+      namespaces: namespaces.map((n) => namespace(n, { ns: n, 'kubernetes.io/metadata.name': n })),
       pods: model.pods.map((p) => servingPod(p, { pod: p.split('/')[1] }, ip(p))),
       policies: (c.policies as Json[]).map(policy),
       nodes: UPSTREAM_NODES,
