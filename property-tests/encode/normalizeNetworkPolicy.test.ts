@@ -76,7 +76,7 @@ test('rejection rules', () => {
   rejects({ ingress: [{ from: [{ podSelector: {}, ipBlock: { cidr: '10.0.0.0/8' } }] }] }, 'spec.ingress[0].from[0].ipBlock', 'cannot be combined with podSelector or namespaceSelector');
   rejects({ egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['11.0.0.0/16'] } }] }] }, 'spec.egress[0].to[0].ipBlock.except[0]', '11.0.0.0/16 is not inside 10.0.0.0/8');
   rejects({ egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.0.0.0/8'] } }] }] }, 'spec.egress[0].to[0].ipBlock.except[0]', '10.0.0.0/8 is not inside 10.0.0.0/8');
-  rejects({ egress: [{ to: [{ ipBlock: { cidr: '10.0.0.1/8' } }] }] }, 'spec.egress[0].to[0].ipBlock.cidr', '"10.0.0.1/8" has host bits set; the network is 10.0.0.0/8');
+  rejects({ egress: [{ to: [{ ipBlock: { cidr: '10.0.0.1/33' } }] }] }, 'spec.egress[0].to[0].ipBlock.cidr', '"10.0.0.1/33" is not a CIDR');
   rejects({ egress: [{ to: [{ ipBlock: {} }] }] }, 'spec.egress[0].to[0].ipBlock.cidr', 'missing');
   rejects({ ingress: [{ ports: [{ port: 90, endPort: 80 }] }] }, 'spec.ingress[0].ports[0].endPort', '80 is less than port 90');
   rejects({ ingress: [{ ports: [{ port: 'http', endPort: 80 }] }] }, 'spec.ingress[0].ports[0].endPort', 'needs a numeric port');
@@ -113,6 +113,22 @@ test('IPv6 blocks are skipped; a rule left with no peers is dropped, not widened
     { object: OBJECT, field: 'spec.ingress[0].from[0].ipBlock.cidr', note: 'IPv6 is not supported yet; 2001:db8::/32 skipped' },
     { object: OBJECT, field: 'spec.ingress[1].from[0].ipBlock.cidr', note: 'IPv6 is not supported yet; 2001:db8::/32 skipped' },
     { object: OBJECT, field: 'spec.ingress[1].from', note: 'every peer is an IPv6 block; rule skipped' },
+  ]);
+});
+
+test('an ipBlock with host bits set is read as its network, noted, as the API server accepts it (policy-assistant policy_tests.go, KEP-4858)', () => {
+  // policy-assistant's matcher test allows 192.168.242.249 through ipBlock
+  // 192.168.242.213/24; the API server (net.ParseCIDR) stores such a block and
+  // every implementation reads it as 192.168.242.0/24. Rejecting it dropped
+  // a policy the cluster enforces.
+  const n = normalize(policy({
+    egress: [{ to: [{ ipBlock: { cidr: '192.168.242.213/24', except: ['192.168.242.129/25'] } }] }],
+  }));
+  assert.equal(n.rejected, []);
+  assert.equal((n.record!.body as PolicyBody).egress[0].peers, [{ ipBlock: { cidr: { ip: ip4(192, 168, 242, 0), prefix: 24 }, except: [{ ip: ip4(192, 168, 242, 128), prefix: 25 }] } }]);
+  assert.equal(n.notes, [
+    { object: OBJECT, field: 'spec.egress[0].to[0].ipBlock.cidr', note: '"192.168.242.213/24" has host bits set; read as the network 192.168.242.0/24' },
+    { object: OBJECT, field: 'spec.egress[0].to[0].ipBlock.except[0]', note: '"192.168.242.129/25" has host bits set; read as the network 192.168.242.128/25' },
   ]);
 });
 

@@ -5,9 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileObjects } from '../../runtime/cli/compile.ts';
 import { explainFlow, loadObjects } from '../../runtime/cli/explain.ts';
-import type { Cluster, Json } from '../model/netpol.ts';
+import { Evaluator, type Cluster, type Json } from '../model/netpol.ts';
 import { mapVerdict, NodePolicy } from '../model/policyMaps.ts';
-import { knpCases, upstreamCases, type OracleCase } from '../oracles/oracles.ts';
+import { cyclonusGeneratedCases, knpCases, policyAssistantCases, upstreamCases, type OracleCase, type ProbeFlow } from '../oracles/oracles.ts';
 
 export function nodeMaps(cluster: Cluster): Map<string, NodePolicy> {
   const objects = [...cluster.namespaces, ...cluster.pods, ...cluster.policies, ...cluster.nodes];
@@ -21,20 +21,26 @@ export function nodeMaps(cluster: Cluster): Map<string, NodePolicy> {
   return out;
 }
 
+/** Each probe's verdict read from the maps of the nodes of its two ends. */
+function mapReader(cluster: Cluster): (p: ProbeFlow) => { egress: boolean; ingress: boolean } {
+  const maps = nodeMaps(cluster);
+  const nodeOf = new Map<string, string>();
+  for (const p of cluster.pods) {
+    for (const ip of ((p.status as Json).podIPs as { ip: string }[])) nodeOf.set(ip.ip, (p.spec as Json).nodeName as string);
+  }
+  return (p) => mapVerdict({ src: p.srcIp, dst: p.dstIp, protocol: p.protocol, port: p.port },
+    maps.get(nodeOf.get(p.srcIp) ?? ''), maps.get(nodeOf.get(p.dstIp) ?? ''));
+}
+
 function check(cases: OracleCase[]): number {
   const wrong: string[] = [];
   let probes = 0;
   for (const c of cases) {
     c.steps.forEach((s, i) => {
-      const maps = nodeMaps(s.cluster);
-      const nodeOf = new Map<string, string>();
-      for (const p of s.cluster.pods) {
-        for (const ip of ((p.status as Json).podIPs as { ip: string }[])) nodeOf.set(ip.ip, (p.spec as Json).nodeName as string);
-      }
+      const read = mapReader(s.cluster);
       for (const p of s.probes) {
         probes++;
-        const v = mapVerdict({ src: p.srcIp, dst: p.dstIp, protocol: p.protocol, port: p.port },
-          maps.get(nodeOf.get(p.srcIp) ?? ''), maps.get(nodeOf.get(p.dstIp) ?? ''));
+        const v = read(p);
         const want = c.disagrees ? !p.allow : p.allow;
         if ((v.egress && v.ingress) !== want) {
           wrong.push(`${c.name} step ${i + 1}: ${p.src} -> ${p.dst} ${p.port}/${p.protocol}: expected ${want} (egress ${v.egress}, ingress ${v.ingress})`);
@@ -52,6 +58,10 @@ test('upstream e2e through the compiled maps: 48 tests, 506 probes', () => {
 
 test('kube-network-policies through the compiled maps: 47 rows', () => {
   assert.is(check(knpCases()), 47);
+});
+
+test('policy-assistant stored verdicts through the compiled maps: 16 cases, 711 probes', () => {
+  assert.is(check(policyAssistantCases()), 711);
 });
 
 /** The same probes through `sluice explain`: its verdict, and its rules, agree with the map lookups it replays. */
@@ -82,6 +92,44 @@ test('upstream e2e through sluice explain: 506 probes', () => {
 
 test('kube-network-policies through sluice explain: 47 rows', () => {
   assert.is(checkExplain(knpCases()), 47);
+});
+
+test('policy-assistant stored verdicts through sluice explain: 711 probes', () => {
+  assert.is(checkExplain(policyAssistantCases()), 711);
+});
+
+/**
+ * The cyclonus generator's cases have no stored verdicts: the reference
+ * evaluator, the compiled maps and `sluice explain` must give every probe the
+ * same one (a differential check, not an oracle).
+ */
+test('cyclonus generated cases, differential (evaluator = maps = explain): 230 cases, 255 steps, 109,524 probes', () => {
+  const wrong: string[] = [];
+  let steps = 0, probes = 0, allowed = 0;
+  const cases = cyclonusGeneratedCases();
+  for (const c of cases) {
+    c.steps.forEach((s, i) => {
+      steps++;
+      const ev = new Evaluator(s.cluster);
+      const read = mapReader(s.cluster);
+      const loaded = loadObjects([...s.cluster.namespaces, ...s.cluster.pods, ...s.cluster.policies, ...s.cluster.nodes]);
+      for (const p of s.probes) {
+        probes++;
+        const model = ev.evaluate({ src: p.srcIp, dst: p.dstIp, protocol: p.protocol, port: p.port }).allowed;
+        const v = read(p);
+        const e = explainFlow(loaded, p.srcIp, p.dstIp, p.protocol, p.port);
+        if (model) allowed++;
+        if ((v.egress && v.ingress) !== model || (e.verdict === 'allow') !== model) {
+          wrong.push(`${c.name} step ${i + 1}: ${p.src} -> ${p.dst} ${p.port}/${p.protocol}: evaluator ${model}, maps ${v.egress && v.ingress}, explain ${e.verdict}`);
+        }
+      }
+    });
+  }
+  assert.equal(wrong.slice(0, 20), []);
+  assert.is(cases.length, 230, 'cases');
+  assert.is(steps, 255, 'steps');
+  assert.is(probes, 109524, 'probes');
+  assert.ok(allowed > probes / 2 && allowed < probes, `both verdicts occur: ${allowed} of ${probes} allowed`);
 });
 
 test.run();

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Evaluator } from '../model/netpol.ts';
-import { knpCases, upstreamCases, type OracleCase } from '../oracles/oracles.ts';
+import { knpCases, policyAssistantCases, upstreamCases, type OracleCase } from '../oracles/oracles.ts';
 
 /** A case that disagrees with the API reference must get the opposite verdict on every probe. */
 function check(cases: OracleCase[], cases0: number, probes0: number): void {
@@ -36,6 +36,13 @@ test('kube-network-policies table tests: 47 rows, 1 contradicting the API refere
   const cases = knpCases();
   assert.equal(cases.filter((c) => c.disagrees).map((c) => c.name), ['allow all override deny ingress']);
   check(cases, 47, 47);
+});
+
+test('policy-assistant (cyclonus) stored verdicts: 16 cases, 711 probes, 1 contradicting the API reference', () => {
+  const cases = policyAssistantCases();
+  assert.is(cases.filter((c) => c.name === 'simple ipblock').length, 1, 'the generator\'s case with its printed table');
+  assert.equal(cases.filter((c) => c.disagrees).map((c) => c.name), ['analyze --mode query-traffic: default to itself']);
+  check(cases, 16, 711);
 });
 
 test.run();

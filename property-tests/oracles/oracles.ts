@@ -5,13 +5,16 @@ import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import type { Cluster, Json, Protocol } from '../model/netpol.ts';
 
-export interface Probe {
+export interface ProbeFlow {
   src: string; // "ns/pod" where the case names pods, else an address
   dst: string;
   srcIp: string;
   dstIp: string;
   protocol: Protocol;
   port: number;
+}
+
+export interface Probe extends ProbeFlow {
   allow: boolean;
 }
 
@@ -26,6 +29,12 @@ export interface OracleCase {
   steps: OracleStep[];
   /** Why upstream's expectation contradicts the API reference, for the cases where it does. */
   disagrees?: string;
+}
+
+/** A case whose verdicts upstream does not store: only its flows. */
+export interface GeneratedCase {
+  name: string;
+  steps: { cluster: Cluster; probes: ProbeFlow[] }[];
 }
 
 const read = (file: string) => yaml.load(readFileSync(new URL(file, import.meta.url), 'utf8')) as { cases: Json[] };
@@ -66,10 +75,15 @@ export function upstreamIp(ref: string): string {
   return `10.${NS.indexOf(ns) + 1}.${POD.indexOf(p) + 1}.10`;
 }
 
-export function upstreamPod(ref: string, labels?: Record<string, string>): Json {
+/** A pod of the upstream model at `ip`: it serves 80 and 81 over every protocol, on node-2 if it is a b. */
+function servingPod(ref: string, labels: Record<string, string>, ip: string): Json {
   const [ns, name] = ref.split('/');
   const ports = [80, 81].flatMap((n) => ['tcp', 'udp', 'sctp'].map((pr): [string, number, string] => [`serve-${n}-${pr}`, n, pr.toUpperCase()]));
-  return pod({ name, namespace: ns, ip: upstreamIp(ref), node: name === 'b' ? 'node-2' : 'node-1', labels: labels ?? { pod: name }, ports });
+  return pod({ name, namespace: ns, ip, node: name === 'b' ? 'node-2' : 'node-1', labels, ports });
+}
+
+export function upstreamPod(ref: string, labels?: Record<string, string>): Json {
+  return servingPod(ref, labels ?? { pod: ref.split('/')[1] }, upstreamIp(ref));
 }
 
 /** "$ip(x/b)" and "$slash4(x/b)" in upstream policies: addresses the test reads from its pods. */
@@ -129,20 +143,119 @@ export function upstreamCases(): OracleCase[] {
   });
 }
 
+/** A case given as a cluster and flows by address (kube-network-policies' tables and the like). */
+function flowCase(suite: string, c: Json): OracleCase {
+  const pods = (c.pods as Json[]).map((p) => pod({ ports: [], node: 'testnode', ...p } as unknown as PodSpec));
+  const byIp = new Map((c.pods as Json[]).map((p) => [p.ip as string, `${p.namespace}/${p.name}`]));
+  const cluster: Cluster = {
+    namespaces: (c.namespaces as Json[]).map((n) => namespace(n.name as string, n.labels as Record<string, string>)),
+    pods,
+    policies: (c.policies as Json[]).map(policy),
+    nodes: [],
+  };
+  const probes = (c.flows as Json[]).map((f): Probe => ({
+    src: byIp.get(f.src as string) ?? (f.src as string), dst: byIp.get(f.dst as string) ?? (f.dst as string),
+    srcIp: f.src as string, dstIp: f.dst as string, protocol: f.protocol as Protocol, port: f.port as number, allow: f.allow as boolean,
+  }));
+  return { suite, name: c.name as string, steps: [{ cluster, probes }], disagrees: c.disagrees as string | undefined };
+}
+
 export function knpCases(): OracleCase[] {
-  return read('./kube-network-policies.yaml').cases.map((c) => {
-    const pods = (c.pods as Json[]).map((p) => pod({ ports: [], node: 'testnode', ...p } as unknown as PodSpec));
-    const byIp = new Map((c.pods as Json[]).map((p) => [p.ip as string, `${p.namespace}/${p.name}`]));
+  return read('./kube-network-policies.yaml').cases.map((c) => flowCase('kube-network-policies', c));
+}
+
+// The cyclonus model: upstream's, plus the namespaces and pods its cases create.
+const CY_NS = ['x', 'y', 'z', 'w', 'y-2'];
+const CY_POD = ['a', 'b', 'c', 'd'];
+const cyclonusIp = (ref: string) => `10.${CY_NS.indexOf(ref.split('/')[0]) + 1}.${CY_POD.indexOf(ref.split('/')[1]) + 1}.10`;
+const PROTOCOLS: Protocol[] = ['TCP', 'UDP', 'SCTP'];
+const withName = (ns: string, labels: Record<string, string>) => ({ ...labels, 'kubernetes.io/metadata.name': ns });
+
+/** A named port of the destination pod, resolved as upstream's prober does. */
+function probePort(dst: Json, port: number | string, protocol: Protocol): number {
+  if (typeof port === 'number') return port;
+  const ports = ((dst.spec as Json).containers as Json[]).flatMap((c) => c.ports as Json[]);
+  const found = ports.find((p) => p.name === port && p.protocol === protocol);
+  if (!found) throw new Error(`${port}/${protocol}: no such port on ${JSON.stringify(dst.metadata)}`);
+  return found.containerPort as number;
+}
+
+export function cyclonusGeneratedCases(): GeneratedCase[] {
+  return read('./cyclonus-generated.yaml').cases.map((c) => {
+    const nsLabels = new Map(['x', 'y', 'z'].map((n) => [n, withName(n, { ns: n })]));
+    const podLabels = new Map(['x', 'y', 'z'].flatMap((n) => ['a', 'b', 'c'].map((p): [string, Record<string, string>] => [`${n}/${p}`, { pod: p }])));
+    const policies = new Map<string, Json>();
+    const steps = (c.steps as Json[]).map((s) => {
+      for (const p of [...(s.create as Json[] ?? []), ...(s.update as Json[] ?? [])]) policies.set(`${p.namespace}/${p.name}`, policy(p));
+      for (const ref of s.delete as string[] ?? []) policies.delete(ref);
+      for (const [n, l] of Object.entries({ ...(s.createNamespaces as Json), ...(s.setNamespaceLabels as Json) })) nsLabels.set(n, withName(n, l as Record<string, string>));
+      for (const [p, l] of Object.entries({ ...(s.createPods as Json), ...(s.setPodLabels as Json) })) podLabels.set(p, l as Record<string, string>);
+      for (const p of s.deletePods as string[] ?? []) podLabels.delete(p);
+      for (const n of s.deleteNamespaces as string[] ?? []) {
+        nsLabels.delete(n);
+        for (const ref of [...podLabels.keys(), ...policies.keys()]) if (ref.startsWith(`${n}/`)) { podLabels.delete(ref); policies.delete(ref); }
+      }
+      const pods = [...podLabels].map(([ref, l]) => servingPod(ref, l, cyclonusIp(ref)));
+      const cluster: Cluster = {
+        namespaces: [...nsLabels].map(([n, l]) => namespace(n, l)),
+        pods, policies: [...policies.values()], nodes: UPSTREAM_NODES,
+      };
+      const one = s.probe === 'all' ? null : s.probe as { port: number | string; protocol: Protocol };
+      const probes: ProbeFlow[] = [];
+      for (const [src] of podLabels) {
+        for (const [i, dst] of [...podLabels.keys()].entries()) {
+          if (src === dst) continue;
+          const kinds = one ? [one] : [80, 81].flatMap((port) => PROTOCOLS.map((protocol) => ({ port, protocol })));
+          for (const k of kinds) {
+            probes.push({ src, dst, srcIp: cyclonusIp(src), dstIp: cyclonusIp(dst), protocol: k.protocol, port: probePort(pods[i], k.port, k.protocol) });
+          }
+        }
+      }
+      return { cluster, probes };
+    });
+    return { name: c.name as string, steps };
+  });
+}
+
+/** Upstream's truth table for one model case: a printed grid, or a default per direction and the flows that differ. */
+function expected(c: Json): (src: string, dst: string, portProto: string) => boolean {
+  const table = c.table as { ports: string[]; rows: Record<string, string> } | undefined;
+  const pods = (c.model as Json).pods as string[];
+  if (table) {
+    return (src, dst, pp) => table.rows[src].split(' ')[pods.indexOf(dst)][table.ports.indexOf(pp)] === '.';
+  }
+  const side = (d: Json) => (src: string, dst: string, pp: string) =>
+    (d.default === 'allowed') !== (d.except as string[][]).some(([f, t, x]) => f === src && t === dst && x === pp);
+  const ingress = side(c.ingress as Json), egress = side(c.egress as Json);
+  return (src, dst, pp) => ingress(src, dst, pp) && egress(src, dst, pp);
+}
+
+export function policyAssistantCases(): OracleCase[] {
+  return read('./policy-assistant.yaml').cases.map((c) => {
+    if (c.flows) return flowCase('policy-assistant', c);
+    const model = c.model as { pods: string[]; namespaces?: string[]; addresses?: string; ports?: string[] };
+    const namespaces = model.namespaces ?? NS;
+    const ip = (ref: string) => model.addresses
+      ? `${model.addresses}.${(namespaces.indexOf(ref.split('/')[0]) + 1) * 10 + POD.indexOf(ref.split('/')[1]) + 1}`
+      : upstreamIp(ref);
+    const ports = model.ports ?? (c.table as { ports: string[] }).ports;
+    const allow = expected(c);
+    const probes: Probe[] = [];
+    for (const src of model.pods) {
+      for (const dst of model.pods) {
+        if (src === dst) continue;
+        for (const pp of ports) {
+          const [protocol, port] = pp.split('/');
+          probes.push({ src, dst, srcIp: ip(src), dstIp: ip(dst), protocol: protocol as Protocol, port: Number(port), allow: allow(src, dst, pp) });
+        }
+      }
+    }
     const cluster: Cluster = {
-      namespaces: (c.namespaces as Json[]).map((n) => namespace(n.name as string, n.labels as Record<string, string>)),
-      pods,
+      namespaces: namespaces.map((n) => namespace(n, { ns: n, 'kubernetes.io/metadata.name': n })),
+      pods: model.pods.map((p) => servingPod(p, { pod: p.split('/')[1] }, ip(p))),
       policies: (c.policies as Json[]).map(policy),
-      nodes: [],
+      nodes: UPSTREAM_NODES,
     };
-    const probes = (c.flows as Json[]).map((f): Probe => ({
-      src: byIp.get(f.src as string) ?? (f.src as string), dst: byIp.get(f.dst as string) ?? (f.dst as string),
-      srcIp: f.src as string, dstIp: f.dst as string, protocol: f.protocol as Protocol, port: f.port as number, allow: f.allow as boolean,
-    }));
-    return { suite: 'kube-network-policies', name: c.name as string, steps: [{ cluster, probes }], disagrees: c.disagrees as string | undefined };
+    return { suite: 'policy-assistant', name: c.name as string, steps: [{ cluster, probes }] };
   });
 }

@@ -2,7 +2,7 @@
 // rejects the object; a valid IPv6 value is noted and left out, because the
 // datapath is IPv4 only today and a dual-stack object is still good input.
 import { Invalid, requiredString, shown } from './fields.ts';
-import { formatCidr, formatIp, parseCidr, parseIp, type Cidr, type Ip } from './ip.ts';
+import { formatCidr, formatIp, networkOf, parseCidr, parseIfaddr, parseIp, type Cidr, type Ip } from './ip.ts';
 
 export type Noter = (field: string, note: string) => void;
 
@@ -64,13 +64,26 @@ export function anyCidr(v: unknown, field: string): Cidr {
   const text = requiredString(v, field);
   const c = parseCidr(text);
   if (c) return c;
-  const [addr, prefix] = text.split('/');
-  const ip = parseIp(addr);
-  const bits = prefix !== undefined && /^\d+$/.test(prefix) ? Number(prefix) : -1;
-  if (ip && bits >= 0 && bits <= ip.bytes.length * 8) {
-    throw new Invalid(field, `${shown(text)} has host bits set; the network is ${networkText(ip, bits)}`);
-  }
+  const ifaddr = parseIfaddr(text);
+  if (ifaddr) throw new Invalid(field, `${shown(text)} has host bits set; the network is ${formatCidr(networkOf(ifaddr))}`);
   throw new Invalid(field, `${shown(text)} is not a CIDR`);
+}
+
+/**
+ * A NetworkPolicy ipBlock CIDR. The API server still accepts host bits there
+ * (net.ParseCIDR, which yields the network; KEP-4858 makes new ones invalid
+ * only behind a gate and keeps old objects valid), and every implementation
+ * reads such a block as its network: so does sluice, with a note.
+ */
+export function ipBlockCidr(v: unknown, field: string, note: Noter): Cidr {
+  const text = requiredString(v, field);
+  const c = parseCidr(text);
+  if (c) return c;
+  const ifaddr = parseIfaddr(text);
+  if (!ifaddr) throw new Invalid(field, `${shown(text)} is not a CIDR`);
+  const network = networkOf(ifaddr);
+  note(field, `${shown(text)} has host bits set; read as the network ${formatCidr(network)}`);
+  return network;
 }
 
 /** An IPv4 CIDR, or undefined (noted) for an IPv6 one. */
@@ -89,9 +102,4 @@ export function strictlyInside(inner: Cidr, outer: Cidr): boolean {
     if ((inner.ip.bytes[bit >> 3] & m) !== (outer.ip.bytes[bit >> 3] & m)) return false;
   }
   return true;
-}
-
-function networkText(ip: Ip, prefix: number): string {
-  const bytes = ip.bytes.map((b, i) => b & (0xff00 >> Math.min(8, Math.max(0, prefix - 8 * i))));
-  return formatCidr({ ip: { family: ip.family, bytes }, prefix });
 }

@@ -91,14 +91,25 @@ export interface Cidr {
 
 /** A CIDR whose host bits are zero, as Kubernetes validation demands. */
 export function parseCidr(text: string): Cidr | undefined {
+  const c = parseIfaddr(text);
+  return c && hostBitsZero(c.ip.bytes, c.prefix) ? c : undefined;
+}
+
+/** An address and a prefix length, host bits as written ("10.0.0.1/8": an interface address). */
+export function parseIfaddr(text: string): Cidr | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
   const ip = parseIp(text.slice(0, slash));
   const p = text.slice(slash + 1);
   if (!ip || !/^(0|[1-9]\d{0,2})$/.test(p)) return undefined;
   const prefix = Number(p);
-  if (prefix > ip.bytes.length * 8 || !hostBitsZero(ip.bytes, prefix)) return undefined;
-  return { ip, prefix };
+  return prefix > ip.bytes.length * 8 ? undefined : { ip, prefix };
+}
+
+/** The network c lies in: its host bits cleared. */
+export function networkOf(c: Cidr): Cidr {
+  const bytes = c.ip.bytes.map((b, i) => b & (0xff00 >> Math.min(8, Math.max(0, c.prefix - 8 * i))));
+  return { ip: { family: c.ip.family, bytes }, prefix: c.prefix };
 }
 
 function hostBitsZero(bytes: Uint8Array, prefix: number): boolean {

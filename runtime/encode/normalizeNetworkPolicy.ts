@@ -1,7 +1,7 @@
 // NetworkPolicy networking.k8s.io/v1 -> PolicyBody. Recorded now so the
 // compiler can learn policy without a new record version.
 import * as R from '../../compiler/abi/records.ts';
-import { anyCidr, ipv6Skipped, strictlyInside, type Noter } from './addresses.ts';
+import { ipBlockCidr, ipv6Skipped, strictlyInside, type Noter } from './addresses.ts';
 import { absent, integer, Invalid, list, object, oneOf, requiredString, type Obj } from './fields.ts';
 import { formatCidr } from './ip.ts';
 import { numberOrName, protocol } from './ports.ts';
@@ -54,9 +54,9 @@ function peer(v: unknown, at: string, note: Noter): PolicyPeer | undefined {
   }
   if (bySelector) throw new Invalid(`${at}.ipBlock`, 'cannot be combined with podSelector or namespaceSelector');
   const b = object(x.ipBlock, `${at}.ipBlock`);
-  const cidr = anyCidr(b.cidr, `${at}.ipBlock.cidr`);
+  const cidr = ipBlockCidr(b.cidr, `${at}.ipBlock.cidr`, note);
   const except = list(b.except, `${at}.ipBlock.except`).map((e, i) => {
-    const c = anyCidr(e, `${at}.ipBlock.except[${i}]`);
+    const c = ipBlockCidr(e, `${at}.ipBlock.except[${i}]`, note);
     if (!strictlyInside(c, cidr)) throw new Invalid(`${at}.ipBlock.except[${i}]`, `${formatCidr(c)} is not inside ${formatCidr(cidr)}`);
     return c;
   });
