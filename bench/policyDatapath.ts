@@ -49,6 +49,7 @@ const LABEL: { [v in Variant]: string } = { floor: 'floor (no sluice)', none: 's
 function prepare(): { connlat: Tool; acceptd: Tool; check: Tool } {
   ensureCommands(['ip', 'nsenter', 'taskset', 'timeout', 'iperf3', 'ss']);
   buildSluice();
+  mkdirSync(join(ROOT, 'build/bench'), { recursive: true }); // a fresh clone has no build/bench yet
   const check = join(ROOT, 'build/bench/policy-check.o') as Tool;
   runCommand(['clang', '-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', `-I/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
     '-Ibpf', '-Ibpf/include', '-c', 'bench/policyDatapath/check.bpf.c', '-o', check], { cwd: ROOT, output: 'inherit', timeoutMs: 600_000 });
