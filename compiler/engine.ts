@@ -170,7 +170,7 @@ export class Engine {
       } else if (!sameBackends(this.bsets.get(spec.name).backends, spec.backends)) {
         this.snapshot(spec.name, t);
       } else {
-        continue; // the same: the live spec stays, with its table
+        continue; // the same: the live spec stays
       }
       this.bsets.set(spec.name, spec);
     }

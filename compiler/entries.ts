@@ -1,19 +1,21 @@
 // Map entries under construction. A key is held as two u64 whose numeric
 // order is the order of the key's bytes (the first 8 bytes big-endian in hi,
 // the rest in lo), so sorting numbers sorts keys as the diff order demands.
-// Values are raw bytes, written in place by the caller, or bytes elsewhere
-// that outlive the diff (the selection tables: 256 bytes an entry, most of a
-// full compile's bytes, need not be copied twice).
+// Values are raw bytes, written in place by the caller, or chunks of
+// selection tables, made when read (tables.ts): 256 bytes an entry, most of a
+// full compile's bytes, neither kept nor copied twice.
 import { BlockBuf } from './blockbuf';
 import { RawBuf } from './rawbuf';
+import { Tables } from './tables';
 
 export class Entries {
   n: i32 = 0;
   private hi: RawBuf = new RawBuf(); // u64 per entry
   private lo: RawBuf = new RawBuf();
-  private vals: RawBuf = new RawBuf(); // address of each value
+  private vals: RawBuf = new RawBuf(); // address of each value, or its chunk's ref in tables
   private own: BlockBuf; // values written in place
   private nOwn: u32 = 0;
+  private chunks: Tables | null = null; // where values come from when they are table chunks
 
   constructor(public map: i32, public keySize: i32, public valSize: i32) {
     this.own = new BlockBuf(<u32>valSize);
@@ -22,6 +24,7 @@ export class Entries {
   clear(): void {
     this.n = 0;
     this.nOwn = 0;
+    if (this.chunks) this.chunks!.clear();
   }
 
   /** Adds a key; returns the address of its zeroed value, for the caller to fill. */
@@ -32,9 +35,19 @@ export class Entries {
     return v;
   }
 
-  /** Adds a key whose value is the valSize bytes at value, which must stay
-   * as they are until the diff is written. */
-  pushRef(hi: u64, lo: u64, value: usize): void {
+  /** The tables whose chunks this map's values are (a map's values are all
+   * chunks or none are): add one, then pushChunk its chunks. */
+  tables(): Tables {
+    if (this.chunks == null) this.chunks = new Tables();
+    return this.chunks!;
+  }
+
+  /** Adds a key whose value is the chunk of tables() with this ref. */
+  pushChunk(hi: u64, lo: u64, ref: u32): void {
+    this.pushRef(hi, lo, <usize>ref);
+  }
+
+  private pushRef(hi: u64, lo: u64, value: usize): void {
     const i = <usize>this.n;
     store<u64>(this.hi.ensure((i + 1) << 3) + (i << 3), hi);
     store<u64>(this.lo.ensure((i + 1) << 3) + (i << 3), lo);
@@ -44,7 +57,11 @@ export class Entries {
 
   @inline hiAt(i: i32): u64 { return load<u64>(this.hi.ptr + (<usize>i << 3)); }
   @inline loAt(i: i32): u64 { return load<u64>(this.lo.ptr + (<usize>i << 3)); }
-  @inline valueAt(i: i32): usize { return load<usize>(this.vals.ptr + (<usize>i << alignof<usize>())); }
+  /** Address of value i: valid until the next call, for table chunks. */
+  @inline valueAt(i: i32): usize {
+    const v = load<usize>(this.vals.ptr + (<usize>i << alignof<usize>()));
+    return this.chunks ? this.chunks!.chunk(<u32>v) : v;
+  }
 
   /** Indices of the entries in key order (a stable bottom-up merge sort;
    * one pass when they were pushed in order, as the engine pushes most). */
