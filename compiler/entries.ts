@@ -11,7 +11,7 @@ import { Tables } from './tables';
 export class Entries {
   n: i32 = 0;
   private hi: RawBuf = new RawBuf(); // u64 per entry
-  private lo: RawBuf = new RawBuf();
+  private lo: RawBuf = new RawBuf(); // only for keys over 8 bytes: the others have no bytes there
   private vals: RawBuf = new RawBuf(); // address of each value, or its chunk's ref in tables
   private own: BlockBuf; // values written in place
   private nOwn: u32 = 0;
@@ -50,13 +50,13 @@ export class Entries {
   private pushRef(hi: u64, lo: u64, value: usize): void {
     const i = <usize>this.n;
     store<u64>(this.hi.ensure((i + 1) << 3) + (i << 3), hi);
-    store<u64>(this.lo.ensure((i + 1) << 3) + (i << 3), lo);
+    if (this.keySize > 8) store<u64>(this.lo.ensure((i + 1) << 3) + (i << 3), lo);
     store<usize>(this.vals.ensure((i + 1) << alignof<usize>()) + (i << alignof<usize>()), value);
     this.n++;
   }
 
   @inline hiAt(i: i32): u64 { return load<u64>(this.hi.ptr + (<usize>i << 3)); }
-  @inline loAt(i: i32): u64 { return load<u64>(this.lo.ptr + (<usize>i << 3)); }
+  @inline loAt(i: i32): u64 { return this.keySize > 8 ? load<u64>(this.lo.ptr + (<usize>i << 3)) : 0; }
   /** Address of value i: valid until the next call, for table chunks. */
   @inline valueAt(i: i32): usize {
     const v = load<usize>(this.vals.ptr + (<usize>i << alignof<usize>()));
