@@ -8,7 +8,6 @@ import {
 import { MapSet } from './diff';
 import { Cidr } from './model';
 import { BsetSpec } from './services';
-import { chunks } from './tables';
 
 /** A backend set as the maps hold it. */
 export class BsetState {
@@ -16,7 +15,7 @@ export class BsetState {
 }
 
 /** Emits a backend set's entries under id: its backends, table and owner.
- * The table's entries are refs, built when the diff reads them (tables.ts). */
+ * The table's entries are built when the diff reads them (tables.ts). */
 export function emitBset(set: MapSet, id: u32, spec: BsetSpec): void {
   if (id == 0) return; // no id (full bucket): its frontends reject, see frontState
   const top = (<u64>id) << 32;
@@ -29,12 +28,7 @@ export function emitBset(set: MapSet, id: u32, spec: BsetSpec): void {
     store<u16>(v + BE_VAL_PORT, bswap<u16>(b.port));
     store<u8>(v + BE_VAL_FLAGS, b.flags);
   }
-  const mg = set.get(SL_MAP_MAGLEV);
-  const n = chunks(backends.length);
-  if (n > 0) {
-    const first = mg.tables().add(backends);
-    for (let c: u32 = 0; c < n; c++) mg.pushChunk(top | <u64>c, 0, first + c);
-  }
+  set.get(SL_MAP_MAGLEV).pushTable(top, backends);
   // Kubernetes names make "namespace/name" at most 127 bytes, so it fits with its NUL.
   const owner = spec.owner;
   const v = set.get(SL_MAP_SVCNAME).push(top, 0);

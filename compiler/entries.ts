@@ -5,6 +5,7 @@
 // selection tables, made when read (tables.ts): 256 bytes an entry, most of a
 // full compile's bytes, neither kept nor copied twice.
 import { BlockBuf } from './blockbuf';
+import { Backend } from './backends';
 import { RawBuf } from './rawbuf';
 import { Tables } from './tables';
 
@@ -12,10 +13,10 @@ export class Entries {
   n: i32 = 0;
   private hi: RawBuf = new RawBuf(); // u64 per entry
   private lo: RawBuf = new RawBuf(); // only for keys over 8 bytes: the others have no bytes there
-  private vals: RawBuf = new RawBuf(); // address of each value, or its chunk's ref in tables
+  private vals: RawBuf = new RawBuf(); // address of each value
   private own: BlockBuf; // values written in place
   private nOwn: u32 = 0;
-  private chunks: Tables | null = null; // where values come from when they are table chunks
+  private chunks: Tables | null = null; // keys and values of table chunks, by entry index
 
   constructor(public map: i32, public keySize: i32, public valSize: i32) {
     this.own = new BlockBuf(<u32>valSize);
@@ -35,16 +36,12 @@ export class Entries {
     return v;
   }
 
-  /** The tables whose chunks this map's values are (a map's values are all
-   * chunks or none are): add one, then pushChunk its chunks. */
-  tables(): Tables {
+  /** Adds the entries of a selection table, one a chunk, keyed top | chunk
+   * index: a map holds such entries only, or none. They take no room here:
+   * tables.ts derives each one's key and value from its table. */
+  pushTable(top: u64, backends: StaticArray<Backend>): void {
     if (this.chunks == null) this.chunks = new Tables();
-    return this.chunks!;
-  }
-
-  /** Adds a key whose value is the chunk of tables() with this ref. */
-  pushChunk(hi: u64, lo: u64, ref: u32): void {
-    this.pushRef(hi, lo, <usize>ref);
+    this.n += <i32>this.chunks!.add(top, backends);
   }
 
   private pushRef(hi: u64, lo: u64, value: usize): void {
@@ -55,12 +52,11 @@ export class Entries {
     this.n++;
   }
 
-  @inline hiAt(i: i32): u64 { return load<u64>(this.hi.ptr + (<usize>i << 3)); }
+  @inline hiAt(i: i32): u64 { return this.chunks ? this.chunks!.keyAt(<u32>i) : load<u64>(this.hi.ptr + (<usize>i << 3)); }
   @inline loAt(i: i32): u64 { return this.keySize > 8 ? load<u64>(this.lo.ptr + (<usize>i << 3)) : 0; }
   /** Address of value i: valid until the next call, for table chunks. */
   @inline valueAt(i: i32): usize {
-    const v = load<usize>(this.vals.ptr + (<usize>i << alignof<usize>()));
-    return this.chunks ? this.chunks!.chunk(<u32>v) : v;
+    return this.chunks ? this.chunks!.chunk(<u32>i) : load<usize>(this.vals.ptr + (<usize>i << alignof<usize>()));
   }
 
   /** Indices of the entries in key order (a stable bottom-up merge sort;

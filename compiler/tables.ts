@@ -1,9 +1,11 @@
-// The selection tables a diff's sl_maglev values come from, made when they are
-// read instead of kept: a table is a function of its backends alone
+// The entries of selection tables in a diff (one a chunk of 64 slots), made
+// when read instead of kept: a table is a function of its backends alone
 // (maglev.ts), and kept tables were most of the compiler's memory (5,000
 // Services of 5 backends: 79 MiB, as much again in the diff that carries
-// them). The diff reads values in key order, which keeps each table's chunks
-// together, so one table is built at a time, into one reused buffer.
+// them, and 4 MiB more for their entries' keys and addresses). Entries are
+// numbered in the order their tables came; the diff reads them in key order,
+// which keeps each table's chunks together, so one table is built at a time,
+// into one reused buffer.
 import { SL_MAGLEV_CHUNK } from './abi/layouts';
 import { Backend } from './backends';
 import { fillTable, tableSize } from './maglev';
@@ -12,48 +14,67 @@ import { RawBuf } from './rawbuf';
 const CHUNK_BYTES: u32 = <u32>SL_MAGLEV_CHUNK * 4;
 
 export class Tables {
-  // Each table's backends and the ref of its first chunk; a chunk's ref is
-  // its table's first plus its index, so refs ascend in the order tables came.
+  // Each table's backends, key (top | chunk index) and first entry.
   private sets: StaticArray<Backend>[] = [];
+  private tops: u64[] = [];
   private firsts: u32[] = [];
-  private refs: u32 = 0;
+  private n: u32 = 0; // entries so far
+  private at: i32 = -1; // the table keyAt read last
   private built: i32 = -1; // the table buf holds
   private buf: RawBuf = new RawBuf();
 
-  /** Adds the table of these backends; returns the ref of its first chunk. */
-  add(backends: StaticArray<Backend>): u32 {
-    const first = this.refs;
+  /** Adds the table of these backends, its chunks keyed top | index; returns how many. */
+  add(top: u64, backends: StaticArray<Backend>): u32 {
+    const k = chunks(backends.length);
+    if (k == 0) return 0;
     this.sets.push(backends);
-    this.firsts.push(first);
-    this.refs += chunks(backends.length);
-    return first;
+    this.tops.push(top);
+    this.firsts.push(this.n);
+    this.n += k;
+    return k;
   }
 
-  /** Address of the chunk with this ref: valid until a chunk of another table is read. */
-  chunk(ref: u32): usize {
+  /** Key of entry i. */
+  keyAt(i: u32): u64 {
+    let t = this.at;
+    if (!this.holds(t, i)) this.at = t = this.find(i);
+    return unchecked(this.tops[t]) | <u64>(i - unchecked(this.firsts[t]));
+  }
+
+  /** Address of entry i's value: valid until a chunk of another table is read. */
+  chunk(i: u32): usize {
     let t = this.built;
-    if (t < 0 || ref < unchecked(this.firsts[t]) || ref - unchecked(this.firsts[t]) >= chunks(unchecked(this.sets[t]).length)) {
-      t = this.find(ref);
+    if (!this.holds(t, i)) {
+      t = this.find(i);
       const bs = unchecked(this.sets[t]);
       fillTable(bs, this.buf.ensure(<usize>chunks(bs.length) * CHUNK_BYTES), SL_MAGLEV_CHUNK);
       this.built = t;
     }
-    return this.buf.ptr + <usize>(ref - unchecked(this.firsts[t])) * CHUNK_BYTES;
+    return this.buf.ptr + <usize>(i - unchecked(this.firsts[t])) * CHUNK_BYTES;
   }
 
   clear(): void {
     this.sets.length = 0;
+    this.tops.length = 0;
     this.firsts.length = 0;
-    this.refs = 0;
+    this.n = 0;
+    this.at = -1;
     this.built = -1;
   }
 
-  /** The table whose chunks hold ref: the last whose first is at most ref. */
-  private find(ref: u32): i32 {
+  /** Whether table t (-1: none) has entry i. */
+  @inline private holds(t: i32, i: u32): bool {
+    if (t < 0) return false;
+    const first = unchecked(this.firsts[t]);
+    return i >= first && (t + 1 == this.firsts.length || i < unchecked(this.firsts[t + 1]));
+  }
+
+  /** The table with entry i: the last whose first is at most i. */
+  private find(i: u32): i32 {
     let lo = 0, hi = this.firsts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (unchecked(this.firsts[mid]) <= ref) lo = mid;
+      if (unchecked(this.firsts[mid]) <= i) lo = mid;
       else hi = mid - 1;
     }
     return lo;
