@@ -4,14 +4,41 @@
 // Services of 5 backends: 79 MiB, as much again in the diff that carries
 // them, and 4 MiB more for their entries' keys and addresses). Entries are
 // numbered in the order their tables came; the diff reads them in key order,
-// which keeps each table's chunks together, so one table is built at a time,
-// into one reused buffer.
+// which keeps each table's chunks together, so a table is built once a pass.
 import { SL_MAGLEV_CHUNK } from './abi/layouts';
 import { Backend } from './backends';
 import { fillTable, tableSize } from './maglev';
 import { RawBuf } from './rawbuf';
 
 const CHUNK_BYTES: u32 = <u32>SL_MAGLEV_CHUNK * 4;
+
+// The two tables built last, by their backends (never changed once compiled;
+// holding them keeps another list from taking their address). A diff reads at
+// most two at once, a value before against one after, and the table a change
+// replaces was most often built by the batch before, as its new one: a Service
+// whose endpoints churn costs one fill a batch, not two.
+class Built {
+  backends: StaticArray<Backend> | null = null;
+  buf: RawBuf = new RawBuf();
+}
+const built: StaticArray<Built> = [new Built(), new Built()];
+let newer: i32 = 0; // the slot read last
+
+/** Address of the table of these backends, valid until two others are read. */
+function tableOf(bs: StaticArray<Backend>): usize {
+  for (let s = 0; s < 2; s++) {
+    const b = unchecked(built[s]);
+    if (b.backends === bs) {
+      newer = s;
+      return b.buf.ptr;
+    }
+  }
+  newer ^= 1;
+  const b = unchecked(built[newer]);
+  b.backends = bs;
+  fillTable(bs, b.buf.ensure(<usize>chunks(bs.length) * CHUNK_BYTES), SL_MAGLEV_CHUNK);
+  return b.buf.ptr;
+}
 
 export class Tables {
   // Each table's backends, key (top | chunk index) and first entry.
@@ -20,8 +47,7 @@ export class Tables {
   private firsts: u32[] = [];
   private n: u32 = 0; // entries so far
   private at: i32 = -1; // the table keyAt read last
-  private built: i32 = -1; // the table buf holds
-  private buf: RawBuf = new RawBuf();
+  private read: i32 = -1; // the table chunk read last
 
   /** Adds the table of these backends, its chunks keyed top | index; returns how many. */
   add(top: u64, backends: StaticArray<Backend>): u32 {
@@ -41,16 +67,11 @@ export class Tables {
     return unchecked(this.tops[t]) | <u64>(i - unchecked(this.firsts[t]));
   }
 
-  /** Address of entry i's value: valid until a chunk of another table is read. */
+  /** Address of entry i's value: valid until chunks of two other tables are read. */
   chunk(i: u32): usize {
-    let t = this.built;
-    if (!this.holds(t, i)) {
-      t = this.find(i);
-      const bs = unchecked(this.sets[t]);
-      fillTable(bs, this.buf.ensure(<usize>chunks(bs.length) * CHUNK_BYTES), SL_MAGLEV_CHUNK);
-      this.built = t;
-    }
-    return this.buf.ptr + <usize>(i - unchecked(this.firsts[t])) * CHUNK_BYTES;
+    let t = this.read;
+    if (!this.holds(t, i)) this.read = t = this.find(i);
+    return tableOf(unchecked(this.sets[t])) + <usize>(i - unchecked(this.firsts[t])) * CHUNK_BYTES;
   }
 
   clear(): void {
@@ -59,7 +80,7 @@ export class Tables {
     this.firsts.length = 0;
     this.n = 0;
     this.at = -1;
-    this.built = -1;
+    this.read = -1;
   }
 
   /** Whether table t (-1: none) has entry i. */
