@@ -118,7 +118,7 @@ function writeItem(s: Section, i: i32): bool {
   } else if (i <= u) {
     b.writeKey(unchecked(s.upd[i - 1]), out.at(out.reserve(ks)));
   } else if (i <= 2 * u) {
-    const v = b.valueAt(unchecked(s.upd[i - u - 1])); // may build a table: before the reserve, whose address it would not move anyway
+    const v = b.valueAt(unchecked(s.upd[i - u - 1])); // may build a table
     memory.copy(out.at(out.reserve(vs)), v, <usize>vs);
   } else if (i <= 2 * u + s.del.length) {
     a.writeKey(unchecked(s.del[i - 2 * u - 1]), out.at(out.reserve(ks)));

@@ -4,8 +4,8 @@
 // Values are raw bytes, written in place by the caller, or chunks of
 // selection tables, made when read (tables.ts): 256 bytes an entry, most of a
 // full compile's bytes, neither kept nor copied twice.
-import { BlockBuf } from './blockbuf';
 import { Backend } from './backends';
+import { BlockBuf } from './blockbuf';
 import { RawBuf } from './rawbuf';
 import { Tables } from './tables';
 
@@ -32,7 +32,11 @@ export class Entries {
   push(hi: u64, lo: u64): usize {
     const v = this.own.ensure(this.nOwn++);
     memory.fill(v, 0, <usize>this.valSize);
-    this.pushRef(hi, lo, v);
+    const i = <usize>this.n;
+    store<u64>(this.hi.ensure((i + 1) << 3) + (i << 3), hi);
+    if (this.keySize > 8) store<u64>(this.lo.ensure((i + 1) << 3) + (i << 3), lo);
+    store<usize>(this.vals.ensure((i + 1) << alignof<usize>()) + (i << alignof<usize>()), v);
+    this.n++;
     return v;
   }
 
@@ -44,17 +48,9 @@ export class Entries {
     this.n += <i32>this.chunks!.add(top, backends);
   }
 
-  private pushRef(hi: u64, lo: u64, value: usize): void {
-    const i = <usize>this.n;
-    store<u64>(this.hi.ensure((i + 1) << 3) + (i << 3), hi);
-    if (this.keySize > 8) store<u64>(this.lo.ensure((i + 1) << 3) + (i << 3), lo);
-    store<usize>(this.vals.ensure((i + 1) << alignof<usize>()) + (i << alignof<usize>()), value);
-    this.n++;
-  }
-
   @inline hiAt(i: i32): u64 { return this.chunks ? this.chunks!.keyAt(<u32>i) : load<u64>(this.hi.ptr + (<usize>i << 3)); }
   @inline loAt(i: i32): u64 { return this.keySize > 8 ? load<u64>(this.lo.ptr + (<usize>i << 3)) : 0; }
-  /** Address of value i: valid until the next call, for table chunks. */
+  /** Address of value i; a table chunk's is valid until chunks of two other tables are read. */
   @inline valueAt(i: i32): usize {
     return this.chunks ? this.chunks!.chunk(<u32>i) : load<usize>(this.vals.ptr + (<usize>i << alignof<usize>()));
   }

@@ -15,9 +15,9 @@ import {
 import { Backend, selectBackends, selfBackends } from './backends';
 import { Cluster } from './cluster';
 import { assignBackendIds } from './ids';
-import { chunks } from './tables';
 import { Cidr, NO_CIDRS, Service, Slice } from './model';
 import { ipString, Problem, protoString } from './problems';
+import { chunks } from './tables';
 
 const MAX_BACKENDS: i32 = 0xffff; // svc_val.count is a u16
 
