@@ -1,12 +1,11 @@
 // The map entries of one backend set and of one frontend, laid out as
 // bpf/include/sluice_abi.h says (through the generated abi/layouts).
 import {
-  BE_VAL_FLAGS, BE_VAL_IP, BE_VAL_PORT, SL_MAGLEV_CHUNK, SL_MAP_BE, SL_MAP_MAGLEV, SL_MAP_SRCRANGE,
+  BE_VAL_FLAGS, BE_VAL_IP, BE_VAL_PORT, SL_MAP_BE, SL_MAP_MAGLEV, SL_MAP_SRCRANGE,
   SL_MAP_SVC, SL_MAP_SVCNAME, SL_SVCNAME_LEN, SVC_VAL_AFFINITY, SVC_VAL_BSET, SVC_VAL_COUNT,
   SVC_VAL_FLAGS, SVC_VAL_KIND, SVC_VAL_SLOTS,
 } from './abi/layouts';
 import { MapSet } from './diff';
-import { buildTable } from './maglev';
 import { Cidr } from './model';
 import { BsetSpec } from './services';
 
@@ -16,7 +15,7 @@ export class BsetState {
 }
 
 /** Emits a backend set's entries under id: its backends, table and owner.
- * The table's entries point into spec.table, which outlives the diff. */
+ * The table's entries are built when the diff reads them (tables.ts). */
 export function emitBset(set: MapSet, id: u32, spec: BsetSpec): void {
   if (id == 0) return; // no id (full bucket): its frontends reject, see frontState
   const top = (<u64>id) << 32;
@@ -29,12 +28,7 @@ export function emitBset(set: MapSet, id: u32, spec: BsetSpec): void {
     store<u16>(v + BE_VAL_PORT, bswap<u16>(b.port));
     store<u8>(v + BE_VAL_FLAGS, b.flags);
   }
-  if (spec.table == null) spec.table = buildTable(backends, SL_MAGLEV_CHUNK);
-  const table = spec.table!;
-  const mg = set.get(SL_MAP_MAGLEV);
-  for (let c = 0; c * SL_MAGLEV_CHUNK < table.length; c++) {
-    mg.pushRef(top | <u64>c, 0, changetype<usize>(table) + <usize>(c * SL_MAGLEV_CHUNK * 4));
-  }
+  set.get(SL_MAP_MAGLEV).pushTable(top, backends);
   // Kubernetes names make "namespace/name" at most 127 bytes, so it fits with its NUL.
   const owner = spec.owner;
   const v = set.get(SL_MAP_SVCNAME).push(top, 0);

@@ -80,7 +80,8 @@ export class Engine {
   private before: MapSet = new MapSet();
   private after: MapSet = new MapSet();
 
-  batch(ptr: usize, len: usize): usize {
+  /** Applies a batch; returns the length of its diff, for piece() to hand out. */
+  batch(ptr: usize, len: usize): u32 {
     const dirty = new Set<string>();
     this.cluster.apply(ptr, len, dirty);
     const t = new Touched();
@@ -105,7 +106,8 @@ export class Engine {
     if (p.problemsVersion != version) this.problemsVersion++;
   }
 
-  rebuild(): usize {
+  /** Every entry the maps should hold, as a diff from empty maps: its length, as batch. */
+  rebuild(): u32 {
     const before = this.before, after = this.after;
     before.clear();
     after.clear();
@@ -170,7 +172,7 @@ export class Engine {
       } else if (!sameBackends(this.bsets.get(spec.name).backends, spec.backends)) {
         this.snapshot(spec.name, t);
       } else {
-        continue; // the same: the live spec stays, with its table
+        continue; // the same: the live spec stays
       }
       this.bsets.set(spec.name, spec);
     }

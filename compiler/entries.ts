@@ -1,19 +1,22 @@
 // Map entries under construction. A key is held as two u64 whose numeric
 // order is the order of the key's bytes (the first 8 bytes big-endian in hi,
 // the rest in lo), so sorting numbers sorts keys as the diff order demands.
-// Values are raw bytes, written in place by the caller, or bytes elsewhere
-// that outlive the diff (the selection tables: 256 bytes an entry, most of a
-// full compile's bytes, need not be copied twice).
+// Values are raw bytes, written in place by the caller, or chunks of
+// selection tables, made when read (tables.ts): 256 bytes an entry, most of a
+// full compile's bytes, neither kept nor copied twice.
+import { Backend } from './backends';
 import { BlockBuf } from './blockbuf';
 import { RawBuf } from './rawbuf';
+import { Tables } from './tables';
 
 export class Entries {
   n: i32 = 0;
   private hi: RawBuf = new RawBuf(); // u64 per entry
-  private lo: RawBuf = new RawBuf();
+  private lo: RawBuf = new RawBuf(); // only for keys over 8 bytes: the others have no bytes there
   private vals: RawBuf = new RawBuf(); // address of each value
   private own: BlockBuf; // values written in place
   private nOwn: u32 = 0;
+  private chunks: Tables | null = null; // keys and values of table chunks, by entry index
 
   constructor(public map: i32, public keySize: i32, public valSize: i32) {
     this.own = new BlockBuf(<u32>valSize);
@@ -22,29 +25,35 @@ export class Entries {
   clear(): void {
     this.n = 0;
     this.nOwn = 0;
+    if (this.chunks) this.chunks!.clear();
   }
 
   /** Adds a key; returns the address of its zeroed value, for the caller to fill. */
   push(hi: u64, lo: u64): usize {
     const v = this.own.ensure(this.nOwn++);
     memory.fill(v, 0, <usize>this.valSize);
-    this.pushRef(hi, lo, v);
+    const i = <usize>this.n;
+    store<u64>(this.hi.ensure((i + 1) << 3) + (i << 3), hi);
+    if (this.keySize > 8) store<u64>(this.lo.ensure((i + 1) << 3) + (i << 3), lo);
+    store<usize>(this.vals.ensure((i + 1) << alignof<usize>()) + (i << alignof<usize>()), v);
+    this.n++;
     return v;
   }
 
-  /** Adds a key whose value is the valSize bytes at value, which must stay
-   * as they are until the diff is written. */
-  pushRef(hi: u64, lo: u64, value: usize): void {
-    const i = <usize>this.n;
-    store<u64>(this.hi.ensure((i + 1) << 3) + (i << 3), hi);
-    store<u64>(this.lo.ensure((i + 1) << 3) + (i << 3), lo);
-    store<usize>(this.vals.ensure((i + 1) << alignof<usize>()) + (i << alignof<usize>()), value);
-    this.n++;
+  /** Adds the entries of a selection table, one a chunk, keyed top | chunk
+   * index: a map holds such entries only, or none. They take no room here:
+   * tables.ts derives each one's key and value from its table. */
+  pushTable(top: u64, backends: StaticArray<Backend>): void {
+    if (this.chunks == null) this.chunks = new Tables();
+    this.n += <i32>this.chunks!.add(top, backends);
   }
 
-  @inline hiAt(i: i32): u64 { return load<u64>(this.hi.ptr + (<usize>i << 3)); }
-  @inline loAt(i: i32): u64 { return load<u64>(this.lo.ptr + (<usize>i << 3)); }
-  @inline valueAt(i: i32): usize { return load<usize>(this.vals.ptr + (<usize>i << alignof<usize>())); }
+  @inline hiAt(i: i32): u64 { return this.chunks ? this.chunks!.keyAt(<u32>i) : load<u64>(this.hi.ptr + (<usize>i << 3)); }
+  @inline loAt(i: i32): u64 { return this.keySize > 8 ? load<u64>(this.lo.ptr + (<usize>i << 3)) : 0; }
+  /** Address of value i; a table chunk's is valid until chunks of two other tables are read. */
+  @inline valueAt(i: i32): usize {
+    return this.chunks ? this.chunks!.chunk(<u32>i) : load<usize>(this.vals.ptr + (<usize>i << alignof<usize>()));
+  }
 
   /** Indices of the entries in key order (a stable bottom-up merge sort;
    * one pass when they were pushed in order, as the engine pushes most). */

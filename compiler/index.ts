@@ -1,9 +1,11 @@
 // compiler.wasm's exports. The host writes a batch of records (abi/records.ts)
-// into the input buffer and gets back the address of a MapDiff:
+// into the input buffer and gets back the length of a MapDiff:
 //   u32 total length · u32 section count · sections by map id, each
 //   u32 map id · u32 key size · u32 value size · u32 upserts · u32 deletes ·
 //   upsert keys · upsert values · delete keys (keys sorted by their bytes).
-// The result lives in a buffer the next call reuses.
+// It then reads the diff with piece() until it has that many bytes. Results
+// live in a buffer the next call reuses.
+import { piece as diffPiece } from './diff';
 import { Engine } from './engine';
 import { setHashBits } from './ids';
 import * as out from './out';
@@ -25,14 +27,21 @@ export function configure(nodeLen: u32, idBits: u32): void {
   engine.cluster.nodeBytes = inbuf.slice(0, <i32>nodeLen).buffer;
 }
 
-/** Applies the first len input bytes as a batch; returns the diff. */
-export function batch(len: u32): usize {
+/** Applies the first len input bytes as a batch; returns its diff's length. */
+export function batch(len: u32): u32 {
   return engine.batch(inbuf.dataStart, <usize>len);
 }
 
-/** Every entry the maps should hold now, as upserts. */
-export function rebuild(): usize {
+/** Every entry the maps should hold now, as upserts: the diff's length, as batch. */
+export function rebuild(): u32 {
   return engine.rebuild();
+}
+
+/** The next piece of the last diff (batch or rebuild): u32 length, its own 4
+ * bytes included, then the diff's next bytes. Any other call in between
+ * leaves the rest of the diff as it was. */
+export function piece(): usize {
+  return diffPiece();
 }
 
 /** Objects that could not be compiled as asked, in the current state. */

@@ -64,17 +64,16 @@ let scratchA = new Uint64Array(0);
 let scratchB = new Uint32Array(0);
 let scratchC = new Uint32Array(0);
 
-/** The selection table of these backends: tableSize slots of backend ids,
- * then zeros up to a whole number of chunks of the given size. */
-export function buildTable(bs: StaticArray<Backend>, chunk: u32): StaticArray<u32> {
+/** Writes the selection table of these backends at t: tableSize slots of
+ * backend ids, then zeros up to a whole number of chunks of the given size. */
+export function fillTable(bs: StaticArray<Backend>, t: usize, chunk: u32): void {
   const n = bs.length;
   const m = tableSize(n);
-  const t = new StaticArray<u32>(<i32>((m + chunk - 1) / chunk * chunk));
-  if (m == 0) return t;
+  memory.fill(t + (<usize>m << 2), 0, <usize>((m + chunk - 1) / chunk * chunk - m) << 2);
+  if (m == 0) return;
   if (scratchA.length < n) { scratchA = new Uint64Array(n); scratchB = new Uint32Array(n); scratchC = new Uint32Array(n); }
-  if (n <= RENDEZVOUS_MAX) rendezvous(bs, m, changetype<usize>(t));
-  else maglev(bs, m, changetype<usize>(t));
-  return t;
+  if (n <= RENDEZVOUS_MAX) rendezvous(bs, m, t);
+  else maglev(bs, m, t);
 }
 
 function slotHashesOf(n: i32, m: u32): usize {

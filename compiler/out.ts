@@ -15,6 +15,9 @@ export function reserve(n: i32): i32 {
   return at;
 }
 
+/** Bytes reserved since begin. */
+export function length(): i32 { return len; }
+
 /** Address of an offset; valid until the next reserve. */
 export function at(off: i32): usize { return buf.ptr + <usize>off; }
 

@@ -5,7 +5,7 @@
 // with every endpoint), internalTrafficPolicy=Local does so for ClusterIPs.
 // Headless and ExternalName Services get nothing.
 import {
-  SL_KIND_CLUSTER_IP, SL_KIND_EXTERNAL_IP, SL_KIND_LOAD_BALANCER, SL_KIND_NODE_PORT, SL_MAGLEV_CHUNK, SL_SCOPE_ALL,
+  SL_KIND_CLUSTER_IP, SL_KIND_EXTERNAL_IP, SL_KIND_LOAD_BALANCER, SL_KIND_NODE_PORT, SL_SCOPE_ALL,
   SL_SCOPE_INTERNAL, SL_SVC_AFFINITY, SL_SVC_HAS_INTERNAL, SL_SVC_LOCAL, SL_SVC_SRC_RANGES,
 } from './abi/layouts';
 import {
@@ -15,9 +15,9 @@ import {
 import { Backend, selectBackends, selfBackends } from './backends';
 import { Cluster } from './cluster';
 import { assignBackendIds } from './ids';
-import { tableSize } from './maglev';
 import { Cidr, NO_CIDRS, Service, Slice } from './model';
 import { ipString, Problem, protoString } from './problems';
+import { chunks } from './tables';
 
 const MAX_BACKENDS: i32 = 0xffff; // svc_val.count is a u16
 
@@ -28,11 +28,6 @@ const MAX_BACKENDS: i32 = 0xffff; // svc_val.count is a u16
 // bytes an entry, more than the 1 GiB the compiler's allocator gives at once.
 // Ports count in spec order; one that would pass the limit is left out whole.
 const MAX_SERVICE_TABLE_ENTRIES: u32 = 1 << 20;
-
-/** sl_maglev entries of the table of n backends. */
-function tableEntries(n: i32): u32 {
-  return (tableSize(n) + <u32>SL_MAGLEV_CHUNK - 1) / <u32>SL_MAGLEV_CHUNK;
-}
 
 export class Front {
   constructor(
@@ -49,10 +44,6 @@ export class Front {
 }
 
 export class BsetSpec {
-  // Its selection table, a function of the backends: built when first emitted
-  // (emit.ts), then kept, so the state before a change need not be rebuilt.
-  table: StaticArray<u32> | null = null;
-
   constructor(public name: string, public owner: string, public backends: StaticArray<Backend>) {}
 }
 
@@ -156,7 +147,7 @@ class Builder {
     }
     builtBsets.push(new BsetSpec(name, this.svc.key, kept));
     builtBsetNames.add(name);
-    this.portEntries += tableEntries(kept.length);
+    this.portEntries += chunks(kept.length);
     return name;
   }
 

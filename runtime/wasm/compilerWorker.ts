@@ -12,9 +12,9 @@ function run(compiler: Compiler, call: Call): Reply {
   const state = () => ({ problemsVersion: compiler.problemsVersion(), gc: { ...compiler.gc }, memoryBytes: compiler.memoryBytes() });
   try {
     let value: unknown = null;
-    // Diffs live in the compiler's memory until its next call: copied out, then moved, not cloned.
-    if (call.op === 'batch') value = compiler.batch(call.records!).bytes.slice();
-    else if (call.op === 'rebuild') value = compiler.rebuild().bytes.slice();
+    // A diff's bytes are the host's own: moved, not cloned.
+    if (call.op === 'batch') value = compiler.batch(call.records!).bytes;
+    else if (call.op === 'rebuild') value = compiler.rebuild().bytes;
     else if (call.op === 'problems') value = compiler.problems();
     else compiler.collect();
     return { id: call.id, value, state: state() };
