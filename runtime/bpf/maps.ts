@@ -20,6 +20,8 @@ export const typeName = (type: number) => TYPE_NAMES[type] ?? `type ${type}`;
 
 const PERCPU = new Set<number>([T.PERCPU_ARRAY, T.PERCPU_HASH, T.LRU_PERCPU_HASH]);
 const NO_BATCH = new Set<number>([S.ENOTSUPP, S.errno.EOPNOTSUPP]);
+/** Whole reads of a map that another writer keeps changing, before the error stands. */
+const READ_TRIES = 4;
 /** Upserts of a map near its size looked up one by one, rather than the maps read whole. */
 const FEW_LOOKUPS = 64;
 
@@ -97,9 +99,20 @@ export class PinnedMap {
     let out: [Uint8Array, Uint8Array][] = [];
     try {
       if (this.batch === false) throw new S.BpfError('MAP_LOOKUP_BATCH', S.ENOTSUPP);
-      S.mapLookupAll(this.fd, ks, vs, (keys, values, n) => {
-        for (let i = 0; i < n; i++) out.push([keys.slice(i * ks, (i + 1) * ks), values.slice(i * vs, (i + 1) * vs)]);
-      });
+      // The generic batch walk (LPM tries) gives up with EINTR or EAGAIN when
+      // entries it is stepping over change under it (another process
+      // writing): the read starts over, a few times.
+      for (let tries = READ_TRIES; ; tries--) {
+        out = [];
+        try {
+          S.mapLookupAll(this.fd, ks, vs, (keys, values, n) => {
+            for (let i = 0; i < n; i++) out.push([keys.slice(i * ks, (i + 1) * ks), values.slice(i * vs, (i + 1) * vs)]);
+          });
+          break;
+        } catch (e) {
+          if (tries <= 1 || !(e instanceof S.BpfError) || (e.errno !== S.errno.EINTR && e.errno !== S.errno.EAGAIN)) throw e;
+        }
+      }
     } catch (e) {
       if (!(e instanceof S.BpfError) || !this.lacksBatch(e)) throw new Error(`read ${this.name}: ${(e as Error).message}`, { cause: e });
       this.batch = false;
