@@ -11,7 +11,7 @@ import { watchStream } from '../../runtime/sources/watchStream.ts';
 
 type Seen = { events: [string, unknown][]; done: Promise<unknown>; url: string };
 
-/** Serves one watch with serve(res, url), runs watchStream on it, and closes the server after. */
+/** Serves one watch with serve(res), runs watchStream on it, and closes the server after. */
 async function watched(serve: (res: ServerResponse) => Promise<void>, timeoutMs: number, body: (s: Seen) => Promise<void>): Promise<void> {
   let requested = '';
   const server = createServer((req, res) => {
