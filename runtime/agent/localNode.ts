@@ -20,7 +20,7 @@ export class LocalNode {
   readonly name: string;
   /** Every Node, and this node's pods, by record key. */
   private readonly held = new Map<string, { record: Upsert; signature: string }>();
-  /** facts() as of the last change: every batch asks, and walking every Node and pod each time was a fifth of a change's CPU. */
+  /** facts() as of the last change: every batch asks, and rebuilding them walked every Node and local pod (a fifth of a change's main-thread profile). */
   private known: { facts: NodeFacts | undefined } | undefined;
 
   constructor(name: string) {
