@@ -7,7 +7,8 @@
 // second each in turn, then idle again. Measured from outside (/proc): the
 // agent's whole-process CPU from exec until ready (its `synced` line: the
 // first full sync is in the maps), its RSS ten seconds later, the CPU of
-// each change. With --dry-run and (as root) on real pinned maps. Then how
+// each change (its threads' CPU to the nanosecond: a phase is a few 10 ms
+// ticks of /proc's). With --dry-run and (as root) on real pinned maps. Then how
 // RSS grows with the cluster: the agent on three smaller clusters (half,
 // and half with either the Pods or the Services doubled), per Pod and per
 // Service, beside the bytes of their normalized records. Beside it all,
@@ -28,7 +29,7 @@ import { tryRun } from '../runtime/exec/command.ts';
 import { addNetns, deleteNetns } from '../runtime/exec/namespaces.ts';
 import { ISSUE_12, pod, service, slice, type ClusterSize } from '../testkit/scaleCluster.ts';
 import type { ChurnKind } from './apiServerProcess.ts';
-import { AgentProcess, cpuOf, rssOf, ServerProcess, sleep } from './processes.ts';
+import { AgentProcess, cpuOf, rssOf, ServerProcess, sleep, threadsCpuOf } from './processes.ts';
 import { median, table } from './stats.ts';
 
 /** The kube-proxy baselines, found from the repository: ../shared/baselines beside its root. */
@@ -71,28 +72,28 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
     const atReady = cpuOf(agent.pid);
     log(`${mode}: ready after ${synced.processCpuSeconds} s of CPU (${synced.syncCpuSeconds} s the full sync); RSS in 10 s, then idle ${o.idle} s`);
     await sleep(10_000);
-    const rss10 = rssOf(agent.pid), c0 = cpuOf(agent.pid);
+    const rss10 = rssOf(agent.pid), c0 = threadsCpuOf(agent.pid), released = cpuOf(agent.pid) - atReady;
     await sleep(o.idle * 1000);
-    const c1 = cpuOf(agent.pid);
+    const c1 = threadsCpuOf(agent.pid);
     const phases: Phase[] = [];
     for (const kind of KINDS) {
       log(`${mode}: a ${kind} change a second for ${o.churn} s`);
-      const mark = agent.lines.length, p0 = cpuOf(agent.pid), t0 = performance.now();
+      const mark = agent.lines.length, p0 = threadsCpuOf(agent.pid), t0 = performance.now();
       await server.ask({ op: 'churn', kind, count: o.churn, everyMs: 1000 });
       await sleep(Math.max(0, t0 + o.churn * 1000 - performance.now()));
       const batches = agent.lines.slice(mark).filter((l) => l.msg === 'batch');
       phases.push({
-        kind, cpu: cpuOf(agent.pid) - p0, seconds: (performance.now() - t0) / 1000, changes: o.churn, batches: batches.length,
+        kind, cpu: threadsCpuOf(agent.pid) - p0, seconds: (performance.now() - t0) / 1000, changes: o.churn, batches: batches.length,
         ops: batches.reduce((n, l) => n + l.opCount, 0), applyMs: batches.map((l) => l.applyMs),
       });
     }
-    const c2 = cpuOf(agent.pid);
+    const c2 = threadsCpuOf(agent.pid);
     await sleep(o.idle * 1000);
-    const idleRate = (c1 - c0 + cpuOf(agent.pid) - c2) / (2 * o.idle);
+    const idleRate = (c1 - c0 + threadsCpuOf(agent.pid) - c2) / (2 * o.idle);
     await agent.stop();
     return {
       mode, startCpu: agent.line('start')!.processCpuSeconds, readyCpu: synced.processCpuSeconds, syncCpu: synced.syncCpuSeconds, syncMs: synced.syncMs,
-      rss10, releaseCpu: c0 - atReady, idleRate, phases, exit: agent.child.exitCode,
+      rss10, releaseCpu: released, idleRate, phases, exit: agent.child.exitCode,
     };
   } finally {
     await agent.stop();
@@ -266,5 +267,5 @@ function report(results: ModeResult[], grew: Growth | undefined, base: Baseline 
   console.log('\nGoals:');
   for (const [goal, got, met] of goals) console.log(`- ${goal}: ${got} - ${met === undefined ? 'see above' : met ? 'met' : 'NOT met'}`);
   console.log(`\n(${m.minutes.toFixed(1)} min; the machine ${(m.busy * 100).toFixed(0)}% busy on average; load average ${m.load0.toFixed(1)} before, ${m.load1.toFixed(1)} after, on ${availableParallelism()} CPUs;`);
-  console.log(' agent and fake API server in processes of their own, each one\'s CPU from /proc)');
+  console.log(' agent and fake API server in processes of their own, each one\'s CPU from /proc; per change and idle: the agent\'s threads\' schedstat, in ns)');
 }

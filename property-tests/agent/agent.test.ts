@@ -1,5 +1,5 @@
 // The agent with --dry-run (maps in memory, no root) against the fake API
-// server through the real client-node code: changes reach the maps, bad
+// server over real HTTP, as the agent runs: changes reach the maps, bad
 // objects are rejected and counted while the rest is programmed, the status
 // endpoint and the healthCheckNodePorts answer as kube-proxy's do, a lost
 // connection keeps the maps, and a relist applies only the difference.

@@ -1,4 +1,4 @@
-// Runs kubeEvents (the real client-node code) against a fresh fake API server
+// Runs kubeEvents (the real source code, over HTTP) against a fresh fake API server
 // and closes both whatever happens. Waiting is on conditions with a deadline,
 // never a fixed sleep.
 import { KubeConfig } from '@kubernetes/client-node';

@@ -1,13 +1,12 @@
-// client-node's Watch (the HTTP watch protocol: the chunked stream of JSON
-// lines, its inactivity timer, the abort), with what watchKind needs
+// A watch (watchStream.ts: the HTTP watch protocol, its inactivity timer,
+// the abort), with what watchKind needs
 // guarded: bookmarks asked for (a quiet kind keeps a fresh resourceVersion,
 // so fewer 410s), kind and apiVersion filled in, objects without a name kept
 // out, no new watch after teardown, and a throw in setup (auth, config)
 // turned into a done(err) instead of a rejection nobody handles.
-import { Watch } from '@kubernetes/client-node/dist/watch.js';
-import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import type { ApiAccess } from './kubeConfig.ts';
 import type { KindStats } from './kubeStats.ts';
+import { watchStream } from './watchStream.ts';
 import { cacheable, forCache, isObject, resourceVersionOf, type WatchedKind } from './watchedKinds.ts';
 
 export interface WatchHooks {
@@ -20,14 +19,16 @@ export interface WatchHooks {
 
 export type WatchCallback = (phase: string, obj: { [k: string]: unknown }) => void;
 
-export class GuardedWatch extends Watch {
+export class GuardedWatch {
+  readonly #access: ApiAccess;
+  readonly #timeoutMs: number;
   readonly #spec: WatchedKind;
   readonly #stats: KindStats;
   readonly #hooks: WatchHooks;
 
   constructor(access: ApiAccess, spec: WatchedKind, timeoutMs: number, stats: KindStats, hooks: WatchHooks) {
-    super(withoutBodyTimeout(access) as ConstructorParameters<typeof Watch>[0]);
-    (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = timeoutMs;
+    this.#access = access;
+    this.#timeoutMs = timeoutMs;
     this.#spec = spec;
     this.#stats = stats;
     this.#hooks = hooks;
@@ -38,7 +39,8 @@ export class GuardedWatch extends Watch {
     if (this.#hooks.closed()) return aborted();
     this.#stats.watches++;
     try {
-      const controller = await super.watch(this.#spec.path, { ...query, allowWatchBookmarks: true }, (phase, obj) => this.#event(phase, obj, callback), done);
+      const controller = await watchStream(this.#access, this.#spec.path, { ...query, allowWatchBookmarks: 'true' }, this.#timeoutMs,
+        (phase, obj) => this.#event(phase, obj, callback), done);
       if (this.#hooks.closed()) controller.abort(); // torn down while connecting
       return controller;
     } catch (err) {
@@ -63,24 +65,6 @@ export class GuardedWatch extends Watch {
     if (rv) callback('BOOKMARK', { metadata: { resourceVersion: rv } }); // still move past it
   }
 }
-
-/**
- * The config, but undici's body timeout off on the watch's requests. A watch
- * is quiet for long stretches by design, and while any request has that
- * timeout armed, undici wakes the process every 499 ms to age it (its coarse
- * "fast" timers): most of an idle agent's CPU. A quiet watch is still ended
- * by the Watch's own timer (requestTimeoutMs).
- */
-function withoutBodyTimeout(access: ApiAccess): ApiAccess {
-  const config = Object.create(access) as ApiAccess;
-  config.applySecurityAuthentication = async (ctx) => {
-    await access.applySecurityAuthentication(ctx);
-    ctx.setDispatcher((ctx.getDispatcher() ?? getGlobalDispatcher()).compose(noBodyTimeout));
-  };
-  return config;
-}
-
-const noBodyTimeout: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => dispatch({ ...opts, bodyTimeout: 0 }, handler);
 
 function aborted(): AbortController {
   const c = new AbortController();

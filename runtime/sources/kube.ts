@@ -19,8 +19,9 @@
 //   on as upserts, for normalizeEvents to reject with the field named. A
 //   watch event whose object is not an object at all is only counted.
 // - Lists are raw GETs (paged, 500 a page; an expired continue token fails
-//   the list, and the restart lists afresh), watches client-node's Watch:
-//   raw JSON both, the same shape as a snapshot file or a recorded log.
+//   the list, and the restart lists afresh), watches watchStream.ts (the
+//   protocol as client-node's Watch speaks it, on undici): raw JSON both,
+//   the same shape as a snapshot file or a recorded log.
 // - Watches ask for bookmarks, so a quiet kind keeps a fresh resourceVersion
 //   and a reconnect rarely meets a 410.
 // The kinds, their selectors and why (watchedKinds.ts); the counters (kubeStats.ts).

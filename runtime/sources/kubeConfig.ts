@@ -7,7 +7,7 @@
 // client certificate; anything else (exec and auth-provider plugins, token
 // files, basic auth, impersonation, a proxy) goes to client-node's
 // KubeConfig, loaded only then. Both answer the same two calls, which are
-// all client-node's Watch asks of a config. kubeConfig.test.ts holds the two
+// all the lists and watches ask of a config. kubeConfig.test.ts holds the two
 // to the same headers and TLS options.
 import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
