@@ -54,11 +54,6 @@ export function parseDiff(bytes: Uint8Array): MapDiff {
   return { sections, bytes };
 }
 
-/** A diff that outlives the next call on the Compiler that made it. */
-export function copyDiff(d: MapDiff): MapDiff {
-  return parseDiff(d.bytes.slice());
-}
-
 /** A diff in the compiler's encoding, from sections already sorted the way parseDiff returns them. */
 export function encodeDiff(sections: readonly MapOps[]): MapDiff {
   const kept = sections.filter((s) => s.upsertKeys.length + s.deleteKeys.length > 0).sort((a, b) => a.map.id - b.map.id);
