@@ -1,7 +1,6 @@
 // A compiled image (a diff from empty maps: Compiler.rebuild(), or a fresh
 // compiler's first batch) read as a MapStore, for reconcile(): its upserts are
-// already in key order, so nothing is copied or sorted. Read-only, and valid
-// as long as the diff is (until the next call on the Compiler).
+// already in key order, so nothing is copied or sorted. Read-only.
 import { upsertCount, type MapDiff } from './mapDiff.ts';
 import type { MapStore } from './store.ts';
 import type { MapName } from '../abi/layouts.generated.ts';
