@@ -99,9 +99,9 @@ export class PinnedMap {
     let out: [Uint8Array, Uint8Array][] = [];
     try {
       if (this.batch === false) throw new S.BpfError('MAP_LOOKUP_BATCH', S.ENOTSUPP);
-      // The generic batch walk (LPM tries) gives up with EINTR or EAGAIN when
-      // entries it is stepping over change under it (another process
-      // writing): the read starts over, a few times.
+      // The generic batch walk (LPM tries) gives up with EINTR when entries
+      // it is stepping over change under it (another process writing): the
+      // read starts over, a few times.
       for (let tries = READ_TRIES; ; tries--) {
         out = [];
         try {
@@ -110,7 +110,7 @@ export class PinnedMap {
           });
           break;
         } catch (e) {
-          if (tries <= 1 || !(e instanceof S.BpfError) || (e.errno !== S.errno.EINTR && e.errno !== S.errno.EAGAIN)) throw e;
+          if (tries <= 1 || !(e instanceof S.BpfError) || e.errno !== S.errno.EINTR) throw e;
         }
       }
     } catch (e) {

@@ -65,6 +65,23 @@ function bindLibbpf() {
     detach: lib.func('int bpf_tc_detach(const sl_bpf_tc_hook *hook, const sl_bpf_tc_opts *opts)'),
     query: lib.func('int bpf_tc_query(const sl_bpf_tc_hook *hook, _Inout_ sl_bpf_tc_opts *opts)'),
     strerror: lib.func('int libbpf_strerror(int err, _Out_ char *buf, size_t size)'),
+    // bpf(2) wrappers that return -errno from C, for the commands whose errno
+    // decides what sluice does (ENOENT: absent, the end of a map): errno read
+    // back in JavaScript after the call may be another call's by then.
+    lookupElem: lib.func('int bpf_map_lookup_elem(int fd, const void *key, void *value)') as (fd: number, key: Uint8Array, value: Uint8Array) => number,
+    updateElem: lib.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64 flags)') as
+      (fd: number, key: Uint8Array, value: Uint8Array, flags: number) => number,
+    deleteElem: lib.func('int bpf_map_delete_elem(int fd, const void *key)') as (fd: number, key: Uint8Array) => number,
+    nextKey: lib.func('int bpf_map_get_next_key(int fd, const void *key, void *next)') as (fd: number, key: Uint8Array | null, next: Uint8Array) => number,
+    lookupBatch: lib.func('int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, void *count, const void *opts)') as
+      (fd: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, opts: null) => number,
+    updateBatch: lib.func('int bpf_map_update_batch(int fd, const void *keys, const void *values, void *count, const void *opts)') as
+      (fd: number, keys: Uint8Array, values: Uint8Array, count: Uint32Array, opts: null) => number,
+    deleteBatch: lib.func('int bpf_map_delete_batch(int fd, const void *keys, void *count, const void *opts)') as
+      (fd: number, keys: Uint8Array, count: Uint32Array, opts: null) => number,
+    objGet: lib.func('int bpf_obj_get(const char *path)') as (path: string) => number,
+    progFdById: lib.func('int bpf_prog_get_fd_by_id(uint32 id)') as (id: number) => number,
+    mapFdById: lib.func('int bpf_map_get_fd_by_id(uint32 id)') as (id: number) => number,
     /** Routes libbpf's messages (printf format and va_list) to print; kept for the process's life. */
     onPrint: (print: (level: number, format: string, args: unknown) => number) => setPrint(koffi.register(print, koffi.pointer(printFn))),
   };

@@ -1,16 +1,18 @@
 // bpf(2) through libc's syscall() (native.ts): one function per command this
-// project uses. Attr layouts follow union bpf_attr in
-// linux/bpf.h (offsets checked against the kernel headers, see TOOLCHAIN.md).
-import { address, errno as lastErrno, libc } from './native.ts';
+// project uses. The commands whose errno decides the result (absent, the end
+// of a map, how many a batch did) go through libbpf's wrappers instead, which
+// hand -errno back from C: errno read after syscall() has returned to
+// JavaScript can be another call's (a map walk once ended in EAGAIN so).
+// Attr layouts follow union bpf_attr in linux/bpf.h (offsets checked against
+// the kernel headers, see TOOLCHAIN.md).
+import { address, errno as lastErrno, libbpf, libc } from './native.ts';
 import { constants } from 'node:os';
 
 const NR_BPF = 321; // x86_64
 const ATTR_SIZE = 144;
 
 const CMD = {
-  MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4,
-  OBJ_PIN: 6, OBJ_GET: 7, PROG_TEST_RUN: 10, PROG_GET_FD_BY_ID: 13, MAP_GET_FD_BY_ID: 14, OBJ_GET_INFO_BY_FD: 15,
-  MAP_LOOKUP_BATCH: 24, MAP_UPDATE_BATCH: 26, MAP_DELETE_BATCH: 27, LINK_CREATE: 28, LINK_UPDATE: 29, ITER_CREATE: 33,
+  MAP_CREATE: 0, OBJ_PIN: 6, PROG_TEST_RUN: 10, OBJ_GET_INFO_BY_FD: 15, LINK_CREATE: 28, LINK_UPDATE: 29, ITER_CREATE: 33,
 } as const;
 type Command = keyof typeof CMD;
 
@@ -41,7 +43,7 @@ export const errno = constants.errno;
 /** The kernel's ENOTSUPP (524, not a userspace errno): a map type without batch ops says so. */
 export const ENOTSUPP = 524;
 
-/** Runs one command; returns its result or -errno (read before any other FFI call). */
+/** Runs one command; returns its result or -errno (read right after: good for a message, not for a decision). */
 function bpf(cmd: Command, attr: Buffer): number {
   const r = Number(libc.syscall(NR_BPF, CMD[cmd], attr, ATTR_SIZE));
   return r < 0 ? -lastErrno() : r;
@@ -52,8 +54,6 @@ function must(cmd: Command, attr: Buffer, what = ''): number {
   if (r < 0) throw new BpfError(what ? `${cmd} ${what}` : cmd, -r);
   return r;
 }
-
-const addr = (b: Uint8Array | null) => (b ? address(b) : 0n);
 
 export function close(fd: number): void {
   libc.close(fd);
@@ -70,30 +70,22 @@ export function mapCreate(type: number, keySize: number, valueSize: number, maxE
   return must('MAP_CREATE', a, name);
 }
 
-function elemAttr(fd: number, key: Uint8Array | null, value: Uint8Array | null, flags: number): Buffer {
-  const a = Buffer.alloc(ATTR_SIZE);
-  a.writeUInt32LE(fd, 0);
-  a.writeBigUInt64LE(addr(key), 8);
-  a.writeBigUInt64LE(addr(value), 16);
-  a.writeBigUInt64LE(BigInt(flags), 24);
-  return a;
-}
-
 /** Fills value and returns true, or returns false when the key is absent. */
 export function mapLookup(fd: number, key: Uint8Array, value: Uint8Array): boolean {
-  const r = bpf('MAP_LOOKUP_ELEM', elemAttr(fd, key, value, 0));
+  const r = libbpf().lookupElem(fd, key, value);
   if (r === -errno.ENOENT) return false;
   if (r < 0) throw new BpfError('MAP_LOOKUP_ELEM', -r);
   return true;
 }
 
 export function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
-  must('MAP_UPDATE_ELEM', elemAttr(fd, key, value, flags));
+  const r = libbpf().updateElem(fd, key, value, flags);
+  if (r < 0) throw new BpfError('MAP_UPDATE_ELEM', -r);
 }
 
 /** Returns false when the key was absent. */
 export function mapDelete(fd: number, key: Uint8Array): boolean {
-  const r = bpf('MAP_DELETE_ELEM', elemAttr(fd, key, null, 0));
+  const r = libbpf().deleteElem(fd, key);
   if (r === -errno.ENOENT) return false;
   if (r < 0) throw new BpfError('MAP_DELETE_ELEM', -r);
   return true;
@@ -101,35 +93,24 @@ export function mapDelete(fd: number, key: Uint8Array): boolean {
 
 /** Writes the key after `key` (the first key when null) into next; false at the end. */
 export function mapNextKey(fd: number, key: Uint8Array | null, next: Uint8Array): boolean {
-  const r = bpf('MAP_GET_NEXT_KEY', elemAttr(fd, key, next, 0));
+  const r = libbpf().nextKey(fd, key, next);
   if (r === -errno.ENOENT) return false;
   if (r < 0) throw new BpfError('MAP_GET_NEXT_KEY', -r);
   return true;
 }
 
-function batchAttr(fd: number, inBatch: Uint8Array | null, outBatch: Uint8Array | null, keys: Uint8Array, values: Uint8Array | null, count: number): Buffer {
-  const a = Buffer.alloc(ATTR_SIZE);
-  a.writeBigUInt64LE(addr(inBatch), 0);
-  a.writeBigUInt64LE(addr(outBatch), 8);
-  a.writeBigUInt64LE(addr(keys), 16);
-  a.writeBigUInt64LE(addr(values), 24);
-  a.writeUInt32LE(count, 32);
-  a.writeUInt32LE(fd, 36);
-  return a;
-}
-
 /** One BPF_MAP_UPDATE_BATCH of count packed keys and values. */
 export function mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number): void {
-  const a = batchAttr(fd, null, null, keys, values, count);
-  const r = bpf('MAP_UPDATE_BATCH', a);
-  if (r < 0) throw new BpfError('MAP_UPDATE_BATCH', -r, a.readUInt32LE(32));
+  const n = Uint32Array.of(count);
+  const r = libbpf().updateBatch(fd, keys, values, n, null);
+  if (r < 0) throw new BpfError('MAP_UPDATE_BATCH', -r, n[0]);
 }
 
 /** One BPF_MAP_DELETE_BATCH; every key must exist (ENOENT otherwise). */
 export function mapDeleteBatch(fd: number, keys: Uint8Array, count: number): void {
-  const a = batchAttr(fd, null, null, keys, null, count);
-  const r = bpf('MAP_DELETE_BATCH', a);
-  if (r < 0) throw new BpfError('MAP_DELETE_BATCH', -r, a.readUInt32LE(32));
+  const n = Uint32Array.of(count);
+  const r = libbpf().deleteBatch(fd, keys, n, null);
+  if (r < 0) throw new BpfError('MAP_DELETE_BATCH', -r, n[0]);
 }
 
 /** BPF_MAP_LOOKUP_BATCH over a hash map: calls back with each chunk of packed
@@ -138,11 +119,12 @@ export function mapLookupAll(fd: number, keySize: number, valueSize: number, eac
   const keys = new Uint8Array(chunk * keySize), values = new Uint8Array(chunk * valueSize);
   // The position token: a hash map's is a 4-byte bucket, the generic batch ops' (LPM tries) a whole key.
   const tokenIn = new Uint8Array(Math.max(8, keySize)), tokenOut = new Uint8Array(Math.max(8, keySize));
+  const count = new Uint32Array(1);
   let first = true;
   for (;;) {
-    const a = batchAttr(fd, first ? null : tokenIn, tokenOut, keys, values, chunk);
-    const r = bpf('MAP_LOOKUP_BATCH', a);
-    const n = a.readUInt32LE(32);
+    count[0] = chunk;
+    const r = libbpf().lookupBatch(fd, first ? null : tokenIn, tokenOut, keys, values, count, null);
+    const n = count[0];
     if (r < 0 && r !== -errno.ENOENT) throw new BpfError('MAP_LOOKUP_BATCH', -r, n);
     if (n > 0) each(keys, values, n);
     if (r === -errno.ENOENT) return;
@@ -161,10 +143,7 @@ export function objPin(fd: number, path: string): void {
 
 /** Opens a pinned object; returns -ENOENT's absence as null. */
 export function objGet(path: string): number | null {
-  const p = Buffer.from(`${path}\0`);
-  const a = Buffer.alloc(ATTR_SIZE);
-  a.writeBigUInt64LE(address(p), 0);
-  const r = bpf('OBJ_GET', a);
+  const r = libbpf().objGet(path);
   if (r === -errno.ENOENT) return null;
   if (r < 0) throw new BpfError(`OBJ_GET ${path}`, -r);
   return r;
@@ -211,9 +190,7 @@ export function progInfo(fd: number): ProgInfo {
 }
 
 function fdById(cmd: 'PROG_GET_FD_BY_ID' | 'MAP_GET_FD_BY_ID', id: number): number | null {
-  const a = Buffer.alloc(ATTR_SIZE);
-  a.writeUInt32LE(id, 0);
-  const r = bpf(cmd, a);
+  const r = cmd === 'PROG_GET_FD_BY_ID' ? libbpf().progFdById(id) : libbpf().mapFdById(id);
   if (r === -errno.ENOENT) return null;
   if (r < 0) throw new BpfError(`${cmd} ${id}`, -r);
   return r;
