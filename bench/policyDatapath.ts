@@ -80,12 +80,22 @@ function options(args: readonly string[]): Options | 'help' | 'cleanup' {
   if (parts.some((p) => !PARTS.includes(p))) throw new Error(`--only takes ${PARTS.join(', ')}`);
   const partial = parts.length < PARTS.length;
   return v.smoke
-    ? { reps: 2, connects: 300, warmup: 50, tputReps: 1, tputSeconds: 2, apiReps: 1, rules: 10_000, checkRules: [10, 1000], repeat: 20_000, out: v.out ?? 'build/bench/policy-datapath-smoke', parts }
+    ? { reps: 2, connects: 300, warmup: 50, tputReps: 1, tputSeconds: 2, apiReps: 1, rules: 10_000, checkRules: [0, 10, 1000], repeat: 20_000, out: v.out ?? 'build/bench/policy-datapath-smoke', parts }
     : { reps: n('reps', v.reps, 16), connects: 2000, warmup: 200, tputReps: n('tput-reps', v['tput-reps'], 6), tputSeconds: 5, apiReps: n('api-reps', v['api-reps'], 5), rules: 10_000,
-      checkRules: [10, 100, 1000, 10_000, 100_000], repeat: 200_000, out: v.out ?? (partial ? 'build/bench/policy-datapath-part' : 'bench/results'), parts };
+      checkRules: [0, 10, 100, 1000, 10_000, 100_000], repeat: 200_000, out: v.out ?? (partial ? 'build/bench/policy-datapath-part' : 'bench/results'), parts };
 }
 
 const stat = (xs: number[]) => ({ p50: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
+
+/** Each rep's 10,000-rules throughput over its no-policy throughput, for the reps that measured both. */
+function pairedRatio(tput: readonly TputSample[]) {
+  const of = (v: Variant, rep: number) => tput.find((s) => s.variant === v && s.rep === rep && s.gbps !== undefined)?.gbps;
+  const reps = [...new Set(tput.map((s) => s.rep))];
+  return stat(reps.flatMap((rep) => {
+    const [rules, none] = [of('rules', rep), of('none', rep)];
+    return rules !== undefined && none ? [rules / none] : [];
+  }));
+}
 
 export async function benchPolicyDatapath(args: readonly string[]): Promise<void> {
   let o: Options | 'help' | 'cleanup';
@@ -160,7 +170,13 @@ function report(o: Options, out: string, r: { connect: ConnectSample[]; tput: Tp
     goals.push([`connect p50, 10,000 rules <= 1.05 x no policy`, c.rules.p50 / c.none.p50 <= 1.05, `${c.rules.p50.toFixed(1)} / ${c.none.p50.toFixed(1)} µs = ${(c.rules.p50 / c.none.p50).toFixed(2)}`],
       [`connect p50, 10,000 rules <= 1.2 x the floor`, c.rules.p50 / c.floor.p50 <= 1.2, `${c.rules.p50.toFixed(1)} / ${c.floor.p50.toFixed(1)} µs = ${(c.rules.p50 / c.floor.p50).toFixed(2)}`]);
   }
-  if (r.tput.length) goals.push([`one stream, 10,000 rules >= 98% of no policy`, t.rules.p50 / t.none.p50 >= 0.98, `${t.rules.p50.toFixed(2)} / ${t.none.p50.toFixed(2)} Gbit/s = ${(100 * t.rules.p50 / t.none.p50).toFixed(0)}%`]);
+  const paired = pairedRatio(r.tput);
+  if (r.tput.length) {
+    goals.push([`one stream, 10,000 rules >= 98% of no policy (the median of each rep's ratio: reps run the lanes back to back, so a rep's ratio cancels the load that moves between reps)`,
+      paired.p50 >= 0.98, `${(100 * paired.p50).toFixed(0)}% (reps ${(100 * paired.min).toFixed(0)}-${(100 * paired.max).toFixed(0)}%, n ${paired.n}); the lanes' medians: ` +
+      `${t.rules.p50.toFixed(2)} / ${t.none.p50.toFixed(2)} Gbit/s = ${(100 * t.rules.p50 / t.none.p50).toFixed(0)}%`]);
+  }
+
   const measured = r.check.filter((x) => x.rules > 0);
   if (measured.length) {
     const [small, big] = [measured[0], measured.at(-1)!];
@@ -198,8 +214,15 @@ function report(o: Options, out: string, r: { connect: ConnectSample[]; tput: Tp
   }
   if (r.check.length) {
     md.push(`The check itself (BPF_PROG_TEST_RUN, ${o.repeat.toLocaleString('en-US')} runs a call, median of 7 calls; check - baseline), and the whole sl_from_pod for a denied first packet:`, '',
-      '| rules | sl_pol | sl_polcidr | allow ns | deny ns | sl_from_pod, denied first packet, ns | sl_from_pod insns | compile ms |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...r.check.map((x) => `| ${x.rules.toLocaleString('en-US')} | ${x.entries.sl_pol} | ${x.entries.sl_polcidr} | ${x.rules ? x.allowNs : '-'} | ${x.rules ? x.denyNs : '-'} | ${x.programDenyNs}${x.rules ? '' : ' (no policy: untracked)'} | ${x.programInsns} | ${x.compileMs} |`), '');
+      '| rules | sl_pol | sl_polcidr | allow ns | deny ns | sl_from_pod, denied first packet, ns | sl_from_pod, an established flow\'s packet, ns | sl_from_pod insns | compile ms |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...r.check.map((x) => `| ${x.rules.toLocaleString('en-US')} | ${x.entries.sl_pol} | ${x.entries.sl_polcidr} | ${x.rules ? x.allowNs : '-'} | ${x.rules ? x.denyNs : '-'} | ` +
+        `${x.programDenyNs}${x.rules ? '' : ' (no policy: untracked)'} | ${x.programEstablishedNs}${x.rules ? '' : ' (untracked)'} | ${x.programInsns} | ${x.compileMs} |`), '');
+    const none = at(0), most = r.check.filter((x) => x.rules > 0).at(-1);
+    if (none && most) {
+      md.push(`What policy adds to every packet of a long stream (the cost behind the throughput goal): ${most.programEstablishedNs} - ${none.programEstablishedNs} = ` +
+        `${most.programEstablishedNs - none.programEstablishedNs} ns a packet in sl_from_pod at ${most.rules.toLocaleString('en-US')} rules, against none.`, '');
+    }
   }
   if (r.api.length) {
     md.push(`API change to enforced (\`sluice run\`, --min-sync ${MIN_SYNC_MS / 1000}s, 10,000 pods, 1,000 policies; from the API server's write to a PROG_TEST_RUN verdict flip; each change made and undone ${o.apiReps} times; the agent's batch: its log line, p50, and its compile + apply):`, '',

@@ -6,10 +6,14 @@
 // and a denied packet, and reports the mean per run; check - baseline is the
 // check. Also the whole sl_from_pod for a denied first packet (which is
 // never tracked, so every run is a first packet), and its instructions:
-// the same at every size. The kernel runs the programs in a scratch
+// the same at every size; and the whole sl_from_pod for a packet of a flow
+// it already tracks (an allowed SYN first, then its ACKs), which is what
+// every packet of a long stream pays: policy's share of that is the
+// throughput it can cost. The kernel runs the programs in a scratch
 // namespace of the run's, so their route lookups see nothing of the host's.
 import { join } from 'node:path';
 import { ensurePinRoot, removePinRoot } from '../../runtime/bpf/bpffs.ts';
+import { DEFAULT_TIMEOUTS, encodeConfig } from '../../runtime/bpf/config.ts';
 import { BpfObject } from '../../runtime/bpf/libbpf.ts';
 import { PinnedStore } from '../../runtime/bpf/maps.ts';
 import { inNetns } from '../../runtime/bpf/netns.ts';
@@ -19,10 +23,10 @@ import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { addNetns, deleteNetns } from '../../runtime/exec/namespaces.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { buildFrame } from '../../testkit/packet.ts';
+import { buildFrame, ipBytes, TCP_FLAGS } from '../../testkit/packet.ts';
 import { BACKEND_IPS, CLIENT_IP } from '../datapath/lane.ts';
 import { median } from '../stats.ts';
-import { clusterOf, NODE, OTHER_IP } from './cluster.ts';
+import { clusterOf, NODE, NODE_IP, OTHER_IP } from './cluster.ts';
 
 export interface CheckSample {
   rules: number;
@@ -32,20 +36,38 @@ export interface CheckSample {
   denyNs: number;
   baselineNs: number;
   programDenyNs: number; // sl_from_pod, a denied first packet
+  programEstablishedNs: number; // sl_from_pod, a packet of a tracked, allowed flow
   programInsns: number; // sl_from_pod's translated instructions
 }
 
 /** Room for 100,000 rules' entries (sl_polcidr holds 16,384 by default) and small state maps. */
 const SIZES: { [map: string]: number } = { sl_pol: 262_144, sl_polcidr: 131_072, sl_polname: 131_072, sl_ct: 4096, sl_affinity: 1024, sl_frag: 1024 };
 
-function load(object: string, pinRoot: string): BpfObject {
+/** The datapath's settings as `sluice apply` gives them by default: conntrack lifetimes above all (left
+ * at zero, every entry would be expired when made, and each packet of a flow would be its first). */
+const SLUICE_CONFIG = encodeConfig({ netnsCookie: 0n, nodeIp: ipBytes(NODE_IP), hairpinIp: ipBytes('169.254.42.1'), flags: 0, ...DEFAULT_TIMEOUTS });
+
+function load(object: string, pinRoot: string, config?: Uint8Array): BpfObject {
   const obj = new BpfObject(object, pinRoot);
   for (const [m, n] of Object.entries(SIZES)) obj.setMaxEntries(m, n);
+  if (config) obj.setInitialBytes('.rodata', 0, config);
   obj.load();
   return obj;
 }
 
 const syn = (src: string) => buildFrame({ ip: { src, dst: BACKEND_IPS[0], l4: { proto: 'tcp', sport: 40000, dport: 80 } } });
+const ack = (src: string) => buildFrame({ ip: { src, dst: BACKEND_IPS[0], l4: { proto: 'tcp', sport: 40000, dport: 80, seq: 2, ack: 2, flags: TCP_FLAGS.ACK } } });
+
+/** sl_from_pod's mean ns on an allowed flow's ACK after its SYN, which made the
+ * flow tracked where policy selects the server (checked: plain pod-to-pod
+ * traffic is not tracked, so without policy every packet is alike). */
+function establishedNs(podFd: number, ctFd: number, policy: boolean, o: CheckOptions): number {
+  const tracked = () => S.mapNextKey(ctFd, null, new Uint8Array(S.mapInfo(ctFd).keySize));
+  if (tracked()) throw new Error('sl_ct is not empty before the SYN');
+  S.progTestRun(podFd, syn(CLIENT_IP));
+  if (tracked() !== policy) throw new Error(`sl_from_pod ${policy ? 'tracked no flow' : 'tracked a flow'} for an allowed SYN ${policy ? 'with' : 'without'} policy`);
+  return perRun(podFd, ack(CLIENT_IP), o);
+}
 
 export interface CheckOptions { rules: number[]; repeat: number; rounds: number; checkObject: string; sluiceObject: string; pinBase: string; netns: string }
 
@@ -78,7 +100,7 @@ export function measureCheck(o: CheckOptions, log: (line: string) => void): Chec
         } finally {
           store.close();
         }
-        const sluice = load(o.sluiceObject, pinRoot);
+        const sluice = load(o.sluiceObject, pinRoot, SLUICE_CONFIG);
         objs.push(sluice);
         const [checkFd, baseFd, podFd] = [check.programFd('check'), check.programFd('baseline'), sluice.programFd('sl_from_pod')];
         const allow = syn(CLIENT_IP), deny = syn(OTHER_IP);
@@ -89,12 +111,14 @@ export function measureCheck(o: CheckOptions, log: (line: string) => void): Chec
           return {
             baselineNs, allowNs: perRun(checkFd, allow, o) - baselineNs, denyNs: perRun(checkFd, deny, o) - baselineNs,
             programDenyNs: perRun(podFd, rules > 0 ? deny : allow, o),
+            programEstablishedNs: establishedNs(podFd, sluice.mapFd('sl_ct'), rules > 0, o),
           };
         });
         const sample = { rules, entries, compileMs: Math.round(compileMs), ...s, programInsns: S.progInfo(podFd).xlatedBytes / 8 };
         out.push(sample);
         log(`check: ${rules} rules (sl_pol ${entries.sl_pol}, sl_polcidr ${entries.sl_polcidr}): allow ${sample.allowNs} ns, deny ${sample.denyNs} ns` +
-          ` (baseline ${sample.baselineNs} ns); sl_from_pod ${rules > 0 ? 'denied' : 'untracked'} first packet ${sample.programDenyNs} ns, ${sample.programInsns} insns`);
+          ` (baseline ${sample.baselineNs} ns); sl_from_pod ${rules > 0 ? 'denied' : 'untracked'} first packet ${sample.programDenyNs} ns,` +
+          ` an established flow's packet ${sample.programEstablishedNs} ns, ${sample.programInsns} insns`);
       } finally {
         for (const obj of objs) obj.close();
         removePinRoot(pinRoot);

@@ -7,7 +7,7 @@
 import { BACKEND_IPS, CLIENT_IP } from '../datapath/lane.ts';
 
 export const NODE = 'bench-node';
-const NODE_IP = '192.0.2.1'; // held by no interface of a lane, as in bench/datapath/snapshot.ts
+export const NODE_IP = '192.0.2.1'; // held by no interface of a lane, as in bench/datapath/snapshot.ts
 /** In the client's namespace, allowed nothing: the denied peer, inside a block whose port is another. */
 export const OTHER_IP = '10.244.1.11';
 export const SERVER_PORTS = [80, 5201]; // acceptd (connlat) and iperf3
