@@ -26,6 +26,18 @@ static __always_inline void ct_key_of(struct ct_key *k, const struct pkt *p)
 	k->proto = p->proto;
 }
 
+/* The key of the packets going the other way to those of key k, as they
+ * look on the same wire (no translation between). */
+static __always_inline void ct_reverse_key(struct ct_key *rk, const struct ct_key *k)
+{
+	__builtin_memset(rk, 0, sizeof(*rk));
+	rk->saddr = k->daddr;
+	rk->daddr = k->saddr;
+	rk->sport = k->dport;
+	rk->dport = k->sport;
+	rk->proto = k->proto;
+}
+
 /* The key of the entry that matches packets going the other way to those
  * rewritten by v: the peer of v's own entry. */
 static __always_inline void ct_peer_key(struct ct_key *k, const struct ct_val *v, __u8 proto)
@@ -76,16 +88,10 @@ static __always_inline bool ct_stack_refuses(const struct ct_val *v, enum sl_hoo
  * entry there rewrites nothing, so both rules agree for it. */
 static __always_inline void ct_pair_key(struct ct_key *pk, const struct ct_key *k, const struct ct_val *v)
 {
-	if (!ct_is_dsr_backend(v)) {
+	if (ct_is_dsr_backend(v))
+		ct_reverse_key(pk, k);
+	else
 		ct_peer_key(pk, v, k->proto);
-		return;
-	}
-	__builtin_memset(pk, 0, sizeof(*pk));
-	pk->saddr = k->daddr;
-	pk->daddr = k->saddr;
-	pk->sport = k->dport;
-	pk->dport = k->sport;
-	pk->proto = k->proto;
 }
 
 /* The entry for k, or NULL when there is none or it has expired. */

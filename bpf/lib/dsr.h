@@ -157,16 +157,12 @@ static __always_inline int dsr_opt_strip(struct __sk_buff *skb, struct pkt *p, c
 static __always_inline bool dsr_tracked(const struct pkt *p, const struct dsr_opt *opt, __u64 now)
 {
 	const struct ct_val *rv;
-	struct ct_key rk;
+	struct ct_key k, rk;
 
 	if (pkt_is_tcp(p) && (p->tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN)
 		return false;
-	__builtin_memset(&rk, 0, sizeof(rk));
-	rk.saddr = p->daddr;
-	rk.daddr = p->saddr;
-	rk.sport = p->dport;
-	rk.dport = p->sport;
-	rk.proto = p->proto;
+	ct_key_of(&k, p);
+	ct_reverse_key(&rk, &k);
 	rv = ct_lookup(&rk, now);
 	return rv && ct_is_dsr_backend(rv) && rv->saddr == opt->vip && rv->sport == opt->port;
 }

@@ -118,12 +118,7 @@ static __always_inline bool enforce_translated_here(const struct ct_key *k, __u6
 {
 	struct ct_key rk;
 
-	__builtin_memset(&rk, 0, sizeof(rk));
-	rk.saddr = k->daddr;
-	rk.daddr = k->saddr;
-	rk.sport = k->dport;
-	rk.dport = k->sport;
-	rk.proto = k->proto;
+	ct_reverse_key(&rk, k);
 	return ct_lookup(&rk, now) != NULL;
 }
 
@@ -152,7 +147,7 @@ static __always_inline int enforce_new_plain(struct __sk_buff *skb, const struct
 {
 	__u32 local;
 	int why;
-	struct ct_key k;
+	struct ct_key k, sent;
 
 	if (!pol || enforce_passes_untracked(p))
 		return SL_NEXT;
@@ -170,10 +165,8 @@ static __always_inline int enforce_new_plain(struct __sk_buff *skb, const struct
 		if (pol_verdict(p->daddr, p->saddr, p->proto, pol_port(p->proto, p->sport), back) == POL_ALLOW) {
 			/* tracked as the other end's connection */
 			why = POL_ALLOW;
-			k.saddr = p->daddr;
-			k.daddr = p->saddr;
-			k.sport = p->dport;
-			k.dport = p->sport;
+			sent = k;
+			ct_reverse_key(&k, &sent);
 		}
 	}
 	if (why != POL_ALLOW)
