@@ -9,13 +9,12 @@
 // <out>/nodeport.{jsonl,md,svg}.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { median } from './stats.ts';
 import { CommandError, nsenter, runAsync } from '../runtime/exec/command.ts';
 import { CLIENT_CPU, SERVER_CPU } from './datapath/lane.ts';
 import { removeLeftovers } from './datapath/leftovers.ts';
 import { nodePortChart, nodePortGoals, nodePortMarkdown, nodePortRows, nodePortTable, type NodePortSample } from './datapath/nodeportReport.ts';
-import { ints } from './datapath/options.ts';
+import { iptablesFlag, parseBenchFlags } from './datapath/options.ts';
 import type { LaneInfo } from './datapath/pod2podReport.ts';
 import { DEFAULT_QUIET, waitQuiet } from './datapath/quiet.ts';
 import { goalLines } from './datapath/report.ts';
@@ -63,23 +62,12 @@ const DEFAULTS = { reps: '10', count: '1000', warmup: '100', services: '1000', '
 const SMOKE = { reps: '1', count: '200', warmup: '20', services: '100', 'quiet-max-ms': '500', 'max-minutes': '10', out: 'build/bench/nodeport-smoke' };
 
 function parseOptions(args: readonly string[]): NodePortOptions | 'help' | 'cleanup' {
-  const str = { type: 'string' } as const;
-  const { values: v } = parseArgs({
-    args: [...args], allowPositionals: false,
-    options: { smoke: { type: 'boolean' }, cleanup: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, reps: str, count: str, warmup: str,
-      services: str, iptables: str, 'quiet-max-ms': str, 'quiet-below': str, 'max-minutes': str, out: str },
-  });
-  if (v.help) return 'help';
-  if (v.cleanup) return 'cleanup';
-  const get = (k: keyof typeof DEFAULTS) => (v[k] as string | undefined) ?? (v.smoke ? SMOKE : DEFAULTS)[k];
-  const one = (k: keyof typeof DEFAULTS, min: number, max: number) => ints(k, get(k), min, max)[0];
-  const below = Number(v['quiet-below'] ?? DEFAULT_QUIET.threshold);
-  if (!(below > 0 && below <= 1)) throw new Error(`--quiet-below: a fraction in (0, 1], not "${v['quiet-below']}"`);
-  const ipt = v.iptables ?? 'legacy';
-  if (ipt !== 'legacy' && ipt !== 'nft') throw new Error(`--iptables: legacy or nft, not "${ipt}"`);
+  const f = parseBenchFlags(args, ['reps', 'count', 'warmup', 'services', 'iptables'], DEFAULTS, SMOKE);
+  if (f === 'help' || f === 'cleanup') return f;
+  const { one } = f;
   return {
-    reps: one('reps', 1, 100), count: one('count', 1, 100_000), warmup: one('warmup', 0, 10_000), services: one('services', 0, 60_000), iptables: ipt,
-    quiet: { ...DEFAULT_QUIET, threshold: below, maxMs: one('quiet-max-ms', 0, 60_000) }, maxMinutes: one('max-minutes', 1, 600), out: get('out'),
+    reps: one('reps', 1, 100), count: one('count', 1, 100_000), warmup: one('warmup', 0, 10_000), services: one('services', 0, 60_000),
+    iptables: iptablesFlag(f.raw.iptables), quiet: f.quiet, maxMinutes: f.maxMinutes, out: f.out,
   };
 }
 

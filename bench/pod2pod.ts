@@ -8,12 +8,11 @@
 // quiet machine. Needs root. Writes <out>/pod2pod.{jsonl,md,svg}.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { tryRun } from '../runtime/exec/command.ts';
 import { median } from './stats.ts';
 import { CLIENT_CPU, SERVER_CPU } from './datapath/lane.ts';
 import { removeLeftovers } from './datapath/leftovers.ts';
-import { ints } from './datapath/options.ts';
+import { ints, iptablesFlag, parseBenchFlags } from './datapath/options.ts';
 import { pod2podChart, pod2podGoals, pod2podMarkdown, pod2podRows, pod2podTable, type LaneInfo, type Pod2podSample } from './datapath/pod2podReport.ts';
 import { qperfRun, qperfServer } from './datapath/qperf.ts';
 import { DEFAULT_QUIET, waitQuiet } from './datapath/quiet.ts';
@@ -62,24 +61,12 @@ const DEFAULTS = { reps: '8', seconds: '5', mtus: '1440,8940', services: '5000',
 const SMOKE = { reps: '1', seconds: '2', mtus: '1440', services: '100', 'quiet-max-ms': '500', 'max-minutes': '10', out: 'build/bench/pod2pod-smoke' };
 
 function parseOptions(args: readonly string[]): Pod2podOptions | 'help' | 'cleanup' {
-  const str = { type: 'string' } as const;
-  const { values: v } = parseArgs({
-    args: [...args], allowPositionals: false,
-    options: { smoke: { type: 'boolean' }, cleanup: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, reps: str, seconds: str, mtus: str,
-      services: str, iptables: str, 'quiet-max-ms': str, 'quiet-below': str, 'max-minutes': str, out: str },
-  });
-  if (v.help) return 'help';
-  if (v.cleanup) return 'cleanup';
-  const get = (k: keyof typeof DEFAULTS) => (v[k] as string | undefined) ?? (v.smoke ? SMOKE : DEFAULTS)[k];
-  const one = (k: keyof typeof DEFAULTS, min: number, max: number) => ints(k, get(k), min, max)[0];
-  const below = Number(v['quiet-below'] ?? DEFAULT_QUIET.threshold);
-  if (!(below > 0 && below <= 1)) throw new Error(`--quiet-below: a fraction in (0, 1], not "${v['quiet-below']}"`);
-  const ipt = v.iptables ?? 'legacy';
-  if (ipt !== 'legacy' && ipt !== 'nft') throw new Error(`--iptables: legacy or nft, not "${ipt}"`);
+  const f = parseBenchFlags(args, ['reps', 'seconds', 'mtus', 'services', 'iptables'], DEFAULTS, SMOKE);
+  if (f === 'help' || f === 'cleanup') return f;
+  const { get, one } = f;
   return {
     reps: one('reps', 1, 100), seconds: one('seconds', 1, 60), mtus: ints('mtus', get('mtus'), 1280, 65_000), services: one('services', 1, 60_000),
-    iptables: ipt, quiet: { ...DEFAULT_QUIET, threshold: below, maxMs: one('quiet-max-ms', 0, 60_000) },
-    maxMinutes: one('max-minutes', 1, 600), out: get('out'),
+    iptables: iptablesFlag(f.raw.iptables), quiet: f.quiet, maxMinutes: f.maxMinutes, out: f.out,
   };
 }
 

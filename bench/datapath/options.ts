@@ -70,28 +70,66 @@ export function ints(flag: string, v: string, min: number, max: number): number[
   return xs.map(Number);
 }
 
-/** Returns 'help' for --help, 'cleanup' for --cleanup; throws on a bad flag. */
-export function parseDatapathOptions(args: readonly string[]): DatapathOptions | 'help' | 'cleanup' {
+/** The flags whose values every testbed benchmark takes, with a default each. */
+type SharedValued = 'quiet-max-ms' | 'max-minutes' | 'out';
+
+export interface BenchFlags<K extends string> {
+  /** A flag's value: as given, else the smoke run's or the default. */
+  get: (k: K | SharedValued) => string;
+  /** A flag's one integer in [min, max]. */
+  one: (k: K | SharedValued, min: number, max: number) => number;
+  /** Flags that have no default (their absence means something). */
+  raw: { [k: string]: string | boolean | undefined };
+  quiet: QuietWait;
+  maxMinutes: number;
+  out: string;
+}
+
+/**
+ * Parses a benchmark's flags: its own (each taking a value: own) and the
+ * shared ones (--smoke, --cleanup, --help, --quiet-max-ms, --quiet-below,
+ * --max-minutes, --out). Returns 'help' for --help and 'cleanup' for
+ * --cleanup; throws on a bad flag.
+ */
+export function parseBenchFlags<K extends string>(args: readonly string[], own: readonly string[], defaults: Record<K | SharedValued, string>,
+  smoke: Partial<Record<K | SharedValued, string>>): BenchFlags<K> | 'help' | 'cleanup' {
   const str = { type: 'string' } as const;
   const { values: v } = parseArgs({
     args: [...args], allowPositionals: false,
     options: {
-      smoke: { type: 'boolean' }, cleanup: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, sizes: str, modes: str, phases: str, reps: str, connects: str,
-      warmup: str, 'tput-reps': str, 'tput-seconds': str, 'tput-services': str, mtus: str, 'quiet-max-ms': str, 'quiet-below': str,
-      'max-minutes': str, out: str,
+      smoke: { type: 'boolean' }, cleanup: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'quiet-max-ms': str, 'quiet-below': str,
+      'max-minutes': str, out: str, ...Object.fromEntries(own.map((k) => [k, str])),
     },
   });
   if (v.help) return 'help';
   if (v.cleanup) return 'cleanup';
-  const get = (k: keyof typeof DEFAULTS) => (v[k] as string | undefined) ?? (v.smoke ? SMOKE : DEFAULTS)[k];
-  const one = (k: keyof typeof DEFAULTS, min: number, max: number) => ints(k, get(k), min, max)[0];
-  const modes = (v.modes ?? DATAPLANES.join(',')).split(',').map((s) => s.trim());
-  const unknown = modes.filter((m) => !(DATAPLANES as readonly string[]).includes(m));
-  if (unknown.length) throw new Error(`--modes: unknown ${unknown.join(', ')}; have ${DATAPLANES.join(', ')}`);
-  const phases = (v.phases ?? 'latency,throughput').split(',').map((s) => s.trim());
-  if (phases.some((p) => p !== 'latency' && p !== 'throughput')) throw new Error(`--phases: latency and/or throughput, not "${v.phases}"`);
+  const raw: BenchFlags<K>['raw'] = v;
+  const get = (k: K | SharedValued) => (raw[k] as string | undefined) ?? (v.smoke ? smoke[k] : undefined) ?? defaults[k];
+  const one = (k: K | SharedValued, min: number, max: number) => ints(k, get(k), min, max)[0];
   const below = Number(v['quiet-below'] ?? DEFAULT_QUIET.threshold);
   if (!(below > 0 && below <= 1)) throw new Error(`--quiet-below: a fraction in (0, 1], not "${v['quiet-below']}"`);
+  return {
+    get, one, raw, quiet: { ...DEFAULT_QUIET, threshold: below, maxMs: one('quiet-max-ms', 0, 60_000) }, maxMinutes: one('max-minutes', 1, 600), out: get('out'),
+  };
+}
+
+/** --iptables: which iptables kube-proxy's rules go through. */
+export function iptablesFlag(v: string | boolean | undefined): 'legacy' | 'nft' {
+  const ipt = v ?? 'legacy';
+  if (ipt !== 'legacy' && ipt !== 'nft') throw new Error(`--iptables: legacy or nft, not "${ipt}"`);
+  return ipt;
+}
+
+/** Returns 'help' for --help, 'cleanup' for --cleanup; throws on a bad flag. */
+export function parseDatapathOptions(args: readonly string[]): DatapathOptions | 'help' | 'cleanup' {
+  const f = parseBenchFlags(args, ['sizes', 'modes', 'phases', 'reps', 'connects', 'warmup', 'tput-reps', 'tput-seconds', 'tput-services', 'mtus'], DEFAULTS, SMOKE);
+  if (f === 'help' || f === 'cleanup') return f;
+  const { get, one, raw: v } = f;
+  const modes = ((v.modes as string | undefined) ?? DATAPLANES.join(',')).split(',').map((s) => s.trim());
+  const unknown = modes.filter((m) => !(DATAPLANES as readonly string[]).includes(m));
+  if (unknown.length) throw new Error(`--modes: unknown ${unknown.join(', ')}; have ${DATAPLANES.join(', ')}`);
+  const phases = ((v.phases as string | undefined) ?? 'latency,throughput').split(',').map((s) => s.trim());
+  if (phases.some((p) => p !== 'latency' && p !== 'throughput')) throw new Error(`--phases: latency and/or throughput, not "${v.phases}"`);
   return {
     sizes: ints('sizes', get('sizes'), 1, 60_000),
     dataplanes: DATAPLANES.filter((d) => d === 'floor' || modes.includes(d)), // table order; the floor always
@@ -99,8 +137,6 @@ export function parseDatapathOptions(args: readonly string[]): DatapathOptions |
     reps: one('reps', 1, 100), connects: one('connects', 1, 100_000), warmup: one('warmup', 0, 10_000),
     tputReps: one('tput-reps', 1, 50), tputSeconds: one('tput-seconds', 1, 60), tputServices: one('tput-services', 1, 60_000),
     mtus: ints('mtus', get('mtus'), 1280, 65_000),
-    quiet: { ...DEFAULT_QUIET, threshold: below, maxMs: one('quiet-max-ms', 0, 60_000) },
-    maxMinutes: one('max-minutes', 1, 600),
-    out: get('out'),
+    quiet: f.quiet, maxMinutes: f.maxMinutes, out: f.out,
   };
 }
