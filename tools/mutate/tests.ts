@@ -9,18 +9,18 @@ import { dirname, join, normalize, relative } from 'node:path';
 
 export const FOLDERS = {
   // the quick examples first, then the properties
-  compiler: ['compiler/kubeproxy.test.ts', 'compiler/maps.test.ts', 'compiler/ids.test.ts', 'compiler/kubeproxy.prop.ts', 'compiler/'],
+  compiler: ['compiler/kubeproxy.test.ts', 'compiler/maps.test.ts', 'compiler/ids.test.ts', 'compiler/kubeproxy.prop.ts', 'compiler/', 'netpol/'],
   'runtime/encode': ['encode/normalize', 'encode/', 'compiler/kubeproxy.test.ts'],
   'runtime/maps': ['maps/', 'view/'],
-  'runtime/log': ['log/', 'cli/replay.test.ts'],
+  'runtime/log': ['log/', 'cli/replayVerify.test.ts', 'cli/replay.test.ts'],
   'runtime/streams': ['streams/'],
 } as const satisfies { [folder: string]: readonly string[] };
 export type Folder = keyof typeof FOLDERS;
 
 /** Every non-kernel test file, relative to property-tests/. */
 export const NON_KERNEL: readonly string[] = [
-  'compiler/', 'encode/', 'maps/', 'log/', 'streams/', 'view/', 'sources/',
-  'cli/compile.test.ts', 'cli/replay.test.ts',
+  'compiler/', 'netpol/', 'encode/', 'maps/', 'log/', 'streams/', 'view/', 'sources/',
+  'cli/compile.test.ts', 'cli/explain.test.ts', 'cli/replay.test.ts', 'cli/replayVerify.test.ts',
   'agent/agent.test.ts', 'agent/duration.test.ts', 'agent/health.test.ts', 'agent/healthCheckTargets.test.ts',
   'agent/prometheus.test.ts', 'agent/replay.prop.ts',
 ];
