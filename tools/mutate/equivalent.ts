@@ -12,4 +12,8 @@ export const EQUIVALENT: Equivalent[] = [
     file: 'compiler/backends.ts', line: 'if (s.addressType != ADDR_IPV4) continue;', mutator: 'ConditionalExpression', replacement: 'false',
     why: 'readSlice (model.ts) keeps only IPv4 endpoints, so an IPv6 slice read on has no endpoint to add; the check only saves the port lookup',
   },
+  {
+    file: 'runtime/log/blame.ts', line: "name: c.record.name, op: 'delete' };", mutator: 'StringLiteral', replacement: '""',
+    why: "encodeRecords (runtime/encode/schema.ts) writes every op other than 'upsert' as a delete, so the undo of a new object deletes it either way",
+  },
 ];
