@@ -16,4 +16,8 @@ export const EQUIVALENT: Equivalent[] = [
     file: 'runtime/log/blame.ts', line: "name: c.record.name, op: 'delete' };", mutator: 'StringLiteral', replacement: '""',
     why: "encodeRecords (runtime/encode/schema.ts) writes every op other than 'upsert' as a delete, so the undo of a new object deletes it either way",
   },
+  {
+    file: 'runtime/log/format.ts', line: "if (!/^[0-9a-f]{8}$/.test(line.toString('latin1', 0, 8))", mutator: 'Regex',
+    why: 'the text tested is always 8 characters (bytes 0 to 8 of the line), so 8 hex digits match it whole with either anchor or both',
+  },
 ];
