@@ -20,4 +20,20 @@ export const EQUIVALENT: Equivalent[] = [
     file: 'runtime/log/format.ts', line: "if (!/^[0-9a-f]{8}$/.test(line.toString('latin1', 0, 8))", mutator: 'Regex',
     why: 'the text tested is always 8 characters (bytes 0 to 8 of the line), so 8 hex digits match it whole with either anchor or both',
   },
+  {
+    file: 'runtime/log/replayState.ts', line: "const held = new Set(upserts.flatMap((e) => (e.type === 'upsert'", mutator: 'ArrayDeclaration',
+    why: 'an object\'s key is "kind/namespace/name" (refKey), so a held key of other text is nobody\'s',
+  },
+  {
+    file: 'runtime/log/replayState.ts', line: "const held = new Set(upserts.flatMap((e) => (e.type === 'upsert'", mutator: 'ConditionalExpression', replacement: 'true',
+    why: 'a delete among the snapshot\'s events deletes its object itself, whether or not its key also counts as held',
+  },
+  {
+    file: 'runtime/log/replayState.ts', line: "const key = e.type === 'synced' ? undefined : keyOf(e.object);", mutator: 'StringLiteral',
+    why: 'a synced event has no object, and keyOf(undefined) is undefined: the check is there for the type, not the value',
+  },
+  {
+    file: 'runtime/log/replayState.ts', line: 'for (let at = 0; at < s.upsertKeys.length; at += ks)', mutator: 'EqualityOperator', replacement: 'at <= s.upsertKeys.length',
+    why: 'the one more lookup is of an empty key, which no map holds, so the count of changed entries is the same',
+  },
 ];
