@@ -25,8 +25,7 @@ class Slab {
   }
 
   alloc(): number {
-    const slot = this.free.pop();
-    if (slot !== undefined) return slot;
+    if (this.free.length > 0) return this.free.pop()!;
     if ((this.used + 1) * this.size > this.bytes.length) {
       const grown = new Uint8Array(this.bytes.length * 2);
       grown.set(this.bytes);
@@ -80,6 +79,7 @@ export class PackedMap {
   upsert(keys: Uint8Array, values: Uint8Array): void {
     const n = keys.length / this.ks, view = new DataView(values.buffer, values.byteOffset, values.byteLength);
     if (2 * (this.live + n) > this.index.length) this.rehash(2 ** Math.ceil(Math.log2(2 * (this.live + n))));
+    if (this.entriesUsed + n > this.where.length) this.growEntries(this.entriesUsed + n);
     for (let i = 0; i < n; i++) this.set(keys, i * this.ks, values, view, i * this.vs);
   }
 
@@ -209,7 +209,7 @@ export class PackedMap {
     let e = this.freeEntries.pop();
     if (e === undefined) {
       e = this.entriesUsed++;
-      if (e >= this.where.length) this.growEntries();
+      if (e >= this.where.length) this.growEntries(2 * this.where.length);
     }
     this.keys.set(key.subarray(ko, ko + this.ks), e * this.ks);
     this.place(e);
@@ -241,8 +241,8 @@ export class PackedMap {
     }
   }
 
-  private growEntries(): void {
-    const keys = new Uint8Array(this.keys.length * 2), where = new Int32Array(this.where.length * 2);
+  private growEntries(entries: number): void {
+    const keys = new Uint8Array(entries * this.ks), where = new Int32Array(entries);
     keys.set(this.keys);
     where.set(this.where);
     this.keys = keys;
