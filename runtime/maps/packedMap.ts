@@ -172,9 +172,9 @@ export class PackedMap {
     if (c === 0) return b.slice(o, o + this.vs);
     const out = new Uint8Array(this.vs), distinct = o;
     o += 4 * c;
-    const bits = bitsFor(c), per = 8 / bits, mask = (1 << bits) - 1;
+    const bits = bitsFor(c), shift = 3 - Math.log2(bits), mask = (1 << bits) - 1; // index i is in byte i >> shift
     for (let i = 0; i < this.words; i++) {
-      const p = distinct + 4 * ((b[o + Math.floor(i / per)] >> ((i % per) * bits)) & mask);
+      const p = distinct + 4 * ((b[o + (i >> shift)] >> ((i & ((1 << shift) - 1)) * bits)) & mask);
       out[4 * i] = b[p];
       out[4 * i + 1] = b[p + 1];
       out[4 * i + 2] = b[p + 2];
