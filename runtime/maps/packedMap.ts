@@ -79,7 +79,7 @@ export class PackedMap {
   upsert(keys: Uint8Array, values: Uint8Array): void {
     const n = keys.length / this.ks, view = new DataView(values.buffer, values.byteOffset, values.byteLength);
     if (2 * (this.live + n) > this.index.length) this.rehash(2 ** Math.ceil(Math.log2(2 * (this.live + n))));
-    if (this.entriesUsed + n > this.where.length) this.growEntries(this.entriesUsed + n);
+    if (this.live === 0 && n > this.where.length) this.growEntries(n); // a map filled at once (a full sync) grows once
     for (let i = 0; i < n; i++) this.set(keys, i * this.ks, values, view, i * this.vs);
   }
 
