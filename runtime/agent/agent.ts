@@ -136,7 +136,11 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const serially = (fn: () => void | Promise<void>) => {
     queue = queue.then(() => guarded(fn));
   };
-  const report = new BatchMetrics({ metrics, health, log, clock, onSynced: () => compiler.collect(), onReady: releaseHeap });
+  // The heap is released on the next turn: the first batch completes while
+  // the compiler thread's message that carried the full sync's diff (83 MiB
+  // on issue 12's cluster) is still being delivered, and a collection then
+  // finds the diff reachable and leaves it resident for good.
+  const report = new BatchMetrics({ metrics, health, log, clock, onSynced: () => compiler.collect(), onReady: () => setImmediate(releaseHeap) });
   const retry = new RetryTimer(() => serially(retryApply), clock);
   const interfaces = new InterfaceSync({
     dataplane, facts: () => local.facts(), mapsPending: () => programmer.pending, log, attaches: metrics.interfaces, run: serially, clock,

@@ -61,7 +61,7 @@ export function agentMetrics(src: MetricSources) {
     if (!store || filledAt === src.batches()) return;
     filledAt = src.batches();
     for (const { name } of MAPS) {
-      const n = store.entries(name).length, max = src.capacity(name);
+      const n = store.count(name), max = src.capacity(name);
       this.set({ map: name }, n);
       if (max) {
         m.mapMax.set({ map: name }, max);

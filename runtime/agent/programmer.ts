@@ -112,7 +112,7 @@ export class Programmer {
 }
 
 /** Stops at the first map with an entry (one read of sl_svc when the maps are in use). */
-const isEmpty = (store: MapStore) => MAPS.every((m) => store.entries(m.name).length === 0);
+const isEmpty = (store: MapStore) => MAPS.every((m) => store.count(m.name) === 0);
 
 function opsOf(diff: MapDiff): MapOpCounts {
   const out: MapOpCounts = {};

@@ -16,6 +16,10 @@ export function imageStore(image: MapDiff): MapStore {
   return {
     entries,
     lookup: (map, key) => entries(map).find(([k]) => Buffer.compare(k, key) === 0)?.[1],
+    count: (map) => {
+      const s = image.sections.find((x) => x.map.name === map);
+      return s ? upsertCount(s) : 0;
+    },
     apply: () => {
       throw new Error('imageStore is read-only');
     },

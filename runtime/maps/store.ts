@@ -3,6 +3,7 @@
 import { MAPS, type MapName } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
 import type { MapDiff } from './mapDiff.ts';
+import { PackedMap } from './packedMap.ts';
 
 export interface MapStore {
   /** Applies every op; a partial failure throws with .applied set. */
@@ -10,6 +11,8 @@ export interface MapStore {
   lookup(map: MapName, key: Uint8Array): Uint8Array | undefined;
   /** Entries in key-byte order. */
   entries(map: MapName): [key: Uint8Array, value: Uint8Array][];
+  /** How many entries the map holds. */
+  count(map: MapName): number;
 }
 
 /** A write to the maps that stopped part way: applied ops went through before it. */
@@ -28,50 +31,41 @@ export function layoutOf(map: MapName): MapLayout {
   return l;
 }
 
-const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-
-function bytesOf(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/**
- * Keys and values are held as latin1 strings: one char per byte, so string
- * order is byte order. A section of a diff is turned into two strings, and
- * each entry into two slices of them: a conversion or a view per entry (a
- * full sync has 100,000) cost more than the rest of the apply, and 100 bytes
- * of heap each.
- */
+/** Maps in memory, for --dry-run, compile and replay: each a PackedMap (packedMap.ts), since as written a full sync's come to 100 MB. */
 export class MemoryStore implements MapStore {
-  private readonly maps = new Map<MapName, Map<string, string>>(MAPS.map((m) => [m.name, new Map()]));
+  private readonly maps = new Map<MapName, PackedMap>(MAPS.map((m) => [m.name, new PackedMap(m.key.size, m.value.size)]));
 
   apply(diff: MapDiff): { applied: number } {
     let applied = 0;
     for (const s of diff.sections) {
-      const m = this.maps.get(s.map.name)!;
-      const ks = s.map.key.size, vs = s.map.value.size;
-      const keys = latin1(s.upsertKeys), values = latin1(s.upsertValues);
-      for (let i = 0; i * ks < keys.length; i++, applied++) m.set(keys.slice(i * ks, i * ks + ks), values.slice(i * vs, i * vs + vs));
-      const gone = latin1(s.deleteKeys);
-      for (let i = 0; i * ks < gone.length; i++, applied++) {
-        // The kernel answers ENOENT here too: a diff that deletes a missing key is wrong.
-        if (!m.delete(gone.slice(i * ks, i * ks + ks))) {
-          throw new StoreError(`delete ${s.map.name}: key ${Buffer.from(s.deleteKeys.subarray(i * ks, i * ks + ks)).toString('hex')} not present`, applied);
-        }
+      const m = this.maps.get(s.map.name)!, ks = s.map.key.size;
+      m.upsert(s.upsertKeys, s.upsertValues);
+      applied += s.upsertKeys.length / ks;
+      const deleted = m.remove(s.deleteKeys);
+      applied += deleted;
+      // The kernel answers ENOENT here too: a diff that deletes a missing key is wrong.
+      if (deleted * ks < s.deleteKeys.length) {
+        throw new StoreError(`delete ${s.map.name}: key ${Buffer.from(s.deleteKeys.subarray(deleted * ks, deleted * ks + ks)).toString('hex')} not present`, applied);
       }
     }
     return { applied };
   }
 
   lookup(map: MapName, key: Uint8Array): Uint8Array | undefined {
-    const v = this.maps.get(map)?.get(latin1(key));
-    return v === undefined ? undefined : bytesOf(v);
+    return this.maps.get(map)?.get(key);
   }
 
   entries(map: MapName): [Uint8Array, Uint8Array][] {
+    return this.mapOf(map).entries();
+  }
+
+  count(map: MapName): number {
+    return this.mapOf(map).size;
+  }
+
+  private mapOf(map: MapName): PackedMap {
     const m = this.maps.get(map);
     if (!m) throw new Error(`no map named ${map}`);
-    return [...m.keys()].sort().map((k) => [bytesOf(k), bytesOf(m.get(k)!)]);
+    return m;
   }
 }

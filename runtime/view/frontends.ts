@@ -41,7 +41,7 @@ const PROTOCOLS: { [proto: number]: string } = { 6: 'TCP', 17: 'UDP', 132: 'SCTP
 
 export function viewOf(store: MapStore, about: { node: string | null; rejected: Rejection[]; notes: Note[] }): View {
   const maps: View['maps'] = {};
-  for (const m of [...A.MAPS].sort((a, b) => a.id - b.id)) maps[m.name] = { entries: store.entries(m.name).length };
+  for (const m of [...A.MAPS].sort((a, b) => a.id - b.id)) maps[m.name] = { entries: store.count(m.name) };
   return { node: about.node, frontends: frontendsOf(store), maps, rejected: about.rejected, notes: about.notes };
 }
 

@@ -1,0 +1,87 @@
+// PackedMap (the in-memory store's map) against the plainest model of a map:
+// after any run of sets and deletes it holds exactly the last value set for
+// each key not deleted since, however each value was packed (by its distinct
+// 32-bit words, or as it is).
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PackedMap } from '../../runtime/maps/packedMap.ts';
+import { Coverage } from '../coverage.ts';
+import { check } from '../seed.ts';
+
+type Op = { del: false; key: number; words: number[]; tail: number[] } | { del: true; key: number };
+type Class = '1-2 distinct words' | '3-4 distinct words' | '5-16 distinct words' | 'over 16 distinct words' | 'value not whole words' |
+  'a value replaced' | 'a missing key deleted' | 'a key deleted' | 'over 64 entries at once';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+// Words that repeat within a value, or not, so that values of every number of distinct words come.
+const word = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 0xffffffff }));
+const words = fc.oneof(fc.array(word, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 24, size: 'max' }));
+const valueSize = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 24 }).map((w) => 4 * w) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 40 }) });
+const shape = fc.record({ keySize: fc.integer({ min: 1, max: 12 }), valueSize, keys: fc.integer({ min: 4, max: 300 }) });
+
+/** A key of the given size for key number n: a few bytes that differ, so that keys share hash buckets often. */
+function keyOf(n: number, size: number): Uint8Array {
+  const k = new Uint8Array(size);
+  for (let i = 0; i < size && i < 4; i++) k[size - 1 - i] = (n >> (8 * i)) & 255;
+  return k;
+}
+
+function valueOf(words: number[], tail: number[], size: number): Uint8Array {
+  const v = new Uint8Array(size), d = new DataView(v.buffer);
+  for (let i = 0; 4 * i + 4 <= size; i++) d.setUint32(4 * i, words[i % words.length], true);
+  for (let p = size - (size % 4), i = 0; p < size; p++, i++) v[p] = tail[i];
+  return v;
+}
+
+function distinctClass(v: Uint8Array): Class {
+  if (v.length % 4 !== 0) return 'value not whole words';
+  const d = new DataView(v.buffer), words = new Set<number>();
+  for (let p = 0; p < v.length; p += 4) words.add(d.getUint32(p, true));
+  return words.size > 16 ? 'over 16 distinct words' : words.size > 4 ? '5-16 distinct words' : words.size > 2 ? '3-4 distinct words' : '1-2 distinct words';
+}
+
+test('a PackedMap holds what a map of the same sets and deletes holds', () => {
+  const coverage = new Coverage<Class>('packedMap', {
+    '1-2 distinct words': 0.5, '3-4 distinct words': 0.3, '5-16 distinct words': 0.5, 'over 16 distinct words': 0.15, 'value not whole words': 0.1,
+    'a value replaced': 0.5, 'a missing key deleted': 0.3, 'a key deleted': 0.5, 'over 64 entries at once': 0.2,
+  });
+  const ops = (keys: number) => fc.array(fc.oneof(
+    { weight: 3, arbitrary: fc.record({ del: fc.constant(false as const), key: fc.nat(keys - 1), words, tail: fc.array(fc.nat(255), { minLength: 3, maxLength: 3 }) }) },
+    { weight: 1, arbitrary: fc.record({ del: fc.constant(true as const), key: fc.nat(keys - 1) }) },
+  ), { maxLength: 600, size: 'max' });
+  check(fc.property(shape.chain((s) => fc.tuple(fc.constant(s), ops(s.keys))), ([{ keySize, valueSize }, run]: [{ keySize: number; valueSize: number }, Op[]]) => {
+    const m = new PackedMap(keySize, valueSize), model = new Map<string, string>();
+    const reached: Class[] = [];
+    let most = 0;
+    for (const op of run) {
+      const key = keyOf(op.key, keySize), k = hex(key);
+      if (op.del) {
+        reached.push(model.has(k) ? 'a key deleted' : 'a missing key deleted');
+        assert.is(m.remove(key), model.delete(k) ? 1 : 0, `delete ${k}`);
+        continue;
+      }
+      const v = valueOf(op.words, op.tail, valueSize);
+      if (model.has(k)) reached.push('a value replaced');
+      reached.push(distinctClass(v));
+      // Set from inside larger arrays, as a diff's sections are read.
+      const keys = new Uint8Array(keySize + 3), values = new Uint8Array(valueSize + 5);
+      keys.set(key, 3);
+      values.set(v, 5);
+      m.upsert(keys.subarray(3), values.subarray(5));
+      model.set(k, hex(v));
+      most = Math.max(most, model.size);
+    }
+    if (most > 64) reached.push('over 64 entries at once');
+    coverage.run(reached);
+    assert.is(m.size, model.size);
+    const want = [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    assert.equal(m.entries().map(([k, v]) => [hex(k), hex(v)]), want);
+    for (const [k, v] of want) assert.is(hex(m.get(Buffer.from(k, 'hex'))!), v);
+    for (let n = 0; n < 8; n++) if (!model.has(hex(keyOf(n, keySize)))) assert.is(m.get(keyOf(n, keySize)), undefined);
+  }), { numRuns: 200 });
+  coverage.check();
+});
+
+test.run();

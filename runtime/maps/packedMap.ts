@@ -1,0 +1,265 @@
+// One map's entries for the in-memory store (--dry-run's maps, and compile's
+// and replay's), in a few typed arrays rather than objects per entry. On
+// issue 12's cluster the store holds 430,000 entries, 325,000 of them
+// sl_maglev chunks of 64 backend ids (256 bytes each, 83 MB in all). A chunk
+// names few backends, so a value is kept as the distinct 32-bit words it has
+// (up to 16) and, for each word, its index among them in 1, 2 or 4 bits: a
+// chunk of 5 backends takes 52 bytes. A value of more distinct words, or one
+// this would not make smaller, is kept as it is. Keys live in one array, and
+// a hash table of entry numbers finds them (open addressing, linear probing).
+
+const MAX_DISTINCT = 16;
+const CLASS_BITS = 5; // an entry's value: its class (0 raw, else its distinct words), then its slot
+const bitsFor = (distinct: number) => (distinct <= 2 ? 1 : distinct <= 4 ? 2 : 4);
+
+/** Fixed-size records in one growing array, with a free list. */
+class Slab {
+  bytes: Uint8Array;
+  private readonly size: number;
+  private used = 0;
+  private readonly free: number[] = [];
+
+  constructor(size: number) {
+    this.size = size;
+    this.bytes = new Uint8Array(size * 64);
+  }
+
+  alloc(): number {
+    if (this.free.length > 0) return this.free.pop()!;
+    if ((this.used + 1) * this.size > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    return this.used++;
+  }
+
+  release(slot: number): void {
+    this.free.push(slot);
+  }
+}
+
+export class PackedMap {
+  private readonly ks: number;
+  private readonly vs: number;
+  private readonly words: number;
+  /** Record size by class: 0 the value as it is, d its d distinct words and their indices. */
+  private readonly sizes: number[];
+  private readonly slabs: Slab[];
+  private keys: Uint8Array; // entry e's key at e * ks
+  private where: Int32Array; // entry e's value: slot << CLASS_BITS | class
+  private index = new Int32Array(64); // by hash of key, entry number + 1 (0: none), so that a new table needs no fill
+  private entriesUsed = 0;
+  private readonly freeEntries: number[] = [];
+  private live = 0;
+  private readonly distinct = new Int32Array(MAX_DISTINCT);
+  // By a hash of a word, the value being packed's stamp and the word's index in distinct (stamp << 5 | index): a slot
+  // of another stamp is free, so the table is not cleared for each value.
+  private readonly slotOf = new Int32Array(2 * MAX_DISTINCT);
+  private stamp = 0;
+  private readonly of: Uint8Array; // per word of the value being packed, its index in distinct
+
+  constructor(keySize: number, valueSize: number) {
+    this.ks = keySize;
+    this.vs = valueSize;
+    this.words = valueSize % 4 === 0 ? valueSize / 4 : 0; // a value not of whole words is kept as it is
+    this.sizes = [valueSize];
+    for (let d = 1; d <= MAX_DISTINCT; d++) this.sizes.push(4 * d + Math.ceil((this.words * bitsFor(d)) / 8));
+    this.slabs = this.sizes.map((size) => new Slab(size));
+    this.of = new Uint8Array(this.words + 7); // indices past the last word stay 0, for pack()
+    this.keys = new Uint8Array(keySize * 64);
+    this.where = new Int32Array(64);
+  }
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** Sets each key (keys back to back) to its value (values in the same order). */
+  upsert(keys: Uint8Array, values: Uint8Array): void {
+    const n = keys.length / this.ks, view = new DataView(values.buffer, values.byteOffset, values.byteLength);
+    if (2 * (this.live + n) > this.index.length) this.rehash(2 ** Math.ceil(Math.log2(2 * (this.live + n))));
+    if (this.live === 0 && n > this.where.length) this.growEntries(n); // a map filled at once (a full sync) grows once
+    for (let i = 0; i < n; i++) this.set(keys, i * this.ks, values, view, i * this.vs);
+  }
+
+  /** Deletes each key (back to back) in turn; stops at the first not present. Returns how many it deleted. */
+  remove(keys: Uint8Array): number {
+    const n = keys.length / this.ks;
+    for (let i = 0; i < n; i++) {
+      const e = this.find(keys, i * this.ks);
+      if (e < 0) return i;
+      this.release(e);
+      this.unindex(e);
+      this.freeEntries.push(e);
+      this.live--;
+    }
+    return n;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    const e = this.find(key, 0);
+    return e < 0 ? undefined : this.valueOf(e);
+  }
+
+  /** Entries in key-byte order. */
+  entries(): [Uint8Array, Uint8Array][] {
+    const live: number[] = [];
+    for (const x of this.index) if (x) live.push(x - 1);
+    live.sort((a, b) => this.compareKeys(a, b));
+    return live.map((e) => [this.keys.slice(e * this.ks, (e + 1) * this.ks), this.valueOf(e)]);
+  }
+
+  private set(keys: Uint8Array, ko: number, values: Uint8Array, view: DataView, vo: number): void {
+    let e = this.find(keys, ko);
+    if (e < 0) e = this.insert(keys, ko);
+    else this.release(e);
+    const c = this.classOf(view, vo), slab = this.slabs[c], slot = slab.alloc();
+    this.where[e] = (slot << CLASS_BITS) | c;
+    if (c === 0) slab.bytes.set(values.subarray(vo, vo + this.vs), slot * this.vs);
+    else this.pack(c, slab.bytes, slot * this.sizes[c]);
+  }
+
+  private release(e: number): void {
+    this.slabs[this.where[e] & ((1 << CLASS_BITS) - 1)].release(this.where[e] >>> CLASS_BITS);
+  }
+
+  /**
+   * The value's class; for a class other than 0, its distinct words and their
+   * indices are left in this.distinct and this.of. A word's index is found by
+   * a hash of it (a table of 32 for up to 16 words): searching the list of
+   * them costs twice as much, mostly in mispredicted branches.
+   */
+  private classOf(v: DataView, vo: number): number {
+    const slotOf = this.slotOf, distinct = this.distinct, of = this.of;
+    if (++this.stamp > 0x3ffffff) {
+      slotOf.fill(0); // stamp 0 marks a slot free
+      this.stamp = 1;
+    }
+    const stamp = this.stamp << 5;
+    let d = 0;
+    for (let i = 0, p = vo; i < this.words; i++, p += 4) {
+      const w = v.getInt32(p, true);
+      let h = Math.imul(w, 0x9e3779b1) >>> 27, s;
+      while (((s = slotOf[h]) & ~31) === stamp && distinct[s & 31] !== w) h = (h + 1) & 31;
+      if ((s & ~31) !== stamp) {
+        if (d === MAX_DISTINCT) return 0;
+        distinct[d] = w;
+        slotOf[h] = s = stamp | d++;
+      }
+      of[i] = s & 31;
+    }
+    return d > 0 && this.sizes[d] < this.vs ? d : 0;
+  }
+
+  private pack(d: number, out: Uint8Array, o: number): void {
+    for (let j = 0; j < d; j++, o += 4) {
+      const w = this.distinct[j];
+      out[o] = w;
+      out[o + 1] = w >> 8;
+      out[o + 2] = w >> 16;
+      out[o + 3] = w >> 24;
+    }
+    const of = this.of, n = this.words;
+    if (d > 4) for (let i = 0; i < n; i += 2) out[o++] = of[i] | (of[i + 1] << 4); // of past the last word is 0
+    else if (d > 2) for (let i = 0; i < n; i += 4) out[o++] = of[i] | (of[i + 1] << 2) | (of[i + 2] << 4) | (of[i + 3] << 6);
+    else for (let i = 0; i < n; i += 8) out[o++] = of[i] | (of[i + 1] << 1) | (of[i + 2] << 2) | (of[i + 3] << 3) | (of[i + 4] << 4) | (of[i + 5] << 5) | (of[i + 6] << 6) | (of[i + 7] << 7);
+  }
+
+  private valueOf(e: number): Uint8Array {
+    const c = this.where[e] & ((1 << CLASS_BITS) - 1), b = this.slabs[c].bytes;
+    let o = (this.where[e] >>> CLASS_BITS) * this.sizes[c];
+    if (c === 0) return b.slice(o, o + this.vs);
+    const out = new Uint8Array(this.vs), distinct = o;
+    o += 4 * c;
+    const bits = bitsFor(c), shift = 3 - Math.log2(bits), mask = (1 << bits) - 1; // index i is in byte i >> shift
+    for (let i = 0; i < this.words; i++) {
+      const p = distinct + 4 * ((b[o + (i >> shift)] >> ((i & ((1 << shift) - 1)) * bits)) & mask);
+      out[4 * i] = b[p];
+      out[4 * i + 1] = b[p + 1];
+      out[4 * i + 2] = b[p + 2];
+      out[4 * i + 3] = b[p + 3];
+    }
+    return out;
+  }
+
+  // ---- the keys' hash table ----
+
+  private hash(key: Uint8Array, ko: number): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < this.ks; i++) h = Math.imul(h ^ key[ko + i], 0x01000193);
+    return (h ^ (h >>> 15)) & (this.index.length - 1);
+  }
+
+  private sameKey(e: number, key: Uint8Array, ko: number): boolean {
+    for (let i = 0, p = e * this.ks; i < this.ks; i++) if (this.keys[p + i] !== key[ko + i]) return false;
+    return true;
+  }
+
+  /** The key's entry, -1 when it has none. */
+  private find(key: Uint8Array, ko: number): number {
+    const mask = this.index.length - 1;
+    for (let h = this.hash(key, ko); ; h = (h + 1) & mask) {
+      const e = this.index[h] - 1;
+      if (e < 0 || this.sameKey(e, key, ko)) return e;
+    }
+  }
+
+  private insert(key: Uint8Array, ko: number): number {
+    let e = this.freeEntries.pop();
+    if (e === undefined) {
+      e = this.entriesUsed++;
+      if (e >= this.where.length) this.growEntries(2 * this.where.length);
+    }
+    this.keys.set(key.subarray(ko, ko + this.ks), e * this.ks);
+    this.place(e);
+    this.live++;
+    return e;
+  }
+
+  private place(e: number): void {
+    const mask = this.index.length - 1;
+    let h = this.hash(this.keys, e * this.ks);
+    while (this.index[h]) h = (h + 1) & mask;
+    this.index[h] = e + 1;
+  }
+
+  /** Removes e from the table, moving back the entries after it that its slot had pushed on. */
+  private unindex(e: number): void {
+    const mask = this.index.length - 1;
+    let hole = this.hash(this.keys, e * this.ks);
+    while (this.index[hole] !== e + 1) hole = (hole + 1) & mask;
+    this.index[hole] = 0;
+    for (let h = (hole + 1) & mask; this.index[h]; h = (h + 1) & mask) {
+      const home = this.hash(this.keys, (this.index[h] - 1) * this.ks);
+      // The entry at h may move into the hole unless its home lies in (hole, h].
+      if ((h - home & mask) >= (h - hole & mask)) {
+        this.index[hole] = this.index[h];
+        this.index[h] = 0;
+        hole = h;
+      }
+    }
+  }
+
+  private growEntries(entries: number): void {
+    const keys = new Uint8Array(entries * this.ks), where = new Int32Array(entries);
+    keys.set(this.keys);
+    where.set(this.where);
+    this.keys = keys;
+    this.where = where;
+  }
+
+  private rehash(size: number): void {
+    const old = this.index;
+    this.index = new Int32Array(size);
+    for (const x of old) if (x) this.place(x - 1);
+  }
+
+  private compareKeys(a: number, b: number): number {
+    for (let i = 0, pa = a * this.ks, pb = b * this.ks; i < this.ks; i++) {
+      const d = this.keys[pa + i] - this.keys[pb + i];
+      if (d !== 0) return d;
+    }
+    return 0;
+  }
+}
