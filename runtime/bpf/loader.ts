@@ -126,10 +126,12 @@ export function loadDatapath(opts: LoadOptions): Datapath {
     checkAbi(obj.maps(), objectPath);
     const asked = maxEntriesOf(opts.sizes ?? {});
     const stale: string[] = [];
-    const pinned = new Map<string, number>(); // map name -> id, of the pins that fit
+    const pinned = new Map<string, number>(); // the kernel's name of a map -> its id, for the pins that fit
+    let everyPin = true;
     for (const def of obj.maps().filter((m) => m.pinPath !== null)) {
       const pin = pinnedInfo(def.pinPath!);
       if (pin) pinned.set(pin.name, pin.id);
+      else everyPin = false;
       // A size flag sets max_entries; without one, a pinned map keeps its size. Maps
       // no flag sizes (sl_stats: one slot per enum sl_stat) keep the object's.
       const flag = isMapName(def.name) ? sizeFlagOf(def.name) : undefined, resize = isMapName(def.name) ? asked.get(def.name) : undefined;
@@ -157,7 +159,6 @@ export function loadDatapath(opts: LoadOptions): Datapath {
     const destroys = kernelDestroysSockets();
     const names = [...PROGRAMS, ...(destroys ? ITERATORS : [])];
     const fp = fingerprint(objectPath, cfg, names);
-    const everyPin = obj.maps().every((m) => m.pinPath === null || pinned.has(m.name));
     const reused = stale.length === 0 && everyPin ? reusePrograms(opts.pinRoot, fp, names, pinned) : undefined;
     if (reused) {
       obj.close();
