@@ -29,6 +29,7 @@
 import { MAPS, SL_MAP_SVC, SL_SVC_AFFINITY, type MapName } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
 import { fieldOf, uintReader } from '../abi/fieldReader.ts';
+import { gather } from './keyOrder.ts';
 import type { MapDiff, MapOps } from './mapDiff.ts';
 
 /** One write: n packed entries upserted, or (values null) deleted. */
@@ -194,12 +195,7 @@ function stepOf(s: MapOps, deletes: boolean, phases: Phases, phase: number): Ste
   const chosen: number[] = [];
   for (let i = 0; i < phases.length; i++) if (phases[i] === phase) chosen.push(i);
   if (chosen.length === 0) return undefined;
-  const k = new Uint8Array(chosen.length * ks), v = values && new Uint8Array(chosen.length * vs);
-  chosen.forEach((i, j) => {
-    k.set(keys.subarray(i * ks, (i + 1) * ks), j * ks);
-    v?.set(values!.subarray(i * vs, (i + 1) * vs), j * vs);
-  });
-  return { map: s.map, keys: k, values: v, n: chosen.length };
+  return { map: s.map, keys: gather(keys, ks, chosen), values: values && gather(values, vs, chosen), n: chosen.length };
 }
 
 /**
