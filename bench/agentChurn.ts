@@ -59,6 +59,8 @@ interface Phase { kind: ChurnKind; cpu: number; seconds: number; changes: number
 interface ModeResult {
   mode: string; startCpu: number; readyCpu: number; syncCpu: number; syncMs: number; rss10: number; releaseCpu: number;
   idleRate: number; phases: Phase[]; exit: number | null;
+  /** Pinned: a second agent started on the pins the first left (its programs attached, its maps full). */
+  restart?: { readyCpu: number; startCpu: number; syncCpu: number; applied: number };
 }
 
 type Mode = 'dry-run' | 'pinned';
@@ -66,7 +68,8 @@ type Mode = 'dry-run' | 'pinned';
 async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o: { idle: number; churn: number }, log: (s: string) => void): Promise<ModeResult> {
   const tag = `sl-churn-${process.pid}`, pinRoot = `/sys/fs/bpf/${tag}`;
   if (mode === 'pinned') addNetns(tag); // nothing to attach to in there: the maps are what is measured
-  const agent = new AgentProcess('node-0', kubeconfig, mode === 'dry-run' ? ['--dry-run'] : ['--pin-root', pinRoot, '--netns', tag]);
+  const args = mode === 'dry-run' ? ['--dry-run'] : ['--pin-root', pinRoot, '--netns', tag];
+  const agent = new AgentProcess('node-0', kubeconfig, args);
   try {
     const synced = await agent.until('synced', 600_000);
     const atReady = cpuOf(agent.pid);
@@ -91,9 +94,10 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
     await sleep(o.idle * 1000);
     const idleRate = (c1 - c0 + threadsCpuOf(agent.pid) - c2) / (2 * o.idle);
     await agent.stop();
+    const restart = mode === 'pinned' ? await restarted(kubeconfig, args, log) : undefined;
     return {
       mode, startCpu: agent.line('start')!.processCpuSeconds, readyCpu: synced.processCpuSeconds, syncCpu: synced.syncCpuSeconds, syncMs: synced.syncMs,
-      rss10, releaseCpu: released, idleRate, phases, exit: agent.child.exitCode,
+      rss10, releaseCpu: released, idleRate, phases, exit: agent.child.exitCode, restart,
     };
   } finally {
     await agent.stop();
@@ -105,6 +109,18 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
         // never made
       }
     }
+  }
+}
+
+/** An agent restarted on the pins another left: its CPU to ready, and the entries it wrote. */
+async function restarted(kubeconfig: string, args: string[], log: (s: string) => void): Promise<ModeResult['restart']> {
+  const agent = new AgentProcess('node-0', kubeconfig, args);
+  try {
+    const synced = await agent.until('synced', 600_000);
+    log(`pinned, restarted: ready after ${synced.processCpuSeconds} s of CPU (${synced.syncCpuSeconds} s the full sync), ${synced.applied} entries written`);
+    return { readyCpu: synced.processCpuSeconds, startCpu: agent.line('start')!.processCpuSeconds, syncCpu: synced.syncCpuSeconds, applied: synced.applied };
+  } finally {
+    await agent.stop();
   }
 }
 
@@ -237,7 +253,13 @@ function report(results: ModeResult[], grew: Growth | undefined, base: Baseline 
       `${mib(r.rss10)} MiB`, `${r.releaseCpu.toFixed(2)} s`, `${ms(r.idleRate)} ms/s`, String(r.exit)]),
   ]));
   console.log('(CPU to ready: the whole process from exec until the first full sync is in the maps, Node.js start and module loading included;');
-  console.log(' start: until the agent began to list; full sync: from its first list request; the heap release runs right after ready.)\n');
+  console.log(' start: until the agent began to list; full sync: from its first list request; the heap release runs right after ready.)');
+  for (const r of results.filter((x) => x.restart)) {
+    const t = r.restart!;
+    console.log(`${r.mode}, restarted on the pins it left (programs attached, maps full): CPU to ready ${t.readyCpu.toFixed(2)} s ` +
+      `(start ${t.startCpu.toFixed(2)} s, full sync ${t.syncCpu.toFixed(2)} s), ${t.applied} entries written`);
+  }
+  console.log('');
   console.log(table([
     ['agent', 'change', 'batches', 'ops per batch', 'apply p50', 'CPU per change', 'idle-adjusted', 'of nftables\' partial sync'],
     ...results.flatMap((r) => r.phases.map((p) => {

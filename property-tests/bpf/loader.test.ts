@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_TIMEOUTS, encodeConfig, type DatapathConfig } from '../../runtime/bpf/config.ts';
 import { LibbpfError } from '../../runtime/bpf/libbpf.ts';
-import { IncompatiblePinError, loadDatapath, LoadError, VerifierError, type LoadOptions } from '../../runtime/bpf/loader.ts';
+import { IncompatiblePinError, loadDatapath, LoadError, VerifierError, type Datapath, type LoadOptions } from '../../runtime/bpf/loader.ts';
 import { PinnedStore } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
 import { SL_CFG_DSR, SL_STATS_SLOTS, STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
@@ -195,6 +195,42 @@ it('struct sl_config lands in the programs\' .rodata', () => {
     } finally {
       dp.close();
     }
+  });
+});
+
+it('a load after a committed one with the same object, settings and maps takes the programs it pinned (no verifier); another setting or a replaced map loads afresh', () => {
+  withRoot((root) => {
+    const ids = (dp: Datapath) => [...dp.programs.values(), ...dp.iterators.values()].map((fd) => S.progInfo(fd).id);
+    const progPins = () => readdirSync(root).filter((n) => n.startsWith('sl_prog_'));
+    const first = load(root);
+    const loaded = ids(first);
+    first.close();
+    assert.equal(progPins(), [], 'nothing pinned before commit');
+    const second = load(root);
+    assert.ok(ids(second).every((id) => !loaded.includes(id)), 'an uncommitted load is not taken: loaded afresh');
+    second.commit();
+    const committed = ids(second);
+    second.close();
+    assert.is(progPins().length, committed.length, 'one pin per program');
+    const third = load(root);
+    assert.equal(ids(third), committed, 'the pinned programs, not loaded again');
+    third.commit();
+    third.close();
+    const config = { ...CONFIG, flags: SL_CFG_DSR };
+    const dsr = load(root, { config });
+    const other = ids(dsr);
+    assert.ok(other.every((id) => !committed.includes(id)), 'another setting: loaded afresh');
+    dsr.commit();
+    dsr.close();
+    assert.is(progPins().length, other.length, 'the other load\'s pins are gone');
+    const resized = load(root, { config, sizes: { 'ct-max': 60 }, replaceMaps: true });
+    assert.ok(ids(resized).every((id) => !other.includes(id)), 'a replaced map: loaded afresh (the pinned programs use the old one)');
+    resized.commit();
+    resized.close();
+    const r = spawnSync(process.execPath, [MAIN, 'detach', '--pins', '--pin-root', root], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, /sl_prog_[0-9a-f]{16}_sl_from_pod/);
+    assert.not.ok(existsSync(root), 'detach --pins takes the programs\' pins too');
   });
 });
 

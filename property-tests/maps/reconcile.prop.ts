@@ -1,12 +1,15 @@
 // reconcile(live, desired): applied to live it gives desired, with no op
 // that leaves an entry as it was; an identical image gives no ops at all.
+// reconcileImage (pinned maps read in packed pieces, in the kernel's order)
+// gives the same diff; keyOrder sorts packed keys as Buffer.compare does.
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAPS } from '../../runtime/abi/layouts.generated.ts';
 import { opCount, type MapDiff } from '../../runtime/maps/mapDiff.ts';
 import { imageStore } from '../../runtime/maps/imageStore.ts';
-import { reconcile } from '../../runtime/maps/reconcile.ts';
+import { keyOrder } from '../../runtime/maps/keyOrder.ts';
+import { reconcile, reconcileImage } from '../../runtime/maps/reconcile.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import { mapContents } from '../arb/mapContents.ts';
 import { checkMinimal, dump } from '../model/maps.ts';
@@ -70,6 +73,50 @@ test('reconciling an image with itself gives an empty diff', () => {
     const d = reconcile(storeOf(a), storeOf(a));
     assert.equal([opCount(d), d.sections.length, d.bytes.length], [0, 0, 8]);
   }));
+});
+
+/** A store's entries in an order drawn from seed (a bpf hash map gives its own), in packed pieces of up to 7, each piece's buffers reused. */
+function chunksShuffled(store: MemoryStore, seed: number) {
+  return {
+    chunks(name: (typeof MAPS)[number]['name'], each: (keys: Uint8Array, values: Uint8Array, n: number) => void): void {
+      const entries = store.entries(name);
+      let x = seed >>> 0;
+      for (let i = entries.length - 1; i > 0; i--) {
+        x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+        const j = x % (i + 1);
+        [entries[i], entries[j]] = [entries[j], entries[i]];
+      }
+      const layout = MAPS.find((m) => m.name === name)!;
+      const keys = new Uint8Array(7 * layout.key.size), values = new Uint8Array(7 * layout.value.size);
+      for (let at = 0; at < entries.length; at += 7) {
+        const piece = entries.slice(at, at + 7);
+        keys.fill(0xee);
+        values.fill(0xee);
+        piece.forEach(([k, v], i) => {
+          keys.set(k, i * k.length);
+          values.set(v, i * v.length);
+        });
+        each(keys, values, piece.length);
+      }
+    },
+  };
+}
+
+test('reconcileImage, from packed pieces of entries in any order, gives the diff reconcile gives', () => {
+  check(fc.property(mapContents(), mapContents(), fc.integer(), (a, b, seed) => {
+    const live = storeOf(a);
+    assert.equal(reconcileImage(chunksShuffled(live, seed), b).bytes, reconcile(live, imageStore(b)).bytes);
+    assert.equal(opCount(reconcileImage(chunksShuffled(storeOf(b), seed), b)), 0, 'the image itself: no ops');
+  }), { numRuns: 300 });
+});
+
+test('keyOrder orders packed keys as Buffer.compare does', () => {
+  check(fc.property(fc.integer({ min: 1, max: 12 }).chain((ks) => fc.tuple(fc.constant(ks), fc.array(fc.array(fc.constantFrom(0, 1, 127, 128, 255), { minLength: ks, maxLength: ks }).map((b) => Uint8Array.from(b)), { maxLength: 300 }))), ([ks, keys]) => {
+    const packed = new Uint8Array(Buffer.concat(keys));
+    const hex = (k: Uint8Array) => Buffer.from(k).toString('hex');
+    const order = keyOrder(packed, ks, keys.length);
+    assert.equal([...order].map((i) => hex(keys[i])), [...keys].sort(Buffer.compare).map(hex));
+  }), { numRuns: 300 });
 });
 
 test.run();

@@ -9,16 +9,16 @@ export function fieldOf(s: StructLayout, name: string): FieldLayout {
   return f;
 }
 
-/** An unsigned integer field of 1, 2 or 4 bytes, in its declared byte order. */
-export function uintReader(s: StructLayout, name: string): (bytes: Uint8Array) => number {
+/** An unsigned integer field of 1, 2 or 4 bytes, in its declared byte order; at: where the struct starts in bytes (packed entries). */
+export function uintReader(s: StructLayout, name: string): (bytes: Uint8Array, at?: number) => number {
   const f = fieldOf(s, name);
   if (f.size !== f.elemSize || (f.size !== 1 && f.size !== 2 && f.size !== 4)) {
     throw new Error(`struct ${s.name} field ${name} is ${f.size} bytes, not an integer of 1, 2 or 4`);
   }
-  const { offset: at, size, bigEndian } = f;
-  return (b) => {
+  const { offset, size, bigEndian } = f;
+  return (b, at = 0) => {
     let v = 0;
-    for (let i = 0; i < size; i++) v = v * 256 + b[at + (bigEndian ? i : size - 1 - i)];
+    for (let i = 0; i < size; i++) v = v * 256 + b[at + offset + (bigEndian ? i : size - 1 - i)];
     return v;
   };
 }

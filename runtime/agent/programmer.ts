@@ -10,7 +10,7 @@ import { encodeBatch, type Record, type Refused } from '../encode/schema.ts';
 import type { EventLogWriter } from '../log/eventLogWriter.ts';
 import { imageStore } from '../maps/imageStore.ts';
 import { backendsRemoved, deleteCount, opCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
-import { reconcile } from '../maps/reconcile.ts';
+import { reconcile, reconcileImage, type ChunkedStore } from '../maps/reconcile.ts';
 import type { MapStore } from '../maps/store.ts';
 
 /** What the programmer needs of a compiler: wasm/compilerThread.ts's, or wasm/host.ts's own. */
@@ -91,7 +91,8 @@ export class Programmer {
 
   private reconcile(store: MapStore, image: MapDiff): Applied {
     // Empty maps (a first start) take the image as it is: reconcile would copy it whole.
-    return this.timed('reconcile', store, () => (isEmpty(store) ? image : reconcile(store, imageStore(image))));
+    // Pinned maps are read in packed pieces and compared in place: a restart reads every entry.
+    return this.timed('reconcile', store, () => (isEmpty(store) ? image : 'chunks' in store ? reconcileImage(store as MapStore & ChunkedStore, image) : reconcile(store, imageStore(image))));
   }
 
   private timed(mode: 'diff' | 'reconcile', store: MapStore, diffOf: () => MapDiff): Applied {

@@ -7,13 +7,16 @@
 // without asking when a build counts more (or fewer) things, and so is
 // sl_sockrev of another layout: a cache the host sockets' next connect or
 // send refills, whose loss only shows a backend as the peer of an older
-// socket meanwhile.
+// socket meanwhile. When the pins fit and the last load's programs are pinned
+// with the same object, settings and maps (progPins.ts), those are taken as
+// they are: the verifier does not run again for the same code.
 import { existsSync } from 'node:fs';
 import { ALL_MAPS, CONFIG, isMapName } from '../abi/layouts.generated.ts';
 import { encodeConfig, type DatapathConfig } from './config.ts';
 import { BpfObject, LibbpfError, type MapDef } from './libbpf.ts';
 import { STALE_PIN_HINT, typeName } from './maps.ts';
 import { dropAside, ensurePinRoot, movePinAside, movePinBack } from './bpffs.ts';
+import { fingerprint, pinPrograms, reusePrograms } from './progPins.ts';
 import { maxEntriesOf, sizeFlagOf, type Sizes } from './sizes.ts';
 import { SOCK_HOOKS } from './sockHooks.ts';
 import { ITERATORS, kernelDestroysSockets, type IteratorName } from './staleSockets.ts';
@@ -123,8 +126,12 @@ export function loadDatapath(opts: LoadOptions): Datapath {
     checkAbi(obj.maps(), objectPath);
     const asked = maxEntriesOf(opts.sizes ?? {});
     const stale: string[] = [];
+    const pinned = new Map<string, number>(); // the kernel's name of a map -> its id, for the pins that fit
+    let everyPin = true;
     for (const def of obj.maps().filter((m) => m.pinPath !== null)) {
       const pin = pinnedInfo(def.pinPath!);
+      if (pin) pinned.set(pin.name, pin.id);
+      else everyPin = false;
       // A size flag sets max_entries; without one, a pinned map keeps its size. Maps
       // no flag sizes (sl_stats: one slot per enum sl_stat) keep the object's.
       const flag = isMapName(def.name) ? sizeFlagOf(def.name) : undefined, resize = isMapName(def.name) ? asked.get(def.name) : undefined;
@@ -135,6 +142,7 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       const diff = [...layout];
       if (pin.maxEntries !== want) diff.push(`max_entries ${pin.maxEntries}, ${resize !== undefined ? `${flag} asks` : 'this build'} ${want}`);
       if (diff.length === 0) continue;
+      pinned.delete(pin.name);
       const countersOnly = def.name === 'sl_stats' && layout.length === 0; // a build that counts more things: only counts are lost
       if (!opts.replaceMaps && !countersOnly && def.name !== 'sl_sockrev') {
         const resizeOnly = diff.length === 1 && resize !== undefined && pin.maxEntries !== want;
@@ -149,6 +157,13 @@ export function loadDatapath(opts: LoadOptions): Datapath {
     if (cfg.length !== CONFIG.size) throw new LoadError(`sl_config encodes to ${cfg.length} bytes, not ${CONFIG.size}`);
     obj.setInitialBytes('.rodata', 0, cfg);
     const destroys = kernelDestroysSockets();
+    const names = [...PROGRAMS, ...(destroys ? ITERATORS : [])];
+    const fp = fingerprint(objectPath, cfg, names);
+    const reused = stale.length === 0 && everyPin ? reusePrograms(opts.pinRoot, fp, names, pinned) : undefined;
+    if (reused) {
+      obj.close();
+      return datapathOf(reused, destroys, [], { commit: () => {}, rollback: () => {}, close: () => reused.forEach((fd) => S.close(fd)) });
+    }
     if (!destroys) for (const p of ITERATORS) obj.skipProgram(p);
     try {
       obj.load();
@@ -156,24 +171,30 @@ export function loadDatapath(opts: LoadOptions): Datapath {
       if (!(e instanceof LibbpfError)) throw e;
       throw loadFailure(e, objectPath);
     }
-    const programs = new Map(PROGRAMS.map((p) => [p, obj.programFd(p)] as const));
-    const iterators = new Map(destroys ? ITERATORS.map((p) => [p, obj.programFd(p)] as const) : []);
+    const fds = new Map(names.map((p) => [p, obj.programFd(p)] as const));
     const replaced = moved.map((m) => m.path.slice(m.path.lastIndexOf('/') + 1));
-    return {
-      programs,
-      iterators,
-      replaced,
+    return datapathOf(fds, destroys, replaced, {
       commit: () => {
         for (const { aside } of moved.splice(0)) dropAside(aside);
+        pinPrograms(opts.pinRoot, fp, fds); // attached now: a restart may take them as they are
       },
       rollback: restore,
       close: () => obj.close(),
-    };
+    });
   } catch (e) {
     restore();
     obj.close();
     throw e;
   }
+}
+
+function datapathOf(fds: ReadonlyMap<string, number>, destroys: boolean, replaced: string[], rest: Pick<Datapath, 'commit' | 'rollback' | 'close'>): Datapath {
+  return {
+    programs: new Map(PROGRAMS.map((p) => [p, fds.get(p)!] as const)),
+    iterators: new Map(destroys ? ITERATORS.map((p) => [p, fds.get(p)!] as const) : []),
+    replaced,
+    ...rest,
+  };
 }
 
 /** The object's maps must have the layouts this runtime (and the compiler) were generated from. */

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { MAPS, STATE_MAPS, type MapName } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
 import { NoRoom, planApply } from '../maps/applyPlan.ts';
+import { keyOrder } from '../maps/keyOrder.ts';
 import { deleteCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
+import type { ChunkedStore } from '../maps/reconcile.ts';
 import { StoreError, type MapStore } from '../maps/store.ts';
 import { sizeFlagOf } from './sizes.ts';
 import * as S from './syscall.ts';
@@ -17,6 +19,19 @@ import * as S from './syscall.ts';
 const T = S.BPF_MAP_TYPE;
 const TYPE_NAMES: { [type: number]: string } = Object.fromEntries(Object.entries(T).map(([k, v]) => [v, k.toLowerCase()]));
 export const typeName = (type: number) => TYPE_NAMES[type] ?? `type ${type}`;
+/** n entries, packed: keys, then values in the same order. */
+export interface Packed { readonly keys: Uint8Array; readonly values: Uint8Array; readonly n: number }
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 const PERCPU = new Set<number>([T.PERCPU_ARRAY, T.PERCPU_HASH, T.LRU_PERCPU_HASH]);
 const NO_BATCH = new Set<number>([S.ENOTSUPP, S.errno.EOPNOTSUPP]);
@@ -95,20 +110,45 @@ export class PinnedMap {
 
   /** Every entry, sorted by key bytes: LOOKUP_BATCH, or GET_NEXT_KEY + LOOKUP where the type lacks it. */
   entries(): [Uint8Array, Uint8Array][] {
+    const { keys, values, n } = this.packed(), ks = this.info.keySize, vs = this.valueBytes;
+    return Array.from(keyOrder(keys, ks, n), (i) => [keys.subarray(i * ks, (i + 1) * ks), values.subarray(i * vs, (i + 1) * vs)]);
+  }
+
+  /**
+   * Every entry, in pieces of packed keys and values valid during the call
+   * only, in the kernel's order: a hash map's without a copy of it whole.
+   */
+  chunks(each: (keys: Uint8Array, values: Uint8Array, n: number) => void): void {
+    if (this.batch !== false && this.info.type !== T.LPM_TRIE) { // an LPM trie's read may start over (packed())
+      try {
+        S.mapLookupAll(this.fd, this.info.keySize, this.valueBytes, each);
+        return;
+      } catch (e) {
+        if (!(e instanceof S.BpfError) || !this.lacksBatch(e)) throw new Error(`read ${this.name}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    const { keys, values, n } = this.packed();
+    each(keys, values, n);
+  }
+
+  /** Every entry, packed, in the kernel's order. */
+  packed(): Packed {
     const ks = this.info.keySize, vs = this.valueBytes;
-    let out: [Uint8Array, Uint8Array][] = [];
+    const keys: Uint8Array[] = [], values: Uint8Array[] = [];
+    const out = (): Packed => ({ keys: concat(keys), values: concat(values), n: keys.reduce((n, k) => n + k.length, 0) / ks });
     try {
       if (this.batch === false) throw new S.BpfError('MAP_LOOKUP_BATCH', S.ENOTSUPP);
       // The generic batch walk (LPM tries) gives up with EINTR when entries
       // it is stepping over change under it (another process writing): the
       // read starts over, a few times.
       for (let tries = READ_TRIES; ; tries--) {
-        out = [];
+        keys.length = values.length = 0;
         try {
-          S.mapLookupAll(this.fd, ks, vs, (keys, values, n) => {
-            for (let i = 0; i < n; i++) out.push([keys.slice(i * ks, (i + 1) * ks), values.slice(i * vs, (i + 1) * vs)]);
+          S.mapLookupAll(this.fd, ks, vs, (k, v, n) => {
+            keys.push(k.slice(0, n * ks));
+            values.push(v.slice(0, n * vs));
           });
-          break;
+          return out();
         } catch (e) {
           if (tries <= 1 || !(e instanceof S.BpfError) || e.errno !== S.errno.EINTR) throw e;
         }
@@ -116,14 +156,16 @@ export class PinnedMap {
     } catch (e) {
       if (!(e instanceof S.BpfError) || !this.lacksBatch(e)) throw new Error(`read ${this.name}: ${(e as Error).message}`, { cause: e });
       this.batch = false;
-      out = [];
+      keys.length = values.length = 0;
       const key = new Uint8Array(ks);
       for (let prev: Uint8Array | null = null; S.mapNextKey(this.fd, prev, key); prev = key.slice()) {
         const v = this.lookup(key);
-        if (v) out.push([key.slice(), v]); // deleted between the two calls: skip it
+        if (!v) continue; // deleted between the two calls: skip it
+        keys.push(key.slice());
+        values.push(v);
       }
+      return out();
     }
-    return out.sort(([a], [b]) => Buffer.compare(a, b));
   }
 
   /**
@@ -214,7 +256,7 @@ export class MapFullError extends StoreError {
 export interface ApplyResult { applied: number; syscalls: number }
 
 /** The compiler-owned maps under a pin root, and read access to the datapath-owned ones. */
-export class PinnedStore implements MapStore {
+export class PinnedStore implements MapStore, ChunkedStore {
   readonly root: string;
   private readonly maps: Map<string, PinnedMap>;
   private readonly state: Map<string, PinnedMap>;
@@ -315,8 +357,13 @@ export class PinnedStore implements MapStore {
     return this.map(map).entries();
   }
 
+  /** A map's entries in pieces, packed, in the kernel's order: no object per entry. */
+  chunks(map: MapName, each: (keys: Uint8Array, values: Uint8Array, n: number) => void): void {
+    this.map(map).chunks(each);
+  }
+
   count(map: MapName): number {
-    return this.entries(map).length;
+    return this.map(map).packed().n;
   }
 
   /** The map's max_entries, as pinned. */

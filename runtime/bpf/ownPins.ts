@@ -2,12 +2,14 @@
 // by what the kernel says each is: a map whose name is one of the datapath's
 // (sl_svc, ..., as libbpf pins them by name) and that the kernel also names
 // so, or a cgroup link of a host services hook (sl_connect4_link, ...) at
-// that hook's attach type. `detach --pins` removes these and nothing else,
+// that hook's attach type, or a program of the last load (sl_prog_<hash>_sl_from_pod,
+// ...: progPins.ts) that the kernel names so. `detach --pins` removes these and nothing else,
 // so a --pin-root of /sys/fs/bpf itself takes no other tool's pins.
 import { existsSync, readdirSync, readlinkSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_MAPS } from '../abi/layouts.generated.ts';
 import { asideDir, pinRootExists } from './bpffs.ts';
+import { programOfPin } from './progPins.ts';
 import { linkPin, SOCK_HOOKS } from './sockHooks.ts';
 import * as S from './syscall.ts';
 
@@ -21,8 +23,8 @@ function kindOf(fd: number): string {
 
 /** Whether the pin at dir/name is one sluice makes. */
 export function isOwnPin(dir: string, name: string): boolean {
-  const link = LINKS.get(name);
-  if (!MAP_NAMES.has(name) && link === undefined) return false;
+  const link = LINKS.get(name), program = programOfPin(name);
+  if (!MAP_NAMES.has(name) && link === undefined && program === undefined) return false;
   let fd: number | null;
   try {
     fd = S.objGet(join(dir, name));
@@ -33,6 +35,7 @@ export function isOwnPin(dir: string, name: string): boolean {
   try {
     const kind = kindOf(fd);
     if (link !== undefined) return kind === 'link' && S.linkInfo(fd).type === S.BPF_LINK_TYPE_CGROUP && S.linkInfo(fd).attachType === link;
+    if (program !== undefined) return kind === 'prog' && S.progInfo(fd).name === program.slice(0, 15); // the kernel keeps 15 characters
     return kind === 'map' && S.mapInfo(fd).name === name;
   } finally {
     S.close(fd);

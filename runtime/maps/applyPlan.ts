@@ -28,7 +28,8 @@
 // change that still does not fit is refused before anything is written.
 import { MAPS, SL_MAP_SVC, SL_SVC_AFFINITY, type MapName } from '../abi/layouts.generated.ts';
 import type { MapLayout } from '../abi/mapLayout.ts';
-import { bytesReader, uintReader } from '../abi/fieldReader.ts';
+import { fieldOf, uintReader } from '../abi/fieldReader.ts';
+import { gather } from './keyOrder.ts';
 import type { MapDiff, MapOps } from './mapDiff.ts';
 
 /** One write: n packed entries upserted, or (values null) deleted. */
@@ -66,46 +67,53 @@ const svcBset = uintReader(svcLayout.value, 'bset');
 const svcSlots = uintReader(svcLayout.value, 'slots');
 const svcCount = uintReader(svcLayout.value, 'count');
 const svcFlags = uintReader(svcLayout.value, 'flags');
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+/** n bytes of b from at, as a string: a key to compare by value. */
+const bytesKey = (b: Uint8Array, at: number, n: number) => Buffer.from(b.buffer, b.byteOffset + at, n).toString('latin1');
 
-/** What the keys of a map other than sl_svc belong to: a backend set, a frontend, or
- * nothing a frontend points into (policy: written in round 1, deleted last). */
+/**
+ * What an entry belongs to: a backend set (its id, a number), a frontend
+ * ("frontend " and its vip, port and proto bytes), or 'other': nothing a
+ * frontend points into (policy: written in round 1, deleted last). A full
+ * sync names hundreds of thousands of entries: a set's is a number, not a string.
+ */
+type Ref = number | string;
+
+/** What the keys of a map other than sl_svc belong to. */
 function keyedBy(map: MapLayout): 'set' | 'frontend' | 'other' {
   const has = (f: string) => map.key.fields.some((x) => x.name === f);
   return has('bset') ? 'set' : ['vip', 'port', 'proto'].every(has) ? 'frontend' : 'other';
 }
 
-/** Which backend set or frontend an entry of a map other than sl_svc belongs to, as a string. */
-function refOf(map: MapLayout): (key: Uint8Array) => string {
-  const by = keyedBy(map);
-  if (by === 'set') {
-    const bset = uintReader(map.key, 'bset');
-    return (k) => `set ${bset(k)}`;
-  }
-  if (by === 'other') return () => 'other';
-  const parts = ['vip', 'port', 'proto'].map((f) => bytesReader(map.key, f));
-  return (k) => `frontend ${parts.map((p) => hex(p(k))).join('|')}`;
+/** The frontend of a key that has one (sl_svc's, sl_srcrange's), the key starting at byte at. */
+function frontendRefOf(map: MapLayout): (keys: Uint8Array, at: number) => string {
+  const [vip, port, proto] = ['vip', 'port', 'proto'].map((f) => fieldOf(map.key, f));
+  return (k, at) => `frontend ${bytesKey(k, at + vip.offset, vip.size)}|${bytesKey(k, at + port.offset, port.size)}|${bytesKey(k, at + proto.offset, proto.size)}`;
 }
-const svcParts = ['vip', 'port', 'proto'].map((f) => bytesReader(svcLayout.key, f));
-const frontendRef = (k: Uint8Array) => `frontend ${svcParts.map((p) => hex(p(k))).join('|')}`;
+
+/** What the entry of a map other than sl_svc whose key starts at byte at belongs to. */
+function refOf(map: MapLayout): (keys: Uint8Array, at: number) => Ref {
+  const by = keyedBy(map);
+  if (by === 'set') return uintReader(map.key, 'bset');
+  if (by === 'other') return () => 'other';
+  return frontendRefOf(map);
+}
+const frontendRef = frontendRefOf(svcLayout);
+
+/** The refs of packed keys, one per key. */
+const refsOf = (keys: Uint8Array, ks: number, ref: (keys: Uint8Array, at: number) => Ref): Ref[] =>
+  Array.from({ length: keys.length / ks }, (_, i) => ref(keys, i * ks));
 
 const entriesOf = (keys: Uint8Array, values: Uint8Array | null, ks: number, vs: number) =>
   Array.from({ length: keys.length / ks }, (_, i) => [keys.subarray(i * ks, (i + 1) * ks), values?.subarray(i * vs, (i + 1) * vs)] as const);
 
-function pack(map: MapLayout, entries: readonly (readonly [Uint8Array, Uint8Array | undefined])[], deletes: boolean): Step {
-  const keys = Buffer.concat(entries.map(([k]) => k));
-  const values = deletes ? null : Buffer.concat(entries.map(([, v]) => v!));
-  return { map, keys: new Uint8Array(keys), values: values && new Uint8Array(values), n: entries.length };
-}
-
 /** A frontend's upsert: the set whose entries its old value reads and the one its new value
  * reads (none when it has no backends), whether its table shrinks in place, and whether its
  * new value may reach any backend of its set (session affinity). */
-interface Move { from: string | undefined; to: string | undefined; shrinks: boolean; affine: boolean }
+interface Move { from: Ref | undefined; to: Ref | undefined; shrinks: boolean; affine: boolean }
 
 function moveOf(key: Uint8Array, value: Uint8Array, oldValue: (k: Uint8Array) => Uint8Array | undefined): Move {
   const old = oldValue(key);
-  const reads = (v: Uint8Array | undefined) => (v && svcCount(v) > 0 ? `set ${svcBset(v)}` : undefined);
+  const reads = (v: Uint8Array | undefined) => (v && svcCount(v) > 0 ? svcBset(v) : undefined);
   const from = reads(old), to = reads(value);
   return { from, to, shrinks: to !== undefined && from === to && svcSlots(value) < svcSlots(old!), affine: (svcFlags(value) & SL_SVC_AFFINITY) !== 0 };
 }
@@ -130,17 +138,22 @@ export function planApply(diff: MapDiff, oldValue: (svcKey: Uint8Array) => Uint8
   const svcDeletes = svc ? entriesOf(svc.deleteKeys, null, svc.map.key.size, 0) : [];
   const early = room ? fit(diff, room, svcUpserts, svcDeletes) : { deletes: new Map<MapOps, Set<number>>(), counts: undefined };
 
-  const refs = new Map(others.map((s) => {
-    const ref = refOf(s.map), ks = s.map.key.size;
-    return [s, { upserts: entriesOf(s.upsertKeys, null, ks, 0).map(([k]) => ref(k)), deletes: entriesOf(s.deleteKeys, null, ks, 0).map(([k]) => ref(k)) }];
-  }));
-  const sets = others.filter((s) => keyedBy(s.map) === 'set').map((s) => refs.get(s)!);
-  const written = new Set(sets.flatMap((r) => r.upserts)), emptied = new Set(sets.flatMap((r) => r.deletes));
+  // Each entry's ref, read only where the order needs it: not in a first sync, where no frontend moves.
+  const refs = new Map<MapOps, { upserts?: Ref[]; deletes?: Ref[] }>(others.map((s) => [s, {}]));
+  const refsFor = (s: MapOps, op: 'upserts' | 'deletes'): Ref[] => {
+    const r = refs.get(s)!;
+    return (r[op] ??= refsOf(op === 'upserts' ? s.upsertKeys : s.deleteKeys, s.map.key.size, refOf(s.map)));
+  };
+  const sets = others.filter((s) => keyedBy(s.map) === 'set');
   // Where a frontend moves from matters only where a set is written or loses entries.
-  const moves = written.size + emptied.size > 0 ? svcUpserts.map(([k, v]) => moveOf(k, v!, oldValue)) : [];
+  const moves = sets.some((s) => s.upsertKeys.length + s.deleteKeys.length > 0) ? svcUpserts.map(([k, v]) => moveOf(k, v!, oldValue)) : [];
+  const emptied = new Set(sets.flatMap((s) => refsFor(s, 'deletes')));
   // Sets whose old entries go before frontends join them, lest affinity lead a frontend to one.
   const joined = new Set(moves.flatMap((m) => (m.to !== undefined && m.from !== m.to && m.affine && emptied.has(m.to) ? [m.to] : [])));
-  const rounds = roundsOf(moves, new Set([...written, ...joined]));
+  // The sets written wait only for frontends that move off one.
+  const changed = new Set<Ref>(joined);
+  if (moves.some((m) => m.from !== undefined && m.from !== m.to)) for (const s of sets) for (const x of refsFor(s, 'upserts')) changed.add(x);
+  const rounds = roundsOf(moves, changed);
 
   const phases = new Map<MapOps, { upserts: Phases; deletes: Phases }>();
   if (svc) {
@@ -152,11 +165,11 @@ export function planApply(diff: MapDiff, oldValue: (svcKey: Uint8Array) => Uint8
   }
   const last = setsIn(rounds.last + 1);
   for (const s of others) {
-    const by = keyedBy(s.map), r = refs.get(s)!, idx = early.deletes.get(s);
+    const by = keyedBy(s.map), idx = early.deletes.get(s);
     phases.set(s, {
-      upserts: by === 'frontend' ? RANGES_IN : by === 'set' && rounds.last > 1 ? r.upserts.map((x) => setsIn(rounds.of(x))) : setsIn(1),
+      upserts: by === 'frontend' ? RANGES_IN : by === 'set' && rounds.last > 1 ? refsFor(s, 'upserts').map((x) => setsIn(rounds.of(x))) : setsIn(1),
       deletes: !idx && (by !== 'set' || joined.size === 0) ? last
-        : r.deletes.map((x, i) => (idx?.has(i) ? ROOM : joined.has(x) ? staleOut(rounds.of(x)) : last)),
+        : refsFor(s, 'deletes').map((x, i) => (idx?.has(i) ? ROOM : joined.has(x) ? staleOut(rounds.of(x)) : last)),
     });
   }
 
@@ -177,9 +190,12 @@ export function planApply(diff: MapDiff, oldValue: (svcKey: Uint8Array) => Uint8
 function stepOf(s: MapOps, deletes: boolean, phases: Phases, phase: number): Step | undefined {
   const keys = deletes ? s.deleteKeys : s.upsertKeys, values = deletes ? null : s.upsertValues;
   if (keys.length === 0 || (typeof phases === 'number' && phases !== phase)) return undefined;
-  if (typeof phases === 'number') return { map: s.map, keys, values, n: keys.length / s.map.key.size };
-  const step = pack(s.map, entriesOf(keys, values, s.map.key.size, s.map.value.size).filter((_, i) => phases[i] === phase), deletes);
-  return step.n > 0 ? step : undefined;
+  const ks = s.map.key.size, vs = s.map.value.size;
+  if (typeof phases === 'number') return { map: s.map, keys, values, n: keys.length / ks };
+  const chosen: number[] = [];
+  for (let i = 0; i < phases.length; i++) if (phases[i] === phase) chosen.push(i);
+  if (chosen.length === 0) return undefined;
+  return { map: s.map, keys: gather(keys, ks, chosen), values: values && gather(values, vs, chosen), n: chosen.length };
 }
 
 /**
@@ -193,15 +209,15 @@ function stepOf(s: MapOps, deletes: boolean, phases: Phases, phase: number): Ste
  * that closes the cycle is dropped, and the frontends it held read, for a
  * moment, a set that is neither their old nor their new one.
  */
-function roundsOf(moves: readonly Move[], changed: ReadonlySet<string>): { of(ref: string): number; last: number } {
-  const waitsFor = new Map<string, Set<string | undefined>>(); // set id -> the sets its readers move to
+function roundsOf(moves: readonly Move[], changed: ReadonlySet<Ref>): { of(ref: Ref): number; last: number } {
+  const waitsFor = new Map<Ref, Set<Ref | undefined>>(); // set id -> the sets its readers move to
   for (const { from, to } of moves) {
     if (from === undefined || from === to || !changed.has(from)) continue; // nothing changes where it was
     if (!waitsFor.has(from)) waitsFor.set(from, new Set());
     waitsFor.get(from)!.add(to);
   }
-  const round = new Map<string, number>();
-  const visit = (ref: string | undefined, path: Set<string>): number => {
+  const round = new Map<Ref, number>();
+  const visit = (ref: Ref | undefined, path: Set<Ref>): number => {
     if (ref === undefined || !changed.has(ref)) return 1; // none, or there already: frontends may move to it in round 1
     if (path.has(ref)) return 0; // closes a cycle: dropped
     const known = round.get(ref);
@@ -221,26 +237,30 @@ function roundsOf(moves: readonly Move[], changed: ReadonlySet<string>): { of(re
 function fit(diff: MapDiff, room: Room, svcUpserts: readonly (readonly [Uint8Array, Uint8Array | undefined])[],
   svcDeletes: readonly (readonly [Uint8Array, unknown])[]): { deletes: Map<MapOps, Set<number>>; counts: Map<string, number> } {
   const deletes = new Map<MapOps, Set<number>>(), counts = new Map<string, number>();
-  let referenced: Set<string> | undefined; // what a frontend points at during the apply: read once, if needed
+  let referenced: Set<Ref> | undefined; // what a frontend points at during the apply: read once, if needed
   const pointedAt = () => {
     if (referenced) return referenced;
-    const gone = new Set(svcDeletes.map(([k]) => hex(k)));
-    referenced = new Set(['other']); // a policy entry may be in use whatever the frontends do
-    for (const [k, v] of room.entries('sl_svc')) if (!gone.has(hex(k))) referenced.add(`set ${svcBset(v)}`).add(frontendRef(k));
-    for (const [k, v] of svcUpserts) referenced.add(`set ${svcBset(v!)}`).add(frontendRef(k));
+    const gone = new Set(svcDeletes.map(([k]) => bytesKey(k, 0, k.length)));
+    referenced = new Set<Ref>(['other']); // a policy entry may be in use whatever the frontends do
+    for (const [k, v] of room.entries('sl_svc')) if (!gone.has(bytesKey(k, 0, k.length))) referenced.add(svcBset(v)).add(frontendRef(k, 0));
+    for (const [k, v] of svcUpserts) referenced.add(svcBset(v!)).add(frontendRef(k, 0));
     return referenced;
   };
   for (const s of diff.sections) {
-    const name = s.map.name, max = room.maxEntries(name), ks = s.map.key.size;
-    const live = new Set(room.entries(name).map(([k]) => hex(k)));
-    const added = entriesOf(s.upsertKeys, null, ks, 0).filter(([k]) => !live.has(hex(k))).length;
+    const name = s.map.name, max = room.maxEntries(name), ks = s.map.key.size, upserts = s.upsertKeys.length / ks;
+    const live = new Set(room.entries(name).map(([k]) => bytesKey(k, 0, k.length)));
+    let added = upserts; // into an empty map (a first start), every upsert adds one
+    if (live.size > 0) {
+      added = 0;
+      for (let i = 0; i < upserts; i++) if (!live.has(bytesKey(s.upsertKeys, i * ks, ks))) added++;
+    }
     const removed = s.deleteKeys.length / ks;
     const final = live.size + added - removed;
     counts.set(name, final);
     if (final > max) throw new NoRoom(name, max, final, false);
     if (s.map.id === SL_MAP_SVC || live.size + added <= max) continue; // sl_svc deletes first
     const ref = refOf(s.map), busy = pointedAt();
-    const idx = new Set(entriesOf(s.deleteKeys, null, ks, 0).flatMap(([k], i) => (busy.has(ref(k)) ? [] : [i])));
+    const idx = new Set(refsOf(s.deleteKeys, ks, ref).flatMap((x, i) => (busy.has(x) ? [] : [i])));
     const peak = live.size + added - idx.size;
     if (peak > max) throw new NoRoom(name, max, peak, true);
     deletes.set(s, idx);

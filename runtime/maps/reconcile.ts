@@ -2,9 +2,17 @@
 // Both sides are read in key order, so one merge pass per map gives a diff in
 // the compiler's order; entries that are already right get no op, which is
 // what lets a restarted agent take over live maps without a flush.
-import { MAPS } from '../abi/layouts.generated.ts';
+// reconcileImage does the same from pieces of packed entries in any order
+// (pinned maps, as bpf(2) reads them) to a compiled image: each entry is
+// looked up in the image's sorted keys, with no object per entry and no
+// copy of the whole map.
+import { MAPS, type MapName } from '../abi/layouts.generated.ts';
+import { findKey, gather, keyOrder } from './keyOrder.ts';
 import { encodeDiff, type MapDiff, type MapOps } from './mapDiff.ts';
 import type { MapStore } from './store.ts';
+
+/** A store that hands out a map's entries in pieces, packed, valid during the call only. */
+export interface ChunkedStore { chunks(map: MapName, each: (keys: Uint8Array, values: Uint8Array, n: number) => void): void }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 const pack = (parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
@@ -30,6 +38,38 @@ export function reconcile(live: MapStore, desired: MapStore): MapDiff {
       }
     }
     sections.push({ map, upsertKeys: pack(upsertKeys), upsertValues: pack(upsertValues), deleteKeys: pack(deleteKeys) });
+  }
+  return encodeDiff(sections);
+}
+
+/** reconcile(live, imageStore(image)), from live's entries in pieces: image is a diff from empty maps, its upserts in key order. */
+export function reconcileImage(live: ChunkedStore, image: MapDiff): MapDiff {
+  const none = new Uint8Array(0);
+  const sections: MapOps[] = [];
+  for (const map of [...MAPS].sort((a, b) => a.id - b.id)) {
+    const ks = map.key.size, vs = map.value.size;
+    const s = image.sections.find((x) => x.map.id === map.id);
+    if (s && s.deleteKeys.length > 0) throw new Error(`reconcile: the image deletes from ${map.name}; an image only adds`);
+    const wantKeys = s?.upsertKeys ?? none, m = wantKeys.length / ks;
+    const want = Buffer.from((s?.upsertValues ?? none).buffer, (s?.upsertValues ?? none).byteOffset, m * vs);
+    const kept = new Uint8Array(m); // 1: live holds the entry as the image has it
+    const gone: Uint8Array[] = [];
+    live.chunks(map.name, (keys, values, n) => {
+      const have = Buffer.from(values.buffer, values.byteOffset, n * vs);
+      for (let i = 0; i < n; i++) {
+        const j = findKey(wantKeys, m, ks, keys, i * ks);
+        if (j < 0) gone.push(keys.slice(i * ks, (i + 1) * ks));
+        else if (want.compare(have, i * vs, (i + 1) * vs, j * vs, (j + 1) * vs) === 0) kept[j] = 1;
+      }
+    });
+    const upserts: number[] = [];
+    for (let j = 0; j < m; j++) if (!kept[j]) upserts.push(j);
+    const goneKeys = new Uint8Array(gone.length * ks);
+    gone.forEach((k, i) => goneKeys.set(k, i * ks));
+    sections.push({
+      map, upsertKeys: gather(wantKeys, ks, upserts), upsertValues: gather(want, vs, upserts),
+      deleteKeys: gather(goneKeys, ks, keyOrder(goneKeys, ks, gone.length)),
+    });
   }
   return encodeDiff(sections);
 }
