@@ -33,6 +33,10 @@ export const EQUIVALENT: Equivalent[] = [
     why: 'a synced event has no object, and keyOf(undefined) is undefined: the check is there for the type, not the value',
   },
   {
+    file: 'runtime/log/replayState.ts', line: "const key = e.type === 'synced' ? undefined : keyOf(e.object);", mutator: 'ConditionalExpression', replacement: 'false',
+    why: 'the same: without the check a synced event\'s key is keyOf(undefined), undefined',
+  },
+  {
     file: 'runtime/log/replayState.ts', line: 'for (let at = 0; at < s.upsertKeys.length; at += ks)', mutator: 'EqualityOperator', replacement: 'at <= s.upsertKeys.length',
     why: 'the one more lookup is of an empty key, which no map holds, so the count of changed entries is the same',
   },
