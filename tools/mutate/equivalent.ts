@@ -40,4 +40,24 @@ export const EQUIVALENT: Equivalent[] = [
     file: 'runtime/log/replayState.ts', line: 'for (let at = 0; at < s.upsertKeys.length; at += ks)', mutator: 'EqualityOperator', replacement: 'at <= s.upsertKeys.length',
     why: 'the one more lookup is of an empty key, which no map holds, so the count of changed entries is the same',
   },
+  {
+    file: 'runtime/log/replay.ts', line: 'ended = false;', mutator: 'BooleanLiteral', replacement: 'true',
+    why: 'only end() reads ended, and it warns only once a header has set the state; every header sets ended = false first, and nothing outside Replay reads it',
+  },
+  {
+    file: 'runtime/log/replay.ts', line: 'if (b.mac === undefined) this.seals.unsigned++;', mutator: 'UpdateOperator', replacement: 'this.seals.unsigned--',
+    why: 'the private count starts at 0, moves only here and only one way, and is read only as === 0: after k > 0 steps it is k or -k, nonzero either way',
+  },
+  {
+    file: 'runtime/log/replay.ts', line: 'if (this.opts.until !== undefined && b.batch > this.opts.until) {', mutator: 'ConditionalExpression', replacement: 'true',
+    why: 'without --until, b.batch > undefined is false (a comparison with NaN), as the left operand already made it; with --until the left operand is true anyway',
+  },
+  {
+    file: 'runtime/log/replay.ts', line: 'const expected = this.lastBatch === undefined || this.fresh', mutator: 'ConditionalExpression', replacement: 'false',
+    why: 'lastBatch is undefined only before the first boundary, and fresh is true until then (it turns false only where lastBatch is set), so this.fresh alone gives the same',
+  },
+  {
+    file: 'runtime/log/replay.ts', line: 'if (this.opts.until !== undefined && b.batch >= this.opts.until) this.done = true;', mutator: 'ConditionalExpression', replacement: 'true',
+    why: 'without --until, b.batch >= undefined is false (a comparison with NaN), as the left operand already made it; with --until the left operand is true anyway',
+  },
 ];
