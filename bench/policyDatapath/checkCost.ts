@@ -13,6 +13,7 @@
 // namespace of the run's, so their route lookups see nothing of the host's.
 import { join } from 'node:path';
 import { ensurePinRoot, removePinRoot } from '../../runtime/bpf/bpffs.ts';
+import { STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
 import { DEFAULT_TIMEOUTS, encodeConfig } from '../../runtime/bpf/config.ts';
 import { BpfObject } from '../../runtime/bpf/libbpf.ts';
 import { PinnedStore } from '../../runtime/bpf/maps.ts';
@@ -55,18 +56,21 @@ function load(object: string, pinRoot: string, config?: Uint8Array): BpfObject {
   return obj;
 }
 
-const syn = (src: string) => buildFrame({ ip: { src, dst: BACKEND_IPS[0], l4: { proto: 'tcp', sport: 40000, dport: 80 } } });
-const ack = (src: string) => buildFrame({ ip: { src, dst: BACKEND_IPS[0], l4: { proto: 'tcp', sport: 40000, dport: 80, seq: 2, ack: 2, flags: TCP_FLAGS.ACK } } });
+/** A segment of one client's flow to the first server: a SYN by default. */
+const segment = (src: string, flags: number = TCP_FLAGS.SYN) =>
+  buildFrame({ ip: { src, dst: BACKEND_IPS[0], l4: { proto: 'tcp', sport: 40000, dport: 80, seq: 2, ack: 2, flags } } });
+const CT_KEY_SIZE = STATE_MAPS.find((m) => m.name === 'sl_ct')!.key.size;
 
 /** sl_from_pod's mean ns on an allowed flow's ACK after its SYN, which made the
  * flow tracked where policy selects the server (checked: plain pod-to-pod
  * traffic is not tracked, so without policy every packet is alike). */
 function establishedNs(podFd: number, ctFd: number, policy: boolean, o: CheckOptions): number {
-  const tracked = () => S.mapNextKey(ctFd, null, new Uint8Array(S.mapInfo(ctFd).keySize));
+  const key = new Uint8Array(CT_KEY_SIZE);
+  const tracked = () => S.mapNextKey(ctFd, null, key);
   if (tracked()) throw new Error('sl_ct is not empty before the SYN');
-  S.progTestRun(podFd, syn(CLIENT_IP));
+  S.progTestRun(podFd, segment(CLIENT_IP));
   if (tracked() !== policy) throw new Error(`sl_from_pod ${policy ? 'tracked no flow' : 'tracked a flow'} for an allowed SYN ${policy ? 'with' : 'without'} policy`);
-  return perRun(podFd, ack(CLIENT_IP), o);
+  return perRun(podFd, segment(CLIENT_IP, TCP_FLAGS.ACK), o);
 }
 
 export interface CheckOptions { rules: number[]; repeat: number; rounds: number; checkObject: string; sluiceObject: string; pinBase: string; netns: string }
@@ -103,7 +107,7 @@ export function measureCheck(o: CheckOptions, log: (line: string) => void): Chec
         const sluice = load(o.sluiceObject, pinRoot, SLUICE_CONFIG);
         objs.push(sluice);
         const [checkFd, baseFd, podFd] = [check.programFd('check'), check.programFd('baseline'), sluice.programFd('sl_from_pod')];
-        const allow = syn(CLIENT_IP), deny = syn(OTHER_IP);
+        const allow = segment(CLIENT_IP), deny = segment(OTHER_IP);
         const s = inNetns(o.netns, () => {
           const verdicts = [S.progTestRun(checkFd, allow).retval, S.progTestRun(checkFd, deny).retval];
           if (rules > 0 && (verdicts[0] !== 0 || verdicts[1] !== 2)) throw new Error(`the check says ${verdicts} for allow, deny; want 0, 2`);
