@@ -70,13 +70,15 @@ export function mapCreate(type: number, keySize: number, valueSize: number, maxE
   return must('MAP_CREATE', a, name);
 }
 
-/** Fills value and returns true, or returns false when the key is absent. */
-export function mapLookup(fd: number, key: Uint8Array, value: Uint8Array): boolean {
-  const r = libbpf().lookupElem(fd, key, value);
+/** A libbpf wrapper's result r of op: false for ENOENT (absent, or the end), true for success; throws otherwise. */
+function found(op: string, r: number): boolean {
   if (r === -errno.ENOENT) return false;
-  if (r < 0) throw new BpfError('MAP_LOOKUP_ELEM', -r);
+  if (r < 0) throw new BpfError(op, -r);
   return true;
 }
+
+/** Fills value and returns true, or returns false when the key is absent. */
+export const mapLookup = (fd: number, key: Uint8Array, value: Uint8Array): boolean => found('MAP_LOOKUP_ELEM', libbpf().lookupElem(fd, key, value));
 
 export function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
   const r = libbpf().updateElem(fd, key, value, flags);
@@ -84,20 +86,10 @@ export function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags 
 }
 
 /** Returns false when the key was absent. */
-export function mapDelete(fd: number, key: Uint8Array): boolean {
-  const r = libbpf().deleteElem(fd, key);
-  if (r === -errno.ENOENT) return false;
-  if (r < 0) throw new BpfError('MAP_DELETE_ELEM', -r);
-  return true;
-}
+export const mapDelete = (fd: number, key: Uint8Array): boolean => found('MAP_DELETE_ELEM', libbpf().deleteElem(fd, key));
 
 /** Writes the key after `key` (the first key when null) into next; false at the end. */
-export function mapNextKey(fd: number, key: Uint8Array | null, next: Uint8Array): boolean {
-  const r = libbpf().nextKey(fd, key, next);
-  if (r === -errno.ENOENT) return false;
-  if (r < 0) throw new BpfError('MAP_GET_NEXT_KEY', -r);
-  return true;
-}
+export const mapNextKey = (fd: number, key: Uint8Array | null, next: Uint8Array): boolean => found('MAP_GET_NEXT_KEY', libbpf().nextKey(fd, key, next));
 
 /** One BPF_MAP_UPDATE_BATCH of count packed keys and values. */
 export function mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number): void {
@@ -144,9 +136,7 @@ export function objPin(fd: number, path: string): void {
 /** Opens a pinned object; returns -ENOENT's absence as null. */
 export function objGet(path: string): number | null {
   const r = libbpf().objGet(path);
-  if (r === -errno.ENOENT) return null;
-  if (r < 0) throw new BpfError(`OBJ_GET ${path}`, -r);
-  return r;
+  return found(`OBJ_GET ${path}`, r) ? r : null;
 }
 
 export interface MapInfo { type: number; id: number; keySize: number; valueSize: number; maxEntries: number; flags: number; name: string }
@@ -189,17 +179,17 @@ export function progInfo(fd: number): ProgInfo {
   };
 }
 
-function fdById(cmd: 'PROG_GET_FD_BY_ID' | 'MAP_GET_FD_BY_ID', id: number): number | null {
-  const r = cmd === 'PROG_GET_FD_BY_ID' ? libbpf().progFdById(id) : libbpf().mapFdById(id);
-  if (r === -errno.ENOENT) return null;
-  if (r < 0) throw new BpfError(`${cmd} ${id}`, -r);
-  return r;
+/** An fd of the program with this id, or null when it is gone. */
+export function progFdById(id: number): number | null {
+  const r = libbpf().progFdById(id);
+  return found(`PROG_GET_FD_BY_ID ${id}`, r) ? r : null;
 }
 
-/** An fd of the program with this id, or null when it is gone. */
-export const progFdById = (id: number) => fdById('PROG_GET_FD_BY_ID', id);
 /** An fd of the map with this id, or null when it is gone. */
-export const mapFdById = (id: number) => fdById('MAP_GET_FD_BY_ID', id);
+export function mapFdById(id: number): number | null {
+  const r = libbpf().mapFdById(id);
+  return found(`MAP_GET_FD_BY_ID ${id}`, r) ? r : null;
+}
 
 /** BPF_LINK_CREATE: attaches a program to target (a cgroup's fd; 0 for an iterator) at attachType; returns the link's fd. */
 export function linkCreate(progFd: number, targetFd: number, attachType: number): number {
