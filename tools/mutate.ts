@@ -1,4 +1,4 @@
-// npm run mutate [-- UNIT... [--concurrency N] [--retest-survivors] [--skip-test FILE]]
+// npm run mutate [-- UNIT... [--concurrency N] [--retest-survivors] [--skip-test FILE] [--sample N [--seed S]]]
 // Mutation testing with StrykerJS and its command runner, one run per unit:
 // a folder (compiler, runtime/encode, runtime/maps, runtime/log,
 // runtime/streams; all of them by default), or files in one, comma-separated
@@ -10,12 +10,15 @@
 // a decorated function; tools/mutate/runMutant.ts rebuilds compiler.wasm per
 // compiler mutant. Incremental: a mutant whose code is unchanged keeps its
 // last result (build/mutate/incremental/<unit>.json); --retest-survivors
-// runs the survivors again, after tests were added. The summary goes to
-// bench/results/mutation.md (tools/mutate/summary.ts).
+// runs the survivors again, after tests were added. --sample N runs N
+// sites of each unit, drawn with a seed (tools/mutate/sample.ts), in one
+// Stryker run, for an estimate where a whole run takes hours. The summary
+// goes to bench/results/mutation.md (tools/mutate/summary.ts).
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSummary } from './mutate/summary.ts';
+import { drawSample, SAMPLE_FILE, samplePatterns } from './mutate/sample.ts';
 import { FOLDERS } from './mutate/tests.ts';
 import { run, tryRun } from '../runtime/exec/command.ts';
 
@@ -29,6 +32,7 @@ const { values, positionals } = parseArgs({
     concurrency: { type: 'string', default: '2' }, 'retest-survivors': { type: 'boolean', default: false },
     // a test known to fail on this tree (the dry run must pass): left out of every run, and said so in the summary
     'skip-test': { type: 'string', multiple: true, default: [] },
+    sample: { type: 'string' }, seed: { type: 'string', default: '1' },
   },
 });
 const units = positionals.length > 0 ? positionals : Object.keys(FOLDERS);
@@ -65,14 +69,18 @@ function forgetSurvivors(file: string): void {
   writeFileSync(file, JSON.stringify(report));
 }
 
-function runUnit(unit: string): void {
-  const name = unit.replaceAll('/', '-').replaceAll(',', '+');
+/** The Stryker patterns of a whole unit. */
+const unitPatterns = (unit: string) =>
+  unit.endsWith('.ts') ? unit.split(',') : unit === 'compiler' ? ['compiler/**/*.ts', '!compiler/abi/**'] : [`${unit}/**/*.ts`];
+
+/** One Stryker run, its reports named `name`. */
+function runUnit(name: string, mutate: string[]): void {
   const incremental = join(out, 'incremental', `${name}.json`);
   if (values['retest-survivors']) forgetSurvivors(incremental);
   const config = {
     testRunner: 'command',
     commandRunner: { command: ['node tools/mutate/runMutant.ts', stage, ...values['skip-test']].join(' ') },
-    mutate: unit.endsWith('.ts') ? unit.split(',') : unit === 'compiler' ? ['compiler/**/*.ts', '!compiler/abi/**'] : [`${unit}/**/*.ts`],
+    mutate,
     coverageAnalysis: 'off',
     concurrency: Number(values.concurrency),
     incremental: true,
@@ -88,11 +96,18 @@ function runUnit(unit: string): void {
   writeFileSync(join(stage, 'stryker.config.json'), JSON.stringify(config, null, 2));
   const started = Date.now();
   const r = tryRun([join(root, 'node_modules/.bin/stryker') as `/${string}`, 'run'], { cwd: stage, output: 'inherit', timeoutMs: Infinity });
-  if (r.status !== 0) throw new Error(`stryker run for ${unit} exited ${r.status}`, { cause: r.error });
+  if (r.status !== 0) throw new Error(`stryker run ${name} exited ${r.status}`, { cause: r.error });
   writeFileSync(join(out, 'reports', `${name}.time`), `${Math.round((Date.now() - started) / 1000)}\n`);
 }
 
 mkdirSync(join(out, 'reports'), { recursive: true });
 stageTree();
-for (const u of units) runUnit(u);
+rmSync(join(out, SAMPLE_FILE), { force: true });
+if (values.sample !== undefined) {
+  const sample = await drawSample(stage, units, Number(values.sample), values.seed);
+  writeFileSync(join(out, SAMPLE_FILE), JSON.stringify(sample));
+  runUnit('sample', samplePatterns(sample));
+} else {
+  for (const u of units) runUnit(u.replaceAll('/', '-').replaceAll(',', '+'), unitPatterns(u));
+}
 writeSummary(out, join(root, 'bench', 'results', 'mutation.md'), values['skip-test']);

@@ -5,13 +5,16 @@
 // __STRYKER_ACTIVE_MUTANT__); an AssemblyScript mutant is applied to the
 // pristine text in STAGE and compiler.wasm is rebuilt. Each Stryker worker
 // gets a copy of the sandbox of its own, as each has a compiler.wasm of its own.
-// Exit 0: the tests passed (the mutant survived); 1: a test failed, or the
-// mutant did not build (added to STAGE/../compile-errors.txt, so the
-// summary counts it apart from the mutants a test killed).
+// Exit 0: the tests passed (the mutant survived), or a sampled run's range
+// took in a mutant outside the sample (sample.ts; the summary leaves it out);
+// 1: a test failed, or the mutant did not build (added to
+// STAGE/../compile-errors.txt, so the summary counts it apart from the
+// mutants a test killed).
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inSample, readSample } from './sample.ts';
 import { mutantKey } from './summary.ts';
 import { testOrder } from './tests.ts';
 
@@ -22,6 +25,7 @@ const sandbox = process.cwd();
 const work = join(sandbox, '.mutate', `worker-${process.env.STRYKER_MUTATOR_WORKER ?? '0'}`);
 const wasm = join(work, 'build', 'compiler.release.wasm');
 const pristineWasm = join(work, 'build', 'compiler.pristine.wasm');
+const sample = readSample(join(stage, '..'));
 
 /** `@inline function` does not parse as TypeScript: tools/mutate.ts stages it as a comment. */
 export const unstage = (text: string) => text.replace(/^\/\*@inline\*\/ /gm, '@inline ');
@@ -90,7 +94,7 @@ async function mutantText(file: string, ids: number[], id: number): Promise<{ te
   if (!existsSync(cache)) {
     const { applyMutant, mutantsOf } = await import('./spliceMutant.ts');
     const content = readFileSync(join(stage, file), 'utf8');
-    const fm = await mutantsOf(file, content);
+    const fm = await mutantsOf(file, content, sample?.ranges[file]);
     const mine = fm.mutants.map((m) => Number(m.id));
     const shift = ids[0] - Math.min(...mine);
     if (mine.length !== ids.length || mine.some((m) => !ids.includes(m + shift))) {
@@ -112,11 +116,17 @@ async function prepare(): Promise<string | undefined> {
     return undefined;
   }
   const { file, ids } = locate(Number(active));
-  if (!file.startsWith('compiler/')) {
+  const compiler = file.startsWith('compiler/');
+  if (!compiler && !sample) {
     copyFileSync(pristineWasm, wasm);
     return file;
   }
   const { text, key } = await mutantText(file, ids, Number(active));
+  if (sample && !inSample(sample, key)) process.exit(0);
+  if (!compiler) {
+    copyFileSync(pristineWasm, wasm);
+    return file;
+  }
   const built = build(new Map([[file, text]]));
   if (built !== true) {
     appendFileSync(join(stage, '..', 'compile-errors.txt'), `${JSON.stringify([key, built])}\n`);

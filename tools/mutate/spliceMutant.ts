@@ -9,6 +9,7 @@
 import { types as t, traverse, type NodePath } from '@babel/core';
 import { generate } from '@babel/generator';
 import { Instrumenter } from '@stryker-mutator/instrumenter';
+import type { Range } from './sample.ts';
 
 interface Logger { isDebugEnabled(): boolean; debug(...a: unknown[]): void; info(...a: unknown[]): void }
 const quiet: Logger = { isDebugEnabled: () => false, debug() {}, info() {} };
@@ -26,15 +27,16 @@ const OPTIONS = { plugins: null, excludedMutations: [], ignorers: [] };
 
 export interface FileMutants { mutants: RawMutant[]; pristine: t.File }
 
-/** Every mutant Stryker makes in one file, in id order, and a pristine parse of it. */
-export async function mutantsOf(name: string, content: string): Promise<FileMutants> {
+/** Every mutant Stryker makes in one file (or in the given ranges of it: a sample's), in id order, and a
+ * pristine parse of it. */
+export async function mutantsOf(name: string, content: string, ranges?: Range[]): Promise<FileMutants> {
   let collector: Collector | undefined;
   const capture: Transform = (ast, c, context) => {
     collector = c;
     base._transform(ast, c, context);
   };
   const instrumenter = new (Instrumenter as unknown as new (...a: unknown[]) => Instrumenter)(quiet, base._createParser, base._print, capture);
-  await instrumenter.instrument([{ name, content, mutate: true }], OPTIONS as never);
+  await instrumenter.instrument([{ name, content, mutate: ranges ?? true }], OPTIONS as never);
   const pristine = (await base._createParser(OPTIONS)(content, name)).root;
   return { mutants: collector?.mutants ?? [], pristine };
 }
