@@ -3,17 +3,19 @@
 //   node tools/mutate/runMutant.ts STAGE [SKIPPED-TEST...]
 // TypeScript mutants run as Stryker placed them (switched on by
 // __STRYKER_ACTIVE_MUTANT__); an AssemblyScript mutant is applied to the
-// pristine text in STAGE and compiler.wasm is rebuilt. Each Stryker worker
-// gets a copy of the sandbox of its own, as each has a compiler.wasm of its own.
+// pristine text in STAGE and compiler.wasm is rebuilt. Each concurrent run
+// works in a copy of the sandbox of its own, as each has a compiler.wasm of
+// its own (slot()).
 // Exit 0: the tests passed (the mutant survived), or a sampled run's range
 // took in a mutant outside the sample (sample.ts; the summary leaves it out);
 // 1: a test failed, or the mutant did not build (added to
 // STAGE/../compile-errors.txt, so the summary counts it apart from the
 // mutants a test killed).
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { libc } from '../../runtime/bpf/native.ts';
 import { inSample, readSample } from './sample.ts';
 import { mutantKey } from './summary.ts';
 import { testOrder } from './tests.ts';
@@ -22,7 +24,21 @@ const stage = process.argv[2];
 if (!stage) throw new Error('usage: runMutant.ts STAGE');
 const active = process.env.__STRYKER_ACTIVE_MUTANT__;
 const sandbox = process.cwd();
-const work = join(sandbox, '.mutate', `worker-${process.env.STRYKER_MUTATOR_WORKER ?? '0'}`);
+const LOCK_EX = 2, LOCK_NB = 4;
+
+/** The first copy of the sandbox no other run holds, held (flock) until this process exits. Stryker runs the
+ * command runner's commands from its main process, in one sandbox, and with no worker id: at concurrency 2,
+ * two mutants once built into one compiler.wasm, and a compiler mutant was tested with another's build. */
+function slot(): string {
+  for (let k = 0; ; k++) {
+    const dir = join(sandbox, '.mutate', `worker-${k}`);
+    mkdirSync(dir, { recursive: true });
+    const fd = openSync(`${dir}.lock`, 'a');
+    if (libc.flock(fd, LOCK_EX | LOCK_NB) === 0) return dir;
+    closeSync(fd);
+  }
+}
+const work = slot();
 const wasm = join(work, 'build', 'compiler.release.wasm');
 const pristineWasm = join(work, 'build', 'compiler.pristine.wasm');
 const sample = readSample(join(stage, '..'));
