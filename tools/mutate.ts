@@ -90,6 +90,8 @@ function runUnit(name: string, mutate: string[]): void {
     tempDirName: join(out, 'tmp'),
     ignorePatterns: ['bench/results', '.git'],
     timeoutMS: 20000,
+    // The dry run is every non-kernel test, about 3.5 minutes on a quiet machine: Stryker's 5 is too tight under load.
+    dryRunTimeoutMinutes: 30,
     // Nothing to rewrite for the sandbox, and typescript 7 has no JavaScript API for Stryker to do it with.
     tsconfigFile: 'none',
   };
