@@ -234,6 +234,23 @@ it('the datapath\'s maps are never written: sl_ct entries survive any apply', ()
   });
 });
 
+it('isEmpty: true until an entry is written, true again once it is deleted (sl_sockrev, an LRU hash)', () => {
+  withPinned((store, root) => {
+    const sockrev = store.stateMap('sl_sockrev')!;
+    assert.ok(sockrev.isEmpty());
+    const fd = S.objGet(`${root}/sl_sockrev`)!;
+    try {
+      const key = new Uint8Array(16).fill(3);
+      S.mapUpdate(fd, key, new Uint8Array(16).fill(4));
+      assert.not.ok(sockrev.isEmpty());
+      assert.ok(S.mapDelete(fd, key));
+      assert.ok(sockrev.isEmpty());
+    } finally {
+      S.close(fd);
+    }
+  });
+});
+
 it('lookup: a value, or undefined for an absent key; LPM trie entries read back in key order', () => {
   withPinned((store) => {
     store.apply(reconcile(store, desiredOf(objects())));

@@ -103,6 +103,11 @@ export class PinnedMap {
     return this.layout.name;
   }
 
+  /** Whether the map holds no entry: one GET_NEXT_KEY, however large it is. */
+  isEmpty(): boolean {
+    return !S.mapNextKey(this.fd, null, new Uint8Array(this.info.keySize));
+  }
+
   lookup(key: Uint8Array): Uint8Array | undefined {
     const value = new Uint8Array(this.valueBytes);
     return S.mapLookup(this.fd, key, value) ? value : undefined;

@@ -96,7 +96,7 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
       return report;
     },
 
-    sweepStaleSockets: () => (dp ? sweepStale(dp, a) : undefined),
+    sweepStaleSockets: () => (dp ? sweepStale(dp, a, store?.stateMap('sl_sockrev')) : undefined),
 
     capacity: (map) => store?.maxEntries(map),
 

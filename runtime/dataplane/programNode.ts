@@ -37,7 +37,7 @@ export function programNode(compiled: MapStore, facts: NodeFacts | undefined, no
       const changed = diff.sections.map((s) => `${s.map.name} +${upsertCount(s)} -${deleteCount(s)}`);
       lines.push(changed.length === 0 ? 'maps: no change' : `maps: ${changed.join(', ')} (${opCount(diff)} ops, ${syscalls} syscalls)`);
       if (dp.replaced.length > 0) lines.push(`maps replaced (old pins dropped): ${dp.replaced.join(', ')}`);
-      const swept = backendsRemoved(diff) > 0 ? sweepStale(dp, a) : undefined;
+      const swept = backendsRemoved(diff) > 0 ? sweepStale(dp, a, store.stateMap('sl_sockrev')) : undefined;
       if (swept) lines.push(sweepLine(swept));
     } finally {
       store.close();

@@ -9,14 +9,22 @@ import type { DatapathArgs } from './datapathArgs.ts';
 /** What a stale socket sweep did: the sockets it destroyed, or why it could not run. */
 export type Sweep = { destroyed: StaleSock[] } | { error: string };
 
+/** What the sweep needs of sl_sockrev: whether connect4 or sendmsg4 has recorded any socket. */
+export interface SockRev { isEmpty(): boolean }
+
 /**
  * Runs the sweep; nothing to do (undefined) without host services. A
- * failure is returned, not thrown: the maps are written.
+ * failure is returned, not thrown: the maps are written. An empty sockrev
+ * (the pinned sl_sockrev) means no socket was translated, so none can be
+ * stale: the iterators are not run. They walk the kernel's socket tables
+ * whole, most of a Service change's CPU on a node whose host sockets never
+ * address a Service.
  */
-export function sweepStale(dp: Datapath, a: Pick<DatapathArgs, 'hostServices' | 'netns'>): Sweep | undefined {
+export function sweepStale(dp: Pick<Datapath, 'iterators'>, a: Pick<DatapathArgs, 'hostServices' | 'netns'>, sockrev?: SockRev): Sweep | undefined {
   if (!a.hostServices) return undefined;
   if (dp.iterators.size === 0) return { error: 'this kernel has no bpf_sock_destroy (Linux 6.5)' };
   try {
+    if (sockrev?.isEmpty()) return { destroyed: [] };
     return { destroyed: sweepStaleSockets(dp.iterators, a.netns) };
   } catch (e) {
     return { error: (e as Error).message };
