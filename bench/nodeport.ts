@@ -151,6 +151,12 @@ export async function benchNodePort(args: readonly string[]): Promise<void> {
         `p99 ${s.total!.p99} µs`} (busy ${s.bgBusy}, load ${s.loadAvg})`);
     },
     after: (ls) => {
+      // A failed GET is a SYN or an answer lost: a datapath drop, if the datapath counted one.
+      for (const l of ls.filter((x) => x.spec.id.startsWith('sluice') && !x.error)) {
+        const drops = ['node-a', 'node-b'].flatMap((n) => Object.entries(laneStats(l, n) ?? {})
+          .filter(([k, v]) => /DROP|REJECTED|NO_ROOM/.test(k) && v > 0).map(([k, v]) => `${n} ${k} ${v}`));
+        notes.push(`Drops the datapath counted in the ${l.spec.id} lane (sl_stats): ${drops.length ? drops.join(', ') : 'none'}.`);
+      }
       const dsr = ls.find((l) => l.spec.id === 'sluice-dsr' && !l.error);
       if (!dsr) return;
       const sent = laneStats(dsr, 'node-a')?.SL_STAT_DSR_SENT, received = laneStats(dsr, 'node-b')?.SL_STAT_DSR_RECEIVED;
