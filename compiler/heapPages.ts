@@ -1,7 +1,8 @@
 // The heap's free pages, for the host to give back to the system
 // (runtime/wasm/host.ts, releaseFree). WebAssembly memory never shrinks, and
 // a page the full sync once touched stays resident after the allocator has
-// freed it. No one reads a free block's bytes but the allocator, and it reads
+// freed it. No one reads a free block's bytes but the allocator (the
+// collector frees to it, and keeps nothing in what it freed), and it reads
 // only the block's header, its two list links and its last word, so the
 // pages between those can be dropped (they read back as zero).
 //
@@ -28,7 +29,7 @@ import { ROOT } from '~lib/rt/tlsf';
 @inline const TAGS: usize = FREE | LEFTFREE;
 // @ts-ignore: decorator
 @inline const MINSIZE: usize = 12; // prev, next, back
-// Root: u32 flMap, u32 slMap[23], then usize head[23 * 16], then the tail block.
+// Root: u32 flMap, u32 slMap[23], usize head[23 * 16] (the free lists), then the tail block's address.
 // @ts-ignore: decorator
 @inline const LISTS: usize = 23 * 16;
 // @ts-ignore: decorator
