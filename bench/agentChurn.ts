@@ -59,6 +59,8 @@ interface Phase { kind: ChurnKind; cpu: number; seconds: number; changes: number
 interface ModeResult {
   mode: string; startCpu: number; readyCpu: number; syncCpu: number; syncMs: number; rss10: number; releaseCpu: number;
   idleRate: number; phases: Phase[]; exit: number | null;
+  /** The agent's 'compiler heap released' line (or 'skipped'), logged after ready. */
+  compilerHeap?: { [k: string]: unknown };
   /** Pinned: a second agent started on the pins the first left (its programs attached, its maps full). */
   restart?: { readyCpu: number; startCpu: number; syncCpu: number; applied: number };
 }
@@ -98,6 +100,7 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
     return {
       mode, startCpu: agent.line('start')!.processCpuSeconds, readyCpu: synced.processCpuSeconds, syncCpu: synced.syncCpuSeconds, syncMs: synced.syncMs,
       rss10, releaseCpu: released, idleRate, phases, exit: agent.child.exitCode, restart,
+      compilerHeap: agent.line('compiler heap released') ?? agent.line('compiler heap release skipped'),
     };
   } finally {
     await agent.stop();
@@ -254,6 +257,12 @@ function report(results: ModeResult[], grew: Growth | undefined, base: Baseline 
   ]));
   console.log('(CPU to ready: the whole process from exec until the first full sync is in the maps, Node.js start and module loading included;');
   console.log(' start: until the agent began to list; full sync: from its first list request; the heap release runs right after ready.)');
+  for (const r of results.filter((x) => x.compilerHeap)) {
+    const h = r.compilerHeap as { usedBytes?: number; freeBytes: number; releasedBytes: number; memoryBytes: number; reason?: string };
+    console.log(h.usedBytes === undefined ? `${r.mode}: the compiler's heap release after ready skipped: ${h.reason}`
+      : `${r.mode}: the compiler's heap after the sync and a collection: ${mib(h.usedBytes)} MiB in use, ${mib(h.freeBytes)} MiB free, ` +
+        `of which ${mib(h.releasedBytes)} MiB released (whole pages inside free blocks), of ${mib(h.memoryBytes)} MiB of WebAssembly memory`);
+  }
   for (const r of results.filter((x) => x.restart)) {
     const t = r.restart!;
     console.log(`${r.mode}, restarted on the pins it left (programs attached, maps full): CPU to ready ${t.readyCpu.toFixed(2)} s ` +

@@ -71,3 +71,6 @@ export function explain(): usize {
   String.UTF8.encodeUnsafe(changetype<usize>(json), json.length, out.at(at + 4));
   return out.finish();
 }
+
+/** The heap after a collection, and the pages inside its free blocks (heapPages.ts). */
+export { check as heapCheck, freePages, Bad } from './heapPages';

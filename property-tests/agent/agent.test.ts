@@ -46,6 +46,9 @@ test('started on a full cluster: the first batch is the whole cluster; then add,
   assert.is(batches[0].events, 4, 'three objects and synced');
   assert.is(batches[0].mode, 'reconcile', 'start-up adopts: reconcile to the image');
   assert.is(logged(r.lines, 'synced').length, 1);
+  await until(() => logged(r.lines, 'compiler heap released').length === 1, 'the compiler heap released after ready');
+  const released = logged(r.lines, 'compiler heap released')[0];
+  assert.ok(released.usedBytes > 0 && released.releasedBytes <= released.freeBytes, `released ${JSON.stringify(released)}`);
 
   server.apply('services', service('shop/cart', '10.96.0.11'));
   await converged(r, server);

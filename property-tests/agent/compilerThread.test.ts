@@ -40,6 +40,22 @@ test('a batch compiles on the thread: this one runs its timers meanwhile, and th
   }
 });
 
+test('the heap released on the thread: after the batch under way, and the thread goes on with the same diffs', async () => {
+  const here = new Compiler({ node: 'n1' }), there = new CompilerThread({ node: 'n1' });
+  try {
+    const dropped = () => encodeRecords([{ kind: R.KIND_SERVICE, namespace: 'a', name: 'big', op: 'delete' }]); // a batch's bytes move to the thread
+    void there.batch(encodeRecords(big));
+    const [diff, r] = await Promise.all([there.batch(dropped()), there.releaseFree()]);
+    here.batch(encodeRecords(big));
+    assert.is(hex(diff.bytes), hex(here.batch(dropped()).bytes));
+    assert.ok(r.free > 0 && r.released > 0 && r.released <= r.free, `released ${JSON.stringify(r)}`);
+    assert.is(hex((await there.batch(encodeRecords(big))).bytes), hex(here.batch(encodeRecords(big)).bytes));
+    assert.is(hex(there.rebuild().bytes), hex(here.rebuild().bytes));
+  } finally {
+    await there.close();
+  }
+});
+
 test('a record the compiler cannot read is an error here, for the batch and after', async () => {
   const there = new CompilerThread({ node: 'n1' });
   try {

@@ -139,8 +139,20 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   // The heap is released on the next turn: the first batch completes while
   // the compiler thread's message that carried the full sync's diff (83 MiB
   // on issue 12's cluster) is still being delivered, and a collection then
-  // finds the diff reachable and leaves it resident for good.
-  const report = new BatchMetrics({ metrics, health, log, clock, onSynced: () => compiler.collect(), onReady: () => setImmediate(releaseHeap) });
+  // finds the diff reachable and leaves it resident for good. The compiler's
+  // free pages are given back in the queue, between batches; a heap it does
+  // not recognize is left as it was, and the agent goes on.
+  const releaseCompiler = () => compiler.releaseFree().then(
+    (r) => log.info('compiler heap released', { usedBytes: r.used, freeBytes: r.free, releasedBytes: r.released, memoryBytes: r.memory }),
+    (e: Error) => log.warn('compiler heap release skipped', { reason: e.message }),
+  );
+  const report = new BatchMetrics({
+    metrics, health, log, clock, onSynced: () => compiler.collect(),
+    onReady: () => {
+      setImmediate(releaseHeap);
+      serially(releaseCompiler);
+    },
+  });
   const retry = new RetryTimer(() => serially(retryApply), clock);
   const interfaces = new InterfaceSync({
     dataplane, facts: () => local.facts(), mapsPending: () => programmer.pending, log, attaches: metrics.interfaces, run: serially, clock,

@@ -16,6 +16,8 @@ export const libc = {
     (fd: number, level: number, name: number, value: bigint[], len: number[]) => number,
   flock: c.func('int flock(int fd, int operation)') as (fd: number, operation: number) => number,
   mallocTrim: c.func('int malloc_trim(size_t pad)') as (pad: number) => number,
+  madvise: c.func('int madvise(void *addr, size_t length, int advice)') as (addr: Uint8Array, length: number, advice: number) => number,
+  getpagesize: c.func('int getpagesize(void)') as () => number,
   vsnprintf: c.func('int vsnprintf(_Out_ uint8_t *buf, size_t size, const char *format, void *args)') as
     (buf: Uint8Array, size: number, format: string, args: unknown) => number,
 };

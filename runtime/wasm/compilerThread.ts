@@ -5,12 +5,13 @@
 // and their callers need the result at once (the event log's snapshot, a
 // reconcile). The agent calls them only between batches, when the thread is
 // idle. A failure there (a trap in the compiler) is thrown here, as
-// Compiler's own would be.
+// Compiler's own would be. releaseFree() is asynchronous too: it waits its
+// turn behind any batch under way, and gives the heap's free pages back.
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { parseDiff, type MapDiff } from '../maps/mapDiff.ts';
-import type { CompilerOptions, Problem } from './host.ts';
+import type { CompilerOptions, HeapRelease, Problem } from './host.ts';
 
-export interface Call { id: number; op: 'batch' | 'rebuild' | 'problems' | 'collect'; records?: Uint8Array }
+export interface Call { id: number; op: 'batch' | 'rebuild' | 'problems' | 'collect' | 'release'; records?: Uint8Array }
 
 interface State { problemsVersion: number; gc: { runs: number; ms: number }; memoryBytes: number }
 export interface Reply { id: number; value?: unknown; error?: string; state: State }
@@ -22,7 +23,7 @@ export class CompilerThread {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
-  private readonly pending = new Map<number, { resolve(d: MapDiff): void; reject(e: Error): void }>();
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(e: Error): void }>();
   private seq = 0;
   private state: State = { problemsVersion: 0, gc: { runs: 0, ms: 0 }, memoryBytes: 0 };
   private dead: Error | undefined;
@@ -37,7 +38,7 @@ export class CompilerThread {
       this.pending.delete(r.id);
       if (this.pending.size === 0) this.worker.unref();
       if (r.error !== undefined) p.reject(new Error(r.error));
-      else p.resolve(parseDiff(r.value as Uint8Array));
+      else p.resolve(r.value);
     });
     const die = (e: Error) => {
       this.dead ??= e;
@@ -50,16 +51,15 @@ export class CompilerThread {
   }
 
   /** Compiles a batch of encoded records on the compiler's thread; the diff is this thread's to keep. */
-  batch(records: Uint8Array): Promise<MapDiff> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.ref();
-      const own = records.byteOffset === 0 && records.byteLength === records.buffer.byteLength;
-      const bytes = own ? records : records.slice();
-      this.worker.postMessage({ id, op: 'batch', records: bytes } satisfies Call, [bytes.buffer as ArrayBuffer]);
-    });
+  async batch(records: Uint8Array): Promise<MapDiff> {
+    const own = records.byteOffset === 0 && records.byteLength === records.buffer.byteLength;
+    const bytes = own ? records : records.slice();
+    return parseDiff(await this.post('batch', bytes) as Uint8Array);
+  }
+
+  /** Collects and gives the heap's free pages back (Compiler.releaseFree), after any batch under way. */
+  async releaseFree(): Promise<HeapRelease> {
+    return await this.post('release') as HeapRelease;
   }
 
   rebuild(): MapDiff {
@@ -89,6 +89,16 @@ export class CompilerThread {
 
   close(): Promise<number> {
     return this.worker.terminate();
+  }
+
+  private post(op: Call['op'], records?: Uint8Array): Promise<unknown> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ id, op, records } satisfies Call, records ? [records.buffer as ArrayBuffer] : []);
+    });
   }
 
   private wait(op: Call['op']): unknown {

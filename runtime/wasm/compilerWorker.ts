@@ -6,6 +6,7 @@
 // (the others, which are short or rare).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Compiler, type CompilerOptions } from './host.ts';
+import { dropPages, pageBytes } from './dropPages.ts';
 import type { Call, Reply } from './compilerThread.ts';
 
 function run(compiler: Compiler, call: Call): Reply {
@@ -16,6 +17,7 @@ function run(compiler: Compiler, call: Call): Reply {
     if (call.op === 'batch') value = compiler.batch(call.records!).bytes;
     else if (call.op === 'rebuild') value = compiler.rebuild().bytes;
     else if (call.op === 'problems') value = compiler.problems();
+    else if (call.op === 'release') value = compiler.releaseFree(dropPages, pageBytes);
     else compiler.collect();
     return { id: call.id, value, state: state() };
   } catch (e) {

@@ -19,8 +19,24 @@ interface Exports {
   problems(): number;
   problemsVersion(): number;
   explain(): number;
+  heapCheck(): number;
+  freePages(pageBits: number): bigint;
   __collect(): void;
 }
+
+/** What a release found in the compiler's heap after a collection, in bytes. */
+export interface HeapRelease {
+  /** In blocks the allocator has handed out: the live state, the buffers it keeps, the garbage a collection left. */
+  used: number;
+  /** In free blocks, of which released: the pages inside them given back. */
+  free: number;
+  released: number;
+  /** The memory's size, which does not change. */
+  memory: number;
+}
+
+/** Pages of the compiler's memory to give back to the system (madvise(MADV_DONTNEED)): they read back as zero. */
+export type DropPages = (pages: Uint8Array) => void;
 
 export interface CompilerOptions {
   /** Node whose maps to compile; null compiles with no local endpoints and no NodePorts. */
@@ -52,6 +68,7 @@ export class Compiler {
   /** Garbage collections run so far, and their time: for metrics and benchmarks. */
   readonly gc = { runs: 0, ms: 0 };
   private grew = false;
+  private readonly badNames: Map<number, string>;
 
   constructor(opts: CompilerOptions) {
     let x: Exports | undefined;
@@ -60,6 +77,8 @@ export class Compiler {
     };
     x = new WebAssembly.Instance(module(opts.debug ?? false), { env: { abort } }).exports as unknown as Exports;
     this.x = x;
+    // compiler/heapPages.ts's enum Bad, exported as one global per member.
+    this.badNames = new Map(Object.entries(x).filter(([k]) => k.startsWith('Bad.')).map(([k, g]) => [(g as WebAssembly.Global).value as number, k.slice(4)]));
     const name = new TextEncoder().encode(opts.node ?? '');
     this.write(name);
     this.x.configure(name.length, opts.idBits ?? 27);
@@ -87,6 +106,28 @@ export class Compiler {
     this.gc.runs++;
     this.gc.ms += performance.now() - t;
     this.grew = false;
+  }
+
+  /**
+   * Collects, then gives back the pages inside the heap's free blocks, which
+   * hold nothing the allocator reads (compiler/heapPages.ts): WebAssembly
+   * memory never shrinks, and the pages a full sync touched stay resident
+   * after it. Throws, having dropped nothing, if the heap's layout is not the
+   * one that module knows; pageBytes is the system's page size, a power of two.
+   */
+  releaseFree(drop: DropPages, pageBytes: number): HeapRelease {
+    this.collect();
+    const at = this.x.heapCheck() >>> 0;
+    const [bad, used, free] = new Uint32Array(this.x.memory.buffer, at, 4);
+    if (bad !== 0) throw new Error(`the compiler's heap is not laid out as compiler/heapPages.ts expects (${this.badNames.get(bad) ?? bad}): nothing released`);
+    const pageBits = Math.log2(pageBytes);
+    let released = 0;
+    for (let r = BigInt.asUintN(64, this.x.freePages(pageBits)); r !== 0n; r = BigInt.asUintN(64, this.x.freePages(pageBits))) {
+      const start = Number(r >> 32n), end = Number(r & 0xffffffffn);
+      drop(new Uint8Array(this.x.memory.buffer, start, end - start));
+      released += end - start;
+    }
+    return { used, free, released, memory: this.memoryBytes() };
   }
 
   /** The whole current state, as upserts into empty maps. */
