@@ -6,8 +6,8 @@
 // ends), against
 // the non-kernel tests (tools/mutate/tests.ts).
 // Stryker runs in a staged copy of the work tree (build/mutate/stage), where
-// the AssemblyScript `@inline function` is a comment, as Babel cannot parse
-// a decorated function; tools/mutate/runMutant.ts rebuilds compiler.wasm per
+// the AssemblyScript `@inline` of a function or a const is a comment, as Babel
+// parses no decorator outside a class; tools/mutate/runMutant.ts rebuilds compiler.wasm per
 // compiler mutant. Incremental: a mutant whose code is unchanged keeps its
 // last result (build/mutate/incremental/<unit>.json); --retest-survivors
 // runs the survivors again, after tests were added. --sample N runs N
@@ -42,14 +42,14 @@ for (const u of units.flatMap((x) => x.split(','))) {
   }
 }
 
-/** The tracked (and new, unignored) files, with the compiler's `@inline function` as a comment. */
+/** The tracked (and new, unignored) files, with the compiler's `@inline` (of a function or a const) as a comment. */
 function stageTree(): void {
   rmSync(stage, { recursive: true, force: true });
   const ls = run(['git', 'ls-files', '-co', '--exclude-standard'], { cwd: root });
   for (const f of ls.split('\n').filter((x) => x && existsSync(join(root, x)))) {
     mkdirSync(dirname(join(stage, f)), { recursive: true });
     if (f.startsWith('compiler/') && f.endsWith('.ts')) {
-      writeFileSync(join(stage, f), readFileSync(join(root, f), 'utf8').replace(/^@inline (export )?function/gm, '/*@inline*/ $1function'));
+      writeFileSync(join(stage, f), readFileSync(join(root, f), 'utf8').replace(/^@inline (?=(export )?(function|const) )/gm, '/*@inline*/ '));
     } else {
       cpSync(join(root, f), join(stage, f));
     }

@@ -43,7 +43,7 @@ const wasm = join(work, 'build', 'compiler.release.wasm');
 const pristineWasm = join(work, 'build', 'compiler.pristine.wasm');
 const sample = readSample(join(stage, '..'));
 
-/** `@inline function` does not parse as TypeScript: tools/mutate.ts stages it as a comment. */
+/** `@inline` of a function or a const does not parse as TypeScript: tools/mutate.ts stages it as a comment. */
 export const unstage = (text: string) => text.replace(/^\/\*@inline\*\/ /gm, '@inline ');
 
 function files(dir: string): string[] {
