@@ -57,6 +57,9 @@ function stageTree(): void {
   symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'));
   // The agent's tests size its maps from the datapath object (npm run build:bpf).
   cpSync(join(root, 'build', 'bpf'), join(stage, 'build', 'bpf'), { recursive: true });
+  // Tests of the debug build's checks (heapPages.test.ts) load it: the pristine one, as only the release
+  // build is rebuilt per mutant (a mutant is to be killed by the tests of the build the agent runs).
+  cpSync(join(root, 'build', 'compiler.debug.wasm'), join(stage, 'build', 'compiler.debug.wasm'));
 }
 
 /** Drops the survivors from an incremental file, so that Stryker tries them again. */
