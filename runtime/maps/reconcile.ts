@@ -64,8 +64,7 @@ export function reconcileImage(live: ChunkedStore, image: MapDiff): MapDiff {
     });
     const upserts: number[] = [];
     for (let j = 0; j < m; j++) if (!kept[j]) upserts.push(j);
-    const goneKeys = new Uint8Array(gone.length * ks);
-    gone.forEach((k, i) => goneKeys.set(k, i * ks));
+    const goneKeys = pack(gone);
     sections.push({
       map, upsertKeys: gather(wantKeys, ks, upserts), upsertValues: gather(want, vs, upserts),
       deleteKeys: gather(goneKeys, ks, keyOrder(goneKeys, ks, gone.length)),
