@@ -7,6 +7,7 @@
 // chunk of 5 backends takes 52 bytes. A value of more distinct words, or one
 // this would not make smaller, is kept as it is. Keys live in one array, and
 // a hash table of entry numbers finds them (open addressing, linear probing).
+import { compareAt } from './keyOrder.ts';
 
 const MAX_DISTINCT = 16;
 const CLASS_BITS = 5; // an entry's value: its class (0 raw, else its distinct words), then its slot
@@ -106,7 +107,7 @@ export class PackedMap {
   entries(): [Uint8Array, Uint8Array][] {
     const live: number[] = [];
     for (const x of this.index) if (x) live.push(x - 1);
-    live.sort((a, b) => this.compareKeys(a, b));
+    live.sort((a, b) => compareAt(this.keys, a * this.ks, this.keys, b * this.ks, this.ks));
     return live.map((e) => [this.keys.slice(e * this.ks, (e + 1) * this.ks), this.valueOf(e)]);
   }
 
@@ -253,13 +254,5 @@ export class PackedMap {
     const old = this.index;
     this.index = new Int32Array(size);
     for (const x of old) if (x) this.place(x - 1);
-  }
-
-  private compareKeys(a: number, b: number): number {
-    for (let i = 0, pa = a * this.ks, pb = b * this.ks; i < this.ks; i++) {
-      const d = this.keys[pa + i] - this.keys[pb + i];
-      if (d !== 0) return d;
-    }
-    return 0;
   }
 }
