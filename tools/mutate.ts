@@ -18,7 +18,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, write
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSummary } from './mutate/summary.ts';
-import { drawSample, SAMPLE_FILE, samplePatterns } from './mutate/sample.ts';
+import { drawSample, SAMPLE_FILE, samplePatterns, unitFiles } from './mutate/sample.ts';
 import { FOLDERS } from './mutate/tests.ts';
 import { run, tryRun } from '../runtime/exec/command.ts';
 
@@ -72,10 +72,6 @@ function forgetSurvivors(file: string): void {
   writeFileSync(file, JSON.stringify(report));
 }
 
-/** The Stryker patterns of a whole unit. */
-const unitPatterns = (unit: string) =>
-  unit.endsWith('.ts') ? unit.split(',') : unit === 'compiler' ? ['compiler/**/*.ts', '!compiler/abi/**'] : [`${unit}/**/*.ts`];
-
 /** One Stryker run, its reports named `name`. */
 function runUnit(name: string, mutate: string[]): void {
   const incremental = join(out, 'incremental', `${name}.json`);
@@ -117,6 +113,6 @@ if (values.sample !== undefined) {
   writeFileSync(join(out, SAMPLE_FILE), JSON.stringify(sample));
   runUnit('sample', samplePatterns(sample));
 } else {
-  for (const u of units) runUnit(u.replaceAll('/', '-').replaceAll(',', '+'), unitPatterns(u));
+  for (const u of units) runUnit(u.replaceAll('/', '-').replaceAll(',', '+'), unitFiles(stage, u));
 }
 writeSummary(out, join(root, 'bench', 'results', 'mutation.md'), values['skip-test']);
