@@ -88,11 +88,11 @@ function runUnit(name: string, mutate: string[]): void {
     jsonReporter: { fileName: join(out, 'reports', `${name}.json`) },
     tempDirName: join(out, 'tmp'),
     ignorePatterns: ['bench/results', '.git'],
-    // A mutant's limit is this plus the factor times the dry run. The dry run is every test and a mutant
-    // runs those that reach its file, so only a mutant that loops can pass the dry run's own time: a
-    // factor of 1, not Stryker's 1.5, as a compiler mutant that loops then costs 4 minutes, not 6.
-    timeoutMS: 20000,
-    timeoutFactor: 1,
+    // A mutant's limit is this plus the factor times the dry run. A compiler mutant that survives runs nearly
+    // every test the dry run ran, plus a build, beside another mutant on a 2-core machine: with a factor of 1 and
+    // 20 s it could pass the limit and be counted a timeout (killed) without being told apart by any test.
+    timeoutMS: 60000,
+    timeoutFactor: 1.5,
     // The dry run is every non-kernel test, about 3.5 minutes on a quiet machine: Stryker's 5 is too tight under load.
     dryRunTimeoutMinutes: 30,
     // Nothing to rewrite for the sandbox, and typescript 7 has no JavaScript API for Stryker to do it with.

@@ -45,7 +45,7 @@ function latestFiles(dir: string): Map<string, { source: string; mutants: Report
   return files;
 }
 
-interface Classified { tally: Tally; survivor?: string; equivalent?: string }
+interface Classified { tally: Tally; survivor?: string; equivalent?: string; timeout?: string }
 
 /** One mutant's place in the tally, and its line among the survivors or the equivalents. */
 function classify(path: string, m: ReportMutant, src: string[], errors: { [key: string]: string }): Classified {
@@ -56,7 +56,10 @@ function classify(path: string, m: ReportMutant, src: string[], errors: { [key: 
   const line = `\`${where}\` ${m.mutatorName} \`${original}\` → \`${m.replacement}\``;
   if (m.status === 'Killed' && key in errors) t.compileErrors++;
   else if (m.status === 'Killed') t.killed++;
-  else if (m.status === 'Timeout') t.timeout++;
+  else if (m.status === 'Timeout') {
+    t.timeout++;
+    return { tally: t, timeout: `- ${line}` };
+  }
   else if (m.status === 'Survived' || m.status === 'NoCoverage') {
     const eq = EQUIVALENT.find((e) => e.file === path && original.includes(e.line) && e.mutator === m.mutatorName &&
       (e.replacement === undefined || e.replacement === m.replacement));
@@ -85,7 +88,7 @@ export function wilson(k: number, n: number): [number, number] {
 /** Tallies per folder over the given files' mutants that pass `keep`, with their survivor and equivalent lines. */
 function tallyFolders(files: Map<string, { source: string; mutants: ReportMutant[] }>, errors: { [key: string]: string },
   keep: (key: string) => boolean) {
-  const folders = new Map<string, Tally>(), survivors: string[] = [], equivalents: string[] = [];
+  const folders = new Map<string, Tally>(), survivors: string[] = [], equivalents: string[] = [], timeouts: string[] = [];
   for (const folder of Object.keys(FOLDERS)) {
     for (const [path, f] of [...files].filter(([p]) => p.startsWith(`${folder}/`)).sort(([a], [b]) => a.localeCompare(b))) {
       const src = f.source.split('\n');
@@ -95,10 +98,11 @@ function tallyFolders(files: Map<string, { source: string; mutants: ReportMutant
         add(folders.get(folder)!, c.tally);
         if (c.survivor) survivors.push(c.survivor);
         if (c.equivalent) equivalents.push(c.equivalent);
+        if (c.timeout) timeouts.push(c.timeout);
       }
     }
   }
-  return { folders, survivors, equivalents };
+  return { folders, survivors, equivalents, timeouts };
 }
 
 const HEAD = ['| folder | mutants | killed | timeout | survived | no coverage | did not build | equivalent | score | raw |',
@@ -109,7 +113,7 @@ function sampleSection(dir: string, errors: { [key: string]: string }): string[]
   const sample = readSample(dir), report = join(dir, 'reports', SAMPLE_FILE);
   if (!sample || !existsSync(report)) return [];
   const files = new Map(Object.entries((JSON.parse(readFileSync(report, 'utf8')) as Report).files));
-  const { folders, survivors, equivalents } = tallyFolders(files, errors, (k) => inSample(sample, k));
+  const { folders, survivors, equivalents, timeouts } = tallyFolders(files, errors, (k) => inSample(sample, k));
   const units = Object.entries(sample.units).map(([u, x]) => `\`${u}\` ${x.keys.length} of ${x.sites} sites (${x.mutants} mutants)`);
   const intervals = [...folders].map(([f, t]) => {
     const [lo, hi] = wilson(t.killed + t.timeout, t.killed + t.timeout + t.survived + t.noCoverage);
@@ -119,7 +123,9 @@ function sampleSection(dir: string, errors: { [key: string]: string }): string[]
     `${units.join('; ')}. A site is one node and one mutator (one to three mutants); sites are drawn by a seeded hash, ` +
     'and only their mutants are counted.', '', ...HEAD, ...[...folders].map(([f, t]) => row(f, t)), '', ...intervals, '',
   '### Survivors in the sample', '', ...(survivors.length ? survivors : ['none']), '',
-  '### Equivalent mutants in the sample', '', ...(equivalents.length ? equivalents : ['none']), ''];
+  '### Equivalent mutants in the sample', '', ...(equivalents.length ? equivalents : ['none']), '',
+  // A timeout counts as killed, as in Stryker; listed, so that each can be checked to be a loop and not a slow survivor.
+  '### Timed out in the sample', '', ...(timeouts.length ? timeouts : ['none']), ''];
 }
 
 export function writeSummary(dir: string, to: string, skipped: readonly string[] = []): void {
