@@ -33,7 +33,8 @@ enum sl_sock_verdict {
 	SOCK_PASS = 1,
 };
 
-static __always_inline bool sock_is_ours(struct bpf_sock_addr *ctx)
+/* ctx: a struct bpf_sock_addr or a struct bpf_sock (sock_forget) */
+static __always_inline bool sock_is_ours(void *ctx)
 {
 	__u64 want = sl_cfg.netns_cookie;
 
@@ -135,6 +136,23 @@ static __always_inline int sock_reverse(struct bpf_sock_addr *ctx)
 		ctx->user_port = v->port;
 	}
 	return SOCK_PASS;
+}
+
+/* sock_release: a connected socket's entry goes with the socket, so
+ * sl_sockrev empties as the node's sockets close, and the stale socket sweep,
+ * which an empty sl_sockrev skips, stops running. An unconnected UDP socket
+ * has no peer to name its entries by: they stay until the LRU evicts them. */
+static __always_inline void sock_forget(struct bpf_sock *ctx)
+{
+	struct sockrev_key k;
+
+	if (ctx->dst_ip4 == 0 || !sock_is_ours(ctx))
+		return;
+	__builtin_memset(&k, 0, sizeof(k));
+	k.cookie = bpf_get_socket_cookie(ctx);
+	k.backend = ctx->dst_ip4;
+	k.port = ctx->dst_port;
+	bpf_map_delete_elem(&sl_sockrev, &k);
 }
 
 #endif /* SLUICE_LIB_SOCK_H */

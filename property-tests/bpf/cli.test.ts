@@ -57,7 +57,7 @@ function scenario(object: string): void {
     assert.match(tcIn(ns, 'filter', 'show', 'dev', 'slh0', 'egress'), 'sl_to_pod');
     assert.match(tcIn(ns, 'filter', 'show', 'dev', 'sln0', 'ingress'), 'sl_from_netdev');
     // the cgroup programs act on ns's sockets only, and it runs no process
-    assert.match(first, /\nhost services \(root cgroup \/\S+\): sl_connect4 attached, sl_sendmsg4 attached, sl_recvmsg4 attached, sl_getpeername4 attached\n/);
+    assert.match(first, /\nhost services \(root cgroup \/\S+\): sl_connect4 attached, sl_sendmsg4 attached, sl_recvmsg4 attached, sl_getpeername4 attached, sl_sock_release attached\n/);
     assert.ok(existsSync(`${root}/sl_connect4_link`), 'the link is pinned under the pin root');
 
     const second = apply();
@@ -74,7 +74,7 @@ function scenario(object: string): void {
     assert.match(run('maps', '--pin-root', root), /^node \(none\): 15 frontends, 0 rejections, 0 notes\n/);
 
     assert.is(run('detach', '--netns', ns, '--pin-root', root), 'slh0: detached from ingress and egress\nsln0: detached from ingress\n' +
-      'host services: sl_connect4, sl_sendmsg4, sl_recvmsg4, sl_getpeername4 detached\n');
+      'host services: sl_connect4, sl_sendmsg4, sl_recvmsg4, sl_getpeername4, sl_sock_release detached\n');
     assert.not.ok(existsSync(`${root}/sl_connect4_link`));
     assert.not.match(tcIn(ns, 'qdisc', 'show'), 'clsact');
     assert.match(run('detach', '--netns', ns, '--pin-root', root, '--pins'), `no interface had sluice programs\nremoved ${root}: sl_affinity, sl_be,`);
@@ -121,7 +121,7 @@ it('--no-host-services: no cgroup programs, and those of an earlier apply detach
     assert.not.match(apply('--no-host-services'), 'host services');
     assert.not.ok(existsSync(`${root}/sl_connect4_link`));
     assert.match(apply(), 'sl_connect4 attached');
-    assert.match(apply('--no-host-services'), '\nhost services off: sl_connect4, sl_sendmsg4, sl_recvmsg4, sl_getpeername4 detached\n');
+    assert.match(apply('--no-host-services'), '\nhost services off: sl_connect4, sl_sendmsg4, sl_recvmsg4, sl_getpeername4, sl_sock_release detached\n');
     assert.not.ok(existsSync(`${root}/sl_connect4_link`));
   });
 });

@@ -32,6 +32,37 @@ test('TCP from node-a to a ClusterIP: answered by every backend, and getpeername
   assert.is(counts.size, WEB.length, show(counts));
 });
 
+/** The frontend of each entry of a node's sl_sockrev ("10.96.10.10:80"), read by the value's layout from the header. */
+async function remembered(node: string): Promise<string[]> {
+  const S = await import('../../runtime/bpf/syscall.ts'); // loads koffi: here, not at the top (see the last test)
+  const { STATE_MAPS } = await import('../../runtime/abi/layouts.generated.ts');
+  const { key, value } = STATE_MAPS.find((m) => m.name === 'sl_sockrev')!;
+  const at = (name: string) => value.fields.find((f) => f.name === name)!.offset;
+  const fd = S.objGet(`${bed.state.nodes.find((n) => n.name === node)!.pinRoot}/sl_sockrev`)!;
+  const out: string[] = [];
+  try {
+    S.mapLookupAll(fd, key.size, value.size, (_keys, values, n) => {
+      for (let i = 0; i < n; i++) {
+        const v = new DataView(values.buffer, values.byteOffset + i * value.size, value.size);
+        out.push(`${[0, 1, 2, 3].map((b) => v.getUint8(at('vip') + b)).join('.')}:${v.getUint16(at('port'))}`);
+      }
+    });
+  } finally {
+    S.close(fd);
+  }
+  return out;
+}
+
+test('a host TCP socket to a ClusterIP is remembered in sl_sockrev while it is open, and forgotten when it closes (sock_release)', async () => {
+  const web = (xs: string[]) => xs.filter((x) => x === '10.96.10.10:80').length;
+  assert.is(web(await remembered('node-a')), 0, 'the probes above closed their sockets');
+  const client = bed.reopen('node/node-a', 'tcp', '10.96.10.10', 80, 30);
+  await client.line<Of<'answer'>>(1);
+  assert.is(web(await remembered('node-a')), 1, 'one open socket, one entry');
+  await client.stop();
+  assert.is(web(await remembered('node-a')), 0, 'its entry went with it');
+});
+
 test('UDP from node-a to kube-dns: every answer comes from the ClusterIP (recvmsg4), from the DNS pods', async () => {
   // probe.ts sends unconnected (sendmsg4) and fails any reply from another address
   answersFrom(await bed.probe('node/node-a', 'udp', '10.96.0.10', 53, { count: 20 }), DNS);

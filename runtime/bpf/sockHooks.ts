@@ -6,6 +6,7 @@ export const SOCK_HOOKS = [
   { program: 'sl_sendmsg4', attachType: 14 }, // BPF_CGROUP_UDP4_SENDMSG
   { program: 'sl_recvmsg4', attachType: 19 }, // BPF_CGROUP_UDP4_RECVMSG
   { program: 'sl_getpeername4', attachType: 29 }, // BPF_CGROUP_INET4_GETPEERNAME
+  { program: 'sl_sock_release', attachType: 34 }, // BPF_CGROUP_INET_SOCK_RELEASE
 ] as const;
 
 export type SockHook = (typeof SOCK_HOOKS)[number];
