@@ -17,8 +17,8 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeSummary } from './mutate/summary.ts';
-import { drawSample, SAMPLE_FILE, samplePatterns, unitFiles } from './mutate/sample.ts';
+import { mutantKey, writeSummary, type ReportMutant } from './mutate/summary.ts';
+import { drawSample, inSample, readSample, SAMPLE_FILE, samplePatterns, unitFiles } from './mutate/sample.ts';
 import { FOLDERS } from './mutate/tests.ts';
 import { run, tryRun } from '../runtime/exec/command.ts';
 
@@ -62,12 +62,16 @@ function stageTree(): void {
   cpSync(join(root, 'build', 'compiler.debug.wasm'), join(stage, 'build', 'compiler.debug.wasm'));
 }
 
-/** Drops the survivors from an incremental file, so that Stryker tries them again. */
+/** Drops the survivors from an incremental file, so that Stryker tries them again; in a sampled run only the
+ * sample's (the others pass untested: trying them again tells nothing, at a second or so each). */
 function forgetSurvivors(file: string): void {
   if (!existsSync(file)) return;
+  const sample = readSample(out);
   const report = JSON.parse(readFileSync(file, 'utf8'));
-  for (const f of Object.values(report.files) as { mutants: { status: string }[] }[]) {
-    f.mutants = f.mutants.filter((m) => m.status !== 'Survived' && m.status !== 'NoCoverage');
+  const outside = (path: string, m: ReportMutant) => sample !== undefined &&
+    !inSample(sample, mutantKey(path, m.location.start.line, m.location.start.column - 1, m.mutatorName));
+  for (const [path, f] of Object.entries(report.files) as [string, { mutants: ReportMutant[] }][]) {
+    f.mutants = f.mutants.filter((m) => (m.status !== 'Survived' && m.status !== 'NoCoverage') || outside(path, m));
   }
   writeFileSync(file, JSON.stringify(report));
 }

@@ -10,7 +10,7 @@ import { inSample, readSample, SAMPLE_FILE } from './sample.ts';
 import { FOLDERS } from './tests.ts';
 
 interface Position { line: number; column: number }
-interface ReportMutant { mutatorName: string; replacement?: string; status: string; location: { start: Position; end: Position } }
+export interface ReportMutant { mutatorName: string; replacement?: string; status: string; location: { start: Position; end: Position } }
 interface Report { files: { [path: string]: { source: string; mutants: ReportMutant[] } } }
 
 /** One key per mutant, the same in runMutant.ts (from Babel, 0-based columns) and here (1-based). */
