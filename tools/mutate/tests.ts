@@ -17,6 +17,10 @@ export const FOLDERS = {
 } as const satisfies { [folder: string]: readonly string[] };
 export type Folder = keyof typeof FOLDERS;
 
+/** Tests run before the folder's own list for mutants in a part of it: the policy compiler's tests would
+ * otherwise come after every compiler/ property, about 3 minutes per mutant they kill. */
+const SOONEST: { [prefix: string]: readonly string[] } = { 'compiler/policy/': ['netpol/'] };
+
 /** Every non-kernel test file, relative to property-tests/. */
 export const NON_KERNEL: readonly string[] = [
   'compiler/', 'netpol/', 'encode/', 'maps/', 'log/', 'streams/', 'view/', 'sources/',
@@ -47,6 +51,7 @@ export function testOrder(root: string, all: readonly string[], mutated: string 
   const target = mutated.startsWith('compiler/') ? 'runtime/wasm/host.ts' : mutated;
   const reaching = nonKernel.filter((f) => reach(root, relative(root, join(root, 'property-tests', f))).has(target));
   const folder = (Object.keys(FOLDERS) as Folder[]).find((d) => mutated.startsWith(`${d}/`));
-  const first = folder ? FOLDERS[folder].flatMap((p) => reaching.filter(matches(p))) : [];
+  const soonest = Object.entries(SOONEST).filter(([prefix]) => mutated.startsWith(prefix)).flatMap(([, tests]) => tests);
+  const first = [...soonest, ...(folder ? FOLDERS[folder] : [])].flatMap((p) => reaching.filter(matches(p)));
   return [...new Set([...first, ...reaching])];
 }
