@@ -18,7 +18,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, write
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mutantKey, writeSummary, type ReportMutant } from './mutate/summary.ts';
-import { drawSample, inSample, readSample, SAMPLE_FILE, samplePatterns, unitFiles } from './mutate/sample.ts';
+import { drawSample, inSample, readSample, SAMPLE_FILE, samplePatterns, TESTED_FILE, unitFiles } from './mutate/sample.ts';
 import { FOLDERS } from './mutate/tests.ts';
 import { run, tryRun } from '../runtime/exec/command.ts';
 
@@ -62,24 +62,33 @@ function stageTree(): void {
   cpSync(join(root, 'build', 'compiler.debug.wasm'), join(stage, 'build', 'compiler.debug.wasm'));
 }
 
-/** Drops the survivors from an incremental file, so that Stryker tries them again; in a sampled run only the
- * sample's (the others pass untested: trying them again tells nothing, at a second or so each). */
-function forgetSurvivors(file: string): void {
+/** Drops from an incremental file the survivors that `again` picks, so that Stryker tries them again. */
+function forgetSurvivors(file: string, again: (key: string) => boolean): void {
   if (!existsSync(file)) return;
-  const sample = readSample(out);
   const report = JSON.parse(readFileSync(file, 'utf8'));
-  const outside = (path: string, m: ReportMutant) => sample !== undefined &&
-    !inSample(sample, mutantKey(path, m.location.start.line, m.location.start.column - 1, m.mutatorName));
   for (const [path, f] of Object.entries(report.files) as [string, { mutants: ReportMutant[] }][]) {
-    f.mutants = f.mutants.filter((m) => (m.status !== 'Survived' && m.status !== 'NoCoverage') || outside(path, m));
+    f.mutants = f.mutants.filter((m) => (m.status !== 'Survived' && m.status !== 'NoCoverage') ||
+      !again(mutantKey(path, m.location.start.line, m.location.start.column - 1, m.mutatorName)));
   }
   writeFileSync(file, JSON.stringify(report));
+}
+
+/** Which survivors to try again before a run: with --retest-survivors every one (in a sampled run the sample's
+ * only: the others passed untested); in a sampled run always those of the sample that passed untested, as
+ * they were outside an earlier, smaller sample (TESTED_FILE lists the sites whose tests ran). */
+function retried(): ((key: string) => boolean) | undefined {
+  const sample = readSample(out);
+  if (!sample) return values['retest-survivors'] ? () => true : undefined;
+  const testedFile = join(out, TESTED_FILE);
+  const tested = new Set(existsSync(testedFile) ? readFileSync(testedFile, 'utf8').split('\n') : []);
+  return (key) => inSample(sample, key) && (values['retest-survivors'] || !tested.has(key));
 }
 
 /** One Stryker run, its reports named `name`. */
 function runUnit(name: string, mutate: string[]): void {
   const incremental = join(out, 'incremental', `${name}.json`);
-  if (values['retest-survivors']) forgetSurvivors(incremental);
+  const again = retried();
+  if (again) forgetSurvivors(incremental, again);
   const config = {
     testRunner: 'command',
     commandRunner: { command: ['node tools/mutate/runMutant.ts', stage, ...values['skip-test']].join(' ') },

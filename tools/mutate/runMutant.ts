@@ -16,7 +16,7 @@ import { appendFileSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync,
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { libc } from '../../runtime/bpf/native.ts';
-import { inSample, readSample } from './sample.ts';
+import { inSample, readSample, TESTED_FILE } from './sample.ts';
 import { mutantKey } from './summary.ts';
 import { testOrder } from './tests.ts';
 
@@ -139,6 +139,7 @@ async function prepare(): Promise<string | undefined> {
   }
   const { text, key } = await mutantText(file, ids, Number(active));
   if (sample && !inSample(sample, key)) process.exit(0);
+  if (sample) appendFileSync(join(stage, '..', TESTED_FILE), `${key}\n`);
   if (!compiler) {
     copyFileSync(pristineWasm, wasm);
     return file;

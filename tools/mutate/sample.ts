@@ -22,6 +22,10 @@ export interface Sample {
 }
 
 export const SAMPLE_FILE = 'sample.json';
+/** The sampled sites whose mutants ran their tests, a key a line (runMutant.ts appends): a mutant outside an
+ * earlier, smaller sample passed untested, and its "Survived" in the incremental file means nothing once a
+ * bigger sample takes it in. */
+export const TESTED_FILE = 'sample-tested.txt';
 
 /** The .ts files a unit mutates: a folder's (compiler/abi is generated), or the files it lists. */
 export function unitFiles(stage: string, unit: string): string[] {
