@@ -58,4 +58,22 @@ test('a heap that is not laid out as heapPages.ts reads it is left as it was, wi
   assert.ok(r.released > 0, 'the heap, restored, released nothing');
 });
 
+test('a free block missing from the free lists (the head of its list moved past it) is refused as such: nothing released', () => {
+  const c = synced(false);
+  c.collect(); // so that releaseFree's own collection frees nothing, and no free relinks the lists
+  const memory = memoryOf(c).buffer, words = new Uint32Array(memory);
+  // The allocator's root (heapPages.ts: flMap, slMap[23], head[23 * 16], then the tail's address) is the first
+  // word of the heap that holds the tail's address.
+  const HEADS = 96, LISTS = 23 * 16;
+  const root = 4 * words.indexOf(memory.byteLength - 4) - (HEADS + 4 * LISTS);
+  const list = Array.from({ length: LISTS }, (_, i) => (root + HEADS) / 4 + i).find((w) => words[w] !== 0)!;
+  const head = words[list];
+  words[list] = words[head / 4 + 2]; // its next: the block stays free, linked to it, and off every list
+  let drops = 0;
+  assert.throws(() => c.releaseFree(() => drops++, pageBytes), /not laid out as compiler\/heapPages\.ts expects \(Lists\): nothing released/);
+  assert.is(drops, 0);
+  words[list] = head;
+  assert.ok(c.releaseFree(dropPages, pageBytes).released > 0, 'the heap, restored, released nothing');
+});
+
 test.run();
