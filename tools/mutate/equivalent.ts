@@ -60,4 +60,12 @@ export const EQUIVALENT: Equivalent[] = [
     file: 'runtime/log/replay.ts', line: 'if (this.opts.until !== undefined && b.batch >= this.opts.until) this.done = true;', mutator: 'ConditionalExpression', replacement: 'true',
     why: 'without --until, b.batch >= undefined is false (a comparison with NaN), as the left operand already made it; with --until the left operand is true anyway',
   },
+  {
+    file: 'compiler/maglev.ts', line: 'return n == 1 ? 0 : 32 - clz<u32>(<u32>(n - 1));', mutator: 'ConditionalExpression', replacement: 'false',
+    why: "for n = 1 the other arm is 32 - clz(0), and WebAssembly's i32.clz of 0 is 32: 0 either way; the guard only reads as the rule",
+  },
+  {
+    file: 'compiler/cluster.ts', line: 'if (ports[j].nodePort != 0) { dirty.add(all[i].key); break; }', mutator: 'ConditionalExpression', replacement: 'true',
+    why: "when the node's addresses change every Service is compiled again, not only those with a nodePort: one without compiles to what it was (the node's addresses reach only NodePort frontends), so the diff and the problems are the same; only the work differs",
+  },
 ];
