@@ -3,23 +3,11 @@
 // (model/policyMaps.ts), every probe given the verdict upstream expects.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileObjects } from '../../runtime/cli/compile.ts';
 import { explainFlow, loadObjects } from '../../runtime/cli/explain.ts';
 import { Evaluator, type Cluster, type Json } from '../model/netpol.ts';
-import { mapVerdict, NodePolicy } from '../model/policyMaps.ts';
+import { mapVerdict } from '../model/policyMaps.ts';
+import { nodeMaps } from './verdicts.ts';
 import { cyclonusGeneratedCases, knpCases, policyAssistantCases, upstreamCases, type OracleCase, type ProbeFlow } from '../oracles/oracles.ts';
-
-export function nodeMaps(cluster: Cluster): Map<string, NodePolicy> {
-  const objects = [...cluster.namespaces, ...cluster.pods, ...cluster.policies, ...cluster.nodes];
-  const nodes = new Set(cluster.pods.map((p) => (p.spec as Json).nodeName as string));
-  const out = new Map<string, NodePolicy>();
-  for (const n of [...nodes].sort()) {
-    const [r] = compileObjects(objects, n);
-    assert.equal(r.view.rejected, [], `${n}: nothing rejected`);
-    out.set(n, new NodePolicy(r.store));
-  }
-  return out;
-}
 
 /** Each probe's verdict read from the maps of the nodes of its two ends. */
 function mapReader(cluster: Cluster): (p: ProbeFlow) => { egress: boolean; ingress: boolean } {

@@ -2,10 +2,23 @@
 // evaluator, and the compiled maps of each node read as the datapath will.
 import { compileObjects } from '../../runtime/cli/compile.ts';
 import { flows, type PolicyCluster } from '../arb/policyCluster.ts';
-import { Evaluator, type Json } from '../model/netpol.ts';
+import { Evaluator, type Cluster, type Json } from '../model/netpol.ts';
 import { mapVerdict, NodePolicy } from '../model/policyMaps.ts';
 
 export const objectsOf = (c: PolicyCluster) => [...c.namespaces, ...c.pods, ...c.policies, ...c.nodes];
+
+/** The maps of each node that runs one of the cluster's pods, read as the datapath will. */
+export function nodeMaps(cluster: Cluster): Map<string, NodePolicy> {
+  const objects = [...cluster.namespaces, ...cluster.pods, ...cluster.policies, ...cluster.nodes];
+  const nodes = new Set(cluster.pods.map((p) => (p.spec as Json).nodeName as string));
+  const out = new Map<string, NodePolicy>();
+  for (const n of [...nodes].sort()) {
+    const [r] = compileObjects(objects, n);
+    if (r.view.rejected.length > 0) throw new Error(`${n}: rejected: ${JSON.stringify(r.view.rejected)}`);
+    out.set(n, new NodePolicy(r.store));
+  }
+  return out;
+}
 
 /** "src dst proto/port" for each allowed flow, by the compiled maps. */
 export function mapAllowed(c: PolicyCluster): string[] {

@@ -1,7 +1,8 @@
 // Surviving mutants that no test can kill, because the mutated program
 // behaves exactly as the original: each with the reason. Matched by file,
-// a piece of the mutated line's text, the mutator and its replacement.
-export interface Equivalent { file: string; line: string; mutator: string; replacement?: string; why: string }
+// a piece of the mutated line's text, the mutator and its replacement, and
+// the column (1-based) where two mutants of a line share the rest.
+export interface Equivalent { file: string; line: string; mutator: string; replacement?: string; column?: number; why: string }
 
 export const EQUIVALENT: Equivalent[] = [
   {
@@ -67,5 +68,9 @@ export const EQUIVALENT: Equivalent[] = [
   {
     file: 'compiler/cluster.ts', line: 'if (ports[j].nodePort != 0) { dirty.add(all[i].key); break; }', mutator: 'ConditionalExpression', replacement: 'true',
     why: "when the node's addresses change every Service is compiled again, not only those with a nodePort: one without compiles to what it was (the node's addresses reach only NodePort frontends), so the diff and the problems are the same; only the work differs",
+  },
+  {
+    file: 'compiler/policy/body.ts', line: 'if (r.name == p.name && r.proto == p.proto) out.push(', mutator: 'ConditionalExpression', replacement: 'true', column: 33,
+    why: "the API server admits no Pod with two container ports of one name, so a name resolves to one protocol and the group's resolved list (engine.ts, resolution) holds a name with the protocol its rules asked for; the name decides",
   },
 ];

@@ -62,7 +62,7 @@ function classify(path: string, m: ReportMutant, src: string[], errors: { [key: 
   }
   else if (m.status === 'Survived' || m.status === 'NoCoverage') {
     const eq = EQUIVALENT.find((e) => e.file === path && original.includes(e.line) && e.mutator === m.mutatorName &&
-      (e.replacement === undefined || e.replacement === m.replacement));
+      (e.replacement === undefined || e.replacement === m.replacement) && (e.column === undefined || e.column === m.location.start.column));
     if (eq) {
       t.equivalent++;
       return { tally: t, equivalent: `- ${line}: ${eq.why}` };
