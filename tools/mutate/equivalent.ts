@@ -73,4 +73,8 @@ export const EQUIVALENT: Equivalent[] = [
     file: 'compiler/policy/body.ts', line: 'if (r.name == p.name && r.proto == p.proto) out.push(', mutator: 'ConditionalExpression', replacement: 'true', column: 33,
     why: "the API server admits no Pod with two container ports of one name, so a name resolves to one protocol and the group's resolved list (engine.ts, resolution) holds a name with the protocol its rules asked for; the name decides",
   },
+  {
+    file: 'compiler/ids.ts', line: 'if (a.id != b.id) return i32(a.id > b.id) - i32(a.id < b.id);', mutator: 'EqualityOperator', replacement: 'a.id <= b.id',
+    why: 'the return is reached only when a.id != b.id, where a.id <= b.id and a.id < b.id are the same',
+  },
 ];
