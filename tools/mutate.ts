@@ -17,7 +17,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mutantKey, writeSummary, type ReportMutant } from './mutate/summary.ts';
+import { knownEquivalent, mutantKey, writeSummary, type ReportMutant } from './mutate/summary.ts';
 import { drawSample, inSample, readSample, SAMPLE_FILE, samplePatterns, TESTED_FILE, unitFiles } from './mutate/sample.ts';
 import { FOLDERS } from './mutate/tests.ts';
 import { run, tryRun } from '../runtime/exec/command.ts';
@@ -62,12 +62,15 @@ function stageTree(): void {
   cpSync(join(root, 'build', 'compiler.debug.wasm'), join(stage, 'build', 'compiler.debug.wasm'));
 }
 
-/** Drops from an incremental file the survivors that `again` picks, so that Stryker tries them again. */
+/** Drops from an incremental file the survivors that `again` picks, so that Stryker tries them again; not the
+ * known equivalents (equivalent.ts): no test can kill them, and a compiler survivor costs minutes. */
 function forgetSurvivors(file: string, again: (key: string) => boolean): void {
   if (!existsSync(file)) return;
   const report = JSON.parse(readFileSync(file, 'utf8'));
-  for (const [path, f] of Object.entries(report.files) as [string, { mutants: ReportMutant[] }][]) {
+  for (const [path, f] of Object.entries(report.files) as [string, { source: string; mutants: ReportMutant[] }][]) {
+    const lines = f.source.split('\n');
     f.mutants = f.mutants.filter((m) => (m.status !== 'Survived' && m.status !== 'NoCoverage') ||
+      knownEquivalent(path, m, lines[m.location.start.line - 1] ?? '') !== undefined ||
       !again(mutantKey(path, m.location.start.line, m.location.start.column - 1, m.mutatorName)));
   }
   writeFileSync(file, JSON.stringify(report));

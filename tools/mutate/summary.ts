@@ -45,6 +45,11 @@ function latestFiles(dir: string): Map<string, { source: string; mutants: Report
   return files;
 }
 
+/** The entry of equivalent.ts that mutant m of path is, if any; original: the text of its line. */
+export const knownEquivalent = (path: string, m: ReportMutant, original: string) => EQUIVALENT.find((e) => e.file === path &&
+  original.includes(e.line) && e.mutator === m.mutatorName && (e.replacement === undefined || e.replacement === m.replacement) &&
+  (e.column === undefined || e.column === m.location.start.column));
+
 interface Classified { tally: Tally; survivor?: string; equivalent?: string; timeout?: string }
 
 /** One mutant's place in the tally, and its line among the survivors or the equivalents. */
@@ -61,8 +66,7 @@ function classify(path: string, m: ReportMutant, src: string[], errors: { [key: 
     return { tally: t, timeout: `- ${line}` };
   }
   else if (m.status === 'Survived' || m.status === 'NoCoverage') {
-    const eq = EQUIVALENT.find((e) => e.file === path && original.includes(e.line) && e.mutator === m.mutatorName &&
-      (e.replacement === undefined || e.replacement === m.replacement) && (e.column === undefined || e.column === m.location.start.column));
+    const eq = knownEquivalent(path, m, original);
     if (eq) {
       t.equivalent++;
       return { tally: t, equivalent: `- ${line}: ${eq.why}` };
