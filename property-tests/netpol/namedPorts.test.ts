@@ -5,8 +5,11 @@
 // (body.ts, portPrefixes); mutants that let a rule take the other rules'
 // ports (any name of the same protocol, or any name at all) survived the
 // sampled mutation run: no upstream case and no generated cluster has two
-// rules with different named ports towards one pod. Verdicts by hand, and
-// the reference evaluator (model/netpol.ts) agrees with them.
+// rules with different named ports towards one pod. Likewise an egress
+// named port through an ipBlock, which reaches the pods in the block that
+// have the name (body.ts, blockPods): mutants that gave it no pods survived.
+// Verdicts by hand, and the reference evaluator (model/netpol.ts) agrees
+// with them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Evaluator, type Cluster, type Protocol } from '../model/netpol.ts';
@@ -49,17 +52,40 @@ const PROBES: [from: 'client' | 'monitor', protocol: Protocol, port: number, all
   ['monitor', 'UDP', 9090, false],
 ];
 
-test('two ingress rules with named ports towards one pod: each allows its own ports, by the maps and by the model', () => {
-  const maps = nodeMaps(cluster).get('node-1');
-  const model = new Evaluator(cluster);
+/** The probes' verdicts that the maps (or the model) get wrong. */
+function wrongVerdicts(c: Cluster, probes: [src: string, dst: string, protocol: Protocol, port: number, allowed: boolean][]): string[] {
+  const maps = nodeMaps(c).get('node-1');
+  const model = new Evaluator(c);
   const wrong: string[] = [];
-  for (const [from, protocol, port, allowed] of PROBES) {
-    const flow = { src: IP[from], dst: IP.server, protocol, port };
+  for (const [src, dst, protocol, port, allowed] of probes) {
+    const flow = { src, dst, protocol, port };
     const v = mapVerdict(flow, maps, maps);
-    if ((v.egress && v.ingress) !== allowed) wrong.push(`${from} -> server ${port}/${protocol}: maps ${!allowed}, expected ${allowed}`);
-    if (model.evaluate(flow).allowed !== allowed) wrong.push(`${from} -> server ${port}/${protocol}: the model says ${!allowed}`);
+    if ((v.egress && v.ingress) !== allowed) wrong.push(`${src} -> ${dst} ${port}/${protocol}: maps ${!allowed}, expected ${allowed}`);
+    if (model.evaluate(flow).allowed !== allowed) wrong.push(`${src} -> ${dst} ${port}/${protocol}: the model says ${!allowed}`);
   }
-  assert.equal(wrong, []);
+  return wrong;
+}
+
+test('two ingress rules with named ports towards one pod: each allows its own ports, by the maps and by the model', () => {
+  assert.equal(wrongVerdicts(cluster, PROBES.map(([from, protocol, port, allowed]) => [IP[from], IP.server, protocol, port, allowed])), []);
+});
+
+test('an egress named port through an ipBlock: the pods in the block with that name, on its port; no other pod, port or address', () => {
+  const egress = policy({
+    name: 'client-out', namespace: 'shop', spec: {
+      podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '10.244.1.0/28' } }], ports: [{ port: 'http' }] }],
+    },
+  });
+  const other = pod({ name: 'other', namespace: 'shop', ip: '10.244.1.20', node: 'node-1', labels: { app: 'other' }, ports: [['http', 8080, 'TCP']] });
+  const c: Cluster = { ...cluster, pods: [...cluster.pods, other], policies: [egress] };
+  assert.equal(wrongVerdicts(c, [
+    [IP.client, IP.server, 'TCP', 8080, true],
+    [IP.client, IP.server, 'TCP', 9090, false], // the server's other named port
+    [IP.client, IP.monitor, 'TCP', 8080, false], // in the block, but no port named http
+    [IP.client, '10.244.1.20', 'TCP', 8080, false], // named http on 8080, but outside the block
+    [IP.client, '10.244.1.13', 'TCP', 8080, false], // in the block, no pod: a name resolves on pods only
+  ]), []);
 });
 
 test.run();

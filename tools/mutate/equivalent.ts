@@ -77,4 +77,8 @@ export const EQUIVALENT: Equivalent[] = [
     file: 'compiler/ids.ts', line: 'if (a.id != b.id) return i32(a.id > b.id) - i32(a.id < b.id);', mutator: 'EqualityOperator', replacement: 'a.id <= b.id',
     why: 'the return is reached only when a.id != b.id, where a.id <= b.id and a.id < b.id are the same',
   },
+  {
+    file: 'compiler/policy/identities.ts', line: 'if (flipped.length > 0) this.sortedNs = null;', mutator: 'ConditionalExpression', replacement: 'true',
+    why: 'sortedNs caches the sorted keys of nsCount, whose key set changes only when a namespace flips (countKey adds it to b.namespaces); dropping the cache more often rebuilds the same list',
+  },
 ];
