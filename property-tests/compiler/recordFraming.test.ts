@@ -2,14 +2,20 @@
 // host's encoder never writes a bad record, so only bytes made by hand reach
 // them. Each stops the batch with its reason, instead of reading a record
 // into the next one. The check of a body shorter than its size survived the
-// sampled mutation run: no test had ever handed the compiler such a record.
+// sampled mutation run: no test had ever handed the compiler such a record,
+// nor one with an IPv6 address, which the format holds and the compiler reads
+// past (the normalizer keeps IPv4 only, so only a record made here has one).
 // The header, by hand from compiler/abi/records.ts: size (u32, little
 // endian, header included), kind (u8), op (u8), two bytes of padding.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as R from '../../compiler/abi/records.ts';
-import { encodeRecords } from '../../runtime/encode/schema.ts';
+import { encodeRecords, type Record, type SliceBody } from '../../runtime/encode/schema.ts';
+import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
+import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
+import { ep, slice, svc } from '../model/kube.ts';
+import { compileOnce } from '../model/maps.ts';
 
 const deleteWeb = () => encodeRecords([{ kind: R.KIND_SERVICE, namespace: 'shop', name: 'web', op: 'delete' }]);
 
@@ -46,6 +52,20 @@ test('an op that is neither upsert nor delete: refused as a bad record op', () =
   const rec = deleteWeb();
   rec[5] = 7;
   assert.throws(batch(rec), /bad record op/);
+});
+
+test('an endpoint with an IPv6 address is read past: the maps are those of the slice without it', () => {
+  const records = recordsOf(snapshotEvents([svc('shop/web', { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }] }),
+    slice('shop/web-1', 'web', [{ name: 'http', port: 8080 }], [ep('10.244.0.1')])])).records;
+  const withV6 = records.map((r): Record => {
+    if (r.op !== 'upsert' || r.kind !== R.KIND_ENDPOINT_SLICE) return r;
+    const body = r.body as SliceBody;
+    const v6 = { ...body.endpoints[0], address: { family: 6 as const, bytes: Uint8Array.from({ length: 16 }, (_, i) => (i === 0 ? 0xfd : i)) } };
+    return { ...r, body: { ...body, endpoints: [v6, ...body.endpoints] } };
+  });
+  const want = compileOnce(records, { node: 'n1' });
+  assert.ok(want.some((l) => l.startsWith('sl_be ')), 'the IPv4 endpoint is a backend');
+  assert.equal(compileOnce(withV6, { node: 'n1' }), want);
 });
 
 test.run();
