@@ -72,6 +72,7 @@ test('rejection rules', () => {
   const n = normalize(slice({}, { app: 'web' }));
   assert.equal(n.rejected, [{ object: OBJECT, field: 'metadata.labels["kubernetes.io/service-name"]', reason: 'missing' }]);
   assert.is(n.record, undefined);
+  rejects(slice({}, ['web']), 'metadata.labels', 'a list is not an object');
   rejects(slice({ addressType: undefined }), 'addressType', 'missing');
   rejects(slice({ addressType: 'IPv5' }), 'addressType', '"IPv5" is not one of IPv4, IPv6, FQDN');
   rejects(slice({ endpoints: [{ addresses: [] }] }), 'endpoints[0].addresses', 'missing');

@@ -81,4 +81,9 @@ export const EQUIVALENT: Equivalent[] = [
     file: 'compiler/policy/identities.ts', line: 'if (flipped.length > 0) this.sortedNs = null;', mutator: 'ConditionalExpression', replacement: 'true',
     why: 'sortedNs caches the sorted keys of nsCount, whose key set changes only when a namespace flips (countKey adds it to b.namespaces); dropping the cache more often rebuilds the same list',
   },
+  {
+    file: 'runtime/encode/normalizeEndpointSlice.ts', line: "const labels = object(object(o.metadata, 'metadata').labels, 'metadata.labels');", mutator: 'StringLiteral',
+    replacement: '""', column: 64,
+    why: "checkHeader (records.ts) checks every kind's metadata.labels before the kind's own normalizer runs, so labels that are not an object never reach this call and its field name is never shown",
+  },
 ];
