@@ -1,11 +1,13 @@
 // backendsRemoved (runtime/maps/mapDiff.ts) decides whether an apply runs the
 // stale socket sweep: the sl_be keys a diff deletes, counted here from the
 // maps before and after instead (the keys that are gone). Its section test
-// survived the sampled mutation run: only the kernel tests had used it.
+// survived the sampled mutation run: only the kernel tests had used it; so
+// did parseDiff's check that compiler.wasm and runtime/abi agree on a map's
+// sizes, which only a diff altered by hand can fail.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
-import { backendsRemoved, opCount } from '../../runtime/maps/mapDiff.ts';
+import { backendsRemoved, opCount, parseDiff } from '../../runtime/maps/mapDiff.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
 import { recordsOf } from '../../runtime/streams/recordsOf.ts';
@@ -36,6 +38,19 @@ test('backendsRemoved: the sl_be keys a diff deletes, whatever else it deletes o
     removed.push(backendsRemoved(d));
   }
   assert.ok(removed.some((n) => n === 0) && removed.some((n) => n >= 2), `the steps removed ${removed}: none, and more than one, both tried`);
+});
+
+test('parseDiff: a section whose map id, key size or value size is not the ABI\'s is refused, naming the map', () => {
+  const d = new Compiler({ node: 'n1' }).batch(encodeRecords(web('10.244.0.1')));
+  const bytes = Uint8Array.from(d.bytes);
+  assert.is(parseDiff(bytes).sections.length, d.sections.length, 'the diff as compiled reads back');
+  // the first section's header, after the diff's 8 bytes: u32 map id, key size, value size, upserts, deletes (little endian)
+  for (const [at, what] of [[8, 'map id'], [12, 'key size'], [16, 'value size']] as const) {
+    const bad = Uint8Array.from(bytes);
+    const v = new DataView(bad.buffer);
+    v.setUint32(at, v.getUint32(at, true) + 100, true);
+    assert.throws(() => parseDiff(bad), /compiler\.wasm and runtime\/abi disagree on map \d+/, what);
+  }
 });
 
 test.run();
