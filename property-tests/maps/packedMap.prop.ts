@@ -84,4 +84,20 @@ test('a PackedMap holds what a map of the same sets and deletes holds', () => {
   coverage.check();
 });
 
+test('churn reuses the room of deleted values: the slabs do not grow while the set of keys stays the same size', () => {
+  // The slabs are private: their bytes are what the store costs, which is why PackedMap exists (issue 12).
+  const slabBytes = (m: PackedMap) => (m as unknown as { slabs: { bytes: Uint8Array }[] }).slabs.reduce((n, s) => n + s.bytes.length, 0);
+  const m = new PackedMap(4, 64);
+  const key = (i: number) => Uint8Array.of(0, 0, i >> 8, i & 0xff);
+  const value = (i: number) => new Uint8Array(64).fill(i % 3); // one distinct word, or two: packed
+  for (let i = 0; i < 100; i++) m.upsert(key(i), value(i));
+  const settled = slabBytes(m);
+  for (let round = 0; round < 50; round++) {
+    for (let i = 0; i < 100; i++) m.remove(key(i));
+    for (let i = 0; i < 100; i++) m.upsert(key(i), value(i + round));
+  }
+  assert.is(m.size, 100);
+  assert.is(slabBytes(m), settled, '50 rounds of churn over 100 keys grew the slabs');
+});
+
 test.run();
