@@ -100,4 +100,11 @@ test('churn reuses the room of deleted values: the slabs do not grow while the s
   assert.is(slabBytes(m), settled, '50 rounds of churn over 100 keys grew the slabs');
 });
 
+test('a packed value takes 4 bytes a distinct word, then 1, 2 or 4 bits a word: a 64-word Maglev chunk of 5 backends, 52 bytes', () => {
+  // by hand: d distinct words, then 64 indices of 1 bit (d <= 2), 2 bits (d <= 4) or 4 bits (d <= 16); raw: 256 bytes
+  const sizes = (new PackedMap(8, 256) as unknown as { sizes: number[] }).sizes;
+  assert.equal([1, 2, 3, 4, 5, 16].map((d) => sizes[d]), [4 + 8, 8 + 8, 12 + 16, 16 + 16, 20 + 32, 64 + 32]);
+  assert.is(sizes[0], 256);
+});
+
 test.run();
