@@ -3,13 +3,12 @@
 // maps before and after instead (the keys that are gone). Its section test
 // survived the sampled mutation run: only the kernel tests had used it; so
 // did parseDiff's check that compiler.wasm and runtime/abi agree on a map's
-// sizes, which only a diff altered by hand can fail, and MemoryStore's
-// refusal of a delete of a key it does not hold, as the kernel refuses it.
+// sizes, which only a diff altered by hand can fail.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { backendsRemoved, opCount, parseDiff } from '../../runtime/maps/mapDiff.ts';
-import { MemoryStore, StoreError } from '../../runtime/maps/store.ts';
+import { MemoryStore } from '../../runtime/maps/store.ts';
 import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
 import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
@@ -52,24 +51,6 @@ test('parseDiff: a section whose map id, key size or value size is not the ABI\'
     v.setUint32(at, v.getUint32(at, true) + 100, true);
     const [id, ks, vs] = [8, 12, 16].map((o) => v.getUint32(o, true));
     assert.throws(() => parseDiff(bad), (e: Error) => e.message.includes(`disagree on map ${id} (key ${ks}, value ${vs})`), what);
-  }
-});
-
-test('MemoryStore: a diff that deletes a key it does not hold is refused, naming the map and the key, as the kernel answers ENOENT', () => {
-  const c = new Compiler({ node: 'n1' });
-  c.batch(encodeRecords(web('10.244.0.1')));
-  const gone = c.batch(encodeRecords(web('10.244.0.1').map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name, op: 'delete' as const }))));
-  const first = gone.sections.find((x) => x.deleteKeys.length > 0)!;
-  const key = Buffer.from(first.deleteKeys.subarray(0, first.map.key.size)).toString('hex');
-  const upserts = gone.sections.filter((x) => x.map.id < first.map.id).reduce((n, x) => n + x.upsertKeys.length / x.map.key.size, 0)
-    + first.upsertKeys.length / first.map.key.size;
-  try {
-    new MemoryStore().apply(gone);
-    assert.unreachable('applied');
-  } catch (e) {
-    assert.instance(e, StoreError);
-    assert.is((e as StoreError).message, `delete ${first.map.name}: key ${key} not present`);
-    assert.is((e as StoreError).applied, upserts, 'the upserts before it were applied');
   }
 });
 
