@@ -107,4 +107,15 @@ test('a packed value takes 4 bytes a distinct word, then 1, 2 or 4 bits a word: 
   assert.is(sizes[0], 256);
 });
 
+test('a value that packing would not make smaller is kept as it is: two distinct words of two take 8 bytes raw, 9 packed', () => {
+  // an entry's class (low 5 bits of where[e]): 0 raw, else its number of distinct words
+  const classOf = (m: PackedMap) => (m as unknown as { where: Int32Array }).where[0] & 31;
+  const small = new PackedMap(4, 8);
+  small.upsert(Uint8Array.of(0, 0, 0, 1), Uint8Array.of(1, 0, 0, 0, 2, 0, 0, 0));
+  assert.is(classOf(small), 0);
+  const chunk = new PackedMap(4, 256);
+  chunk.upsert(Uint8Array.of(0, 0, 0, 1), new Uint8Array(256).map((_, i) => (i % 8 < 4 ? 1 : 2)));
+  assert.is(classOf(chunk), 2, 'two distinct words of 64: packed in 12 bytes');
+});
+
 test.run();
