@@ -9,6 +9,7 @@ import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { dropPages, pageBytes } from '../../runtime/wasm/dropPages.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
 import { scaleCluster } from '../../testkit/scaleCluster.ts';
+import { deleteOf } from '../model/kube.ts';
 
 /** A twentieth of the issue-12 cluster, then a third of it gone: free blocks of many pages. */
 function synced(debug: boolean): Compiler {
@@ -16,7 +17,7 @@ function synced(debug: boolean): Compiler {
     .map(([, o]) => normalize(o).record!);
   const c = new Compiler({ node: 'node-1', debug });
   c.batch(encodeRecords(records));
-  c.batch(encodeRecords(records.filter((_, i) => i % 3 === 0).map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name, op: 'delete' as const }))));
+  c.batch(encodeRecords(records.filter((_, i) => i % 3 === 0).map(deleteOf)));
   return c;
 }
 

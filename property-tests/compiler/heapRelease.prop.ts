@@ -18,6 +18,7 @@ import { Compiler } from '../../runtime/wasm/host.ts';
 import { scaleCluster } from '../../testkit/scaleCluster.ts';
 import { clusterEvent } from '../arb/clusterEvent.ts';
 import { Coverage } from '../coverage.ts';
+import { deleteOf as gone } from '../model/kube.ts';
 import { check } from '../seed.ts';
 
 type Release = 'madvise' | 'scribble';
@@ -29,7 +30,6 @@ function bulk(namespaces: number): Record[] {
   return [...scaleCluster(size)].map(([, o]) => normalize(o).record!);
 }
 
-const gone = (r: Record): Record => ({ kind: r.kind, namespace: r.namespace, name: r.name, op: 'delete' });
 
 /** A bulk arrival, then (maybe later) every k-th of its records leaving. */
 const comeAndGo = (): fc.Arbitrary<Step[]> => fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 4 }))

@@ -7,13 +7,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
-import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
-import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { ep, slice, svc } from '../model/kube.ts';
+import { ep, recordsFor as records, slice, svc } from '../model/kube.ts';
 
 const RANKS = 16; // ids.ts: 4 rank bits
-const records = (objects: unknown[]) => recordsOf(snapshotEvents(objects)).records;
 
 test('ids.ts rank bound: 40 Services at one id hash bit compile; those past rank 15 get no id, and say so', () => {
   const objects = Array.from({ length: 40 }, (_, i) => svc(`crowd/s${i}`, { clusterIP: `10.96.1.${i}`, ports: [{ port: 80 }] }));

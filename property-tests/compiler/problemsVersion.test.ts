@@ -7,15 +7,10 @@
 // id bucket (renumber) survived the first sampled mutation run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Record } from '../../runtime/encode/schema.ts';
-import { encodeRecords } from '../../runtime/encode/schema.ts';
-import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
-import { recordsOf } from '../../runtime/streams/recordsOf.ts';
+import { encodeRecords, type Record } from '../../runtime/encode/schema.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { ep, slice, svc } from '../model/kube.ts';
+import { deleteOf as gone, ep, recordsFor as records, slice, svc } from '../model/kube.ts';
 
-const records = (objects: unknown[]) => recordsOf(snapshotEvents(objects)).records;
-const gone = (r: Record): Record => ({ kind: r.kind, namespace: r.namespace, name: r.name, op: 'delete' });
 const web = (i: number, ...ips: string[]) => [svc(`shop/web${i}`, { clusterIP: `10.96.0.${i}`, ports: [{ name: 'http', port: 80 }] }),
   slice(`shop/web${i}-1`, `web${i}`, [{ name: 'http', port: 8080 }], ips.map((ip) => ep(ip)))];
 

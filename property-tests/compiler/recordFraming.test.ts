@@ -11,10 +11,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as R from '../../compiler/abi/records.ts';
 import { encodeRecords, type Record, type SliceBody } from '../../runtime/encode/schema.ts';
-import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
-import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { ep, slice, svc } from '../model/kube.ts';
+import { ep, recordsFor, slice, svc } from '../model/kube.ts';
 import { compileOnce } from '../model/maps.ts';
 
 const deleteWeb = () => encodeRecords([{ kind: R.KIND_SERVICE, namespace: 'shop', name: 'web', op: 'delete' }]);
@@ -55,8 +53,8 @@ test('an op that is neither upsert nor delete: refused as a bad record op', () =
 });
 
 test('an endpoint with an IPv6 address is read past: the maps are those of the slice without it', () => {
-  const records = recordsOf(snapshotEvents([svc('shop/web', { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }] }),
-    slice('shop/web-1', 'web', [{ name: 'http', port: 8080 }], [ep('10.244.0.1')])])).records;
+  const records = recordsFor([svc('shop/web', { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }] }),
+    slice('shop/web-1', 'web', [{ name: 'http', port: 8080 }], [ep('10.244.0.1')])]);
   const withV6 = records.map((r): Record => {
     if (r.op !== 'upsert' || r.kind !== R.KIND_ENDPOINT_SLICE) return r;
     const body = r.body as SliceBody;

@@ -9,13 +9,11 @@ import * as assert from 'uvu/assert';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { backendsRemoved, opCount, parseDiff } from '../../runtime/maps/mapDiff.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
-import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
-import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { ep, slice, svc } from '../model/kube.ts';
+import { ep, recordsFor, slice, svc } from '../model/kube.ts';
 
-const web = (...ips: string[]) => recordsOf(snapshotEvents([svc('shop/web', { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }] }),
-  slice('shop/web-1', 'web', [{ name: 'http', port: 8080 }], ips.map((ip) => ep(ip)))])).records;
+const web = (...ips: string[]) => recordsFor([svc('shop/web', { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }] }),
+  slice('shop/web-1', 'web', [{ name: 'http', port: 8080 }], ips.map((ip) => ep(ip)))]);
 
 test('backendsRemoved: the sl_be keys a diff deletes, whatever else it deletes or writes', () => {
   const c = new Compiler({ node: 'n1' });

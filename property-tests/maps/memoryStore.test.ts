@@ -7,18 +7,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { MemoryStore, StoreError } from '../../runtime/maps/store.ts';
-import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
-import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
-import { ep, slice, svc } from '../model/kube.ts';
+import { deleteOf, ep, recordsFor, slice, svc } from '../model/kube.ts';
 
-const web = (...ips: string[]) => recordsOf(snapshotEvents([svc('shop/web', { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }] }),
-  slice('shop/web-1', 'web', [{ name: 'http', port: 8080 }], ips.map((ip) => ep(ip)))])).records;
+const web = (...ips: string[]) => recordsFor([svc('shop/web', { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }] }),
+  slice('shop/web-1', 'web', [{ name: 'http', port: 8080 }], ips.map((ip) => ep(ip)))]);
 
 test('MemoryStore: a diff that deletes a key it does not hold is refused, naming the map and the key, as the kernel answers ENOENT', () => {
   const c = new Compiler({ node: 'n1' });
   c.batch(encodeRecords(web('10.244.0.1')));
-  const gone = c.batch(encodeRecords(web('10.244.0.1').map((r) => ({ kind: r.kind, namespace: r.namespace, name: r.name, op: 'delete' as const }))));
+  const gone = c.batch(encodeRecords(web('10.244.0.1').map(deleteOf)));
   const first = gone.sections.find((x) => x.deleteKeys.length > 0)!;
   const key = Buffer.from(first.deleteKeys.subarray(0, first.map.key.size)).toString('hex');
   const upserts = gone.sections.filter((x) => x.map.id < first.map.id).reduce((n, x) => n + x.upsertKeys.length / x.map.key.size, 0)

@@ -2,9 +2,18 @@
 // output, for unit tests of the compile path. Each builder takes the fields a
 // test cares about in Kubernetes' own terms and fills in only the header.
 import { compileObjects } from '../../runtime/cli/compile.ts';
+import type { Record } from '../../runtime/encode/schema.ts';
+import { snapshotEvents } from '../../runtime/sources/snapshot.ts';
+import { recordsOf } from '../../runtime/streams/recordsOf.ts';
 import type { Frontend, View } from '../../runtime/view/frontends.ts';
 
 export type Json = { [key: string]: unknown };
+
+/** The records the one pipeline makes of these objects as a snapshot: upserts, in key order. */
+export const recordsFor = (objects: unknown[]): Record[] => recordsOf(snapshotEvents(objects)).records;
+
+/** The delete of a record's object. */
+export const deleteOf = (r: Record): Record => ({ kind: r.kind, namespace: r.namespace, name: r.name, op: 'delete' });
 
 /** "ns/name" -> metadata; "name" alone is in namespace default. */
 function meta(nsName: string, labels?: Json): Json {
