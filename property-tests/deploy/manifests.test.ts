@@ -157,6 +157,9 @@ test('Dockerfile: a build stage and a Node 24 runtime stage, copying only what e
     const made = src === 'build' || src === 'node_modules'; // npm ci and the build scripts make these
     assert.ok(made || existsSync(new URL(src, root)), src);
   }
+  const warmed = /for \(const m of (\[[^\]]*\])\) await import\('\/opt\/sluice\/runtime\/' \+ m\)/.exec(lines.join('\n'));
+  assert.ok(warmed, 'the compile cache is filled at build time');
+  for (const m of JSON.parse(warmed[1].replaceAll("'", '"')) as string[]) assert.ok(existsSync(new URL(`runtime/${m}`, root)), `the compile cache warms runtime/${m}, which does not exist`);
   const entry = JSON.parse(lines.find((l) => l.startsWith('ENTRYPOINT '))!.slice('ENTRYPOINT '.length));
   assert.equal(entry, ['node', '/opt/sluice/runtime/cli/main.ts']);
 });

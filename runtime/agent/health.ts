@@ -5,9 +5,9 @@
 // it answers and the pipeline runs, whatever the API server or the maps do:
 // a restart helps neither a lost API connection (the source reconnects by
 // itself) nor a full map (it needs a larger --*-max), and restarting on
-// those only throws away the agent's state. A batch that has been in the
-// compiler's thread for longer than compileStuckMs (the compiler thread's
-// own limit for a call) is a stuck compiler, which only a restart ends.
+// those only throws away the agent's state. A compiler stuck in a batch
+// holds the thread that answers: the probe times out, and the kubelet
+// restarts the agent.
 // /readyz (readinessProbe): the dataplane is programmed: the first full sync
 // is in the maps and the last apply succeeded.
 // /healthz (kube-proxy's, which cloud load balancers probe on port 10256 to
@@ -15,8 +15,6 @@
 // the maps, then 200 while the last apply succeeded or the applies have been
 // failing for less than failTimeoutMs (default 60 s, kube-proxy's 2 x its
 // 30 s sync period), so a node that cannot be programmed is steered around.
-
-import { COMPILER_CALL_TIMEOUT_MS } from '../wasm/compilerThread.ts';
 
 export interface Verdict { ok: boolean; reason: string }
 
@@ -32,18 +30,8 @@ export class Health {
   /** Why --record stopped, when it did: the dataplane goes on, /readyz says so. */
   private recordingStopped: string | undefined;
 
-  readonly compileStuckMs: number;
-  /** When the batch now in the compiler went in. */
-  private compilingSince: number | undefined;
-
-  constructor(failTimeoutMs = 60_000, compileStuckMs = COMPILER_CALL_TIMEOUT_MS) {
+  constructor(failTimeoutMs = 60_000) {
     this.failTimeoutMs = failTimeoutMs;
-    this.compileStuckMs = compileStuckMs;
-  }
-
-  /** A batch went into the compiler (now), or (undefined) came out. */
-  compiling(now: number | undefined): void {
-    this.compilingSince = now;
   }
 
   /** The maps hold a batch. */
@@ -71,15 +59,13 @@ export class Health {
     this.recordingStopped ??= why;
   }
 
-  livez(now: number): Verdict {
+  livez(): Verdict {
     if (this.stopped !== undefined) return { ok: false, reason: `the pipeline stopped: ${this.stopped}` };
-    const ms = this.compilingSince === undefined ? 0 : now - this.compilingSince;
-    if (ms > this.compileStuckMs) return { ok: false, reason: `the compiler has been on one batch for ${(ms / 1000).toFixed(0)} s (stuck after ${this.compileStuckMs / 1000} s)` };
     return { ok: true, reason: 'ok' };
   }
 
   healthz(now: number): Verdict {
-    const live = this.livez(now);
+    const live = this.livez();
     if (!live.ok) return live;
     if (this.failingSince !== undefined) {
       const ok = this.syncedAt !== undefined && now - this.failingSince < this.failTimeoutMs;
@@ -90,7 +76,7 @@ export class Health {
   }
 
   readyz(now: number): Verdict {
-    const live = this.livez(now);
+    const live = this.livez();
     if (!live.ok) return live;
     if (this.syncedAt === undefined) return { ok: false, reason: this.waiting };
     if (this.failingSince !== undefined) return { ok: false, reason: `${this.failing(now)}: ${this.lastError}` };

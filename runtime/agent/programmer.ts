@@ -13,9 +13,9 @@ import { backendsRemoved, deleteCount, opCount, upsertCount, type MapDiff } from
 import { reconcile, reconcileImage, type ChunkedStore } from '../maps/reconcile.ts';
 import type { MapStore } from '../maps/store.ts';
 
-/** What the programmer needs of a compiler: wasm/compilerThread.ts's, or wasm/host.ts's own. */
+/** What the programmer needs of a compiler (wasm/host.ts's). */
 export interface BatchCompiler {
-  batch(records: Uint8Array): MapDiff | Promise<MapDiff>;
+  batch(records: Uint8Array): MapDiff;
   rebuild(): MapDiff;
 }
 
@@ -61,13 +61,12 @@ export class Programmer {
   /**
    * Compiles batch n and brings store (when there is one yet) to the new
    * state. Only an apply failure is caught (and reported); anything else
-   * (the compiler, the log) throws. The compile may run elsewhere: nothing
-   * else may call the compiler until this resolves.
+   * (the compiler, the log) throws.
    */
-  async batch(n: number, records: readonly Record[], store: MapStore | undefined): Promise<BatchResult> {
+  batch(n: number, records: readonly Record[], store: MapStore | undefined): BatchResult {
     const t0 = performance.now();
     const { bytes, refused } = encodeBatch(records);
-    const diff = await this.compiler.batch(bytes);
+    const diff = this.compiler.batch(bytes);
     const first = this.batches++ === 0; // a fresh compiler's first diff is its whole image
     const compileMs = performance.now() - t0;
     const ops = opsOf(diff);
