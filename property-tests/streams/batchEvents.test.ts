@@ -1,11 +1,14 @@
-// batchEvents in virtual time: the sync gate, the minimum sync interval,
-// coalescing of bursts, and (fast-check) that no change is ever lost.
+// batchEvents in virtual time: the sync gate, the minimum sync interval and
+// its burst of two (kube-proxy's token bucket), coalescing of bursts, and
+// (fast-check) that no change is ever lost and each batch goes when the
+// bucket says.
 import fc from 'fast-check';
 import { concat, map, mergeMap, of, range, take, timer, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { batchEvents, type Synced } from '../../runtime/streams/batchEvents.ts';
+import { BURST, batchEvents, type Synced } from '../../runtime/streams/batchEvents.ts';
+import { Coverage } from '../coverage.ts';
 import { latestByKey } from '../../runtime/streams/latestByKey.ts';
 import { check } from '../seed.ts';
 
@@ -38,12 +41,21 @@ test('a source that ends before synced gives nothing', () => {
   });
 });
 
-test('first change after a quiet period at once; changes within the interval wait for its end', () => {
+test('at once while the bucket holds a token: two after a quiet spell, then one per interval', () => {
   scheduler().run(({ hot, expectObservable }) => {
-    // S opens an interval (0-3): a waits until 3, which opens 3-6. b, after a
-    // quiet spell, goes at once (8, opening 8-11); c waits for 11, d for 14.
-    expectObservable(hot('S-a-----b-c-d------|', V).pipe(batchEvents(3)))
-      .toBe('x--y----z--u--v----|', { x: [], y: ['a'], z: ['b'], u: ['c'], v: ['d'] });
+    // minSync 3, two tokens. S takes one (left: 1 token at 0); a at 2 finds
+    // 1 2/3 and takes one; b at 3 finds exactly one and takes it; c at 4 finds
+    // 1/3 and waits for the token at 6; d, after a quiet spell, goes at once.
+    expectObservable(hot('S-abc-----d---|', V).pipe(batchEvents(3)))
+      .toBe('x-yz--u---v---|', { x: [], y: ['a'], z: ['b'], u: ['c'], v: ['d'] });
+  });
+});
+
+test('a change each interval goes at once, a little early or late: the burst absorbs the drift', () => {
+  scheduler().run(({ hot, expectObservable }) => {
+    // minSync 4: changes 4, 3, 5, 3 apart. Without the burst, b and d would wait a tick.
+    expectObservable(hot('S---a--b----c--d--|', V).pipe(batchEvents(4)))
+      .toBe('x---y--z----u--v--|', { x: [], y: ['a'], z: ['b'], u: ['c'], v: ['d'] });
   });
 });
 
@@ -53,9 +65,10 @@ test('changes in the same tick go together, even after a quiet period', () => {
   });
 });
 
-test('pending changes go at the end of their interval when the source completes', () => {
+test('a change waiting for its token still goes when the source completes first, then the output completes', () => {
   scheduler().run(({ hot, expectObservable }) => {
-    expectObservable(hot('S-a-b|', V).pipe(batchEvents(10))).toBe('x---------(y|)', { x: [], y: ['a', 'b'] });
+    // minSync 10: a at 2 takes the second token; b at 4 waits for the next, at 10.
+    expectObservable(hot('S-a-b|', V).pipe(batchEvents(10))).toBe('x-y-------(z|)', { x: [], y: ['a'], z: ['b'] });
   });
 });
 
@@ -65,13 +78,15 @@ test('a repeated synced is no change; errors pass through', () => {
   });
 });
 
-test('10,000 changes in one interval: the first at once, all others in one batch', () => {
+test('10,000 changes in one interval: the first two milliseconds at once (the burst), all others in one batch', () => {
   scheduler().run(({ expectObservable }) => {
-    // 10 changes a millisecond for 1 s after synced at 0 (min sync 1 s).
+    // 10 changes a millisecond for 1 s after synced at 0 (min sync 1 s): the
+    // bucket is full at 2000; the batch at 2001 leaves it empty, and the next
+    // token comes at 3000.
     const burst = timer(0, 1).pipe(take(1000), mergeMap((ms) => range(0, 10).pipe(map((i) => `${ms}.${i}`))));
     const source = concat(of(S), timer(2000).pipe(mergeMap(() => burst)));
     const sizes = source.pipe(batchEvents(1000), map((b) => b.length));
-    expectObservable(sizes).toBe('x 1999ms y 999ms (z|)', { x: 0, y: 10, z: 9990 });
+    expectObservable(sizes).toBe('x 1999ms y z 998ms (w|)', { x: 0, y: 10, z: 10, w: 9980 });
   });
 });
 
@@ -82,12 +97,13 @@ test('a synchronous burst of 10,000 after a quiet period is one batch', () => {
   });
 });
 
-test('an urgent change goes at once, with what waits, whatever the interval; the interval then counts from it', () => {
+test('an urgent change goes at once, with what waits, though the bucket is empty; the next change waits for a token', () => {
   scheduler().run(({ hot, expectObservable }) => {
-    // S opens 0-5; a (at 2) waits for 5; U (urgent) at 4 takes a with it at once; b at 6 waits for 4 + 5.
+    // minSync 5. a at 2 takes the second token; b at 3 waits for the next (at 5);
+    // U (urgent) at 4 takes b with it at once and empties the bucket; c at 5 waits until 9.
     const urgent = (e: string) => e === 'U';
-    expectObservable(hot('S-a-U-b------|', { ...V, U: 'U' }).pipe(batchEvents(5, undefined, urgent)))
-      .toBe('x---y----z---|', { x: [], y: ['a', 'U'], z: ['b'] });
+    expectObservable(hot('S-abUc------|', { ...V, U: 'U' }).pipe(batchEvents(5, undefined, urgent)))
+      .toBe('x-y-z----u--|', { x: [], y: ['a'], z: ['b', 'U'], u: ['c'] });
   });
 });
 
@@ -107,8 +123,25 @@ const item = fc.record({
 });
 type Change = { key: string; value: number };
 
-test('property: batches lose nothing, keep order, and respect the gate and the interval', () => {
-  const scenario = fc.record({ items: fc.array(item, { maxLength: 60 }), syncAt: fc.option(fc.nat(60)), minSync: fc.integer({ min: 1, max: 20 }) });
+/**
+ * When each batch after the first should go, from kube-proxy's token bucket
+ * (BURST tokens, one more each minSync, each batch takes one): at once if
+ * its first change found a token, else when the next token comes.
+ */
+function bucketTimes(first: number, firstChanges: number[], minSync: number): number[] {
+  let tokens = BURST - 1, at = first; // the sync took one of a full bucket
+  return firstChanges.map((arrival) => {
+    const found = Math.min(BURST, tokens + (arrival - at) / minSync);
+    const go = found >= 1 ? arrival : arrival + (1 - found) * minSync;
+    tokens = Math.min(BURST, tokens + (go - at) / minSync) - 1;
+    at = go;
+    return go;
+  });
+}
+
+test('property: batches lose nothing, keep order, respect the gate, and go when the bucket says', () => {
+  const cover = new Coverage('batchEvents', { 'a batch within minSync of the one before (the burst)': 0.5, 'a change waited for a token': 0.5 });
+  const scenario = fc.record({ items: fc.array(item, { maxLength: 60, size: 'medium' }), syncAt: fc.option(fc.nat(20)), minSync: fc.integer({ min: 2, max: 12 }) });
   check(fc.property(scenario, ({ items, syncAt, minSync }) => {
     const events: { delay: number; event: Change | Synced }[] = items.map((i) => ({ delay: i.delay, event: i.change }));
     if (syncAt !== null) events.splice(Math.min(syncAt, events.length), 0, { delay: 1, event: S });
@@ -130,14 +163,22 @@ test('property: batches lose nothing, keep order, and respect the gate and the i
     let merged: Change[] = [];
     latestByKey((c: Change) => c.key)(of(out.flatMap((o) => o.batch))).subscribe((b) => (merged = b));
     assert.equal(merged, [...final.keys()].sort().map((k) => final.get(k)), 'latestByKey of all batches is the final state');
-    out.slice(1).forEach((o, i) => {
-      assert.ok(o.batch.length > 0, 'only the first batch may be empty');
-      assert.ok(o.at - out[i].at >= minSync, `batches ${i} and ${i + 1} at least minSync apart`);
-    });
+    assert.ok(out.slice(1).every((o) => o.batch.length > 0), 'only the first batch may be empty');
     // Bounded latency: a change after the sync waits at most minSync.
     let n = out[0].batch.length;
-    for (const o of out.slice(1)) for (const _ of o.batch) assert.ok(o.at - arrived[n++] <= minSync, 'a change waits at most minSync');
+    const firsts: number[] = [];
+    for (const o of out.slice(1)) {
+      firsts.push(arrived[n]);
+      for (const _ of o.batch) assert.ok(o.at - arrived[n++] <= minSync, 'a change waits at most minSync');
+    }
+    const expected = bucketTimes(out[0].at, firsts, minSync);
+    assert.equal(out.slice(1).map((o) => o.at), expected.map((t) => Math.round(t)), 'each batch when the bucket says');
+    cover.run([
+      ...(out.some((o, i) => i > 1 && o.at - out[i - 1].at < minSync) ? ['a batch within minSync of the one before (the burst)' as const] : []),
+      ...(out.slice(1).some((o, i) => o.at > firsts[i]) ? ['a change waited for a token' as const] : []),
+    ]);
   }), { numRuns: 300 });
+  cover.check();
 });
 
 test.run();

@@ -24,7 +24,7 @@ const label = (e: KubeEvent) => Object.entries(V).find(([, v]) => v === e)![0];
 test('events since the last batch are the batch; rejections ride along; latest per object, in key order', () => {
   const trace: string[] = [];
   new TestScheduler((actual, expected) => assert.equal(actual, expected)).run(({ hot, flush }) => {
-    hot('-b-a-A-S--x---b-d-a--------x--|', V).pipe(
+    hot('-b-a-A-S--x---bd-aA------x--|', V).pipe(
       recordBatches(5, { onEvent: (e) => trace.push(label(e)), onRejected: (r) => trace.push(`rejected ${r.object} ${r.field}`) }),
       tap((records) => trace.push(`batch ${records.map((r) => `${r.op} ${r.name}`).join(', ')}`)),
     ).subscribe();
@@ -34,7 +34,8 @@ test('events since the last batch are the batch; rejections ride along; latest p
     'b', 'a', 'A', 'S', 'batch upsert a, upsert b', // the sync: a's later state only; key order
     'x', 'rejected Service a/? metadata.name', // no record: nothing to batch yet
     'b', 'batch upsert b', // the first change after a quiet spell goes at once, x with it
-    'd', 'a', 'batch upsert a, delete b', // within minSync of the last: together, at its end
+    'd', 'batch delete b', // the bucket's second token: at once too
+    'a', 'A', 'batch upsert a', // the bucket empty: a waits for the next token, and A joins it
     'x', 'rejected Service a/? metadata.name', // nothing follows: never batched (the log drops it at close)
   ]);
 });
@@ -56,15 +57,16 @@ const P: { [k: string]: KubeEvent } = {
 test('a Pod\'s new address goes at once while the cluster has a NetworkPolicy; a relabel, or a new pod without one, waits for minSync', () => {
   const batches: string[] = [];
   new TestScheduler((actual, expected) => assert.equal(actual, expected)).run(({ hot, flush }) => {
-    hot('-n-S-a--p-r---------N-a--q--------|', P).pipe(recordBatches(10, { onEvent: () => {}, onRejected: () => {} })).subscribe((records) => {
+    hot('-n-S-aa-p-r---------N-a--q--------|', P).pipe(recordBatches(10, { onEvent: () => {}, onRejected: () => {} })).subscribe((records) => {
       batches.push(records.map((r) => `${r.op} ${r.name}`).join(', '));
     });
     flush();
   });
   assert.equal(batches, [
     'upsert deny', // the sync
-    'upsert a, upsert p', // a waits for minSync; p's new address goes at once, and takes a along
-    'upsert p', // the relabel waits for the interval's end
+    'upsert a', // the bucket's second token
+    'upsert a, upsert p', // a waits for the next token; p's new address goes at once, and takes a along
+    'upsert p', // the relabel waits for a token
     'upsert a, upsert q, delete deny', // without a policy a new pod's address waits too
   ]);
 });

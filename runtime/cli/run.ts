@@ -30,8 +30,8 @@ the programs attached. Run as root (without --dry-run).
 
   --node NAME            the node to program (required)
   --kubeconfig FILE      the API server (default: the in-cluster config)
-  --min-sync DURATION    at most one batch per DURATION (default 1s; as
-                         kube-proxy's --min-sync-period: 200ms, 1s, 1m30s)
+  --min-sync DURATION    one batch per DURATION, in bursts of two (default 1s;
+                         as kube-proxy's --min-sync-period: 200ms, 1s, 1m30s)
   --healthz-bind-address HOST:PORT
                          /livez, /healthz and /readyz (default ${DEFAULT_HEALTHZ});
                          the healthCheckNodePorts listen on HOST too

@@ -1,14 +1,16 @@
-// Changes -> batches for the compiler, at most one per minSync, like
-// kube-proxy's --min-sync-period (its BoundedFrequencyRunner).
+// Changes -> batches for the compiler, one per minSync with bursts of two,
+// like kube-proxy's --min-sync-period (its BoundedFrequencyRunner, burstSyncs
+// 2: a token bucket of two, refilled one token per minSync).
 //
 // - Nothing comes out before the first { type: 'synced' }: no partial cluster
 //   is ever programmed. The first batch, at 'synced', holds every change
 //   before it: the whole cluster (possibly none at all, which is still a batch:
 //   an empty cluster must clear what a previous run left in the maps).
-// - After that, the first change after a quiet period goes out at once; the
-//   changes within minSync of a batch wait and go together in the next one,
-//   minSync after it. So 10,000 changes in one interval cost two compiles
-//   (the first change, then the rest), not 10,000.
+// - After that, a change goes out at once while the bucket holds a token;
+//   otherwise it waits for the next token (at most minSync), and the changes
+//   meanwhile go with it. So a change a second at --min-sync 1s is a batch
+//   each, at once, however the two clocks drift, and 10,000 changes in one
+//   interval cost three compiles (two at once, then the rest), not 10,000.
 // - Changes that arrive in the same tick travel together: a relist's whole
 //   difference, delivered synchronously, is one batch even when quiet.
 // - When the source completes, what is pending goes out at the end of its
@@ -22,6 +24,7 @@
 //   which NetworkPolicy isolates until the maps know it.
 //
 // A batch is a list in arrival order; latestByKey makes it a set of states.
+// Every batch takes a token when there is one, the first and urgent ones too.
 //
 // Written out rather than composed from auditTime and throttleTime: those arm
 // a timer for every change (the tick) and another after every batch (the
@@ -35,15 +38,21 @@ export interface Synced { type: 'synced' }
 
 const isSynced = (e: unknown): e is Synced => (e as Synced | null)?.type === 'synced';
 
+/** kube-proxy's burstSyncs. */
+export const BURST = 2;
+
 export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncScheduler, urgent: (item: T) => boolean = () => false): OperatorFunction<T | Synced, T[]> =>
   (events) => new Observable<T[]>((out) => {
     // State: the changes since the last batch; whether 'synced' has come;
-    // when the last batch went; the flush scheduled, if any, and whether it
-    // is the microtask; whether the source has completed (the output
-    // completes after the flush).
+    // the bucket, in ms of credit (minSync a token), as of creditAt; the
+    // flush scheduled, if any, and whether it is the microtask; whether the
+    // source has completed (the output completes after the flush).
     let pending: T[] = [];
     let synced = false;
-    let last = -Infinity;
+    let credit = BURST * minSync;
+    let creditAt = scheduler.now();
+    // Bounded both ways, so a clock that jumps cannot hold a change longer than minSync.
+    const creditNow = () => Math.min(BURST * minSync, Math.max(0, credit + scheduler.now() - creditAt));
     let cut: Subscription | undefined;
     let asap = false; // cut is the microtask, not a timer
     let done = false;
@@ -52,7 +61,8 @@ export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncS
       cut = undefined;
       const batch = pending;
       pending = [];
-      last = scheduler.now();
+      credit = Math.max(0, creditNow() - minSync);
+      creditAt = scheduler.now();
       out.next(batch);
       if (done) out.complete();
     };
@@ -60,8 +70,7 @@ export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncS
       if (!synced) return;
       if (now && cut && !asap) cut.unsubscribe(); // a timer would hold it: replace it
       else if (cut) return;
-      // Bounded by minSync both ways, so a clock that jumps cannot hold a change longer.
-      const wait = now ? 0 : Math.min(minSync, Math.max(0, last + minSync - scheduler.now()));
+      const wait = now ? 0 : Math.max(0, minSync - creditNow());
       asap = wait === 0;
       cut = asap ? asapScheduler.schedule(flush) : scheduler.schedule(flush, wait);
     };
