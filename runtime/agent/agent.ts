@@ -92,7 +92,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const { log, node } = o;
   const clock = o.clock ?? asyncScheduler;
   const kc = o.kubeConfig ?? await loadKubeConfig(o.kubeconfig);
-  // On this thread: a second thread's Node environment cost 20 MiB and each
+  // On this thread: a second thread's Node environment cost about 20 MiB and each
   // change a round trip (0.3-0.6 ms). The largest batch there is (a Service of
   // 65,535 ports: 0.3 s to compile, 0.15 s to apply in memory, more to pinned
   // maps) keeps the probes waiting that long, within their 2 s timeouts
