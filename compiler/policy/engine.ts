@@ -147,6 +147,14 @@ export class PolicyEngine implements Expansions {
   /** Drops the expansions a change reaches: the policy itself, or an identity
    * or namespace one of its peers names. */
   private invalidateExpansions(ch: Changes, b: Batch): void {
+    // Without a moved identity or namespace, only the batch's own policies
+    // (changed, renumbered or deleted: all in b.policies) lose theirs: the
+    // walk below would find no other, at three lookups per policy a batch.
+    if (b.identities.length == 0 && b.namespaces.size == 0 && b.relabelled.size == 0) {
+      const own = b.policies.values();
+      for (let i = 0; i < own.length; i++) if (this.exps.has(own[i])) this.exps.delete(own[i]);
+      return;
+    }
     const keys = this.exps.keys();
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
