@@ -13,8 +13,8 @@
 //   interval cost three compiles (two at once, then the rest), not 10,000.
 // - Changes that arrive in the same tick travel together: a relist's whole
 //   difference, delivered synchronously, is one batch even when quiet.
-// - When the source completes, what is pending goes out at the end of its
-//   interval, then the output completes; a source that ends before 'synced'
+// - When the source completes, what is pending goes out when its token
+//   comes, then the output completes; a source that ends before 'synced'
 //   gives nothing. Later 'synced' items are ignored. A batch due in the tick
 //   the source completes in goes out at once: a source that ends at once (a
 //   snapshot: its objects, then 'synced') gives its one batch synchronously.
