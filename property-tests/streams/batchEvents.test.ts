@@ -7,9 +7,9 @@ import { concat, map, mergeMap, of, range, take, timer, type Observable } from '
 import { TestScheduler } from 'rxjs/testing';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BURST, batchEvents, type Synced } from '../../runtime/streams/batchEvents.ts';
-import { Coverage } from '../coverage.ts';
+import { batchEvents, type Synced } from '../../runtime/streams/batchEvents.ts';
 import { latestByKey } from '../../runtime/streams/latestByKey.ts';
+import { Coverage } from '../coverage.ts';
 import { check } from '../seed.ts';
 
 const S: Synced = { type: 'synced' };
@@ -123,17 +123,20 @@ const item = fc.record({
 });
 type Change = { key: string; value: number };
 
+/** kube-proxy's burstSyncs: its BoundedFrequencyRunner's token bucket holds two. */
+const BURST_SYNCS = 2;
+
 /**
  * When each batch after the first should go, from kube-proxy's token bucket
- * (BURST tokens, one more each minSync, each batch takes one): at once if
- * its first change found a token, else when the next token comes.
+ * (BURST_SYNCS tokens, one more each minSync, each batch takes one): at once
+ * if its first change found a token, else when the next token comes.
  */
 function bucketTimes(first: number, firstChanges: number[], minSync: number): number[] {
-  let tokens = BURST - 1, at = first; // the sync took one of a full bucket
+  let tokens = BURST_SYNCS - 1, at = first; // the sync took one of a full bucket
   return firstChanges.map((arrival) => {
-    const found = Math.min(BURST, tokens + (arrival - at) / minSync);
+    const found = Math.min(BURST_SYNCS, tokens + (arrival - at) / minSync);
     const go = found >= 1 ? arrival : arrival + (1 - found) * minSync;
-    tokens = Math.min(BURST, tokens + (go - at) / minSync) - 1;
+    tokens = Math.min(BURST_SYNCS, tokens + (go - at) / minSync) - 1;
     at = go;
     return go;
   });

@@ -39,7 +39,7 @@ export interface Synced { type: 'synced' }
 const isSynced = (e: unknown): e is Synced => (e as Synced | null)?.type === 'synced';
 
 /** kube-proxy's burstSyncs. */
-export const BURST = 2;
+const BURST = 2;
 
 export const batchEvents = <T>(minSync = 1000, scheduler: SchedulerLike = asyncScheduler, urgent: (item: T) => boolean = () => false): OperatorFunction<T | Synced, T[]> =>
   (events) => new Observable<T[]>((out) => {
