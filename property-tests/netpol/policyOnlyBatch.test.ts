@@ -9,10 +9,10 @@
 // that kept one changed policy's stale expansion passed them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { normalize } from '../../runtime/encode/records.ts';
-import { encodeRecords, type Record } from '../../runtime/encode/schema.ts';
+import { encodeRecords } from '../../runtime/encode/schema.ts';
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
+import { recordsFor } from '../model/kube.ts';
 import { compileOnce, dump } from '../model/maps.ts';
 import { Evaluator, type Cluster, type Json, type Protocol } from '../model/netpol.ts';
 import { mapVerdict, NodePolicy } from '../model/policyMaps.ts';
@@ -30,12 +30,6 @@ const policies = (from: string, to: string): Json[] => [
 ];
 const base = { namespaces: [namespace('shop', {})], nodes: [node('node-1', '192.168.0.1')], pods };
 
-const recordsOf = (objects: Json[]): Record[] => objects.map((o) => {
-  const n = normalize(o);
-  if (!n.record) throw new Error(`not normalized: ${JSON.stringify(n.rejected)}`);
-  return n.record;
-});
-
 /** [src, dst, allowed] over TCP 80, by hand. */
 function wrong(store: MemoryStore, c: Cluster, probes: [keyof typeof IP, keyof typeof IP, boolean][]): string[] {
   const maps = new NodePolicy(store), model = new Evaluator(c), out: string[] = [];
@@ -51,24 +45,24 @@ function wrong(store: MemoryStore, c: Cluster, probes: [keyof typeof IP, keyof t
 test('policies edited alone, one batch each and both in one: their new peers take effect, as a fresh compile has them', () => {
   const c = new Compiler({ node: 'node-1' }), store = new MemoryStore();
   const first: Cluster = { ...base, policies: policies('client', 'server') };
-  store.apply(c.batch(encodeRecords(recordsOf([...first.namespaces, ...first.nodes, ...first.pods, ...first.policies]))));
+  store.apply(c.batch(encodeRecords(recordsFor([...first.namespaces, ...first.nodes, ...first.pods, ...first.policies]))));
   assert.equal(wrong(store, first, [['client', 'server', true], ['monitor', 'server', false], ['client', 'db', false]]), []);
 
   const [serverIn, clientOut] = policies('monitor', 'db');
-  store.apply(c.batch(encodeRecords(recordsOf([serverIn]))));
+  store.apply(c.batch(encodeRecords(recordsFor([serverIn]))));
   const second: Cluster = { ...base, policies: [serverIn, policies('client', 'server')[1]] };
   assert.equal(wrong(store, second, [['monitor', 'server', true], ['client', 'server', false], ['client', 'db', false]]), []);
-  assert.equal(dump(store), compileOnce(recordsOf([...base.namespaces, ...base.nodes, ...base.pods, ...second.policies]), { node: 'node-1' }));
+  assert.equal(dump(store), compileOnce(recordsFor([...base.namespaces, ...base.nodes, ...base.pods, ...second.policies]), { node: 'node-1' }));
 
-  store.apply(c.batch(encodeRecords(recordsOf([clientOut]))));
+  store.apply(c.batch(encodeRecords(recordsFor([clientOut]))));
   const third: Cluster = { ...base, policies: [serverIn, clientOut] };
   assert.equal(wrong(store, third, [['client', 'db', true], ['client', 'server', false], ['monitor', 'server', true]]), []);
 
   const back = policies('client', 'server');
-  store.apply(c.batch(encodeRecords(recordsOf(back))));
+  store.apply(c.batch(encodeRecords(recordsFor(back))));
   const fourth: Cluster = { ...base, policies: back };
   assert.equal(wrong(store, fourth, [['client', 'server', true], ['monitor', 'server', false], ['client', 'db', false]]), []);
-  assert.equal(dump(store), compileOnce(recordsOf([...base.namespaces, ...base.nodes, ...base.pods, ...back]), { node: 'node-1' }));
+  assert.equal(dump(store), compileOnce(recordsFor([...base.namespaces, ...base.nodes, ...base.pods, ...back]), { node: 'node-1' }));
 });
 
 test.run();
