@@ -208,7 +208,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     interfaces.sync(false);
   };
 
-  const onBatch = async (records: Record[], recorded: KubeEvent[], events: number) => {
+  const onBatch = (records: Record[], recorded: KubeEvent[], events: number) => {
     const n = ++batch;
     for (const e of recorded) writer?.event(e);
     const nodeChanged = local.update(records), hcChanged = targets.update(records);
