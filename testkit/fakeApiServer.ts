@@ -22,6 +22,7 @@
 //   as an HTTP 410 with a Status body (expire() chooses);
 // - an expired or unknown continue token gets an HTTP 410 as well.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type ServerOptions as TlsOptions } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 
@@ -77,19 +78,21 @@ export class FakeApiServer {
   private rawCount = 0;
   private readonly sent = new Map<Resource, number>(RESOURCE_NAMES.map((r) => [r, 0]));
 
-  private constructor(server: Server) {
+  private constructor(server: Server, scheme: string) {
     this.server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  static async start(): Promise<FakeApiServer> {
+  /** Plain HTTP, or HTTPS with these TLS options (a client certificate demanded if they say so). */
+  static async start(tls?: TlsOptions): Promise<FakeApiServer> {
     let self: FakeApiServer | undefined;
-    const server = createServer((req, res) => void self!.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void self!.handle(req, res);
+    const server = tls ? createTlsServer(tls, handler) : createServer(handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', resolve);
     });
-    self = new FakeApiServer(server);
+    self = new FakeApiServer(server, tls ? 'https' : 'http');
     return self;
   }
 

@@ -1,4 +1,4 @@
-// kubeEvents against the fake API server, over real HTTP (undici, as the agent):
+// kubeEvents against the fake API server, over real HTTP (node:http, as the agent):
 // events, the sync gate, resuming, relisting on 410, restarts, bad objects,
 // selectors, paging. Each test has its own server, closed in a finally.
 import { lastValueFrom, from, toArray } from 'rxjs';

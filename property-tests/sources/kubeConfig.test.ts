@@ -1,26 +1,28 @@
 // loadKubeConfig: a file, else in-cluster; errors say which and why; the
 // forms read without client-node agree with client-node.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { kubeEvents } from '../../runtime/sources/kube.ts';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiCredentials, loadKubeConfig } from '../../runtime/sources/kubeConfig.ts';
+import { ApiCredentials, loadKubeConfig, type Credentials } from '../../runtime/sources/kubeConfig.ts';
 import type { KubeEvent } from '../../runtime/sources/events.ts';
+import { listPages } from '../../runtime/sources/listPages.ts';
+import { WATCHED_KINDS } from '../../runtime/sources/watchedKinds.ts';
 import { FakeApiServer } from '../../testkit/fakeApiServer.ts';
 import { FAST } from './kubeHarness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-kubeconfig-'));
 
-test('a kubeconfig file: its current context is the cluster watched', async () => {
-  const server = await FakeApiServer.start();
+/** Writes a kubeconfig whose cluster and user say cluster and user, and syncs one namespace from server through it. */
+async function syncsThrough(server: FakeApiServer, cluster: string, user: string): Promise<void> {
   const path = join(dir, 'config');
   writeFileSync(path, `apiVersion: v1
 kind: Config
-clusters: [{name: fake, cluster: {server: "${server.url}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t0k3n}}]
+clusters: [{name: fake, cluster: {server: "${server.url}", ${cluster}}}]
+users: [{name: u, user: {${user}}}]
 contexts: [{name: ctx, context: {cluster: fake, user: u}}]
 current-context: ctx
 `);
@@ -36,6 +38,42 @@ current-context: ctx
     assert.is(events.length, 2);
   } finally {
     sub.unsubscribe();
+  }
+}
+
+test('a kubeconfig file: its current context is the cluster watched', async () => {
+  const server = await FakeApiServer.start();
+  try {
+    await syncsThrough(server, 'insecure-skip-tls-verify: true', 'token: t0k3n');
+  } finally {
+    await server.close();
+  }
+});
+
+// testkit/tls: a CA, the server's certificate for 127.0.0.1 and a client's, all signed by it.
+const pem = (name: string) => readFileSync(new URL(`../../testkit/tls/${name}`, import.meta.url));
+const MUTUAL_TLS = { key: pem('server.key'), cert: pem('server.pem'), ca: pem('ca.pem'), requestCert: true, rejectUnauthorized: true };
+
+test('TLS over a real connection: the CA verifies the server, the client certificate is presented, both read from the kubeconfig', async () => {
+  const server = await FakeApiServer.start(MUTUAL_TLS);
+  try {
+    await syncsThrough(server, `certificate-authority-data: ${pem('ca.pem').toString('base64')}`,
+      `client-certificate-data: ${pem('client.pem').toString('base64')}, client-key-data: ${pem('client.key').toString('base64')}`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('TLS over a real connection: a server the CA did not sign, or no client certificate, and the list fails', async () => {
+  const server = await FakeApiServer.start(MUTUAL_TLS);
+  const list = (c: Partial<Credentials>) => listPages(new ApiCredentials({ server: server.url, clusterName: 'fake', skipTLSVerify: false, ...c }),
+    WATCHED_KINDS[0], 500, AbortSignal.timeout(4000), 4000).next();
+  try {
+    await rejects(list({ cert: pem('client.pem'), key: pem('client.key') }), /self-signed certificate/);
+    await rejects(list({ ca: pem('ca.pem') }), /certificate required/);
+    const listed = await list({ ca: pem('ca.pem'), cert: pem('client.pem'), key: pem('client.key') });
+    assert.is(listed.done, false); // the control: the same request with both succeeds
+  } finally {
     await server.close();
   }
 });

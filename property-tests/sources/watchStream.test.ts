@@ -21,7 +21,7 @@ async function watched(serve: (res: ServerResponse) => Promise<void>, timeoutMs:
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const access: ApiAccess = {
     getCurrentCluster: () => ({ name: 'bare', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
-    applySecurityAuthentication: async () => {},
+    applyToHTTPSOptions: async () => {},
   };
   try {
     const events: [string, unknown][] = [];

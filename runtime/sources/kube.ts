@@ -20,7 +20,7 @@
 //   watch event whose object is not an object at all is only counted.
 // - Lists are raw GETs (paged, 500 a page; an expired continue token fails
 //   the list, and the restart lists afresh), watches watchStream.ts (the
-//   protocol as client-node's Watch speaks it, on undici): raw JSON both,
+//   protocol as client-node's Watch speaks it, on node:http): raw JSON both,
 //   the same shape as a snapshot file or a recorded log.
 // - Watches ask for bookmarks, so a quiet kind keeps a fresh resourceVersion
 //   and a reconnect rarely meets a 410.

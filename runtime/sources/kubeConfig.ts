@@ -10,17 +10,17 @@
 // all the lists and watches ask of a config. kubeConfig.test.ts holds the two
 // to the same headers and TLS options.
 import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
-import type { RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import yaml from 'js-yaml';
-import { Agent, type Dispatcher } from 'undici';
 
 /** What the source needs of a config: client-node's KubeConfig has both, and so does ours. */
 export interface ApiAccess {
   getCurrentCluster(): { name: string; server: string } | null;
-  /** Sets the request's Authorization (and any other) headers and its dispatcher (TLS). */
-  applySecurityAuthentication(ctx: RequestContext): Promise<void>;
+  /** Sets a request's Authorization (and any other) headers, its TLS options and its agent. */
+  applyToHTTPSOptions(options: RequestOptions): Promise<void>;
 }
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -128,10 +128,10 @@ export function credentialsOf(doc: unknown, root: string, path: string): Credent
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Credentials as an ApiAccess: a bearer token (a token file re-read once a minute), TLS by one undici Agent. */
+/** Credentials as an ApiAccess: a bearer token (a token file re-read once a minute), TLS and connections by one Agent. */
 export class ApiCredentials implements ApiAccess {
   readonly credentials: Credentials;
-  #dispatcher: Dispatcher | undefined;
+  #agent: HttpAgent | undefined;
   #token: { value: string; at: number } | undefined;
 
   constructor(credentials: Credentials) {
@@ -164,13 +164,13 @@ export class ApiCredentials implements ApiAccess {
     return token ? `Bearer ${token}` : undefined;
   }
 
-  async applySecurityAuthentication(ctx: RequestContext): Promise<void> {
+  async applyToHTTPSOptions(options: RequestOptions): Promise<void> {
     const auth = this.authorization();
-    if (auth) ctx.setHeaderParam('Authorization', auth);
+    if (auth) options.headers = { ...options.headers, Authorization: auth };
     const tls = this.tlsOptions();
-    if (Object.keys(tls).length === 0) return; // plain HTTP (or a CA the system trusts): undici's global dispatcher
-    // One Agent, so lists reuse its connections; keep-alive probes as client-node (and client-go) set them.
-    this.#dispatcher ??= new Agent({ connect: { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 } });
-    ctx.setDispatcher(this.#dispatcher);
+    Object.assign(options, tls);
+    // One Agent, so lists reuse its connections; TCP keep-alive probes after 30 s, as client-node (and client-go) set them.
+    const keepAlive = { keepAlive: true, keepAliveMsecs: 30_000 };
+    options.agent = this.#agent ??= this.credentials.server.startsWith('https:') ? new HttpsAgent({ ...keepAlive, ...tls }) : new HttpAgent(keepAlive);
   }
 }

@@ -3,8 +3,8 @@
 // resourceVersion). Pages are handed on as they come, so a caller that
 // passes each page's objects on keeps only a page of raw objects alive at a
 // time, never the whole list (10,000 pods are 40 MB of JSON).
-import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
-import { request } from 'undici';
+import { text } from 'node:stream/consumers';
+import { apiGet } from './apiGet.ts';
 import type { ApiAccess } from './kubeConfig.ts';
 import type { WatchedKind } from './watchedKinds.ts';
 
@@ -21,24 +21,19 @@ export async function* listPages(access: ApiAccess, spec: WatchedKind, limit: nu
 }
 
 async function listPage(access: ApiAccess, spec: WatchedKind, limit: number, cont: string | undefined, signal: AbortSignal): Promise<Page> {
-  const cluster = access.getCurrentCluster();
-  if (!cluster) throw new Error('no current cluster in the kubeconfig');
-  const url = new URL(cluster.server + spec.path);
-  if (spec.labelSelector) url.searchParams.set('labelSelector', spec.labelSelector);
-  if (limit > 0) url.searchParams.set('limit', String(limit));
-  if (cont) url.searchParams.set('continue', cont);
-  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-  ctx.setHeaderParam('Accept', 'application/json');
-  await access.applySecurityAuthentication(ctx);
-  const res = await request(url, { method: 'GET', headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher(), signal });
-  const text = await res.body.text();
+  const query: { [k: string]: string } = {};
+  if (spec.labelSelector) query.labelSelector = spec.labelSelector;
+  if (limit > 0) query.limit = String(limit);
+  if (cont) query.continue = cont;
+  const res = await apiGet(access, spec.path, query, signal);
+  const raw = await text(res);
   const where = `list ${spec.path}`;
   if (res.statusCode !== 200) {
-    throw Object.assign(new Error(`${where}: HTTP ${res.statusCode}${statusMessage(text)}`), { statusCode: res.statusCode });
+    throw Object.assign(new Error(`${where}: HTTP ${res.statusCode}${statusMessage(raw)}`), { statusCode: res.statusCode });
   }
   let body: { metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown };
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(raw);
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
   }
