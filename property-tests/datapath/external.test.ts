@@ -5,7 +5,7 @@
 // in dsr.test.ts.
 import * as assert from 'uvu/assert';
 import * as A from '../../runtime/abi/layouts.generated.ts';
-import { flowHash, pack } from '../model/datapath.ts';
+import { flowHash, pack, snatProbe } from '../model/datapath.ts';
 import { ipBytes, TCP_FLAGS } from '../../testkit/packet.ts';
 import { CLIENT_POD, EXTERNAL, IN_RANGE, LOCAL_BE, MAC, NODE_IP, NODE_PORT, podFrame, REMOTE_BE, tcp, VIP, wireFrame } from './cluster.ts';
 import { bpfTest } from './harness.ts';
@@ -16,8 +16,8 @@ const SNAT_MIN = 32768, SNAT_MAX = 60999;
 const inSnatRange = (p: number) => p >= SNAT_MIN && p <= SNAT_MAX;
 const N2_MAC = '02:00:00:00:00:22'; // node n2, where remote backends live
 
-/** The first port the datapath tries when SNATing flow t (lib/snat.h, FLOW_SNAT_SEED). */
-const snatStart = (t: ReturnType<typeof tuple>) => SNAT_MIN + (flowHash(t, 0x534e4154n) % (SNAT_MAX - SNAT_MIN + 1));
+/** The port the datapath tries i-th when SNATing flow t (lib/snat.h, FLOW_SNAT_SEED). */
+const snatPort = (t: ReturnType<typeof tuple>, i = 0) => snatProbe(flowHash(t, 0x534e4154n), i);
 
 const CT = A.STATE_MAPS.find((m) => m.name === 'sl_ct')!;
 
@@ -64,20 +64,27 @@ const SCENARIOS: Scenario[] = [
     ],
   },
   {
-    name: 'SNAT port: a taken port is skipped, an expired holder is taken over, none free drops as SL_DROP_NAT_PORTS',
+    name: 'SNAT port: a taken port is skipped for the next probe, an expired holder is taken over, all 32 probes taken drops as SL_DROP_NAT_PORTS',
     steps: [
-      { act: 'hold the first port, live', run: (c) => holdPort(c, snatStart(remoteFlow), now() + 3_600_000_000_000n) },
+      { act: 'hold the first port, live', run: (c) => holdPort(c, snatPort(remoteFlow), now() + 3_600_000_000_000n) },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(remoteFlow.sport, remoteFlow.dport)),
-        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, sport: snatStart(remoteFlow) + 1 } },
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, src: NODE_IP, sport: snatPort(remoteFlow, 1) } },
       { act: 'forget that flow; hold the first port with an expired entry', run: (c) => {
         c.dp.clearState();
-        holdPort(c, snatStart(remoteFlow), 1n);
+        holdPort(c, snatPort(remoteFlow), 1n);
       } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(remoteFlow.sport, remoteFlow.dport)),
-        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, sport: snatStart(remoteFlow) } },
-      { act: 'hold all 8 ports a new flow may try', run: (c) => {
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, sport: snatPort(remoteFlow) } },
+      { act: 'hold 31 of the 32 ports a new flow may try, all but the last', run: (c) => {
         const t = tuple(EXTERNAL, NODE_IP, 50041, NODE_PORT.remote);
-        for (let i = 0; i < 8; i++) holdPort(c, snatStart(t) + i, now() + 3_600_000_000_000n);
+        for (let i = 0; i < 31; i++) holdPort(c, snatPort(t, i), now() + 3_600_000_000_000n);
+      } },
+      { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50041, NODE_PORT.remote)),
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, sport: snatPort(tuple(EXTERNAL, NODE_IP, 50041, NODE_PORT.remote), 31) } },
+      { act: 'forget that flow; hold all 32', run: (c) => {
+        c.dp.clearState();
+        const t = tuple(EXTERNAL, NODE_IP, 50041, NODE_PORT.remote);
+        for (let i = 0; i < 32; i++) holdPort(c, snatPort(t, i), now() + 3_600_000_000_000n);
       } },
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50041, NODE_PORT.remote)),
         expect: { verdict: 'TC_ACT_SHOT', stats: { SL_DROP_NAT_PORTS: 1 } } },

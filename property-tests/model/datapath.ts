@@ -53,6 +53,14 @@ export function flowHash(t: Tuple, seed = 0n): number {
   return Number(mix64(mix64(addrs ^ seed) ^ rest) & 0xffffffffn);
 }
 
+const SNAT_MIN = 32768, SNAT_RANGE = 60999 - SNAT_MIN + 1;
+
+/** snat_probe: the port the datapath tries i-th when SNATing the flow whose SNAT hash is hash. */
+export function snatProbe(hash: number, i: number): number {
+  const h = i === 0 ? BigInt(hash) : mix64((BigInt(i) << 32n) | BigInt(hash)) & 0xffffffffn;
+  return SNAT_MIN + Number(h % BigInt(SNAT_RANGE));
+}
+
 export interface Service { bset: number; slots: number; affinity: number; count: number; kind: number; flags: number }
 
 const svcLayout = layoutOf('sl_svc');
