@@ -53,6 +53,8 @@ export interface SeenRequest {
   status: number;
   /** Time it arrived (performance.now()). */
   at: number;
+  /** Its Authorization header. */
+  authorization: string | undefined;
 }
 
 interface Change { rv: number; type: EventType; object: unknown; old: unknown; lines?: Map<string, Buffer> }
@@ -278,6 +280,7 @@ export class FakeApiServer {
       resourceVersion: q.get('resourceVersion') ?? undefined, labelSelector: q.get('labelSelector') ?? undefined,
       limit: q.has('limit') ? Number(q.get('limit')) : undefined, continue: q.get('continue') ?? undefined,
       allowWatchBookmarks: q.get('allowWatchBookmarks') === 'true', status: 0, at: performance.now(),
+      authorization: req.headers.authorization,
     };
     this.requests.push(seen);
     const status = (code: number, message: string, reason: string) => {

@@ -41,10 +41,25 @@ current-context: ctx
   }
 }
 
+/** Every request server saw carried authorization. */
+const allCarried = (server: FakeApiServer, authorization: string | undefined) =>
+  assert.equal([...new Set(server.requests.map((r) => r.authorization))], [authorization]);
+
 test('a kubeconfig file: its current context is the cluster watched', async () => {
   const server = await FakeApiServer.start();
   try {
     await syncsThrough(server, 'insecure-skip-tls-verify: true', 'token: t0k3n');
+    allCarried(server, 'Bearer t0k3n');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a kubeconfig only client-node reads (a token file): its KubeConfig\'s agent and headers carry the lists and watches', async () => {
+  const server = await FakeApiServer.start();
+  try {
+    await syncsThrough(server, 'insecure-skip-tls-verify: true', `token-file: ${join(dir, 'token')}`);
+    allCarried(server, 'Bearer from-a-token-file');
   } finally {
     await server.close();
   }
@@ -59,6 +74,7 @@ test('TLS over a real connection: the CA verifies the server, the client certifi
   try {
     await syncsThrough(server, `certificate-authority-data: ${pem('ca.pem').toString('base64')}`,
       `client-certificate-data: ${pem('client.pem').toString('base64')}, client-key-data: ${pem('client.key').toString('base64')}`);
+    allCarried(server, undefined);
   } finally {
     await server.close();
   }
