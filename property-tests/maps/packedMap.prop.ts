@@ -10,7 +10,7 @@ import { Coverage } from '../coverage.ts';
 import { check } from '../seed.ts';
 
 type Op = { del: false; key: number; words: number[]; tail: number[] } | { del: true; key: number };
-type Class = '1-2 distinct words' | '3-4 distinct words' | '5-16 distinct words' | 'over 16 distinct words' | 'value not whole words' |
+type Class = '1-2 distinct words' | '3-4 distinct words' | '5-8 distinct words' | '9-16 distinct words' | 'over 16 distinct words' | 'value not whole words' |
   'a value replaced' | 'a missing key deleted' | 'a key deleted' | 'over 64 entries at once';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -39,12 +39,12 @@ function distinctClass(v: Uint8Array): Class {
   if (v.length % 4 !== 0) return 'value not whole words';
   const d = new DataView(v.buffer), words = new Set<number>();
   for (let p = 0; p < v.length; p += 4) words.add(d.getUint32(p, true));
-  return words.size > 16 ? 'over 16 distinct words' : words.size > 4 ? '5-16 distinct words' : words.size > 2 ? '3-4 distinct words' : '1-2 distinct words';
+  return words.size > 16 ? 'over 16 distinct words' : words.size > 8 ? '9-16 distinct words' : words.size > 4 ? '5-8 distinct words' : words.size > 2 ? '3-4 distinct words' : '1-2 distinct words';
 }
 
 test('a PackedMap holds what a map of the same sets and deletes holds', () => {
   const coverage = new Coverage<Class>('packedMap', {
-    '1-2 distinct words': 0.5, '3-4 distinct words': 0.3, '5-16 distinct words': 0.5, 'over 16 distinct words': 0.15, 'value not whole words': 0.1,
+    '1-2 distinct words': 0.5, '3-4 distinct words': 0.3, '5-8 distinct words': 0.3, '9-16 distinct words': 0.3, 'over 16 distinct words': 0.15, 'value not whole words': 0.1,
     'a value replaced': 0.5, 'a missing key deleted': 0.3, 'a key deleted': 0.5, 'over 64 entries at once': 0.2,
   });
   const ops = (keys: number) => fc.array(fc.oneof(
@@ -100,10 +100,10 @@ test('churn reuses the room of deleted values: the slabs do not grow while the s
   assert.is(slabBytes(m), settled, '50 rounds of churn over 100 keys grew the slabs');
 });
 
-test('a packed value takes 4 bytes a distinct word, then 1, 2 or 4 bits a word: a 64-word Maglev chunk of 5 backends, 52 bytes', () => {
-  // by hand: d distinct words, then 64 indices of 1 bit (d <= 2), 2 bits (d <= 4) or 4 bits (d <= 16); raw: 256 bytes
+test('a packed value takes 4 bytes a distinct word, then 1, 2, 3 or 4 bits a word: a 64-word Maglev chunk of 5 backends, 44 bytes', () => {
+  // by hand: d distinct words, then 64 indices of 1 bit (d <= 2), 2 bits (d <= 4), 3 bits (d <= 8) or 4 bits (d <= 16); raw: 256 bytes
   const sizes = (new PackedMap(8, 256) as unknown as { sizes: number[] }).sizes;
-  assert.equal([1, 2, 3, 4, 5, 16].map((d) => sizes[d]), [4 + 8, 8 + 8, 12 + 16, 16 + 16, 20 + 32, 64 + 32]);
+  assert.equal([1, 2, 3, 4, 5, 8, 9, 16].map((d) => sizes[d]), [4 + 8, 8 + 8, 12 + 16, 16 + 16, 20 + 24, 32 + 24, 36 + 32, 64 + 32]);
   assert.is(sizes[0], 256);
 });
 

@@ -3,15 +3,16 @@
 // issue 12's cluster the store holds 430,000 entries, 325,000 of them
 // sl_maglev chunks of 64 backend ids (256 bytes each, 83 MB in all). A chunk
 // names few backends, so a value is kept as the distinct 32-bit words it has
-// (up to 16) and, for each word, its index among them in 1, 2 or 4 bits: a
-// chunk of 5 backends takes 52 bytes. A value of more distinct words, or one
-// this would not make smaller, is kept as it is. Keys live in one array, and
-// a hash table of entry numbers finds them (open addressing, linear probing).
+// (up to 16) and, for each word, its index among them in 1, 2, 3 or 4 bits:
+// a chunk of 5 backends takes 44 bytes. A value of more distinct words, or
+// one this would not make smaller, is kept as it is. Keys live in one array,
+// and a hash table of entry numbers finds them (open addressing, linear
+// probing, at most three quarters full).
 import { compareAt } from './keyOrder.ts';
 
 const MAX_DISTINCT = 16;
 const CLASS_BITS = 5; // an entry's value: its class (0 raw, else its distinct words), then its slot
-const bitsFor = (distinct: number) => (distinct <= 2 ? 1 : distinct <= 4 ? 2 : 4);
+const bitsFor = (distinct: number) => (distinct <= 2 ? 1 : distinct <= 4 ? 2 : distinct <= 8 ? 3 : 4);
 
 /** Fixed-size records in one growing array, with a free list. */
 class Slab {
@@ -67,7 +68,7 @@ export class PackedMap {
     this.sizes = [valueSize];
     for (let d = 1; d <= MAX_DISTINCT; d++) this.sizes.push(4 * d + Math.ceil((this.words * bitsFor(d)) / 8));
     this.slabs = this.sizes.map((size) => new Slab(size));
-    this.of = new Uint8Array(this.words + 7); // indices past the last word stay 0, for pack()
+    this.of = new Uint8Array(this.words);
     this.keys = new Uint8Array(keySize * 64);
     this.where = new Int32Array(64);
   }
@@ -79,7 +80,7 @@ export class PackedMap {
   /** Sets each key (keys back to back) to its value (values in the same order). */
   upsert(keys: Uint8Array, values: Uint8Array): void {
     const n = keys.length / this.ks, view = new DataView(values.buffer, values.byteOffset, values.byteLength);
-    if (2 * (this.live + n) > this.index.length) this.rehash(2 ** Math.ceil(Math.log2(2 * (this.live + n))));
+    if (4 * (this.live + n) > 3 * this.index.length) this.rehash(2 ** Math.ceil(Math.log2((4 * (this.live + n)) / 3)));
     if (this.live === 0 && n > this.where.length) this.growEntries(n); // a map filled at once (a full sync) grows once
     for (let i = 0; i < n; i++) this.set(keys, i * this.ks, values, view, i * this.vs);
   }
@@ -161,10 +162,13 @@ export class PackedMap {
       out[o + 2] = w >> 16;
       out[o + 3] = w >> 24;
     }
-    const of = this.of, n = this.words;
-    if (d > 4) for (let i = 0; i < n; i += 2) out[o++] = of[i] | (of[i + 1] << 4); // of past the last word is 0
-    else if (d > 2) for (let i = 0; i < n; i += 4) out[o++] = of[i] | (of[i + 1] << 2) | (of[i + 2] << 4) | (of[i + 3] << 6);
-    else for (let i = 0; i < n; i += 8) out[o++] = of[i] | (of[i + 1] << 1) | (of[i + 2] << 2) | (of[i + 3] << 3) | (of[i + 4] << 4) | (of[i + 5] << 5) | (of[i + 6] << 6) | (of[i + 7] << 7);
+    const of = this.of, bits = bitsFor(d);
+    let acc = 0, held = 0; // bits not yet written, low first
+    for (let i = 0; i < this.words; i++) {
+      acc |= of[i] << held;
+      for (held += bits; held >= 8; held -= 8, acc >>>= 8) out[o++] = acc;
+    }
+    if (held > 0) out[o] = acc;
   }
 
   private valueOf(e: number): Uint8Array {
@@ -173,9 +177,10 @@ export class PackedMap {
     if (c === 0) return b.slice(o, o + this.vs);
     const out = new Uint8Array(this.vs), distinct = o;
     o += 4 * c;
-    const bits = bitsFor(c), shift = 3 - Math.log2(bits), mask = (1 << bits) - 1; // index i is in byte i >> shift
-    for (let i = 0; i < this.words; i++) {
-      const p = distinct + 4 * ((b[o + (i >> shift)] >> ((i & ((1 << shift) - 1)) * bits)) & mask);
+    const bits = bitsFor(c), mask = (1 << bits) - 1;
+    for (let i = 0, bit = 0; i < this.words; i++, bit += bits) {
+      // 3-bit indices cross bytes: read two (past the value's last byte, a neighbour's or none, masked off)
+      const p = distinct + 4 * (((b[o + (bit >> 3)] | (b[o + (bit >> 3) + 1] << 8)) >> (bit & 7)) & mask);
       out[4 * i] = b[p];
       out[4 * i + 1] = b[p + 1];
       out[4 * i + 2] = b[p + 2];
