@@ -55,7 +55,8 @@ per Service; beside kube-proxy's restore and partial syncs, run live.
 
 const KINDS: ChurnKind[] = ['service', 'pod', 'policy'];
 
-interface Phase { kind: ChurnKind; cpu: number; seconds: number; changes: number; batches: number; ops: number; applyMs: number[] }
+/** cpu: the agent's threads' CPU over the phase; perSecond: over each second that holds one change (see secondsCpu). */
+interface Phase { kind: ChurnKind; cpu: number; seconds: number; changes: number; batches: number; ops: number; applyMs: number[]; perSecond: number[] }
 interface ModeResult {
   mode: string; startCpu: number; readyCpu: number; syncCpu: number; syncMs: number; rss10: number; releaseCpu: number;
   idleRate: number; phases: Phase[]; exit: number | null;
@@ -66,6 +67,24 @@ interface ModeResult {
 }
 
 type Mode = 'dry-run' | 'pinned';
+
+/**
+ * The agent's threads' CPU in each second from t0 + 0.5 s to t0 + count - 0.5 s. The
+ * server makes change k at about t0 + k s, so each of these count - 1 seconds holds one
+ * change and its batch: their median is a change's cost that one collection or a
+ * neighbour's burst in the run does not move, beside the phase's mean.
+ */
+async function secondsCpu(pid: number, t0: number, count: number): Promise<number[]> {
+  const out: number[] = [];
+  let prev: number | undefined;
+  for (let k = 0; k < count; k++) {
+    await sleep(Math.max(0, t0 + 500 + k * 1000 - performance.now()));
+    const now = threadsCpuOf(pid);
+    if (prev !== undefined) out.push(now - prev);
+    prev = now;
+  }
+  return out;
+}
 
 async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o: { idle: number; churn: number }, log: (s: string) => void): Promise<ModeResult> {
   const tag = `sl-churn-${process.pid}`, pinRoot = `/sys/fs/bpf/${tag}`;
@@ -84,12 +103,13 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
     for (const kind of KINDS) {
       log(`${mode}: a ${kind} change a second for ${o.churn} s`);
       const mark = agent.lines.length, p0 = threadsCpuOf(agent.pid), t0 = performance.now();
+      const perSecond = secondsCpu(agent.pid, t0, o.churn);
       await server.ask({ op: 'churn', kind, count: o.churn, everyMs: 1000 });
       await sleep(Math.max(0, t0 + o.churn * 1000 - performance.now()));
       const batches = agent.lines.slice(mark).filter((l) => l.msg === 'batch');
       phases.push({
         kind, cpu: threadsCpuOf(agent.pid) - p0, seconds: (performance.now() - t0) / 1000, changes: o.churn, batches: batches.length,
-        ops: batches.reduce((n, l) => n + l.opCount, 0), applyMs: batches.map((l) => l.applyMs),
+        ops: batches.reduce((n, l) => n + l.opCount, 0), applyMs: batches.map((l) => l.applyMs), perSecond: await perSecond,
       });
     }
     const c2 = threadsCpuOf(agent.pid);
@@ -270,13 +290,15 @@ function report(results: ModeResult[], grew: Growth | undefined, base: Baseline 
   }
   console.log('');
   console.log(table([
-    ['agent', 'change', 'batches', 'ops per batch', 'apply p50', 'CPU per change', 'idle-adjusted', 'of nftables\' partial sync'],
+    ['agent', 'change', 'batches', 'ops per batch', 'apply p50', 'CPU per change', 'idle-adjusted', 'of nftables\' partial sync', 'median second, idle-adjusted'],
     ...results.flatMap((r) => r.phases.map((p) => {
-      const c = perChange(r, p);
+      const c = perChange(r, p), second = p.perSecond.length ? `${ms(median(p.perSecond) - r.idleRate)} ms` : '-';
       return [r.mode, p.kind, p.batches, (p.ops / Math.max(1, p.batches)).toFixed(1), `${median(p.applyMs).toFixed(2)} ms`, `${ms(c.raw)} ms`, `${ms(c.net)} ms`,
-        base ? `${ratio(c.raw, base.nftChange)} (${ratio(c.net, base.nftChange)})` : '-'];
+        base ? `${ratio(c.raw, base.nftChange)} (${ratio(c.net, base.nftChange)})` : '-', second];
     })),
   ]));
+  console.log(`(median second: the agent's CPU in each of the ${Math.max(0, o.churn - 1)} seconds that hold one change each, less the idle rate; ` +
+    'the median, which a collection or a burst elsewhere on the machine does not move. The goals are on the mean.)');
   if (grew) {
     console.log(`\nRSS ten seconds after ready (dry-run) on half the cluster, with the Pods doubled, with the Services doubled: ${grew.sizes} MiB:`);
     console.log(`${grew.perPod.toFixed(0)} bytes per Pod (its normalized record: ${grew.podRecord} bytes), ` +
