@@ -14,10 +14,26 @@ export interface Page { resourceVersion: string; continue: string | undefined; i
 export async function* listPages(access: ApiAccess, spec: WatchedKind, limit: number, signal: AbortSignal, pageTimeoutMs: number): AsyncGenerator<Page> {
   let next: string | undefined;
   do {
-    const page = await listPage(access, spec, limit, next, AbortSignal.any([signal, AbortSignal.timeout(pageTimeoutMs)]));
+    const page = await withTimeout(pageTimeoutMs, (timedOut) => listPage(access, spec, limit, next, AbortSignal.any([signal, timedOut])));
     yield page;
     next = page.continue;
   } while (next);
+}
+
+/**
+ * Runs f with a signal that aborts after ms, a timer cleared when f settles.
+ * Not AbortSignal.timeout, which cannot be cleared: a sync's 20-odd pages
+ * each fired theirs a minute later, some 10 ms of CPU at once in the middle
+ * of the agent's changes.
+ */
+async function withTimeout<T>(ms: number, f: (timedOut: AbortSignal) => Promise<T>): Promise<T> {
+  const c = new AbortController();
+  const timer = setTimeout(() => c.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  try {
+    return await f(c.signal);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function listPage(access: ApiAccess, spec: WatchedKind, limit: number, cont: string | undefined, signal: AbortSignal): Promise<Page> {
