@@ -55,6 +55,8 @@ export interface SeenRequest {
   at: number;
   /** Its Authorization header. */
   authorization: string | undefined;
+  /** timeoutSeconds, as asked (this server does not end watches by it). */
+  timeoutSeconds: string | undefined;
 }
 
 interface Change { rv: number; type: EventType; object: unknown; old: unknown; lines?: Map<string, Buffer> }
@@ -280,7 +282,7 @@ export class FakeApiServer {
       resourceVersion: q.get('resourceVersion') ?? undefined, labelSelector: q.get('labelSelector') ?? undefined,
       limit: q.has('limit') ? Number(q.get('limit')) : undefined, continue: q.get('continue') ?? undefined,
       allowWatchBookmarks: q.get('allowWatchBookmarks') === 'true', status: 0, at: performance.now(),
-      authorization: req.headers.authorization,
+      authorization: req.headers.authorization, timeoutSeconds: q.get('timeoutSeconds') ?? undefined,
     };
     this.requests.push(seen);
     const status = (code: number, message: string, reason: string) => {

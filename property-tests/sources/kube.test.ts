@@ -42,6 +42,13 @@ test('started on an empty cluster: synced at once, then objects arrive as they a
   assert.equal(h.events[1], { type: 'upsert', object: { apiVersion: 'v1', kind: 'Service', ...service('shop/web'), metadata: { namespace: 'shop', name: 'web', labels: {}, resourceVersion: rv } } });
 }));
 
+test('each watch asks the server to end it after the shortest length stretched at random by up to as much again (client-go\'s 5-10 min)', () => withCluster(async (h) => {
+  h.start();
+  await h.until(() => synced(h.events) === 1 && h.server.requests.filter((r) => r.watch).length === 6, 'synced, six watches');
+  const asked = h.server.requests.filter((r) => r.watch).map((r) => Number(r.timeoutSeconds));
+  assert.ok(asked.every((t) => t >= 5 && t <= 10), `timeoutSeconds ${asked} for a shortest length of 5 s`); // kubeHarness's watchTimeoutMs
+}));
+
 test('started on a full cluster: every kind listed, with kind and apiVersion, before synced; then add, update, delete', () => withCluster(async (h) => {
   for (const r of RESOURCE_NAMES) h.server.apply(r, one[r](1));
   h.start();

@@ -12,7 +12,7 @@ import { watchStream } from '../../runtime/sources/watchStream.ts';
 type Seen = { events: [string, unknown][]; done: Promise<unknown>; url: string };
 
 /** Serves one watch with serve(res), runs watchStream on it, and closes the server after. */
-async function watched(serve: (res: ServerResponse) => Promise<void>, timeoutMs: number, body: (s: Seen) => Promise<void>): Promise<void> {
+async function watched(serve: (res: ServerResponse) => Promise<void>, timeouts: number | { connectMs: number; silenceMs: number }, body: (s: Seen) => Promise<void>): Promise<void> {
   let requested = '';
   const server = createServer((req, res) => {
     requested = req.url ?? '';
@@ -27,7 +27,7 @@ async function watched(serve: (res: ServerResponse) => Promise<void>, timeoutMs:
     const events: [string, unknown][] = [];
     let finish!: (e: unknown) => void;
     const done = new Promise((r) => (finish = r));
-    await watchStream(access, '/api/v1/pods', { resourceVersion: '7', allowWatchBookmarks: 'true' }, timeoutMs, (phase, obj) => events.push([phase, obj]), finish);
+    await watchStream(access, '/api/v1/pods', { resourceVersion: '7', allowWatchBookmarks: 'true' }, typeof timeouts === 'number' ? { connectMs: timeouts, silenceMs: timeouts } : timeouts, (phase, obj) => events.push([phase, obj]), finish);
     await body({ events, done, get url() { return requested; } });
   } finally {
     server.closeAllConnections();
@@ -86,5 +86,24 @@ test('a stream quiet for longer than the timeout ends with a TimeoutError; one t
     assert.is(s.events.length, 6, 'every event before the silence');
     assert.ok(performance.now() - t0 >= 600, 'not ended while events came');
   }));
+
+test('a connect that gets no answer ends with a TimeoutError after connectMs, however long silence may last', () =>
+  watched(async () => {}, { connectMs: 200, silenceMs: 60_000 }, async (s) => {
+    const err = await s.done as Error;
+    assert.is(err.name, 'TimeoutError');
+  }));
+
+test('once the answer has begun, silence is timed by silenceMs, not connectMs', () => {
+  let answered = 0;
+  return watched(async (res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    answered = performance.now();
+  }, { connectMs: 100, silenceMs: 500 }, async (s) => {
+    const err = await s.done as Error;
+    assert.is(err.name, 'TimeoutError');
+    assert.ok(performance.now() - answered >= 500, `ended ${(performance.now() - answered).toFixed(0)} ms after the answer`);
+  });
+});
 
 test.run();

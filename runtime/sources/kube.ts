@@ -39,7 +39,7 @@ export interface KubeSourceOptions {
   /** Maps the reconnect delay after a watch that ended with no events (1 s doubling
    * to 30 s, as client-node's ListWatch) to the one used; tests shorten it. */
   clientReconnectDelay?: (ms: number) => number;
-  /** A watch silent this long is aborted and resumed from its resourceVersion (client-node default 30 s). */
+  /** The shortest watch (default 5 min): see guardedWatch.ts. */
   watchTimeoutMs?: number;
   /** Objects per list page (default 500, as client-go); 0 lists in one response. */
   pageSize?: number;
@@ -84,7 +84,7 @@ function runKind(access: ApiAccess, spec: WatchedKind, opts: KubeSourceOptions, 
   let attempt = 0;
   let restartTimer: NodeJS.Timeout | undefined;
   const kind: KindWatch = new KindWatch(access, spec, {
-    pageSize: opts.pageSize ?? 500, listTimeoutMs: opts.listTimeoutMs ?? 60_000, watchTimeoutMs: opts.watchTimeoutMs ?? 30_000,
+    pageSize: opts.pageSize ?? 500, listTimeoutMs: opts.listTimeoutMs ?? 60_000, watchTimeoutMs: opts.watchTimeoutMs ?? 300_000,
     reconnectDelay: opts.clientReconnectDelay ?? ((ms) => ms),
   }, stats, {
     emit,

@@ -1,6 +1,6 @@
 // The HTTP watch protocol (a chunked stream of JSON lines, one event each),
-// as client-node's Watch speaks it: an inactivity timer that aborts a quiet
-// watch (and the connect) with a TimeoutError, done called once (null when
+// as client-node's Watch speaks it: timers that abort a connect that takes
+// too long and a watch silent too long with a TimeoutError, done called once (null when
 // the server ends the stream, else the error), a line that does not parse
 // skipped. Written out on node:http (apiGet.ts) rather than through that
 // Watch, which reads the body as fetch's web stream, adapts it back to a Node
@@ -16,17 +16,18 @@ export type WatchEvent = (phase: string, obj: unknown) => void;
 const timeoutError = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 
 /** Watches path with query; resolves once the response has begun (or failed) with the controller that ends it. */
-export async function watchStream(access: ApiAccess, path: string, query: { [k: string]: string }, timeoutMs: number,
+export async function watchStream(access: ApiAccess, path: string, query: { [k: string]: string }, timeouts: { connectMs: number; silenceMs: number },
   onEvent: WatchEvent, done: (err: unknown) => void): Promise<AbortController> {
   const controller = new AbortController();
   let timedOut = false, finished = false;
   let timer: NodeJS.Timeout | undefined;
-  const resetTimer = () => {
-    if (timer) return void timer.refresh(); // the one timer re-armed: no new one per chunk
+  const resetTimer = (ms?: number) => {
+    if (timer && ms === undefined) return void timer.refresh(); // the one timer re-armed: no new one per chunk
+    clearTimeout(timer);
     timer = setTimeout(() => {
       timedOut = true;
       controller.abort(timeoutError());
-    }, timeoutMs);
+    }, ms);
     timer.unref();
   };
   const finish = (err: unknown) => {
@@ -37,7 +38,7 @@ export async function watchStream(access: ApiAccess, path: string, query: { [k: 
     done(err && timedOut ? timeoutError() : err);
   };
   controller.signal.addEventListener('abort', () => finish(controller.signal.reason), { once: true });
-  resetTimer();
+  resetTimer(timeouts.connectMs);
   try {
     const res = await apiGet(access, path, { ...query, watch: 'true' }, controller.signal);
     if (res.statusCode !== 200) {
@@ -45,7 +46,7 @@ export async function watchStream(access: ApiAccess, path: string, query: { [k: 
       finish(Object.assign(new Error(STATUS_CODES[res.statusCode!] ?? 'Internal Server Error'), { statusCode: res.statusCode }));
       return controller;
     }
-    resetTimer(); // the connect is over: from here on it times inactivity
+    resetTimer(timeouts.silenceMs); // the connect is over: from here on it times silence
     const lines = lineSplitter(onEvent);
     res.on('data', (chunk: Buffer) => {
       if (finished) return;
