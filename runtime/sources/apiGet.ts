@@ -7,6 +7,9 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import type { ApiAccess } from './kubeConfig.ts';
 
+/** The reason a timer aborts a request with, as AbortSignal.timeout gives it. */
+export const timeoutError = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+
 /** Resolves with the response once its head has arrived, whatever its status; rejects if no response comes. */
 export async function apiGet(access: ApiAccess, path: string, query: { [k: string]: string }, signal: AbortSignal): Promise<IncomingMessage> {
   const cluster = access.getCurrentCluster();

@@ -4,7 +4,7 @@
 // passes each page's objects on keeps only a page of raw objects alive at a
 // time, never the whole list (10,000 pods are 40 MB of JSON).
 import { text } from 'node:stream/consumers';
-import { apiGet } from './apiGet.ts';
+import { apiGet, timeoutError } from './apiGet.ts';
 import type { ApiAccess } from './kubeConfig.ts';
 import type { WatchedKind } from './watchedKinds.ts';
 
@@ -28,7 +28,7 @@ export async function* listPages(access: ApiAccess, spec: WatchedKind, limit: nu
  */
 async function withTimeout<T>(ms: number, f: (timedOut: AbortSignal) => Promise<T>): Promise<T> {
   const c = new AbortController();
-  const timer = setTimeout(() => c.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  const timer = setTimeout(() => c.abort(timeoutError()), ms);
   try {
     return await f(c.signal);
   } finally {

@@ -1,19 +1,17 @@
 // The HTTP watch protocol (a chunked stream of JSON lines, one event each),
 // as client-node's Watch speaks it: timers that abort a connect that takes
-// too long and a watch silent too long with a TimeoutError, done called once (null when
-// the server ends the stream, else the error), a line that does not parse
-// skipped. Written out on node:http (apiGet.ts) rather than through that
-// Watch, which reads the body as fetch's web stream, adapts it back to a Node
-// stream and splits it with readline: those layers cost more of the agent's
-// CPU per change than normalizing the object. Here each chunk is split where
-// it arrives.
+// too long and a watch silent too long with a TimeoutError, done called once
+// (null when the server ends the stream, else the error), a line that does
+// not parse skipped. Written out on node:http (apiGet.ts) rather than
+// through that Watch, which reads the body as fetch's web stream, adapts it
+// back to a Node stream and splits it with readline: those layers cost more
+// of the agent's CPU per change than normalizing the object. Here each chunk
+// is split where it arrives.
 import { STATUS_CODES } from 'node:http';
-import { apiGet } from './apiGet.ts';
+import { apiGet, timeoutError } from './apiGet.ts';
 import type { ApiAccess } from './kubeConfig.ts';
 
 export type WatchEvent = (phase: string, obj: unknown) => void;
-
-const timeoutError = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 
 /** Watches path with query; resolves once the response has begun (or failed) with the controller that ends it. */
 export async function watchStream(access: ApiAccess, path: string, query: { [k: string]: string }, timeouts: { connectMs: number; silenceMs: number },
