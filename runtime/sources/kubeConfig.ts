@@ -167,10 +167,9 @@ export class ApiCredentials implements ApiAccess {
   async applyToHTTPSOptions(options: RequestOptions): Promise<void> {
     const auth = this.authorization();
     if (auth) options.headers = { ...options.headers, Authorization: auth };
-    const tls = this.tlsOptions();
-    Object.assign(options, tls);
-    // One Agent, so lists reuse its connections; TCP keep-alive probes after 30 s, as client-node (and client-go) set them.
+    // One Agent, which holds the TLS options, so lists reuse its connections;
+    // TCP keep-alive probes after 30 s, as client-node (and client-go) set them.
     const keepAlive = { keepAlive: true, keepAliveMsecs: 30_000 };
-    options.agent = this.#agent ??= this.credentials.server.startsWith('https:') ? new HttpsAgent({ ...keepAlive, ...tls }) : new HttpAgent(keepAlive);
+    options.agent = this.#agent ??= this.credentials.server.startsWith('https:') ? new HttpsAgent({ ...keepAlive, ...this.tlsOptions() }) : new HttpAgent(keepAlive);
   }
 }
