@@ -32,6 +32,7 @@ function holdPort(c: Ctx, port: number, expires: bigint): void {
 
 const now = () => process.hrtime.bigint(); // CLOCK_MONOTONIC, as bpf_ktime_get_ns
 const remoteFlow = tuple(EXTERNAL, NODE_IP, 50040, NODE_PORT.remote);
+const crowdedFlow = tuple(EXTERNAL, NODE_IP, 50041, NODE_PORT.remote); // one whose probes are held
 
 const SCENARIOS: Scenario[] = [
   {
@@ -76,17 +77,15 @@ const SCENARIOS: Scenario[] = [
       { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(remoteFlow.sport, remoteFlow.dport)),
         expect: { verdict: 'TC_ACT_REDIRECT', routed: true, sport: snatPort(remoteFlow) } },
       { act: 'hold 31 of the 32 ports a new flow may try, all but the last', run: (c) => {
-        const t = tuple(EXTERNAL, NODE_IP, 50041, NODE_PORT.remote);
-        for (let i = 0; i < 31; i++) holdPort(c, snatPort(t, i), now() + 3_600_000_000_000n);
+        for (let i = 0; i < 31; i++) holdPort(c, snatPort(crowdedFlow, i), now() + 3_600_000_000_000n);
       } },
-      { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50041, NODE_PORT.remote)),
-        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, sport: snatPort(tuple(EXTERNAL, NODE_IP, 50041, NODE_PORT.remote), 31) } },
+      { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(crowdedFlow.sport, crowdedFlow.dport)),
+        expect: { verdict: 'TC_ACT_REDIRECT', routed: true, sport: snatPort(crowdedFlow, 31) } },
       { act: 'forget that flow; hold all 32', run: (c) => {
         c.dp.clearState();
-        const t = tuple(EXTERNAL, NODE_IP, 50041, NODE_PORT.remote);
-        for (let i = 0; i < 32; i++) holdPort(c, snatPort(t, i), now() + 3_600_000_000_000n);
+        for (let i = 0; i < 32; i++) holdPort(c, snatPort(crowdedFlow, i), now() + 3_600_000_000_000n);
       } },
-      { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(50041, NODE_PORT.remote)),
+      { prog: 'sl_from_netdev', frame: wireFrame(EXTERNAL, NODE_IP, tcp(crowdedFlow.sport, crowdedFlow.dport)),
         expect: { verdict: 'TC_ACT_SHOT', stats: { SL_DROP_NAT_PORTS: 1 } } },
     ],
   },
