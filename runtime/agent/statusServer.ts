@@ -5,8 +5,9 @@
 // exposition on --metrics-bind-address (127.0.0.1:10249: only this node
 // reads it unless an operator opens it). The older --listen serves all of
 // them on one address. Anything else is 404.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { http } from '../sources/nodeHttp.ts';
 import type { Verdict } from './health.ts';
 
 export interface ListenAddress { host: string; port: number }
@@ -38,7 +39,7 @@ export interface Listening {
 
 /** Starts a server on at; resolves once it listens (rejects with the reason, EADDRINUSE say). */
 export function listen(at: ListenAddress, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<Listening> {
-  const server: Server = createServer(handle);
+  const server: Server = http.createServer(handle);
   return new Promise((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`listen on ${at.host}:${at.port}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
     server.listen(at.port, at.host, () => {

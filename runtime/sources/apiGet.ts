@@ -3,9 +3,10 @@
 // choice): a change on an idle agent is one event read cold, and on a bare
 // watcher here an event cost 1.7-1.8 ms of CPU read through undici's
 // dispatcher against 0.56-0.63 ms through node:http (bench/README.md).
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import type { IncomingMessage, RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ApiAccess } from './kubeConfig.ts';
+import { http } from './nodeHttp.ts';
 
 /** The reason a timer aborts a request with, as AbortSignal.timeout gives it. */
 export const timeoutError = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
@@ -18,7 +19,7 @@ export async function apiGet(access: ApiAccess, path: string, query: { [k: strin
   for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
   const options: RequestOptions = { method: 'GET', headers: { Accept: 'application/json' }, signal };
   await access.applyToHTTPSOptions(options);
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const send = url.protocol === 'https:' ? httpsRequest : http.request;
   return new Promise((resolve, reject) => {
     const req = send(url, options, resolve);
     req.on('error', reject); // after the response, its own 'error' carries the failure

@@ -10,11 +10,12 @@
 // all the lists and watches ask of a config. kubeConfig.test.ts holds the two
 // to the same headers and TLS options.
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, type RequestOptions } from 'node:http';
+import type { Agent as HttpAgent, RequestOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import yaml from 'js-yaml';
+import { http } from './nodeHttp.ts';
 
 /** What the source needs of a config: client-node's KubeConfig has both, and so does ours. */
 export interface ApiAccess {
@@ -170,6 +171,6 @@ export class ApiCredentials implements ApiAccess {
     // One Agent, which holds the TLS options, so lists reuse its connections;
     // TCP keep-alive probes after 30 s, as client-node (and client-go) set them.
     const keepAlive = { keepAlive: true, keepAliveMsecs: 30_000 };
-    options.agent = this.#agent ??= this.credentials.server.startsWith('https:') ? new HttpsAgent({ ...keepAlive, ...this.tlsOptions() }) : new HttpAgent(keepAlive);
+    options.agent = this.#agent ??= this.credentials.server.startsWith('https:') ? new HttpsAgent({ ...keepAlive, ...this.tlsOptions() }) : new http.Agent(keepAlive);
   }
 }

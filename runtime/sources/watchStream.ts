@@ -7,9 +7,9 @@
 // back to a Node stream and splits it with readline: those layers cost more
 // of the agent's CPU per change than normalizing the object. Here each chunk
 // is split where it arrives.
-import { STATUS_CODES } from 'node:http';
 import { apiGet, timeoutError } from './apiGet.ts';
 import type { ApiAccess } from './kubeConfig.ts';
+import { http } from './nodeHttp.ts';
 
 export type WatchEvent = (phase: string, obj: unknown) => void;
 
@@ -41,7 +41,7 @@ export async function watchStream(access: ApiAccess, path: string, query: { [k: 
     const res = await apiGet(access, path, { ...query, watch: 'true' }, controller.signal);
     if (res.statusCode !== 200) {
       res.resume();
-      finish(Object.assign(new Error(STATUS_CODES[res.statusCode!] ?? 'Internal Server Error'), { statusCode: res.statusCode }));
+      finish(Object.assign(new Error(http.STATUS_CODES[res.statusCode!] ?? 'Internal Server Error'), { statusCode: res.statusCode }));
       return controller;
     }
     resetTimer(timeouts.silenceMs); // the connect is over: from here on it times silence
