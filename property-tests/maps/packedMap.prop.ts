@@ -1,7 +1,7 @@
 // PackedMap (the in-memory store's map) against the plainest model of a map:
 // after any run of sets and deletes it holds exactly the last value set for
 // each key not deleted since, however each value was packed (by its distinct
-// 32-bit words, or as it is).
+// 32-bit words, in the value or in a palette that values share, or as it is).
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,14 +11,23 @@ import { check } from '../seed.ts';
 
 type Op = { del: false; key: number; words: number[]; tail: number[] } | { del: true; key: number };
 type Class = '1-2 distinct words' | '3-4 distinct words' | '5-8 distinct words' | '9-16 distinct words' | 'over 16 distinct words' | 'value not whole words' |
-  'a value replaced' | 'a missing key deleted' | 'a key deleted' | 'over 64 entries at once';
+  'a value replaced' | 'a missing key deleted' | 'a key deleted' | 'over 64 entries at once' | 'long values (palettes)' | 'the words of the long value before';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 // Words that repeat within a value, or not, so that values of every number of distinct words come.
 const word = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 0xffffffff }));
-const words = fc.oneof(fc.array(word, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 24, size: 'max' }));
-const valueSize = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 24 }).map((w) => 4 * w) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 40 }) });
+// The third: one Service's backends in another order each time, as a Maglev table's chunks name them.
+const words = fc.oneof(
+  fc.array(word, { minLength: 1, maxLength: 8 }),
+  fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 24, size: 'max' }),
+  fc.shuffledSubarray([11, 22, 33, 44, 55], { minLength: 5 }),
+);
+const valueSize = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 24 }).map((w) => 4 * w) },
+  { weight: 2, arbitrary: fc.integer({ min: 32, max: 64 }).map((w) => 4 * w) }, // a Maglev chunk's 64, and the palettes' least
+  { weight: 2, arbitrary: fc.integer({ min: 1, max: 40 }) },
+);
 const shape = fc.record({ keySize: fc.integer({ min: 1, max: 12 }), valueSize, keys: fc.integer({ min: 4, max: 300 }) });
 
 /** A key of the given size for key number n: a few bytes that differ, so that keys share hash buckets often. */
@@ -35,10 +44,15 @@ function valueOf(words: number[], tail: number[], size: number): Uint8Array {
   return v;
 }
 
+function wordSet(v: Uint8Array): Set<number> {
+  const d = new DataView(v.buffer), words = new Set<number>();
+  for (let p = 0; p + 4 <= v.length; p += 4) words.add(d.getUint32(p, true));
+  return words;
+}
+
 function distinctClass(v: Uint8Array): Class {
   if (v.length % 4 !== 0) return 'value not whole words';
-  const d = new DataView(v.buffer), words = new Set<number>();
-  for (let p = 0; p < v.length; p += 4) words.add(d.getUint32(p, true));
+  const words = wordSet(v);
   return words.size > 16 ? 'over 16 distinct words' : words.size > 8 ? '9-16 distinct words' : words.size > 4 ? '5-8 distinct words' : words.size > 2 ? '3-4 distinct words' : '1-2 distinct words';
 }
 
@@ -46,6 +60,7 @@ test('a PackedMap holds what a map of the same sets and deletes holds', () => {
   const coverage = new Coverage<Class>('packedMap', {
     '1-2 distinct words': 0.5, '3-4 distinct words': 0.3, '5-8 distinct words': 0.3, '9-16 distinct words': 0.3, 'over 16 distinct words': 0.15, 'value not whole words': 0.1,
     'a value replaced': 0.5, 'a missing key deleted': 0.3, 'a key deleted': 0.5, 'over 64 entries at once': 0.2,
+    'long values (palettes)': 0.25, 'the words of the long value before': 0.15,
   });
   const ops = (keys: number) => fc.array(fc.oneof(
     { weight: 3, arbitrary: fc.record({ del: fc.constant(false as const), key: fc.nat(keys - 1), words, tail: fc.array(fc.nat(255), { minLength: 3, maxLength: 3 }) }) },
@@ -54,7 +69,7 @@ test('a PackedMap holds what a map of the same sets and deletes holds', () => {
   check(fc.property(shape.chain((s) => fc.tuple(fc.constant(s), ops(s.keys))), ([{ keySize, valueSize }, run]: [{ keySize: number; valueSize: number }, Op[]]) => {
     const m = new PackedMap(keySize, valueSize), model = new Map<string, string>();
     const reached: Class[] = [];
-    let most = 0;
+    let most = 0, before = '';
     for (const op of run) {
       const key = keyOf(op.key, keySize), k = hex(key);
       if (op.del) {
@@ -65,6 +80,11 @@ test('a PackedMap holds what a map of the same sets and deletes holds', () => {
       const v = valueOf(op.words, op.tail, valueSize);
       if (model.has(k)) reached.push('a value replaced');
       reached.push(distinctClass(v));
+      if (valueSize >= 128) {
+        const set = [...wordSet(v)].sort().join();
+        reached.push(set === before ? 'the words of the long value before' : 'long values (palettes)');
+        before = set;
+      }
       // Set from inside larger arrays, as a diff's sections are read.
       const keys = new Uint8Array(keySize + 3), values = new Uint8Array(valueSize + 5);
       keys.set(key, 3);
@@ -100,11 +120,30 @@ test('churn reuses the room of deleted values: the slabs do not grow while the s
   assert.is(slabBytes(m), settled, '50 rounds of churn over 100 keys grew the slabs');
 });
 
-test('a packed value takes 4 bytes a distinct word, then 1, 2, 3 or 4 bits a word: a 64-word Maglev chunk of 5 backends, 44 bytes', () => {
-  // by hand: d distinct words, then 64 indices of 1 bit (d <= 2), 2 bits (d <= 4), 3 bits (d <= 8) or 4 bits (d <= 16); raw: 256 bytes
-  const sizes = (new PackedMap(8, 256) as unknown as { sizes: number[] }).sizes;
-  assert.equal([1, 2, 3, 4, 5, 8, 9, 16].map((d) => sizes[d]), [4 + 8, 8 + 8, 12 + 16, 16 + 16, 20 + 24, 32 + 24, 36 + 32, 64 + 32]);
-  assert.is(sizes[0], 256);
+test('a packed value takes 4 bytes a distinct word, then 1, 2, 3 or 4 bits a word', () => {
+  // by hand: d distinct words, then 16 indices of 1 bit (d <= 2), 2 bits (d <= 4), 3 bits (d <= 8) or 4 bits (d <= 16); raw: 64 bytes
+  const sizes = (new PackedMap(8, 64) as unknown as { sizes: number[] }).sizes;
+  assert.equal([1, 2, 3, 4, 5, 8, 9, 16].map((d) => sizes[d]), [4 + 2, 8 + 2, 12 + 4, 16 + 4, 20 + 6, 32 + 6, 36 + 8, 64 + 8]);
+  assert.is(sizes[0], 64);
+});
+
+test('a Maglev chunk (64 words) takes a palette number and its indices: 28 bytes for 5 backends; 65 chunks of one Service share one palette', () => {
+  // by hand: 4 bytes of palette number, then 64 indices of 1, 2, 3 or 4 bits; raw: 256 bytes
+  const m = new PackedMap(8, 256), sizes = (m as unknown as { sizes: number[] }).sizes;
+  assert.equal([1, 2, 3, 4, 5, 8, 9, 16].map((d) => sizes[d]), [4 + 8, 4 + 8, 4 + 16, 4 + 16, 4 + 24, 4 + 24, 4 + 32, 4 + 32]);
+  const backends = [17, 3, 99, 42, 8];
+  const chunk = (i: number) => {
+    const v = new Uint8Array(256), d = new DataView(v.buffer);
+    for (let w = 0; w < 64; w++) d.setUint32(4 * w, backends[(w * 7 + i) % 5], true); // each chunk names them in another order
+    return v;
+  };
+  const key = (i: number) => Uint8Array.of(0, 0, 0, 0, 0, 0, 0, i);
+  for (let i = 0; i < 65; i++) m.upsert(key(i), chunk(i));
+  const palettes = (m as unknown as { palettes: { slabs: { used: number; free: number[] }[] } }).palettes.slabs[5];
+  assert.is(palettes.used - palettes.free.length, 1, 'palettes of 5 words in use');
+  for (let i = 0; i < 65; i++) assert.equal(m.get(key(i)), chunk(i));
+  for (let i = 0; i < 65; i++) m.remove(key(i));
+  assert.is(palettes.free.length, palettes.used, 'the palette is freed with its last chunk');
 });
 
 test('a value that packing would not make smaller is kept as it is: two distinct words of two take 8 bytes raw, 9 packed', () => {

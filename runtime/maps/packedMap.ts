@@ -3,20 +3,27 @@
 // issue 12's cluster the store holds 430,000 entries, 325,000 of them
 // sl_maglev chunks of 64 backend ids (256 bytes each, 83 MB in all). A chunk
 // names few backends, so a value is kept as the distinct 32-bit words it has
-// (up to 16) and, for each word, its index among them in 1, 2, 3 or 4 bits:
-// a chunk of 5 backends takes 44 bytes. A value of more distinct words, or
-// one this would not make smaller, is kept as it is. Keys live in one array,
-// and a hash table of entry numbers finds them (open addressing, linear
-// probing, at most three quarters full).
+// (up to 16) and, for each word, its index among them in 1, 2, 3 or 4 bits.
+// A value of more distinct words, or one this would not make smaller, is
+// kept as it is. Keys live in one array, and a hash table of entry numbers
+// finds them (open addressing, linear probing, at most three quarters full).
+//
+// The chunks of one Service's table name the same backends, and are written
+// one after another. So a map of long values (a chunk is 64 words) keeps
+// each value's distinct words, sorted, in a palette of their own that the
+// next value shares when it has the same ones: a chunk of 5 backends takes
+// 4 bytes for its palette and 24 for its indices, where it took 44.
 import { compareAt } from './keyOrder.ts';
 
 const MAX_DISTINCT = 16;
 const CLASS_BITS = 5; // an entry's value: its class (0 raw, else its distinct words), then its slot
+const PALETTED_WORDS = 32; // values of this many words or more share palettes
 const bitsFor = (distinct: number) => (distinct <= 2 ? 1 : distinct <= 4 ? 2 : distinct <= 8 ? 3 : 4);
 
 /** Fixed-size records in one growing array, with a free list. */
 class Slab {
   bytes: Uint8Array;
+  ints: Int32Array; // the same memory, for records of whole words
   private readonly size: number;
   private used = 0;
   private readonly free: number[] = [];
@@ -24,6 +31,7 @@ class Slab {
   constructor(size: number) {
     this.size = size;
     this.bytes = new Uint8Array(size * 64);
+    this.ints = new Int32Array(this.bytes.buffer);
   }
 
   alloc(): number {
@@ -32,12 +40,58 @@ class Slab {
       const grown = new Uint8Array(this.bytes.length * 2);
       grown.set(this.bytes);
       this.bytes = grown;
+      this.ints = new Int32Array(grown.buffer);
     }
     return this.used++;
   }
 
   release(slot: number): void {
     this.free.push(slot);
+  }
+}
+
+/**
+ * Palettes of d distinct words (sorted), each after the count of values that
+ * use it. Only the last one made or shared for each d is found again.
+ */
+class Palettes {
+  private readonly slabs: Slab[] = [];
+  private readonly last = new Int32Array(MAX_DISTINCT + 1).fill(-1);
+
+  constructor() {
+    for (let d = 0; d <= MAX_DISTINCT; d++) this.slabs.push(new Slab(4 + 4 * d));
+  }
+
+  /** The palette of distinct[0..d), made or shared; its use counted. */
+  take(distinct: Int32Array, d: number): number {
+    const slab = this.slabs[d];
+    let slot = this.last[d];
+    if (slot < 0 || !this.holds(slab.ints, slot * (d + 1) + 1, distinct, d)) {
+      slot = slab.alloc();
+      const ints = slab.ints, o = slot * (d + 1);
+      ints[o] = 0;
+      for (let j = 0; j < d; j++) ints[o + 1 + j] = distinct[j];
+      this.last[d] = slot;
+    }
+    slab.ints[slot * (d + 1)]++;
+    return slot;
+  }
+
+  /** Counts one use of palette slot (of d words) off; frees it at none. */
+  drop(d: number, slot: number): void {
+    if (--this.slabs[d].ints[slot * (d + 1)] > 0) return;
+    this.slabs[d].release(slot);
+    if (this.last[d] === slot) this.last[d] = -1;
+  }
+
+  /** Copies palette slot's d words into out. */
+  read(d: number, slot: number, out: Int32Array): void {
+    out.set(this.slabs[d].ints.subarray(slot * (d + 1) + 1, slot * (d + 1) + 1 + d));
+  }
+
+  private holds(ints: Int32Array, o: number, distinct: Int32Array, d: number): boolean {
+    for (let j = 0; j < d; j++) if (ints[o + j] !== distinct[j]) return false;
+    return true;
   }
 }
 
@@ -48,6 +102,7 @@ export class PackedMap {
   /** Record size by class: 0 the value as it is, d its d distinct words and their indices. */
   private readonly sizes: number[];
   private readonly slabs: Slab[];
+  private readonly palettes: Palettes | null;
   private keys: Uint8Array; // entry e's key at e * ks
   private where: Int32Array; // entry e's value: slot << CLASS_BITS | class
   private index = new Int32Array(64); // by hash of key, entry number + 1 (0: none), so that a new table needs no fill
@@ -60,13 +115,17 @@ export class PackedMap {
   private readonly slotOf = new Int32Array(2 * MAX_DISTINCT);
   private stamp = 0;
   private readonly of: Uint8Array; // per word of the value being packed, its index in distinct
+  private readonly rank = new Int32Array(MAX_DISTINCT); // sortDistinct's scratch
+  private readonly moved = new Int32Array(MAX_DISTINCT);
+  private readonly unpacked = new Int32Array(MAX_DISTINCT); // valueOf's
 
   constructor(keySize: number, valueSize: number) {
     this.ks = keySize;
     this.vs = valueSize;
     this.words = valueSize % 4 === 0 ? valueSize / 4 : 0; // a value not of whole words is kept as it is
+    this.palettes = this.words >= PALETTED_WORDS ? new Palettes() : null;
     this.sizes = [valueSize];
-    for (let d = 1; d <= MAX_DISTINCT; d++) this.sizes.push(4 * d + Math.ceil((this.words * bitsFor(d)) / 8));
+    for (let d = 1; d <= MAX_DISTINCT; d++) this.sizes.push((this.palettes ? 4 : 4 * d) + Math.ceil((this.words * bitsFor(d)) / 8));
     this.slabs = this.sizes.map((size) => new Slab(size));
     this.of = new Uint8Array(this.words);
     this.keys = new Uint8Array(keySize * 64);
@@ -114,16 +173,19 @@ export class PackedMap {
 
   private set(keys: Uint8Array, ko: number, values: Uint8Array, view: DataView, vo: number): void {
     let e = this.find(keys, ko);
+    const was = e < 0 ? -1 : e;
     if (e < 0) e = this.insert(keys, ko);
-    else this.release(e);
     const c = this.classOf(view, vo), slab = this.slabs[c], slot = slab.alloc();
-    this.where[e] = (slot << CLASS_BITS) | c;
     if (c === 0) slab.bytes.set(values.subarray(vo, vo + this.vs), slot * this.vs);
     else this.pack(c, slab.bytes, slot * this.sizes[c]);
+    if (was >= 0) this.release(was); // after the new value is packed, which may share the old one's palette
+    this.where[e] = (slot << CLASS_BITS) | c;
   }
 
   private release(e: number): void {
-    this.slabs[this.where[e] & ((1 << CLASS_BITS) - 1)].release(this.where[e] >>> CLASS_BITS);
+    const c = this.where[e] & ((1 << CLASS_BITS) - 1), slot = this.where[e] >>> CLASS_BITS, slab = this.slabs[c];
+    if (c > 0 && this.palettes) this.palettes.drop(c, readU32(slab.bytes, slot * this.sizes[c]));
+    slab.release(slot);
   }
 
   /**
@@ -151,16 +213,35 @@ export class PackedMap {
       }
       of[i] = s & 31;
     }
-    return d > 0 && this.sizes[d] < this.vs ? d : 0;
+    if (d === 0 || this.sizes[d] >= this.vs) return 0;
+    if (this.palettes) this.sortDistinct(d);
+    return d;
+  }
+
+  /** Sorts distinct[0..d), and renumbers the indices in of to match: one palette for one set of words. */
+  private sortDistinct(d: number): void {
+    const distinct = this.distinct, rank = this.rank, of = this.of;
+    for (let j = 0; j < d; j++) rank[j] = j;
+    for (let j = 1; j < d; j++) {
+      const w = distinct[j], r = rank[j];
+      let k = j;
+      for (; k > 0 && distinct[k - 1] > w; k--) {
+        distinct[k] = distinct[k - 1];
+        rank[k] = rank[k - 1];
+      }
+      distinct[k] = w;
+      rank[k] = r;
+    }
+    for (let k = 0; k < d; k++) this.moved[rank[k]] = k; // rank[k]: the old index now at k
+    for (let i = 0; i < this.words; i++) of[i] = this.moved[of[i]];
   }
 
   private pack(d: number, out: Uint8Array, o: number): void {
-    for (let j = 0; j < d; j++, o += 4) {
-      const w = this.distinct[j];
-      out[o] = w;
-      out[o + 1] = w >> 8;
-      out[o + 2] = w >> 16;
-      out[o + 3] = w >> 24;
+    if (this.palettes) {
+      writeU32(out, o, this.palettes.take(this.distinct, d));
+      o += 4;
+    } else {
+      for (let j = 0; j < d; j++, o += 4) writeU32(out, o, this.distinct[j]);
     }
     const of = this.of, bits = bitsFor(d);
     let acc = 0, held = 0; // bits not yet written, low first
@@ -175,16 +256,17 @@ export class PackedMap {
     const c = this.where[e] & ((1 << CLASS_BITS) - 1), b = this.slabs[c].bytes;
     let o = (this.where[e] >>> CLASS_BITS) * this.sizes[c];
     if (c === 0) return b.slice(o, o + this.vs);
-    const out = new Uint8Array(this.vs), distinct = o;
-    o += 4 * c;
-    const bits = bitsFor(c), mask = (1 << bits) - 1;
+    const words = this.unpacked;
+    if (this.palettes) {
+      this.palettes.read(c, readU32(b, o), words);
+      o += 4;
+    } else {
+      for (let j = 0; j < c; j++, o += 4) words[j] = readU32(b, o);
+    }
+    const out = new Uint8Array(this.vs), bits = bitsFor(c), mask = (1 << bits) - 1;
     for (let i = 0, bit = 0; i < this.words; i++, bit += bits) {
       // 3-bit indices cross bytes: read two (past the value's last byte, a neighbour's or none, masked off)
-      const p = distinct + 4 * (((b[o + (bit >> 3)] | (b[o + (bit >> 3) + 1] << 8)) >> (bit & 7)) & mask);
-      out[4 * i] = b[p];
-      out[4 * i + 1] = b[p + 1];
-      out[4 * i + 2] = b[p + 2];
-      out[4 * i + 3] = b[p + 3];
+      writeU32(out, 4 * i, words[((b[o + (bit >> 3)] | (b[o + (bit >> 3) + 1] << 8)) >> (bit & 7)) & mask]);
     }
     return out;
   }
@@ -260,4 +342,16 @@ export class PackedMap {
     this.index = new Int32Array(size);
     for (const x of old) if (x) this.place(x - 1);
   }
+}
+
+/** Little-endian, as classOf reads a value's words: a value comes back byte for byte. */
+function writeU32(b: Uint8Array, o: number, w: number): void {
+  b[o] = w;
+  b[o + 1] = w >> 8;
+  b[o + 2] = w >> 16;
+  b[o + 3] = w >> 24;
+}
+
+function readU32(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 }
