@@ -18,8 +18,8 @@ const kubeconfig = (dir: string, server: FakeApiServer) => server.writeKubeconfi
 
 interface Child { proc: ChildProcess; lines: LogLine[]; stderr: () => string; exit: Promise<{ code: number | null; signal: string | null }> }
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): Child {
-  const proc = spawn(process.execPath, [MAIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+function run(args: string[], env: NodeJS.ProcessEnv = process.env, nodeArgs: string[] = []): Child {
+  const proc = spawn(process.execPath, [...nodeArgs, MAIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let err = '';
   const lines: LogLine[] = [];
   proc.stderr!.on('data', (b: Buffer) => {
@@ -69,6 +69,36 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     }
   }));
 }
+
+// An ESM import of node:http loads Node's bundled undici (its namespace reads http.WebSocket): 13 MiB and 20 ms
+// at every start, for a client the agent does not use (runtime/sources/nodeHttp.ts).
+const UNDICI = 'NativeModule internal/deps/undici/undici';
+
+/** Node flags that write the internal modules the process loaded to file as it exits. */
+const moduleListAtExit = (file: string) => ['--import', `data:text/javascript,process.on('exit', () => process.getBuiltinModule('node:fs').writeFileSync(${JSON.stringify(file)}, JSON.stringify(process.moduleLoadList)))`];
+
+test('the agent loads no bundled undici through a sync and a change (an ESM import of node:http does)', () => withServer(async (server, dir) => {
+  const control = join(dir, 'control');
+  spawnSync(process.execPath, [...moduleListAtExit(control), '--input-type=module', '-e', "import 'node:http';"]);
+  assert.ok((JSON.parse(readFileSync(control, 'utf8')) as string[]).includes(UNDICI), 'what this test looks for is there to see');
+  server.apply('nodes', node('n1', '192.168.0.1'));
+  server.apply('services', service('shop/web', '10.96.0.10'));
+  const loaded = join(dir, 'loaded');
+  const c = run(['--node', 'n1', '--kubeconfig', kubeconfig(dir, server), '--dry-run', '--listen', '127.0.0.1:0', '--min-sync', '50ms'], process.env, moduleListAtExit(loaded));
+  try {
+    await until(() => c.lines.some((l) => l.msg === 'synced'), () => `synced\n${c.stderr()}`, 15_000);
+    server.apply('endpointslices', slice('shop/web', ['10.244.1.5']));
+    await until(() => c.lines.some((l) => l.msg === 'batch' && l.batch === 2), () => `batch 2\n${c.stderr()}`);
+    await fetch(`http://127.0.0.1:${c.lines.find((l) => l.msg === 'listening')!.port}/metrics`);
+    c.proc.kill('SIGTERM');
+    assert.is((await c.exit).code, 0, c.stderr());
+    const modules = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+    assert.ok(modules.some((m) => m.includes('internal/http')), 'the list is the agent\'s: it served HTTP');
+    assert.not.ok(modules.includes(UNDICI));
+  } finally {
+    c.proc.kill('SIGKILL');
+  }
+}));
 
 test('a signal during start-up (before the first sync) exits 0 too', () => withServer(async (server, dir) => {
   const release = server.holdLists('nodes');
