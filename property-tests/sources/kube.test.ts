@@ -165,6 +165,24 @@ for (const as of ['event', 'http'] as const) {
   }));
 }
 
+test('a relist deletes what went while no watch was open by the key alone: a Node with no namespace, a Service with its own', () => withCluster(async (h) => {
+  h.server.apply('nodes', named('n1'));
+  h.server.apply('nodes', named('n2'));
+  h.server.apply('services', service('shop/a'));
+  h.start();
+  await h.until(() => synced(h.events) === 1 && h.server.openWatches('nodes') === 1 && h.server.openWatches('services') === 1, 'synced and watching');
+  const mark = h.events.length;
+  h.server.unseen(() => {
+    h.server.delete('nodes', 'n1');
+    h.server.delete('services', 'shop/a');
+  });
+  h.server.expire('http', 'nodes');
+  h.server.expire('http', 'services');
+  await h.until(() => h.events.length >= mark + 2, 'both deletes');
+  const deletes = h.events.slice(mark).map((e) => e.type === 'delete' && [e.object.kind, e.object.apiVersion, e.object.metadata]).sort();
+  assert.equal(deletes, [['Node', 'v1', { name: 'n1' }], ['Service', 'v1', { namespace: 'shop', name: 'a' }]]);
+}));
+
 test('HTTP 500 on watch stops the informer: restarted with growing delays, resuming without relist', () => withCluster(async (h) => {
   h.server.apply('pods', pod('shop/a'));
   h.server.fail('pods', 'watch', 500, 3);

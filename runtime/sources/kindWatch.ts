@@ -46,8 +46,6 @@ export interface KindHooks {
   stopped(err: unknown): void;
 }
 
-interface Known { rv: string; namespace: string | undefined; name: string }
-
 const BASE_RECONNECT_MS = 1000, MAX_RECONNECT_MS = 30_000; // ListWatch's
 
 export class KindWatch {
@@ -59,8 +57,11 @@ export class KindWatch {
   readonly #watch: GuardedWatch;
   readonly #abort = new AbortController();
   readonly #sleeps = new Set<() => void>();
-  /** key "namespace/name" -> what the last list or event said of it. */
-  readonly #known = new Map<string, Known>();
+  /**
+   * key "namespace/name" ("/name" when cluster-scoped) -> the resourceVersion the last list or event gave it.
+   * Only that: the agent keeps one for each object in the cluster, and an object of its own costs twice the memory.
+   */
+  readonly #known = new Map<string, string>();
   #closed = false;
   #listed = false;
   #rv = '';
@@ -137,9 +138,9 @@ export class KindWatch {
   /** Passes the object on unless it is the version already known. */
   #upsert(o: KubeObject, now: boolean): (() => void) | undefined {
     const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`, rv = resourceVersionOf(o) ?? '';
-    if (rv && this.#known.get(key)?.rv === rv) return undefined;
+    if (rv && this.#known.get(key) === rv) return undefined;
     const pass = () => {
-      this.#known.set(key, { rv, namespace: o.metadata.namespace, name: o.metadata.name as string });
+      this.#known.set(key, rv);
       this.#hooks.emit({ type: 'upsert', object: o });
     };
     if (now) pass();
@@ -176,9 +177,10 @@ export class KindWatch {
         if (pass && relist) held.push(pass);
       }
     }
-    for (const [key, gone] of [...this.#known].filter(([key]) => !seen.has(key))) {
+    for (const key of [...this.#known.keys()].filter((key) => !seen.has(key))) {
       this.#known.delete(key);
-      const metadata = gone.namespace === undefined ? { name: gone.name } : { namespace: gone.namespace, name: gone.name };
+      const slash = key.indexOf('/'), name = key.slice(slash + 1); // neither a namespace nor a name holds a '/'
+      const metadata = slash === 0 ? { name } : { namespace: key.slice(0, slash), name };
       this.#hooks.emit({ type: 'delete', object: { apiVersion: this.#spec.apiVersion, kind: this.#spec.kind, metadata } });
     }
     for (const pass of held) pass();
