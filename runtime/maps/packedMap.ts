@@ -51,8 +51,9 @@ class Slab {
 }
 
 /**
- * Palettes of d distinct words (sorted), each after the count of values that
- * use it. Only the last one made or shared for each d is found again.
+ * Palettes of d distinct words (sorted), each kept as the count of values
+ * that use it, then its words. Only the last one made or shared for each d
+ * is found again.
  */
 class Palettes {
   private readonly slabs: Slab[] = [];

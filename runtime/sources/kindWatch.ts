@@ -59,7 +59,8 @@ export class KindWatch {
   readonly #sleeps = new Set<() => void>();
   /**
    * key "namespace/name" ("/name" when cluster-scoped) -> the resourceVersion the last list or event gave it.
-   * Only that: the agent keeps one for each object in the cluster, and an object of its own costs twice the memory.
+   * Only that: the agent keeps one for each object in the cluster, and an object of its own for each (with the
+   * namespace and name) took 1.1 MiB more of the heap on issue 12's cluster.
    */
   readonly #known = new Map<string, string>();
   #closed = false;
