@@ -2,6 +2,7 @@
 // encoder is the only writer, so a malformed record is a bug there: it traps
 // with the offset rather than compiling something half-read.
 import { FAMILY_IPV4, FAMILY_IPV6 } from './abi/records';
+import { Strings } from './strings';
 
 export const NOT_IPV4: i64 = -1;
 
@@ -35,6 +36,12 @@ export class Reader {
   }
 
   skipStr(): void { this.need(<usize>this.u16()); }
+
+  /** Reads a string, the copy strings holds when it holds one. */
+  strIn(strings: Strings): string {
+    const n = <usize>this.u16();
+    return strings.at(this.need(n), n);
+  }
 
   /** Reads past a string; returns where it starts, for joinStrs. */
   strAt(): usize {

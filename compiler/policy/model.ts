@@ -6,6 +6,7 @@ import {
   SEL_DOES_NOT_EXIST, SEL_EXISTS, SEL_IN, SEL_NOT_IN,
 } from '../abi/records';
 import { NOT_IPV4, Reader } from '../reader';
+import { Strings } from '../strings';
 
 /** Labels sorted by key, as the records carry them. */
 export class Labels {
@@ -30,11 +31,12 @@ export class Labels {
 
 export const NO_LABELS = new Labels();
 
-export function readLabels(r: Reader): Labels {
+/** The labels at r; their strings from strings, when given (a Pod's and a Namespace's). */
+export function readLabels(r: Reader, strings: Strings | null = null): Labels {
   const l = new Labels();
   for (let n = r.count(); n > 0; n--) {
-    l.keys.push(r.str());
-    l.values.push(r.str());
+    l.keys.push(strings ? r.strIn(strings) : r.str());
+    l.values.push(strings ? r.strIn(strings) : r.str());
   }
   return l;
 }
@@ -196,7 +198,7 @@ export class Pod {
   }
 }
 
-export function readPod(r: Reader, ns: string, key: string): Pod {
+export function readPod(r: Reader, ns: string, key: string, strings: Strings): Pod {
   const p = new Pod();
   p.key = key;
   p.ns = ns;
@@ -206,7 +208,7 @@ export function readPod(r: Reader, ns: string, key: string): Pod {
     const ip = r.ip();
     if (ip != NOT_IPV4 && !p.ips.includes(bswap<u32>(<u32>ip))) p.ips.push(bswap<u32>(<u32>ip));
   }
-  p.labels = readLabels(r);
+  p.labels = readLabels(r, strings);
   for (let n = r.count(); n > 0; n--) {
     const name = r.str();
     const proto = r.u8();

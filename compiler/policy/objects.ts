@@ -3,6 +3,7 @@
 // reads the changes; nothing here derives map contents.
 import { KIND_NAMESPACE, KIND_NETWORK_POLICY, KIND_POD } from '../abi/records';
 import { joinStrs, Reader } from '../reader';
+import { Strings } from '../strings';
 import { Labels, NO_LABELS, Pod, Policy, readLabels, readPod, readPolicy } from './model';
 
 /** Objects a batch touched, with their state before it (null: absent). */
@@ -19,6 +20,7 @@ export class PolicyObjects {
   nsLabels: Map<string, Labels> = new Map(); // Namespace objects
   policies: Map<string, Policy> = new Map();
   changes: Changes = new Changes();
+  private strings: Strings = new Strings(); // the pods' and namespaces' label strings
 
   /** Reads one Pod, Namespace or NetworkPolicy record; returns false for other kinds. */
   apply(kind: u8, r: Reader, nsAt: usize, upsert: bool): bool {
@@ -26,14 +28,14 @@ export class PolicyObjects {
       const ns = String.UTF8.decodeUnsafe(nsAt + 2, <usize>load<u16>(nsAt));
       const key = joinStrs(nsAt, r.strAt());
       if (!this.changes.pods.has(key)) this.changes.pods.set(key, this.pods.has(key) ? this.pods.get(key) : null);
-      if (upsert) this.pods.set(key, readPod(r, ns, key));
+      if (upsert) this.pods.set(key, readPod(r, ns, key, this.strings));
       else if (this.pods.has(key)) this.pods.delete(key);
       return true;
     }
     if (kind == KIND_NAMESPACE) {
       const name = r.str();
       if (!this.changes.namespaces.has(name)) this.changes.namespaces.set(name, this.nsLabels.has(name) ? this.nsLabels.get(name) : null);
-      if (upsert) this.nsLabels.set(name, readLabels(r));
+      if (upsert) this.nsLabels.set(name, readLabels(r, this.strings));
       else if (this.nsLabels.has(name)) this.nsLabels.delete(name);
       return true;
     }
@@ -48,12 +50,31 @@ export class PolicyObjects {
     return false;
   }
 
+  /** Refills the label strings from the labels still held, once they have doubled since the last refill. */
+  private forgetUnused(): void {
+    if (!this.strings.stale) return;
+    this.strings.clear();
+    const pods = this.pods.values();
+    for (let i = 0; i < pods.length; i++) keepAll(this.strings, unchecked(pods[i]).labels);
+    const ns = this.nsLabels.values();
+    for (let i = 0; i < ns.length; i++) keepAll(this.strings, unchecked(ns[i]));
+    this.strings.refilled();
+  }
+
   labelsOf(ns: string): Labels { return this.nsLabels.has(ns) ? this.nsLabels.get(ns) : NO_LABELS; }
 
-  /** Hands over what changed since the last call. */
+  /** Hands over what changed since the last call: the batch is read, so the label strings can be refilled. */
   take(): Changes {
+    this.forgetUnused();
     const c = this.changes;
     this.changes = new Changes();
     return c;
+  }
+}
+
+function keepAll(strings: Strings, l: Labels): void {
+  for (let i = 0; i < l.keys.length; i++) {
+    strings.keep(unchecked(l.keys[i]));
+    strings.keep(unchecked(l.values[i]));
   }
 }
