@@ -71,6 +71,4 @@ export class Strings {
 
   /** Marks the end of a refill. */
   refilled(): void { this.filled = this.held; }
-
-  get size(): i32 { return this.held; }
 }
