@@ -19,8 +19,7 @@ export async function watchStream(access: ApiAccess, path: string, query: { [k: 
   const controller = new AbortController();
   let timedOut = false, finished = false;
   let timer: NodeJS.Timeout | undefined;
-  const resetTimer = (ms?: number) => {
-    if (timer && ms === undefined) return void timer.refresh(); // the one timer re-armed: no new one per chunk
+  const arm = (ms: number) => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       timedOut = true;
@@ -36,7 +35,7 @@ export async function watchStream(access: ApiAccess, path: string, query: { [k: 
     done(err && timedOut ? timeoutError() : err);
   };
   controller.signal.addEventListener('abort', () => finish(controller.signal.reason), { once: true });
-  resetTimer(timeouts.connectMs);
+  arm(timeouts.connectMs);
   try {
     const res = await apiGet(access, path, { ...query, watch: 'true' }, controller.signal);
     if (res.statusCode !== 200) {
@@ -44,11 +43,11 @@ export async function watchStream(access: ApiAccess, path: string, query: { [k: 
       finish(Object.assign(new Error(http.STATUS_CODES[res.statusCode!] ?? 'Internal Server Error'), { statusCode: res.statusCode }));
       return controller;
     }
-    resetTimer(timeouts.silenceMs); // the connect is over: from here on it times silence
+    arm(timeouts.silenceMs); // the connect is over: from here on it times silence
     const lines = lineSplitter(onEvent);
     res.on('data', (chunk: Buffer) => {
       if (finished) return;
-      resetTimer();
+      timer!.refresh(); // the one timer re-armed: no new one per chunk
       lines.write(chunk);
     });
     res.on('end', () => {
