@@ -1,36 +1,34 @@
-// Backend selection tables, Maglev-style (Eisenbud et al., NSDI 2016): a
-// prime number of slots, each naming a backend; the datapath picks slot
-// flow_hash % slots. The tables come from a fixed ladder of sizes, so memory
-// follows a service's backend count and a table is remapped only when its
-// size changes. Within a step, removing a backend must move only its own
-// flows plus at most 1% of the rest, measured by
+// Backend selection, as the datapath reads it from sl_maglev (lib/lb.h).
+// A set of at most SL_RENDEZVOUS_MAX backends has no table: its ids, and
+// each new flow picks the one whose hash with the flow's is highest
+// (rendezvous hashing), so a removal moves only the removed backend's flows
+// and every backend's share is fair. That costs the datapath a hash a
+// backend per new flow, so larger sets have tables, Maglev-style (Eisenbud
+// et al., NSDI 2016): a prime number of slots, each naming a backend; the
+// datapath picks slot flow_hash % slots. The tables come from a fixed ladder
+// of sizes, so memory follows a service's backend count and a table is
+// remapped only when its size changes. Within a step, removing a backend
+// must move only its own flows plus at most 1% of the rest, measured by
 // property-tests/compiler/maglev.prop.ts. Two fills meet that:
-//  - up to RENDEZVOUS_MAX backends, bounded-load rendezvous hashing: slot by
-//    slot, the backend with the highest hash(backend, slot) among those under
-//    1.1 x their fair share. Besides the removed backend's slots, what moves
-//    is the overflow of the backends the cap held back, which they take back
-//    as the cap rises. It shrinks as slots per backend grow, and weighs most
-//    against the 1% where backends are few, each owning much of the table.
-//    So a table has SL_MAGLEV_MIN (100) slots per backend, and from 3
-//    backends on at least FLOOR_SLOTS: 4,099 slots from 3 to 32 backends,
-//    one size, so no change in that range remaps. At 100-200 slots per
-//    backend, 2-6% of removals among 4 to 8 backends moved over 1%; now the
-//    most in 60,000 removals from 4 to 128 backends is 0.61%. No backend
-//    gets more than 1.1 x its share (the least loaded may get ~0.7 x: the
-//    price of the low disruption). It costs slots x backends.
+//  - up to RENDEZVOUS_FILL_MAX backends, bounded-load rendezvous hashing:
+//    slot by slot, the backend with the highest hash(backend, slot) among
+//    those under 1.1 x their fair share. Besides the removed backend's slots,
+//    what moves is the overflow of the backends the cap held back, which they
+//    take back as the cap rises. It weighs most where backends are few, each
+//    owning much of the table (at 100-200 slots per backend, 2-6% of removals
+//    among 4 to 8 backends moved over 1%), which is why small sets have no
+//    table. No backend gets more than 1.1 x its share (the least loaded may
+//    get ~0.7 x: the price of the low disruption). It costs slots x backends.
 //  - above, Maglev's permutation fill, which costs slots x log(slots), on
 //    tables of at least 800 slots per backend, where its extra moves stay
 //    under 1%.
-import { SL_MAGLEV_MIN } from './abi/layouts';
+import { SL_MAGLEV_MIN, SL_RENDEZVOUS_MAX } from './abi/layouts';
 import { Backend } from './backends';
 import { fmix64, hashAddr } from './hash';
 
 const SEED: u64 = 0x4d41474c4556;
-const RENDEZVOUS_MAX: i32 = 128;
+const RENDEZVOUS_FILL_MAX: i32 = 128;
 const MAGLEV_RATIO: u32 = 800;
-// From 3 backends on, a removal can stay on its step: such a table has at
-// least this many slots, so that the capped backends' overflow stays small.
-const FLOOR_SLOTS: u32 = 4096;
 const MAX_STEP: i32 = 16; // 2^16 backends: more than a count holds
 
 const ladder = new StaticArray<u32>(MAX_STEP + 1);
@@ -44,14 +42,13 @@ function isPrime(n: u32): bool {
   return n == 1 ? 0 : 32 - clz<u32>(<u32>(n - 1));
 }
 
-/** Table size for n backends: 0 for none. */
+/** svc_val.slots for n backends: 0 for none, n for a set without a table. */
 export function tableSize(n: i32): u32 {
-  if (n <= 0) return 0;
+  if (n <= SL_RENDEZVOUS_MAX) return max(n, 0);
   const k = step(n);
   if (k > MAX_STEP) throw new Error('too many backends for one table');
   if (ladder[k] == 0) {
-    let p = n > RENDEZVOUS_MAX ? MAGLEV_RATIO << k : <u32>SL_MAGLEV_MIN << k;
-    if (n <= RENDEZVOUS_MAX && k >= 2) p = max(p, FLOOR_SLOTS);
+    let p = n > RENDEZVOUS_FILL_MAX ? MAGLEV_RATIO << k : <u32>SL_MAGLEV_MIN << k;
     while (!isPrime(p)) p++;
     ladder[k] = p;
   }
@@ -64,15 +61,19 @@ let scratchA = new Uint64Array(0);
 let scratchB = new Uint32Array(0);
 let scratchC = new Uint32Array(0);
 
-/** Writes the selection table of these backends at t: tableSize slots of
- * backend ids, then zeros up to a whole number of chunks of the given size. */
+/** Writes the selection of these backends at t: tableSize slots of backend
+ * ids (a small set's own ids, in order), then zeros up to a whole number of
+ * chunks of the given size. */
 export function fillTable(bs: StaticArray<Backend>, t: usize, chunk: u32): void {
   const n = bs.length;
   const m = tableSize(n);
   memory.fill(t + (<usize>m << 2), 0, <usize>((m + chunk - 1) / chunk * chunk - m) << 2);
-  if (m == 0) return;
+  if (n <= SL_RENDEZVOUS_MAX) {
+    for (let i = 0; i < n; i++) store<u32>(t + (<usize>i << 2), unchecked(bs[i]).id);
+    return;
+  }
   if (scratchA.length < n) { scratchA = new Uint64Array(n); scratchB = new Uint32Array(n); scratchC = new Uint32Array(n); }
-  if (n <= RENDEZVOUS_MAX) rendezvous(bs, m, t);
+  if (n <= RENDEZVOUS_FILL_MAX) rendezvous(bs, m, t);
   else maglev(bs, m, t);
 }
 

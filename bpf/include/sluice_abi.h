@@ -53,6 +53,7 @@ enum sl_limits {
 	SL_MAGLEV_CHUNK = 64,		/* backend ids per sl_maglev value */
 	SL_SVCNAME_LEN = 128,		/* "namespace/name", NUL padded */
 	SL_MAGLEV_MIN = 100,		/* table slots per backend, at least */
+	SL_RENDEZVOUS_MAX = 32,		/* sets this small have no table: see svc_val.slots */
 };
 
 /* Which clients a frontend entry serves. An externalTrafficPolicy=Local
@@ -93,7 +94,10 @@ struct svc_key {
 
 struct svc_val {
 	__u32 bset;		/* backend set: key prefix of sl_be and sl_maglev */
-	__u32 slots;		/* Maglev table size, 0 when count is 0 */
+	__u32 slots;		/* Maglev table size, 0 when count is 0; at most
+				 * SL_RENDEZVOUS_MAX: no table, the set's ids
+				 * in its first sl_maglev entry, and each new
+				 * flow picks among them (lib/lb.h) */
 	__u32 affinity;		/* ClientIP affinity timeout, seconds */
 	__u16 count;		/* backends; 0 means reject at once */
 	__u8 kind;		/* enum sl_svc_kind */
@@ -114,7 +118,8 @@ struct be_val {
 };
 
 /* (backend set, chunk) -> Maglev slots [chunk * 64, chunk * 64 + 64);
- * slot = flow hash % svc_val.slots. Written by the applier only. */
+ * slot = flow hash % svc_val.slots. A set of at most SL_RENDEZVOUS_MAX
+ * backends has chunk 0 only, holding its ids. Written by the applier only. */
 struct maglev_key {
 	__be32 bset;
 	__be32 chunk;

@@ -2,7 +2,8 @@
 /*
  * Load balancing: the frontend a packet is addressed to (sl_svc), whether its
  * client may use it (sl_srcrange), and which backend a new flow gets (session
- * affinity, else the Maglev table in sl_maglev, then sl_be).
+ * affinity, else rendezvous hashing among a small set's ids or the Maglev
+ * table of a large one, both in sl_maglev, then sl_be).
  *
  * Byte order: the compiler writes svc_val.bset and the Maglev ids in host
  * order, and every key field (be_key, maglev_key, affinity_key) and
@@ -123,15 +124,69 @@ static __always_inline __be32 lb_slot_id(__be32 bset, __u32 slot)
 	return bpf_htonl(v->id[slot % SL_MAGLEV_CHUNK]);
 }
 
-/* Fills out from the Maglev table: the flow's slot, or the next slot whose
- * backend exists. Returns false when none of them does. */
-static __always_inline bool lb_pick_maglev(const struct svc_val *s, __be32 bset, __u32 hash, struct lb_pick *out)
+/* Rendezvous hashing: the index of the id, among the first n of v, whose
+ * hash with the flow's is highest (the first such on a tie), or -1 without
+ * v. Removing a backend moves only its own flows, and each backend gets a
+ * fair share of flows with no table to approximate it; a pick costs a hash a
+ * backend, so only small sets are picked so (SL_RENDEZVOUS_MAX). A global
+ * function, verified once for every program that picks. */
+__attribute__((noinline)) int lb_rendezvous(const struct maglev_val *v, __u32 n, __u32 hash)
+{
+	__u64 top = 0;
+	int best = -1;
+
+	if (!v)
+		return -1;
+	for (int i = 0; i < SL_RENDEZVOUS_MAX; i++) {
+		__u64 w;
+
+		if (i >= n)
+			break;
+		w = lb_mix64((__u64)hash << 32 | v->id[i]);
+		if (best < 0 || w > top) {
+			top = w;
+			best = i;
+		}
+	}
+	return best;
+}
+
+/* Fills out from the set's first entry, by rendezvous hashing: the flow's
+ * backend, or the next one in the entry that exists. */
+static __always_inline bool lb_pick_rendezvous(__u32 n, __be32 bset, __u32 hash, struct lb_pick *out)
+{
+	struct maglev_key k = { .bset = bset, .chunk = 0 };
+	const struct maglev_val *v = bpf_map_lookup_elem(&sl_maglev, &k);
+	int i = lb_rendezvous(v, n, hash);
+
+	if (!v || i < 0)
+		return false;
+	for (int j = 0; j <= LB_PROBE_SLOTS; j++) {
+		__be32 id = bpf_htonl(v->id[i & (SL_RENDEZVOUS_MAX - 1)]);
+		const struct be_val *b = id ? lb_backend(bset, id) : NULL;
+
+		if (b) {
+			out->id = id;
+			out->be = *b;
+			return true;
+		}
+		i = i + 1 < n ? i + 1 : 0;
+	}
+	return false;
+}
+
+/* Fills out from the set's selection: a small set's rendezvous, else the
+ * Maglev table's slot for the flow, or the next slot whose backend exists.
+ * Returns false when none of them does. */
+static __always_inline bool lb_pick_hashed(const struct svc_val *s, __be32 bset, __u32 hash, struct lb_pick *out)
 {
 	__u32 slots = s->slots;
 	__u32 slot;
 
 	if (slots == 0)
 		return false;
+	if (slots <= SL_RENDEZVOUS_MAX)
+		return lb_pick_rendezvous(slots, bset, hash, out);
 	slot = hash % slots;
 	for (int i = 0; i <= LB_PROBE_SLOTS; i++) {
 		__be32 id = lb_slot_id(bset, slot);
@@ -177,7 +232,7 @@ static __always_inline void lb_affinity_record(__be32 bset, __be32 client, __be3
 }
 
 /* Chooses the backend of a new flow of client to service s: its affine
- * backend, else the Maglev slot of hash (the packet path hashes the 5-tuple,
+ * backend, else the one hash selects (the packet path hashes the 5-tuple,
  * the socket path the socket). Returns false when there is none (caller:
  * SL_DROP_NO_BACKEND). */
 static __always_inline bool lb_pick(const struct svc_val *s, __be32 client, __u32 hash, __u64 now,
@@ -187,7 +242,7 @@ static __always_inline bool lb_pick(const struct svc_val *s, __be32 client, __u3
 	bool affine = svc_has_affinity(s);
 
 	out->bset = bset;
-	if (!(affine && lb_pick_affine(s, bset, client, now, out)) && !lb_pick_maglev(s, bset, hash, out))
+	if (!(affine && lb_pick_affine(s, bset, client, now, out)) && !lb_pick_hashed(s, bset, hash, out))
 		return false;
 	if (affine)
 		lb_affinity_record(bset, client, out->id, now);

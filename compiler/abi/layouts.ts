@@ -26,6 +26,7 @@ export const SL_NODE_PODNET: i32 = 1;
 export const SL_MAGLEV_CHUNK: i32 = 64;
 export const SL_SVCNAME_LEN: i32 = 128;
 export const SL_MAGLEV_MIN: i32 = 100;
+export const SL_RENDEZVOUS_MAX: i32 = 32;
 
 // enum sl_scope
 export const SL_SCOPE_ALL: i32 = 0;

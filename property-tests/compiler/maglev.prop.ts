@@ -1,6 +1,9 @@
-// The selection tables' promise (issue 2): removing one backend moves the
-// flows that were on it plus at most 1% of the rest, while the table stays on
-// its ladder step; and no backend owns more than 1.1 x its share of slots.
+// The selection's promise (issue 2): removing one backend moves the flows
+// that were on it plus at most 1% of the rest, while the table stays on its
+// ladder step, and no backend owns more than 1.1 x its share of slots. A set
+// of at most SL_RENDEZVOUS_MAX backends has no table: each flow picks by
+// rendezvous hashing, so a removal moves none of the other backends' flows,
+// and every backend gets about its share of flows.
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,6 +12,8 @@ import { encodeRecords, type Record, type SliceBody } from '../../runtime/encode
 import { MemoryStore } from '../../runtime/maps/store.ts';
 import { Compiler } from '../../runtime/wasm/host.ts';
 import { maglevTable } from '../model/maglevTable.ts';
+import { frontendOf, maglevPick, type Tuple } from '../model/datapath.ts';
+import { SL_RENDEZVOUS_MAX } from '../../runtime/abi/layouts.generated.ts';
 import { Coverage } from '../coverage.ts';
 import { check } from '../seed.ts';
 
@@ -39,8 +44,14 @@ function slice(addrs: number[]): Record {
 
 const isPowerOfTwo = (x: number) => (x & (x - 1)) === 0;
 
-/** n distinct backend addresses and one of them to remove, with n - 1 on the same ladder step. */
-const removal = fc.integer({ min: 3, max: 200 }).filter((n) => !isPowerOfTwo(n - 1)).chain((n) => fc.tuple(
+/** n distinct backend addresses (n from min to max) and one of them to remove. */
+const removalOf = (min: number, max: number) => fc.integer({ min, max }).chain((n) => fc.tuple(
+  fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n }),
+  fc.nat(n - 1),
+));
+
+/** As removalOf, for tables, with n - 1 on the same ladder step. */
+const removal = fc.integer({ min: SL_RENDEZVOUS_MAX + 1, max: 200 }).filter((n) => !isPowerOfTwo(n - 1)).chain((n) => fc.tuple(
   fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n }),
   fc.nat(n - 1),
 ));
@@ -48,6 +59,60 @@ const removal = fc.integer({ min: 3, max: 200 }).filter((n) => !isPowerOfTwo(n -
 /** Tables up to 128 backends are filled by bounded-load rendezvous hashing, above that by Maglev's fill. */
 const fills = (n: number) => [n > 128 ? 'over 128 backends (Maglev fill)' : 'up to 128 backends (rendezvous fill)'] as const;
 const FILL_SHARES = { 'up to 128 backends (rendezvous fill)': 0.25, 'over 128 backends (Maglev fill)': 0.2 };
+
+/** A frontend's maps, compiled for these backends. */
+function compiled(c: Compiler, store: MemoryStore, addrs: number[], first: boolean): void {
+  store.apply(c.batch(encodeRecords(first ? [service(), slice(addrs)] : [slice(addrs)])));
+}
+
+const FLOWS = 4000;
+/** FLOWS clients of the frontend, the same each call. */
+const flows: Tuple[] = Array.from({ length: FLOWS }, (_, i) => ({
+  saddr: `10.${1 + (i % 200)}.${(i * 7) % 256}.${(i * 13) % 251}`, daddr: '10.96.0.0', sport: 1024 + ((i * 7919) % 60000), dport: 80, proto: R.PROTO_TCP,
+}));
+
+/** The backend ("ip:port") the model's datapath picks for each flow. */
+function picks(store: MemoryStore): string[] {
+  const lookup = store.lookup.bind(store);
+  return flows.map((t) => {
+    const be = maglevPick(lookup, frontendOf(lookup, t, true)!, t);
+    return be ? `${be.ip}:${be.port}` : 'none';
+  });
+}
+
+test('a small set: removing a backend moves its flows and no other', () => {
+  const coverage = new Coverage('rendezvous removal', { '1 to 4 backends': 0.2, '5 to 32 backends': 0.5 });
+  check(fc.property(removalOf(1, SL_RENDEZVOUS_MAX), ([addrs, gone]) => {
+    coverage.run([addrs.length <= 4 ? '1 to 4 backends' : '5 to 32 backends']);
+    const c = new Compiler({ node: 'node-0' });
+    const store = new MemoryStore();
+    compiled(c, store, addrs, true);
+    const before = picks(store);
+    compiled(c, store, addrs.filter((_, i) => i !== gone), false);
+    const after = picks(store);
+    const removed = `10.244.${addrs[gone] >> 8}.${addrs[gone] & 255}:${SERVICE.targetPort}`;
+    assert.not.ok(after.includes(removed), 'removed backend still picked');
+    const moved = before.filter((b, f) => b !== removed && after[f] !== b).length;
+    assert.is(moved, 0, `${moved} of ${FLOWS} flows of other backends moved`);
+    if (addrs.length === 1) assert.ok(after.every((b) => b === 'none'), 'no backend left, no pick');
+    else assert.ok(after.every((b) => b !== 'none'), 'every flow still has a backend');
+  }), { numRuns: 40 });
+  coverage.check();
+});
+
+test('a small set: each backend gets its share of flows', () => {
+  check(fc.property(fc.integer({ min: 1, max: SL_RENDEZVOUS_MAX }).chain((n) =>
+    fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n })), (addrs) => {
+    const store = new MemoryStore();
+    compiled(new Compiler({ node: 'node-0' }), store, addrs, true);
+    const got = new Map<string, number>();
+    for (const b of picks(store)) got.set(b, (got.get(b) ?? 0) + 1);
+    assert.is(got.size, addrs.length, 'every backend gets flows');
+    // FLOWS / n flows expected; at 32 backends (125) the bounds are 5.6 standard deviations off
+    const share = FLOWS / addrs.length;
+    for (const [b, k] of got) assert.ok(k >= 0.5 * share && k <= 1.5 * share, `${b} got ${k} of ${FLOWS} flows among ${addrs.length}`);
+  }), { numRuns: 30 });
+});
 
 test('removing a backend moves its flows plus at most 1% of the others', () => {
   const coverage = new Coverage('backend removal', FILL_SHARES);
@@ -69,7 +134,7 @@ test('removing a backend moves its flows plus at most 1% of the others', () => {
 });
 
 // A length drawn first: fast-check's default size would keep arrays under a dozen or so.
-const backends = fc.integer({ min: 1, max: 300 }).chain((n) => fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n }));
+const backends = fc.integer({ min: SL_RENDEZVOUS_MAX + 1, max: 300 }).chain((n) => fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n }));
 
 test('no backend owns more than 1.1 x its share of slots', () => {
   const coverage = new Coverage('slot shares', FILL_SHARES);

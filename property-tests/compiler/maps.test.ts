@@ -66,13 +66,13 @@ function web(n: number, spec: Json = {}, status?: Json): unknown[] {
 }
 
 const isPrime = (p: number) => { for (let d = 2; d * d <= p; d++) if (p % d === 0) return false; return p >= 2; };
-/** The ladder up to 128 backends: the first prime >= 100 x 2^k, for the least 2^k >= n,
- * and >= 4096 from 3 backends on. */
+/** svc_val.slots up to 128 backends: n for a set of at most 32 (no table), then the
+ * ladder: the first prime >= 100 x 2^k, for the least 2^k >= n. */
 function ladder(n: number): number {
-  if (n === 0) return 0;
+  if (n <= 32) return n;
   let k = 0;
   while (2 ** k < n) k++;
-  let p = n >= 3 ? Math.max(100 * 2 ** k, 4096) : 100 * 2 ** k;
+  let p = 100 * 2 ** k;
   while (!isPrime(p)) p++;
   return p;
 }
@@ -96,7 +96,7 @@ test('svc_key: vip in network order, port big-endian, protocol number, scope 0',
 test('svc_val: count, slots, kind and flags of a plain ClusterIP; bset names the sl_be, sl_maglev and sl_svcname entries', () => {
   const store = storeOf(web(3));
   const [s] = svcs(store);
-  assert.equal(svcs(store), [{ ...s, vip: '10.96.0.10', port: 443, proto: TCP, scope: SCOPE_ALL, slots: 4099, affinity: 0, count: 3, kind: KIND_CLUSTER_IP, flags: 0 }]);
+  assert.equal(svcs(store), [{ ...s, vip: '10.96.0.10', port: 443, proto: TCP, scope: SCOPE_ALL, slots: 3, affinity: 0, count: 3, kind: KIND_CLUSTER_IP, flags: 0 }]);
   assert.ok(s.bset !== 0, 'a backend set id is never 0');
   assert.equal(new Set(bes(store).map((b) => b.bset)), new Set([s.bset]));
   assert.equal(new Set(chunks(store).map((c) => c.bset)), new Set([s.bset]));
@@ -130,8 +130,8 @@ test('sl_be: TERMINATING marks backends chosen only because nothing was ready', 
   assert.equal(bes(storeOf(objects)).map((b) => b.flags), [BE_TERMINATING]);
 });
 
-test('slots follow the ladder: 0, 101, 211, 4099 ... 4099, 6421 (first prime >= 100 x 2^k, 2^k >= backends, and >= 4096 from 3)', () => {
-  const hand: [n: number, slots: number][] = [[0, 0], [1, 101], [2, 211], [3, 4099], [4, 4099], [5, 4099], [8, 4099], [9, 4099], [32, 4099], [33, 6421], [65, 12809]];
+test('slots: the backend count up to 32, then the ladder: 6421, 12809 (first prime >= 100 x 2^k, 2^k >= backends)', () => {
+  const hand: [n: number, slots: number][] = [[0, 0], [1, 1], [2, 2], [3, 3], [5, 5], [32, 32], [33, 6421], [64, 6421], [65, 12809]];
   for (const [n, slots] of hand) assert.is(ladder(n), slots, `ladder helper at ${n}`);
   for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 33, 64, 100, 128]) {
     const s = svcs(storeOf(web(n)));
@@ -145,7 +145,18 @@ test('no backend: count 0, slots 0, and no selection table', () => {
   assert.equal(store.entries('sl_be').length + store.entries('sl_maglev').length, 0);
 });
 
-for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 13, 32, 100, 128]) {
+for (const n of [1, 2, 3, 5, 13, 32]) {
+  test(`no table, ${n} backends: one chunk holding each of the set's ids once, zero after them`, () => {
+    const store = storeOf(web(n));
+    const [s] = svcs(store);
+    const t = table(store, s.bset);
+    assert.is(t.length, CHUNK, 'one chunk');
+    assert.equal(t.slice(0, n).sort((a, b) => a - b), bes(store).map((b) => b.id).sort((a, b) => a - b), 'the ids of sl_be, once each');
+    assert.ok(t.slice(n).every((id) => id === 0), 'zero after them');
+  });
+}
+
+for (const n of [33, 40, 64, 100, 128]) {
   test(`selection table, ${n} backends: only the set's ids, zero past the last slot, each backend near its share`, () => {
     const store = storeOf(web(n));
     const [s] = svcs(store);
@@ -168,13 +179,13 @@ test('externalTrafficPolicy Local: the SCOPE_ALL entry has LOCAL|HAS_INTERNAL an
   const store = storeOf(web(3, { type: 'NodePort', externalTrafficPolicy: 'Local', ports: [{ name: 'https', port: 443, nodePort: 30443 }] }));
   const np = svcs(store).filter((s) => s.kind === KIND_NODE_PORT);
   assert.equal(np.map(({ vip, port, proto, scope, flags, count, slots }) => ({ vip, port, proto, scope, flags, count, slots })), [
-    { vip: '192.168.1.10', port: 30443, proto: TCP, scope: SCOPE_ALL, flags: SVC_LOCAL | SVC_HAS_INTERNAL, count: 1, slots: 101 },
-    { vip: '192.168.1.10', port: 30443, proto: TCP, scope: SCOPE_INTERNAL, flags: 0, count: 3, slots: 4099 },
+    { vip: '192.168.1.10', port: 30443, proto: TCP, scope: SCOPE_ALL, flags: SVC_LOCAL | SVC_HAS_INTERNAL, count: 1, slots: 1 },
+    { vip: '192.168.1.10', port: 30443, proto: TCP, scope: SCOPE_INTERNAL, flags: 0, count: 3, slots: 3 },
   ]);
   const cip = svcs(store).filter((s) => s.kind === KIND_CLUSTER_IP);
   assert.equal(cip.map((s) => [s.flags, s.count, s.bset]), [[0, 3, np[1].bset]], 'the ClusterIP shares the cluster-wide set');
   assert.equal(bes(store).filter((b) => b.bset === np[0].bset).map((b) => [b.ip, b.flags]), [['10.244.1.0', BE_LOCAL]]);
-  assert.equal(table(store, np[0].bset).slice(0, 101), Array(101).fill(bes(store).find((b) => b.bset === np[0].bset)!.id));
+  assert.equal(table(store, np[0].bset).slice(0, 1), Array(1).fill(bes(store).find((b) => b.bset === np[0].bset)!.id));
 });
 
 test('affinity: the timeout in svc_val.affinity with the AFFINITY flag', () => {

@@ -23,7 +23,7 @@ const isPrime = (p: number) => { for (let d = 2; d * d <= p; d++) if (p % d === 
 const firstPrime = (x: number) => { while (!isPrime(x)) x++; return x; };
 /** Slots of a table of n backends, over 128: the first prime >= 800 x 2^k, for the least 2^k >= n. */
 const bigTable = (n: number) => firstPrime(800 * 2 ** Math.ceil(Math.log2(n)));
-const WEB_SLOTS = firstPrime(4096); // 3 backends: the ladder's floor
+const WEB_SLOTS = 3; // 3 backends: no table, their ids in one entry
 const entries = (slots: number) => Math.ceil(slots / ENTRY_SLOTS);
 
 function service(ns: string, name: string, vip: number[], ports: { name: string; port: number; targetPort: number }[]): Record {

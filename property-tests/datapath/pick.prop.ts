@@ -3,9 +3,9 @@
 // where it then forwards the packet (the verdict, the device by the L2
 // addresses, the TTL), equal the reference model's
 // (property-tests/model/datapath.ts), reading the same maps and the same
-// node network. Covers a small rendezvous-filled table and a large
-// Maglev-filled one of thousands of chunks, TCP and UDP, sl_from_pod and
-// sl_from_netdev.
+// node network. Covers a small set picked by rendezvous hashing per flow, a
+// table filled by rendezvous, a large Maglev-filled one of thousands of
+// chunks, TCP and UDP, sl_from_pod and sl_from_netdev.
 import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import { layoutOf } from '../../runtime/maps/store.ts';
@@ -18,19 +18,25 @@ import { NODE, NODE_IP, NODE_NETS, NODE_PORT, OBJECTS, podFrame, tcp, udp, VIP, 
 import { bpfTest, Datapath, TC_ACT, type Program } from './harness.ts';
 import type { MapName } from '../../runtime/abi/layouts.generated.ts';
 
-// 150 backends: past the rendezvous fill's limit, so the compiler uses
-// Maglev's permutation fill on a table of 204,800+ slots (3,200+ chunks).
-const BIG_VIP = '10.96.9.1';
-const BIG = [
-  svc('default/big', { clusterIP: BIG_VIP, clusterIPs: [BIG_VIP], ports: [{ name: 'http', port: 80, targetPort: 8080 }] }),
-  slice('default/big-1', 'big', [{ name: 'http', port: 8080 }],
-    Array.from({ length: 150 }, (_, i) => ep(`10.245.${i >> 6}.${(i & 63) + 1}`, 'n2'))),
-];
+/** A ClusterIP Service of n backends on another node. */
+function sized(name: string, vip: string, n: number, subnet: number) {
+  return [
+    svc(`default/${name}`, { clusterIP: vip, clusterIPs: [vip], ports: [{ name: 'http', port: 80, targetPort: 8080 }] }),
+    slice(`default/${name}-1`, name, [{ name: 'http', port: 8080 }],
+      Array.from({ length: n }, (_, i) => ep(`10.${subnet}.${i >> 6}.${(i & 63) + 1}`, 'n2'))),
+  ];
+}
+// 40 backends: past SL_RENDEZVOUS_MAX, a table the rendezvous fill makes
+// (6,421 slots, 101 chunks); 150: past that fill's limit, Maglev's
+// permutation fill on a table of 204,800+ slots (3,200+ chunks).
+const MID_VIP = '10.96.9.2', BIG_VIP = '10.96.9.1';
+const SIZED = [...sized('mid', MID_VIP, 40, 246), ...sized('big', BIG_VIP, 150, 245)];
 
 interface Case { name: string; prog: Program; vip: string; port: number; proto: 'tcp' | 'udp'; inCluster: boolean }
 const CASES: Case[] = [
   { name: 'ClusterIP TCP, 3 backends', prog: 'sl_from_pod', vip: VIP.web, port: 80, proto: 'tcp', inCluster: true },
   { name: 'ClusterIP UDP, 3 backends', prog: 'sl_from_pod', vip: VIP.web, port: 53, proto: 'udp', inCluster: true },
+  { name: 'ClusterIP TCP, 40 backends', prog: 'sl_from_pod', vip: MID_VIP, port: 80, proto: 'tcp', inCluster: true },
   { name: 'ClusterIP TCP, 150 backends', prog: 'sl_from_pod', vip: BIG_VIP, port: 80, proto: 'tcp', inCluster: true },
   { name: 'NodePort from outside, SNAT', prog: 'sl_from_netdev', vip: NODE_IP, port: NODE_PORT.remote, proto: 'tcp', inCluster: false },
 ];
@@ -38,7 +44,7 @@ const CASES: Case[] = [
 const bpf = await bpfTest('kernel and model pick alike');
 let dp: Datapath | undefined;
 bpf.before(() => {
-  dp = new Datapath({ objects: [...OBJECTS, ...BIG], node: NODE, net: NODE_NETS[NODE] });
+  dp = new Datapath({ objects: [...OBJECTS, ...SIZED], node: NODE, net: NODE_NETS[NODE] });
 });
 bpf.after(() => dp?.close());
 

@@ -4,7 +4,7 @@
 // datapath can reach from it names a backend that is there and belongs to its
 // old or its new backends, never to nothing and never to another Service's.
 // What it can reach is what bpf/lib/lb.h reads: slots [0, value.slots) of the
-// set's table (a hole counts, though lb_pick_maglev would try a few slots on),
+// set's table (a hole counts, though lb_pick_hashed would try a few slots on),
 // and, with session affinity, any backend of the set in sl_be, since an
 // sl_affinity entry (keyed by set id, not by Service) may name it. Checked
 // write by write over random histories, also with ids of one hash bit, where
@@ -192,13 +192,14 @@ test('the usual order: frontends out, sets in, frontends in, the rest out; one w
 test('a table that shrinks in place: its frontend\'s slot count first, then the table, then its tail goes; one that grows: the table first', () => {
   const c = new Compiler({ node: 'n1' });
   const store = new MemoryStore();
-  store.apply(c.batch(encodeRecords([svc('x', 1), slice('x-1', 'x', [1, 2])]))); // 2 backends: 211 slots
-  const shrink = c.batch(encodeRecords([slice('x-1', 'x', [1])])); // 1 backend: 101 slots, a chunk and a half
+  const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+  store.apply(c.batch(encodeRecords([svc('x', 1), slice('x-1', 'x', upTo(33))]))); // a table: 6,421 slots in 101 chunks
+  const shrink = c.batch(encodeRecords([slice('x-1', 'x', upTo(32))])); // no table: 32 ids in one chunk
   assert.equal(order(planApply(shrink, (k) => store.lookup('sl_svc', k)).steps), ['+sl_svc', '+sl_maglev', '-sl_be', '-sl_maglev']);
   store.apply(shrink);
-  const grow = c.batch(encodeRecords([slice('x-1', 'x', [1, 2])]));
+  const grow = c.batch(encodeRecords([slice('x-1', 'x', upTo(33))]));
   assert.equal(order(planApply(grow, (k) => store.lookup('sl_svc', k)).steps), ['+sl_be', '+sl_maglev', '+sl_svc']);
-  checkEveryStep(27)([[svc('x', 1), slice('x-1', 'x', [1, 2])], [slice('x-1', 'x', [1])], [slice('x-1', 'x', [1, 2])]]);
+  checkEveryStep(27)([[svc('x', 1), slice('x-1', 'x', upTo(33))], [slice('x-1', 'x', upTo(32))], [slice('x-1', 'x', upTo(33))]]);
 });
 
 test('a frontend with affinity joins a set once the backends the set loses have gone', () => {

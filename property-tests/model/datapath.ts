@@ -102,10 +102,26 @@ function slotId(lookup: Lookup, bset: number, slot: number): number {
   return new DataView(v.buffer, v.byteOffset).getUint32(id.offset + (slot % A.SL_MAGLEV_CHUNK) * id.elemSize, true);
 }
 
-/** lb_pick_maglev: the backend of a new flow (without affinity), or undefined. */
+/** lb_rendezvous: the index of the highest mix64(flow hash · id) among the
+ * set's ids (slots of them), the first on a tie. */
+function rendezvousIndex(lookup: Lookup, s: Service, hash: number): number {
+  const v = lookup('sl_maglev', pack(mgLayout.key, { bset: s.bset, chunk: 0 }));
+  if (!v) return 0;
+  const ids = new DataView(v.buffer, v.byteOffset + fieldOf(mgLayout.value, 'id').offset);
+  let best = -1, top = -1n;
+  for (let i = 0; i < s.slots; i++) {
+    const w = mix64((BigInt(hash) << 32n) | BigInt(ids.getUint32(i * 4, true)));
+    if (w > top) [best, top] = [i, w];
+  }
+  return best;
+}
+
+/** lb_pick_hashed: the backend of a new flow (without affinity), or undefined.
+ * A set of at most SL_RENDEZVOUS_MAX picks by rendezvous among its ids, and
+ * probes on from the winner as a table probes on from the flow's slot. */
 export function maglevPick(lookup: Lookup, s: Service, t: Tuple): Backend | undefined {
   if (s.slots === 0) return undefined;
-  let slot = flowHash(t) % s.slots;
+  let slot = s.slots <= A.SL_RENDEZVOUS_MAX ? rendezvousIndex(lookup, s, flowHash(t)) : flowHash(t) % s.slots;
   for (let i = 0; i <= PROBE_SLOTS; i++) {
     const id = slotId(lookup, s.bset, slot);
     const be = id ? backendOf(lookup, s.bset, id) : undefined;

@@ -31,7 +31,8 @@ export const SL_NODE_MAP_NAMES: ReadonlyMap<number, string> = new Map([[1, 'SL_N
 export const SL_MAGLEV_CHUNK = 64;
 export const SL_SVCNAME_LEN = 128;
 export const SL_MAGLEV_MIN = 100;
-export const SL_LIMITS_NAMES: ReadonlyMap<number, string> = new Map([[64, 'SL_MAGLEV_CHUNK'], [128, 'SL_SVCNAME_LEN'], [100, 'SL_MAGLEV_MIN']]);
+export const SL_RENDEZVOUS_MAX = 32;
+export const SL_LIMITS_NAMES: ReadonlyMap<number, string> = new Map([[64, 'SL_MAGLEV_CHUNK'], [128, 'SL_SVCNAME_LEN'], [100, 'SL_MAGLEV_MIN'], [32, 'SL_RENDEZVOUS_MAX']]);
 
 // enum sl_scope
 export const SL_SCOPE_ALL = 0;
