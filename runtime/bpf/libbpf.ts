@@ -49,6 +49,7 @@ export const TC_EGRESS = 2;
 export class BpfObject {
   private obj: unknown;
   readonly path: string;
+  private readonly statLogs = new Map<string, Buffer>(); // program -> the verifier's statistics
 
   /** Maps marked LIBBPF_PIN_BY_NAME are pinned (or reused) under pinRoot. */
   constructor(path: string, pinRoot: string) {
@@ -108,6 +109,22 @@ export class BpfObject {
   /** Leaves a program out of load() (before it): one this kernel cannot run. */
   skipProgram(name: string): void {
     check(`leave out program ${name}`, api.setAutoload(this.program(name), false));
+  }
+
+  /** Has load() keep the verifier's statistics for a program (BPF_LOG_STATS), for verifiedInsns. */
+  keepVerifierStats(name: string): void {
+    const buf = Buffer.alloc(4096);
+    this.statLogs.set(name, buf);
+    check(`log buffer of program ${name}`, api.setLogBuf(this.program(name), buf, buf.length));
+    check(`log level of program ${name}`, api.setLogLevel(this.program(name), 4));
+  }
+
+  /** The instructions the verifier processed for a program loaded with keepVerifierStats. */
+  verifiedInsns(name: string): number {
+    const text = this.statLogs.get(name)?.toString('latin1').replace(/\0.*$/s, '') ?? '';
+    const m = /^processed (\d+) insns/m.exec(text);
+    if (!m) throw new Error(`${this.path}: no verifier statistics for ${name}: ${JSON.stringify(text.slice(0, 200))}`);
+    return Number(m[1]);
   }
 
   programFd(name: string): number {

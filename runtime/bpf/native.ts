@@ -48,6 +48,8 @@ function bindLibbpf() {
     findProgram: lib.func('bpf_program *bpf_object__find_program_by_name(bpf_object *obj, const char *name)'),
     programFd: lib.func('int bpf_program__fd(bpf_program *prog)'),
     setAutoload: lib.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)'),
+    setLogLevel: lib.func('int bpf_program__set_log_level(bpf_program *prog, uint32 level)'),
+    setLogBuf: lib.func('int bpf_program__set_log_buf(bpf_program *prog, void *buf, size_t size)'),
     findMap: lib.func('bpf_map *bpf_object__find_map_by_name(bpf_object *obj, const char *name)'),
     mapFd: lib.func('int bpf_map__fd(bpf_map *map)'),
     setMaxEntries: lib.func('int bpf_map__set_max_entries(bpf_map *map, uint32 n)'),
