@@ -1,8 +1,9 @@
-// The entries of selection tables in a diff (one a chunk of 64 slots), made
-// when read instead of kept: a table is a function of its backends alone
-// (maglev.ts), and kept tables were most of the compiler's memory (5,000
-// Services of 5 backends: 79 MiB, as much again in the diff that carries
-// them, and 4 MiB more for their entries' keys and addresses). Entries are
+// The entries of selection tables in a diff (one a chunk of 64 slots; a small
+// set's "table" is its ids, one chunk), made when read instead of kept: a
+// table is a function of its backends alone (maglev.ts), and kept tables were
+// most of the compiler's memory (5,000 Services of 5 backends, when those had
+// 4,099-slot tables: 79 MiB, as much again in the diff that carries them, and
+// 4 MiB more for their entries' keys and addresses). Entries are
 // numbered in the order their tables came; the diff reads them in key order,
 // which keeps each table's chunks together, so a table is built once a pass.
 import { SL_MAGLEV_CHUNK } from './abi/layouts';
