@@ -62,6 +62,11 @@ export function short(s: string, field: string): string {
   return s;
 }
 
+/** short, for the value at key in the map at field: its path is spelled out only for the error. */
+export function shortValue(s: string, field: string, key: string): string {
+  return s.length * 3 <= RECORD_MAX ? s : short(s, keyPath(field, key));
+}
+
 /** A string, or dflt when absent. */
 export function string(v: unknown, field: string, dflt = ''): string {
   if (absent(v)) return dflt;

@@ -2,7 +2,7 @@
 // so the compiler can hash and compare them without sorting again.
 import * as R from '../../compiler/abi/records.ts';
 import { compareUtf8 } from './compareUtf8.ts';
-import { fits, Invalid, keyPath, list, object, oneOf, requiredString, short, shown, string } from './fields.ts';
+import { fits, Invalid, keyPath, list, object, oneOf, requiredString, short, shortValue, shown, string } from './fields.ts';
 import type { Labels, Selector } from './schema.ts';
 
 /** A string-to-string map, sorted by key. */
@@ -14,7 +14,7 @@ export function labels(v: unknown, field: string): Labels {
     const value = o[k];
     short(k, field); // the key itself, too long to name the field by
     if (typeof value !== 'string') throw new Invalid(keyPath(field, k), `${shown(value)} is not a string`);
-    return [k, short(value, keyPath(field, k))];
+    return [k, shortValue(value, field, k)];
   });
 }
 
