@@ -88,7 +88,8 @@ export const u8: Codec<number> = { write: (w, v) => w.u8(v), read: (r) => r.u8()
 export const u16: Codec<number> = { write: (w, v) => w.u16(v), read: (r) => r.u16() };
 export const u32: Codec<number> = { write: (w, v) => w.u32(v), read: (r) => r.u32() };
 
-const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string that starts with U+FEFF keeps it (the decoder drops it by default).
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export const str: Codec<string> = {
   write: (w, v) => w.utf8(v),
