@@ -44,17 +44,18 @@ function slice(addrs: number[]): Record {
 
 const isPowerOfTwo = (x: number) => (x & (x - 1)) === 0;
 
-/** n distinct backend addresses (n from min to max) and one of them to remove. */
-const removalOf = (min: number, max: number) => fc.integer({ min, max }).chain((n) => fc.tuple(
-  fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n }),
-  fc.nat(n - 1),
-));
+/** n distinct backend addresses (their last two bytes). */
+const uniqueAddrs = (n: number) => fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n });
+// A length drawn first: fast-check's default size would keep arrays under a dozen or so.
+const addrsOf = (sizes: fc.Arbitrary<number>) => sizes.chain(uniqueAddrs);
+/** Addresses, their count drawn from sizes, and the index of one to remove. */
+const removalOf = (sizes: fc.Arbitrary<number>) => sizes.chain((n) => fc.tuple(uniqueAddrs(n), fc.nat(n - 1)));
+const SMALL = fc.integer({ min: 1, max: SL_RENDEZVOUS_MAX });
+/** Tables, with n - 1 on the same ladder step. */
+const removal = removalOf(fc.integer({ min: SL_RENDEZVOUS_MAX + 1, max: 200 }).filter((n) => !isPowerOfTwo(n - 1)));
 
-/** As removalOf, for tables, with n - 1 on the same ladder step. */
-const removal = fc.integer({ min: SL_RENDEZVOUS_MAX + 1, max: 200 }).filter((n) => !isPowerOfTwo(n - 1)).chain((n) => fc.tuple(
-  fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n }),
-  fc.nat(n - 1),
-));
+/** The backend at address a, as the model and maglevTable name it. */
+const backendText = (a: number) => `10.244.${a >> 8}.${a & 255}:${SERVICE.targetPort}`;
 
 /** Tables up to 128 backends are filled by bounded-load rendezvous hashing, above that by Maglev's fill. */
 const fills = (n: number) => [n > 128 ? 'over 128 backends (Maglev fill)' : 'up to 128 backends (rendezvous fill)'] as const;
@@ -82,7 +83,7 @@ function picks(store: MemoryStore): string[] {
 
 test('a small set: removing a backend moves its flows and no other', () => {
   const coverage = new Coverage('rendezvous removal', { '1 to 4 backends': 0.2, '5 to 32 backends': 0.5 });
-  check(fc.property(removalOf(1, SL_RENDEZVOUS_MAX), ([addrs, gone]) => {
+  check(fc.property(removalOf(SMALL), ([addrs, gone]) => {
     coverage.run([addrs.length <= 4 ? '1 to 4 backends' : '5 to 32 backends']);
     const c = new Compiler({ node: 'node-0' });
     const store = new MemoryStore();
@@ -90,7 +91,7 @@ test('a small set: removing a backend moves its flows and no other', () => {
     const before = picks(store);
     compiled(c, store, addrs.filter((_, i) => i !== gone), false);
     const after = picks(store);
-    const removed = `10.244.${addrs[gone] >> 8}.${addrs[gone] & 255}:${SERVICE.targetPort}`;
+    const removed = backendText(addrs[gone]);
     assert.not.ok(after.includes(removed), 'removed backend still picked');
     const moved = before.filter((b, f) => b !== removed && after[f] !== b).length;
     assert.is(moved, 0, `${moved} of ${FLOWS} flows of other backends moved`);
@@ -101,8 +102,7 @@ test('a small set: removing a backend moves its flows and no other', () => {
 });
 
 test('a small set: each backend gets its share of flows', () => {
-  check(fc.property(fc.integer({ min: 1, max: SL_RENDEZVOUS_MAX }).chain((n) =>
-    fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n })), (addrs) => {
+  check(fc.property(addrsOf(SMALL), (addrs) => {
     const store = new MemoryStore();
     compiled(new Compiler({ node: 'node-0' }), store, addrs, true);
     const got = new Map<string, number>();
@@ -120,12 +120,12 @@ test('removing a backend moves its flows plus at most 1% of the others', () => {
     coverage.run(fills(addrs.length));
     const c = new Compiler({ node: 'node-0' });
     const store = new MemoryStore();
-    store.apply(c.batch(encodeRecords([service(), slice(addrs)])));
+    compiled(c, store, addrs, true);
     const before = maglevTable(store, FRONTEND);
-    store.apply(c.batch(encodeRecords([slice(addrs.filter((_, i) => i !== gone))])));
+    compiled(c, store, addrs.filter((_, i) => i !== gone), false);
     const after = maglevTable(store, FRONTEND);
     assert.is(after.length, before.length, 'table stayed on its ladder step');
-    const removed = `10.244.${addrs[gone] >> 8}.${addrs[gone] & 255}:${SERVICE.targetPort}`;
+    const removed = backendText(addrs[gone]);
     assert.not.ok(after.includes(removed), 'removed backend still in the table');
     const moved = before.filter((b, s) => b !== removed && after[s] !== b).length;
     assert.ok(moved <= before.length * 0.01, `${moved} of ${before.length} slots of other backends moved`);
@@ -133,15 +133,14 @@ test('removing a backend moves its flows plus at most 1% of the others', () => {
   coverage.check();
 });
 
-// A length drawn first: fast-check's default size would keep arrays under a dozen or so.
-const backends = fc.integer({ min: SL_RENDEZVOUS_MAX + 1, max: 300 }).chain((n) => fc.uniqueArray(fc.integer({ min: 1, max: 65000 }), { minLength: n, maxLength: n }));
+const backends = addrsOf(fc.integer({ min: SL_RENDEZVOUS_MAX + 1, max: 300 }));
 
 test('no backend owns more than 1.1 x its share of slots', () => {
   const coverage = new Coverage('slot shares', FILL_SHARES);
   check(fc.property(backends, (addrs) => {
     coverage.run(fills(addrs.length));
     const store = new MemoryStore();
-    store.apply(new Compiler({ node: 'node-0' }).batch(encodeRecords([service(), slice(addrs)])));
+    compiled(new Compiler({ node: 'node-0' }), store, addrs, true);
     const table = maglevTable(store, FRONTEND);
     const owned = new Map<string, number>();
     for (const b of table) owned.set(b, (owned.get(b) ?? 0) + 1);
