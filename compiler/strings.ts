@@ -35,14 +35,9 @@ export class Strings {
     if (this.byHash.has(h)) {
       const same = this.byHash.get(h);
       for (let i = 0; i < same.length; i++) if (sameBytes(unchecked(same[i]), p, n)) return unchecked(same[i]);
-      const s = String.UTF8.decodeUnsafe(p, n);
-      same.push(s);
-      this.held++;
-      return s;
     }
     const s = String.UTF8.decodeUnsafe(p, n);
-    this.byHash.set(h, [s]);
-    this.held++;
+    this.hold(h, s);
     return s;
   }
 
@@ -58,14 +53,17 @@ export class Strings {
   /** Holds s (a string in use) unless a string of the same content is held. */
   keep(s: string): void {
     const h = hashString(s, 0);
-    if (!this.byHash.has(h)) {
-      this.byHash.set(h, [s]);
-      this.held++;
-      return;
+    if (this.byHash.has(h)) {
+      const same = this.byHash.get(h);
+      for (let i = 0; i < same.length; i++) if (unchecked(same[i]) == s) return;
     }
-    const same = this.byHash.get(h);
-    for (let i = 0; i < same.length; i++) if (unchecked(same[i]) == s) return;
-    same.push(s);
+    this.hold(h, s);
+  }
+
+  /** Adds s, which it does not hold, under its hash h. */
+  private hold(h: u64, s: string): void {
+    if (this.byHash.has(h)) this.byHash.get(h).push(s);
+    else this.byHash.set(h, [s]);
     this.held++;
   }
 
