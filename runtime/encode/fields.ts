@@ -54,9 +54,12 @@ export function fits(n: number, what: string, field: string): void {
 
 const encoder = new TextEncoder();
 
+/** Whether s surely fits a record without encoding it: UTF-8 takes at most 3 bytes per UTF-16 unit. */
+const surelyFits = (s: string) => s.length * 3 <= RECORD_MAX;
+
 /** s, unless its UTF-8 is longer than a record holds. */
 export function short(s: string, field: string): string {
-  if (s.length * 3 <= RECORD_MAX) return s; // UTF-8 takes at most 3 bytes per UTF-16 unit
+  if (surelyFits(s)) return s;
   const n = encoder.encode(s).length;
   if (n > RECORD_MAX) throw new Invalid(field, `is ${n} bytes of UTF-8; a record holds at most ${RECORD_MAX}`);
   return s;
@@ -64,7 +67,7 @@ export function short(s: string, field: string): string {
 
 /** short, for the value at key in the map at field: its path is spelled out only for the error. */
 export function shortValue(s: string, field: string, key: string): string {
-  return s.length * 3 <= RECORD_MAX ? s : short(s, keyPath(field, key));
+  return surelyFits(s) ? s : short(s, keyPath(field, key));
 }
 
 /** A string, or dflt when absent. */
