@@ -1,0 +1,180 @@
+// Kubernetes protobuf bodies (a list, a watch event, an error) -> plain
+// objects shaped as their JSON, holding only the fields protoSchema.ts names.
+// A list parsed as JSON builds every field of every object, and the
+// collector then walks them all; here a Pod's containers, volumes and status
+// are skipped by length, never built.
+//
+// What Go's JSON leaves out, the decoded object leaves out too: an empty
+// string (the API's JSON omits it, its protobuf writes it) and an empty
+// metav1.Time. Booleans and numbers stay as sent: an endpoint's ready: false
+// is not the same as no ready at all.
+import pb from 'protobufjs/minimal.js';
+import { KINDS, listOf, MAGIC, STATUS, UNKNOWN, WATCH_EVENT, type Field, type Message } from './protoSchema.ts';
+
+type Obj = { [k: string]: unknown };
+type Reader = pb.Reader;
+
+const LEN = 2, VARINT = 0;
+const LISTS: { readonly [kind: string]: Message } = Object.fromEntries(Object.entries(KINDS).map(([k, m]) => [`${k}List`, listOf(m)]));
+
+export interface List { kind: string; resourceVersion: string; continue: string | undefined; items: Obj[] }
+
+/** A list's body: PodList, ServiceList, ... */
+export function decodeList(body: Uint8Array): List {
+  const { r, end, kind } = envelope(body);
+  const m = LISTS[kind];
+  if (!m) throw new Error(`a protobuf list of ${kind || 'no kind'}, not one sluice reads`);
+  const list = decodeMessage(r, end, m);
+  const meta = (list.metadata ?? {}) as { resourceVersion?: string; continue?: string };
+  return { kind: kind.slice(0, -'List'.length), resourceVersion: meta.resourceVersion ?? '', continue: meta.continue, items: (list.items ?? []) as Obj[] };
+}
+
+/** One frame of a protobuf watch: its type and its object, kind and apiVersion set from the object's envelope. */
+export function decodeWatchEvent(frame: Uint8Array): { type: string; object: Obj } {
+  const { r, end } = envelope(frame);
+  let type = '', object: Obj = {};
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === WATCH_EVENT.type && (tag & 7) === LEN) type = r.string();
+    else if (tag >>> 3 === WATCH_EVENT.object && (tag & 7) === LEN) object = rawExtension(r, r.uint32() + r.pos);
+    else r.skipType(tag & 7);
+  }
+  return { type, object };
+}
+
+/** An error body's message (metav1.Status), or undefined if it is not one. */
+export function statusMessage(body: Uint8Array): string | undefined {
+  try {
+    const { r, end, kind } = envelope(body);
+    if (kind !== 'Status') return undefined;
+    const message = decodeMessage(r, end, STATUS).message;
+    return typeof message === 'string' ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function rawExtension(r: Reader, end: number): Obj {
+  let object: Obj = {};
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === WATCH_EVENT.raw && (tag & 7) === LEN) {
+      const len = r.uint32();
+      object = decodeObject(r.buf.subarray(r.pos, r.pos + len));
+      r.pos += len;
+    } else r.skipType(tag & 7);
+  }
+  return object;
+}
+
+function decodeObject(body: Uint8Array): Obj {
+  const { r, end, kind, apiVersion } = envelope(body);
+  const m = KINDS[kind];
+  if (!m) return { apiVersion, kind }; // a kind sluice does not read: the normalizer says so
+  return { apiVersion, kind, ...decodeMessage(r, end, m) };
+}
+
+/** runtime.Unknown after the magic: the TypeMeta, and a reader over raw's bytes. */
+function envelope(body: Uint8Array): { r: Reader; end: number; apiVersion: string; kind: string } {
+  if (body.length < MAGIC.length || MAGIC.some((b, i) => body[i] !== b)) throw new Error('not a Kubernetes protobuf body (no "k8s\\0" prefix)');
+  const r = pb.Reader.create(body);
+  r.pos = MAGIC.length;
+  let apiVersion = '', kind = '', start = 0, end = 0;
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag >>> 3 === UNKNOWN.typeMeta && (tag & 7) === LEN) {
+      const meta = decodeMessage(r, r.uint32() + r.pos, TYPE_META);
+      apiVersion = (meta.apiVersion as string | undefined) ?? '';
+      kind = (meta.kind as string | undefined) ?? '';
+    } else if (tag >>> 3 === UNKNOWN.raw && (tag & 7) === LEN) {
+      const len = r.uint32();
+      start = r.pos;
+      end = r.pos = start + len;
+    } else r.skipType(tag & 7);
+  }
+  if (end > r.len) throw new RangeError('a protobuf body cut short');
+  r.pos = start;
+  return { r, end, apiVersion, kind };
+}
+
+const TYPE_META: Message = {
+  name: 'TypeMeta',
+  fields: Object.assign([], { [UNKNOWN.apiVersion]: { name: 'apiVersion', type: 'string', repeated: false }, [UNKNOWN.kind]: { name: 'kind', type: 'string', repeated: false } }),
+};
+
+function decodeMessage(r: Reader, end: number, m: Message): Obj {
+  const out: Obj = {};
+  while (r.pos < end) {
+    const tag = r.uint32(), f = m.fields[tag >>> 3];
+    if (f === undefined) {
+      r.skipType(tag & 7);
+      continue;
+    }
+    if ((tag & 7) !== wireType(f)) throw new Error(`${m.name}.${f.name}: wire type ${tag & 7}, not ${wireType(f)}`);
+    if (f.type === 'map') {
+      entry((out[f.name] ??= {}) as Obj, r, r.uint32() + r.pos);
+      continue;
+    }
+    const v = value(r, f);
+    if (f.repeated) ((out[f.name] ??= []) as unknown[]).push(v);
+    else if (v !== undefined && v !== '') out[f.name] = v;
+  }
+  if (r.pos !== end) throw new RangeError(`${m.name}: a field runs past its message`);
+  return out;
+}
+
+/** An int64 as a number: protobufjs gives a Long where the long package is installed, else a number. */
+function int64(r: Reader): number {
+  const v = r.int64() as unknown as number | { toNumber(): number };
+  return typeof v === 'number' ? v : v.toNumber();
+}
+
+const wireType = (f: Field) => (f.type === 'bool' || f.type === 'int' ? VARINT : LEN);
+
+function value(r: Reader, f: Field): unknown {
+  switch (f.type) {
+    case 'string': return r.string();
+    case 'bool': return r.bool();
+    case 'int': return int64(r);
+    case 'time': return time(r, r.uint32() + r.pos);
+    case 'intOrString': return intOrString(r, r.uint32() + r.pos);
+    case 'map': throw new Error('unreachable: maps are read entry by entry');
+    default: return decodeMessage(r, r.uint32() + r.pos, f.type);
+  }
+}
+
+/** A map<string, string> entry (key 1, value 2) into m; as an own property even if the key is "__proto__". */
+function entry(m: Obj, r: Reader, end: number): void {
+  let key = '', val = '';
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === (1 << 3 | LEN)) key = r.string();
+    else if (tag === (2 << 3 | LEN)) val = r.string();
+    else r.skipType(tag & 7);
+  }
+  Object.defineProperty(m, key, { value: val, enumerable: true, writable: true, configurable: true });
+}
+
+/** metav1.Time: seconds (1) as RFC 3339, as its JSON writes it (whole seconds, UTC); undefined for the zero time. */
+function time(r: Reader, end: number): string | undefined {
+  let seconds: number | undefined;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === (1 << 3 | VARINT)) seconds = int64(r);
+    else r.skipType(tag & 7);
+  }
+  return seconds === undefined ? undefined : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** intstr.IntOrString: type (1; 1 for a string), intVal (2), strVal (3). */
+function intOrString(r: Reader, end: number): number | string {
+  let type = 0, int = 0, str = '';
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === (1 << 3 | VARINT)) type = int64(r);
+    else if (tag === (2 << 3 | VARINT)) int = r.int32();
+    else if (tag === (3 << 3 | LEN)) str = r.string();
+    else r.skipType(tag & 7);
+  }
+  return type === 1 ? str : int;
+}
