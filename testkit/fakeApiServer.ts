@@ -20,11 +20,20 @@
 // - a resourceVersion older than the compaction point is "too old": 410 Gone,
 //   either as an ERROR event {code: 410} on a 200 stream, closed at once, or
 //   as an HTTP 410 with a Status body (expire() chooses);
-// - an expired or unknown continue token gets an HTTP 410 as well.
+// - an expired or unknown continue token gets an HTTP 410 as well;
+// - a client that accepts application/vnd.kubernetes.protobuf gets protobuf
+//   (testkit/protoEncode.ts): lists, Status errors, and watches as
+//   length-prefixed frames. A list holding an object the schema's types
+//   cannot hold (a test's malformed one) is served as JSON instead, which a
+//   client must read by the response's Content-Type anyway; a watch cannot
+//   change its type midway, so such an object sent to a protobuf watch
+//   throws. start({ protobuf: false }) serves JSON only.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type ServerOptions as TlsOptions } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { PROTOBUF } from '../runtime/sources/protoSchema.ts';
+import { encodeList, encodeObject, encodeWatchFrame, lengthPrefixed, Unencodable } from './protoEncode.ts';
 
 export const RESOURCES = {
   services: { path: '/api/v1/services', apiVersion: 'v1', kind: 'Service' },
@@ -57,10 +66,12 @@ export interface SeenRequest {
   authorization: string | undefined;
   /** timeoutSeconds, as asked (this server does not end watches by it). */
   timeoutSeconds: string | undefined;
+  /** The body was protobuf (else JSON). */
+  protobuf: boolean;
 }
 
-interface Change { rv: number; type: EventType; object: unknown; old: unknown; lines?: Map<string, Buffer> }
-interface Watcher { resource: Resource; res: ServerResponse; selector: Selector; bookmarks: boolean }
+interface Change { rv: number; type: EventType; object: unknown; old: unknown; lines?: Map<string, Uint8Array> }
+interface Watcher { resource: Resource; res: ServerResponse; selector: Selector; bookmarks: boolean; protobuf: boolean }
 type Selector = (labels: { [k: string]: unknown }) => boolean;
 type Failure = { resource: Resource; verb: 'list' | 'watch'; status: number; left: number };
 
@@ -81,14 +92,16 @@ export class FakeApiServer {
   private hidden = 0; // > 0 while unseen() runs: changes reach history but no open watch
   private rawCount = 0;
   private readonly sent = new Map<Resource, number>(RESOURCE_NAMES.map((r) => [r, 0]));
+  private readonly protobuf: boolean;
 
-  private constructor(server: Server, scheme: string) {
+  private constructor(server: Server, scheme: string, protobuf: boolean) {
     this.server = server;
+    this.protobuf = protobuf;
     this.url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  /** Plain HTTP, or HTTPS with these TLS options (a client certificate demanded if they say so). */
-  static async start(tls?: TlsOptions): Promise<FakeApiServer> {
+  /** Plain HTTP, or HTTPS with these TLS options (a client certificate demanded if they say so); protobuf to clients that ask unless told not to. */
+  static async start(tls?: TlsOptions, { protobuf = true }: { protobuf?: boolean } = {}): Promise<FakeApiServer> {
     let self: FakeApiServer | undefined;
     const handler = (req: IncomingMessage, res: ServerResponse) => void self!.handle(req, res);
     const server = tls ? createTlsServer(tls, handler) : createServer(handler);
@@ -96,7 +109,7 @@ export class FakeApiServer {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', resolve);
     });
-    self = new FakeApiServer(server, tls ? 'https' : 'http');
+    self = new FakeApiServer(server, tls ? 'https' : 'http', protobuf);
     return self;
   }
 
@@ -198,7 +211,7 @@ export class FakeApiServer {
     for (const w of [...this.watchers]) {
       if (resource && w.resource !== resource) continue;
       this.watchers.delete(w);
-      if (as === 'event') w.res.write(line('ERROR', gone(`too old resource version (compacted at ${this.compacted})`)));
+      if (as === 'event') w.res.write(statusEvent(w.protobuf, gone(`too old resource version (compacted at ${this.compacted})`)));
       w.res.end();
     }
   }
@@ -223,13 +236,13 @@ export class FakeApiServer {
     for (const w of this.watchers) {
       if ((resource && w.resource !== resource) || !w.bookmarks) continue;
       const r = RESOURCES[w.resource];
-      w.res.write(line('BOOKMARK', { kind: r.kind, apiVersion: r.apiVersion, metadata: { resourceVersion: String(this.rv) } }));
+      w.res.write(event(w, 'BOOKMARK', { kind: r.kind, apiVersion: r.apiVersion, metadata: { resourceVersion: String(this.rv) } }));
     }
   }
 
-  /** Writes a line that is not JSON to open watches of resource. */
+  /** Writes a line that is not JSON to open watches of resource (to a protobuf watch, a frame of it). */
   garbage(resource: Resource, text = '{"type": "ADDED", "object": {'): void {
-    for (const w of this.watchers) if (w.resource === resource) w.res.write(`${text}\n`);
+    for (const w of this.watchers) if (w.resource === resource) w.res.write(w.protobuf ? lengthPrefixed(Buffer.from(text)) : `${text}\n`);
   }
 
   // ---- what the client did ----
@@ -267,8 +280,9 @@ export class FakeApiServer {
       : was && is ? 'MODIFIED' : is ? 'ADDED' : was ? 'DELETED' : undefined;
     if (!type) return;
     c.lines ??= new Map();
-    let bytes = c.lines.get(type);
-    if (!bytes) c.lines.set(type, bytes = Buffer.from(line(type, withKind(w.resource, c.object))));
+    const as = `${w.protobuf ? 'protobuf' : 'json'} ${type}`;
+    let bytes = c.lines.get(as);
+    if (!bytes) c.lines.set(as, bytes = event(w, type, withKind(w.resource, c.object)));
     w.res.write(bytes);
     this.sent.set(w.resource, this.sent.get(w.resource)! + bytes.length);
   }
@@ -283,12 +297,14 @@ export class FakeApiServer {
       limit: q.has('limit') ? Number(q.get('limit')) : undefined, continue: q.get('continue') ?? undefined,
       allowWatchBookmarks: q.get('allowWatchBookmarks') === 'true', status: 0, at: performance.now(),
       authorization: req.headers.authorization, timeoutSeconds: q.get('timeoutSeconds') ?? undefined,
+      protobuf: this.protobuf && (req.headers.accept ?? '').split(',').some((t) => t.split(';')[0].trim() === PROTOBUF),
     };
     this.requests.push(seen);
     const status = (code: number, message: string, reason: string) => {
       seen.status = code;
-      res.writeHead(code, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
+      const body = { status: 'Failure', message, reason, code };
+      res.writeHead(code, { 'Content-Type': seen.protobuf ? PROTOBUF : 'application/json' });
+      res.end(seen.protobuf ? encodeObject('v1', 'Status', body) : JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, ...body }));
     };
     if (req.method !== 'GET') return status(405, `${req.method} is not served here`, 'MethodNotAllowed');
     if (!resource) return status(404, `the server could not find the requested resource ${url.pathname}`, 'NotFound');
@@ -312,14 +328,14 @@ export class FakeApiServer {
       const message = `too old resource version: ${from} (${this.compacted})`;
       if (this.tooOldAs === 'http') return status(410, message, 'Expired');
       seen.status = 200;
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(line('ERROR', gone(message)));
+      res.writeHead(200, { 'Content-Type': watchType(seen.protobuf) });
+      res.end(statusEvent(seen.protobuf, gone(message)));
       return;
     }
     seen.status = 200;
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.writeHead(200, { 'Content-Type': watchType(seen.protobuf), 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
-    const w: Watcher = { resource, res, selector, bookmarks: seen.allowWatchBookmarks };
+    const w: Watcher = { resource, res, selector, bookmarks: seen.allowWatchBookmarks, protobuf: seen.protobuf };
     for (const c of this.history.get(resource)!) if (c.rv > from) this.send(w, c);
     this.watchers.add(w);
     res.on('close', () => this.watchers.delete(w));
@@ -345,10 +361,22 @@ export class FakeApiServer {
       metadata.continue = token;
     }
     const r = RESOURCES[resource];
-    seen.status = 200;
-    res.writeHead(200, { 'Content-Type': 'application/json' });
     // Items of a typed list carry no kind or apiVersion: the list has them.
-    res.end(JSON.stringify({ kind: `${r.kind}List`, apiVersion: r.apiVersion, metadata, items: page.items.slice(0, n).map(withoutKind) }));
+    const items = page.items.slice(0, n).map(withoutKind);
+    const proto = seen.protobuf ? protobufList(r, items, metadata) : undefined;
+    seen.status = 200;
+    seen.protobuf = proto !== undefined;
+    res.writeHead(200, { 'Content-Type': proto ? PROTOBUF : 'application/json' });
+    res.end(proto ?? JSON.stringify({ kind: `${r.kind}List`, apiVersion: r.apiVersion, metadata, items }));
+  }
+}
+
+function protobufList(r: { apiVersion: string; kind: string }, items: unknown[], metadata: Json): Uint8Array | undefined {
+  try {
+    return encodeList(r.apiVersion, r.kind, items, metadata.resourceVersion as string, metadata.continue as string | undefined);
+  } catch (e) {
+    if (e instanceof Unencodable) return undefined;
+    throw e;
   }
 }
 
@@ -374,6 +402,18 @@ function withoutKind(o: unknown): unknown {
 }
 
 const line = (type: string, object: unknown) => `${JSON.stringify({ type, object })}\n`;
+
+const watchType = (protobuf: boolean) => (protobuf ? `${PROTOBUF};stream=watch` : 'application/json');
+
+/** A watch event as w reads them: a JSON line, or a protobuf frame (which cannot hold an object its schema's types cannot). */
+function event(w: Watcher, type: string, object: unknown): Uint8Array {
+  if (!w.protobuf) return Buffer.from(line(type, object));
+  const o = object as { apiVersion?: unknown; kind?: unknown };
+  if (typeof o?.apiVersion !== 'string' || typeof o.kind !== 'string') throw new Unencodable(`a ${type} event's object has no apiVersion or kind: a protobuf watch cannot send it`);
+  return encodeWatchFrame(type, o.apiVersion, o.kind, object);
+}
+
+const statusEvent = (protobuf: boolean, status: Json) => (protobuf ? encodeWatchFrame('ERROR', 'v1', 'Status', status) : line('ERROR', status));
 
 const gone = (message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Expired', code: 410 });
 

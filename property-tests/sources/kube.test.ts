@@ -33,14 +33,35 @@ const one: { [R in Resource]: (i: number) => Json } = {
 };
 const synced = (events: KubeEvent[]) => events.filter((e) => e.type === 'synced').length;
 
-test('started on an empty cluster: synced at once, then objects arrive as they are made', () => withCluster(async (h) => {
-  h.start();
-  await h.until(() => synced(h.events) === 1, 'synced');
-  assert.equal(h.events, [{ type: 'synced' }]);
-  const rv = h.server.apply('services', service('shop/web'));
-  await h.until(() => h.events.length === 2, 'the new service');
-  assert.equal(h.events[1], { type: 'upsert', object: { apiVersion: 'v1', kind: 'Service', ...service('shop/web'), metadata: { namespace: 'shop', name: 'web', labels: {}, resourceVersion: rv } } });
-}));
+for (const protobuf of [false, true]) {
+  test(`started on an empty cluster: synced at once, then objects arrive as they are made (${protobuf ? 'protobuf' : 'JSON'})`, () => withCluster(async (h) => {
+    h.start();
+    await h.until(() => synced(h.events) === 1, 'synced');
+    assert.equal(h.events, [{ type: 'synced' }]);
+    const rv = h.server.apply('services', service('shop/web'));
+    await h.until(() => h.events.length === 2, 'the new service');
+    assert.is(h.server.watches('services').at(-1)!.protobuf, protobuf);
+    // JSON: the object as served; protobuf: the fields sluice reads, with an empty map left out as Go's JSON leaves it out
+    const metadata = protobuf ? { namespace: 'shop', name: 'web', resourceVersion: rv } : { namespace: 'shop', name: 'web', labels: {}, resourceVersion: rv };
+    assert.equal(h.events[1], { type: 'upsert', object: { apiVersion: 'v1', kind: 'Service', ...service('shop/web'), metadata } });
+  }, { protobuf }));
+}
+
+test('lists and watches ask for protobuf (paged lists too); --kube-api-content-type application/json asks for JSON only', async () => {
+  for (const contentType of [undefined, 'application/json'] as const) {
+    await withCluster(async (h) => {
+      for (let i = 0; i < 3; i++) h.server.apply('pods', pod(`shop/p${i}`));
+      h.start({ contentType, pageSize: 2 });
+      await h.until(() => synced(h.events) === 1 && h.server.openWatches() === 6, 'synced, six watches');
+      h.server.apply('pods', pod('shop/p9'));
+      await h.until(() => shown(h.events).includes('upsert Pod shop/p9'), 'the new pod');
+      const protobuf = contentType === undefined;
+      assert.equal(h.server.lists('pods').map((r) => r.protobuf), [protobuf, protobuf]);
+      assert.ok(h.server.requests.every((r) => r.protobuf === protobuf), `every request ${protobuf ? 'protobuf' : 'JSON'}`);
+      assert.equal(shown(h.events, 'Pod'), ['upsert Pod shop/p0', 'upsert Pod shop/p1', 'upsert Pod shop/p2', 'synced', 'upsert Pod shop/p9']);
+    });
+  }
+});
 
 test('each watch asks the server to end it after the shortest length stretched at random by up to as much again (client-go\'s 5-10 min)', () => withCluster(async (h) => {
   h.start();
@@ -237,7 +258,7 @@ test('malformed objects come out as rejections naming object and field; the stre
   assert.equal(out.flatMap((x) => (x.type === 'record' ? [`${x.record.op} ${x.record.name}`] : [])), ['delete bad', 'upsert good']);
   assert.is(h.stats.kinds.Service.malformed, 4, 'two in the list, two on the watch');
   assert.is(h.stats.kinds.Service.errors, 0, 'the informer never stopped');
-}));
+}, { protobuf: false })); // objects of the wrong shape reach a client only as JSON: protobuf's types cannot hold them
 
 test('objects labelled for another proxy, and slices of headless services, never appear', () => withCluster(async (h) => {
   const other = { 'service.kubernetes.io/service-proxy-name': 'elsewhere' };

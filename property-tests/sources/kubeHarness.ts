@@ -38,8 +38,9 @@ export function kubeConfigFor(url: string): KubeConfig {
   return kc;
 }
 
-export async function withCluster(body: (h: Harness) => Promise<void>): Promise<void> {
-  const server = await FakeApiServer.start();
+/** server: { protobuf: false } for a server that speaks JSON only (the default serves protobuf to the source, which asks for it). */
+export async function withCluster(body: (h: Harness) => Promise<void>, server_: { protobuf?: boolean } = {}): Promise<void> {
+  const server = await FakeApiServer.start(undefined, server_);
   let sub: Subscription | undefined;
   try {
     const events: KubeEvent[] = [];

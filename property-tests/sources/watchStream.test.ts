@@ -8,14 +8,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ApiAccess } from '../../runtime/sources/kubeConfig.ts';
 import { watchStream } from '../../runtime/sources/watchStream.ts';
+import { encodeWatchFrame, lengthPrefixed } from '../../testkit/protoEncode.ts';
 
 type Seen = { events: [string, unknown][]; done: Promise<unknown>; url: string };
 
 /** Serves one watch with serve(res), runs watchStream on it, and closes the server after. */
-async function watched(serve: (res: ServerResponse) => Promise<void>, timeouts: number | { connectMs: number; silenceMs: number }, body: (s: Seen) => Promise<void>): Promise<void> {
+async function watched(serve: (res: ServerResponse) => Promise<void>, timeouts: number | { connectMs: number; silenceMs: number; accept?: string }, body: (s: Seen) => Promise<void>): Promise<void> {
   let requested = '';
   const server = createServer((req, res) => {
-    requested = req.url ?? '';
+    requested = `${req.url ?? ''} accept=${req.headers.accept}`;
     void serve(res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -56,8 +57,8 @@ test('lines are events however the writes cut them; a line that is not JSON is s
     assert.is(await s.done, null);
     assert.equal(s.events, [['ADDED', { metadata: { name: 'a' } }], ['MODIFIED', { metadata: { name: 'b' } }],
       ['ADDED', { metadata: { name: 'caf\u00e9' } }], ['DELETED', { metadata: { name: 'd' } }]]);
-    assert.match(s.url, /^\/api\/v1\/pods\?/);
-    const q = new URL(s.url, 'http://x').searchParams;
+    assert.match(s.url, /^\/api\/v1\/pods\?.* accept=application\/json$/);
+    const q = new URL(s.url.split(' ')[0], 'http://x').searchParams;
     assert.equal([q.get('watch'), q.get('resourceVersion'), q.get('allowWatchBookmarks')], ['true', '7', 'true']);
   }));
 
@@ -105,5 +106,24 @@ test('once the answer has begun, silence is timed by silenceMs, not connectMs', 
     assert.ok(performance.now() - answered >= 500, `ended ${(performance.now() - answered).toFixed(0)} ms after the answer`);
   });
 });
+
+test('protobuf frames are events however the writes cut them, a frame that does not decode is skipped, one cut short by the end is not an event', () =>
+  watched(async (res) => {
+    res.writeHead(200, { 'Content-Type': 'application/vnd.kubernetes.protobuf;stream=watch' });
+    const pod = (name: string) => ({ metadata: { name, labels: { app: 'caf\u00e9' } }, spec: { containers: [{ image: 'x', ports: [] }] } });
+    const [a, b, c] = [encodeWatchFrame('ADDED', 'v1', 'Pod', pod('a')), encodeWatchFrame('MODIFIED', 'v1', 'Pod', pod('b')), encodeWatchFrame('DELETED', 'v1', 'Pod', pod('c'))];
+    res.write(a.subarray(0, 2)); // inside the length
+    await pause();
+    res.write(a.subarray(2, 20));
+    await pause();
+    res.write(Buffer.concat([a.subarray(20), lengthPrefixed(Buffer.from('{"not": "protobuf"}')), b, c.subarray(0, c.length - 1)]));
+    await pause();
+    res.end();
+  }, { connectMs: 5000, silenceMs: 5000, accept: 'application/vnd.kubernetes.protobuf, application/json' }, async (s) => {
+    assert.is(await s.done, null);
+    const want = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'caf\u00e9' } }, spec: { containers: [{}] } });
+    assert.equal(s.events, [['ADDED', want('a')], ['MODIFIED', want('b')]]);
+    assert.match(s.url, / accept=application\/vnd.kubernetes.protobuf, application\/json$/);
+  }));
 
 test.run();

@@ -12,12 +12,12 @@ import { http } from './nodeHttp.ts';
 export const timeoutError = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 
 /** Resolves with the response once its head has arrived, whatever its status; rejects if no response comes. */
-export async function apiGet(access: ApiAccess, path: string, query: { [k: string]: string }, signal: AbortSignal): Promise<IncomingMessage> {
+export async function apiGet(access: ApiAccess, path: string, query: { [k: string]: string }, signal: AbortSignal, accept = 'application/json'): Promise<IncomingMessage> {
   const cluster = access.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in the kubeconfig');
   const url = new URL(cluster.server + path);
   for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-  const options: RequestOptions = { method: 'GET', headers: { Accept: 'application/json' }, signal };
+  const options: RequestOptions = { method: 'GET', headers: { Accept: accept }, signal };
   await access.applyToHTTPSOptions(options);
   const send = url.protocol === 'https:' ? httpsRequest : http.request;
   return new Promise((resolve, reject) => {

@@ -36,10 +36,12 @@ export class GuardedWatch {
   readonly #spec: WatchedKind;
   readonly #stats: KindStats;
   readonly #hooks: WatchHooks;
+  readonly #accept: string | undefined;
 
-  constructor(access: ApiAccess, spec: WatchedKind, timeoutMs: number, stats: KindStats, hooks: WatchHooks) {
+  constructor(access: ApiAccess, spec: WatchedKind, timeoutMs: number, stats: KindStats, hooks: WatchHooks, accept?: string) {
     this.#access = access;
     this.#timeoutMs = timeoutMs;
+    this.#accept = accept;
     this.#spec = spec;
     this.#stats = stats;
     this.#hooks = hooks;
@@ -52,7 +54,7 @@ export class GuardedWatch {
     const seconds = Math.ceil((this.#timeoutMs * (1 + Math.random())) / 1000);
     try {
       const controller = await watchStream(this.#access, this.#spec.path, { ...query, allowWatchBookmarks: 'true', timeoutSeconds: String(seconds) },
-        { connectMs: CONNECT_MS, silenceMs: seconds * 1000 + SILENCE_GRACE_MS },
+        { connectMs: CONNECT_MS, silenceMs: seconds * 1000 + SILENCE_GRACE_MS, accept: this.#accept },
         (phase, obj) => this.#event(phase, obj, callback), done);
       if (this.#hooks.closed()) controller.abort(); // torn down while connecting
       return controller;

@@ -34,6 +34,8 @@ export interface KindOptions {
   watchTimeoutMs: number;
   /** client-node's reconnect delay (1 s doubling to 30 s) mapped to the one used; tests shorten it. */
   reconnectDelay: (ms: number) => number;
+  /** The Accept header of lists and watches (default JSON only). */
+  accept?: string;
 }
 
 export interface KindHooks {
@@ -80,7 +82,7 @@ export class KindWatch {
       closed: () => this.#closed,
       progressed: () => hooks.progressed(),
       malformed: (o) => this.#malformed(o),
-    });
+    }, opts.accept);
   }
 
   /** (Re)starts: lists if no resourceVersion is known, then watches. */
@@ -163,7 +165,7 @@ export class KindWatch {
     const seen = new Set<string>();
     const held: (() => void)[] = []; // a relist's changes, passed on when it completes
     let rv = '';
-    for await (const page of listPages(this.#access, this.#spec, this.#opts.pageSize, this.#abort.signal, this.#opts.listTimeoutMs)) {
+    for await (const page of listPages(this.#access, this.#spec, this.#opts.pageSize, this.#abort.signal, this.#opts.listTimeoutMs, this.#opts.accept)) {
       rv ||= page.resourceVersion;
       for (const item of page.items) {
         const o = forCache(this.#spec, item);

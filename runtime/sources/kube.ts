@@ -20,8 +20,11 @@
 //   watch event whose object is not an object at all is only counted.
 // - Lists are raw GETs (paged, 500 a page; an expired continue token fails
 //   the list, and the restart lists afresh), watches watchStream.ts (the
-//   protocol as client-node's Watch speaks it, on node:http): raw JSON both,
-//   the same shape as a snapshot file or a recorded log.
+//   protocol as client-node's Watch speaks it, on node:http). Both ask for
+//   protobuf, as kube-proxy does, and take JSON where the server has no
+//   protobuf; either way an object comes out shaped as its JSON (protobuf
+//   bodies with only the fields sluice reads), the same shape as a snapshot
+//   file or a recorded log.
 // - Watches ask for bookmarks, so a quiet kind keeps a fresh resourceVersion
 //   and a reconnect rarely meets a 410.
 // The kinds, their selectors and why (watchedKinds.ts); the counters (kubeStats.ts).
@@ -31,6 +34,7 @@ import type { KubeEvent } from './events.ts';
 import { KindWatch } from './kindWatch.ts';
 import type { ApiAccess } from './kubeConfig.ts';
 import { kubeStats, type KindStats, type KubeStats } from './kubeStats.ts';
+import { ACCEPT_PROTOBUF, PROTOBUF, type ContentType } from './protoSchema.ts';
 import { WATCHED_KINDS, type WatchedKind } from './watchedKinds.ts';
 
 export interface KubeSourceOptions {
@@ -51,7 +55,10 @@ export interface KubeSourceOptions {
   onRestart?: (kind: string, error: string, delayMs: number) => void;
   /** Uniform in [0, 1), for the jitter (default Math.random). */
   random?: () => number;
+  /** What lists and watches ask for (kube-proxy's --kube-api-content-type): protobuf (the default) or application/json. */
+  contentType?: ContentType;
 }
+
 
 /**
  * Every watched kind, merged: upserts and deletes, and one 'synced' once all
@@ -86,6 +93,7 @@ function runKind(access: ApiAccess, spec: WatchedKind, opts: KubeSourceOptions, 
   const kind: KindWatch = new KindWatch(access, spec, {
     pageSize: opts.pageSize ?? 500, listTimeoutMs: opts.listTimeoutMs ?? 60_000, watchTimeoutMs: opts.watchTimeoutMs ?? 300_000,
     reconnectDelay: opts.clientReconnectDelay ?? ((ms) => ms),
+    accept: (opts.contentType ?? PROTOBUF) === PROTOBUF ? ACCEPT_PROTOBUF : 'application/json',
   }, stats, {
     emit,
     listed: () => onListed(spec.kind),

@@ -1,20 +1,22 @@
-// A collection listed page by page (as client-go pages it: 500 a page), raw
-// JSON, one GET per page over one snapshot (the first page's
+// A collection listed page by page (as client-go pages it: 500 a page), in
+// protobuf where asked for and served (protoDecode.ts), else JSON, one GET per page over one snapshot (the first page's
 // resourceVersion). Pages are handed on as they come, so a caller that
 // passes each page's objects on keeps only a page of raw objects alive at a
 // time, never the whole list (10,000 pods are 40 MB of JSON).
-import { text } from 'node:stream/consumers';
+import { buffer } from 'node:stream/consumers';
 import { apiGet, timeoutError } from './apiGet.ts';
 import type { ApiAccess } from './kubeConfig.ts';
+import { decodeList, statusMessage as protoStatusMessage } from './protoDecode.ts';
+import { isProtobuf } from './protoSchema.ts';
 import type { WatchedKind } from './watchedKinds.ts';
 
 export interface Page { resourceVersion: string; continue: string | undefined; items: unknown[] }
 
 /** Every page of the collection; an HTTP error throws with statusCode set (an expired continue token's 410 included). */
-export async function* listPages(access: ApiAccess, spec: WatchedKind, limit: number, signal: AbortSignal, pageTimeoutMs: number): AsyncGenerator<Page> {
+export async function* listPages(access: ApiAccess, spec: WatchedKind, limit: number, signal: AbortSignal, pageTimeoutMs: number, accept?: string): AsyncGenerator<Page> {
   let next: string | undefined;
   do {
-    const page = await withTimeout(pageTimeoutMs, (timedOut) => listPage(access, spec, limit, next, AbortSignal.any([signal, timedOut])));
+    const page = await withTimeout(pageTimeoutMs, (timedOut) => listPage(access, spec, limit, next, AbortSignal.any([signal, timedOut]), accept));
     yield page;
     next = page.continue;
   } while (next);
@@ -36,25 +38,36 @@ async function withTimeout<T>(ms: number, f: (timedOut: AbortSignal) => Promise<
   }
 }
 
-async function listPage(access: ApiAccess, spec: WatchedKind, limit: number, cont: string | undefined, signal: AbortSignal): Promise<Page> {
+async function listPage(access: ApiAccess, spec: WatchedKind, limit: number, cont: string | undefined, signal: AbortSignal, accept?: string): Promise<Page> {
   const query: { [k: string]: string } = {};
   if (spec.labelSelector) query.labelSelector = spec.labelSelector;
   if (limit > 0) query.limit = String(limit);
   if (cont) query.continue = cont;
-  const res = await apiGet(access, spec.path, query, signal);
-  const raw = await text(res);
+  const res = await apiGet(access, spec.path, query, signal, accept);
+  const body = await buffer(res);
   const where = `list ${spec.path}`;
+  const proto = isProtobuf(res.headers['content-type']);
   if (res.statusCode !== 200) {
-    throw Object.assign(new Error(`${where}: HTTP ${res.statusCode}${statusMessage(raw)}`), { statusCode: res.statusCode });
+    const message = proto ? protoStatusMessage(body) : jsonStatusMessage(body.toString());
+    throw Object.assign(new Error(`${where}: HTTP ${res.statusCode}${message === undefined ? '' : `: ${message}`}`), { statusCode: res.statusCode });
   }
-  let body: { metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown };
   try {
-    body = JSON.parse(raw);
+    return proto ? protoPage(body, spec) : jsonPage(body.toString());
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
   }
-  if (body === null || typeof body !== 'object') throw new Error(`${where}: the response is not an object`);
-  if (body.items !== undefined && body.items !== null && !Array.isArray(body.items)) throw new Error(`${where}: items is not a list`);
+}
+
+function protoPage(body: Uint8Array, spec: WatchedKind): Page {
+  const list = decodeList(body);
+  if (list.kind !== spec.kind) throw new Error(`a list of ${list.kind}, not ${spec.kind}`);
+  return { resourceVersion: list.resourceVersion, continue: list.continue, items: list.items };
+}
+
+function jsonPage(raw: string): Page {
+  const body = JSON.parse(raw) as { metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown } | null;
+  if (body === null || typeof body !== 'object') throw new Error('the response is not an object');
+  if (body.items !== undefined && body.items !== null && !Array.isArray(body.items)) throw new Error('items is not a list');
   const meta = body.metadata ?? {};
   return {
     resourceVersion: typeof meta.resourceVersion === 'string' ? meta.resourceVersion : '',
@@ -63,11 +76,11 @@ async function listPage(access: ApiAccess, spec: WatchedKind, limit: number, con
   };
 }
 
-function statusMessage(text: string): string {
+function jsonStatusMessage(text: string): string | undefined {
   try {
     const s = JSON.parse(text) as { message?: unknown };
-    return typeof s.message === 'string' ? `: ${s.message}` : '';
+    return typeof s.message === 'string' ? s.message : undefined;
   } catch {
-    return '';
+    return undefined;
   }
 }
