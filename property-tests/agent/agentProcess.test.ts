@@ -131,6 +131,13 @@ test('the DaemonSet\'s arguments parse: its node, the default pin root, kube-pro
   assert.equal([a.node, a.datapath.pinRoot, a.listen, a.metricsListen, a.minSyncMs, a.dryRun, a.kubeconfig, a.record],
     ['node-7', '/sys/fs/bpf/sluice', { host: '0.0.0.0', port: 10256 }, { host: '127.0.0.1', port: 10249 }, 1000, false, undefined, undefined]);
   assert.equal([a.datapath.hostServices, a.datapath.cgroupRoot], [true, '/run/sluice/host-cgroup']);
+  assert.is(a.source.contentType, 'application/vnd.kubernetes.protobuf', 'protobuf, as kube-proxy asks');
+});
+
+test('--kube-api-content-type: kube-proxy\'s two media types', () => {
+  const parse = (...args: string[]) => parseRunArgs(['--node', 'n1', ...args])!;
+  assert.is(parse('--kube-api-content-type', 'application/json').source.contentType, 'application/json');
+  assert.is(parse('--kube-api-content-type', 'application/vnd.kubernetes.protobuf').source.contentType, 'application/vnd.kubernetes.protobuf');
 });
 
 test('the address flags: kube-proxy\'s two by default; the older --listen serves both on one', () => {
@@ -155,6 +162,7 @@ test('usage errors exit 2 with the usage text; --help exits 0', () => {
     [['--node', 'n1', '--pod-ifaces', 'a', '--pod-iface-prefix', 'b'], 'give --pod-ifaces or --pod-iface-prefix, not both'],
     [['--node', 'n1', '--svc-max', 'lots'], '--svc-max must be a positive integer'],
     [['--node', 'n1', 'extra'], 'unexpected argument "extra"'],
+    [['--node', 'n1', '--kube-api-content-type', 'yaml'], '--kube-api-content-type: "yaml" is not one of application/vnd.kubernetes.protobuf, application/json'],
   ] as [string[], string][]) {
     const r = spawnSync(process.execPath, [MAIN, 'run', ...args], { encoding: 'utf8' });
     assert.is(r.status, 2, args.join(' '));

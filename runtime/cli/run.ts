@@ -7,6 +7,7 @@ import { readKey } from './keyFile.ts';
 import { parseDuration } from '../agent/duration.ts';
 import { jsonLogger } from '../agent/logger.ts';
 import { parseListen, type ListenAddress } from '../agent/statusServer.ts';
+import { CONTENT_TYPES, type ContentType } from '../sources/protoSchema.ts';
 import type { DatapathArgs } from '../dataplane/datapathArgs.ts';
 import { DATAPATH_OPTIONS, DATAPATH_USAGE, datapathArgsOf } from './apply.ts';
 import { parse } from './bpfArgs.ts';
@@ -30,6 +31,10 @@ the programs attached. Run as root (without --dry-run).
 
   --node NAME            the node to program (required)
   --kubeconfig FILE      the API server (default: the in-cluster config)
+  --kube-api-content-type TYPE
+                         what lists and watches ask for, as kube-proxy's flag:
+                         application/vnd.kubernetes.protobuf (the default; a
+                         server without it answers JSON) or application/json
   --min-sync DURATION    one batch per DURATION, in bursts of two (default 1s;
                          as kube-proxy's --min-sync-period: 200ms, 1s, 1m30s)
   --healthz-bind-address HOST:PORT
@@ -62,12 +67,13 @@ export interface RunArgs {
   recordKey: Uint8Array | undefined;
   dryRun: boolean;
   datapath: DatapathArgs;
+  source: { contentType: ContentType };
 }
 
 /** Returns undefined for --help. */
 export function parseRunArgs(args: readonly string[]): RunArgs | undefined {
   const p = parse(args, {
-    node: { type: 'string' }, kubeconfig: { type: 'string' }, 'min-sync': { type: 'string' }, listen: { type: 'string' },
+    node: { type: 'string' }, kubeconfig: { type: 'string' }, 'kube-api-content-type': { type: 'string' }, 'min-sync': { type: 'string' }, listen: { type: 'string' },
     'healthz-bind-address': { type: 'string' }, 'metrics-bind-address': { type: 'string' },
     record: { type: 'string' }, 'record-key': { type: 'string' }, 'dry-run': { type: 'boolean' }, ...DATAPATH_OPTIONS,
   });
@@ -89,12 +95,16 @@ export function parseRunArgs(args: readonly string[]): RunArgs | undefined {
   }
   if (v['record-key'] !== undefined && v.record === undefined) throw new UsageError('--record-key signs a recording: it needs --record');
   const old = v.listen !== undefined;
+  const contentType = (v['kube-api-content-type'] as string | undefined) ?? CONTENT_TYPES[0];
+  if (!(CONTENT_TYPES as readonly string[]).includes(contentType)) {
+    throw new UsageError(`--kube-api-content-type: "${contentType}" is not one of ${CONTENT_TYPES.join(', ')}`);
+  }
   return {
     node: v.node as string, kubeconfig: v.kubeconfig as string | undefined, minSyncMs,
     listen: old ? address('listen', '') : address('healthz-bind-address', DEFAULT_HEALTHZ),
     metricsListen: old ? undefined : address('metrics-bind-address', DEFAULT_METRICS),
     record: v.record as string | undefined, recordKey: v['record-key'] === undefined ? undefined : readKey(v['record-key'] as string, '--record-key'),
-    dryRun: v['dry-run'] === true, datapath: datapathArgsOf(v),
+    dryRun: v['dry-run'] === true, datapath: datapathArgsOf(v), source: { contentType: contentType as ContentType },
   };
 }
 
