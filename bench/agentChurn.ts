@@ -45,7 +45,9 @@ per Service; beside kube-proxy's restore and partial syncs, run live.
 
   --idle S                seconds idle before and after the churn (default 30)
   --churn S               seconds of each kind's churn, one change a second (default 30)
-  --modes A,B             dry-run,pinned (default both; pinned needs root)
+  --modes A,B             dry-run,pinned (default both; pinned needs root), or
+                          dry-run-json: --dry-run, lists and watches in JSON
+                          (--kube-api-content-type application/json)
   --sizing yes|no         RSS on three smaller clusters, per Pod and per Service (default yes)
   --baseline live|skip    kube-proxy's sync script run now (root) or not (default live)
   --baseline-dir DIR      the kube-proxy baseline kit, 02_sync_cost.sh (default
@@ -66,7 +68,8 @@ interface ModeResult {
   restart?: { readyCpu: number; startCpu: number; syncCpu: number; applied: number };
 }
 
-type Mode = 'dry-run' | 'pinned';
+type Mode = 'dry-run' | 'dry-run-json' | 'pinned';
+const MODES: readonly Mode[] = ['dry-run', 'dry-run-json', 'pinned'];
 
 /**
  * The agent's threads' CPU in each second from t0 + 0.5 s to t0 + count - 0.5 s. The
@@ -89,7 +92,8 @@ async function secondsCpu(pid: number, t0: number, count: number): Promise<numbe
 async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o: { idle: number; churn: number }, log: (s: string) => void): Promise<ModeResult> {
   const tag = `sl-churn-${process.pid}`, pinRoot = `/sys/fs/bpf/${tag}`;
   if (mode === 'pinned') addNetns(tag); // nothing to attach to in there: the maps are what is measured
-  const args = mode === 'dry-run' ? ['--dry-run'] : ['--pin-root', pinRoot, '--netns', tag];
+  const args = mode === 'pinned' ? ['--pin-root', pinRoot, '--netns', tag]
+    : mode === 'dry-run' ? ['--dry-run'] : ['--dry-run', '--kube-api-content-type', 'application/json'];
   const agent = new AgentProcess('node-0', kubeconfig, args);
   try {
     const synced = await agent.until('synced', 600_000);
@@ -246,6 +250,7 @@ export async function benchAgentChurn(argv: readonly string[] = []): Promise<voi
     const { kubeconfig, objects } = await server.ask<{ kubeconfig: string; objects: number }>({ op: 'load', size: ISSUE_12 });
     log(`fake API server (pid ${server.child.pid}): ${objects} objects`);
     for (const mode of v.modes!.split(',') as Mode[]) {
+      if (!MODES.includes(mode)) throw new Error(`--modes: "${mode}" is not one of ${MODES.join(', ')}`);
       if (mode === 'pinned' && process.geteuid?.() !== 0) {
         log('pinned maps: skipped, not root');
         continue;
