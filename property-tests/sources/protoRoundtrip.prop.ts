@@ -6,6 +6,7 @@
 // protobuf by any server and are not drawn; what share of draws was sent,
 // and how many of those gave a record, is counted and bounded below.
 import fc from 'fast-check';
+import pb from 'protobufjs/minimal.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { normalize } from '../../runtime/encode/records.ts';
@@ -98,6 +99,34 @@ test('the objects as they are', () => {
 test('Kubernetes-shaped objects with random fields', () => {
   check(fc.property(kubeObject(), via, sameOverProtobuf), { numRuns: 3000 });
   reached('random objects', 0.05, 0);
+});
+
+test('a damaged body throws an Error or decodes; it never hangs, and a watch frame cut anywhere is no event', () => {
+  const body = encodeList('v1', 'Pod', scale.filter((o) => o.kind === 'Pod').slice(0, 3).map(({ apiVersion: _a, kind: _k, ...o }) => o), '1');
+  const damage = fc.tuple(fc.nat({ max: body.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.nat({ max: body.length }));
+  check(fc.property(damage, ([at, byte, cut]) => {
+    const b = body.slice(0, Math.max(cut, at + 1));
+    b[at] = byte;
+    try {
+      decodeList(b);
+    } catch (e) {
+      assert.instance(e, Error);
+    }
+  }), { numRuns: 3000 });
+});
+
+test('a creationTimestamp no Date can hold rejects that Service, naming the field; the list goes on', () => {
+  // ServiceList { items (2): Service { metadata (1): { name (1), namespace (3), creationTimestamp (8): { seconds (1) } },
+  // spec (2): { clusterIP (3), ports (1): { port (3) } } } }, in its envelope: written field by field here
+  const w = pb.Writer.create();
+  w.uint32(0x0a).fork().uint32(0x0a).string('v1').uint32(0x12).string('ServiceList').ldelim();
+  w.uint32(0x12).fork().uint32(0x12).fork();
+  w.uint32(0x0a).fork().uint32(0x0a).string('old').uint32(0x1a).string('a').uint32(0x42).fork().uint32(0x08).int64(2 ** 50).ldelim().ldelim();
+  w.uint32(0x12).fork().uint32(0x1a).string('10.96.0.9').uint32(0x0a).fork().uint32(0x18).int32(80).ldelim().ldelim();
+  w.ldelim().ldelim();
+  const list = decodeList(Buffer.concat([Buffer.from('k8s\0'), w.finish()]));
+  const n = normalize(forCache(specOf('Service')!, list.items[0]));
+  assert.equal([n.record, n.rejected.map((r) => r.field)], [undefined, ['metadata.creationTimestamp']]);
 });
 
 test.run();

@@ -163,7 +163,10 @@ function time(r: Reader, end: number): string | undefined {
     if (tag === (1 << 3 | VARINT)) seconds = int64(r);
     else r.skipType(tag & 7);
   }
-  return seconds === undefined ? undefined : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+  if (seconds === undefined) return undefined;
+  const date = new Date(seconds * 1000);
+  // A time no Date holds (±275,000 years) stays what it was sent as, for the normalizer to reject that object alone
+  return Number.isNaN(date.getTime()) ? `${seconds} seconds` : date.toISOString().replace('.000Z', 'Z');
 }
 
 /** intstr.IntOrString: type (1; 1 for a string), intVal (2), strVal (3). */
