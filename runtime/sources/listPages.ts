@@ -1,8 +1,9 @@
 // A collection listed page by page (as client-go pages it: 500 a page), in
-// protobuf where asked for and served (protoDecode.ts), else JSON, one GET per page over one snapshot (the first page's
-// resourceVersion). Pages are handed on as they come, so a caller that
-// passes each page's objects on keeps only a page of raw objects alive at a
-// time, never the whole list (10,000 pods are 40 MB of JSON).
+// protobuf where asked for and served (protoDecode.ts), else JSON, one GET
+// per page over one snapshot (the first page's resourceVersion). Pages are
+// handed on as they come, so a caller that passes each page's objects on
+// keeps only a page of raw objects alive at a time, never the whole list
+// (10,000 pods are 40 MB of JSON).
 import { buffer } from 'node:stream/consumers';
 import { apiGet, timeoutError } from './apiGet.ts';
 import type { ApiAccess } from './kubeConfig.ts';

@@ -3,11 +3,11 @@
 // client-node's Watch speaks it: timers that abort a connect that takes
 // too long and a watch silent too long with a TimeoutError, done called once
 // (null when the server ends the stream, else the error), a line that does
-// not parse skipped (a frame that does not decode, too). Written out on node:http (apiGet.ts) rather than
-// through that Watch, which reads the body as fetch's web stream, adapts it
-// back to a Node stream and splits it with readline: those layers cost more
-// of the agent's CPU per change than normalizing the object. Here each chunk
-// is split where it arrives.
+// not parse skipped (a frame that does not decode, too). Written out on
+// node:http (apiGet.ts) rather than through that Watch, which reads the
+// body as fetch's web stream, adapts it back to a Node stream and splits it
+// with readline: those layers cost more of the agent's CPU per change than
+// normalizing the object. Here each chunk is split where it arrives.
 import { apiGet, timeoutError } from './apiGet.ts';
 import type { ApiAccess } from './kubeConfig.ts';
 import { http } from './nodeHttp.ts';
