@@ -3,7 +3,8 @@
 // holds a cluster of realistic objects; N agents (`sluice run --dry-run`, one
 // process each, started as the image starts them) sync from it; then pods
 // change at a steady rate, each change one MODIFIED event to every agent's
-// watch. Measured per N: the server's CPU per change (from /proc), what it
+// watch. Measured per N, with the agents asking for protobuf (their default)
+// and for JSON: the server's CPU per change (from /proc), what it
 // writes per change to each agent, and each agent's CPU per change. The
 // fake server serializes an event once for all its watches, as the real
 // one's watch cache does; what it cannot show is the real one's per-watch
@@ -24,19 +25,24 @@ agent's CPU.
   --agents A,B,...        the agent counts to measure (default 0,1,2,4,8,16,32)
   --changes N             Pod changes per count (default 200)
   --every MS              one change every MS ms (default 20)
+  --content-types A,B     what the agents ask for: protobuf, json (default both)
   --namespaces N --pods N --services N --policies N --nodes N
                           the cluster: Namespaces, Pods, Services and policies
                           per Namespace, Nodes (default 50, 20, 10, 2, 100)
 `;
 
-interface Row { agents: number; serverUs: number; perAgentUs: number; bytes: number; agentUs: number; rssMiB: number; delivered: string; syncS: number }
+const CONTENT_TYPES = { protobuf: 'application/vnd.kubernetes.protobuf', json: 'application/json' } as const;
+type ContentType = keyof typeof CONTENT_TYPES;
 
-async function measure(server: ServerProcess, kubeconfig: string, n: number, nodes: number, changes: number, everyMs: number, log: (s: string) => void): Promise<Row> {
+interface Row { type: ContentType; agents: number; serverUs: number; perAgentUs: number; bytes: number; agentUs: number; rssMiB: number; delivered: string; syncS: number }
+
+async function measure(server: ServerProcess, kubeconfig: string, type: ContentType, n: number, nodes: number, changes: number, everyMs: number, log: (s: string) => void): Promise<Row> {
+  const args = ['--dry-run', '--kube-api-content-type', CONTENT_TYPES[type]];
   const agents: AgentProcess[] = [];
   try {
     const t0 = performance.now();
     for (let i = 0; i < n; i += 4) { // four at a time: 2 vCPUs
-      const wave = Array.from({ length: Math.min(4, n - i) }, (_, j) => new AgentProcess(`node-${(i + j) % nodes}`, kubeconfig));
+      const wave = Array.from({ length: Math.min(4, n - i) }, (_, j) => new AgentProcess(`node-${(i + j) % nodes}`, kubeconfig, args));
       agents.push(...wave);
       await Promise.all(wave.map((a) => a.until('synced', 600_000)));
     }
@@ -45,7 +51,7 @@ async function measure(server: ServerProcess, kubeconfig: string, n: number, nod
     const before = await Promise.all(agents.map((a) => a.events('Pod', 'upsert')));
     const s0 = await server.ask<{ watchBytes: number }>({ op: 'stats' });
     const c0 = cpuOf(server.child.pid!), a0 = agents.map((a) => cpuOf(a.pid));
-    log(`${n} agents: synced in ${syncS.toFixed(1)} s; ${changes} pod changes, one every ${everyMs} ms`);
+    log(`${n} agents (${type}): synced in ${syncS.toFixed(1)} s; ${changes} pod changes, one every ${everyMs} ms`);
     await server.ask({ op: 'churn', count: changes, everyMs });
     const deadline = performance.now() + 30_000;
     let got = before;
@@ -59,7 +65,7 @@ async function measure(server: ServerProcess, kubeconfig: string, n: number, nod
     const s1 = await server.ask<{ watchBytes: number }>({ op: 'stats' });
     const serverS = c1 - c0;
     return {
-      agents: n, serverUs: (serverS / changes) * 1e6, perAgentUs: n ? (serverS / changes / n) * 1e6 : NaN,
+      type, agents: n, serverUs: (serverS / changes) * 1e6, perAgentUs: n ? (serverS / changes / n) * 1e6 : NaN,
       bytes: n ? (s1.watchBytes - s0.watchBytes) / changes / n : 0,
       agentUs: n ? mean(a1.map((c, i) => c - a0[i])) / changes * 1e6 : NaN,
       rssMiB: n ? mean(agents.map((a) => rssOf(a.pid))) / 2 ** 20 : 0,
@@ -74,7 +80,7 @@ export async function benchNodes(argv: readonly string[] = []): Promise<void> {
   const { values: v } = parseArgs({
     args: [...argv], options: {
       agents: { type: 'string', default: '0,1,2,4,8,16,32' }, changes: { type: 'string', default: '200' }, every: { type: 'string', default: '20' },
-      namespaces: { type: 'string', default: '50' }, pods: { type: 'string', default: '20' }, services: { type: 'string', default: '10' },
+      'content-types': { type: 'string', default: 'protobuf,json' }, namespaces: { type: 'string', default: '50' }, pods: { type: 'string', default: '20' }, services: { type: 'string', default: '10' },
       policies: { type: 'string', default: '2' }, nodes: { type: 'string', default: '100' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -90,15 +96,18 @@ export async function benchNodes(argv: readonly string[] = []): Promise<void> {
   try {
     const loaded = await server.ask<{ kubeconfig: string; objects: number }>({ op: 'load', size });
     log(`fake API server (pid ${server.child.pid}): ${loaded.objects} objects`);
-    for (const n of v.agents!.split(',').map(Number)) rows.push(await measure(server, loaded.kubeconfig, n, size.nodes, Number(v.changes), Number(v.every), log));
+    for (const type of v['content-types']!.split(',') as ContentType[]) {
+      if (!(type in CONTENT_TYPES)) throw new Error(`--content-types: "${type}" is not one of ${Object.keys(CONTENT_TYPES).join(', ')}`);
+      for (const n of v.agents!.split(',').map(Number)) rows.push(await measure(server, loaded.kubeconfig, type, n, size.nodes, Number(v.changes), Number(v.every), log));
+    }
   } finally {
     server.close();
   }
   console.log(`\n${size.namespaces * size.podsPerNamespace} Pods in ${size.namespaces} Namespaces, ${size.namespaces * size.servicesPerNamespace} Services x ${size.endpoints}, ` +
     `${size.namespaces * size.policiesPerNamespace} NetworkPolicies; ${v.changes} pod changes (a label) one every ${v.every} ms`);
   console.log(table([
-    ['agents', 'server CPU per change', 'per change per agent', 'bytes per change per agent', 'agent CPU per change', 'agent RSS', 'all changes seen', 'sync of all'],
-    ...rows.map((r) => [r.agents, `${r.serverUs.toFixed(0)} µs`, Number.isNaN(r.perAgentUs) ? '-' : `${r.perAgentUs.toFixed(1)} µs`, r.bytes.toFixed(0),
+    ['agents ask for', 'agents', 'server CPU per change', 'per change per agent', 'bytes per change per agent', 'agent CPU per change', 'agent RSS', 'all changes seen', 'sync of all'],
+    ...rows.map((r) => [r.type, r.agents, `${r.serverUs.toFixed(0)} µs`, Number.isNaN(r.perAgentUs) ? '-' : `${r.perAgentUs.toFixed(1)} µs`, r.bytes.toFixed(0),
       Number.isNaN(r.agentUs) ? '-' : `${r.agentUs.toFixed(0)} µs`, r.agents ? `${r.rssMiB.toFixed(0)} MiB` : '-', r.delivered, `${r.syncS.toFixed(1)} s`]),
   ]));
   console.log(`(CPU from /proc per process; the server serializes each event once; load average ${load0.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after, ${availableParallelism()} CPUs)`);
