@@ -29,6 +29,7 @@ import { tryRun } from '../runtime/exec/command.ts';
 import { addNetns, deleteNetns } from '../runtime/exec/namespaces.ts';
 import { ISSUE_12, pod, service, slice, type ClusterSize } from '../testkit/scaleCluster.ts';
 import type { ChurnKind } from './apiServerProcess.ts';
+import { ensureCommands } from './datapath/setup.ts';
 import { AgentProcess, cpuOf, rssOf, ServerProcess, sleep, threadsCpuOf } from './processes.ts';
 import { median, table } from './stats.ts';
 
@@ -203,6 +204,7 @@ function liveBaseline(dir: string, services: number, timeoutS: number, log: (s: 
   const script = resolve(ROOT, dir, '02_sync_cost.sh');
   if (process.geteuid?.() !== 0) return void log('baseline: skipped (not root: it loads rules into network namespaces)');
   if (!existsSync(script)) return void log(`baseline: skipped (no ${script})`);
+  ensureCommands(['bash', 'iptables-legacy-restore', 'nft']);
   const out = mkdtempSync(join(tmpdir(), 'sluice-kpb-'));
   try {
     log(`baseline: ${script} -N ${services} -r 3 -b 20 -m "legacy nft" (at most ${timeoutS} s)`);
@@ -212,7 +214,10 @@ function liveBaseline(dir: string, services: number, timeoutS: number, log: (s: 
     const rows = readFileSync(join(out, 'sync.jsonl'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     const get = (mode: string, op: string) => medianOf(rows, mode, op);
     const legacyFull = get('legacy', 'initial-full-noflush'), nftChange = get('nft', 'change-partial'), legacyChange = get('legacy', 'change-partial');
-    if (legacyFull === undefined || nftChange === undefined || legacyChange === undefined) return undefined;
+    if (legacyFull === undefined || nftChange === undefined || legacyChange === undefined) {
+      const failed = rows.find((x) => x.rc !== 0);
+      return void log(`baseline: no figures (${failed ? `${failed.mode} ${failed.op}: ${String(failed.stderr ?? `exit ${failed.rc}`).trim()}` : 'no rows'})`);
+    }
     const all = (mode: string, op: string) => rows.filter((x) => x.mode === mode && x.op === op).map((x) => x.cpu_s.toFixed(2)).join(', ');
     return {
       legacyFull, nftChange, legacyChange,
