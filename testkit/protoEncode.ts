@@ -1,6 +1,6 @@
 // JSON-shaped Kubernetes objects -> protobuf bodies, as the API server
-// writes them: "k8s\0", a runtime.Unknown envelope, lists, watch events in
-// length-prefixed frames. The fields sluice reads take protoSchema.ts's
+// writes them: "k8s\0", a runtime.Unknown envelope, lists; watch events in
+// length-prefixed frames, bare WatchEvents around enveloped objects. The fields sluice reads take protoSchema.ts's
 // numbers and types; a value of the wrong type there cannot be written (the
 // real server's typed schema could not hold it) and throws Unencodable.
 // Every other field is written too, so the bytes are as many as a real
@@ -29,14 +29,13 @@ export function encodeObject(apiVersion: string, kind: string, object: unknown):
   return enveloped(apiVersion, kind, (w) => (m ? fields(w, asObject(object, kind), m, '') : other(w, object)));
 }
 
-/** A watch event's frame: its length (4 bytes, big-endian), then the enveloped WatchEvent. */
+/** A watch event's frame: its length (4 bytes, big-endian), then the WatchEvent, bare (no prefix, no envelope), its object enveloped. */
 export function encodeWatchFrame(type: string, apiVersion: string, kind: string, object: unknown): Uint8Array {
   const raw = encodeObject(apiVersion, kind, object);
-  const body = enveloped('v1', 'WatchEvent', (w) => {
-    w.uint32(WATCH_EVENT.type << 3 | LEN).string(type);
-    w.uint32(WATCH_EVENT.object << 3 | LEN).fork().uint32(WATCH_EVENT.raw << 3 | LEN).bytes(raw).ldelim();
-  });
-  return lengthPrefixed(body);
+  const w = pb.Writer.create();
+  w.uint32(WATCH_EVENT.type << 3 | LEN).string(type);
+  w.uint32(WATCH_EVENT.object << 3 | LEN).fork().uint32(WATCH_EVENT.raw << 3 | LEN).bytes(raw).ldelim();
+  return lengthPrefixed(w.finish());
 }
 
 /** A watch frame around body: its length as 4 bytes, big-endian, first. */

@@ -2,14 +2,17 @@
 // fixtures/protobuf is what protoc wrote of the .txtpb beside it with
 // k8s.io/api's and k8s.io/apimachinery's generated.proto (v1.36 line), e.g.
 //   protoc --encode=k8s.io.api.core.v1.PodList -I. k8s.io/api/core/v1/generated.proto < PodList.txtpb > PodList.bin
-// with both repositories under ./k8s.io. The objects expected here were
+// with both repositories under ./k8s.io. WatchEvent.bin nests, as a watch
+// sends it: Pod.txtpb encoded as a Pod, that in a runtime.Unknown (typeMeta
+// v1 Pod), "k8s\0" and that as the raw of a WatchEvent's object, each step
+// by protoc (WatchEvent.txtpb holds the bytes). The objects expected here were
 // written from the .txtpb by hand, not taken from the decoder: every field
 // sluice reads, as JSON names it, and none of the others (annotations,
 // managedFields, env, targetRef, capacity, ...), which are in the bytes too.
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeList, statusMessage } from '../../runtime/sources/protoDecode.ts';
+import { decodeList, decodeWatchEvent, statusMessage } from '../../runtime/sources/protoDecode.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/protobuf/${name}.bin`, import.meta.url));
 
@@ -96,6 +99,18 @@ test('NodeList and NamespaceList: addresses, pod CIDRs, labels', () => {
     status: { addresses: [{ type: 'InternalIP', address: '192.168.0.1' }, { type: 'Hostname', address: 'node-a' }] },
   }]);
   assert.equal(list('v1', 'Namespace').items, [{ metadata: { name: 'shop', resourceVersion: '80', labels: { 'kubernetes.io/metadata.name': 'shop' } } }]);
+});
+
+test('a watch frame is a bare WatchEvent; its object, enveloped, comes out with its kind and apiVersion', () => {
+  assert.equal(decodeWatchEvent(fixture('WatchEvent')), {
+    type: 'MODIFIED',
+    object: {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'web-2', namespace: 'shop', resourceVersion: '815', labels: { app: 'web' } },
+      spec: { containers: [{ ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }], nodeName: 'node-b' },
+      status: { phase: 'Running', podIP: '10.244.2.9', podIPs: [{ ip: '10.244.2.9' }] },
+    },
+  });
 });
 
 test('a Status error body gives its message; anything else gives none', () => {

@@ -29,9 +29,14 @@ export function decodeList(body: Uint8Array): List {
   return { kind: kind.slice(0, -'List'.length), resourceVersion: meta.resourceVersion ?? '', continue: meta.continue, items: (list.items ?? []) as Obj[] };
 }
 
-/** One frame of a protobuf watch: its type and its object, kind and apiVersion set from the object's envelope. */
+/**
+ * One frame of a protobuf watch: a bare metav1.WatchEvent (the stream's
+ * serializer writes no prefix and no envelope, as client-go's decoder
+ * expects), whose object is an enveloped object; kind and apiVersion are set
+ * from that envelope.
+ */
 export function decodeWatchEvent(frame: Uint8Array): { type: string; object: Obj } {
-  const { r, end } = envelope(frame);
+  const r = pb.Reader.create(frame), end = frame.length;
   let type = '', object: Obj = {};
   while (r.pos < end) {
     const tag = r.uint32();
@@ -39,6 +44,7 @@ export function decodeWatchEvent(frame: Uint8Array): { type: string; object: Obj
     else if (tag >>> 3 === WATCH_EVENT.object && (tag & 7) === LEN) object = rawExtension(r, r.uint32() + r.pos);
     else r.skipType(tag & 7);
   }
+  if (type === '') throw new Error('a watch frame with no event type'); // garbage that happened to parse
   return { type, object };
 }
 
