@@ -8,7 +8,7 @@
 // entries that differ; later batches apply the compiler's diffs. Stopping
 // leaves the maps pinned and the programs attached.
 import type { AddressInfo } from 'node:net';
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerLike, type Subscription } from '../rx/rx.ts';
 import { describeStaleSocks } from '../bpf/staleRecords.ts';
 import type { DatapathArgs } from '../dataplane/datapathArgs.ts';
 import { memoryDataplane, type Dataplane } from '../dataplane/dataplane.ts';

@@ -1,7 +1,7 @@
 // What the agent tells of each batch and apply: the log lines, the metrics,
 // and the health the probes answer from. The clock is a scheduler (its
 // now(), wall-clock milliseconds), so tests run it in virtual time.
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type SchedulerLike } from '../rx/rx.ts';
 import type { Rejection } from '../encode/records.ts';
 import type { AgentMetrics } from './agentMetrics.ts';
 import type { Health } from './health.ts';

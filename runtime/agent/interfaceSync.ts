@@ -5,7 +5,7 @@
 // tried again by a timer, as a failed apply is, so a node whose pods do not
 // change is not left without programs. Each discovery's report becomes log
 // lines and metrics; a skipped pod is logged once, not at every discovery.
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type SchedulerLike } from '../rx/rx.ts';
 import type { Dataplane, InterfaceReport } from '../dataplane/dataplane.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
 import type { Logger } from './logger.ts';

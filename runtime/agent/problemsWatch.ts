@@ -7,7 +7,7 @@
 // a timer set minSyncMs past that, which a steady stream of batches always
 // beats. Each problem not seen at the last read is reported once. The clock
 // is a scheduler, so tests run it in virtual time.
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerLike, type Subscription } from '../rx/rx.ts';
 import type { Rejection } from '../encode/records.ts';
 
 export interface ProblemSource {

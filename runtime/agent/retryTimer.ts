@@ -4,7 +4,7 @@
 // apply retry (maps reconciled after a failed apply) and the interface retry
 // (a discovery after an attach failed). The clock is a scheduler, so tests
 // run it in virtual time.
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerLike, type Subscription } from '../rx/rx.ts';
 
 export const RETRY_MS = { first: 1000, max: 30_000 };
 

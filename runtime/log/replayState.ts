@@ -3,7 +3,7 @@
 // agent's pipeline (recordBatches, as recordsOf runs it on the batch's events
 // followed by 'synced'; then encodeBatch and Compiler.batch), so the same
 // events give the same diff.
-import { from } from 'rxjs';
+import { from } from '../rx/rx.ts';
 import { keyOf, labelOf, refKey } from '../encode/objectKey.ts';
 import { compareFindings, type Note, type Rejection } from '../encode/records.ts';
 import { encodeBatch, type Record, type Upsert } from '../encode/schema.ts';

@@ -28,7 +28,7 @@
 // - Watches ask for bookmarks, so a quiet kind keeps a fresh resourceVersion
 //   and a reconnect rarely meets a 410.
 // The kinds, their selectors and why (watchedKinds.ts); the counters (kubeStats.ts).
-import { Observable } from 'rxjs';
+import { Observable } from '../rx/rx.ts';
 import { backoffDelay, RESTART_BACKOFF, type Backoff } from './backoff.ts';
 import type { KubeEvent } from './events.ts';
 import { KindWatch } from './kindWatch.ts';

@@ -4,7 +4,7 @@
 // the API server gives a starting agent, through the same pipeline.
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
-import { from, type Observable } from 'rxjs';
+import { from, type Observable } from '../rx/rx.ts';
 import { keyOf, labelOf } from '../encode/objectKey.ts';
 import { isIgnored, type Note, type Rejection } from '../encode/records.ts';
 import type { KubeEvent, KubeObject } from './events.ts';

@@ -32,7 +32,7 @@
 // wakes the process costs about 0.3 ms of CPU, more than compiling a
 // change. Here the tick is a microtask (asapScheduler), and a timer is armed
 // only for a change that has to wait.
-import { asapScheduler, asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { asapScheduler, asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from '../rx/rx.ts';
 
 export interface Synced { type: 'synced' }
 

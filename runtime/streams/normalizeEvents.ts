@@ -9,7 +9,7 @@
 // Written out rather than as mergeMap over each event's items: mergeMap
 // subscribes to an inner observable per event, which at a full sync of
 // 20,000 objects cost a quarter of normalizing them.
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from '../rx/rx.ts';
 import { refKey } from '../encode/objectKey.ts';
 import { isIgnored, normalize, refOf, type Note, type Rejection } from '../encode/records.ts';
 import type { Record } from '../encode/schema.ts';

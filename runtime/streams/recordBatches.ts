@@ -11,7 +11,7 @@
 // last batch are exactly those this batch holds: what the event log records
 // as one batch, and what `sluice replay` cuts. A source that ends at once
 // (recordsOf.ts) gives its one batch at once.
-import { asyncScheduler, defer, filter, map, tap, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, filter, map, tap, type OperatorFunction, type SchedulerLike } from '../rx/rx.ts';
 import type { Note, Rejection } from '../encode/records.ts';
 import type { Record } from '../encode/schema.ts';
 import type { KubeEvent } from '../sources/events.ts';

@@ -2,7 +2,7 @@
 // events, each followed by 'synced') through the one pipeline
 // (recordBatches.ts), collected: the latest record per object in key order,
 // and the rejections and notes, sorted.
-import { type Observable } from 'rxjs';
+import { type Observable } from '../rx/rx.ts';
 import { compareFindings, type Note, type Rejection } from '../encode/records.ts';
 import type { Record, Upsert } from '../encode/schema.ts';
 import type { KubeEvent } from '../sources/events.ts';
