@@ -1,13 +1,14 @@
 // JSON-shaped Kubernetes objects -> protobuf bodies, as the API server
-// writes them: "k8s\0", a runtime.Unknown envelope, lists; watch events in
-// length-prefixed frames, bare WatchEvents around enveloped objects. The fields sluice reads take protoSchema.ts's
-// numbers and types; a value of the wrong type there cannot be written (the
-// real server's typed schema could not hold it) and throws Unencodable.
+// writes them: "k8s\0" and a runtime.Unknown envelope around a list or an
+// object; a watch event as a length-prefixed frame, a bare WatchEvent around
+// an enveloped object. The fields sluice reads take protoSchema.ts's numbers
+// and types; a value of the wrong type there cannot be written (the real
+// server's typed schema could not hold it) and throws Unencodable.
 // Every other field is written too, so the bytes are as many as a real
 // server's, under numbers from 1000 up (upstream's are all below 100): the
 // decoder skips them as it skips a real server's.
 import pb from 'protobufjs/minimal.js';
-import { KINDS, listOf, MAGIC, UNKNOWN, WATCH_EVENT, type Field, type Message, type Scalar } from '../runtime/sources/protoSchema.ts';
+import { KINDS, listOf, MAGIC, TYPE_META, UNKNOWN, WATCH_EVENT, type Field, type Message, type Scalar } from '../runtime/sources/protoSchema.ts';
 
 type Writer = pb.Writer;
 type Obj = { [k: string]: unknown };
@@ -54,7 +55,9 @@ function messageOf(kind: string): Message {
 
 function enveloped(apiVersion: string, kind: string, raw: (w: Writer) => void): Uint8Array {
   const w = pb.Writer.create();
-  w.uint32(UNKNOWN.typeMeta << 3 | LEN).fork().uint32(UNKNOWN.apiVersion << 3 | LEN).string(apiVersion).uint32(UNKNOWN.kind << 3 | LEN).string(kind).ldelim();
+  w.uint32(UNKNOWN.typeMeta << 3 | LEN).fork();
+  fields(w, { apiVersion, kind }, TYPE_META, 'typeMeta');
+  w.ldelim();
   w.uint32(UNKNOWN.raw << 3 | LEN).fork();
   raw(w);
   w.ldelim();

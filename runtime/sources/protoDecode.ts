@@ -9,7 +9,7 @@
 // metav1.Time. Booleans and numbers stay as sent: an endpoint's ready: false
 // is not the same as no ready at all.
 import pb from 'protobufjs/minimal.js';
-import { KINDS, listOf, MAGIC, STATUS, UNKNOWN, WATCH_EVENT, type Field, type Message } from './protoSchema.ts';
+import { KINDS, listOf, MAGIC, STATUS, TYPE_META, UNKNOWN, WATCH_EVENT, type Field, type Message } from './protoSchema.ts';
 
 type Obj = { [k: string]: unknown };
 type Reader = pb.Reader;
@@ -102,11 +102,6 @@ function envelope(body: Uint8Array): { r: Reader; end: number; apiVersion: strin
   r.pos = start;
   return { r, end, apiVersion, kind };
 }
-
-const TYPE_META: Message = {
-  name: 'TypeMeta',
-  fields: Object.assign([], { [UNKNOWN.apiVersion]: { name: 'apiVersion', type: 'string', repeated: false }, [UNKNOWN.kind]: { name: 'kind', type: 'string', repeated: false } }),
-};
 
 function decodeMessage(r: Reader, end: number, m: Message): Obj {
   const out: Obj = {};

@@ -110,7 +110,8 @@ export const listOf = (item: Message): Message => message(`${item.name}List`, {
 });
 
 /** runtime.Unknown, the envelope of every protobuf body: the TypeMeta and the object's own bytes. */
-export const UNKNOWN = { typeMeta: 1, raw: 2, apiVersion: 1, kind: 2 } as const;
+export const UNKNOWN = { typeMeta: 1, raw: 2 } as const;
+export const TYPE_META = message('TypeMeta', { 1: one('apiVersion', 'string'), 2: one('kind', 'string') });
 
 /** metav1.WatchEvent, a watch frame's whole body: type, and object, a RawExtension whose raw (field 1) is an enveloped object. */
 export const WATCH_EVENT = { type: 1, object: 2, raw: 1 } as const;
