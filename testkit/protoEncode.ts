@@ -8,7 +8,9 @@
 // server's, under numbers from 1000 up (upstream's are all below 100): the
 // decoder skips them as it skips a real server's.
 import pb from 'protobufjs/minimal.js';
+import { rfc3339Ms } from '../runtime/encode/fields.ts';
 import { KINDS, listOf, MAGIC, TYPE_META, UNKNOWN, WATCH_EVENT, type Field, type Message, type Scalar } from '../runtime/sources/protoSchema.ts';
+import { isObject } from '../runtime/sources/watchedKinds.ts';
 
 type Writer = pb.Writer;
 type Obj = { [k: string]: unknown };
@@ -68,8 +70,6 @@ function enveloped(apiVersion: string, kind: string, raw: (w: Writer) => void): 
   return out;
 }
 
-const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 function asObject(v: unknown, at: string): Obj {
   if (!isObject(v)) throw new Unencodable(`${at}: not an object`);
   return v;
@@ -119,7 +119,7 @@ function scalar(w: Writer, n: number, type: Scalar, v: unknown, at: string): voi
       w.uint32(n << 3 | VARINT).int64(v as number);
       return;
     case 'time': {
-      const ms = typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(v) ? Date.parse(v.toUpperCase()) : NaN;
+      const ms = typeof v === 'string' ? rfc3339Ms(v) : NaN;
       if (Number.isNaN(ms)) throw fail('an RFC 3339 time');
       w.uint32(n << 3 | LEN).fork().uint32(1 << 3 | VARINT).int64(Math.floor(ms / 1000)).ldelim();
       return;

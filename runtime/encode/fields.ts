@@ -110,11 +110,14 @@ export function oneOf<T extends string>(v: unknown, field: string, allowed: read
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const U32_MAX = 0xffffffff;
 
+/** An RFC 3339 time in ms since 1970; NaN for anything else. */
+export const rfc3339Ms = (s: string): number => (RFC3339.test(s) ? Date.parse(s.toUpperCase()) : NaN);
+
 /** A metav1.Time as whole seconds since 1970 (the fraction dropped), 0 when absent. */
 export function timestamp(v: unknown, field: string): number {
   const s = string(v, field);
   if (s === '') return 0;
-  const ms = RFC3339.test(s) ? Date.parse(s.toUpperCase()) : NaN;
+  const ms = rfc3339Ms(s);
   if (Number.isNaN(ms)) throw new Invalid(field, `${shown(s)} is not an RFC 3339 time`);
   const secs = Math.floor(ms / 1000);
   if (secs < 0 || secs > U32_MAX) throw new Invalid(field, `${shown(s)} is not between 1970 and 2106`);
