@@ -9,7 +9,7 @@
 // decoder skips them as it skips a real server's.
 import pb from 'protobufjs/minimal.js';
 import { rfc3339Ms } from '../runtime/encode/fields.ts';
-import { KINDS, listOf, MAGIC, TYPE_META, UNKNOWN, WATCH_EVENT, type Field, type Message, type Scalar } from '../runtime/sources/protoSchema.ts';
+import { KINDS, LISTS, MAGIC, TYPE_META, UNKNOWN, WATCH_EVENT, type Field, type Message, type Scalar } from '../runtime/sources/protoSchema.ts';
 import { isObject } from '../runtime/sources/watchedKinds.ts';
 
 type Writer = pb.Writer;
@@ -22,7 +22,8 @@ const OTHER = 1000;
 
 /** kind's List (PodList, ...) of items, as a list response's body. */
 export function encodeList(apiVersion: string, kind: string, items: readonly unknown[], resourceVersion: string, cont?: string): Uint8Array {
-  const m = listOf(messageOf(kind));
+  const m = LISTS[`${kind}List`];
+  if (!m) throw new Unencodable(`no protobuf schema for ${kind}`);
   return enveloped(apiVersion, `${kind}List`, (w) => fields(w, { metadata: { resourceVersion, continue: cont ?? '' }, items }, m, ''));
 }
 
@@ -49,12 +50,6 @@ export function lengthPrefixed(body: Uint8Array): Uint8Array {
   return frame;
 }
 
-function messageOf(kind: string): Message {
-  const m = KINDS[kind];
-  if (!m) throw new Unencodable(`no protobuf schema for ${kind}`);
-  return m;
-}
-
 function enveloped(apiVersion: string, kind: string, raw: (w: Writer) => void): Uint8Array {
   const w = pb.Writer.create();
   w.uint32(UNKNOWN.typeMeta << 3 | LEN).fork();
@@ -76,9 +71,21 @@ function asObject(v: unknown, at: string): Obj {
 }
 
 /** o's fields as message m's: the known ones by number and type, the rest under numbers of their own. */
+/** Each message's field numbers by name, made once: the fake server encodes every event with them. */
+const byName = new WeakMap<Message, Map<string, number>>();
+
+function numbersOf(m: Message): Map<string, number> {
+  let numbers = byName.get(m);
+  if (!numbers) {
+    numbers = new Map();
+    m.fields.forEach((f, n) => f && numbers!.set(f.name, n));
+    byName.set(m, numbers);
+  }
+  return numbers;
+}
+
 function fields(w: Writer, o: Obj, m: Message, at: string): void {
-  const numbers = new Map<string, number>();
-  m.fields.forEach((f, n) => f && numbers.set(f.name, n));
+  const numbers = numbersOf(m);
   Object.keys(o).forEach((key, i) => {
     const v = o[key], n = numbers.get(key), path = `${at}${at ? '.' : ''}${key}`;
     if (v === undefined || v === null) return; // Go has no null to write: absent

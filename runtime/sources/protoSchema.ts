@@ -103,11 +103,11 @@ export const KINDS: { readonly [kind: string]: Message } = {
   Pod: pod, Service: service, EndpointSlice: endpointSlice, NetworkPolicy: networkPolicy, Namespace: withMeta('Namespace', {}), Node: node, Status: STATUS,
 };
 
-/** A list (PodList, ...): its metadata's resourceVersion and continue token, and its items. */
-export const listOf = (item: Message): Message => message(`${item.name}List`, {
-  1: one('metadata', message('ListMeta', { 2: one('resourceVersion', 'string'), 3: one('continue', 'string') })),
-  2: many('items', item),
-});
+const listMeta = message('ListMeta', { 2: one('resourceVersion', 'string'), 3: one('continue', 'string') });
+
+/** Each kind's list (PodList, ...), by its kind: its metadata's resourceVersion and continue token, and its items. */
+export const LISTS: { readonly [kind: string]: Message } = Object.fromEntries(Object.entries(KINDS).map(([kind, item]) =>
+  [`${kind}List`, message(`${kind}List`, { 1: one('metadata', listMeta), 2: many('items', item) })]));
 
 /** runtime.Unknown, the envelope of every protobuf body: the TypeMeta and the object's own bytes. */
 export const UNKNOWN = { typeMeta: 1, raw: 2 } as const;
