@@ -32,7 +32,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer, type ServerOptions as TlsOptions } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { PROTOBUF } from '../runtime/sources/protoSchema.ts';
+import { isProtobuf, PROTOBUF } from '../runtime/sources/protoSchema.ts';
 import { encodeList, encodeObject, encodeWatchFrame, lengthPrefixed, Unencodable } from './protoEncode.ts';
 
 export const RESOURCES = {
@@ -297,7 +297,7 @@ export class FakeApiServer {
       limit: q.has('limit') ? Number(q.get('limit')) : undefined, continue: q.get('continue') ?? undefined,
       allowWatchBookmarks: q.get('allowWatchBookmarks') === 'true', status: 0, at: performance.now(),
       authorization: req.headers.authorization, timeoutSeconds: q.get('timeoutSeconds') ?? undefined,
-      protobuf: this.protobuf && (req.headers.accept ?? '').split(',').some((t) => t.split(';')[0].trim() === PROTOBUF),
+      protobuf: this.protobuf && (req.headers.accept ?? '').split(',').some(isProtobuf),
     };
     this.requests.push(seen);
     const status = (code: number, message: string, reason: string) => {
