@@ -12,6 +12,7 @@
 // NODES_USAGE has the flags.
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { PROTOBUF } from '../runtime/sources/protoSchema.ts';
 import type { ClusterSize } from '../testkit/scaleCluster.ts';
 import { AgentProcess, cpuOf, rssOf, ServerProcess, sleep } from './processes.ts';
 import { mean, table } from './stats.ts';
@@ -31,7 +32,7 @@ agent's CPU.
                           per Namespace, Nodes (default 50, 20, 10, 2, 100)
 `;
 
-const CONTENT_TYPES = { protobuf: 'application/vnd.kubernetes.protobuf', json: 'application/json' } as const;
+const CONTENT_TYPES = { protobuf: PROTOBUF, json: 'application/json' } as const;
 type ContentType = keyof typeof CONTENT_TYPES;
 
 interface Row { type: ContentType; agents: number; serverUs: number; perAgentUs: number; bytes: number; agentUs: number; rssMiB: number; delivered: string; syncS: number }
