@@ -39,8 +39,8 @@ export function kubeConfigFor(url: string): KubeConfig {
 }
 
 /** server: { protobuf: false } for a server that speaks JSON only (the default serves protobuf to the source, which asks for it). */
-export async function withCluster(body: (h: Harness) => Promise<void>, server_: { protobuf?: boolean } = {}): Promise<void> {
-  const server = await FakeApiServer.start(undefined, server_);
+export async function withCluster(body: (h: Harness) => Promise<void>, serverOptions: { protobuf?: boolean } = {}): Promise<void> {
+  const server = await FakeApiServer.start(undefined, serverOptions);
   let sub: Subscription | undefined;
   try {
     const events: KubeEvent[] = [];
