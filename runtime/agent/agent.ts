@@ -13,13 +13,13 @@ import { describeStaleSocks } from '../bpf/staleRecords.ts';
 import type { DatapathArgs } from '../dataplane/datapathArgs.ts';
 import { memoryDataplane, type Dataplane } from '../dataplane/dataplane.ts';
 import { labelOf } from '../encode/objectKey.ts';
-import type { Record } from '../encode/schema.ts';
+import type { Held, Upsert } from '../encode/schema.ts';
 import type { MapStore } from '../maps/store.ts';
 import type { KubeEvent } from '../sources/events.ts';
 import { kubeEvents, type KubeSourceOptions } from '../sources/kube.ts';
 import { loadKubeConfig, type ApiAccess } from '../sources/kubeConfig.ts';
 import { kubeStats } from '../sources/kubeStats.ts';
-import { recordBatches } from '../streams/recordBatches.ts';
+import { heldBatches } from '../streams/recordBatches.ts';
 import { dropPages, pageBytes } from '../wasm/dropPages.ts';
 import { Compiler } from '../wasm/host.ts';
 import { agentMetrics, type AgentMetrics } from './agentMetrics.ts';
@@ -208,7 +208,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     interfaces.sync(false);
   };
 
-  const onBatch = (records: Record[], recorded: KubeEvent[], events: number) => {
+  const onBatch = (records: Held[], recorded: KubeEvent[], events: number) => {
     const n = ++batch;
     for (const e of recorded) writer?.event(e);
     const nodeChanged = local.update(records), hcChanged = targets.update(records);
@@ -272,7 +272,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     watchTimeoutMs: WATCH_TIMEOUT_MS, ...o.source, stats,
     onRestart: (kind, error, delayMs) => log.warn('watch restart', { kind, error, delayMs: Math.round(delayMs) }),
   });
-  sub = events$.pipe(recordBatches(o.minSyncMs, { onEvent, onRejected: (r) => report.rejected(r, 'normalize') }, clock)).subscribe({
+  const keeps = (r: Upsert) => local.keeps(r) || targets.keeps(r);
+  sub = events$.pipe(heldBatches(o.minSyncMs, keeps, { onEvent, onRejected: (r) => report.rejected(r, 'normalize') }, clock)).subscribe({
     next: (records) => {
       const recorded = segment, events = pendingEvents;
       segment = [];

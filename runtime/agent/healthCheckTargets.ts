@@ -8,9 +8,12 @@
 import * as R from '../../compiler/abi/records.ts';
 import { refKey } from '../encode/objectKey.ts';
 import type { Ip } from '../encode/ip.ts';
-import type { Record } from '../encode/schema.ts';
+import type { Held, ServiceBody, SliceBody, Upsert } from '../encode/schema.ts';
 
 export interface HealthCheckTarget { port: number; namespace: string; name: string; localEndpoints: number }
+
+/** A Service's healthCheckNodePort when this node serves one for it, else 0. */
+const checkPort = (b: ServiceBody) => (b.type === R.SVC_TYPE_LOAD_BALANCER && b.flags & R.SVCF_EXTERNAL_LOCAL ? b.healthCheckNodePort : 0);
 
 const ipv4Number = (ip: Ip) => ((ip.bytes[0] << 24) | (ip.bytes[1] << 16) | (ip.bytes[2] << 8) | ip.bytes[3]) >>> 0;
 
@@ -27,14 +30,19 @@ export class HealthCheckTargets {
     this.node = node;
   }
 
+  /** Whether update() reads r: a Service with a healthCheckNodePort, or a slice with a ready endpoint on this node. A batch may hold any other record as bytes. */
+  keeps(r: Upsert): boolean {
+    if (r.kind === R.KIND_SERVICE) return checkPort(r.body) > 0;
+    return r.kind === R.KIND_ENDPOINT_SLICE && this.readyHere(r.body).length > 0;
+  }
+
   /** Takes a batch's records; true when a target may have changed. */
-  update(records: readonly Record[]): boolean {
+  update(records: readonly Held[]): boolean {
     let changed = false;
     for (const r of records) {
       if (r.kind === R.KIND_SERVICE) {
         const key = `${r.namespace}/${r.name}`;
-        const b = r.op === 'upsert' ? r.body : undefined;
-        const port = b && b.type === R.SVC_TYPE_LOAD_BALANCER && b.flags & R.SVCF_EXTERNAL_LOCAL ? b.healthCheckNodePort : 0;
+        const port = r.op === 'upsert' ? checkPort(r.body) : 0;
         changed ||= this.services.has(key) || port > 0;
         if (port > 0) this.services.set(key, port);
         else this.services.delete(key);
@@ -48,7 +56,7 @@ export class HealthCheckTargets {
           changed ||= this.services.has(before);
         }
         if (r.op !== 'upsert') continue;
-        const ready = r.body.endpoints.filter((e) => e.nodeName === this.node && e.conditions & R.COND_READY).map((e) => ipv4Number(e.address));
+        const ready = this.readyHere(r.body);
         if (ready.length === 0) continue;
         const service = `${r.namespace}/${r.body.serviceName}`;
         this.sliceService.set(key, service);
@@ -58,6 +66,10 @@ export class HealthCheckTargets {
       }
     }
     return changed;
+  }
+
+  private readyHere(b: SliceBody): number[] {
+    return b.endpoints.filter((e) => e.nodeName === this.node && e.conditions & R.COND_READY).map((e) => ipv4Number(e.address));
   }
 
   /** One per Service with a healthCheckNodePort, by port. */

@@ -5,7 +5,7 @@
 import * as R from '../../compiler/abi/records.ts';
 import { refKey } from '../encode/objectKey.ts';
 import { nodeFacts, type NodeFacts } from '../encode/nodeFacts.ts';
-import type { Record, Upsert } from '../encode/schema.ts';
+import type { Held, Upsert } from '../encode/schema.ts';
 
 /** What of a record decides interfaces and sl_podnet: a Node's addresses and podCIDRs; a pod's node, flags and IPs. */
 function signature(r: Upsert): string {
@@ -27,13 +27,18 @@ export class LocalNode {
     this.name = name;
   }
 
+  /** Whether update() reads r: a Node, or a pod of this node. A batch may hold any other record as bytes. */
+  keeps(r: Upsert): boolean {
+    return r.kind === R.KIND_NODE || (r.kind === R.KIND_POD && r.body.nodeName === this.name);
+  }
+
   /** Takes a batch's records; true when this node's addresses, its pods' interfaces or another node's podCIDRs may have changed. */
-  update(records: readonly Record[]): boolean {
+  update(records: readonly Held[]): boolean {
     let changed = false;
     for (const r of records) {
       if (r.kind !== R.KIND_NODE && r.kind !== R.KIND_POD) continue;
       const key = refKey(r);
-      const kept = r.op === 'upsert' && (r.kind === R.KIND_NODE || r.body.nodeName === this.name);
+      const kept = r.op === 'upsert' && this.keeps(r);
       const before = this.held.get(key);
       if (!kept) {
         if (before) this.held.delete(key);

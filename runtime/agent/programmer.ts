@@ -6,7 +6,7 @@
 // an unchanged cluster writes nothing, and sl_ct is never touched). Either
 // way the log records the compiler's diff, which is what replay recomputes.
 import { MAPS, type MapName } from '../abi/layouts.generated.ts';
-import { encodeBatch, type Record, type Refused } from '../encode/schema.ts';
+import { encodeBatch, type Held, type Refused } from '../encode/schema.ts';
 import type { EventLogWriter } from '../log/eventLogWriter.ts';
 import { imageStore } from '../maps/imageStore.ts';
 import { backendsRemoved, deleteCount, opCount, upsertCount, type MapDiff } from '../maps/mapDiff.ts';
@@ -63,7 +63,7 @@ export class Programmer {
    * state. Only an apply failure is caught (and reported); anything else
    * (the compiler, the log) throws.
    */
-  batch(n: number, records: readonly Record[], store: MapStore | undefined): BatchResult {
+  batch(n: number, records: readonly Held[], store: MapStore | undefined): BatchResult {
     const t0 = performance.now();
     const { bytes, refused } = encodeBatch(records);
     const diff = this.compiler.batch(bytes);

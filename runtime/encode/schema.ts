@@ -102,6 +102,10 @@ export interface Ref { kind: Kind; namespace: string; name: string }
 export type Upsert = { [K in Kind]: { kind: K; namespace: string; name: string; op: 'upsert'; body: Bodies[K] } }[Kind];
 export type Delete = Ref & { op: 'delete' };
 export type Record = Upsert | Delete;
+/** An upsert already in its ABI bytes, chunk[at, at + length): how a record waits for its batch (streams/holdRecords.ts). */
+export type Encoded = Ref & { op: 'encoded'; chunk: Uint8Array; at: number; length: number };
+/** A record as a batch holds it. */
+export type Held = Record | Encoded;
 
 export function writeRecord(w: Writer, rec: Record): void {
   const start = w.length;
@@ -115,9 +119,14 @@ export function writeRecord(w: Writer, rec: Record): void {
   w.patchU32(start, w.length - start);
 }
 
-export function encodeRecords(recs: Iterable<Record>): Uint8Array {
+function writeHeld(w: Writer, rec: Held): void {
+  if (rec.op === 'encoded') w.bytes(rec.chunk.subarray(rec.at, rec.at + rec.length));
+  else writeRecord(w, rec);
+}
+
+export function encodeRecords(recs: Iterable<Held>): Uint8Array {
   const w = new Writer();
-  for (const r of recs) writeRecord(w, r);
+  for (const r of recs) writeHeld(w, r);
   return w.finish();
 }
 
@@ -131,7 +140,7 @@ export interface Refused { ref: Ref; reason: string }
  * on every restart. normalize rejects such objects, naming the field, so
  * this is a last resort.
  */
-export function encodeBatch(recs: readonly Record[]): { bytes: Uint8Array; refused: Refused[] } {
+export function encodeBatch(recs: readonly Held[]): { bytes: Uint8Array; refused: Refused[] } {
   try {
     return { bytes: encodeRecords(recs), refused: [] };
   } catch (e) {
@@ -141,7 +150,7 @@ export function encodeBatch(recs: readonly Record[]): { bytes: Uint8Array; refus
   for (const r of recs) {
     const at = w.length;
     try {
-      writeRecord(w, r);
+      writeHeld(w, r);
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
       w.length = at; // drop what was written of it
