@@ -9,14 +9,9 @@ const utf8 = new TextEncoder();
 export const RECORD_MAX = 0xffff;
 
 export class Writer {
-  private buf: Uint8Array;
-  private view: DataView;
+  private buf = new Uint8Array(4096);
+  private view = new DataView(this.buf.buffer);
   length = 0;
-
-  constructor(size = 4096) {
-    this.buf = new Uint8Array(size);
-    this.view = new DataView(this.buf.buffer);
-  }
 
   /** The array the bytes written so far are in, at [0, length): a later write may copy them to a new one. */
   get written(): Uint8Array { return this.buf; }

@@ -13,26 +13,34 @@ const CHUNK = 1 << 18;
 export class RecordChunks {
   private readonly keep: (r: Upsert) => boolean;
   private readonly chunkBytes: number;
-  private w: Writer;
+  /** Each record is written here first: a chunk is never grown, which would leave its earlier records a copy of their own. */
+  private readonly scratch = new Writer();
+  private chunk = new Uint8Array(0);
+  private used = 0;
 
   constructor(keep: (r: Upsert) => boolean, chunkBytes = CHUNK) {
     this.keep = keep;
     this.chunkBytes = chunkBytes;
-    this.w = new Writer(chunkBytes);
   }
 
   /** r itself when it is a delete, kept, or one the ABI cannot hold (the batch refuses it, naming it); else its bytes. */
   hold(r: Record): Held {
     if (r.op !== 'upsert' || this.keep(r)) return r;
-    if (this.w.length >= this.chunkBytes) this.w = new Writer(this.chunkBytes);
-    const at = this.w.length;
+    this.scratch.length = 0;
     try {
-      writeRecord(this.w, r);
+      writeRecord(this.scratch, r);
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
-      this.w.length = at;
       return r;
     }
-    return { kind: r.kind, namespace: r.namespace, name: r.name, op: 'encoded', chunk: this.w.written, at, length: this.w.length - at };
+    const length = this.scratch.length;
+    if (this.used + length > this.chunk.length) {
+      this.chunk = new Uint8Array(Math.max(this.chunkBytes, length));
+      this.used = 0;
+    }
+    const at = this.used;
+    this.chunk.set(this.scratch.written.subarray(0, length), at);
+    this.used += length;
+    return { kind: r.kind, namespace: r.namespace, name: r.name, op: 'encoded', chunk: this.chunk, at, length };
   }
 }
