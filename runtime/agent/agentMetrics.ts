@@ -5,7 +5,7 @@
 // scrape time, at most once per batch (a pinned map is read whole to count
 // it). prom-client adds the process's own: CPU, memory, file descriptors,
 // V8's heap and GC, and event-loop lag.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from './prom.ts';
 import { MAPS, type MapName } from '../abi/layouts.generated.ts';
 import type { MapStore } from '../maps/store.ts';
 import type { KubeStats } from '../sources/kubeStats.ts';
