@@ -1,7 +1,7 @@
 // sluice run: the node agent (the DaemonSet's command). Parses the flags,
-// loads the agent (and with it client-node) only now, and turns SIGTERM and
-// SIGINT into a clean stop: exit 0 with the maps pinned and the programs
-// attached, so the node forwards while the agent is away.
+// loads the agent only now, and turns SIGTERM and SIGINT into a clean stop:
+// exit 0 with the maps pinned and the programs attached, so the node
+// forwards while the agent is away.
 import { setFlagsFromString } from 'node:v8';
 import { readKey } from './keyFile.ts';
 import { parseDuration } from '../agent/duration.ts';
@@ -148,7 +148,7 @@ async function runAgent(a: RunArgs, io: Io): Promise<void> {
     const agent = await startAgent({ ...a, log });
     stop = (reason) => void agent.stop(reason);
     if (requested !== undefined) stop(requested);
-    process.exit(await agent.done); // client-node may keep idle sockets: do not wait for them
+    process.exit(await agent.done); // idle keep-alive sockets may stay open: do not wait for them
   } catch (e) {
     log.error('fatal', { reason: (e as Error).message ?? String(e), cause: (e as Error).cause === undefined ? undefined : String((e as Error).cause) });
     process.exit(1);
