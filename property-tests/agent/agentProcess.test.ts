@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import yaml from 'js-yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -97,6 +97,40 @@ test('the agent loads no bundled undici through a sync and a change (an ESM impo
     assert.not.ok(modules.includes(UNDICI));
   } finally {
     c.proc.kill('SIGKILL');
+  }
+}));
+
+// The image fills Node's compile cache at build (deploy/Dockerfile) and the
+// agent only reads it: V8 rejects cached code compiled under other V8 flags,
+// and the agent sets its own (run.ts, agentV8Flags) before loading its
+// modules. Run here as the image runs them, with the repository for /opt/sluice.
+test('the compile cache the image fills at build is the one the agent reads: no module of it rejected', () => withServer(async (server, dir) => {
+  const lines = readFileSync(new URL('../../deploy/Dockerfile', import.meta.url), 'utf8').replace(/\\\n/g, ' ').split('\n');
+  const from = lines.findIndex((l) => l.startsWith('ENV NODE_COMPILE_CACHE=')), to = lines.findIndex((l) => l.startsWith('ENTRYPOINT'));
+  const fill = lines.slice(from + 1, to).filter((l) => l.startsWith('RUN ')).map((l) => l.slice(4));
+  assert.ok(fill.length > 0, 'the Dockerfile fills the cache');
+  const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+  const env = { ...process.env, NODE_COMPILE_CACHE: join(dir, 'cache'), PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
+  for (const cmd of fill) {
+    const r = spawnSync('sh', ['-c', cmd.replaceAll('/opt/sluice', root)], { env, encoding: 'utf8' });
+    assert.is(r.status, 0, `${cmd}\n${r.stderr}`);
+  }
+  server.apply('nodes', node('n1', '192.168.0.1'));
+  server.apply('services', service('shop/web', '10.96.0.10'));
+  const agent = spawn(process.execPath, [MAIN, 'run', '--node', 'n1', '--kubeconfig', kubeconfig(dir, server), '--dry-run', '--listen', '127.0.0.1:0'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
+  let err = '';
+  agent.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const exit = new Promise((resolve) => agent.on('exit', resolve));
+  try {
+    await until(() => err.includes('"msg":"synced"'), () => `synced\n${err}`, 15_000);
+    agent.kill('SIGTERM');
+    await exit;
+    const verdicts = [...err.matchAll(/V8 code cache for \S+ (\S+) was (accepted|rejected)/g)].filter((m) => m[1].includes('/runtime/'));
+    assert.equal(verdicts.filter((m) => m[2] === 'rejected').map((m) => m[1]), []);
+    assert.ok(verdicts.length > 50, `the agent read its modules from the cache: ${verdicts.length}`);
+  } finally {
+    agent.kill('SIGKILL');
   }
 }));
 

@@ -118,14 +118,22 @@ export function runCommand(args: readonly string[], io: Io): number {
   return 0; // the exit status comes when the agent stops
 }
 
-async function runAgent(a: RunArgs, io: Io): Promise<void> {
-  // No memory-reducer collections. V8 schedules them for a heap that went
-  // quiet (an idle browser tab), and for an agent woken by one change a
-  // second they came in the middle of the changes: a full collection of the
-  // cluster's objects each time, 3-4 ms of CPU a change against 1.8 at 5,000
-  // Services. The flag is read when the reducer runs, so setting it now works;
-  // collections that allocation asks for still run.
+/**
+ * The V8 flags the agent runs with, set before it loads its modules. V8
+ * rejects a module's cached code compiled under other flags, so the image's
+ * build sets them too before it fills Node's compile cache (deploy/Dockerfile).
+ * - No memory-reducer collections. V8 schedules them for a heap that went
+ *   quiet (an idle browser tab), and for an agent woken by one change a
+ *   second they came in the middle of the changes: a full collection of the
+ *   cluster's objects each time, 3-4 ms of CPU a change against 1.8 at 5,000
+ *   Services. Collections that allocation asks for still run.
+ */
+export function agentV8Flags(): void {
   setFlagsFromString('--memory-reducer-gc-count=0');
+}
+
+async function runAgent(a: RunArgs, io: Io): Promise<void> {
+  agentV8Flags();
   const log = jsonLogger((line) => io.err(line));
   let stop: ((reason: string) => void) | undefined;
   let requested: string | undefined;
