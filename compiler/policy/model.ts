@@ -202,7 +202,7 @@ export function readPod(r: Reader, ns: string, key: string, strings: Strings): P
   const p = new Pod();
   p.key = key;
   p.ns = ns;
-  p.node = r.str();
+  p.node = r.strIn(strings);
   p.flags = r.u8();
   for (let n = r.count(); n > 0; n--) {
     const ip = r.ip();

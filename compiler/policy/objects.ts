@@ -20,12 +20,12 @@ export class PolicyObjects {
   nsLabels: Map<string, Labels> = new Map(); // Namespace objects
   policies: Map<string, Policy> = new Map();
   changes: Changes = new Changes();
-  private strings: Strings = new Strings(); // the pods' and namespaces' label strings
+  private strings: Strings = new Strings(); // label strings, and the pods' namespaces and nodes
 
   /** Reads one Pod, Namespace or NetworkPolicy record; returns false for other kinds. */
   apply(kind: u8, r: Reader, nsAt: usize, upsert: bool): bool {
     if (kind == KIND_POD) {
-      const ns = String.UTF8.decodeUnsafe(nsAt + 2, <usize>load<u16>(nsAt));
+      const ns = this.strings.at(nsAt + 2, <usize>load<u16>(nsAt));
       const key = joinStrs(nsAt, r.strAt());
       if (!this.changes.pods.has(key)) this.changes.pods.set(key, this.pods.has(key) ? this.pods.get(key) : null);
       if (upsert) this.pods.set(key, readPod(r, ns, key, this.strings));
@@ -55,7 +55,12 @@ export class PolicyObjects {
     if (!this.strings.stale) return;
     this.strings.clear();
     const pods = this.pods.values();
-    for (let i = 0; i < pods.length; i++) keepAll(this.strings, unchecked(pods[i]).labels);
+    for (let i = 0; i < pods.length; i++) {
+      const p = unchecked(pods[i]);
+      this.strings.keep(p.ns);
+      this.strings.keep(p.node);
+      keepAll(this.strings, p.labels);
+    }
     const ns = this.nsLabels.values();
     for (let i = 0; i < ns.length; i++) keepAll(this.strings, unchecked(ns[i]));
     this.strings.refilled();
