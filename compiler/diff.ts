@@ -37,8 +37,9 @@ class Section {
 
 // The diff is handed out in pieces of about this many bytes (piece()), so the
 // output buffer stays this small: a full compile's diff, mostly selection
-// tables, runs to 83 MiB at 5,000 Services, and WebAssembly memory once
-// touched stays resident for the life of the module.
+// tables, runs to 83 MiB at 5,000 Services of more than 32 backends each
+// (2.9 MiB at issue 12's 5,000 of 5, which have none), and WebAssembly
+// memory once touched stays resident for the life of the module.
 const PIECE: i32 = 1 << 20;
 
 // The diff being handed out: its sections and how far piece() has written.

@@ -142,8 +142,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     queue = queue.then(() => guarded(fn));
   };
   // After the batch that made the agent ready, both heaps give back what the
-  // full sync took: V8's on the next turn, once that batch's diff (83 MiB on
-  // issue 12's cluster) is unreachable (a collection while it is still reachable
+  // full sync took: V8's on the next turn, once that batch's diff (megabytes,
+  // 83 MiB at 5,000 large Services) is unreachable (a collection while it is still reachable
   // would leave it resident for good); the compiler's free pages in the queue,
   // between batches. A compiler heap it does not recognize is left as it was, and the
   // agent goes on.
