@@ -55,6 +55,18 @@ test('a record held as bytes encodes as the record itself, in any chunk', () => 
   assert.ok(reach.encoded > 300 && reach.kept > 300 && reach.chunks > 50 && reach.overChunk > 100, JSON.stringify(reach));
 });
 
+test('a record the ABI cannot hold stays an object, and its batch refuses it by name', () => {
+  const chunks = new RecordChunks(() => false, 64);
+  const ok: Record = { kind: R.KIND_NAMESPACE, op: 'upsert', namespace: '', name: 'a', body: { labels: [['team', 'x']] } };
+  const long: Record = { kind: R.KIND_NAMESPACE, op: 'upsert', namespace: '', name: 'b', body: { labels: [['team', 'x'.repeat(70_000)]] } };
+  const held = [ok, long, ok].map((r) => chunks.hold(r));
+  assert.equal(held.map((h) => h.op), ['encoded', 'upsert', 'encoded']);
+  assert.ok(held[1] === long);
+  const { bytes, refused } = encodeBatch(held);
+  assert.equal(refused.map((r) => [r.ref.name, r.reason]), [['b', 'string of 70000 bytes exceeds the record ABI\'s 65535']]);
+  assert.equal(decodeRecords(bytes), [ok, { kind: R.KIND_NAMESPACE, namespace: '', name: 'b', op: 'delete' }, ok]);
+});
+
 /** The one batch a source that ends at once gives. */
 function batchOf<T>(events: KubeEvent[], pipeline: OperatorFunction<KubeEvent, T[]>): T[] {
   let batch: T[] | undefined;
