@@ -9,6 +9,7 @@ import yaml from 'js-yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseRunArgs } from '../../runtime/cli/run.ts';
+import { tryRun } from '../../runtime/exec/command.ts';
 import { FakeApiServer } from '../../testkit/fakeApiServer.ts';
 import { node, service, slice, until, type LogLine } from './agentHarness.ts';
 
@@ -112,7 +113,7 @@ test('the compile cache the image fills at build is the one the agent reads: no 
   const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
   const env = { ...process.env, NODE_COMPILE_CACHE: join(dir, 'cache'), PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
   for (const cmd of fill) {
-    const r = spawnSync('sh', ['-c', cmd.replaceAll('/opt/sluice', root)], { env, encoding: 'utf8' });
+    const r = tryRun(['sh', '-c', cmd.replaceAll('/opt/sluice', root)], { env, timeoutMs: 60_000 });
     assert.is(r.status, 0, `${cmd}\n${r.stderr}`);
   }
   server.apply('nodes', node('n1', '192.168.0.1'));

@@ -37,7 +37,7 @@ export const DEPENDENCIES = [
   { program: 'setpriv', package: 'util-linux', need: ['test'], why: 'runs the CLI as another user' },
   { program: 'taskset', package: 'util-linux', need: ['bench'], why: 'pins servers and clients to a CPU' },
   { program: 'sysctl', package: 'procps', need: ['run', 'test', 'bench'], why: 'ip_forward and rp_filter inside testbed namespaces' },
-  { program: 'sh', package: 'dash', need: ['test', 'bench'], why: 'small scripts inside a namespace' },
+  { program: 'sh', package: 'dash', need: ['test', 'bench'], why: 'small scripts inside a namespace; the Dockerfile\'s cache warm-up, run by a test' },
   { program: 'awk', package: 'mawk', need: ['test'], why: 'reads /proc/mounts in a mount namespace test\'s script' },
   { program: 'git', package: 'git', need: ['test'], why: 'the files mutation testing stages (npm run mutate)' },
   { program: 'bash', package: 'bash', need: ['bench'], why: 'the kube-proxy baseline script' },
