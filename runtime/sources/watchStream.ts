@@ -97,7 +97,7 @@ function lineSplitter(onEvent: WatchEvent): { write(chunk: Uint8Array): void; en
   };
 }
 
-/** Bytes in, one event per complete frame out: a 4-byte big-endian length, then an enveloped WatchEvent. */
+/** Bytes in, one event per complete frame out: a 4-byte big-endian length, then a bare WatchEvent around an enveloped object (protoDecode.ts). */
 function frameSplitter(onEvent: WatchEvent): { write(chunk: Uint8Array): void; end(): void } {
   let rest: Buffer = Buffer.alloc(0);
   const frame = (bytes: Uint8Array) => {
