@@ -27,6 +27,7 @@ import { normalize } from '../runtime/encode/records.ts';
 import { encodeRecords } from '../runtime/encode/schema.ts';
 import { tryRun } from '../runtime/exec/command.ts';
 import { addNetns, deleteNetns } from '../runtime/exec/namespaces.ts';
+import { JSON_TYPE } from '../runtime/sources/protoSchema.ts';
 import { ISSUE_12, pod, service, slice, type ClusterSize } from '../testkit/scaleCluster.ts';
 import type { ChurnKind } from './apiServerProcess.ts';
 import { ensureCommands } from './datapath/setup.ts';
@@ -94,7 +95,7 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
   const tag = `sl-churn-${process.pid}`, pinRoot = `/sys/fs/bpf/${tag}`;
   if (mode === 'pinned') addNetns(tag); // nothing to attach to in there: the maps are what is measured
   const args = mode === 'pinned' ? ['--pin-root', pinRoot, '--netns', tag]
-    : mode === 'dry-run' ? ['--dry-run'] : ['--dry-run', '--kube-api-content-type', 'application/json'];
+    : mode === 'dry-run' ? ['--dry-run'] : ['--dry-run', '--kube-api-content-type', JSON_TYPE];
   const agent = new AgentProcess('node-0', kubeconfig, args);
   try {
     const synced = await agent.until('synced', 600_000);

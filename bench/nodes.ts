@@ -12,7 +12,7 @@
 // NODES_USAGE has the flags.
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { PROTOBUF } from '../runtime/sources/protoSchema.ts';
+import { JSON_TYPE, PROTOBUF } from '../runtime/sources/protoSchema.ts';
 import type { ClusterSize } from '../testkit/scaleCluster.ts';
 import { AgentProcess, cpuOf, rssOf, ServerProcess, sleep } from './processes.ts';
 import { mean, table } from './stats.ts';
@@ -32,13 +32,13 @@ agent's CPU.
                           per Namespace, Nodes (default 50, 20, 10, 2, 100)
 `;
 
-const CONTENT_TYPES = { protobuf: PROTOBUF, json: 'application/json' } as const;
-type ContentType = keyof typeof CONTENT_TYPES;
+const MEDIA_TYPES = { protobuf: PROTOBUF, json: JSON_TYPE } as const;
+type ContentType = keyof typeof MEDIA_TYPES;
 
 interface Row { type: ContentType; agents: number; serverUs: number; perAgentUs: number; bytes: number; agentUs: number; rssMiB: number; delivered: string; syncS: number }
 
 async function measure(server: ServerProcess, kubeconfig: string, type: ContentType, n: number, nodes: number, changes: number, everyMs: number, log: (s: string) => void): Promise<Row> {
-  const args = ['--dry-run', '--kube-api-content-type', CONTENT_TYPES[type]];
+  const args = ['--dry-run', '--kube-api-content-type', MEDIA_TYPES[type]];
   const agents: AgentProcess[] = [];
   try {
     const t0 = performance.now();
@@ -98,7 +98,7 @@ export async function benchNodes(argv: readonly string[] = []): Promise<void> {
     const loaded = await server.ask<{ kubeconfig: string; objects: number }>({ op: 'load', size });
     log(`fake API server (pid ${server.child.pid}): ${loaded.objects} objects`);
     for (const type of v['content-types']!.split(',') as ContentType[]) {
-      if (!(type in CONTENT_TYPES)) throw new Error(`--content-types: "${type}" is not one of ${Object.keys(CONTENT_TYPES).join(', ')}`);
+      if (!(type in MEDIA_TYPES)) throw new Error(`--content-types: "${type}" is not one of ${Object.keys(MEDIA_TYPES).join(', ')}`);
       for (const n of v.agents!.split(',').map(Number)) rows.push(await measure(server, loaded.kubeconfig, type, n, size.nodes, Number(v.changes), Number(v.every), log));
     }
   } finally {

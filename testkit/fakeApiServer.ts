@@ -32,7 +32,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer, type ServerOptions as TlsOptions } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { isProtobuf, PROTOBUF } from '../runtime/sources/protoSchema.ts';
+import { isProtobuf, JSON_TYPE, PROTOBUF } from '../runtime/sources/protoSchema.ts';
 import { encodeList, encodeObject, encodeWatchFrame, lengthPrefixed, Unencodable } from './protoEncode.ts';
 
 export const RESOURCES = {
@@ -303,7 +303,7 @@ export class FakeApiServer {
     const status = (code: number, message: string, reason: string) => {
       seen.status = code;
       const body = { status: 'Failure', message, reason, code };
-      res.writeHead(code, { 'Content-Type': seen.protobuf ? PROTOBUF : 'application/json' });
+      res.writeHead(code, { 'Content-Type': seen.protobuf ? PROTOBUF : JSON_TYPE });
       res.end(seen.protobuf ? encodeObject('v1', 'Status', body) : JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, ...body }));
     };
     if (req.method !== 'GET') return status(405, `${req.method} is not served here`, 'MethodNotAllowed');
@@ -366,7 +366,7 @@ export class FakeApiServer {
     const proto = seen.protobuf ? protobufList(r, items, metadata) : undefined;
     seen.status = 200;
     seen.protobuf = proto !== undefined;
-    res.writeHead(200, { 'Content-Type': proto ? PROTOBUF : 'application/json' });
+    res.writeHead(200, { 'Content-Type': proto ? PROTOBUF : JSON_TYPE });
     res.end(proto ?? JSON.stringify({ kind: `${r.kind}List`, apiVersion: r.apiVersion, metadata, items }));
   }
 }
@@ -403,7 +403,7 @@ function withoutKind(o: unknown): unknown {
 
 const line = (type: string, object: unknown) => `${JSON.stringify({ type, object })}\n`;
 
-const watchType = (protobuf: boolean) => (protobuf ? `${PROTOBUF};stream=watch` : 'application/json');
+const watchType = (protobuf: boolean) => (protobuf ? `${PROTOBUF};stream=watch` : JSON_TYPE);
 
 /** A watch event as w reads them: a JSON line, or a protobuf frame (which cannot hold an object its schema's types cannot). */
 function event(w: Watcher, type: string, object: unknown): Uint8Array {

@@ -9,7 +9,7 @@
 // decoder skips them as it skips a real server's.
 import pb from 'protobufjs/minimal.js';
 import { rfc3339Ms } from '../runtime/encode/fields.ts';
-import { KINDS, LISTS, MAGIC, TYPE_META, UNKNOWN, WATCH_EVENT, type Field, type Message, type Scalar } from '../runtime/sources/protoSchema.ts';
+import { I64, KINDS, LEN, LISTS, MAGIC, TYPE_META, UNKNOWN, VARINT, WATCH_EVENT, type Field, type Message, type Scalar } from '../runtime/sources/protoSchema.ts';
 import { isObject } from '../runtime/sources/watchedKinds.ts';
 
 type Writer = pb.Writer;
@@ -17,7 +17,6 @@ type Obj = { [k: string]: unknown };
 
 export class Unencodable extends Error {}
 
-const LEN = 2, VARINT = 0, I64 = 1;
 const OTHER = 1000;
 
 /** kind's List (PodList, ...) of items, as a list response's body. */

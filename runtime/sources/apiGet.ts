@@ -7,12 +7,13 @@ import type { IncomingMessage, RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ApiAccess } from './kubeConfig.ts';
 import { http } from './nodeHttp.ts';
+import { JSON_TYPE } from './protoSchema.ts';
 
 /** The reason a timer aborts a request with, as AbortSignal.timeout gives it. */
 export const timeoutError = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 
 /** Resolves with the response once its head has arrived, whatever its status; rejects if no response comes. */
-export async function apiGet(access: ApiAccess, path: string, query: { [k: string]: string }, signal: AbortSignal, accept = 'application/json'): Promise<IncomingMessage> {
+export async function apiGet(access: ApiAccess, path: string, query: { [k: string]: string }, signal: AbortSignal, accept = JSON_TYPE): Promise<IncomingMessage> {
   const cluster = access.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in the kubeconfig');
   const url = new URL(cluster.server + path);

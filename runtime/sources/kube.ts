@@ -34,7 +34,7 @@ import type { KubeEvent } from './events.ts';
 import { KindWatch } from './kindWatch.ts';
 import type { ApiAccess } from './kubeConfig.ts';
 import { kubeStats, type KindStats, type KubeStats } from './kubeStats.ts';
-import { ACCEPT_PROTOBUF, PROTOBUF, type ContentType } from './protoSchema.ts';
+import { ACCEPT_PROTOBUF, JSON_TYPE, PROTOBUF, type ContentType } from './protoSchema.ts';
 import { WATCHED_KINDS, type WatchedKind } from './watchedKinds.ts';
 
 export interface KubeSourceOptions {
@@ -58,7 +58,6 @@ export interface KubeSourceOptions {
   /** What lists and watches ask for (kube-proxy's --kube-api-content-type): protobuf (the default) or application/json. */
   contentType?: ContentType;
 }
-
 
 /**
  * Every watched kind, merged: upserts and deletes, and one 'synced' once all
@@ -93,7 +92,7 @@ function runKind(access: ApiAccess, spec: WatchedKind, opts: KubeSourceOptions, 
   const kind: KindWatch = new KindWatch(access, spec, {
     pageSize: opts.pageSize ?? 500, listTimeoutMs: opts.listTimeoutMs ?? 60_000, watchTimeoutMs: opts.watchTimeoutMs ?? 300_000,
     reconnectDelay: opts.clientReconnectDelay ?? ((ms) => ms),
-    accept: (opts.contentType ?? PROTOBUF) === PROTOBUF ? ACCEPT_PROTOBUF : 'application/json',
+    accept: (opts.contentType ?? PROTOBUF) === PROTOBUF ? ACCEPT_PROTOBUF : JSON_TYPE,
   }, stats, {
     emit,
     listed: () => onListed(spec.kind),

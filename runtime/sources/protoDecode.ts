@@ -9,12 +9,11 @@
 // metav1.Time. Booleans and numbers stay as sent: an endpoint's ready: false
 // is not the same as no ready at all.
 import pb from 'protobufjs/minimal.js';
-import { KINDS, LISTS, MAGIC, STATUS, TYPE_META, UNKNOWN, WATCH_EVENT, type Field, type Message } from './protoSchema.ts';
+import { KINDS, LEN, LISTS, MAGIC, STATUS, TYPE_META, UNKNOWN, VARINT, WATCH_EVENT, type Field, type Message } from './protoSchema.ts';
 
 type Obj = { [k: string]: unknown };
 type Reader = pb.Reader;
 
-const LEN = 2, VARINT = 0;
 
 export interface List { kind: string; resourceVersion: string; continue: string | undefined; items: Obj[] }
 

@@ -7,6 +7,9 @@
 // one normalizer reads both. property-tests/sources/protoGolden.test.ts checks
 // the numbers against bytes that protoc wrote from the upstream schema.
 
+/** protobuf's wire types, the low 3 bits of a field's tag: what the decoder checks and the test encoder writes. */
+export const VARINT = 0, I64 = 1, LEN = 2;
+
 /** time: metav1.Time (seconds); intOrString: intstr.IntOrString; map: map<string, string>. */
 export type Scalar = 'string' | 'bool' | 'int' | 'time' | 'intOrString' | 'map';
 
@@ -120,11 +123,12 @@ export const WATCH_EVENT = { type: 1, object: 2, raw: 1 } as const;
 export const MAGIC = Uint8Array.of(0x6b, 0x38, 0x73, 0x00); // "k8s\0"
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
+export const JSON_TYPE = 'application/json';
 /** What the agent may ask for (kube-proxy's --kube-api-content-type). */
-export const CONTENT_TYPES = [PROTOBUF, 'application/json'] as const;
+export const CONTENT_TYPES = [PROTOBUF, JSON_TYPE] as const;
 export type ContentType = (typeof CONTENT_TYPES)[number];
 /** What the agent asks for: protobuf, as kube-proxy does, or JSON from a server (or a kind) without it. */
-export const ACCEPT_PROTOBUF = `${PROTOBUF}, application/json`;
+export const ACCEPT_PROTOBUF = `${PROTOBUF}, ${JSON_TYPE}`;
 
 /** A response's Content-Type says protobuf (a list's; a watch's adds ";stream=watch"). */
 export const isProtobuf = (contentType: string | undefined): boolean => contentType?.split(';')[0].trim() === PROTOBUF;
