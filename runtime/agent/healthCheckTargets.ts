@@ -8,7 +8,7 @@
 import * as R from '../../compiler/abi/records.ts';
 import { refKey } from '../encode/objectKey.ts';
 import type { Ip } from '../encode/ip.ts';
-import type { Held, ServiceBody, SliceBody, Upsert } from '../encode/schema.ts';
+import type { Endpoint, Held, ServiceBody, Upsert } from '../encode/schema.ts';
 
 export interface HealthCheckTarget { port: number; namespace: string; name: string; localEndpoints: number }
 
@@ -33,7 +33,7 @@ export class HealthCheckTargets {
   /** Whether update() reads r: a Service with a healthCheckNodePort, or a slice with a ready endpoint on this node. A batch may hold any other record as bytes. */
   keeps(r: Upsert): boolean {
     if (r.kind === R.KIND_SERVICE) return checkPort(r.body) > 0;
-    return r.kind === R.KIND_ENDPOINT_SLICE && this.readyHere(r.body).length > 0;
+    return r.kind === R.KIND_ENDPOINT_SLICE && r.body.endpoints.some((e) => this.readyHere(e));
   }
 
   /** Takes a batch's records; true when a target may have changed. */
@@ -56,7 +56,7 @@ export class HealthCheckTargets {
           changed ||= this.services.has(before);
         }
         if (r.op !== 'upsert') continue;
-        const ready = this.readyHere(r.body);
+        const ready = r.body.endpoints.filter((e) => this.readyHere(e)).map((e) => ipv4Number(e.address));
         if (ready.length === 0) continue;
         const service = `${r.namespace}/${r.body.serviceName}`;
         this.sliceService.set(key, service);
@@ -68,8 +68,8 @@ export class HealthCheckTargets {
     return changed;
   }
 
-  private readyHere(b: SliceBody): number[] {
-    return b.endpoints.filter((e) => e.nodeName === this.node && e.conditions & R.COND_READY).map((e) => ipv4Number(e.address));
+  private readyHere(e: Endpoint): boolean {
+    return e.nodeName === this.node && (e.conditions & R.COND_READY) !== 0;
   }
 
   /** One per Service with a healthCheckNodePort, by port. */
