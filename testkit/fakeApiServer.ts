@@ -87,6 +87,7 @@ export class FakeApiServer {
   private readonly history = new Map<Resource, Change[]>(RESOURCE_NAMES.map((r) => [r, []]));
   private readonly watchers = new Set<Watcher>();
   private readonly failures: Failure[] = [];
+  private readonly damaged = new Map<Resource, number>();
   private readonly heldLists = new Map<Resource, Promise<void>>();
   private readonly pages = new Map<string, { items: unknown[]; rv: number }>();
   private hidden = 0; // > 0 while unseen() runs: changes reach history but no open watch
@@ -219,6 +220,15 @@ export class FakeApiServer {
   /** The next `count` lists or watches of resource get an HTTP error. */
   fail(resource: Resource, verb: 'list' | 'watch', status: number, count = 1): void {
     this.failures.push({ resource, verb, status, left: count });
+  }
+
+  /**
+   * The next `count` protobuf lists of resource come with their last item
+   * damaged (its name's field tag says varint): the list's framing holds, and
+   * that item alone does not decode.
+   */
+  damageLists(resource: Resource, count = 1): void {
+    this.damaged.set(resource, (this.damaged.get(resource) ?? 0) + count);
   }
 
   /** Lists of resource wait until the returned function is called. */
@@ -364,11 +374,23 @@ export class FakeApiServer {
     // Items of a typed list carry no kind or apiVersion: the list has them.
     const items = page.items.slice(0, n).map(withoutKind);
     const proto = seen.protobuf ? protobufList(r, items, metadata) : undefined;
+    if (proto && items.length > 0 && (this.damaged.get(resource) ?? 0) > 0) {
+      this.damaged.set(resource, this.damaged.get(resource)! - 1);
+      damageLast(proto, items.at(-1) as Json);
+    }
     seen.status = 200;
     seen.protobuf = proto !== undefined;
     res.writeHead(200, { 'Content-Type': proto ? PROTOBUF : JSON_TYPE });
     res.end(proto ?? JSON.stringify({ kind: `${r.kind}List`, apiVersion: r.apiVersion, metadata, items }));
   }
+}
+
+/** ObjectMeta.name (field 1) of the list's last item, written as a varint's tag (wire type 0) instead of a string's. */
+function damageLast(list: Uint8Array, item: Json): void {
+  const name = Buffer.from((item.metadata as { name: string }).name);
+  const at = Buffer.from(list).lastIndexOf(Buffer.concat([Buffer.of(0x0a, name.length), name]));
+  if (at < 0 || name.length > 127) throw new Error('damageLists: the last item\'s name is not where it is looked for');
+  list[at] = 0x08;
 }
 
 function protobufList(r: { apiVersion: string; kind: string }, items: unknown[], metadata: Json): Uint8Array | undefined {

@@ -24,7 +24,11 @@ function enveloped(apiVersion: string, kind: string, raw: Uint8Array): Uint8Arra
   return Uint8Array.from([0x6b, 0x38, 0x73, 0x00, 0x0a, ...varint(typeMeta.length), ...typeMeta, 0x12, ...varint(raw.length), ...raw]);
 }
 
-const list = (apiVersion: string, kind: string) => decodeList(enveloped(apiVersion, `${kind}List`, fixture(`${kind}List`)));
+/** The list with its items read, as the source reads them. */
+function list(apiVersion: string, kind: string) {
+  const l = decodeList(enveloped(apiVersion, `${kind}List`, fixture(`${kind}List`)));
+  return { ...l, items: [...l.items] };
+}
 
 test('PodList: where a pod runs, its IPs, labels (one called __proto__) and every container\'s ports; paging', () => {
   const l = list('v1', 'Pod');

@@ -41,7 +41,7 @@ const specOf = (kind: unknown) => WATCHED_KINDS.find((k) => k.kind === kind);
 function overProtobuf(o: Obj, via: 'list' | 'watch'): Obj {
   const spec = specOf(o.kind)!;
   const { apiVersion: _a, kind: _k, ...item } = o;
-  if (via === 'list') return forCache(spec, decodeList(encodeList(spec.apiVersion, spec.kind, [item], '1')).items[0]) as Obj;
+  if (via === 'list') return forCache(spec, [...decodeList(encodeList(spec.apiVersion, spec.kind, [item], '1')).items][0]) as Obj;
   return forCache(spec, decodeWatchEvent(encodeWatchFrame('ADDED', spec.apiVersion, spec.kind, o).subarray(4)).object) as Obj;
 }
 
@@ -108,11 +108,22 @@ test('a damaged body throws an Error or decodes; it never hangs, and a watch fra
     const b = body.slice(0, Math.max(cut, at + 1));
     b[at] = byte;
     try {
-      decodeList(b);
+      for (const _ of decodeList(b).items); // an item is decoded as it is read
     } catch (e) {
       assert.instance(e, Error);
     }
   }), { numRuns: 3000 });
+});
+
+test('a list\'s items are decoded as they are read: the ones before a damaged item come out, then it throws, naming its field', () => {
+  const pod = (name: string) => ({ metadata: { namespace: 'shop', name }, spec: { nodeName: 'n1' } });
+  const body = encodeList('v1', 'Pod', [pod('first'), pod('second'), pod('third')], '7');
+  body[Buffer.from(body).indexOf('\x0a\x06second')] = 0x08; // ObjectMeta.name's tag, as a varint's
+  const list = decodeList(body);
+  assert.equal([list.resourceVersion, list.items.length], ['7', 3]);
+  const items = list.items[Symbol.iterator]();
+  assert.equal(items.next().value, pod('first'));
+  assert.throws(() => items.next(), (e: Error) => e.message === 'ObjectMeta.name: wire type 0, not 2');
 });
 
 test('a creationTimestamp no Date can hold rejects that Service, naming the field; the list goes on', () => {
@@ -125,7 +136,7 @@ test('a creationTimestamp no Date can hold rejects that Service, naming the fiel
   w.uint32(0x12).fork().uint32(0x1a).string('10.96.0.9').uint32(0x0a).fork().uint32(0x18).int32(80).ldelim().ldelim();
   w.ldelim().ldelim();
   const list = decodeList(Buffer.concat([Buffer.from('k8s\0'), w.finish()]));
-  const n = normalize(forCache(specOf('Service')!, list.items[0]));
+  const n = normalize(forCache(specOf('Service')!, [...list.items][0]));
   assert.equal([n.record, n.rejected.map((r) => r.field)], [undefined, ['metadata.creationTimestamp']]);
 });
 

@@ -11,7 +11,8 @@ import { decodeList, statusMessage as protoStatusMessage } from './protoDecode.t
 import { isProtobuf } from './protoSchema.ts';
 import type { WatchedKind } from './watchedKinds.ts';
 
-export interface Page { resourceVersion: string; continue: string | undefined; items: unknown[] }
+/** A page; a protobuf page's items are decoded as they are read, and a damaged one throws there, named as the page's errors are. */
+export interface Page { resourceVersion: string; continue: string | undefined; items: Iterable<unknown> }
 
 /** Every page of the collection; an HTTP error throws with statusCode set (an expired continue token's 410 included). */
 export async function* listPages(access: ApiAccess, spec: WatchedKind, limit: number, signal: AbortSignal, pageTimeoutMs: number, accept?: string): AsyncGenerator<Page> {
@@ -53,16 +54,26 @@ async function listPage(access: ApiAccess, spec: WatchedKind, limit: number, con
     throw Object.assign(new Error(`${where}: HTTP ${res.statusCode}${message === undefined ? '' : `: ${message}`}`), { statusCode: res.statusCode });
   }
   try {
-    return proto ? protoPage(body, spec) : jsonPage(body.toString());
+    return proto ? protoPage(body, spec, where) : jsonPage(body.toString());
   } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
+    throw named(where, e);
   }
 }
 
-function protoPage(body: Uint8Array, spec: WatchedKind): Page {
+const named = (where: string, e: unknown) => new Error(`${where}: ${(e as Error).message}`, { cause: e });
+
+function protoPage(body: Uint8Array, spec: WatchedKind, where: string): Page {
   const list = decodeList(body);
   if (list.kind !== spec.kind) throw new Error(`a list of ${list.kind}, not ${spec.kind}`);
-  return { resourceVersion: list.resourceVersion, continue: list.continue, items: list.items };
+  return { resourceVersion: list.resourceVersion, continue: list.continue, items: namedItems(list.items, where) };
+}
+
+function* namedItems(items: Iterable<unknown>, where: string): Generator<unknown> {
+  try {
+    yield* items;
+  } catch (e) {
+    throw named(where, e);
+  }
 }
 
 function jsonPage(raw: string): Page {

@@ -9,22 +9,68 @@
 // metav1.Time. Booleans and numbers stay as sent: an endpoint's ready: false
 // is not the same as no ready at all.
 import pb from 'protobufjs/minimal.js';
-import { KINDS, LEN, LISTS, MAGIC, STATUS, TYPE_META, UNKNOWN, VARINT, WATCH_EVENT, type Field, type Message } from './protoSchema.ts';
+import { KINDS, LEN, LIST, LISTS, MAGIC, STATUS, TYPE_META, UNKNOWN, VARINT, WATCH_EVENT, type Field, type Message } from './protoSchema.ts';
 
 type Obj = { [k: string]: unknown };
 type Reader = pb.Reader;
 
 
-export interface List { kind: string; resourceVersion: string; continue: string | undefined; items: Obj[] }
+export interface List { kind: string; resourceVersion: string; continue: string | undefined; items: Items }
 
-/** A list's body: PodList, ServiceList, ... */
+/**
+ * A list's body: PodList, ServiceList, ... Its items are framed here and
+ * decoded one at a time as they are read, each after the one before has been
+ * passed on: a page's 500 objects are never alive at once, and each dies
+ * young (decoded whole, the page's objects outlived a young collection or two,
+ * and were copied by it).
+ */
 export function decodeList(body: Uint8Array): List {
   const { r, end, kind } = envelope(body);
   const m = LISTS[kind];
   if (!m) throw new Error(`a protobuf list of ${kind || 'no kind'}, not one sluice reads`);
-  const list = decodeMessage(r, end, m);
-  const meta = (list.metadata ?? {}) as { resourceVersion?: string; continue?: string };
-  return { kind: kind.slice(0, -'List'.length), resourceVersion: meta.resourceVersion ?? '', continue: meta.continue, items: (list.items ?? []) as Obj[] };
+  let meta: { resourceVersion?: string; continue?: string } = {};
+  const spans: number[] = [];
+  while (r.pos < end) {
+    const tag = r.uint32(), f = m.fields[tag >>> 3];
+    if (f === undefined) {
+      r.skipType(tag & 7);
+      continue;
+    }
+    checkWireType(m, f, tag);
+    const len = r.uint32(), start = r.pos;
+    if (tag >>> 3 !== LIST.items) meta = decodeMessage(r, start + len, f.type as Message);
+    else {
+      spans.push(start, start + len);
+      r.pos = start + len;
+    }
+  }
+  if (r.pos !== end) throw new RangeError(`${m.name}: a field runs past its message`);
+  const items = new Items(r, spans, m.fields[LIST.items]!.type as Message);
+  return { kind: kind.slice(0, -'List'.length), resourceVersion: meta.resourceVersion ?? '', continue: meta.continue, items };
+}
+
+/** A list's items, each decoded when the iteration comes to it; a damaged one throws there. */
+export class Items implements Iterable<Obj> {
+  readonly #r: Reader;
+  readonly #spans: readonly number[]; // start and end of each item
+  readonly #item: Message;
+
+  constructor(r: Reader, spans: readonly number[], item: Message) {
+    this.#r = r;
+    this.#spans = spans;
+    this.#item = item;
+  }
+
+  get length(): number {
+    return this.#spans.length / 2;
+  }
+
+  *[Symbol.iterator](): Iterator<Obj> {
+    for (let i = 0; i < this.#spans.length; i += 2) {
+      this.#r.pos = this.#spans[i];
+      yield decodeMessage(this.#r, this.#spans[i + 1], this.#item);
+    }
+  }
 }
 
 /**
@@ -109,7 +155,7 @@ function decodeMessage(r: Reader, end: number, m: Message): Obj {
       r.skipType(tag & 7);
       continue;
     }
-    if ((tag & 7) !== wireType(f)) throw new Error(`${m.name}.${f.name}: wire type ${tag & 7}, not ${wireType(f)}`);
+    checkWireType(m, f, tag);
     if (f.type === 'map') {
       entry((out[f.name] ??= {}) as Obj, r, r.uint32() + r.pos);
       continue;
@@ -129,6 +175,10 @@ function int64(r: Reader): number {
 }
 
 const wireType = (f: Field) => (f.type === 'bool' || f.type === 'int' ? VARINT : LEN);
+
+function checkWireType(m: Message, f: Field, tag: number): void {
+  if ((tag & 7) !== wireType(f)) throw new Error(`${m.name}.${f.name}: wire type ${tag & 7}, not ${wireType(f)}`);
+}
 
 function value(r: Reader, f: Field): unknown {
   switch (f.type) {

@@ -108,9 +108,12 @@ export const KINDS: { readonly [kind: string]: Message } = {
 
 const listMeta = message('ListMeta', { 2: one('resourceVersion', 'string'), 3: one('continue', 'string') });
 
+/** A list's two fields: its metadata (ListMeta) and its items. */
+export const LIST = { metadata: 1, items: 2 } as const;
+
 /** Each kind's list (PodList, ...), by its kind: its metadata's resourceVersion and continue token, and its items. */
 export const LISTS: { readonly [kind: string]: Message } = Object.fromEntries(Object.entries(KINDS).map(([kind, item]) =>
-  [`${kind}List`, message(`${kind}List`, { 1: one('metadata', listMeta), 2: many('items', item) })]));
+  [`${kind}List`, message(`${kind}List`, { [LIST.metadata]: one('metadata', listMeta), [LIST.items]: many('items', item) })]));
 
 /** runtime.Unknown, the envelope of every protobuf body: the TypeMeta and the object's own bytes. */
 export const UNKNOWN = { typeMeta: 1, raw: 2 } as const;
