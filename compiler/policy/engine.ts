@@ -215,8 +215,7 @@ export class PolicyEngine implements Expansions {
       if (old != null) touchedNs.add(old.ns);
       if (this.objects.policies.has(pk[i])) touchedNs.add(this.objects.policies.get(pk[i]).ns);
     }
-    const nss = touchedNs.values();
-    for (let i = 0; i < nss.length; i++) this.indexPolicies(nss[i]);
+    if (touchedNs.size > 0) this.indexPolicies(touchedNs);
     const candidates = new Set<string>();
     const dirty = b.pods.values();
     for (let i = 0; i < dirty.length; i++) candidates.add(dirty[i]);
@@ -279,13 +278,20 @@ export class PolicyEngine implements Expansions {
     return out;
   }
 
-  private indexPolicies(ns: string): void {
-    const out: Policy[] = [];
+  /** The policies of each namespace given, by key: one walk of them all, however many namespaces a batch touched. */
+  private indexPolicies(touched: Set<string>): void {
+    const nss = touched.values();
+    for (let i = 0; i < nss.length; i++) if (this.policiesByNs.has(nss[i])) this.policiesByNs.delete(nss[i]);
     const all = this.objects.policies.values();
-    for (let i = 0; i < all.length; i++) if (all[i].ns == ns) out.push(all[i]);
-    out.sort((a: Policy, b: Policy): i32 => (a.key < b.key ? -1 : i32(a.key > b.key)));
-    if (out.length > 0) this.policiesByNs.set(ns, out);
-    else if (this.policiesByNs.has(ns)) this.policiesByNs.delete(ns);
+    for (let i = 0; i < all.length; i++) {
+      const ns = all[i].ns;
+      if (!touched.has(ns)) continue;
+      if (this.policiesByNs.has(ns)) this.policiesByNs.get(ns).push(all[i]);
+      else this.policiesByNs.set(ns, [all[i]]);
+    }
+    for (let i = 0; i < nss.length; i++) {
+      if (this.policiesByNs.has(nss[i])) this.policiesByNs.get(nss[i]).sort((a: Policy, b: Policy): i32 => (a.key < b.key ? -1 : i32(a.key > b.key)));
+    }
   }
 
   private resolution(p: Pod, pols: string[]): NamedPort[] {

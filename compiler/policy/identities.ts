@@ -287,11 +287,10 @@ export class Identities implements World {
     for (let i = 0; i < bs.length; i++) renumber(this.nsIds, bs[i], b.namespaces);
     if (flipped.length > 0) this.sortedNs = null;
     // A namespace whose id moved changes the entry of each of its pods.
-    const moved = b.namespaces.values();
-    if (moved.length == 0) return;
+    if (b.namespaces.size == 0) return;
     const pods = this.podNs.keys();
     for (let i = 0; i < pods.length; i++) {
-      if (!moved.includes(this.podNs.get(pods[i])) || !this.podIps.has(pods[i])) continue;
+      if (!b.namespaces.has(this.podNs.get(pods[i])) || !this.podIps.has(pods[i])) continue;
       const ips = this.podIps.get(pods[i]);
       for (let j = 0; j < ips.length; j++) b.ips.add(ips[j]);
     }
