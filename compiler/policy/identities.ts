@@ -168,11 +168,13 @@ export class Identities implements World {
   }
 
   private newIdentity(p: Pod, key: string): Identity {
-    const l = new Labels();
-    for (let i = 0; i < p.labels.keys.length; i++) {
+    let n = 0;
+    for (let i = 0; i < p.labels.keys.length; i++) if (this.labelKeys.has(p.labels.keys[i])) n++;
+    const l = new Labels(n);
+    for (let i = 0, j = 0; i < p.labels.keys.length; i++) {
       if (!this.labelKeys.has(p.labels.keys[i])) continue;
-      l.keys.push(p.labels.keys[i]);
-      l.values.push(p.labels.values[i]);
+      l.keys[j] = p.labels.keys[i];
+      l.values[j++] = p.labels.values[i];
     }
     const ports: NamedPort[] = [];
     for (let i = 0; i < p.ports.length; i++) if (this.portNames.has(p.ports[i].name)) ports.push(p.ports[i]);
