@@ -5,7 +5,7 @@
 import { NameIds } from '../ids';
 import { Batch } from './batch';
 import { Identity, selectorKeys, World } from './body';
-import { Labels, NamedPort, NO_LABELS, Pod, Policy } from './model';
+import { Labels, NO_LABELS, NO_PORTS, Pod, Policy } from './model';
 import { Changes, PolicyObjects } from './objects';
 
 const SEP = '\u0001';
@@ -176,8 +176,12 @@ export class Identities implements World {
       l.keys[j] = p.labels.keys[i];
       l.values[j++] = p.labels.values[i];
     }
-    const ports: NamedPort[] = [];
-    for (let i = 0; i < p.ports.length; i++) if (this.portNames.has(p.ports[i].name)) ports.push(p.ports[i]);
+    let ports = NO_PORTS;
+    for (let i = 0; i < p.ports.length; i++) {
+      if (!this.portNames.has(p.ports[i].name)) continue;
+      if (ports == NO_PORTS) ports = [];
+      ports.push(p.ports[i]);
+    }
     return new Identity(key, p.ns, l, ports);
   }
 

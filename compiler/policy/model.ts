@@ -184,6 +184,9 @@ export class NamedPort {
   constructor(public name: string, public proto: u8, public port: u16) {}
 }
 
+/** No named ports: shared by the pods and identities without any (most identities), never written. */
+export const NO_PORTS: NamedPort[] = [];
+
 export class Pod {
   key: string = '';
   ns: string = '';
@@ -191,7 +194,7 @@ export class Pod {
   flags: u8 = 0;
   ips: u32[] = []; // host order
   labels: Labels = NO_LABELS;
-  ports: NamedPort[] = [];
+  ports: NamedPort[] = NO_PORTS;
 
   /** On the pod network: not hostNetwork, not finished, with an address. */
   get networked(): bool { return (this.flags & (PODF_HOST_NETWORK | PODF_TERMINAL)) == 0 && this.ips.length > 0; }
@@ -217,11 +220,17 @@ export function readPod(r: Reader, ns: string, key: string, strings: Strings): P
     if (ip != NOT_IPV4 && !p.ips.includes(bswap<u32>(<u32>ip))) p.ips.push(bswap<u32>(<u32>ip));
   }
   p.labels = readLabels(r, strings);
-  for (let n = r.count(); n > 0; n--) {
+  const n = r.count();
+  if (n == 0) return p;
+  const ports = new Array<NamedPort>(n); // of its own size: room for 8 at least otherwise
+  let named = 0;
+  for (let i = 0; i < n; i++) {
     const name = r.str();
     const proto = r.u8();
     const port = r.u16();
-    if (name.length > 0) p.ports.push(new NamedPort(name, proto, port));
+    if (name.length > 0) unchecked(ports[named++] = new NamedPort(name, proto, port));
   }
+  ports.length = named;
+  if (named > 0) p.ports = ports;
   return p;
 }
