@@ -87,7 +87,7 @@ export class FakeApiServer {
   private readonly history = new Map<Resource, Change[]>(RESOURCE_NAMES.map((r) => [r, []]));
   private readonly watchers = new Set<Watcher>();
   private readonly failures: Failure[] = [];
-  private readonly damaged = new Map<Resource, number>();
+  private readonly damaged = new Map<Resource, () => void>();
   private readonly heldLists = new Map<Resource, Promise<void>>();
   private readonly pages = new Map<string, { items: unknown[]; rv: number }>();
   private hidden = 0; // > 0 while unseen() runs: changes reach history but no open watch
@@ -223,12 +223,12 @@ export class FakeApiServer {
   }
 
   /**
-   * The next `count` protobuf lists of resource come with their last item
-   * damaged (its name's field tag says varint): the list's framing holds, and
-   * that item alone does not decode.
+   * The next protobuf list of resource comes with its last item damaged (its
+   * name's field tag says varint): the list's framing holds, and that item
+   * alone does not decode. then() runs once it is written.
    */
-  damageLists(resource: Resource, count = 1): void {
-    this.damaged.set(resource, (this.damaged.get(resource) ?? 0) + count);
+  damageList(resource: Resource, then: () => void = () => {}): void {
+    this.damaged.set(resource, then);
   }
 
   /** Lists of resource wait until the returned function is called. */
@@ -374,14 +374,15 @@ export class FakeApiServer {
     // Items of a typed list carry no kind or apiVersion: the list has them.
     const items = page.items.slice(0, n).map(withoutKind);
     const proto = seen.protobuf ? protobufList(r, items, metadata) : undefined;
-    if (proto && items.length > 0 && (this.damaged.get(resource) ?? 0) > 0) {
-      this.damaged.set(resource, this.damaged.get(resource)! - 1);
-      damageLast(proto, items.at(-1) as Json);
+    const then = proto && items.length > 0 ? this.damaged.get(resource) : undefined;
+    if (then) {
+      this.damaged.delete(resource);
+      damageLast(proto!, items.at(-1) as Json);
     }
     seen.status = 200;
     seen.protobuf = proto !== undefined;
     res.writeHead(200, { 'Content-Type': proto ? PROTOBUF : JSON_TYPE });
-    res.end(proto ?? JSON.stringify({ kind: `${r.kind}List`, apiVersion: r.apiVersion, metadata, items }));
+    res.end(proto ?? JSON.stringify({ kind: `${r.kind}List`, apiVersion: r.apiVersion, metadata, items }), then);
   }
 }
 

@@ -132,26 +132,28 @@ export class KindWatch {
       if (obj.code === 410) this.#rv = ''; // the stream ends next; then it lists
       return;
     }
-    if (phase === 'ADDED' || phase === 'MODIFIED') this.#upsert(obj as unknown as KubeObject, true);
-    else if (phase === 'DELETED') this.#delete(obj as unknown as KubeObject);
+    const o = obj as unknown as KubeObject;
+    if (phase === 'ADDED' || phase === 'MODIFIED') this.#upsert(o, keyOf(o), true);
+    else if (phase === 'DELETED') this.#delete(o);
     this.#reconnectMs = 0;
     this.#rv = resourceVersionOf(obj) ?? '';
   }
 
-  /** Passes the object on unless it is the version already known. */
-  #upsert(o: KubeObject, now: boolean): (() => void) | undefined {
-    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`, rv = resourceVersionOf(o) ?? '';
+  /** Passes the object on, now or by the function returned, unless it is the version already known. */
+  #upsert(o: KubeObject, key: string, now: boolean): (() => void) | undefined {
+    const rv = resourceVersionOf(o) ?? '';
     if (rv && this.#known.get(key) === rv) return undefined;
-    const pass = () => {
-      this.#known.set(key, rv);
-      this.#hooks.emit({ type: 'upsert', object: o });
-    };
-    if (now) pass();
-    return pass;
+    if (now) return this.#pass(o, key, rv);
+    return () => this.#pass(o, key, rv);
+  }
+
+  #pass(o: KubeObject, key: string, rv: string): undefined {
+    this.#known.set(key, rv);
+    this.#hooks.emit({ type: 'upsert', object: o });
   }
 
   #delete(o: KubeObject): void {
-    if (this.#known.delete(`${o.metadata.namespace ?? ''}/${o.metadata.name}`)) this.#hooks.emit({ type: 'delete', object: o });
+    if (this.#known.delete(keyOf(o))) this.#hooks.emit({ type: 'delete', object: o });
   }
 
   #malformed(o: unknown): void {
@@ -162,7 +164,8 @@ export class KindWatch {
   async #list(): Promise<void> {
     this.#stats.lists++;
     const relist = this.#listed;
-    const seen = new Set<string>();
+    // What is known and not listed is gone: none of it on a first list, unless an earlier try of it failed part way.
+    const seen = this.#known.size > 0 ? new Set<string>() : undefined;
     const held: (() => void)[] = []; // a relist's changes, passed on when it completes
     let rv = '';
     for await (const page of listPages(this.#access, this.#spec, this.#opts.pageSize, this.#abort.signal, this.#opts.listTimeoutMs, this.#opts.accept)) {
@@ -174,13 +177,13 @@ export class KindWatch {
           else this.#malformed(o);
           continue;
         }
-        const k = o as KubeObject;
-        seen.add(`${k.metadata.namespace ?? ''}/${k.metadata.name}`);
-        const pass = this.#upsert(k, !relist);
-        if (pass && relist) held.push(pass);
+        const k = o as KubeObject, key = keyOf(k);
+        seen?.add(key);
+        const pass = this.#upsert(k, key, !relist);
+        if (pass) held.push(pass);
       }
     }
-    for (const key of [...this.#known.keys()].filter((key) => !seen.has(key))) {
+    for (const key of seen ? [...this.#known.keys()].filter((key) => !seen.has(key)) : []) {
       this.#known.delete(key);
       const slash = key.indexOf('/'), name = key.slice(slash + 1); // neither a namespace nor a name holds a '/'
       const metadata = slash === 0 ? { name } : { namespace: key.slice(0, slash), name };
@@ -208,3 +211,5 @@ export class KindWatch {
     });
   }
 }
+
+const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
