@@ -3,7 +3,8 @@
 // per page over one snapshot (the first page's resourceVersion). Pages are
 // handed on as they come, so a caller that passes each page's objects on
 // keeps only a page of raw objects alive at a time, never the whole list
-// (10,000 pods are 40 MB of JSON).
+// (10,000 pods are 40 MB of JSON); of a protobuf page, only one object, as
+// its items are decoded when they are read.
 import { buffer } from 'node:stream/consumers';
 import { apiGet, timeoutError } from './apiGet.ts';
 import type { ApiAccess } from './kubeConfig.ts';
