@@ -5,16 +5,16 @@
 // Stateful: it learns every record in arrival order (batchEvents asks it of
 // each), the NetworkPolicies that exist and each Pod's addresses.
 import * as R from '../../compiler/abi/records.ts';
-import { refKey } from '../encode/objectKey.ts';
+import type { Ip } from '../encode/ip.ts';
 import type { PodBody, Record } from '../encode/schema.ts';
 
 export class PodAddressUrgency {
   private readonly policies = new Set<string>();
-  private readonly addresses = new Map<string, string>(); // Pod key -> its addresses, joined
+  // Pod key -> its addresses: one IPv4 address (nearly every pod) as a number, else their bytes joined
+  private readonly addresses = new Map<string, number | string>();
 
-  /** Whether r is a Pod's new address while a NetworkPolicy exists; learns r either way. */
-  urgent(r: Record): boolean {
-    const key = refKey(r);
+  /** Whether r (whose refKey is key) is a Pod's new address while a NetworkPolicy exists; learns r either way. */
+  urgent(key: string, r: Record): boolean {
     if (r.kind === R.KIND_NETWORK_POLICY) {
       if (r.op === 'upsert') this.policies.add(key);
       else this.policies.delete(key);
@@ -25,9 +25,12 @@ export class PodAddressUrgency {
       this.addresses.delete(key);
       return false;
     }
-    const now = (r.body as PodBody).podIPs.map((ip) => [...ip.bytes].join('.')).join(',');
+    const ips = (r.body as PodBody).podIPs;
+    const now = ips.length === 1 && ips[0].family === 4 ? v4(ips[0]) : ips.map((ip) => ip.bytes.join('.')).join(',');
     const was = this.addresses.get(key);
     this.addresses.set(key, now);
     return this.policies.size > 0 && now !== '' && now !== was;
   }
 }
+
+const v4 = ({ bytes: b }: Ip) => ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;

@@ -44,7 +44,7 @@ const batches = <H>(minSyncMs: number, hooks: BatchHooks, scheduler: SchedulerLi
       // One of each per subscription: urgency learns the cluster from the start.
       const urgency = new PodAddressUrgency(), held = hold();
       return records.pipe(
-        map((e) => (e.type === 'synced' ? e : { key: e.key, urgent: urgency.urgent(e.record), record: held(e.record) })),
+        map((e) => (e.type === 'synced' ? e : { key: e.key, urgent: urgency.urgent(e.key, e.record), record: held(e.record) })),
         batchEvents<{ key: string; urgent: boolean; record: H }>(minSyncMs, scheduler, (e) => e.urgent),
       );
     }),
