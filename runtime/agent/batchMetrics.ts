@@ -14,8 +14,6 @@ export interface BatchMetricsOptions {
   metrics: AgentMetrics;
   health: Health;
   log: Logger;
-  /** At the first full sync: the sync grew the compiler's heap, so it is collected then, with the sync's cost. */
-  onSynced?: () => void;
   /** Right after the 'synced' line (whose CPU is then what it took to be ready): the sync's heap given back. */
   onReady?: () => void;
   clock?: SchedulerLike;
@@ -79,7 +77,6 @@ export class BatchMetrics {
     const first = health.syncedAt === undefined;
     health.applied(now);
     if (first) {
-      this.o.onSynced?.();
       metrics.synced.set(1);
       const cpu = process.cpuUsage(this.cpu0);
       log.info('synced', {
