@@ -2,12 +2,11 @@
 import * as R from '../../compiler/abi/records.ts';
 import { cidrv4, ipv4, type Noter } from './addresses.ts';
 import { absent, list, object, string, type Obj } from './fields.ts';
-import type { NodeBody } from './schema.ts';
-import { labels } from './selectors.ts';
+import type { Labels, NodeBody } from './schema.ts';
 
 const ADDRESS_TYPES: { readonly [type: string]: number } = { InternalIP: R.NODE_ADDR_INTERNAL, ExternalIP: R.NODE_ADDR_EXTERNAL };
 
-export function normalizeNode(o: Obj, note: Noter): NodeBody {
+export function normalizeNode(o: Obj, note: Noter, labels: Labels): NodeBody {
   const spec = object(o.spec, 'spec');
   const status = object(o.status, 'status');
   // Hostname and DNS addresses name the node but give the datapath nothing to match.
@@ -24,5 +23,5 @@ export function normalizeNode(o: Obj, note: Noter): NodeBody {
     ? many.map((v, i) => [v, `spec.podCIDRs[${i}]`])
     : absent(spec.podCIDR) || spec.podCIDR === '' ? [] : [[spec.podCIDR, 'spec.podCIDR']];
   const podCIDRs = given.flatMap(([v, field]) => cidrv4(v, field, note) ?? []);
-  return { addresses, podCIDRs, labels: labels(object(o.metadata, 'metadata').labels, 'metadata.labels') };
+  return { addresses, podCIDRs, labels };
 }

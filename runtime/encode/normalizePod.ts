@@ -3,12 +3,11 @@ import * as R from '../../compiler/abi/records.ts';
 import { ipv4, type Noter } from './addresses.ts';
 import { absent, boolean, fits, Invalid, list, object, oneOf, string, type Obj } from './fields.ts';
 import { port, portName, protocol } from './ports.ts';
-import type { ContainerPort, PodBody } from './schema.ts';
-import { labels } from './selectors.ts';
+import type { ContainerPort, Labels, PodBody } from './schema.ts';
 
 const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'] as const;
 
-export function normalizePod(o: Obj, note: Noter): PodBody {
+export function normalizePod(o: Obj, note: Noter, labels: Labels): PodBody {
   const spec = object(o.spec, 'spec');
   const status = object(o.status, 'status');
   let flags = boolean(spec.hostNetwork, 'spec.hostNetwork', false) ? R.PODF_HOST_NETWORK : 0;
@@ -27,7 +26,7 @@ export function normalizePod(o: Obj, note: Noter): PodBody {
     nodeName: string(spec.nodeName, 'spec.nodeName'),
     flags,
     podIPs: given.flatMap(([v, field]) => ipv4(v, field, note) ?? []),
-    labels: labels(object(o.metadata, 'metadata').labels, 'metadata.labels'),
+    labels,
     ports,
   };
 }

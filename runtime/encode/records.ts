@@ -12,7 +12,7 @@ import { normalizeNetworkPolicy } from './normalizeNetworkPolicy.ts';
 import { normalizeNode } from './normalizeNode.ts';
 import { normalizePod } from './normalizePod.ts';
 import { normalizeService } from './normalizeService.ts';
-import type { Kind, Ref, Upsert } from './schema.ts';
+import type { Kind, Labels, Ref, Upsert } from './schema.ts';
 import { labels } from './selectors.ts';
 
 export interface Rejection { object: string; field: string; reason: string }
@@ -50,8 +50,8 @@ interface KindSpec {
   namespaced: boolean;
   /** What the API server demands of metadata.name. */
   name: NameRule;
-  /** undefined: valid, but nothing the datapath can use (the body noted why). */
-  body(o: Obj, note: Noter): object | undefined;
+  /** undefined: valid, but nothing the datapath can use (the body noted why). labels: the object's, as the header check read them. */
+  body(o: Obj, note: Noter, labels: Labels): object | undefined;
 }
 
 const KINDS: { readonly [kind: string]: KindSpec } = {
@@ -61,7 +61,7 @@ const KINDS: { readonly [kind: string]: KindSpec } = {
   Pod: { kind: R.KIND_POD, apiVersion: 'v1', namespaced: true, name: 'DNS-1123 subdomain', body: normalizePod },
   Namespace: {
     kind: R.KIND_NAMESPACE, apiVersion: 'v1', namespaced: false, name: 'DNS-1123 label',
-    body: (o) => ({ labels: labels(object(o.metadata, 'metadata').labels, 'metadata.labels') }),
+    body: (_o, _note, labels) => ({ labels }),
   },
   NetworkPolicy: { kind: R.KIND_NETWORK_POLICY, apiVersion: 'networking.k8s.io/v1', namespaced: true, name: 'DNS-1123 subdomain', body: normalizeNetworkPolicy },
 };
@@ -124,8 +124,8 @@ export function normalize(obj: unknown): Normalized {
     if (!isObject) throw new Invalid('', `${shown(obj)} is not a Kubernetes object`);
     if (kindName === 'Object') throw new Invalid('kind', 'missing');
     if (!spec) return { object, rejected: [], notes };
-    checkHeader(o, spec);
-    const body = spec.body(o, (field, note) => notes.push({ object, field, note }));
+    const labels = checkHeader(o, spec);
+    const body = spec.body(o, (field, note) => notes.push({ object, field, note }), labels);
     if (!body) return { object, rejected: [], notes };
     return { object, record: { kind: spec.kind, namespace, name, op: 'upsert', body } as Upsert, rejected: [], notes };
   } catch (e) {
@@ -134,7 +134,8 @@ export function normalize(obj: unknown): Normalized {
   }
 }
 
-function checkHeader(o: Obj, spec: KindSpec): void {
+/** The header's checks; returns the labels (read once: a Pod's, a Node's and a Namespace's body holds them). */
+function checkHeader(o: Obj, spec: KindSpec): Labels {
   if (typeof o.apiVersion === 'string' && o.apiVersion !== spec.apiVersion) {
     throw new Invalid('apiVersion', `${shown(o.apiVersion)} is not supported; sluice reads ${spec.apiVersion}`);
   }
@@ -145,7 +146,7 @@ function checkHeader(o: Obj, spec: KindSpec): void {
     const ns = string(meta.namespace, 'metadata.namespace');
     if (ns !== '') validName('DNS-1123 label', ns, 'metadata.namespace');
   }
-  labels(meta.labels, 'metadata.labels'); // checked for every kind: the API server refuses bad labels on any
+  return labels(meta.labels, 'metadata.labels'); // checked for every kind: the API server refuses bad labels on any
 }
 
 function validName(rule: NameRule, s: string, field: string): void {
