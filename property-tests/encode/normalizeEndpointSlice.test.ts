@@ -82,6 +82,8 @@ test('rejection rules', () => {
   rejects(slice({ ports: [{ port: 70000 }] }), 'ports[0].port', '70000 is out of range 1-65535');
   rejects(slice({ ports: [{ port: 80, protocol: 'ICMP' }] }), 'ports[0].protocol', '"ICMP" is not one of TCP, UDP, SCTP');
   rejects(slice({ endpoints: [{ addresses: ['10.0.0.3'], hints: { forZones: [{}] } }] }), 'endpoints[0].hints.forZones[0].name', 'missing');
+  // A hole in a list (a snapshot's sparse array) is an absent item, not one left out.
+  rejects(slice({ endpoints: [{ addresses: ['10.0.0.3'] }, , { addresses: ['10.0.0.4'] }] }), 'endpoints[1].addresses', 'missing'); // eslint-disable-line no-sparse-arrays
 });
 
 test('IPv6 and FQDN slices are skipped with a note', () => {

@@ -44,7 +44,7 @@ export function list(v: unknown, field: string): readonly unknown[] {
   if (absent(v)) return [];
   if (!Array.isArray(v)) throw new Invalid(field, `${shown(v)} is not a list`);
   fits(v.length, 'items', field);
-  return Array.from(v);
+  return v.includes(undefined) ? Array.from(v) : v; // includes sees a hole as undefined; a list without one is read as it is
 }
 
 /** Invalid when n of what (items, labels, ports) is more than a record holds. */
