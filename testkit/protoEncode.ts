@@ -8,6 +8,7 @@
 // server's, under numbers from 1000 up (upstream's are all below 100): the
 // decoder skips them as it skips a real server's.
 import pb from 'protobufjs/minimal.js';
+import { compareUtf8 } from '../runtime/encode/compareUtf8.ts';
 import { rfc3339Ms } from '../runtime/encode/fields.ts';
 import { I64, KINDS, LEN, LISTS, MAGIC, TYPE_META, UNKNOWN, VARINT, WATCH_EVENT, type Field, type Message, type Scalar } from '../runtime/sources/protoSchema.ts';
 import { isObject } from '../runtime/sources/watchedKinds.ts';
@@ -135,8 +136,8 @@ function scalar(w: Writer, n: number, type: Scalar, v: unknown, at: string): voi
       else if (Number.isInteger(v) && Math.abs(v as number) < 2 ** 31) w.uint32(n << 3 | LEN).fork().uint32(1 << 3 | VARINT).int64(0).uint32(2 << 3 | VARINT).int32(v as number).ldelim();
       else throw fail('an int32 or a string');
       return;
-    case 'map':
-      for (const [key, value] of Object.entries(asObject(v, at))) {
+    case 'map': // entries by key, as the API server's generated code writes them (it sorts a map's keys)
+      for (const [key, value] of Object.entries(asObject(v, at)).sort(([a], [b]) => compareUtf8(a, b))) {
         if (typeof value !== 'string') throw new Unencodable(`${at}[${JSON.stringify(key)}]: not a string`);
         w.uint32(n << 3 | LEN).fork().uint32(1 << 3 | LEN).string(key).uint32(2 << 3 | LEN).string(value).ldelim();
       }
