@@ -124,6 +124,22 @@ export function timestamp(v: unknown, field: string): number {
   return secs;
 }
 
+/**
+ * read(v, arg), for item i of the list at field, whose fields read names by
+ * their path within the item ("conditions.ready"): an Invalid it throws is
+ * named by the whole path then ("endpoints[3].conditions.ready"). A full
+ * sync's 25,000 endpoints spelled out 250,000 whole paths otherwise, for
+ * errors that almost never come.
+ */
+export function item<A, T>(field: string, i: number, read: (v: unknown, arg: A) => T, v: unknown, arg: A): T {
+  try {
+    return read(v, arg);
+  } catch (e) {
+    if (!(e instanceof Invalid)) throw e;
+    throw new Invalid(e.field === '' ? `${field}[${i}]` : `${field}[${i}].${e.field}`, e.reason);
+  }
+}
+
 /** Path of a map entry: metadata.labels["app"]. */
 export function keyPath(field: string, key: string): string {
   return `${field}[${JSON.stringify(key)}]`;

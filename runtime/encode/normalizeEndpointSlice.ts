@@ -3,7 +3,7 @@
 // cannot use yet (IPv6, FQDN), after validating them just as strictly.
 import * as R from '../../compiler/abi/records.ts';
 import { anyIp, usable, type Noter } from './addresses.ts';
-import { boolean, Invalid, keyPath, list, object, oneOf, requiredString, shown, string, type Obj } from './fields.ts';
+import { boolean, Invalid, item, keyPath, list, object, oneOf, requiredString, shown, string, type Obj } from './fields.ts';
 import type { Ip } from './ip.ts';
 import { nameProblem } from './names.ts';
 import { port, protocol } from './ports.ts';
@@ -23,7 +23,7 @@ export function normalizeEndpointSlice(o: Obj, note: Noter): SliceBody | undefin
   const typeName = oneOf(requiredString(o.addressType, 'addressType'), 'addressType', ADDRESS_TYPE_NAMES, 'IPv4');
   const addressType = ADDRESS_TYPES[typeName];
   const ports = list(o.ports, 'ports').flatMap((p, i) => slicePort(p, `ports[${i}]`));
-  const endpoints = list(o.endpoints, 'endpoints').map((e, i) => endpoint(e, `endpoints[${i}]`, addressType));
+  const endpoints = list(o.endpoints, 'endpoints').map((e, i) => item('endpoints', i, endpoint, e, addressType));
   if (typeName === 'IPv6') note('addressType', 'IPv6 is not supported yet; EndpointSlice skipped');
   if (typeName === 'FQDN') note('addressType', 'FQDN EndpointSlices are not supported (kube-proxy ignores them too); skipped');
   if (typeName !== 'IPv4') return undefined;
@@ -41,25 +41,26 @@ function slicePort(v: unknown, at: string): SlicePort[] {
 
 type Parsed = Omit<Endpoint, 'address'> & { address: Ip | undefined };
 
-function endpoint(v: unknown, at: string, addressType: number): Parsed {
-  const x = object(v, at);
-  const addresses = list(x.addresses, `${at}.addresses`);
-  if (addresses.length === 0) throw new Invalid(`${at}.addresses`, 'missing');
-  const all = addresses.map((a, i) => address(a, `${at}.addresses[${i}]`, addressType));
-  const c = object(x.conditions, `${at}.conditions`);
+/** An endpoint, its fields named within it (item() names the endpoint). */
+function endpoint(v: unknown, addressType: number): Parsed {
+  const x = object(v, '');
+  const addresses = list(x.addresses, 'addresses');
+  if (addresses.length === 0) throw new Invalid('addresses', 'missing');
+  const all = addresses.map((a, i) => address(a, `addresses[${i}]`, addressType));
+  const c = object(x.conditions, 'conditions');
   // Unknown readiness counts as ready and serving: the API documents nil as true.
   const conditions =
-    (boolean(c.ready, `${at}.conditions.ready`, true) ? R.COND_READY : 0) |
-    (boolean(c.serving, `${at}.conditions.serving`, true) ? R.COND_SERVING : 0) |
-    (boolean(c.terminating, `${at}.conditions.terminating`, false) ? R.COND_TERMINATING : 0);
-  const hints = object(x.hints, `${at}.hints`);
-  const forZones = list(hints.forZones, `${at}.hints.forZones`).map((z, i) =>
-    requiredString(object(z, `${at}.hints.forZones[${i}]`).name, `${at}.hints.forZones[${i}].name`));
+    (boolean(c.ready, 'conditions.ready', true) ? R.COND_READY : 0) |
+    (boolean(c.serving, 'conditions.serving', true) ? R.COND_SERVING : 0) |
+    (boolean(c.terminating, 'conditions.terminating', false) ? R.COND_TERMINATING : 0);
+  const hints = object(x.hints, 'hints');
+  const forZones = list(hints.forZones, 'hints.forZones').map((z, i) =>
+    requiredString(object(z, `hints.forZones[${i}]`).name, `hints.forZones[${i}].name`));
   return {
     address: all[0], // kube-proxy uses only the first address
     conditions,
-    nodeName: string(x.nodeName, `${at}.nodeName`),
-    zone: string(x.zone, `${at}.zone`),
+    nodeName: string(x.nodeName, 'nodeName'),
+    zone: string(x.zone, 'zone'),
     forZones,
   };
 }
