@@ -36,9 +36,10 @@ function refused(ip: Ip, use: Use): string | undefined {
   const b = ip.bytes;
   const v4 = ip.family === 4 ? b : b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff ? b.subarray(12) : undefined;
   if (v4) {
-    if (v4.every((x) => x === 0)) return 'unspecified (0.0.0.0)';
+    // byte by byte, not every(): an endpoint's address is checked here at every full sync
+    if ((v4[0] | v4[1] | v4[2] | v4[3]) === 0) return 'unspecified (0.0.0.0)';
     if (v4[0] === 127) return 'in the loopback range (127.0.0.0/8)';
-    if (v4.every((x) => x === 255)) return 'the broadcast address (255.255.255.255)';
+    if ((v4[0] & v4[1] & v4[2] & v4[3]) === 255) return 'the broadcast address (255.255.255.255)';
     if (v4[0] >= 224 && v4[0] <= 239) return 'in the multicast range (224.0.0.0/4)';
     if (use === 'endpoint' && v4[0] === 169 && v4[1] === 254) return 'in the link-local range (169.254.0.0/16)';
     return undefined;
