@@ -278,14 +278,16 @@ export class PolicyEngine implements Expansions {
     return out;
   }
 
-  /** The policies of each namespace given, by key: one walk of them all, however many namespaces a batch touched. */
+  /** The policies of each namespace given, by key: one walk of them all, however many namespaces a batch touched
+   * (one, as a change touches, is compared, not looked up: hashing each policy's namespace cost a change more). */
   private indexPolicies(touched: Set<string>): void {
     const nss = touched.values();
     for (let i = 0; i < nss.length; i++) if (this.policiesByNs.has(nss[i])) this.policiesByNs.delete(nss[i]);
+    const only = nss.length == 1 ? nss[0] : null;
     const all = this.objects.policies.values();
     for (let i = 0; i < all.length; i++) {
       const ns = all[i].ns;
-      if (!touched.has(ns)) continue;
+      if (only != null ? ns != only : !touched.has(ns)) continue;
       if (this.policiesByNs.has(ns)) this.policiesByNs.get(ns).push(all[i]);
       else this.policiesByNs.set(ns, [all[i]]);
     }
