@@ -28,25 +28,21 @@ export function decodeList(body: Uint8Array): List {
   const { r, end, kind } = envelope(body);
   const m = LISTS[kind];
   if (!m) throw new Error(`a protobuf list of ${kind || 'no kind'}, not one sluice reads`);
+  const items = m.fields[LIST.items]!;
   let meta: { resourceVersion?: string; continue?: string } = {};
   const spans: number[] = [];
   while (r.pos < end) {
-    const tag = r.uint32(), f = m.fields[tag >>> 3];
-    if (f === undefined) {
-      r.skipType(tag & 7);
-      continue;
-    }
-    checkWireType(m, f, tag);
+    const f = field(r, m);
+    if (f === undefined) continue;
     const len = r.uint32(), start = r.pos;
-    if (tag >>> 3 !== LIST.items) meta = decodeMessage(r, start + len, f.type as Message);
+    if (f !== items) meta = decodeMessage(r, start + len, f.type as Message);
     else {
       spans.push(start, start + len);
       r.pos = start + len;
     }
   }
   if (r.pos !== end) throw new RangeError(`${m.name}: a field runs past its message`);
-  const items = new Items(r, spans, m.fields[LIST.items]!.type as Message);
-  return { kind: kind.slice(0, -'List'.length), resourceVersion: meta.resourceVersion ?? '', continue: meta.continue, items };
+  return { kind: kind.slice(0, -'List'.length), resourceVersion: meta.resourceVersion ?? '', continue: meta.continue, items: new Items(r, spans, items.type as Message) };
 }
 
 /** A list's items, each decoded when the iteration comes to it; a damaged one throws there. */
@@ -150,12 +146,8 @@ function envelope(body: Uint8Array): { r: Reader; end: number; apiVersion: strin
 function decodeMessage(r: Reader, end: number, m: Message): Obj {
   const out: Obj = {};
   while (r.pos < end) {
-    const tag = r.uint32(), f = m.fields[tag >>> 3];
-    if (f === undefined) {
-      r.skipType(tag & 7);
-      continue;
-    }
-    checkWireType(m, f, tag);
+    const f = field(r, m);
+    if (f === undefined) continue;
     if (f.type === 'map') {
       entry((out[f.name] ??= {}) as Obj, r, r.uint32() + r.pos);
       continue;
@@ -176,8 +168,12 @@ function int64(r: Reader): number {
 
 const wireType = (f: Field) => (f.type === 'bool' || f.type === 'int' ? VARINT : LEN);
 
-function checkWireType(m: Message, f: Field, tag: number): void {
-  if ((tag & 7) !== wireType(f)) throw new Error(`${m.name}.${f.name}: wire type ${tag & 7}, not ${wireType(f)}`);
+/** The next field of m, its wire type checked; undefined for one the schema does not name, read past. */
+function field(r: Reader, m: Message): Field | undefined {
+  const tag = r.uint32(), f = m.fields[tag >>> 3];
+  if (f === undefined) r.skipType(tag & 7);
+  else if ((tag & 7) !== wireType(f)) throw new Error(`${m.name}.${f.name}: wire type ${tag & 7}, not ${wireType(f)}`);
+  return f;
 }
 
 function value(r: Reader, f: Field): unknown {
