@@ -151,20 +151,30 @@ export class Identities implements World {
     for (let i = 0; i < names.length; i++) addCount(this.portNames, names[i], d, nameDeltas);
   }
 
+  /** ns SEP (k=v SEP)* SEP, then the named ports it resolves, by SEP; its parts
+   * joined once (concatenated, issue 12's full sync left 100,000 strings of garbage). */
   private identityKey(p: Pod): string {
-    let key = p.ns + SEP;
+    const parts: string[] = [p.ns, SEP];
     for (let i = 0; i < p.labels.keys.length; i++) {
       const k = unchecked(p.labels.keys[i]);
-      if (this.labelKeys.has(k)) key += k + '=' + unchecked(p.labels.values[i]) + SEP;
+      if (!this.labelKeys.has(k)) continue;
+      parts.push(k);
+      parts.push('=');
+      parts.push(unchecked(p.labels.values[i]));
+      parts.push(SEP);
     }
-    key += SEP;
+    parts.push(SEP);
     const named: string[] = [];
     for (let i = 0; i < p.ports.length; i++) {
       const np = unchecked(p.ports[i]);
       if (this.portNames.has(np.name)) named.push(np.name + '/' + np.proto.toString() + '=' + np.port.toString());
     }
     named.sort();
-    return key + named.join(SEP);
+    for (let i = 0; i < named.length; i++) {
+      if (i > 0) parts.push(SEP);
+      parts.push(unchecked(named[i]));
+    }
+    return parts.join('');
   }
 
   private newIdentity(p: Pod, key: string): Identity {
