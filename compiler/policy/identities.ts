@@ -164,15 +164,19 @@ export class Identities implements World {
       parts.push(SEP);
     }
     parts.push(SEP);
-    const named: string[] = [];
+    let named: string[] | null = null; // most pods resolve no port name a policy uses
     for (let i = 0; i < p.ports.length; i++) {
       const np = unchecked(p.ports[i]);
-      if (this.portNames.has(np.name)) named.push(np.name + '/' + np.proto.toString() + '=' + np.port.toString());
+      if (!this.portNames.has(np.name)) continue;
+      if (named == null) named = [];
+      named.push(np.name + '/' + np.proto.toString() + '=' + np.port.toString());
     }
-    named.sort();
-    for (let i = 0; i < named.length; i++) {
-      if (i > 0) parts.push(SEP);
-      parts.push(unchecked(named[i]));
+    if (named != null) {
+      named.sort();
+      for (let i = 0; i < named.length; i++) {
+        if (i > 0) parts.push(SEP);
+        parts.push(unchecked(named[i]));
+      }
     }
     return parts.join('');
   }
