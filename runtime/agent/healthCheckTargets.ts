@@ -7,7 +7,7 @@
 // though the datapath still sends to them as a last resort). Pure.
 import * as R from '../../compiler/abi/records.ts';
 import { refKey } from '../encode/objectKey.ts';
-import type { Ip } from '../encode/ip.ts';
+import { u32Of } from '../encode/ipv4.ts';
 import type { Endpoint, Held, ServiceBody, Upsert } from '../encode/schema.ts';
 
 export interface HealthCheckTarget { port: number; namespace: string; name: string; localEndpoints: number }
@@ -15,7 +15,6 @@ export interface HealthCheckTarget { port: number; namespace: string; name: stri
 /** A Service's healthCheckNodePort when this node serves one for it, else 0. */
 const checkPort = (b: ServiceBody) => (b.type === R.SVC_TYPE_LOAD_BALANCER && b.flags & R.SVCF_EXTERNAL_LOCAL ? b.healthCheckNodePort : 0);
 
-const ipv4Number = (ip: Ip) => ((ip.bytes[0] << 24) | (ip.bytes[1] << 16) | (ip.bytes[2] << 8) | ip.bytes[3]) >>> 0;
 
 export class HealthCheckTargets {
   readonly node: string;
@@ -56,7 +55,7 @@ export class HealthCheckTargets {
           changed ||= this.services.has(before);
         }
         if (r.op !== 'upsert') continue;
-        const ready = r.body.endpoints.filter((e) => this.readyHere(e)).map((e) => ipv4Number(e.address));
+        const ready = r.body.endpoints.filter((e) => this.readyHere(e)).map((e) => u32Of(e.address));
         if (ready.length === 0) continue;
         const service = `${r.namespace}/${r.body.serviceName}`;
         this.sliceService.set(key, service);

@@ -5,7 +5,7 @@
 // Stateful: it learns every record in arrival order (batchEvents asks it of
 // each), the NetworkPolicies that exist and each Pod's addresses.
 import * as R from '../../compiler/abi/records.ts';
-import type { Ip } from '../encode/ip.ts';
+import { u32Of } from '../encode/ipv4.ts';
 import type { PodBody, Record } from '../encode/schema.ts';
 
 export class PodAddressUrgency {
@@ -26,11 +26,9 @@ export class PodAddressUrgency {
       return false;
     }
     const ips = (r.body as PodBody).podIPs;
-    const now = ips.length === 1 && ips[0].family === 4 ? v4(ips[0]) : ips.map((ip) => ip.bytes.join('.')).join(',');
+    const now = ips.length === 1 && ips[0].family === 4 ? u32Of(ips[0]) : ips.map((ip) => ip.bytes.join('.')).join(',');
     const was = this.addresses.get(key);
     this.addresses.set(key, now);
     return this.policies.size > 0 && now !== '' && now !== was;
   }
 }
-
-const v4 = ({ bytes: b }: Ip) => ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
