@@ -14,7 +14,6 @@ import { KINDS, LEN, LIST, LISTS, MAGIC, STATUS, TYPE_META, UNKNOWN, VARINT, WAT
 type Obj = { [k: string]: unknown };
 type Reader = pb.Reader;
 
-
 export interface List { kind: string; resourceVersion: string; continue: string | undefined; items: Items }
 
 /**
