@@ -9,7 +9,7 @@
 // metav1.Time. Booleans and numbers stay as sent: an endpoint's ready: false
 // is not the same as no ready at all.
 import pb from 'protobufjs/minimal.js';
-import { KINDS, LEN, LIST, LISTS, MAGIC, STATUS, TYPE_META, UNKNOWN, VARINT, WATCH_EVENT, type Field, type Message } from './protoSchema.ts';
+import { KINDS, LEN, LIST, LISTS, MAGIC, STATUS, TYPE_META, UNKNOWN, VARINT, WATCH_EVENT, type Field, type Message, type Scalar } from './protoSchema.ts';
 
 type Obj = { [k: string]: unknown };
 type Reader = pb.Reader;
@@ -142,21 +142,69 @@ function envelope(body: Uint8Array): { r: Reader; end: number; apiVersion: strin
   return { r, end, apiVersion, kind };
 }
 
+type Decoder = (r: Reader, end: number) => Obj;
+
+const decoders = new Map<Message, Decoder>();
+
 function decodeMessage(r: Reader, end: number, m: Message): Obj {
-  const out: Obj = {};
+  return (decoders.get(m) ?? decoderOf(m))(r, end);
+}
+
+/**
+ * A message's decoder, written for it from the schema: a switch on each
+ * field's whole tag (its number and wire type) that stores under the field's
+ * own name. One generic loop stored every field of every kind through one
+ * site, by a name known only at run time, and V8 met every store and every
+ * object's shape there as a stranger: decoding the cluster's lists took 72 ms
+ * a pass against 49 ms now (83-90 against 68-71 the first time). Field names
+ * come from protoSchema.ts alone, and go in quoted.
+ */
+function decoderOf(m: Message): Decoder {
+  const subs: Decoder[] = [];
+  const cases = m.fields.flatMap((f, n) => {
+    if (f === undefined) return [];
+    const read = typeof f.type === 'object' ? `subs[${subs.push(decoders.get(f.type) ?? decoderOf(f.type)) - 1}](r, r.uint32() + r.pos)` : READS[f.type];
+    return [`case ${n * 8 + wireType(f)}: ${storeOf(f, read)} break;`];
+  });
+  const source = `return function decode${m.name}(r, end) {
+  const out = {};
   while (r.pos < end) {
-    const f = field(r, m);
-    if (f === undefined) continue;
-    if (f.type === 'map') {
-      entry((out[f.name] ??= {}) as Obj, r, r.uint32() + r.pos);
-      continue;
+    const tag = r.uint32();
+    switch (tag) {
+      ${cases.join('\n      ')}
+      default: other(r, tag, m);
     }
-    const v = value(r, f);
-    if (f.repeated) ((out[f.name] ??= []) as unknown[]).push(v);
-    else if (v !== undefined && v !== '') out[f.name] = v;
   }
-  if (r.pos !== end) throw new RangeError(`${m.name}: a field runs past its message`);
+  if (r.pos !== end) throw new RangeError(${JSON.stringify(`${m.name}: a field runs past its message`)});
   return out;
+};`;
+  const d = new Function('subs', 'm', 'other', 'entry', 'int64', 'time', 'intOrString', source)(subs, m, other, entry, int64, time, intOrString) as Decoder;
+  decoders.set(m, d);
+  return d;
+}
+
+const READS: { readonly [t in Scalar]: string } = {
+  string: 'r.string()', bool: 'r.bool()', int: 'int64(r)',
+  time: 'time(r, r.uint32() + r.pos)', intOrString: 'intOrString(r, r.uint32() + r.pos)',
+  map: '', // storeOf reads a map entry by entry
+};
+
+/** The statement that stores one read of field f into out. */
+function storeOf(f: Field, read: string): string {
+  const at = `out[${JSON.stringify(f.name)}]`;
+  if (f.type === 'map') return `entry(${at} ??= {}, r, r.uint32() + r.pos);`;
+  if (f.repeated) return `(${at} ??= []).push(${read});`;
+  if (f.type === 'string' || f.type === 'time' || f.type === 'intOrString') {
+    return `{ const v = ${read}; if (v !== undefined && v !== '') ${at} = v; }`; // what Go's JSON leaves out
+  }
+  return `${at} = ${read};`;
+}
+
+/** A tag no case of m's decoder takes: a field the schema does not name, read past, or one of its fields with the wrong wire type. */
+function other(r: Reader, tag: number, m: Message): void {
+  const f = m.fields[tag >>> 3];
+  if (f !== undefined) throw new Error(`${m.name}.${f.name}: wire type ${tag & 7}, not ${wireType(f)}`);
+  r.skipType(tag & 7);
 }
 
 /** An int64 as a number: protobufjs gives a Long where the long package is installed, else a number. */
@@ -173,18 +221,6 @@ function field(r: Reader, m: Message): Field | undefined {
   if (f === undefined) r.skipType(tag & 7);
   else if ((tag & 7) !== wireType(f)) throw new Error(`${m.name}.${f.name}: wire type ${tag & 7}, not ${wireType(f)}`);
   return f;
-}
-
-function value(r: Reader, f: Field): unknown {
-  switch (f.type) {
-    case 'string': return r.string();
-    case 'bool': return r.bool();
-    case 'int': return int64(r);
-    case 'time': return time(r, r.uint32() + r.pos);
-    case 'intOrString': return intOrString(r, r.uint32() + r.pos);
-    case 'map': throw new Error('unreachable: maps are read entry by entry');
-    default: return decodeMessage(r, r.uint32() + r.pos, f.type);
-  }
 }
 
 /** A map<string, string> entry (key 1, value 2) into m; as an own property even if the key is "__proto__"
