@@ -140,4 +140,20 @@ test('a creationTimestamp no Date can hold rejects that Service, naming the fiel
   assert.equal([n.record, n.rejected.map((r) => r.field)], [undefined, ['metadata.creationTimestamp']]);
 });
 
+test('an int64 of any length decodes as its number: 1 to 10 bytes, negative ones included', () => {
+  // ServiceList { items (2): Service { metadata (1): { name (1) }, spec (2): { ports (1): { port (3) } } } }
+  const portOf = (v: number) => {
+    const w = pb.Writer.create();
+    w.uint32(0x0a).fork().uint32(0x0a).string('v1').uint32(0x12).string('ServiceList').ldelim();
+    w.uint32(0x12).fork().uint32(0x12).fork();
+    w.uint32(0x0a).fork().uint32(0x0a).string('s').ldelim();
+    w.uint32(0x12).fork().uint32(0x0a).fork().uint32(0x18).int64(v).ldelim().ldelim();
+    w.ldelim().ldelim();
+    const [svc] = decodeList(Buffer.concat([Buffer.from('k8s\0'), w.finish()])).items as Iterable<{ spec: { ports: { port: number }[] } }>;
+    return svc.spec.ports[0].port;
+  };
+  const edges = [0, 127, 128, 2 ** 28 - 1, 2 ** 28, 2 ** 49 - 1, 2 ** 49, Number.MAX_SAFE_INTEGER, -1, -(2 ** 31)];
+  check(fc.property(fc.oneof(fc.constantFrom(...edges), fc.integer(), fc.maxSafeInteger()), (v) => assert.is(portOf(v), v)));
+});
+
 test.run();

@@ -207,8 +207,24 @@ function other(r: Reader, tag: number, m: Message): void {
   r.skipType(tag & 7);
 }
 
-/** An int64 as a number: protobufjs gives a Long where the long package is installed, else a number. */
+/**
+ * An int64 as a number. One of up to 7 bytes (49 bits: every port, count
+ * and time) is read here; protobufjs reads any int64 through LongBits and a
+ * Long where the long package is installed (client-node's dependencies put
+ * it there), 4.7 MiB of garbage at a full sync. A longer or negative one
+ * (10 bytes) is left to it.
+ */
 function int64(r: Reader): number {
+  const buf = r.buf;
+  let value = 0, scale = 1;
+  for (let pos = r.pos; pos < r.pos + 7; pos++, scale *= 128) {
+    const b = buf[pos]; // past the end: undefined, which ends nothing, and protobufjs then throws
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) {
+      r.pos = pos + 1;
+      return value;
+    }
+  }
   const v = r.int64() as unknown as number | { toNumber(): number };
   return typeof v === 'number' ? v : v.toNumber();
 }
