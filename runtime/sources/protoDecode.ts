@@ -193,7 +193,8 @@ const READS: { readonly [t in Scalar]: string } = {
 function storeOf(f: Field, read: string): string {
   const at = `out[${JSON.stringify(f.name)}]`;
   if (f.type === 'map') return `entry(${at} ??= {}, r, r.uint32() + r.pos);`;
-  if (f.repeated) return `(${at} ??= []).push(${read});`;
+  // A list's first item makes an array of one: an empty one's first push takes room for 17, and most lists here hold one or two
+  if (f.repeated) return `{ const v = ${read}, a = ${at}; if (a === undefined) ${at} = [v]; else a.push(v); }`;
   if (f.type === 'string' || f.type === 'time' || f.type === 'intOrString') {
     return `{ const v = ${read}; if (v !== undefined && v !== '') ${at} = v; }`; // what Go's JSON leaves out
   }
