@@ -3,6 +3,7 @@
 // /proc by pid, so that each one's CPU and memory are its own.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { NODE_FLAGS } from '../runtime/cli/run.ts';
 import { start } from '../runtime/exec/command.ts';
 
 const MAIN = new URL('../runtime/cli/main.ts', import.meta.url).pathname;
@@ -71,7 +72,7 @@ export class AgentProcess {
 
   constructor(node: string, kubeconfig: string, extra: string[] = ['--dry-run']) {
     mkdirSync(COMPILE_CACHE, { recursive: true });
-    this.child = start(['node', MAIN, 'run', '--node', node, '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--min-sync', '1s', ...extra],
+    this.child = start(['node', ...NODE_FLAGS, MAIN, 'run', '--node', node, '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--min-sync', '1s', ...extra],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_COMPILE_CACHE: COMPILE_CACHE } });
     let buf = '';
     this.child.stderr!.on('data', (b: Buffer) => {

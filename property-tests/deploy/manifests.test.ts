@@ -16,6 +16,7 @@ import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { NODE_FLAGS } from '../../runtime/cli/run.ts';
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
@@ -161,7 +162,11 @@ test('Dockerfile: a build stage and a Node 24 runtime stage, copying only what e
   assert.ok(warmed, 'the compile cache is filled at build time');
   for (const m of JSON.parse(warmed[1].replaceAll("'", '"')) as string[]) assert.ok(existsSync(new URL(`runtime/${m}`, root)), `the compile cache warms runtime/${m}, which does not exist`);
   const entry = JSON.parse(lines.find((l) => l.startsWith('ENTRYPOINT '))!.slice('ENTRYPOINT '.length));
-  assert.equal(entry, ['node', '/opt/sluice/runtime/cli/main.ts']);
+  assert.equal(entry, ['node', ...NODE_FLAGS, '/opt/sluice/runtime/cli/main.ts']);
+  // the cache is filled under the flags the agent starts with: V8 rejects code compiled under others
+  for (const l of lines.filter((x) => x.startsWith('RUN ') && x.includes('/opt/sluice/runtime/'))) {
+    for (const run of l.split('&&').filter((c) => /\bnode\b/.test(c))) assert.ok(run.trim().replace(/^RUN /, '').startsWith(['node', ...NODE_FLAGS].join(' ')), run);
+  }
 });
 
 test("Dockerfile: the runtime stage holds every module the CLI imports, and npm prune keeps its packages", () => {
