@@ -104,7 +104,8 @@ test('the agent loads no bundled undici through a sync and a change (an ESM impo
 // The image fills Node's compile cache at build (deploy/Dockerfile) and the
 // agent only reads it: V8 rejects cached code compiled under other V8 flags,
 // and the agent sets its own (run.ts, agentV8Flags) before loading its
-// modules. Run here as the image runs them, with the repository for /opt/sluice.
+// modules; node starts with the ENTRYPOINT's flags (run.ts, NODE_FLAGS).
+// Run here as the image runs them, with the repository for /opt/sluice.
 test('the compile cache the image fills at build is the one the agent reads: no module of it rejected', () => withServer(async (server, dir) => {
   const lines = readFileSync(new URL('../../deploy/Dockerfile', import.meta.url), 'utf8').replace(/\\\n/g, ' ').split('\n');
   const from = lines.findIndex((l) => l.startsWith('ENV NODE_COMPILE_CACHE=')), to = lines.findIndex((l) => l.startsWith('ENTRYPOINT'));
@@ -118,7 +119,8 @@ test('the compile cache the image fills at build is the one the agent reads: no 
   }
   server.apply('nodes', node('n1', '192.168.0.1'));
   server.apply('services', service('shop/web', '10.96.0.10'));
-  const agent = spawn(process.execPath, [MAIN, 'run', '--node', 'n1', '--kubeconfig', kubeconfig(dir, server), '--dry-run', '--listen', '127.0.0.1:0'],
+  const [, ...entry] = (JSON.parse(lines[to].slice('ENTRYPOINT '.length)) as string[]).map((a) => a.replaceAll('/opt/sluice', root)); // node's flags and main.ts
+  const agent = spawn(process.execPath, [...entry, 'run', '--node', 'n1', '--kubeconfig', kubeconfig(dir, server), '--dry-run', '--listen', '127.0.0.1:0'],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
   let err = '';
   agent.stderr!.on('data', (b: Buffer) => (err += b.toString()));
