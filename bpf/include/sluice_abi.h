@@ -440,7 +440,9 @@ enum sl_stat {
 	SL_STAT_SOCK_DESTROYED = 12,	/* a host socket whose backend left was
 				 * destroyed (bpf_sock_destroy: the
 				 * application gets ECONNABORTED) */
-	SL_STAT_MAX = 13,
+	SL_STAT_SOCK_RECORDED = 13,	/* a host socket's backend was written to
+				 * sl_sockrev (counted after the write) */
+	SL_STAT_MAX = 14,
 };
 
 /* Why the datapath dropped a packet (or, in the cgroup programs, refused a

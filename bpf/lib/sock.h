@@ -64,7 +64,10 @@ static __always_inline int sock_refuse(int err, __u32 stat)
 
 /* Remembers that the socket sent to the picked backend for frontend p
  * (daddr, dport). A failed update only leaves the backend visible as the
- * peer, and the socket out of reach of the stale socket sweep. */
+ * peer, and the socket out of reach of the stale socket sweep. A write is
+ * counted after it is made: the agent reads the count before it looks for
+ * an entry, so an entry its look missed is counted after that read, and the
+ * agent looks again (staleSweep.ts). */
 static __always_inline void sock_remember(__u64 cookie, const struct pkt *p, const struct lb_pick *pick)
 {
 	struct sockrev_key k;
@@ -79,7 +82,8 @@ static __always_inline void sock_remember(__u64 cookie, const struct pkt *p, con
 	v.port = p->dport;
 	v.bset = pick->bset;
 	v.id = pick->id;
-	bpf_map_update_elem(&sl_sockrev, &k, &v, BPF_ANY);
+	if (bpf_map_update_elem(&sl_sockrev, &k, &v, BPF_ANY) == 0)
+		stats_add(SL_STAT_SOCK_RECORDED, 0);
 }
 
 /* connect4 and sendmsg4: a frontend's address becomes a backend's. A

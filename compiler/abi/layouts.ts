@@ -107,7 +107,8 @@ export const SL_STAT_FWD_DIRECT: i32 = 9;
 export const SL_STAT_FWD_NEIGH: i32 = 10;
 export const SL_STAT_FWD_STACK: i32 = 11;
 export const SL_STAT_SOCK_DESTROYED: i32 = 12;
-export const SL_STAT_MAX: i32 = 13;
+export const SL_STAT_SOCK_RECORDED: i32 = 13;
+export const SL_STAT_MAX: i32 = 14;
 
 // enum sl_drop
 export const SL_DROP_NO_BACKEND: i32 = -200;

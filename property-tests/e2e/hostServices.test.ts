@@ -56,9 +56,12 @@ async function remembered(node: string): Promise<string[]> {
 test('a host TCP socket to a ClusterIP is remembered in sl_sockrev while it is open, and forgotten when it closes (sock_release)', async () => {
   const web = (xs: string[]) => xs.filter((x) => x === '10.96.10.10:80').length;
   assert.is(web(await remembered('node-a')), 0, 'the probes above closed their sockets');
+  const recorded = statCount('node-a', 'SL_STAT_SOCK_RECORDED');
   const client = bed.reopen('node/node-a', 'tcp', '10.96.10.10', 80, 30);
   await client.line<Of<'answer'>>(1);
   assert.is(web(await remembered('node-a')), 1, 'one open socket, one entry');
+  // the agent's sweep walks sl_sockrev again only after the count moved (staleSweep.ts, sockRevSince)
+  assert.ok(statCount('node-a', 'SL_STAT_SOCK_RECORDED') > recorded, 'the entry was counted');
   await client.stop();
   assert.is(web(await remembered('node-a')), 0, 'its entry went with it');
 });
@@ -107,9 +110,10 @@ type Of<E extends ReopenEvent['event']> = Extract<ReopenEvent, { event: E }>;
 /** The pod's IP, from the testbed. */
 const podIp = (key: string) => bed.state.pods.find((p) => p.key === key)!.ip;
 
-/** SL_STAT_SOCK_DESTROYED of a node (`sluice maps`), summed over CPUs. */
-const destroyedCount = (node: string) =>
-  JSON.parse(execFileSync(process.execPath, [MAIN, 'maps', '--pin-root', bed.node(node).pinRoot, '--format', 'json'], { encoding: 'utf8' })).stats.SL_STAT_SOCK_DESTROYED.packets as number;
+/** A counter of sl_stats of a node (`sluice maps`), summed over CPUs. */
+const statCount = (node: string, stat: string) =>
+  JSON.parse(execFileSync(process.execPath, [MAIN, 'maps', '--pin-root', bed.node(node).pinRoot, '--format', 'json'], { encoding: 'utf8' })).stats[stat].packets as number;
+const destroyedCount = (node: string) => statCount(node, 'SL_STAT_SOCK_DESTROYED');
 
 /** The socket's failure came with the apply that removed its backend: not before it started, at most REPORT_MS after it returned. */
 function inSync(e: Of<'error'>, sync: { startedAt: number; endedAt: number }): void {

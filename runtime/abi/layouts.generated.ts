@@ -126,8 +126,9 @@ export const SL_STAT_FWD_DIRECT = 9;
 export const SL_STAT_FWD_NEIGH = 10;
 export const SL_STAT_FWD_STACK = 11;
 export const SL_STAT_SOCK_DESTROYED = 12;
-export const SL_STAT_MAX = 13;
-export const SL_STAT_NAMES: ReadonlyMap<number, string> = new Map([[0, 'SL_STAT_TRANSLATED'], [1, 'SL_STAT_CT_HIT'], [2, 'SL_STAT_REJECTED'], [3, 'SL_STAT_REPICKED'], [4, 'SL_STAT_ICMP_ERROR'], [5, 'SL_STAT_DSR_SENT'], [6, 'SL_STAT_DSR_RECEIVED'], [7, 'SL_STAT_DSR_NO_ROOM'], [8, 'SL_STAT_FWD_PEER'], [9, 'SL_STAT_FWD_DIRECT'], [10, 'SL_STAT_FWD_NEIGH'], [11, 'SL_STAT_FWD_STACK'], [12, 'SL_STAT_SOCK_DESTROYED'], [13, 'SL_STAT_MAX']]);
+export const SL_STAT_SOCK_RECORDED = 13;
+export const SL_STAT_MAX = 14;
+export const SL_STAT_NAMES: ReadonlyMap<number, string> = new Map([[0, 'SL_STAT_TRANSLATED'], [1, 'SL_STAT_CT_HIT'], [2, 'SL_STAT_REJECTED'], [3, 'SL_STAT_REPICKED'], [4, 'SL_STAT_ICMP_ERROR'], [5, 'SL_STAT_DSR_SENT'], [6, 'SL_STAT_DSR_RECEIVED'], [7, 'SL_STAT_DSR_NO_ROOM'], [8, 'SL_STAT_FWD_PEER'], [9, 'SL_STAT_FWD_DIRECT'], [10, 'SL_STAT_FWD_NEIGH'], [11, 'SL_STAT_FWD_STACK'], [12, 'SL_STAT_SOCK_DESTROYED'], [13, 'SL_STAT_SOCK_RECORDED'], [14, 'SL_STAT_MAX']]);
 
 // enum sl_drop
 export const SL_DROP_NO_BACKEND = -200;

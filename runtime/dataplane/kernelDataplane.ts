@@ -5,6 +5,7 @@
 // to the root cgroup once. Nothing here detaches: programs and pins outlive
 // the agent, so the node keeps forwarding while it is away; a veth that is
 // deleted takes its programs with it.
+import { SL_STAT_SOCK_RECORDED } from '../abi/layouts.generated.ts';
 import { loadDatapath, type Datapath } from '../bpf/loader.ts';
 import { PinnedStore } from '../bpf/maps.ts';
 import { inNetns } from '../bpf/netns.ts';
@@ -16,11 +17,12 @@ import type { Dataplane, InterfaceReport } from './dataplane.ts';
 import { hostServicesLine } from './hostServices.ts';
 import { attachLine, chooseInterfaces, PROGRAMS_OF } from './interfaces.ts';
 import { podnetImage, podnetLine, syncPodnet } from './podnet.ts';
-import { sweepStale } from './staleSweep.ts';
+import { sockRevSince, sweepStale, type SockRev } from './staleSweep.ts';
 
 export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
   let dp: Datapath | undefined;
   let store: PinnedStore | undefined;
+  let sockrev: SockRev | undefined; // the store's sl_sockrev, asked as sockRevSince asks it
   let nodeIp: string | undefined; // the one loaded into sl_config
   let committed = false;
   let hostServicesDone = false; // a failure is tried again at the next sync
@@ -45,6 +47,8 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
       }
       dp = loaded;
       nodeIp = ip;
+      const opened = store, map = opened.stateMap('sl_sockrev');
+      sockrev = map && sockRevSince(map, () => socketsRecorded(opened));
       return undefined;
     },
 
@@ -96,7 +100,7 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
       return report;
     },
 
-    sweepStaleSockets: () => (dp ? sweepStale(dp, a, store?.stateMap('sl_sockrev')) : undefined),
+    sweepStaleSockets: () => (dp ? sweepStale(dp, a, sockrev) : undefined),
 
     capacity: (map) => store?.maxEntries(map),
 
@@ -109,7 +113,16 @@ export function kernelDataplane(a: DatapathArgs & { node: string }): Dataplane {
       store?.close();
       dp?.close();
       store = undefined;
+      sockrev = undefined;
       dp = undefined;
     },
   };
+}
+
+const RECORDED_KEY = new Uint8Array(Uint32Array.of(SL_STAT_SOCK_RECORDED).buffer);
+
+/** SL_STAT_SOCK_RECORDED summed over CPUs; NaN (equal to nothing) without sl_stats. */
+function socketsRecorded(store: PinnedStore): number {
+  const value = store.stateMap('sl_stats')?.lookup(RECORDED_KEY);
+  return value ? statsOf([[RECORDED_KEY, value]]).SL_STAT_SOCK_RECORDED.packets : NaN;
 }
