@@ -125,9 +125,9 @@ export function runCommand(args: readonly string[], io: Io): number {
  * - Old space starts at 64 MiB. It starts at a few MiB and grows by marking
  *   and compacting: a full sync of issue 12's cluster was marked and
  *   compacted twice on the way to ready (at 18 and 43 MiB), some 50 ms of
- *   CPU for a heap that the release right after ready compacts anyway. Five
- *   interleaved starts each: 0.84-0.91 s of CPU to ready without it,
- *   0.80-0.87 s with it.
+ *   CPU for a heap that the release right after ready compacts anyway. Four
+ *   interleaved starts each: 0.84-0.92 s of CPU to ready without it,
+ *   0.80-0.86 s with it.
  */
 export const NODE_FLAGS = ['--initial-old-space-size=64'] as const;
 
