@@ -4,6 +4,7 @@
 // differs, and failures say which map, which op and what to do.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Programmer } from '../../runtime/agent/programmer.ts';
 import { DEFAULT_TIMEOUTS } from '../../runtime/bpf/config.ts';
 import { loadDatapath } from '../../runtime/bpf/loader.ts';
 import { MapFullError, PinnedStore } from '../../runtime/bpf/maps.ts';
@@ -145,6 +146,37 @@ it('a map that is full but changes in place (sl_polstate, its one epoch) is not 
     assert.is(reads, 0, 'no map was read to check its room');
     assert.is(store.count('sl_polstate'), 1);
   });
+});
+
+it('a restart reconciles the maps it finds pinned, and then knows their room: its first changes read no map whole', () => {
+  const root = scratchPinRoot();
+  const records = (objs: unknown[]) => recordsOf(snapshotEvents(objs)).records;
+  try {
+    loadDatapath({ object: fixtureObject(), pinRoot: root, config: CONFIG }).close();
+    for (const run of ['first', 'restart']) {
+      const store = PinnedStore.open(root), programmer = new Programmer(new Compiler({ node: NODE }));
+      try {
+        const sync = programmer.batch(1, records(objects()), store);
+        assert.is(sync.mode, 'reconcile', run);
+        if (run === 'first') continue;
+        assert.is(sync.applied, 0, 'the restart found the maps as it compiles them');
+        let reads = 0;
+        const entries = store.entries.bind(store);
+        store.entries = (map) => (reads++, entries(map));
+        const pod = objects().find((o) => o.kind === 'Pod' && o.metadata.labels?.app === 'ingress')!; // a peer of shop's policy
+        const relabelled = { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, app: 'other' } } };
+        for (const [n, change] of [[relabelled], extra()].entries()) {
+          const r = programmer.batch(2 + n, records(change), store);
+          assert.ok(r.mode === 'diff' && r.applied > 0, JSON.stringify(r));
+        }
+        assert.is(reads, 0, 'no map was read to learn its room');
+      } finally {
+        store.close();
+      }
+    }
+  } finally {
+    dropPinRoot(root);
+  }
 });
 
 /** shop/extra, a Service with one endpoint: a backend set more, and its table. */

@@ -91,7 +91,9 @@ export class Programmer {
   private reconcile(store: MapStore, image: MapDiff): Applied {
     // Empty maps (a first start) take the image as it is: reconcile would copy it whole.
     // Pinned maps are read in packed pieces and compared in place: a restart reads every entry.
-    return this.timed('reconcile', store, () => (isEmpty(store) ? image : 'chunks' in store ? reconcileImage(store as MapStore & ChunkedStore, image) : reconcile(store, imageStore(image))));
+    const applied = this.timed('reconcile', store, () => (isEmpty(store) ? image : 'chunks' in store ? reconcileImage(store as MapStore & ChunkedStore, image) : reconcile(store, imageStore(image))));
+    if (applied.error === undefined) store.reconciled?.(new Map(image.sections.map((s) => [s.map.name, upsertCount(s)])));
+    return applied;
   }
 
   private timed(mode: 'diff' | 'reconcile', store: MapStore, diffOf: () => MapDiff): Applied {

@@ -354,6 +354,15 @@ export class PinnedStore implements MapStore, ChunkedStore {
     return added;
   }
 
+  /**
+   * Each map's room, known from a reconcile: without it, the first change
+   * after a restart to touch a map read sl_svc whole (and counted the maps
+   * it touched), once per map, a few ms each.
+   */
+  reconciled(counts: ReadonlyMap<MapName, number>): void {
+    for (const { name } of MAPS) this.bound.set(name, counts.get(name) ?? 0);
+  }
+
   lookup(map: MapName, key: Uint8Array): Uint8Array | undefined {
     return this.map(map).lookup(key);
   }

@@ -13,6 +13,12 @@ export interface MapStore {
   entries(map: MapName): [key: Uint8Array, value: Uint8Array][];
   /** How many entries the map holds. */
   count(map: MapName): number;
+  /**
+   * Told after a reconcile to an image went through: each map holds exactly
+   * the image's entries, counts(map) (none where counts has no entry). A
+   * store that counts its maps itself has no use for it.
+   */
+  reconciled?(counts: ReadonlyMap<MapName, number>): void;
 }
 
 /** A write to the maps that stopped part way: applied ops went through before it. */
