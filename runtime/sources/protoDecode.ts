@@ -235,9 +235,9 @@ const wireType = (f: Field) => (f.type === 'bool' || f.type === 'int' ? VARINT :
 /** The next field of m, its wire type checked; undefined for one the schema does not name, read past. */
 function field(r: Reader, m: Message): Field | undefined {
   const tag = r.uint32(), f = m.fields[tag >>> 3];
-  if (f === undefined) r.skipType(tag & 7);
-  else if ((tag & 7) !== wireType(f)) throw new Error(`${m.name}.${f.name}: wire type ${tag & 7}, not ${wireType(f)}`);
-  return f;
+  if (f !== undefined && (tag & 7) === wireType(f)) return f;
+  other(r, tag, m);
+  return undefined;
 }
 
 /** A map<string, string> entry (key 1, value 2) into m; as an own property even if the key is "__proto__"
