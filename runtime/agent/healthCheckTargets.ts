@@ -15,7 +15,6 @@ export interface HealthCheckTarget { port: number; namespace: string; name: stri
 /** A Service's healthCheckNodePort when this node serves one for it, else 0. */
 const checkPort = (b: ServiceBody) => (b.type === R.SVC_TYPE_LOAD_BALANCER && b.flags & R.SVCF_EXTERNAL_LOCAL ? b.healthCheckNodePort : 0);
 
-
 export class HealthCheckTargets {
   readonly node: string;
   /** "ns/name" -> its healthCheckNodePort, for the Services that have one. */
