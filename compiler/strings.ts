@@ -1,10 +1,11 @@
 // Label strings, one copy of each. Issue 12's 10,000 Pods carry four labels
 // each, but a few hundred distinct keys and values between them, and a
 // string decoded for every label was 3 MiB of the compiler's heap. A pod's
-// namespace and node are held here too: 500 and 100 strings, not 10,000 each. A string
-// is looked up by its UTF-8 bytes in the record, so one already held is not
-// decoded again (decoding it to look it up would leave the copy as garbage,
-// which the full sync's peak holds as much as the copy itself).
+// namespace, node and port names are held here too: 500, 100 and a few
+// strings, not 10,000 each. A string is looked up by its UTF-8 bytes in the
+// record, so one already held is not decoded again (decoding it to look it
+// up would leave the copy as garbage, which the full sync's peak holds as
+// much as the copy itself).
 //
 // Strings that no object uses any more would pile up (each rollout brings a
 // new pod-template-hash), so when the table has doubled since it was last

@@ -15,7 +15,7 @@ import { Cidr4, Labels, NamedPort, Peer, Pod, Policy, PortSpec, Rule } from './m
  * names the cluster's policies can tell apart. */
 export class Identity {
   members: i32 = 0;
-  constructor(public key: string, public ns: string, public labels: Labels, public ports: NamedPort[]) {}
+  constructor(public key: string, public ns: string, public labels: Labels, public ports: StaticArray<NamedPort>) {}
 
   resolve(name: string, proto: u8): i32 {
     for (let i = 0; i < this.ports.length; i++) {

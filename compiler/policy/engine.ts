@@ -384,7 +384,7 @@ export class PolicyEngine implements Expansions {
     for (let i = 0; i < pods.length; i++) {
       const gk = this.podGroups.get(pods[i]);
       if (gk[0] != key && gk[1] != key) continue;
-      const ips = this.ids.podIps.get(pods[i]);
+      const ips = this.ids.ipsOf(pods[i]);
       for (let j = 0; j < ips.length; j++) b.ips.add(ips[j]);
     }
   }
@@ -419,9 +419,9 @@ export class PolicyEngine implements Expansions {
     if (!this.active) return null;
     if (this.nodeAddrs.includes(ip)) return new IpidVal(0, 0, 0, 0, 0, 0, <u8>SL_IPID_NODE_SELF);
     if (!this.ids.ipOwners.has(ip)) return null;
-    const key = this.ids.ipOwners.get(ip)[0];
+    const key = this.ids.ipOwners.owner(ip);
     const p = this.objects.pods.get(key);
-    const v = new IpidVal(this.ids.identityIds.get(this.ids.podIdentity.get(key)), this.ids.nsIds.get(p.ns), 0, 0, 0, 0, <u8>SL_IPID_POD);
+    const v = new IpidVal(this.ids.identityId(this.ids.identityOf(key)!), this.ids.nsIds.get(p.ns), 0, 0, 0, 0, <u8>SL_IPID_POD);
     if (this.podGroups.has(key)) {
       const gk = this.podGroups.get(key);
       v.flags |= <u8>SL_IPID_LOCAL;
@@ -435,7 +435,7 @@ export class PolicyEngine implements Expansions {
     if (b.toggled) {
       const held = this.ipid.keys();
       for (let i = 0; i < held.length; i++) b.ips.add(held[i]);
-      const owned = this.ids.ipOwners.keys();
+      const owned = this.ids.ipOwners.addresses();
       for (let i = 0; i < owned.length; i++) b.ips.add(owned[i]);
       for (let i = 0; i < this.nodeAddrs.length; i++) b.ips.add(this.nodeAddrs[i]);
     }

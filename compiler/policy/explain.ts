@@ -39,7 +39,7 @@ const ip4 = (ip: u32): string => ipString(bswap<u32>(ip));
 /** Who an address is on this node: as sl_ipid holds it, with the pod's name. */
 export function resolveJson(e: PolicyEngine, ip: u32): string {
   const v = e.ipid.has(ip) ? e.ipid.get(ip) : null;
-  const pod = e.ids.ipOwners.has(ip) ? e.ids.ipOwners.get(ip)[0] : '';
+  const pod = e.ids.ipOwners.has(ip) ? e.ids.ipOwners.owner(ip) : '';
   let s = '{"address":' + q(ip4(ip)) + ',"pod":' + (pod.length > 0 ? q(pod) : 'null');
   if (pod.length > 0) s += ',"node":' + q(e.objects.pods.get(pod).node);
   if (v != null) {
@@ -167,7 +167,7 @@ function portMatches(rule: Rule, g: Group, proto: u8, port: u16, dst: Pod | null
 
 function podAt(e: PolicyEngine, ip: u32): Pod | null {
   if (!e.ids.ipOwners.has(ip)) return null;
-  const key = e.ids.ipOwners.get(ip)[0];
+  const key = e.ids.ipOwners.owner(ip);
   return e.objects.pods.has(key) ? e.objects.pods.get(key) : null;
 }
 
@@ -191,7 +191,7 @@ export function explainSideJson(e: PolicyEngine, dir: i32, self: u32, peer: u32,
   const allowed = g.image != null ? replay.run(peer, pv) : pv != null && (pv.flags & SL_IPID_NODE_SELF) != 0;
   for (let i = 0; i < replay.lookups.length; i++) lookups.push(replay.lookups[i]);
   const peerPod = podAt(e, peer);
-  const id = peerPod != null && e.ids.podIdentity.has(peerPod.key) ? e.ids.identitiesByKey.get(e.ids.podIdentity.get(peerPod.key)) : null;
+  const id = peerPod != null ? e.ids.identityOf(peerPod.key) : null;
   const dst = dir == 0 ? pod! : peerPod;
   const by: string[] = [], misses: string[] = [];
   for (let i = 0; i < g.policies.length; i++) {

@@ -5,7 +5,8 @@
 import { NameIds } from '../ids';
 import { Batch } from './batch';
 import { Identity, selectorKeys, World } from './body';
-import { Labels, NO_LABELS, NO_PORTS, Pod, Policy } from './model';
+import { IpOwners } from './ipOwners';
+import { Labels, NamedPort, NO_IPS, NO_LABELS, NO_PORTS, Pod, Policy } from './model';
 import { Changes, PolicyObjects } from './objects';
 
 const SEP = '\u0001';
@@ -54,6 +55,12 @@ export function renumber(ids: NameIds, bucket: u32, moved: Set<string>): void {
   for (let j = 0; j < names.length; j++) if (ids.get(names[j]) != before[j]) moved.add(names[j]);
 }
 
+/** What reidentify counted for a pod, to be taken back when it changes or
+ * goes: one entry for the three maps (identity, addresses, namespace) it was. */
+class Registered {
+  constructor(public identity: Identity | null, public ips: StaticArray<u32>, public ns: string) {}
+}
+
 export class Identities implements World {
   objects: PolicyObjects = new PolicyObjects();
   node: string = '';
@@ -61,10 +68,8 @@ export class Identities implements World {
   private portNames: Map<string, i32> = new Map(); // N
   identitiesByKey: Map<string, Identity> = new Map();
   identityIds: NameIds = new NameIds();
-  podIdentity: Map<string, string> = new Map();
-  podIps: Map<string, u32[]> = new Map(); // what each pod registered in ipOwners
-  private podNs: Map<string, string> = new Map();
-  ipOwners: Map<u32, string[]> = new Map();
+  private registered: Map<string, Registered> = new Map(); // every pod; identity and addresses for networked ones
+  ipOwners: IpOwners = new IpOwners();
   private nsCount: Map<string, i32> = new Map(); // pods + (1 if a Namespace object)
   nsIds: NameIds = new NameIds();
   private nsKnown: Set<string> = new Set();
@@ -102,6 +107,12 @@ export class Identities implements World {
   nsLabels(ns: string): Labels { return this.objects.labelsOf(ns); }
 
   identityId(i: Identity): u32 { return this.identityIds.get(i.key); }
+
+  /** The identity of a networked pod, by its key. */
+  identityOf(pod: string): Identity | null { return this.registered.has(pod) ? this.registered.get(pod).identity : null; }
+
+  /** The addresses a pod holds, as last identified. */
+  ipsOf(pod: string): StaticArray<u32> { return this.registered.get(pod).ips; }
 
   nsId(ns: string): u32 { return this.nsIds.get(ns); }
 
@@ -190,12 +201,10 @@ export class Identities implements World {
       l.keys[j] = p.labels.keys[i];
       l.values[j++] = p.labels.values[i];
     }
-    let ports = NO_PORTS;
-    for (let i = 0; i < p.ports.length; i++) {
-      if (!this.portNames.has(p.ports[i].name)) continue;
-      if (ports == NO_PORTS) ports = [];
-      ports.push(p.ports[i]);
-    }
+    let named = 0;
+    for (let i = 0; i < p.ports.length; i++) if (this.portNames.has(p.ports[i].name)) named++;
+    const ports = named == 0 ? NO_PORTS : new StaticArray<NamedPort>(named);
+    for (let i = 0, j = 0; i < p.ports.length && named > 0; i++) if (this.portNames.has(p.ports[i].name)) ports[j++] = p.ports[i];
     return new Identity(key, p.ns, l, ports);
   }
 
@@ -205,65 +214,62 @@ export class Identities implements World {
     keys.sort();
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
-      if (this.podIdentity.has(key)) {
-        const old = this.identitiesByKey.get(this.podIdentity.get(key));
-        if (--old.members == 0) {
-          this.identitiesByKey.delete(old.key);
-          const list = this.idsByNs.get(old.ns);
-          list.splice(list.indexOf(old), 1);
-          if (list.length == 0) this.idsByNs.delete(old.ns);
-          b.idBuckets.add(this.identityIds.remove(old.key));
-          b.identities.push(old);
-        }
-        this.podIdentity.delete(key);
-      }
-      if (this.podIps.has(key)) {
-        const ips = this.podIps.get(key);
-        for (let j = 0; j < ips.length; j++) this.unown(ips[j], key, b);
-        this.podIps.delete(key);
-      }
-      if (this.podNs.has(key)) {
-        countKey(this.nsCount, this.podNs.get(key), -1, b.namespaces);
-        this.podNs.delete(key);
-      }
-      if (this.localPods.has(key)) this.localPods.delete(key);
+      if (this.registered.has(key)) this.unregister(key, this.registered.get(key), b);
       if (!this.objects.pods.has(key)) continue;
       const p = this.objects.pods.get(key);
       if (p.node == this.node && this.node.length > 0) this.localPods.add(key);
       countKey(this.nsCount, p.ns, 1, b.namespaces);
-      this.podNs.set(key, p.ns);
-      if (!p.networked) continue;
-      const ik = this.identityKey(p);
-      if (!this.identitiesByKey.has(ik)) {
-        const id = this.newIdentity(p, ik);
-        this.identitiesByKey.set(ik, id);
-        if (!this.idsByNs.has(id.ns)) this.idsByNs.set(id.ns, [id]);
-        else insertSorted(this.idsByNs.get(id.ns), id);
-        b.idBuckets.add(this.identityIds.add(ik));
-        b.identities.push(id);
+      if (!p.networked) {
+        this.registered.set(key, new Registered(null, NO_IPS, p.ns));
+        continue;
       }
-      this.identitiesByKey.get(ik).members++;
-      this.podIdentity.set(key, ik);
-      this.podIps.set(key, p.ips);
+      const id = this.identify(p, b);
+      id.members++;
+      this.registered.set(key, new Registered(id, p.ips, p.ns));
       for (let j = 0; j < p.ips.length; j++) this.own(p.ips[j], key, b);
     }
     if (b.pods.size > 0) this.sortedPods = null;
     if (b.identities.length > 0) this.sortedIds = null;
   }
 
+  /** Takes back what reidentify counted for a pod. */
+  private unregister(key: string, r: Registered, b: Batch): void {
+    const old = r.identity;
+    if (old != null && --old.members == 0) {
+      this.identitiesByKey.delete(old.key);
+      const list = this.idsByNs.get(old.ns);
+      list.splice(list.indexOf(old), 1);
+      if (list.length == 0) this.idsByNs.delete(old.ns);
+      b.idBuckets.add(this.identityIds.remove(old.key));
+      b.identities.push(old);
+    }
+    for (let j = 0; j < r.ips.length; j++) this.unown(r.ips[j], key, b);
+    countKey(this.nsCount, r.ns, -1, b.namespaces);
+    this.registered.delete(key);
+    if (this.localPods.has(key)) this.localPods.delete(key);
+  }
+
+  /** The pod's identity, made if it is the first of its kind. */
+  private identify(p: Pod, b: Batch): Identity {
+    const ik = this.identityKey(p);
+    if (this.identitiesByKey.has(ik)) return this.identitiesByKey.get(ik);
+    const id = this.newIdentity(p, ik);
+    this.identitiesByKey.set(ik, id);
+    if (!this.idsByNs.has(id.ns)) this.idsByNs.set(id.ns, [id]);
+    else insertSorted(this.idsByNs.get(id.ns), id);
+    b.idBuckets.add(this.identityIds.add(ik));
+    b.identities.push(id);
+    return id;
+  }
+
   private own(ip: u32, pod: string, b: Batch): void {
     b.ips.add(ip);
-    if (!this.ipOwners.has(ip)) { this.ipOwners.set(ip, [pod]); return; }
-    const o = this.ipOwners.get(ip);
-    o.push(pod);
-    o.sort();
+    this.ipOwners.add(ip, pod);
   }
 
   private unown(ip: u32, pod: string, b: Batch): void {
     b.ips.add(ip);
-    const o = this.ipOwners.get(ip);
-    o.splice(o.indexOf(pod), 1);
-    if (o.length == 0) this.ipOwners.delete(ip);
+    this.ipOwners.remove(ip, pod);
   }
 
   /** Ids of identities that existed before and moved: their entries and their pods' entries change. */
@@ -280,11 +286,11 @@ export class Identities implements World {
       b.identities.push(this.identitiesByKey.get(names[i]));
     }
     if (moved.size == 0) return;
-    const pods = this.podIdentity.keys();
-    for (let i = 0; i < pods.length; i++) {
-      if (!moved.has(this.podIdentity.get(pods[i]))) continue;
-      const ips = this.podIps.get(pods[i]);
-      for (let j = 0; j < ips.length; j++) b.ips.add(ips[j]);
+    const regs = this.registered.values();
+    for (let i = 0; i < regs.length; i++) {
+      const r = regs[i], id = r.identity;
+      if (id == null || !moved.has(id.key)) continue;
+      for (let j = 0; j < r.ips.length; j++) b.ips.add(r.ips[j]);
     }
   }
 
@@ -308,11 +314,11 @@ export class Identities implements World {
     if (flipped.length > 0) this.sortedNs = null;
     // A namespace whose id moved changes the entry of each of its pods.
     if (b.namespaces.size == 0) return;
-    const pods = this.podNs.keys();
-    for (let i = 0; i < pods.length; i++) {
-      if (!b.namespaces.has(this.podNs.get(pods[i])) || !this.podIps.has(pods[i])) continue;
-      const ips = this.podIps.get(pods[i]);
-      for (let j = 0; j < ips.length; j++) b.ips.add(ips[j]);
+    const regs = this.registered.values();
+    for (let i = 0; i < regs.length; i++) {
+      const r = regs[i];
+      if (!b.namespaces.has(r.ns)) continue;
+      for (let j = 0; j < r.ips.length; j++) b.ips.add(r.ips[j]);
     }
   }
 }

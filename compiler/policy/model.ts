@@ -185,16 +185,21 @@ export class NamedPort {
 }
 
 /** No named ports: shared by the pods and identities without any (most identities), never written. */
-export const NO_PORTS: NamedPort[] = [];
+export const NO_PORTS = new StaticArray<NamedPort>(0);
+
+/** No addresses: shared by the pods without an IPv4 one, never written. */
+export const NO_IPS = new StaticArray<u32>(0);
 
 export class Pod {
   key: string = '';
   ns: string = '';
   node: string = '';
   flags: u8 = 0;
-  ips: u32[] = []; // host order
+  // Sized to their contents: an Array holds room for 8 at least, and a pod's
+  // arrays were a fifth of what the compiler keeps of it.
+  ips: StaticArray<u32> = NO_IPS; // host order, each once
   labels: Labels = NO_LABELS;
-  ports: NamedPort[] = NO_PORTS;
+  ports: StaticArray<NamedPort> = NO_PORTS;
 
   /** On the pod network: not hostNetwork, not finished, with an address. */
   get networked(): bool { return (this.flags & (PODF_HOST_NETWORK | PODF_TERMINAL)) == 0 && this.ips.length > 0; }
@@ -215,22 +220,36 @@ export function readPod(r: Reader, ns: string, key: string, strings: Strings): P
   p.ns = ns;
   p.node = r.strIn(strings);
   p.flags = r.u8();
-  for (let n = r.count(); n > 0; n--) {
-    const ip = r.ip();
-    if (ip != NOT_IPV4 && !p.ips.includes(bswap<u32>(<u32>ip))) p.ips.push(bswap<u32>(<u32>ip));
-  }
+  p.ips = readIps(r);
   p.labels = readLabels(r, strings);
   const n = r.count();
   if (n == 0) return p;
-  const ports = new Array<NamedPort>(n); // of its own size: room for 8 at least otherwise
+  const ports = new StaticArray<NamedPort>(n);
   let named = 0;
   for (let i = 0; i < n; i++) {
-    const name = r.str();
+    const name = r.strIn(strings);
     const proto = r.u8();
     const port = r.u16();
     if (name.length > 0) unchecked(ports[named++] = new NamedPort(name, proto, port));
   }
-  ports.length = named;
-  if (named > 0) p.ports = ports;
+  if (named > 0) p.ports = named == n ? ports : ports.slice<StaticArray<NamedPort>>(0, named);
   return p;
+}
+
+/** A pod's IPv4 addresses, host order, each once. */
+function readIps(r: Reader): StaticArray<u32> {
+  const n = r.count();
+  if (n == 0) return NO_IPS;
+  const ips = new StaticArray<u32>(n);
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const ip = r.ip();
+    if (ip == NOT_IPV4) continue;
+    const a = bswap<u32>(<u32>ip);
+    let seen = false;
+    for (let j = 0; j < kept && !seen; j++) seen = unchecked(ips[j]) == a;
+    if (!seen) unchecked(ips[kept++] = a);
+  }
+  if (kept == n) return ips;
+  return kept == 0 ? NO_IPS : ips.slice<StaticArray<u32>>(0, kept);
 }

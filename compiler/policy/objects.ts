@@ -20,7 +20,7 @@ export class PolicyObjects {
   nsLabels: Map<string, Labels> = new Map(); // Namespace objects
   policies: Map<string, Policy> = new Map();
   changes: Changes = new Changes();
-  private strings: Strings = new Strings(); // label strings, and the pods' namespaces and nodes
+  private strings: Strings = new Strings(); // label strings, and the pods' namespaces, nodes and port names
 
   /** Reads one Pod, Namespace or NetworkPolicy record; returns false for other kinds. */
   apply(kind: u8, r: Reader, nsAt: usize, upsert: bool): bool {
@@ -60,6 +60,7 @@ export class PolicyObjects {
       this.strings.keep(p.ns);
       this.strings.keep(p.node);
       keepAll(this.strings, p.labels);
+      for (let j = 0; j < p.ports.length; j++) this.strings.keep(unchecked(p.ports[j]).name);
     }
     const ns = this.nsLabels.values();
     for (let i = 0; i < ns.length; i++) keepAll(this.strings, unchecked(ns[i]));
