@@ -1,12 +1,14 @@
 // One map's entries for the in-memory store (--dry-run's maps, and compile's
-// and replay's), in a few typed arrays rather than objects per entry. On
-// issue 12's cluster the store holds 430,000 entries, 325,000 of them
-// sl_maglev chunks of 64 backend ids (256 bytes each, 83 MB in all). A chunk
+// and replay's), in a few typed arrays rather than objects per entry. When
+// every Service had a selection table, issue 12's cluster came to 430,000
+// entries, 325,000 of them sl_maglev chunks of 64 backend ids (256 bytes
+// each, 83 MB in all); a large backend set still has such tables. A chunk
 // names few backends, so a value is kept as the distinct 32-bit words it has
 // (up to 16) and, for each word, its index among them in 1, 2, 3 or 4 bits.
-// A value of more distinct words, or one this would not make smaller, is
-// kept as it is. Keys live in one array, and a hash table of entry numbers
-// finds them (open addressing, linear probing, at most three quarters full).
+// A value of more distinct words, one this would not make smaller, and a
+// value under PACKED_MIN_WORDS words are kept as they are. Keys live in one
+// array, and a hash table of entry numbers finds them (open addressing,
+// linear probing, at most three quarters full).
 //
 // The chunks of one Service's table name the same backends, and are written
 // one after another. So a map of long values (a chunk is 64 words) keeps
@@ -18,6 +20,10 @@ import { compareAt } from './keyOrder.ts';
 const MAX_DISTINCT = 16;
 const CLASS_BITS = 5; // an entry's value: its class (0 raw, else its distinct words), then its slot
 const PALETTED_WORDS = 32; // values of this many words or more share palettes
+// Shorter values are kept as they are: packing saves a few bytes of an sl_svc
+// or sl_be value at the cost of hashing each of its words, and most entries
+// are such values (40,000 of the full sync's 53,000).
+const PACKED_MIN_WORDS = 8;
 const bitsFor = (distinct: number) => (distinct <= 2 ? 1 : distinct <= 4 ? 2 : distinct <= 8 ? 3 : 4);
 
 /** Fixed-size records in one growing array, with a free list. */
@@ -123,7 +129,7 @@ export class PackedMap {
   constructor(keySize: number, valueSize: number) {
     this.ks = keySize;
     this.vs = valueSize;
-    this.words = valueSize % 4 === 0 ? valueSize / 4 : 0; // a value not of whole words is kept as it is
+    this.words = valueSize % 4 === 0 && valueSize >= 4 * PACKED_MIN_WORDS ? valueSize / 4 : 0; // else kept as it is
     this.palettes = this.words >= PALETTED_WORDS ? new Palettes() : null;
     this.sizes = [valueSize];
     for (let d = 1; d <= MAX_DISTINCT; d++) this.sizes.push((this.palettes ? 4 : 4 * d) + Math.ceil((this.words * bitsFor(d)) / 8));
@@ -177,7 +183,7 @@ export class PackedMap {
     const was = e < 0 ? -1 : e;
     if (e < 0) e = this.insert(keys, ko);
     const c = this.classOf(view, vo), slab = this.slabs[c], slot = slab.alloc();
-    if (c === 0) slab.bytes.set(values.subarray(vo, vo + this.vs), slot * this.vs);
+    if (c === 0) copyInto(slab.bytes, slot * this.vs, values, vo, this.vs);
     else this.pack(c, slab.bytes, slot * this.sizes[c]);
     if (was >= 0) this.release(was); // after the new value is packed, which may share the old one's palette
     this.where[e] = (slot << CLASS_BITS) | c;
@@ -355,4 +361,10 @@ function writeU32(b: Uint8Array, o: number, w: number): void {
 
 function readU32(b: Uint8Array, o: number): number {
   return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+
+/** n bytes from src at so into dst at o: by hand for a short value, where a subarray to set() from costs more than the copy. */
+function copyInto(dst: Uint8Array, o: number, src: Uint8Array, so: number, n: number): void {
+  if (n > 64) return dst.set(src.subarray(so, so + n), o);
+  for (let i = 0; i < n; i++) dst[o + i] = src[so + i];
 }
