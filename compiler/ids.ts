@@ -32,34 +32,52 @@ function compareStrings(a: string, b: string): i32 {
 
 /** Ids of backend sets, by name. */
 export class NameIds {
-  private buckets: Map<u32, string[]> = new Map();
+  // Nearly every bucket holds one name: an array for each was the largest
+  // part of what an identity or a backend set's id cost the heap.
+  private one: Map<u32, string> = new Map();
+  private many: Map<u32, string[]> = new Map(); // buckets of several names, sorted
   private ids: Map<string, u32> = new Map();
 
   bucket(name: string): u32 { return bucketOf(hashString(name, SEED_BSET)); }
 
   add(name: string): u32 {
     const b = this.bucket(name);
-    if (!this.buckets.has(b)) {
-      this.buckets.set(b, [name]);
-      return b;
+    if (this.many.has(b)) {
+      const names = this.many.get(b);
+      names.push(name);
+      names.sort(compareStrings);
+    } else if (this.one.has(b)) {
+      const names = [this.one.get(b), name];
+      names.sort(compareStrings);
+      this.many.set(b, names);
+      this.one.delete(b);
+    } else {
+      this.one.set(b, name);
     }
-    const names = this.buckets.get(b);
-    names.push(name);
-    names.sort(compareStrings);
     return b;
   }
 
   remove(name: string): u32 {
     const b = this.bucket(name);
-    const names = this.buckets.get(b);
-    names.splice(names.indexOf(name), 1);
-    if (names.length == 0) this.buckets.delete(b);
+    if (this.many.has(b)) {
+      const names = this.many.get(b);
+      names.splice(names.indexOf(name), 1);
+      if (names.length == 1) {
+        this.one.set(b, unchecked(names[0]));
+        this.many.delete(b);
+      }
+    } else {
+      this.one.delete(b);
+    }
     if (this.ids.has(name)) this.ids.delete(name);
     return b;
   }
 
   /** The names in bucket b, sorted; the caller must not change them. */
-  names(b: u32): string[] { return this.buckets.has(b) ? this.buckets.get(b) : NO_NAMES; }
+  names(b: u32): string[] {
+    if (this.many.has(b)) return this.many.get(b);
+    return this.one.has(b) ? [this.one.get(b)] : NO_NAMES;
+  }
 
   /** Id of a live name; 0 when its bucket is full (more than MAX_RANK names). */
   get(name: string): u32 { return this.ids.has(name) ? this.ids.get(name) : 0; }
