@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAPS } from '../../runtime/abi/layouts.generated.ts';
-import { opCount, type MapDiff } from '../../runtime/maps/mapDiff.ts';
+import { encodeDiff, opCount, type MapDiff } from '../../runtime/maps/mapDiff.ts';
 import { imageStore } from '../../runtime/maps/imageStore.ts';
 import { keyOrder } from '../../runtime/maps/keyOrder.ts';
 import { reconcile, reconcileImage } from '../../runtime/maps/reconcile.ts';
@@ -108,6 +108,23 @@ test('reconcileImage, from packed pieces of entries in any order, gives the diff
     assert.equal(reconcileImage(chunksShuffled(live, seed), b).bytes, reconcile(live, imageStore(b)).bytes);
     assert.equal(opCount(reconcileImage(chunksShuffled(storeOf(b), seed), b)), 0, 'the image itself: no ops');
   }), { numRuns: 300 });
+});
+
+test('reconcileImage sees a value that differs from live in any one byte, and upserts that entry alone', () => {
+  const picked = mapContents().filter((d) => d.sections.length > 0)
+    .chain((d) => fc.tuple(fc.constant(d), fc.nat({ max: d.sections.length - 1 }), fc.nat(), fc.oneof(fc.constant(-1), fc.nat()), fc.integer()));
+  const coverage = new Coverage('one byte', { 'a value of 64 bytes or fewer': 0.3, 'a longer value': 0.15, 'its last byte': 0.2 });
+  check(fc.property(picked, ([a, si, e, byte, seed]) => {
+    const s = a.sections[si], vs = s.map.value.size, n = s.upsertValues.length / vs;
+    const values = s.upsertValues.slice(), at = byte < 0 ? vs - 1 : byte % vs; // the last byte often: where a short compare ends
+    values[(e % n) * vs + at] ^= 0x80;
+    coverage.run([vs <= 64 ? 'a value of 64 bytes or fewer' : 'a longer value', ...(at === vs - 1 ? ['its last byte' as const] : [])]);
+    const b = encodeDiff(a.sections.map((x, i) => (i === si ? { ...x, upsertValues: values } : x)));
+    const d = reconcileImage(chunksShuffled(storeOf(a), seed), b);
+    assert.is(opCount(d), 1, `${s.map.name}: byte ${at} of ${vs}`);
+    assert.equal(d.bytes, reconcile(storeOf(a), imageStore(b)).bytes);
+  }), { numRuns: 300 });
+  coverage.check();
 });
 
 test('keyOrder orders packed keys as Buffer.compare does', () => {
