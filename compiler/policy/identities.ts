@@ -166,12 +166,12 @@ export class Identities implements World {
    * joined once (concatenated, issue 12's full sync left 100,000 strings of garbage). */
   private identityKey(p: Pod): string {
     const parts: string[] = [p.ns, SEP];
-    for (let i = 0; i < p.labels.keys.length; i++) {
-      const k = unchecked(p.labels.keys[i]);
+    for (let i = 0; i < p.labels.size; i++) {
+      const k = p.labels.key(i);
       if (!this.labelKeys.has(k)) continue;
       parts.push(k);
       parts.push('=');
-      parts.push(unchecked(p.labels.values[i]));
+      parts.push(p.labels.value(i));
       parts.push(SEP);
     }
     parts.push(SEP);
@@ -194,12 +194,10 @@ export class Identities implements World {
 
   private newIdentity(p: Pod, key: string): Identity {
     let n = 0;
-    for (let i = 0; i < p.labels.keys.length; i++) if (this.labelKeys.has(p.labels.keys[i])) n++;
+    for (let i = 0; i < p.labels.size; i++) if (this.labelKeys.has(p.labels.key(i))) n++;
     const l = new Labels(n);
-    for (let i = 0, j = 0; i < p.labels.keys.length; i++) {
-      if (!this.labelKeys.has(p.labels.keys[i])) continue;
-      l.keys[j] = p.labels.keys[i];
-      l.values[j++] = p.labels.values[i];
+    for (let i = 0, j = 0; i < p.labels.size; i++) {
+      if (this.labelKeys.has(p.labels.key(i))) l.set(j++, p.labels.key(i), p.labels.value(i));
     }
     let named = 0;
     for (let i = 0; i < p.ports.length; i++) if (this.portNames.has(p.ports[i].name)) named++;

@@ -8,29 +8,33 @@ import {
 import { NOT_IPV4, Reader } from '../reader';
 import { Strings } from '../strings';
 
-/** Labels sorted by key, as the records carry them; sized once (an Array
- * holds room for 8 at least: issue 12's sync took 3 MiB more that way). */
+/** Labels sorted by key, as the records carry them: each key, then its
+ * value, in one array sized once (an Array holds room for 8 at least: issue
+ * 12's sync took 3 MiB more that way; keys and values apart, one block more). */
 export class Labels {
-  keys: StaticArray<string>;
-  values: StaticArray<string>;
+  private kv: StaticArray<string>;
 
-  constructor(n: i32) {
-    this.keys = new StaticArray<string>(n);
-    this.values = new StaticArray<string>(n);
+  constructor(n: i32) { this.kv = new StaticArray<string>(2 * n); }
+
+  get size(): i32 { return this.kv.length >>> 1; }
+  key(i: i32): string { return unchecked(this.kv[2 * i]); }
+  value(i: i32): string { return unchecked(this.kv[2 * i + 1]); }
+
+  set(i: i32, key: string, value: string): void {
+    unchecked(this.kv[2 * i] = key);
+    unchecked(this.kv[2 * i + 1] = value);
   }
 
   get(key: string): string | null {
-    for (let i = 0; i < this.keys.length; i++) if (unchecked(this.keys[i]) == key) return unchecked(this.values[i]);
+    for (let i = 0; i < this.kv.length; i += 2) if (unchecked(this.kv[i]) == key) return unchecked(this.kv[i + 1]);
     return null;
   }
 
   has(key: string): bool { return this.get(key) != null; }
 
   same(o: Labels): bool {
-    if (this.keys.length != o.keys.length) return false;
-    for (let i = 0; i < this.keys.length; i++) {
-      if (unchecked(this.keys[i]) != unchecked(o.keys[i]) || unchecked(this.values[i]) != unchecked(o.values[i])) return false;
-    }
+    if (this.kv.length != o.kv.length) return false;
+    for (let i = 0; i < this.kv.length; i++) if (unchecked(this.kv[i]) != unchecked(o.kv[i])) return false;
     return true;
   }
 }
@@ -43,8 +47,8 @@ export function readLabels(r: Reader, strings: Strings | null = null): Labels {
   if (n == 0) return NO_LABELS;
   const l = new Labels(n);
   for (let i = 0; i < n; i++) {
-    unchecked(l.keys[i] = strings ? r.strIn(strings) : r.str());
-    unchecked(l.values[i] = strings ? r.strIn(strings) : r.str());
+    const key = strings ? r.strIn(strings) : r.str();
+    l.set(i, key, strings ? r.strIn(strings) : r.str());
   }
   return l;
 }
@@ -58,12 +62,12 @@ export class Selector {
   labels: Labels = NO_LABELS;
   exprs: Expr[] = [];
 
-  get empty(): bool { return this.labels.keys.length == 0 && this.exprs.length == 0; }
+  get empty(): bool { return this.labels.size == 0 && this.exprs.length == 0; }
 
   matches(l: Labels): bool {
-    for (let i = 0; i < this.labels.keys.length; i++) {
-      const v = l.get(unchecked(this.labels.keys[i]));
-      if (v == null || v != unchecked(this.labels.values[i])) return false;
+    for (let i = 0; i < this.labels.size; i++) {
+      const v = l.get(this.labels.key(i));
+      if (v == null || v != this.labels.value(i)) return false;
     }
     for (let i = 0; i < this.exprs.length; i++) {
       const e = unchecked(this.exprs[i]);
@@ -78,7 +82,7 @@ export class Selector {
 
   /** The label keys it reads. */
   keys(out: string[]): void {
-    for (let i = 0; i < this.labels.keys.length; i++) out.push(unchecked(this.labels.keys[i]));
+    for (let i = 0; i < this.labels.size; i++) out.push(this.labels.key(i));
     for (let i = 0; i < this.exprs.length; i++) out.push(unchecked(this.exprs[i]).key);
   }
 }

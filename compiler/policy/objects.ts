@@ -79,8 +79,8 @@ export class PolicyObjects {
 }
 
 function keepAll(strings: Strings, l: Labels): void {
-  for (let i = 0; i < l.keys.length; i++) {
-    strings.keep(unchecked(l.keys[i]));
-    strings.keep(unchecked(l.values[i]));
+  for (let i = 0; i < l.size; i++) {
+    strings.keep(l.key(i));
+    strings.keep(l.value(i));
   }
 }
