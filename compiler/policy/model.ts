@@ -200,7 +200,7 @@ export class Pod {
   node: string = '';
   flags: u8 = 0;
   // Sized to their contents: an Array holds room for 8 at least, and a pod's
-  // arrays were a fifth of what the compiler keeps of it.
+  // arrays were about a sixth of what the compiler kept of it.
   ips: StaticArray<u32> = NO_IPS; // host order, each once
   labels: Labels = NO_LABELS;
   ports: StaticArray<NamedPort> = NO_PORTS;
