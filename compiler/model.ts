@@ -14,7 +14,7 @@ export class Cidr {
 }
 
 // Never written: a StaticArray of length 0 has nothing to write.
-const NO_IPS = new StaticArray<u32>(0);
+export const NO_IPS = new StaticArray<u32>(0);
 export const NO_CIDRS = new StaticArray<Cidr>(0);
 const NO_ENDPOINTS = new StaticArray<u64>(0);
 const NO_SERVICE_PORTS = new StaticArray<ServicePort>(0);
@@ -38,7 +38,8 @@ export class Service {
   ports: StaticArray<ServicePort> = NO_SERVICE_PORTS;
 }
 
-function ips(r: Reader): StaticArray<u32> {
+/** The IPv4 addresses of a list, network order; the other families left out. */
+export function ips(r: Reader): StaticArray<u32> {
   const n = r.count();
   if (n == 0) return NO_IPS;
   const out = new StaticArray<u32>(n);

@@ -3,10 +3,11 @@
 // namespaces, and which pod holds each address. The engine asks it, per
 // batch, to re-identify the pods a change reaches.
 import { NameIds } from '../ids';
+import { NO_IPS } from '../model';
 import { Batch } from './batch';
 import { Identity, selectorKeys, World } from './body';
 import { IpOwners } from './ipOwners';
-import { Labels, NamedPort, NO_IPS, NO_LABELS, NO_PORTS, Pod, Policy } from './model';
+import { Labels, NamedPort, NO_LABELS, NO_PORTS, Pod, Policy } from './model';
 import { Changes, PolicyObjects } from './objects';
 
 const SEP = '\u0001';

@@ -5,6 +5,7 @@ import {
   PEER_IPBLOCK, PEER_NAMESPACES, PEER_PODS, PODF_HOST_NETWORK, PODF_TERMINAL, POLICY_EGRESS, POLICY_INGRESS,
   SEL_DOES_NOT_EXIST, SEL_EXISTS, SEL_IN, SEL_NOT_IN,
 } from '../abi/records';
+import { ips, NO_IPS } from '../model';
 import { NOT_IPV4, Reader } from '../reader';
 import { Strings } from '../strings';
 
@@ -191,8 +192,6 @@ export class NamedPort {
 /** No named ports: shared by the pods and identities without any (most identities), never written. */
 export const NO_PORTS = new StaticArray<NamedPort>(0);
 
-/** No addresses: shared by the pods without an IPv4 one, never written. */
-export const NO_IPS = new StaticArray<u32>(0);
 
 export class Pod {
   key: string = '';
@@ -201,7 +200,7 @@ export class Pod {
   flags: u8 = 0;
   // Sized to their contents: an Array holds room for 8 at least, and a pod's
   // arrays were about a sixth of what the compiler kept of it.
-  ips: StaticArray<u32> = NO_IPS; // host order, each once
+  ips: StaticArray<u32> = NO_IPS; // host order
   labels: Labels = NO_LABELS;
   ports: StaticArray<NamedPort> = NO_PORTS;
 
@@ -240,20 +239,11 @@ export function readPod(r: Reader, ns: string, key: string, strings: Strings): P
   return p;
 }
 
-/** A pod's IPv4 addresses, host order, each once. */
+/** A pod's IPv4 addresses, host order. One listed twice (the API server
+ * refuses that) is owned twice and compiles as if listed once
+ * (property-tests/compiler/podAddresses.test.ts). */
 function readIps(r: Reader): StaticArray<u32> {
-  const n = r.count();
-  if (n == 0) return NO_IPS;
-  const ips = new StaticArray<u32>(n);
-  let kept = 0;
-  for (let i = 0; i < n; i++) {
-    const ip = r.ip();
-    if (ip == NOT_IPV4) continue;
-    const a = bswap<u32>(<u32>ip);
-    let seen = false;
-    for (let j = 0; j < kept && !seen; j++) seen = unchecked(ips[j]) == a;
-    if (!seen) unchecked(ips[kept++] = a);
-  }
-  if (kept == n) return ips;
-  return kept == 0 ? NO_IPS : ips.slice<StaticArray<u32>>(0, kept);
+  const a = ips(r);
+  for (let i = 0; i < a.length; i++) unchecked(a[i] = bswap<u32>(unchecked(a[i])));
+  return a;
 }
