@@ -5,15 +5,18 @@
 // nodes (the same Services), side by side in one run: every lane is a
 // testbed (bench/datapath/testbedLane.ts) and all are up at once; reps go
 // through them in rotating order, each sample after a bounded wait for a
-// quiet machine. Needs root. Writes <out>/pod2pod.{jsonl,md,svg}.
+// quiet machine. A fifth lane, direct, joins the same two pods by one veth
+// pair of their own, no node between them: what the path's forwarding, which
+// a datapath can remove, adds to the pods' own work. Needs root. Writes
+// <out>/pod2pod.{jsonl,md,svg}.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { tryRun } from '../runtime/exec/command.ts';
+import { run, tryRun } from '../runtime/exec/command.ts';
 import { median } from './stats.ts';
 import { CLIENT_CPU, SERVER_CPU } from './datapath/lane.ts';
 import { removeLeftovers } from './datapath/leftovers.ts';
 import { ints, iptablesFlag, parseBenchFlags } from './datapath/options.ts';
-import { pod2podChart, pod2podGoals, pod2podMarkdown, pod2podRows, pod2podTable, type LaneInfo, type Pod2podSample } from './datapath/pod2podReport.ts';
+import { pod2podChart, pod2podDirect, pod2podGoals, pod2podMarkdown, pod2podRows, pod2podTable, type LaneInfo, type Pod2podSample } from './datapath/pod2podReport.ts';
 import { qperfRun, qperfServer } from './datapath/qperf.ts';
 import { DEFAULT_QUIET, waitQuiet } from './datapath/quiet.ts';
 import { fakeServices } from './datapath/services.ts';
@@ -29,6 +32,7 @@ qperf tcp_bw (one stream) from a pod on node-a to a pod on node-b, for the
 floor (plain routing), plain routing with kube-proxy's iptables rules for
 the Services loaded on both nodes, and sluice on both nodes (and, when this
 build's \`sluice apply\` has --no-fast-path, sluice with it: a fourth lane),
+and direct (the same two pods on one veth pair: no node between them),
 at each MTU, side by side in one run. Throughput, and CPU per Gbit (the qperf processes'
 own, and the whole machine's). Writes <out>/pod2pod.{jsonl,md,svg}.
 
@@ -78,6 +82,7 @@ const applyHas = (flag: string) => tryRun(['node', MAIN, 'apply', '--help']).std
 function lanesOf(o: Pod2podOptions, fastPathFlag: boolean): LaneInfo[] {
   const n = o.services.toLocaleString('en-US');
   return [
+    { id: 'direct', label: 'direct (the two pods on one veth pair, no node)', color: '#d9d9d9' },
     { id: 'floor', label: 'floor (plain routing, no sluice)', color: '#7f7f7f' },
     { id: 'iptables', label: `plain routing + kube-proxy iptables${o.iptables === 'nft' ? ' (nft backend)' : ''}, ${n} Services`, color: '#fdae61' },
     { id: 'sluice', label: `sluice, ${n} Services`, color: '#1a9850' },
@@ -86,9 +91,22 @@ function lanesOf(o: Pod2podOptions, fastPathFlag: boolean): LaneInfo[] {
 }
 
 function loadOf(id: string, o: Pod2podOptions): TestbedLaneSpec['load'] {
-  if (id === 'floor') return { kind: 'none' };
+  if (id === 'floor' || id === 'direct') return { kind: 'none' };
   if (id === 'iptables') return { kind: 'iptables', backend: o.iptables };
   return { kind: 'sluice', args: id === 'sluice-off' ? [NO_FAST_PATH] : [] };
+}
+
+/** The direct lane's link: a veth pair from the client pod to the server pod, addresses of its own, the lane's MTU. */
+const DIRECT = { ifname: 'sl-direct', client: '169.254.77.1/30', server: '169.254.77.2/30' };
+const serverIpOf = (l: TestbedLane) => (l.spec.id === 'direct' ? DIRECT.server.split('/')[0] : SERVER_POD.ip);
+
+function linkPods(l: TestbedLane): void {
+  const client = podNetns(l, podKey(CLIENT_POD)), server = podNetns(l, podKey(SERVER_POD));
+  run(['ip', '-n', client, 'link', 'add', DIRECT.ifname, 'type', 'veth', 'peer', 'name', DIRECT.ifname, 'netns', server]);
+  for (const [ns, addr] of [[client, DIRECT.client], [server, DIRECT.server]]) {
+    run(['ip', '-n', ns, 'addr', 'add', addr, 'dev', DIRECT.ifname]);
+    run(['ip', '-n', ns, 'link', 'set', DIRECT.ifname, 'mtu', String(l.spec.mtu), 'up']); // each end: the peer does not take the first's
+  }
 }
 
 const loadAvg = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
@@ -98,7 +116,7 @@ async function sample(o: Pod2podOptions, l: TestbedLane, base: Pick<Pod2podSampl
   if (l.error) return { ...base, bgBusy: -1, loadAvg: loadAvg(), error: `load failed: ${l.error}` };
   const bgBusy = await waitQuiet(o.quiet), load = loadAvg();
   try {
-    const r = await qperfRun(podNetns(l, podKey(CLIENT_POD)), CLIENT_CPU, podNetns(l, podKey(SERVER_POD)), SERVER_POD.ip, o.seconds);
+    const r = await qperfRun(podNetns(l, podKey(CLIENT_POD)), CLIENT_CPU, podNetns(l, podKey(SERVER_POD)), serverIpOf(l), o.seconds);
     return { ...base, bgBusy, loadAvg: load, gbps: round(r.gbps, 3), busyCores: round(r.busyCores, 3),
       machineCoreSecondsPerGbit: round(r.machineCoreSecondsPerGbit, 4), processCoreSecondsPerGbit: round(r.processCoreSecondsPerGbit, 4) };
   } catch (e) {
@@ -133,6 +151,9 @@ export async function benchPod2pod(args: readonly string[]): Promise<void> {
     what: 'pod2pod', tools: {}, reps: o.reps, deadline: t0 + o.maxMinutes * 60_000, log,
     specs: o.mtus.flatMap((mtu) => lanes.map((l) => ({ id: l.id, label: l.label, mtu, load: loadOf(l.id, o) }))),
     inputs: (scratch) => writeInputs(scratch, fakeServices(o.services)),
+    prepare: (l) => {
+      if (l.spec.id === 'direct') linkPods(l);
+    },
     servers: (run, ls) => {
       for (const l of ls) run.servers.start(qperfServer(podNetns(l, podKey(SERVER_POD)), SERVER_CPU), run.serverLimitSeconds());
     },
@@ -161,6 +182,7 @@ function report(o: Pod2podOptions, args: readonly string[], lanes: LaneInfo[], s
   const loadSeconds = (id: string, mtu: number) => opened.find((l) => l.spec.id === id && l.spec.mtu === mtu)?.loadSeconds ?? NaN;
   const rows = pod2podRows(samples, lanes, o.mtus, o.quiet.threshold, loadSeconds);
   const goals = pod2podGoals(rows);
+  notes.push(...pod2podDirect(rows));
   const loads = samples.map((s) => s.loadAvg), busy = samples.map((s) => s.bgBusy).filter((b) => b >= 0);
   const date = new Date().toISOString().slice(0, 10);
   const facts = {

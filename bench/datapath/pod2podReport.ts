@@ -1,6 +1,7 @@
 // The pod-to-pod benchmark's figures: per lane and MTU, medians over reps of
 // throughput and of CPU per Gbit (the qperf processes' and the machine's),
-// each as a ratio to the floor at that MTU; the issue's goals; a console
+// each as a ratio to the floor at that MTU; the issue's goals and the direct
+// lane beside them; a console
 // table, the markdown of results/*.md and the chart. Pure.
 import { median, table } from '../stats.ts';
 import { barChart, type Panel, type Series } from './barChart.ts';
@@ -82,6 +83,18 @@ export function pod2podGoals(rows: readonly Pod2podRow[]): Goal[] {
       { text: `sluice CPU per Gbit at MTU ${mtu} <= 0.85 x the floor (whole machine)`, value: `${fmt(s.machineCpg, 3)} core-s/Gbit = ${fmt(s.machineToFloor, 2)} x`, met: s.machineToFloor <= 0.85 },
     ];
   });
+}
+
+/**
+ * What the direct lane (the two pods on one veth pair, no node between them)
+ * costs beside the floor, per MTU: the share of the floor's CPU per Gbit that
+ * is the path's forwarding, which is all a datapath can take away.
+ */
+export function pod2podDirect(rows: readonly Pod2podRow[]): string[] {
+  return rows.filter((r) => r.lane === 'direct' && r.reps > 0).map((d) =>
+    `Direct at MTU ${d.mtu} (the two pods on one veth pair, no node between them): ${fmt(d.processCpg, 3)} core-s/Gbit = ` +
+    `${x(d.processToFloor)} the floor's CPU per Gbit (qperf), ${fmt(d.gbps, 2)} Gbit/s = ${x(d.gbpsToFloor)} its throughput` +
+    (d.processToFloor > 0.85 ? `: a path with no node at all does not reach 0.85 x the floor's CPU per Gbit.` : '.'));
 }
 
 const used = (r: { reps: number; measured: number }) => (r.reps === r.measured ? String(r.reps) : `${r.reps} of ${r.measured}`);

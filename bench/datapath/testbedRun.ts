@@ -14,12 +14,23 @@ export interface TestbedRunOptions<T extends object> {
   deadline: number; // Date.now() after which no sample starts
   specs: readonly TestbedLaneSpec[];
   inputs: (scratch: string) => LaneInputs;
+  /** Adds to a lane that loaded, before the servers start (what it makes inside the lane's namespaces goes down with them). */
+  prepare?: (lane: TestbedLane) => void;
   /** Starts the lane's servers (run.servers) in the lanes that loaded. */
   servers: (run: BenchRun<T>, lanes: readonly TestbedLane[]) => void;
   visit: (run: BenchRun<T>, lane: TestbedLane, rep: number, slot: number) => Promise<void>;
   /** Reads what it wants from the lanes after the last rep, before they are taken down. */
   after?: (lanes: readonly TestbedLane[]) => void;
   log: (line: string) => void;
+}
+
+function prepareLane<T extends object>(lane: TestbedLane, o: TestbedRunOptions<T>): void {
+  try {
+    o.prepare?.(lane);
+  } catch (e) {
+    lane.error = (e as Error).message.split('\n')[0].slice(0, 200);
+    o.log(`${lane.spec.label}, MTU ${lane.spec.mtu}: failed: ${lane.error}`);
+  }
 }
 
 /** Runs it all; returns the lanes (their load times and errors). */
@@ -38,7 +49,9 @@ export async function testbedRun<T extends object>(o: TestbedRunOptions<T>): Pro
     for (const [i, spec] of o.specs.entries()) {
       const prefix = testbedPrefix(process.pid, i);
       run.noteTestbed(prefix);
-      opened.push(await openTestbedLane(spec, prefix, inputs, run.serverLimitSeconds(), o.log));
+      const lane = await openTestbedLane(spec, prefix, inputs, run.serverLimitSeconds(), o.log);
+      opened.push(lane);
+      if (!lane.error) prepareLane(lane, o);
     }
     o.servers(run, opened.filter((l) => !l.error));
     await sleep(500);
