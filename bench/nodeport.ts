@@ -5,15 +5,16 @@
 // default), sluice --dsr, and kube-proxy's nftables and iptables modes, side
 // by side in one run: every lane is a testbed (bench/datapath/testbedLane.ts)
 // and all are up at once; reps go through them in rotating order, each sample
-// after a bounded wait for a quiet machine. Needs root. Writes
-// <out>/nodeport.{jsonl,md,svg}.
+// after a bounded wait for a quiet machine. A floor lane GETs the backend by
+// its own address, routed through node-a: no Service, no NAT, the least any
+// NodePort path can take. Needs root. Writes <out>/nodeport.{jsonl,md,svg}.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { median } from './stats.ts';
-import { CommandError, nsenter, runAsync } from '../runtime/exec/command.ts';
+import { CommandError, nsenter, run, runAsync } from '../runtime/exec/command.ts';
 import { CLIENT_CPU, SERVER_CPU } from './datapath/lane.ts';
 import { removeLeftovers } from './datapath/leftovers.ts';
-import { nodePortChart, nodePortGoals, nodePortMarkdown, nodePortRows, nodePortTable, type NodePortSample } from './datapath/nodeportReport.ts';
+import { nodePortChart, nodePortFloor, nodePortGoals, nodePortMarkdown, nodePortRows, nodePortTable, type NodePortSample } from './datapath/nodeportReport.ts';
 import { iptablesFlag, parseBenchFlags } from './datapath/options.ts';
 import type { LaneInfo } from './datapath/pod2podReport.ts';
 import { DEFAULT_QUIET, waitQuiet } from './datapath/quiet.ts';
@@ -29,8 +30,8 @@ export const NODEPORT_USAGE = `usage: npm run bench -- nodeport [flags]     (roo
 An external client GETs a 612-byte page through a NodePort on node-a, from
 the Service's one backend on node-b, among other Services; each GET on a new
 connection, timed to connect and to its last byte. sluice (SNAT), sluice
---dsr, kube-proxy's nftables and iptables modes, side by side in one run.
-Writes <out>/nodeport.{jsonl,md,svg}.
+--dsr, kube-proxy's nftables and iptables modes, and the floor (the backend's
+own address, routed through node-a), side by side in one run. Writes <out>/nodeport.{jsonl,md,svg}.
 
   --reps N              samples per lane (default 10)
   --count N             GETs per sample (default 1000)
@@ -73,6 +74,7 @@ function parseOptions(args: readonly string[]): NodePortOptions | 'help' | 'clea
 
 function lanesOf(o: NodePortOptions): LaneInfo[] {
   return [
+    { id: 'floor', label: 'floor (the pod\'s own address, routed: no Service, no NAT)', color: '#7f7f7f' },
     { id: 'sluice', label: 'sluice (SNAT, the default)', color: '#1a9850' },
     { id: 'sluice-dsr', label: 'sluice --dsr', color: '#66bd63' },
     { id: 'nft', label: 'kube-proxy nftables', color: '#2c7bb6' },
@@ -81,6 +83,7 @@ function lanesOf(o: NodePortOptions): LaneInfo[] {
 }
 
 const LOADS: { [id: string]: (o: NodePortOptions) => TestbedLaneSpec['load'] } = {
+  floor: () => ({ kind: 'none' }),
   sluice: () => ({ kind: 'sluice', args: [] }),
   'sluice-dsr': () => ({ kind: 'sluice', args: ['--dsr'] }),
   nft: () => ({ kind: 'nft' }),
@@ -94,12 +97,20 @@ function services(others: number): BenchService[] {
   return all;
 }
 
+/** Where lane l's GETs go: the backend itself on the floor (the external client routes to it through node-a), else the NodePort. */
+const targetOf = (l: TestbedLane) => (l.spec.id === 'floor' ? { ip: SERVER_POD.ip, port: BACKEND_PORT } : { ip: NODES[0].ip, port: NODE_PORT });
+
+function routeToBackend(l: TestbedLane): void {
+  run(['ip', '-n', l.state!.external.netns, 'route', 'add', `${SERVER_POD.ip}/32`, 'via', NODES[0].ip]);
+}
+
 const loadAvg = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 /** One httpget run from lane l's external client, after a bounded wait for a quiet machine (a lane that failed to load: its error). */
 async function sample(o: NodePortOptions, httpget: string, l: TestbedLane, base: Pick<NodePortSample, 'lane' | 'rep' | 'slot'>): Promise<NodePortSample> {
   if (l.error) return { ...base, bgBusy: -1, loadAvg: loadAvg(), error: `load failed: ${l.error}` };
   const bgBusy = await waitQuiet(o.quiet), load = loadAvg();
-  const argv = nsenter(l.state!.external.netns, ['taskset', '-c', String(CLIENT_CPU), httpget, '-a', NODES[0].ip, '-p', String(NODE_PORT),
+  const to = targetOf(l);
+  const argv = nsenter(l.state!.external.netns, ['taskset', '-c', String(CLIENT_CPU), httpget, '-a', to.ip, '-p', String(to.port),
     '-c', String(o.count), '-w', String(o.warmup), '-l', String(SAMPLE_LIMIT_S)]);
   try {
     return { ...base, bgBusy, loadAvg: load, ...JSON.parse((await runAsync(argv, { timeoutMs: (SAMPLE_LIMIT_S + 10) * 1000 })).stdout) };
@@ -133,12 +144,15 @@ export async function benchNodePort(args: readonly string[]): Promise<void> {
   const lanes = lanesOf(o);
   const samples: NodePortSample[] = [];
   const notes: string[] = [];
-  const target = `${NODES[0].ip}:${NODE_PORT}`;
+  const target = `${NODES[0].ip}:${NODE_PORT} (the floor: ${SERVER_POD.ip}:${BACKEND_PORT})`;
   log(`nodeport: making ${lanes.length} lanes (${lanes.map((l) => l.id).join(', ')}), ${o.services} other Services; GETs to ${target}`);
   const opened = await testbedRun({
     what: 'nodeport', tools, reps: o.reps, deadline: t0 + o.maxMinutes * 60_000, log,
     specs: lanes.map((l) => ({ id: l.id, label: l.label, mtu: 1500, load: LOADS[l.id](opts) })),
     inputs: (scratch) => writeInputs(scratch, services(opts.services)),
+    prepare: (l) => {
+      if (l.spec.id === 'floor') routeToBackend(l);
+    },
     servers: (r, ls) => {
       const limit = r.serverLimitSeconds();
       for (const l of ls) r.servers.start(nsenter(podNetns(l, podKey(SERVER_POD)), ['taskset', '-c', String(SERVER_CPU), r.tools.httpd, '-p', String(BACKEND_PORT), '-l', String(limit)]), limit);
@@ -171,6 +185,7 @@ function report(o: NodePortOptions, args: readonly string[], lanes: LaneInfo[], 
   writeFileSync(join(out, 'nodeport.jsonl'), samples.map((s) => JSON.stringify(s) + '\n').join(''));
   const rows = nodePortRows(samples, lanes, o.quiet.threshold, (id) => opened.find((l) => l.spec.id === id)?.loadSeconds ?? NaN);
   const goals = nodePortGoals(rows);
+  notes.push(...nodePortFloor(rows));
   const loads = samples.map((s) => s.loadAvg), busy = samples.map((s) => s.bgBusy).filter((b) => b >= 0);
   const date = new Date().toISOString().slice(0, 10), command = `npm run bench -- nodeport${args.length ? ` ${args.join(' ')}` : ''}`;
   const facts = {

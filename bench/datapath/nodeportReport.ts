@@ -67,6 +67,19 @@ export function nodePortRows(samples: readonly NodePortSample[], lanes: readonly
   });
 }
 
+/**
+ * The floor beside the goal: what the NodePort path adds to a plain routed
+ * connect, for sluice and for the goal's 0.8 x nftables mode.
+ */
+export function nodePortFloor(rows: readonly NodePortRow[]): string[] {
+  const row = (id: string) => rows.find((r) => r.lane === id && r.reps > 0);
+  const f = row('floor'), s = row('sluice'), n = row('nft');
+  if (!f || !s || !n) return [];
+  return [`The floor (the backend's own address, routed through node-a: no Service, no NAT): connect p50 ${fmt(f.connectP50)} µs = ` +
+    `${fmt(f.connectToNft, 2)} x nftables mode's. Above it: sluice ${fmt(s.connectP50 - f.connectP50)} µs, nftables mode ` +
+    `${fmt(n.connectP50 - f.connectP50)} µs; the goal (0.8 x nftables, ${fmt(0.8 * n.connectP50)} µs) leaves ${fmt(0.8 * n.connectP50 - f.connectP50)} µs.`];
+}
+
 /** The issue's goals: sluice's connect p50 <= 0.8 x nftables mode's; with --dsr, total time below sluice's default. */
 export function nodePortGoals(rows: readonly NodePortRow[]): Goal[] {
   const row = (id: string) => rows.find((r) => r.lane === id && r.reps > 0);
