@@ -31,7 +31,8 @@ An external client GETs a 612-byte page through a NodePort on node-a, from
 the Service's one backend on node-b, among other Services; each GET on a new
 connection, timed to connect and to its last byte. sluice (SNAT), sluice
 --dsr, kube-proxy's nftables and iptables modes, and the floor (the backend's
-own address, routed through node-a), side by side in one run. Writes <out>/nodeport.{jsonl,md,svg}.
+own address, routed through node-a), side by side in one run. Writes
+<out>/nodeport.{jsonl,md,svg}.
 
   --reps N              samples per lane (default 10)
   --count N             GETs per sample (default 1000)

@@ -154,8 +154,8 @@ export async function benchPod2pod(args: readonly string[]): Promise<void> {
     prepare: (l) => {
       if (l.spec.id === 'direct') linkPods(l);
     },
-    servers: (run, ls) => {
-      for (const l of ls) run.servers.start(qperfServer(podNetns(l, podKey(SERVER_POD)), SERVER_CPU), run.serverLimitSeconds());
+    servers: (r, ls) => {
+      for (const l of ls) r.servers.start(qperfServer(podNetns(l, podKey(SERVER_POD)), SERVER_CPU), r.serverLimitSeconds());
     },
     after: (ls) => {
       for (const l of ls.filter((x) => x.spec.load.kind === 'sluice' && !x.error)) {

@@ -1,8 +1,8 @@
 // The pod-to-pod benchmark's figures: per lane and MTU, medians over reps of
 // throughput and of CPU per Gbit (the qperf processes' and the machine's),
 // each as a ratio to the floor at that MTU; the issue's goals and the direct
-// lane beside them; a console
-// table, the markdown of results/*.md and the chart. Pure.
+// lane beside them; a console table, the markdown of results/*.md and the
+// chart. Pure.
 import { median, table } from '../stats.ts';
 import { barChart, type Panel, type Series } from './barChart.ts';
 import { fmt, quietestAlike, type Goal } from './summary.ts';
@@ -86,9 +86,9 @@ export function pod2podGoals(rows: readonly Pod2podRow[]): Goal[] {
 }
 
 /**
- * What the direct lane (the two pods on one veth pair, no node between them)
- * costs beside the floor, per MTU: the share of the floor's CPU per Gbit that
- * is the path's forwarding, which is all a datapath can take away.
+ * The direct lane (the two pods on one veth pair, no node between them)
+ * beside the floor, per MTU: the pods' own TCP work with no forwarding at
+ * all, against the goal a datapath between two nodes is held to.
  */
 export function pod2podDirect(rows: readonly Pod2podRow[]): string[] {
   return rows.filter((r) => r.lane === 'direct' && r.reps > 0).map((d) =>
