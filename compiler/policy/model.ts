@@ -192,7 +192,6 @@ export class NamedPort {
 /** No named ports: shared by the pods and identities without any (most identities), never written. */
 export const NO_PORTS = new StaticArray<NamedPort>(0);
 
-
 export class Pod {
   key: string = '';
   ns: string = '';
