@@ -34,7 +34,7 @@ connection, timed to connect and to its last byte. sluice (SNAT), sluice
 own address, routed through node-a), side by side in one run. Writes
 <out>/nodeport.{jsonl,md,svg}.
 
-  --reps N              samples per lane (default 10)
+  --reps N              samples per lane (default 30)
   --count N             GETs per sample (default 1000)
   --warmup N            GETs before each sample, not counted (default 100)
   --services N          other Services (default 1000)
@@ -60,7 +60,7 @@ interface NodePortOptions {
 }
 
 const NODE_PORT = 30080, BACKEND_PORT = 8080, SAMPLE_LIMIT_S = 60;
-const DEFAULTS = { reps: '10', count: '1000', warmup: '100', services: '1000', 'quiet-max-ms': String(DEFAULT_QUIET.maxMs), 'max-minutes': '30', out: 'bench/results' };
+const DEFAULTS = { reps: '30', count: '1000', warmup: '100', services: '1000', 'quiet-max-ms': String(DEFAULT_QUIET.maxMs), 'max-minutes': '30', out: 'bench/results' };
 const SMOKE = { reps: '1', count: '200', warmup: '20', services: '100', 'quiet-max-ms': '500', 'max-minutes': '10', out: 'build/bench/nodeport-smoke' };
 
 function parseOptions(args: readonly string[]): NodePortOptions | 'help' | 'cleanup' {
