@@ -8,11 +8,12 @@ import { MapSet } from '../diff';
 import { NameIds } from '../ids';
 import { Problem } from '../problems';
 import { Batch, Group } from './batch';
-import { Body, compileBody, expandRule, Expansions, Identity, RuleExp, USES_PODS, World } from './body';
+import { Body, compileBody, expandRule, Expansions, RuleExp, USES_PODS } from './body';
 import { Emitter, GroupImage, IpidVal } from './emit';
 import { Identities, renumber } from './identities';
-import { NamedPort, Peer, Pod, Policy, PortSpec } from './model';
+import { NamedPort, Peer, Pod, Policy } from './model';
 import { Changes, PolicyObjects } from './objects';
+import { hasNamed, namesAll, namesIdentities, peerNames, ReachIndex } from './reach';
 
 const SEP = '\u0001';
 
@@ -30,6 +31,7 @@ export class PolicyEngine implements Expansions {
 
   private policiesByNs: Map<string, Policy[]> = new Map();
   private exps: Map<string, StaticArray<RuleExp[]>> = new Map();
+  private reach: ReachIndex = new ReachIndex();
   groups: Map<string, Group> = new Map();
   private groupIds: NameIds = new NameIds();
   podGroups: Map<string, StaticArray<string>> = new Map(); // local pods: group key by direction
@@ -73,6 +75,7 @@ export class PolicyEngine implements Expansions {
     this.ids.renumberIdentities(b);
     this.ids.updateNamespaces(ch, b);
     this.updateRules(ch, b);
+    this.reach.update(ch, this.objects);
     this.invalidateExpansions(ch, b);
     this.regroup(ch, b);
     this.emitGroups(b, before, after);
@@ -147,23 +150,29 @@ export class PolicyEngine implements Expansions {
   /** Drops the expansions a change reaches: the policy itself, or an identity
    * or namespace one of its peers names. */
   private invalidateExpansions(ch: Changes, b: Batch): void {
-    // Without a moved identity or namespace, only the batch's own policies
-    // (changed, renumbered or deleted: all in b.policies) lose theirs: the
-    // walk below would find no other, at three lookups per policy a batch.
-    if (b.identities.length == 0 && b.namespaces.size == 0 && b.relabelled.size == 0) {
-      const own = b.policies.values();
-      for (let i = 0; i < own.length; i++) if (this.exps.has(own[i])) this.exps.delete(own[i]);
+    // The batch's own policies (changed, renumbered or deleted: all in
+    // b.policies) lose theirs.
+    const own = b.policies.values();
+    for (let i = 0; i < own.length; i++) if (this.exps.has(own[i])) this.exps.delete(own[i]);
+    if (b.namespaces.size > 0 || b.relabelled.size > 0) {
+      this.invalidateReached(this.exps.keys(), b);
       return;
     }
-    const keys = this.exps.keys();
+    // A moved identity is named only by the policies the index gives for its namespace.
+    const seen = new Set<string>();
+    for (let i = 0; i < b.identities.length; i++) {
+      const ns = unchecked(b.identities[i]).ns;
+      if (seen.has(ns)) continue;
+      seen.add(ns);
+      this.invalidateReached(this.reach.candidates(ns, this.ids), b);
+    }
+  }
+
+  private invalidateReached(keys: string[], b: Batch): void {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
-      if (b.policies.has(key) || !this.objects.policies.has(key)) {
-        this.exps.delete(key);
-        b.policies.add(key);
-        continue;
-      }
-      if (this.reaches(this.objects.policies.get(key), b)) {
+      if (!this.exps.has(key) || b.policies.has(key)) continue;
+      if (!this.objects.policies.has(key) || this.reaches(this.objects.policies.get(key), b)) {
         this.exps.delete(key);
         b.policies.add(key);
       }
@@ -180,11 +189,11 @@ export class PolicyEngine implements Expansions {
           const peer = unchecked(rule.peers[k]);
           if (peer.block != null) continue;
           if (this.peerReachedByNs(peer, p, b)) return true;
-          if ((peer.pods != null && !peer.pods!.empty) || named) {
+          if (namesIdentities(peer, named)) {
             for (let i = 0; i < b.identities.length; i++) if (peerNames(peer, p.ns, unchecked(b.identities[i]), this.ids)) return true;
           }
         }
-        if (named && rule.peers.length == 0 && b.identities.length > 0) return true;
+        if (namesAll(rule, named) && b.identities.length > 0) return true;
       }
     }
     return false;
@@ -493,14 +502,4 @@ function byKeyThenPush(x: i32, y: i32): i32 {
   const tx = unchecked(sortTail[x]), ty = unchecked(sortTail[y]);
   if (tx != ty) return i32(tx > ty) - i32(tx < ty);
   return x - y;
-}
-
-function hasNamed(ports: PortSpec[]): bool {
-  for (let i = 0; i < ports.length; i++) if (unchecked(ports[i]).name.length > 0) return true;
-  return false;
-}
-
-function peerNames(peer: Peer, ns: string, i: Identity, w: World): bool {
-  const nsOk = peer.namespaces == null ? i.ns == ns : peer.namespaces!.matches(w.nsLabels(i.ns));
-  return nsOk && (peer.pods == null || peer.pods!.matches(i.labels));
 }

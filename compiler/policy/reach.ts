@@ -1,0 +1,96 @@
+// Which policies a moved identity (a pod's label set that appeared, went or
+// was renumbered) can reach, so that a batch of pod changes drops only the
+// expansions that may name it instead of testing every policy. A peer names
+// identities when it selects pods (a non-empty pod selector), or when its
+// rule has an egress named port (the port resolves on each pod); a named
+// egress rule with no peer names every identity. Such a peer names those of
+// its policy's own namespace (no namespace selector), or of the namespaces
+// its selector matches: indexed by the selector's first matchLabels pair,
+// which a namespace it matches must carry, else tried for every namespace.
+import { Identity, World } from './body';
+import { Changes, PolicyObjects } from './objects';
+import { Peer, Policy, PortSpec, Rule } from './model';
+
+export function hasNamed(ports: PortSpec[]): bool {
+  for (let i = 0; i < ports.length; i++) if (unchecked(ports[i]).name.length > 0) return true;
+  return false;
+}
+
+/** A peer of a rule (named: an egress rule with a named port) names identities by their labels or ports. */
+export function namesIdentities(peer: Peer, named: bool): bool {
+  return peer.block == null && ((peer.pods != null && !peer.pods!.empty) || named);
+}
+
+/** A named egress rule with no peer: every identity. */
+export function namesAll(rule: Rule, named: bool): bool {
+  return named && rule.peers.length == 0;
+}
+
+export function peerNames(peer: Peer, ns: string, i: Identity, w: World): bool {
+  const nsOk = peer.namespaces == null ? i.ns == ns : peer.namespaces!.matches(w.nsLabels(i.ns));
+  return nsOk && (peer.pods == null || peer.pods!.matches(i.labels));
+}
+
+const SEP = '\u0001';
+
+/** The keys of the policies that may name identities in a namespace: a superset, each then tested (reaches). */
+export class ReachIndex {
+  private local: Map<string, Set<string>> = new Map(); // namespace -> policies naming its own pods
+  private byLabel: Map<string, Set<string>> = new Map(); // "key SEP value" -> policies whose namespace selector requires it
+  private always: Set<string> = new Set(); // policies that may name pods of any namespace
+
+  /** Follows a batch's policy changes (ch: before; objects: after). */
+  update(ch: Changes, objects: PolicyObjects): void {
+    const keys = ch.policies.keys();
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const old = ch.policies.get(key);
+      if (old != null) this.file(old, false);
+      if (objects.policies.has(key)) this.file(objects.policies.get(key), true);
+    }
+  }
+
+  candidates(ns: string, w: World): string[] {
+    let out: string[] = this.always.values();
+    if (this.local.has(ns)) out = out.concat(this.local.get(ns).values());
+    const l = w.nsLabels(ns);
+    for (let i = 0; i < l.size; i++) {
+      const pair = l.key(i) + SEP + l.value(i);
+      if (this.byLabel.has(pair)) out = out.concat(this.byLabel.get(pair).values());
+    }
+    return out;
+  }
+
+  /** Adds (or removes) p under each place its peers that name identities look. */
+  private file(p: Policy, add: bool): void {
+    for (let d = 0; d < 2; d++) {
+      const rules = p.rules[d];
+      for (let r = 0; r < rules.length; r++) {
+        const rule = unchecked(rules[r]);
+        const named = d == 1 && hasNamed(rule.ports);
+        if (namesAll(rule, named)) this.mark(this.always, p.key, add);
+        for (let k = 0; k < rule.peers.length; k++) {
+          const peer = unchecked(rule.peers[k]);
+          if (!namesIdentities(peer, named)) continue;
+          const ns = peer.namespaces;
+          if (ns == null) this.markIn(this.local, p.ns, p.key, add);
+          else if (ns.labels.size == 0) this.mark(this.always, p.key, add);
+          else this.markIn(this.byLabel, ns.labels.key(0) + SEP + ns.labels.value(0), p.key, add);
+        }
+      }
+    }
+  }
+
+  private markIn(m: Map<string, Set<string>>, at: string, key: string, add: bool): void {
+    if (!m.has(at)) {
+      if (!add) return;
+      m.set(at, new Set());
+    }
+    this.mark(m.get(at), key, add);
+  }
+
+  private mark(s: Set<string>, key: string, add: bool): void {
+    if (add) s.add(key);
+    else if (s.has(key)) s.delete(key);
+  }
+}

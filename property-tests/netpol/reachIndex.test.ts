@@ -1,0 +1,71 @@
+// A batch of pod changes drops only the peer expansions of the policies
+// that may name the pods' identities (compiler/policy/reach.ts): those of
+// the pods' own namespace, and those whose namespace selector requires a
+// label the pods' namespace carries, looked up by the namespace's labels as
+// they are now. Here a namespace's labels, or a policy's namespace
+// selector, change between two pod batches: the policy that now names the
+// pod must be found, and the client let in as a fresh compile lets it in.
+// The mixed histories of incremental.prop.ts found a lookup that kept a
+// namespace's matches across such changes only with a moving seed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { encodeRecords } from '../../runtime/encode/schema.ts';
+import { MemoryStore } from '../../runtime/maps/store.ts';
+import { Compiler } from '../../runtime/wasm/host.ts';
+import { recordsFor } from '../model/kube.ts';
+import { compileOnce, dump } from '../model/maps.ts';
+import { Evaluator, type Cluster, type Json } from '../model/netpol.ts';
+import { mapVerdict, NodePolicy } from '../model/policyMaps.ts';
+import { namespace, node, pod, policy } from '../oracles/oracles.ts';
+
+const SERVER = '10.244.1.10', CLIENT = '10.244.1.11';
+const server = pod({ name: 'server', namespace: 'shop', ip: SERVER, node: 'node-1', labels: { app: 'server' }, ports: [] });
+const client = (app: string) => pod({ name: 'client', namespace: 'tools', ip: CLIENT, node: 'node-1', labels: { app }, ports: [] });
+/** The server lets in pods labelled app=client of namespaces labelled with team. */
+const serverIn = (team: string) => policy({ name: 'server-in', namespace: 'shop', spec: { podSelector: { matchLabels: { app: 'server' } }, policyTypes: ['Ingress'],
+  ingress: [{ from: [{ namespaceSelector: { matchLabels: { team } }, podSelector: { matchLabels: { app: 'client' } } }] }] } });
+const fixed = [namespace('shop', {}), node('node-1', '192.168.0.1'), server];
+
+/** The client's TCP 80 to the server: the maps' verdict, after checking it against the reference evaluator's. */
+function clientIn(store: MemoryStore, c: Cluster): boolean {
+  const flow = { src: CLIENT, dst: SERVER, protocol: 'TCP' as const, port: 80 };
+  const maps = new NodePolicy(store), v = mapVerdict(flow, maps, maps);
+  assert.is(v.egress && v.ingress, new Evaluator(c).evaluate(flow).allowed, 'the maps and the reference evaluator differ');
+  return v.egress && v.ingress;
+}
+
+/** tools labelled team, the client app, the policy's team. */
+const cluster = (team: string, app: string, allowed = 'a'): Cluster => ({
+  namespaces: [namespace('shop', {}), namespace('tools', { team })], nodes: [node('node-1', '192.168.0.1')], pods: [server, client(app)],
+  policies: [serverIn(allowed)],
+});
+const objects = (c: Cluster): Json[] => [...c.namespaces, ...c.nodes, ...c.pods, ...c.policies];
+
+test('a namespace relabelled between pod batches: the policy its new labels match takes the next pod change', () => {
+  const c = new Compiler({ node: 'node-1' }), store = new MemoryStore();
+  const batch = (objs: Json[]) => store.apply(c.batch(encodeRecords(recordsFor(objs))));
+  batch([...fixed, serverIn('a'), namespace('tools', { team: 'b' }), client('client')]);
+  assert.is(clientIn(store, cluster('b', 'client')), false, 'team b: not let in');
+  batch([client('other')]); // matched against tools while it is team b
+  assert.is(clientIn(store, cluster('b', 'other')), false);
+  batch([namespace('tools', { team: 'a' })]);
+  assert.is(clientIn(store, cluster('a', 'other')), false, 'team a, but app=other');
+  batch([client('client')]);
+  assert.is(clientIn(store, cluster('a', 'client')), true, 'team a and app=client: let in');
+  assert.equal(dump(store), compileOnce(recordsFor(objects(cluster('a', 'client'))), { node: 'node-1' }));
+});
+
+test('a policy\'s namespace selector edited between pod batches: the next pod change meets it', () => {
+  const c = new Compiler({ node: 'node-1' }), store = new MemoryStore();
+  const batch = (objs: Json[]) => store.apply(c.batch(encodeRecords(recordsFor(objs))));
+  batch([...fixed, serverIn('c'), namespace('tools', { team: 'a' }), client('other')]);
+  batch([client('another')]); // matched against the policy while it names team c
+  assert.is(clientIn(store, cluster('a', 'another', 'c')), false, 'the policy names team c');
+  batch([serverIn('a')]);
+  assert.is(clientIn(store, cluster('a', 'another')), false, 'team a, but app=another');
+  batch([client('client')]);
+  assert.is(clientIn(store, cluster('a', 'client')), true, 'team a and app=client: let in');
+  assert.equal(dump(store), compileOnce(recordsFor(objects(cluster('a', 'client'))), { node: 'node-1' }));
+});
+
+test.run();
