@@ -159,12 +159,16 @@ export class PolicyEngine implements Expansions {
       return;
     }
     // A moved identity is named only by the policies the index gives for its namespace.
+    if (b.identities.length == 0) return;
+    this.invalidateReached(this.reach.always, b);
     const seen = new Set<string>();
     for (let i = 0; i < b.identities.length; i++) {
       const ns = unchecked(b.identities[i]).ns;
       if (seen.has(ns)) continue;
       seen.add(ns);
-      this.invalidateReached(this.reach.candidates(ns, this.ids), b);
+      this.invalidateReached(this.reach.localTo(ns), b);
+      const l = this.ids.nsLabels(ns);
+      for (let j = 0; j < l.size; j++) this.invalidateReached(this.reach.requiring(l.key(j), l.value(j)), b);
     }
   }
 

@@ -33,11 +33,14 @@ export function peerNames(peer: Peer, ns: string, i: Identity, w: World): bool {
 
 const SEP = '\u0001';
 
-/** The keys of the policies that may name identities in a namespace: a superset, each then tested (reaches). */
+const NONE: string[] = [];
+
+/** The keys of the policies that may name identities in a namespace: a superset, each then tested (reaches).
+ * Kept in short arrays, not sets: a batch reads a few of them, and must not allocate to. */
 export class ReachIndex {
-  private local: Map<string, Set<string>> = new Map(); // namespace -> policies naming its own pods
-  private byLabel: Map<string, Set<string>> = new Map(); // "key SEP value" -> policies whose namespace selector requires it
-  private always: Set<string> = new Set(); // policies that may name pods of any namespace
+  private local: Map<string, string[]> = new Map(); // namespace -> policies naming its own pods
+  private byLabel: Map<string, string[]> = new Map(); // "key SEP value" -> policies whose namespace selector requires it
+  always: string[] = []; // policies that may name pods of any namespace
 
   /** Follows a batch's policy changes (ch: before; objects: after). */
   update(ch: Changes, objects: PolicyObjects): void {
@@ -50,15 +53,13 @@ export class ReachIndex {
     }
   }
 
-  candidates(ns: string, w: World): string[] {
-    let out: string[] = this.always.values();
-    if (this.local.has(ns)) out = out.concat(this.local.get(ns).values());
-    const l = w.nsLabels(ns);
-    for (let i = 0; i < l.size; i++) {
-      const pair = l.key(i) + SEP + l.value(i);
-      if (this.byLabel.has(pair)) out = out.concat(this.byLabel.get(pair).values());
-    }
-    return out;
+  /** Those naming the pods of their own namespace ns. */
+  localTo(ns: string): string[] { return this.local.has(ns) ? this.local.get(ns) : NONE; }
+
+  /** Those whose namespace selector requires label key=value. */
+  requiring(key: string, value: string): string[] {
+    const pair = key + SEP + value;
+    return this.byLabel.has(pair) ? this.byLabel.get(pair) : NONE;
   }
 
   /** Adds (or removes) p under each place its peers that name identities look. */
@@ -68,29 +69,32 @@ export class ReachIndex {
       for (let r = 0; r < rules.length; r++) {
         const rule = unchecked(rules[r]);
         const named = d == 1 && hasNamed(rule.ports);
-        if (namesAll(rule, named)) this.mark(this.always, p.key, add);
+        if (namesAll(rule, named)) mark(this.always, p.key, add);
         for (let k = 0; k < rule.peers.length; k++) {
           const peer = unchecked(rule.peers[k]);
           if (!namesIdentities(peer, named)) continue;
           const ns = peer.namespaces;
-          if (ns == null) this.markIn(this.local, p.ns, p.key, add);
-          else if (ns.labels.size == 0) this.mark(this.always, p.key, add);
-          else this.markIn(this.byLabel, ns.labels.key(0) + SEP + ns.labels.value(0), p.key, add);
+          if (ns == null) markIn(this.local, p.ns, p.key, add);
+          else if (ns.labels.size == 0) mark(this.always, p.key, add);
+          else markIn(this.byLabel, ns.labels.key(0) + SEP + ns.labels.value(0), p.key, add);
         }
       }
     }
   }
+}
 
-  private markIn(m: Map<string, Set<string>>, at: string, key: string, add: bool): void {
-    if (!m.has(at)) {
-      if (!add) return;
-      m.set(at, new Set());
-    }
-    this.mark(m.get(at), key, add);
+function markIn(m: Map<string, string[]>, at: string, key: string, add: bool): void {
+  if (!m.has(at)) {
+    if (!add) return;
+    m.set(at, []);
   }
+  const list = m.get(at);
+  mark(list, key, add);
+  if (list.length == 0) m.delete(at);
+}
 
-  private mark(s: Set<string>, key: string, add: bool): void {
-    if (add) s.add(key);
-    else if (s.has(key)) s.delete(key);
-  }
+function mark(list: string[], key: string, add: bool): void {
+  const i = list.indexOf(key);
+  if (add && i < 0) list.push(key);
+  else if (!add && i >= 0) list.splice(i, 1);
 }
