@@ -32,11 +32,10 @@ export function peerNames(peer: Peer, ns: string, i: Identity, w: World): bool {
 }
 
 const SEP = '\u0001';
-
 const NONE: string[] = [];
 
 /** The keys of the policies that may name identities in a namespace: a superset, each then tested (reaches).
- * Kept in short arrays, not sets: a batch reads a few of them, and must not allocate to. */
+ * Kept in short arrays, not sets, so that a batch reads the few it needs in place, allocating nothing. */
 export class ReachIndex {
   private local: Map<string, string[]> = new Map(); // namespace -> policies naming its own pods
   private byLabel: Map<string, string[]> = new Map(); // "key SEP value" -> policies whose namespace selector requires it
