@@ -11,7 +11,7 @@ import { Batch, Group } from './batch';
 import { Body, compileBody, expandRule, Expansions, RuleExp, USES_PODS } from './body';
 import { Emitter, GroupImage, IpidVal } from './emit';
 import { Identities, renumber } from './identities';
-import { NamedPort, Peer, Pod, Policy } from './model';
+import { Labels, NamedPort, Peer, Pod, Policy } from './model';
 import { Changes, PolicyObjects } from './objects';
 import { hasNamed, namesAll, namesIdentities, peerNames, ReachIndex } from './reach';
 
@@ -31,7 +31,8 @@ export class PolicyEngine implements Expansions {
 
   private policiesByNs: Map<string, Policy[]> = new Map();
   private exps: Map<string, StaticArray<RuleExp[]>> = new Map();
-  private reach: ReachIndex = new ReachIndex();
+  private reach: ReachIndex = new ReachIndex(true); // by the identities a policy names
+  private nsReach: ReachIndex = new ReachIndex(false); // by the namespaces it names
   groups: Map<string, Group> = new Map();
   private groupIds: NameIds = new NameIds();
   podGroups: Map<string, StaticArray<string>> = new Map(); // local pods: group key by direction
@@ -76,6 +77,7 @@ export class PolicyEngine implements Expansions {
     this.ids.updateNamespaces(ch, b);
     this.updateRules(ch, b);
     this.reach.update(ch, this.objects);
+    this.nsReach.update(ch, this.objects);
     this.invalidateExpansions(ch, b);
     this.regroup(ch, b);
     this.emitGroups(b, before, after);
@@ -148,17 +150,22 @@ export class PolicyEngine implements Expansions {
   }
 
   /** Drops the expansions a change reaches: the policy itself, or an identity
-   * or namespace one of its peers names. */
+   * or namespace one of its peers names. Only the policies the indexes give
+   * for the namespaces moved, relabelled or holding a moved identity are tested. */
   private invalidateExpansions(ch: Changes, b: Batch): void {
     // The batch's own policies (changed, renumbered or deleted: all in
     // b.policies) lose theirs.
     const own = b.policies.values();
     for (let i = 0; i < own.length; i++) if (this.exps.has(own[i])) this.exps.delete(own[i]);
     if (b.namespaces.size > 0 || b.relabelled.size > 0) {
-      this.invalidateReached(this.exps.keys(), b);
-      return;
+      const nss = b.namespaces.values().concat(b.relabelled.keys());
+      this.invalidateReached(this.nsReach.always, b);
+      for (let i = 0; i < nss.length; i++) {
+        // the peers naming it before (its old labels) or after
+        this.invalidateIn(this.nsReach, nss[i], b.oldLabels(nss[i], this.ids), b);
+        this.invalidateIn(this.nsReach, nss[i], this.ids.nsLabels(nss[i]), b);
+      }
     }
-    // A moved identity is named only by the policies the index gives for its namespace.
     if (b.identities.length == 0) return;
     this.invalidateReached(this.reach.always, b);
     const seen = new Set<string>();
@@ -166,10 +173,14 @@ export class PolicyEngine implements Expansions {
       const ns = unchecked(b.identities[i]).ns;
       if (seen.has(ns)) continue;
       seen.add(ns);
-      this.invalidateReached(this.reach.localTo(ns), b);
-      const l = this.ids.nsLabels(ns);
-      for (let j = 0; j < l.size; j++) this.invalidateReached(this.reach.requiring(l.key(j), l.value(j)), b);
+      this.invalidateIn(this.reach, ns, this.ids.nsLabels(ns), b);
     }
+  }
+
+  /** Tests the policies that index gives for namespace ns, labelled l. */
+  private invalidateIn(index: ReachIndex, ns: string, l: Labels, b: Batch): void {
+    this.invalidateReached(index.localTo(ns), b);
+    for (let j = 0; j < l.size; j++) this.invalidateReached(index.requiring(l.key(j), l.value(j)), b);
   }
 
   private invalidateReached(keys: string[], b: Batch): void {

@@ -1,12 +1,14 @@
-// Which policies a moved identity (a pod's label set that appeared, went or
-// was renumbered) can reach, so that a batch of pod changes drops only the
-// expansions that may name it instead of testing every policy. A peer names
-// identities when it selects pods (a non-empty pod selector), or when its
-// rule has an egress named port (the port resolves on each pod); a named
-// egress rule with no peer names every identity. Such a peer names those of
-// its policy's own namespace (no namespace selector), or of the namespaces
-// its selector matches: indexed by the selector's first matchLabels pair,
-// which a namespace it matches must carry, else tried for every namespace.
+// Which policies a batch's changes can reach, so that it drops only the
+// expansions that may name what moved instead of testing every policy. For
+// a moved identity (a pod's label set that appeared, went or was
+// renumbered): the peers that name identities, those selecting pods (a
+// non-empty pod selector) or in a rule with an egress named port (the port
+// resolves on each pod), and named egress rules with no peer, which name
+// every identity. For a moved or relabelled namespace: every peer that is
+// not a block. A peer names pods of its policy's own namespace (no namespace
+// selector), or of the namespaces its selector matches: indexed by the
+// selector's first matchLabels pair, which a namespace it matches must
+// carry, else tried for every namespace.
 import { Identity, World } from './body';
 import { Changes, PolicyObjects } from './objects';
 import { Peer, Policy, PortSpec, Rule } from './model';
@@ -34,9 +36,12 @@ export function peerNames(peer: Peer, ns: string, i: Identity, w: World): bool {
 const SEP = '\u0001';
 const NONE: string[] = [];
 
-/** The keys of the policies that may name identities in a namespace: a superset, each then tested (reaches).
+/** The keys of the policies that may name pods of a namespace: a superset, each then tested (reaches).
  * Kept in short arrays, not sets, so that a batch reads the few it needs in place, allocating nothing. */
 export class ReachIndex {
+  /** identities: the index for moved identities, else for moved namespaces. */
+  constructor(private identities: bool) {}
+
   private local: Map<string, string[]> = new Map(); // namespace -> policies naming its own pods
   private byLabel: Map<string, string[]> = new Map(); // "key SEP value" -> policies whose namespace selector requires it
   always: string[] = []; // policies that may name pods of any namespace
@@ -68,10 +73,10 @@ export class ReachIndex {
       for (let r = 0; r < rules.length; r++) {
         const rule = unchecked(rules[r]);
         const named = d == 1 && hasNamed(rule.ports);
-        if (namesAll(rule, named)) mark(this.always, p.key, add);
+        if (this.identities && namesAll(rule, named)) mark(this.always, p.key, add);
         for (let k = 0; k < rule.peers.length; k++) {
           const peer = unchecked(rule.peers[k]);
-          if (!namesIdentities(peer, named)) continue;
+          if (this.identities ? !namesIdentities(peer, named) : peer.block != null) continue;
           const ns = peer.namespaces;
           if (ns == null) markIn(this.local, p.ns, p.key, add);
           else if (ns.labels.size == 0) mark(this.always, p.key, add);

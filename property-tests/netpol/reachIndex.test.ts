@@ -1,12 +1,14 @@
-// A batch of pod changes drops only the peer expansions of the policies
-// that may name the pods' identities (compiler/policy/reach.ts): those of
-// the pods' own namespace, and those whose namespace selector requires a
-// label the pods' namespace carries, looked up by the namespace's labels as
-// they are now. Here a namespace's labels, or a policy's namespace
-// selector, change between two pod batches: the policy that now names the
-// pod must be found, and the client let in as a fresh compile lets it in.
-// The mixed histories of incremental.prop.ts found a lookup that kept a
-// namespace's matches across such changes only with a moving seed.
+// A batch drops only the peer expansions of the policies that may name what
+// it moved (compiler/policy/reach.ts): for a pod's identity, those of the
+// pod's own namespace and those whose namespace selector requires a label
+// the namespace carries now; for a relabelled namespace, those whose
+// selector requires a label it carried before or carries now. Here a
+// namespace's labels, or a policy's namespace selector, change between two
+// pod batches, and a namespace leaves the team a policy names: each time the
+// client is let in or shut out as a fresh compile has it. The mixed
+// histories of incremental.prop.ts missed a lookup that kept a namespace's
+// matches across such changes (but with a moving seed), and one that looked
+// a relabelled namespace up by its new labels alone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeRecords } from '../../runtime/encode/schema.ts';
@@ -66,6 +68,16 @@ test('a policy\'s namespace selector edited between pod batches: the next pod ch
   batch([client('client')]);
   assert.is(clientIn(store, cluster('a', 'client')), true, 'team a and app=client: let in');
   assert.equal(dump(store), compileOnce(recordsFor(objects(cluster('a', 'client'))), { node: 'node-1' }));
+});
+
+test('a namespace relabelled out of the team a policy names: found by its old labels, the client shut out', () => {
+  const c = new Compiler({ node: 'node-1' }), store = new MemoryStore();
+  const batch = (objs: Json[]) => store.apply(c.batch(encodeRecords(recordsFor(objs))));
+  batch([...fixed, serverIn('a'), namespace('tools', { team: 'a' }), client('client')]);
+  assert.is(clientIn(store, cluster('a', 'client')), true, 'team a and app=client: let in');
+  batch([namespace('tools', { team: 'b' })]);
+  assert.is(clientIn(store, cluster('b', 'client')), false, 'team b: shut out');
+  assert.equal(dump(store), compileOnce(recordsFor(objects(cluster('b', 'client'))), { node: 'node-1' }));
 });
 
 test.run();
