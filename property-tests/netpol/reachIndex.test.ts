@@ -26,7 +26,6 @@ const client = (app: string) => pod({ name: 'client', namespace: 'tools', ip: CL
 /** The server lets in pods labelled app=client of namespaces labelled with team. */
 const serverIn = (team: string) => policy({ name: 'server-in', namespace: 'shop', spec: { podSelector: { matchLabels: { app: 'server' } }, policyTypes: ['Ingress'],
   ingress: [{ from: [{ namespaceSelector: { matchLabels: { team } }, podSelector: { matchLabels: { app: 'client' } } }] }] } });
-const fixed = [namespace('shop', {}), node('node-1', '192.168.0.1'), server];
 
 /** The client's TCP 80 to the server: the maps' verdict, after checking it against the reference evaluator's. */
 function clientIn(store: MemoryStore, c: Cluster): boolean {
@@ -42,11 +41,18 @@ const cluster = (team: string, app: string, allowed = 'a'): Cluster => ({
   policies: [serverIn(allowed)],
 });
 const objects = (c: Cluster): Json[] => [...c.namespaces, ...c.nodes, ...c.pods, ...c.policies];
+/** What a fresh compile of cluster c holds. */
+const fresh = (c: Cluster) => compileOnce(recordsFor(objects(c)), { node: 'node-1' });
+
+/** A compiler for node-1, and the maps its batches' diffs are applied to. */
+function compiler(): { store: MemoryStore; batch: (objs: Json[]) => void } {
+  const c = new Compiler({ node: 'node-1' }), store = new MemoryStore();
+  return { store, batch: (objs) => store.apply(c.batch(encodeRecords(recordsFor(objs)))) };
+}
 
 test('a namespace relabelled between pod batches: the policy its new labels match takes the next pod change', () => {
-  const c = new Compiler({ node: 'node-1' }), store = new MemoryStore();
-  const batch = (objs: Json[]) => store.apply(c.batch(encodeRecords(recordsFor(objs))));
-  batch([...fixed, serverIn('a'), namespace('tools', { team: 'b' }), client('client')]);
+  const { store, batch } = compiler();
+  batch(objects(cluster('b', 'client')));
   assert.is(clientIn(store, cluster('b', 'client')), false, 'team b: not let in');
   batch([client('other')]); // matched against tools while it is team b
   assert.is(clientIn(store, cluster('b', 'other')), false);
@@ -54,30 +60,28 @@ test('a namespace relabelled between pod batches: the policy its new labels matc
   assert.is(clientIn(store, cluster('a', 'other')), false, 'team a, but app=other');
   batch([client('client')]);
   assert.is(clientIn(store, cluster('a', 'client')), true, 'team a and app=client: let in');
-  assert.equal(dump(store), compileOnce(recordsFor(objects(cluster('a', 'client'))), { node: 'node-1' }));
+  assert.equal(dump(store), fresh(cluster('a', 'client')));
 });
 
 test('a policy\'s namespace selector edited between pod batches: the next pod change meets it', () => {
-  const c = new Compiler({ node: 'node-1' }), store = new MemoryStore();
-  const batch = (objs: Json[]) => store.apply(c.batch(encodeRecords(recordsFor(objs))));
-  batch([...fixed, serverIn('c'), namespace('tools', { team: 'a' }), client('other')]);
+  const { store, batch } = compiler();
+  batch(objects(cluster('a', 'other', 'c')));
   batch([client('another')]); // matched against the policy while it names team c
   assert.is(clientIn(store, cluster('a', 'another', 'c')), false, 'the policy names team c');
   batch([serverIn('a')]);
   assert.is(clientIn(store, cluster('a', 'another')), false, 'team a, but app=another');
   batch([client('client')]);
   assert.is(clientIn(store, cluster('a', 'client')), true, 'team a and app=client: let in');
-  assert.equal(dump(store), compileOnce(recordsFor(objects(cluster('a', 'client'))), { node: 'node-1' }));
+  assert.equal(dump(store), fresh(cluster('a', 'client')));
 });
 
 test('a namespace relabelled out of the team a policy names: found by its old labels, the client shut out', () => {
-  const c = new Compiler({ node: 'node-1' }), store = new MemoryStore();
-  const batch = (objs: Json[]) => store.apply(c.batch(encodeRecords(recordsFor(objs))));
-  batch([...fixed, serverIn('a'), namespace('tools', { team: 'a' }), client('client')]);
+  const { store, batch } = compiler();
+  batch(objects(cluster('a', 'client')));
   assert.is(clientIn(store, cluster('a', 'client')), true, 'team a and app=client: let in');
   batch([namespace('tools', { team: 'b' })]);
   assert.is(clientIn(store, cluster('b', 'client')), false, 'team b: shut out');
-  assert.equal(dump(store), compileOnce(recordsFor(objects(cluster('b', 'client'))), { node: 'node-1' }));
+  assert.equal(dump(store), fresh(cluster('b', 'client')));
 });
 
 test.run();
