@@ -232,32 +232,41 @@ export class PolicyEngine implements Expansions {
 
   /** Local pods whose groups may have moved get their group keys anew. */
   private regroup(ch: Changes, b: Batch): void {
-    const touchedNs = new Set<string>();
-    const pk = ch.policies.keys();
-    for (let i = 0; i < pk.length; i++) {
-      const old = ch.policies.get(pk[i]);
-      if (old != null) touchedNs.add(old.ns);
-      if (this.objects.policies.has(pk[i])) touchedNs.add(this.objects.policies.get(pk[i]).ns);
-    }
-    if (touchedNs.size > 0) this.indexPolicies(touchedNs);
+    const touchedNs = this.indexPolicies(ch);
     const candidates = new Set<string>();
     const dirty = b.pods.values();
     for (let i = 0; i < dirty.length; i++) candidates.add(dirty[i]);
-    if (touchedNs.size > 0 || b.toggled) {
-      const locals = this.ids.localPods.values();
-      for (let i = 0; i < locals.length; i++) {
-        if (b.toggled || touchedNs.has(this.objects.pods.get(locals[i]).ns)) candidates.add(locals[i]);
-      }
+    const nss = b.toggled ? this.ids.localNamespaces() : touchedNs.values();
+    for (let i = 0; i < nss.length; i++) {
+      const locals = this.ids.localIn(nss[i]);
+      for (let j = 0; j < locals.length; j++) candidates.add(locals[j]);
     }
     const keys = candidates.values();
     keys.sort();
     for (let i = 0; i < keys.length; i++) this.regroupPod(keys[i], b);
-    // Groups whose policies' content or expansions changed.
-    const gs = this.groups.values();
-    for (let i = 0; i < gs.length; i++) {
-      const g = gs[i];
-      if (b.toggled || (g.uses & USES_PODS) != 0 && b.pods.size > 0) { b.groups.add(g.key); continue; }
-      for (let j = 0; j < g.policies.length; j++) if (b.policies.has(g.policies[j])) { b.groups.add(g.key); break; }
+    this.dirtyGroups(b);
+  }
+
+  /** Groups whose policies' content or expansions changed. A group's policies are of its pods' namespace, so the
+   * groups holding a policy are found through the local pods of the namespace in its key. */
+  private dirtyGroups(b: Batch): void {
+    if (b.toggled || b.pods.size > 0) {
+      const gs = this.groups.values();
+      for (let i = 0; i < gs.length; i++) if (b.toggled || (gs[i].uses & USES_PODS) != 0) b.groups.add(gs[i].key);
+      if (b.toggled) return;
+    }
+    const pols = b.policies.values();
+    for (let i = 0; i < pols.length; i++) {
+      const key = pols[i];
+      const locals = this.ids.localIn(key.substring(0, key.indexOf('/')));
+      for (let j = 0; j < locals.length; j++) {
+        if (!this.podGroups.has(locals[j])) continue;
+        const gk = this.podGroups.get(locals[j]);
+        for (let d = 0; d < 2; d++) {
+          if (gk[d].length == 0 || b.groups.has(gk[d])) continue;
+          if (this.groups.get(gk[d]).policies.includes(key)) b.groups.add(gk[d]);
+        }
+      }
     }
   }
 
@@ -302,22 +311,38 @@ export class PolicyEngine implements Expansions {
     return out;
   }
 
-  /** The policies of each namespace given, by key: one walk of them all, however many namespaces a batch touched
-   * (one, as a change touches, is compared, not looked up: hashing each policy's namespace cost a change more). */
-  private indexPolicies(touched: Set<string>): void {
-    const nss = touched.values();
-    for (let i = 0; i < nss.length; i++) if (this.policiesByNs.has(nss[i])) this.policiesByNs.delete(nss[i]);
-    const only = nss.length == 1 ? nss[0] : null;
-    const all = this.objects.policies.values();
-    for (let i = 0; i < all.length; i++) {
-      const ns = all[i].ns;
-      if (only != null ? ns != only : !touched.has(ns)) continue;
-      if (this.policiesByNs.has(ns)) this.policiesByNs.get(ns).push(all[i]);
-      else this.policiesByNs.set(ns, [all[i]]);
+  /** Files the batch's policies under their namespaces, each list in key order; returns the namespaces touched.
+   * Only those lists are read and rebuilt: a walk of every policy (1,000 on issue 12's cluster) was most of
+   * a policy change's compile. */
+  private indexPolicies(ch: Changes): Set<string> {
+    const fresh = new Map<string, Policy[]>(); // touched namespace -> its changed policies as they are now
+    const keys = ch.policies.keys();
+    for (let i = 0; i < keys.length; i++) {
+      const old = ch.policies.get(keys[i]);
+      if (old != null && !fresh.has(old.ns)) fresh.set(old.ns, []);
+      if (!this.objects.policies.has(keys[i])) continue;
+      const p = this.objects.policies.get(keys[i]);
+      if (fresh.has(p.ns)) fresh.get(p.ns).push(p);
+      else fresh.set(p.ns, [p]);
     }
+    const nss = fresh.keys();
+    const touched = new Set<string>();
     for (let i = 0; i < nss.length; i++) {
-      if (this.policiesByNs.has(nss[i])) this.policiesByNs.get(nss[i]).sort((a: Policy, b: Policy): i32 => (a.key < b.key ? -1 : i32(a.key > b.key)));
+      const ns = nss[i];
+      touched.add(ns);
+      const list = fresh.get(ns);
+      if (this.policiesByNs.has(ns)) {
+        const held = this.policiesByNs.get(ns);
+        for (let j = 0; j < held.length; j++) if (!ch.policies.has(held[j].key)) list.push(held[j]);
+      }
+      if (list.length == 0) {
+        if (this.policiesByNs.has(ns)) this.policiesByNs.delete(ns);
+        continue;
+      }
+      list.sort((a: Policy, b: Policy): i32 => (a.key < b.key ? -1 : i32(a.key > b.key)));
+      this.policiesByNs.set(ns, list);
     }
+    return touched;
   }
 
   private resolution(p: Pod, pols: string[]): NamedPort[] {

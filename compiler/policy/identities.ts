@@ -74,7 +74,7 @@ export class Identities implements World {
   private nsCount: Map<string, i32> = new Map(); // pods + (1 if a Namespace object)
   nsIds: NameIds = new NameIds();
   private nsKnown: Set<string> = new Set();
-  localPods: Set<string> = new Set();
+  private localPods: Map<string, Set<string>> = new Map(); // this node's pods, by namespace
   private sortedIds: Identity[] | null = null;
   private idsByNs: Map<string, Identity[]> = new Map(); // sorted by key
   private sortedNs: string[] | null = null;
@@ -93,6 +93,12 @@ export class Identities implements World {
     }
     return this.sortedIds!;
   }
+
+  /** This node's pods in namespace ns, by key. */
+  localIn(ns: string): string[] { return this.localPods.has(ns) ? this.localPods.get(ns).values() : []; }
+
+  /** The namespaces holding this node's pods. */
+  localNamespaces(): string[] { return this.localPods.keys(); }
 
   identitiesIn(ns: string): Identity[] { return this.idsByNs.has(ns) ? this.idsByNs.get(ns) : NO_IDENTITIES; }
 
@@ -216,7 +222,10 @@ export class Identities implements World {
       if (this.registered.has(key)) this.unregister(key, this.registered.get(key), b);
       if (!this.objects.pods.has(key)) continue;
       const p = this.objects.pods.get(key);
-      if (p.node == this.node && this.node.length > 0) this.localPods.add(key);
+      if (p.node == this.node && this.node.length > 0) {
+        if (!this.localPods.has(p.ns)) this.localPods.set(p.ns, new Set());
+        this.localPods.get(p.ns).add(key);
+      }
       countKey(this.nsCount, p.ns, 1, b.namespaces);
       if (!p.networked) {
         this.registered.set(key, new Registered(null, NO_IPS, p.ns));
@@ -245,7 +254,10 @@ export class Identities implements World {
     for (let j = 0; j < r.ips.length; j++) this.unown(r.ips[j], key, b);
     countKey(this.nsCount, r.ns, -1, b.namespaces);
     this.registered.delete(key);
-    if (this.localPods.has(key)) this.localPods.delete(key);
+    if (!this.localPods.has(r.ns)) return;
+    const local = this.localPods.get(r.ns);
+    if (local.has(key)) local.delete(key);
+    if (local.size == 0) this.localPods.delete(r.ns);
   }
 
   /** The pod's identity, made if it is the first of its kind. */
