@@ -236,7 +236,7 @@ export class PolicyEngine implements Expansions {
     const candidates = new Set<string>();
     const dirty = b.pods.values();
     for (let i = 0; i < dirty.length; i++) candidates.add(dirty[i]);
-    const nss = b.toggled ? this.ids.localNamespaces() : touchedNs.values();
+    const nss = b.toggled ? this.ids.localNamespaces() : touchedNs;
     for (let i = 0; i < nss.length; i++) {
       const locals = this.ids.localIn(nss[i]);
       for (let j = 0; j < locals.length; j++) candidates.add(locals[j]);
@@ -311,10 +311,10 @@ export class PolicyEngine implements Expansions {
     return out;
   }
 
-  /** Files the batch's policies under their namespaces, each list in key order; returns the namespaces touched.
+  /** Files the batch's policies under their namespaces, each list in key order; returns those namespaces.
    * Only those lists are read and rebuilt: a walk of every policy (1,000 on issue 12's cluster) was most of
    * a policy change's compile. */
-  private indexPolicies(ch: Changes): Set<string> {
+  private indexPolicies(ch: Changes): string[] {
     const fresh = new Map<string, Policy[]>(); // touched namespace -> its changed policies as they are now
     const keys = ch.policies.keys();
     for (let i = 0; i < keys.length; i++) {
@@ -326,10 +326,8 @@ export class PolicyEngine implements Expansions {
       else fresh.set(p.ns, [p]);
     }
     const nss = fresh.keys();
-    const touched = new Set<string>();
     for (let i = 0; i < nss.length; i++) {
       const ns = nss[i];
-      touched.add(ns);
       const list = fresh.get(ns);
       if (this.policiesByNs.has(ns)) {
         const held = this.policiesByNs.get(ns);
@@ -342,7 +340,7 @@ export class PolicyEngine implements Expansions {
       list.sort((a: Policy, b: Policy): i32 => (a.key < b.key ? -1 : i32(a.key > b.key)));
       this.policiesByNs.set(ns, list);
     }
-    return touched;
+    return nss;
   }
 
   private resolution(p: Pod, pols: string[]): NamedPort[] {
