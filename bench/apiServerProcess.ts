@@ -8,7 +8,7 @@
 // kind: a pod is relabelled (its tier), as a rollout or a status update
 // changes pods; a Service's slice moves its endpoints on by one pod, as a
 // rollout does; a policy's egress port changes.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeApiServer } from '../testkit/fakeApiServer.ts';
@@ -19,6 +19,7 @@ type Message = { op: 'load'; size: ClusterSize } | { op: 'churn'; kind?: ChurnKi
 
 const send = (m: object) => process.send!(m);
 let server: FakeApiServer | undefined;
+let dir: string | undefined; // the kubeconfig's, removed as the process ends
 let size: ClusterSize | undefined;
 let step = 0;
 
@@ -31,7 +32,8 @@ process.on('message', async (m: Message) => {
       server.apply(r, o);
       objects++;
     }
-    send({ op: 'loaded', url: server.url, kubeconfig: server.writeKubeconfig(join(mkdtempSync(join(tmpdir(), 'sluice-api-')), 'kubeconfig')), objects });
+    dir ??= mkdtempSync(join(tmpdir(), 'sluice-api-'));
+    send({ op: 'loaded', url: server.url, kubeconfig: server.writeKubeconfig(join(dir, 'kubeconfig')), objects });
   } else if (m.op === 'churn') {
     const t0 = performance.now();
     for (let i = 0; i < m.count; i++) {
@@ -55,4 +57,7 @@ function change(kind: ChurnKind, n: number): void {
   server!.apply('networkpolicies', networkPolicy(Math.floor(k / s.policiesPerNamespace), egress, s, 1000 + (n % 1000)));
 }
 
-process.on('disconnect', () => void server?.close().then(() => process.exit(0)));
+process.on('disconnect', () => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  void server?.close().then(() => process.exit(0));
+});

@@ -2,7 +2,7 @@
 // tampered one caught at the right batch and object, and the final view equal
 // to `sluice compile` of the state the log ends in. (Needs `npm run build`.)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -30,6 +30,7 @@ function inProcess(command: (args: readonly string[], io: Io) => number, args: s
 const replay = (...args: string[]) => inProcess(replayCommand, args);
 const compile = (...args: string[]) => inProcess(compileCommand, args);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-replay-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A copy of the shipped log with each record passed through edit, then framed and sealed again (chains and counts
  * recomputed): a forgery that only the diffs' hashes, or a key, can catch. */

@@ -16,6 +16,7 @@ import { reseal } from '../log/reseal.ts';
 
 const EXAMPLE = new URL('../../examples/recorded.log', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'sluice-verify-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 const lines = () => readFileSync(EXAMPLE, 'utf8').split('\n').filter((l) => l !== '').map((l) => `${l}\n`);
 const json = (line: string) => JSON.parse(line.slice(9)) as { type: string; [k: string]: unknown };
 const write = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));

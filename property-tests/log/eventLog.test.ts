@@ -4,7 +4,7 @@
 // fails (another writer's file in the way) leaves nothing half closed.
 // (Needs build/compiler.*.wasm: `npm run build`.)
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -22,7 +22,15 @@ import { Compiler } from '../../runtime/wasm/host.ts';
 import { record } from '../../tools/record-example.ts';
 
 const EXAMPLE = new URL('../../examples/recorded.log', import.meta.url).pathname;
-const tmp = (name: string) => mkdtempSync(join(tmpdir(), `sluice-log-${name}-`));
+const made: string[] = [];
+const tmp = (name: string) => {
+  const dir = mkdtempSync(join(tmpdir(), `sluice-log-${name}-`));
+  made.push(dir);
+  return dir;
+};
+test.after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const strip = (items: LogItem[]) => items.map(({ where: _, ...rest }) => rest);
 const warnings = (items: readonly (LogItem | ReplayStep)[]) => items.flatMap((i) => (i.type === 'warning' ? [i.message] : []));

@@ -1,6 +1,6 @@
 // loadKubeConfig: a file, else in-cluster; errors say which and why; the
 // forms read without client-node agree with client-node.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -15,6 +15,7 @@ import { FakeApiServer } from '../../testkit/fakeApiServer.ts';
 import { FAST } from './kubeHarness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-kubeconfig-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Writes a kubeconfig whose cluster and user say cluster and user, and syncs one namespace from server through it. */
 async function syncsThrough(server: FakeApiServer, cluster: string, user: string): Promise<void> {

@@ -1,6 +1,6 @@
 // loadSnapshot, and a snapshot through the one pipeline (recordsOf): files,
 // documents, Lists, bad files, duplicates.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -12,6 +12,7 @@ import { recordsOf, upserts } from '../../runtime/streams/recordsOf.ts';
 const normalized = (objects: unknown[]) => recordsOf(snapshotEvents(objects));
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-snapshot-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
