@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { datapathArgsOf } from '../../runtime/cli/apply.ts';
+import { datapathArgsOf } from '../../runtime/cli/datapathFlags.ts';
 import { converged, get, logged, mapsOf, node, pod, service, slice, until, withCluster, type Json } from './agentHarness.ts';
 
 /** Prometheus text -> "name{labels}" -> value; throws on a line that is not a comment or a sample. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type Agent, type AgentOptions } from '../../runtime/agent/agent.ts';
 import { jsonLogger } from '../../runtime/agent/logger.ts';
-import { datapathArgsOf } from '../../runtime/cli/apply.ts';
+import { datapathArgsOf } from '../../runtime/cli/datapathFlags.ts';
 import { compileObjects } from '../../runtime/cli/compile.ts';
 import type { MapStore } from '../../runtime/maps/store.ts';
 import { WATCHED_KINDS } from '../../runtime/sources/watchedKinds.ts';

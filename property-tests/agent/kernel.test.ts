@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { SL_DROP_NO_BACKEND, SL_DROP_POLICY_INGRESS, SL_STAT_TRANSLATED, STATE_MAPS } from '../../runtime/abi/layouts.generated.ts';
 import { possibleCpus } from '../../runtime/bpf/maps.ts';
 import * as S from '../../runtime/bpf/syscall.ts';
-import { datapathArgsOf } from '../../runtime/cli/apply.ts';
+import { datapathArgsOf } from '../../runtime/cli/datapathFlags.ts';
 import { compileObjects } from '../../runtime/cli/compile.ts';
 import { PinnedStore } from '../../runtime/bpf/maps.ts';
 import { opCount } from '../../runtime/maps/mapDiff.ts';

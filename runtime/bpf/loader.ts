@@ -15,6 +15,7 @@ import { ALL_MAPS, CONFIG, isMapName } from '../abi/layouts.generated.ts';
 import { encodeConfig, type DatapathConfig } from './config.ts';
 import { BpfObject, LibbpfError, type MapDef } from './libbpf.ts';
 import { STALE_PIN_HINT, typeName } from './maps.ts';
+import { DEFAULT_OBJECT } from './objectFile.ts';
 import { dropAside, ensurePinRoot, movePinAside, movePinBack } from './bpffs.ts';
 import { fingerprint, pinPrograms, reusePrograms } from './progPins.ts';
 import { maxEntriesOf, sizeFlagOf, type Sizes } from './sizes.ts';
@@ -22,7 +23,6 @@ import { SOCK_HOOKS } from './sockHooks.ts';
 import { ITERATORS, kernelDestroysSockets, type IteratorName } from './staleSockets.ts';
 import * as S from './syscall.ts';
 
-export const DEFAULT_OBJECT = new URL('../../build/bpf/sluice.o', import.meta.url).pathname;
 /** The tc programs, then the cgroup programs of host services. */
 export const PROGRAMS = ['sl_from_pod', 'sl_to_pod', 'sl_from_netdev', ...SOCK_HOOKS.map((h) => h.program)] as const;
 export type ProgramName = (typeof PROGRAMS)[number];

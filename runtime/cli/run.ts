@@ -9,7 +9,7 @@ import { jsonLogger } from '../agent/logger.ts';
 import { parseListen, type ListenAddress } from '../agent/statusServer.ts';
 import { CONTENT_TYPES, type ContentType } from '../sources/protoSchema.ts';
 import type { DatapathArgs } from '../dataplane/datapathArgs.ts';
-import { DATAPATH_OPTIONS, DATAPATH_USAGE, datapathArgsOf } from './apply.ts';
+import { DATAPATH_OPTIONS, DATAPATH_USAGE, datapathArgsOf } from './datapathFlags.ts';
 import { parse } from './bpfArgs.ts';
 import { UsageError, type Io } from './io.ts';
 

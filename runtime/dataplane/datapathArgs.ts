@@ -1,6 +1,6 @@
 // What `apply` and `run` share about the node's datapath: where the maps are
 // pinned, how the object is loaded and configured, and which interfaces get
-// its programs. The CLI parses them (cli/apply.ts DATAPATH_OPTIONS); the
+// its programs. The CLI parses them (cli/datapathFlags.ts); the
 // dataplane acts on them.
 import type { Sizes } from '../bpf/sizes.ts';
 

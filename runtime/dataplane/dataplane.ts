@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { isMapName, MAPS, type MapName } from '../abi/layouts.generated.ts';
 import { BpfObject } from '../bpf/libbpf.ts';
-import { DEFAULT_OBJECT } from '../bpf/loader.ts';
+import { DEFAULT_OBJECT } from '../bpf/objectFile.ts';
 import { maxEntriesOf, type Sizes } from '../bpf/sizes.ts';
 import type { NodeFacts } from '../encode/nodeFacts.ts';
 import { MemoryStore, type MapStore } from '../maps/store.ts';
