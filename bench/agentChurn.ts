@@ -50,6 +50,8 @@ per Service; beside kube-proxy's restore and partial syncs, run live.
   --modes A,B             dry-run,pinned (default both; pinned needs root), or
                           dry-run-json: --dry-run, lists and watches in JSON
                           (--kube-api-content-type application/json)
+  --starts N              fresh starts of each mode to ready, the churned one
+                          among them; CPU to ready is their median (default 5)
   --sizing yes|no         RSS on three smaller clusters, per Pod and per Service (default yes)
   --baseline live|skip    kube-proxy's sync script run now (root) or not (default live)
   --baseline-dir DIR      the kube-proxy baseline kit, 02_sync_cost.sh (default
@@ -61,8 +63,13 @@ const KINDS: ChurnKind[] = ['service', 'pod', 'policy'];
 
 /** cpu: the agent's threads' CPU over the phase; perSecond: over each second that holds one change (see secondsCpu). */
 interface Phase { kind: ChurnKind; cpu: number; seconds: number; changes: number; batches: number; ops: number; applyMs: number[]; perSecond: number[] }
+/** One fresh start's CPU (s): to ready, until it began to list, the full sync. */
+interface Start { readyCpu: number; startCpu: number; syncCpu: number }
+
 interface ModeResult {
   mode: string; startCpu: number; readyCpu: number; syncCpu: number; syncMs: number; rss10: number; releaseCpu: number;
+  /** Every fresh start of the mode, this one first; readyCpu, startCpu and syncCpu are their medians. */
+  starts: Start[];
   idleRate: number; phases: Phase[]; exit: number | null;
   /** The agent's 'compiler heap released' line (or 'skipped'), logged after ready. */
   compilerHeap?: { [k: string]: unknown };
@@ -91,7 +98,7 @@ async function secondsCpu(pid: number, t0: number, count: number): Promise<numbe
   return out;
 }
 
-async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o: { idle: number; churn: number }, log: (s: string) => void): Promise<ModeResult> {
+async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o: { idle: number; churn: number; starts: number }, log: (s: string) => void): Promise<ModeResult> {
   const tag = `sl-churn-${process.pid}`, pinRoot = `/sys/fs/bpf/${tag}`;
   if (mode === 'pinned') addNetns(tag); // nothing to attach to in there: the maps are what is measured
   const args = mode === 'pinned' ? ['--pin-root', pinRoot, '--netns', tag]
@@ -123,8 +130,14 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
     const idleRate = (c1 - c0 + threadsCpuOf(agent.pid) - c2) / (2 * o.idle);
     await agent.stop();
     const restart = mode === 'pinned' ? await restarted(kubeconfig, args, log) : undefined;
+    const starts = [startOf(agent, synced)];
+    for (let i = 1; i < o.starts; i++) {
+      const own = mode === 'pinned' ? `${pinRoot}-${i}` : undefined;
+      starts.push(await freshStart(kubeconfig, mode, own ? ['--pin-root', own, '--netns', tag] : args, own, log));
+    }
+    const mid = (f: (s: Start) => number) => median(starts.map(f));
     return {
-      mode, startCpu: agent.line('start')!.processCpuSeconds, readyCpu: synced.processCpuSeconds, syncCpu: synced.syncCpuSeconds, syncMs: synced.syncMs,
+      mode, startCpu: mid((x) => x.startCpu), readyCpu: mid((x) => x.readyCpu), syncCpu: mid((x) => x.syncCpu), syncMs: synced.syncMs, starts,
       rss10, releaseCpu: released, idleRate, phases, exit: agent.child.exitCode, restart,
       compilerHeap: agent.line('compiler heap released') ?? agent.line('compiler heap release skipped'),
     };
@@ -138,6 +151,26 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
         // never made
       }
     }
+  }
+}
+
+const startOf = (agent: AgentProcess, synced: { [k: string]: any }): Start =>
+  ({ readyCpu: synced.processCpuSeconds, startCpu: agent.line('start')!.processCpuSeconds, syncCpu: synced.syncCpuSeconds });
+
+/**
+ * One more agent from nothing to ready, then stopped: a single start's CPU
+ * moved by a tenth from run to run on the benchmark's VMs. Pinned, it gets a
+ * pin root of its own, removed after it.
+ */
+async function freshStart(kubeconfig: string, mode: Mode, args: string[], pinRoot: string | undefined, log: (s: string) => void): Promise<Start> {
+  const agent = new AgentProcess('node-0', kubeconfig, args);
+  try {
+    const s = startOf(agent, await agent.until('synced', 600_000));
+    log(`${mode}, a fresh start: ready after ${s.readyCpu} s of CPU (${s.syncCpu} s the full sync)`);
+    return s;
+  } finally {
+    await agent.stop();
+    if (pinRoot) removePinRoot(pinRoot);
   }
 }
 
@@ -240,12 +273,13 @@ export async function benchAgentChurn(argv: readonly string[] = []): Promise<voi
   const { values: v } = parseArgs({
     args: [...argv], options: {
       idle: { type: 'string', default: '30' }, churn: { type: 'string', default: '30' }, modes: { type: 'string', default: 'dry-run,pinned' },
-      sizing: { type: 'string', default: 'yes' }, baseline: { type: 'string', default: 'live' }, 'baseline-dir': { type: 'string', default: BASELINES },
+      starts: { type: 'string', default: '5' }, sizing: { type: 'string', default: 'yes' }, baseline: { type: 'string', default: 'live' }, 'baseline-dir': { type: 'string', default: BASELINES },
       'baseline-timeout': { type: 'string', default: '900' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (v.help) return void console.log(CHURN_USAGE);
-  const o = { idle: Number(v.idle), churn: Number(v.churn) };
+  const o = { idle: Number(v.idle), churn: Number(v.churn), starts: Number(v.starts) };
+  if (!Number.isInteger(o.starts) || o.starts < 1) throw new Error(`--starts: "${v.starts}" is not a whole number of at least 1`);
   const log = (s: string) => console.error(`# ${s}`);
   const m0 = machine(), load0 = loadavg()[0], t0 = Date.now();
   const results: ModeResult[] = [];
@@ -286,8 +320,10 @@ function report(results: ModeResult[], grew: Growth | undefined, base: Baseline 
     ...results.map((r) => [r.mode, `${r.readyCpu.toFixed(2)} s`, `${r.startCpu.toFixed(2)} s`, `${r.syncCpu.toFixed(2)} s`, `${(r.syncMs / 1000).toFixed(2)} s`,
       `${mib(r.rss10)} MiB`, `${r.releaseCpu.toFixed(2)} s`, `${ms(r.idleRate)} ms/s`, String(r.exit)]),
   ]));
-  console.log('(CPU to ready: the whole process from exec until the first full sync is in the maps, Node.js start and module loading included;');
-  console.log(' start: until the agent began to list; full sync: from its first list request; the heap release runs right after ready.)');
+  console.log(`(CPU to ready: the whole process from exec until the first full sync is in the maps, Node.js start and module loading included,`);
+  console.log(' the median of each mode\'s fresh starts (below); start: until the agent began to list; full sync: from its first list request;');
+  console.log(' the heap release runs right after ready.)');
+  for (const r of results) console.log(`${r.mode}: CPU to ready in each of ${r.starts.length} fresh starts: ${r.starts.map((x) => x.readyCpu.toFixed(2)).join(', ')} s`);
   for (const r of results.filter((x) => x.compilerHeap)) {
     const h = r.compilerHeap as { usedBytes?: number; freeBytes: number; releasedBytes: number; memoryBytes: number; reason?: string };
     console.log(h.usedBytes === undefined ? `${r.mode}: the compiler's heap release after ready skipped: ${h.reason}`
