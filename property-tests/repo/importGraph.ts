@@ -33,6 +33,25 @@ export function importsOf(file: string, text: string): string[] {
   return out;
 }
 
+const LOADING = /^[ \t]*(?:import|export)\s+(?!type\b)(?:[\w*{}\s,$]+?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm;
+
+/** The files a source text loads as it loads, by relative path: its static imports but type-only ones (Node strips those) and import(). */
+export function loadsOf(file: string, text: string): string[] {
+  return [...text.matchAll(LOADING)].map((m) => normalize(join(dirname(file), m[1])));
+}
+
+/** Every file loading the entries loads, the entries too. */
+export function loadedWith(entries: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const next of loadsOf(file, readFileSync(join(ROOT, file), 'utf8'))) visit(next);
+  };
+  for (const e of entries) visit(e);
+  return seen;
+}
+
 export interface Edge { from: string; to: string; file: string; imports: string }
 
 /** Edges between folders (as folderOf names them), each with one file that makes it. */
