@@ -46,6 +46,9 @@ seconds after ready, CPU per Service, Pod and policy change; RSS per Pod and
 per Service; beside kube-proxy's restore and partial syncs, run live.
 
   --idle S                seconds idle before and after the churn (default 30)
+  --warmup N              changes of each kind first, one a second, reported apart and
+                          not counted: the first changes after a start pay V8's
+                          compiling of their path (default 10)
   --churn S               seconds of each kind's churn, one change a second (default 30)
   --modes A,B             dry-run,pinned (default both; pinned needs root), or
                           dry-run-json: --dry-run, lists and watches in JSON
@@ -70,7 +73,9 @@ interface ModeResult {
   mode: string; startCpu: number; readyCpu: number; syncCpu: number; syncMs: number; rss10: number; releaseCpu: number;
   /** Every fresh start of the mode, this one first; readyCpu, startCpu and syncCpu are their medians. */
   starts: Start[];
-  idleRate: number; phases: Phase[]; exit: number | null;
+  idleRate: number; exit: number | null;
+  /** The changes measured, after the warm-up's (not counted: V8 compiles the change path as the first changes take it). */
+  warmup: Phase[]; phases: Phase[];
   /** The agent's 'compiler heap released' line (or 'skipped'), logged after ready. */
   compilerHeap?: { [k: string]: unknown };
   /** Pinned: a second agent started on the pins the first left (its programs attached, its maps full). */
@@ -78,6 +83,7 @@ interface ModeResult {
 }
 
 type Mode = 'dry-run' | 'dry-run-json' | 'pinned';
+interface Options { idle: number; warmup: number; churn: number; starts: number }
 const MODES: readonly Mode[] = ['dry-run', 'dry-run-json', 'pinned'];
 
 /**
@@ -98,7 +104,7 @@ async function secondsCpu(pid: number, t0: number, count: number): Promise<numbe
   return out;
 }
 
-async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o: { idle: number; churn: number; starts: number }, log: (s: string) => void): Promise<ModeResult> {
+async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o: Options, log: (s: string) => void): Promise<ModeResult> {
   const tag = `sl-churn-${process.pid}`, pinRoot = `/sys/fs/bpf/${tag}`;
   if (mode === 'pinned') addNetns(tag); // nothing to attach to in there: the maps are what is measured
   const args = mode === 'pinned' ? ['--pin-root', pinRoot, '--netns', tag]
@@ -112,18 +118,25 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
     const rss10 = rssOf(agent.pid), c0 = threadsCpuOf(agent.pid), released = cpuOf(agent.pid) - atReady;
     await sleep(o.idle * 1000);
     const c1 = threadsCpuOf(agent.pid);
-    const phases: Phase[] = [];
+    const churn = async (kind: ChurnKind, count: number): Promise<Phase> => {
+      const mark = agent.lines.length, p0 = threadsCpuOf(agent.pid), t0 = performance.now();
+      const perSecond = secondsCpu(agent.pid, t0, count);
+      await server.ask({ op: 'churn', kind, count, everyMs: 1000 });
+      await sleep(Math.max(0, t0 + count * 1000 - performance.now()));
+      const batches = agent.lines.slice(mark).filter((l) => l.msg === 'batch');
+      return {
+        kind, cpu: threadsCpuOf(agent.pid) - p0, seconds: (performance.now() - t0) / 1000, changes: count, batches: batches.length,
+        ops: batches.reduce((n, l) => n + l.opCount, 0), applyMs: batches.map((l) => l.applyMs), perSecond: await perSecond,
+      };
+    };
+    const warmup: Phase[] = [], phases: Phase[] = [];
+    for (const kind of o.warmup > 0 ? KINDS : []) {
+      log(`${mode}: warm-up, a ${kind} change a second for ${o.warmup} s`);
+      warmup.push(await churn(kind, o.warmup));
+    }
     for (const kind of KINDS) {
       log(`${mode}: a ${kind} change a second for ${o.churn} s`);
-      const mark = agent.lines.length, p0 = threadsCpuOf(agent.pid), t0 = performance.now();
-      const perSecond = secondsCpu(agent.pid, t0, o.churn);
-      await server.ask({ op: 'churn', kind, count: o.churn, everyMs: 1000 });
-      await sleep(Math.max(0, t0 + o.churn * 1000 - performance.now()));
-      const batches = agent.lines.slice(mark).filter((l) => l.msg === 'batch');
-      phases.push({
-        kind, cpu: threadsCpuOf(agent.pid) - p0, seconds: (performance.now() - t0) / 1000, changes: o.churn, batches: batches.length,
-        ops: batches.reduce((n, l) => n + l.opCount, 0), applyMs: batches.map((l) => l.applyMs), perSecond: await perSecond,
-      });
+      phases.push(await churn(kind, o.churn));
     }
     const c2 = threadsCpuOf(agent.pid);
     await sleep(o.idle * 1000);
@@ -138,7 +151,7 @@ async function runMode(server: ServerProcess, kubeconfig: string, mode: Mode, o:
     const mid = (f: (s: Start) => number) => median(starts.map(f));
     return {
       mode, startCpu: mid((x) => x.startCpu), readyCpu: mid((x) => x.readyCpu), syncCpu: mid((x) => x.syncCpu), syncMs: synced.syncMs, starts,
-      rss10, releaseCpu: released, idleRate, phases, exit: agent.child.exitCode, restart,
+      rss10, releaseCpu: released, idleRate, warmup, phases, exit: agent.child.exitCode, restart,
       compilerHeap: agent.line('compiler heap released') ?? agent.line('compiler heap release skipped'),
     };
   } finally {
@@ -272,14 +285,15 @@ function machine(): { busy: number; total: number } {
 export async function benchAgentChurn(argv: readonly string[] = []): Promise<void> {
   const { values: v } = parseArgs({
     args: [...argv], options: {
-      idle: { type: 'string', default: '30' }, churn: { type: 'string', default: '30' }, modes: { type: 'string', default: 'dry-run,pinned' },
+      idle: { type: 'string', default: '30' }, warmup: { type: 'string', default: '10' }, churn: { type: 'string', default: '30' }, modes: { type: 'string', default: 'dry-run,pinned' },
       starts: { type: 'string', default: '5' }, sizing: { type: 'string', default: 'yes' }, baseline: { type: 'string', default: 'live' }, 'baseline-dir': { type: 'string', default: BASELINES },
       'baseline-timeout': { type: 'string', default: '900' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (v.help) return void console.log(CHURN_USAGE);
-  const o = { idle: Number(v.idle), churn: Number(v.churn), starts: Number(v.starts) };
+  const o: Options = { idle: Number(v.idle), warmup: Number(v.warmup), churn: Number(v.churn), starts: Number(v.starts) };
   if (!Number.isInteger(o.starts) || o.starts < 1) throw new Error(`--starts: "${v.starts}" is not a whole number of at least 1`);
+  if (!Number.isInteger(o.warmup) || o.warmup < 0) throw new Error(`--warmup: "${v.warmup}" is not a whole number`);
   const log = (s: string) => console.error(`# ${s}`);
   const m0 = machine(), load0 = loadavg()[0], t0 = Date.now();
   const results: ModeResult[] = [];
@@ -306,7 +320,7 @@ export async function benchAgentChurn(argv: readonly string[] = []): Promise<voi
   report(results, grew, base, o, { busy, load0, load1, minutes: (Date.now() - t0) / 60_000 });
 }
 
-function report(results: ModeResult[], grew: Growth | undefined, base: Baseline | undefined, o: { idle: number; churn: number },
+function report(results: ModeResult[], grew: Growth | undefined, base: Baseline | undefined, o: Options,
   m: { busy: number; load0: number; load1: number; minutes: number }): void {
   const s = ISSUE_12;
   const ms = (x: number) => (x * 1000).toFixed(2), mib = (b: number) => (b / 2 ** 20).toFixed(0);
@@ -314,7 +328,8 @@ function report(results: ModeResult[], grew: Growth | undefined, base: Baseline 
   const ratio = (x: number | undefined, y: number | undefined) => (x === undefined || !y ? '-' : 2 * x <= y ? `1/${Math.round(y / Math.max(x, 1e-9))}` : `${(x / y).toFixed(2)} x`);
   const perChange = (r: ModeResult, p: Phase) => ({ raw: p.cpu / p.changes, net: Math.max(0, p.cpu - r.idleRate * p.seconds) / p.changes });
   console.log(`\n${s.namespaces * s.servicesPerNamespace} Services x ${s.endpoints} endpoints, ${s.namespaces * s.podsPerNamespace} Pods in ${s.namespaces} Namespaces, ` +
-    `${s.namespaces * s.policiesPerNamespace} NetworkPolicies, ${s.nodes} Nodes; --min-sync 1s; idle ${o.idle} s, ${o.churn} changes of each kind (one a second), idle ${o.idle} s`);
+    `${s.namespaces * s.policiesPerNamespace} NetworkPolicies, ${s.nodes} Nodes; --min-sync 1s; idle ${o.idle} s, ${o.warmup} changes of each kind to warm up, ` +
+    `${o.churn} changes of each kind (one a second), idle ${o.idle} s`);
   console.log(table([
     ['agent', 'CPU to ready', 'of which start', 'full sync CPU', 'full sync wall', 'RSS 10 s after ready', 'heap release after ready', 'idle CPU', 'exit'],
     ...results.map((r) => [r.mode, `${r.readyCpu.toFixed(2)} s`, `${r.startCpu.toFixed(2)} s`, `${r.syncCpu.toFixed(2)} s`, `${(r.syncMs / 1000).toFixed(2)} s`,
@@ -346,6 +361,10 @@ function report(results: ModeResult[], grew: Growth | undefined, base: Baseline 
   ]));
   console.log(`(median second: the agent's CPU in each of the ${Math.max(0, o.churn - 1)} seconds that hold one change each, less the idle rate; ` +
     'the median, which a collection or a burst elsewhere on the machine does not move. The goals are on the mean.)');
+  for (const r of results.filter((x) => x.warmup.length)) {
+    console.log(`${r.mode}, the warm-up before them (not counted), CPU per change: ` +
+      r.warmup.map((p) => `a ${p.kind} ${ms(p.cpu / p.changes)} ms`).join(', '));
+  }
   if (grew) {
     console.log(`\nRSS ten seconds after ready (dry-run) on half the cluster, with the Pods doubled, with the Services doubled: ${grew.sizes} MiB:`);
     console.log(`${grew.perPod.toFixed(0)} bytes per Pod (its normalized record: ${grew.podRecord} bytes), ` +
