@@ -79,7 +79,7 @@ interface ModeResult {
   /** The agent's 'compiler heap released' line (or 'skipped'), logged after ready. */
   compilerHeap?: { [k: string]: unknown };
   /** Pinned: a second agent started on the pins the first left (its programs attached, its maps full). */
-  restart?: { readyCpu: number; startCpu: number; syncCpu: number; applied: number };
+  restart?: Start & { applied: number };
 }
 
 type Mode = 'dry-run' | 'dry-run-json' | 'pinned';
@@ -193,7 +193,7 @@ async function restarted(kubeconfig: string, args: string[], log: (s: string) =>
   try {
     const synced = await agent.until('synced', 600_000);
     log(`pinned, restarted: ready after ${synced.processCpuSeconds} s of CPU (${synced.syncCpuSeconds} s the full sync), ${synced.applied} entries written`);
-    return { readyCpu: synced.processCpuSeconds, startCpu: agent.line('start')!.processCpuSeconds, syncCpu: synced.syncCpuSeconds, applied: synced.applied };
+    return { ...startOf(agent, synced), applied: synced.applied };
   } finally {
     await agent.stop();
   }
