@@ -67,8 +67,8 @@ async function listPage(access: ApiAccess, spec: WatchedKind, limit: number, con
  * (grown to the largest): a sync reads some 24 MB of pages, and a buffer of
  * its own for each page was as much new memory again to fault in and
  * collect. So a page's protobuf items are read only until the next page is
- * asked for; after that they throw. Chunks are gathered by 'data' events:
- * an async iterator's promise per 64 KiB chunk cost more than the copy.
+ * asked for; after that they throw. Chunks are copied in as 'data' events
+ * bring them, with no promise per 64 KiB chunk as an async iterator makes.
  */
 class PageBody {
   private buf = Buffer.alloc(0);
