@@ -2,12 +2,14 @@
 // every page's bytes land in one buffer that the next page reuses, so each
 // page's items must decode intact while later, larger pages grow it, and
 // reading a page's items after asking for the next must fail, not decode
-// another page's bytes.
+// another page's bytes. A body cut short by the connection rejects the page.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiCredentials } from '../../runtime/sources/kubeConfig.ts';
 import { listPages } from '../../runtime/sources/listPages.ts';
-import { ACCEPT_PROTOBUF } from '../../runtime/sources/protoSchema.ts';
+import { ACCEPT_PROTOBUF, PROTOBUF } from '../../runtime/sources/protoSchema.ts';
 import { WATCHED_KINDS } from '../../runtime/sources/watchedKinds.ts';
 import { FakeApiServer } from '../../testkit/fakeApiServer.ts';
 
@@ -64,6 +66,26 @@ test('a page\'s items read after the next page was asked for throw, naming the l
     assert.throws(() => [...first.items], (e: Error) => e.message === 'list /api/v1/pods: an item read after the next page was asked for: its bytes are gone');
     await it.return(undefined);
   });
+});
+
+test('a page whose connection drops part way through its body rejects, and is not decoded', async () => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': PROTOBUF, 'content-length': '100000' });
+    res.write(Buffer.alloc(70_000), () => res.socket!.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const listed = listPages(new ApiCredentials({ server: url, clusterName: 'fake', skipTLSVerify: true }), PODS, 500, AbortSignal.timeout(10_000), 10_000, ACCEPT_PROTOBUF)
+      .next().then(() => 'resolved', (err: Error) => err);
+    const hung = new Promise<string>((r) => setTimeout(r, 5000, 'still waiting after 5 s').unref());
+    const e = await Promise.race([listed, hung]);
+    assert.ok(e instanceof Error, `a body cut short: ${e}`);
+    assert.match(e.message, /^(aborted|the response ended before its body did)$/);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
 
 test.run();
